@@ -1,0 +1,120 @@
+"""The recording store and its signed links, as the contacts service and the recorder use them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.runtime import recordings
+from services.runtime.recordings import (
+    LocalDirectoryStore,
+    RecordingNotFound,
+    S3Store,
+    sign_link,
+    sigv4_headers,
+    store_from_url,
+    verify_link,
+)
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_local_store_round_trip(tmp_path):
+    store = LocalDirectoryStore(tmp_path)
+    store.put("2024/05/01/call-1.wav", b"RIFF....")
+    assert store.exists("2024/05/01/call-1.wav")
+    assert store.get("2024/05/01/call-1.wav") == b"RIFF...."
+    store.delete("2024/05/01/call-1.wav")
+    assert not store.exists("2024/05/01/call-1.wav")
+    with pytest.raises(RecordingNotFound):
+        store.get("2024/05/01/call-1.wav")
+    assert [p.name for p in tmp_path.rglob(".part-*")] == []
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "/etc/passwd", "a/../../b", "", "a//b", "a/./b"])
+def test_local_store_refuses_keys_that_escape_its_root(tmp_path, key):
+    with pytest.raises(ValueError):
+        LocalDirectoryStore(tmp_path).put(key, b"x")
+
+
+def test_signed_link_verifies_until_it_expires():
+    link = sign_link("2024/05/01/call-1.wav", base_url="http://crs.example/", ttl_seconds=600, now=1_000_000)
+    assert link.startswith("http://crs.example/recordings/2024/05/01/call-1.wav?expires=1000600&signature=")
+    signature = link.rsplit("signature=", 1)[1]
+    assert verify_link("2024/05/01/call-1.wav", "1000600", signature, now=1_000_000)
+    assert verify_link("2024/05/01/call-1.wav", 1000600, signature, now=1_000_600)
+    assert not verify_link("2024/05/01/call-1.wav", 1000600, signature, now=1_000_601)
+
+
+def test_signed_link_rejects_tampering():
+    link = sign_link("a/call-1.wav", base_url="http://x", ttl_seconds=60, now=0)
+    signature = link.rsplit("signature=", 1)[1]
+    assert not verify_link("a/call-2.wav", 60, signature, now=0)
+    assert not verify_link("a/call-1.wav", 61, signature, now=0)
+    assert not verify_link("a/call-1.wav", 60, signature[:-1] + ("0" if signature[-1] != "0" else "1"), now=0)
+    assert not verify_link("a/call-1.wav", "soon", signature, now=0)
+
+
+def test_signed_link_depends_on_the_secret(monkeypatch):
+    monkeypatch.setenv("CRS_RECORDING_LINK_SECRET", "one")
+    link = sign_link("k.wav", base_url="http://x", ttl_seconds=60, now=0)
+    signature = link.rsplit("signature=", 1)[1]
+    monkeypatch.setenv("CRS_RECORDING_LINK_SECRET", "two")
+    assert not verify_link("k.wav", 60, signature, now=0)
+
+
+def test_sigv4_matches_the_published_get_vanilla_vector():
+    # AWS Signature Version 4 test suite, "get-vanilla".
+    headers = sigv4_headers(
+        method="GET",
+        url="https://example.amazonaws.com/",
+        headers={},
+        payload_hash=EMPTY_SHA256,
+        region="us-east-1",
+        service="service",
+        access_key="AKIDEXAMPLE",
+        secret_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        when=datetime(2015, 8, 30, 12, 36, tzinfo=UTC),
+    )
+    assert headers["Authorization"] == (
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+    )
+
+
+def test_sigv4_matches_the_published_s3_get_object_example():
+    # The S3 documentation's "GET Object" example for header-based SigV4 authentication.
+    headers = sigv4_headers(
+        method="GET",
+        url="https://examplebucket.s3.amazonaws.com/test.txt",
+        headers={"Range": "bytes=0-9", "x-amz-content-sha256": EMPTY_SHA256},
+        payload_hash=EMPTY_SHA256,
+        region="us-east-1",
+        service="s3",
+        access_key="AKIAIOSFODNN7EXAMPLE",
+        secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        when=datetime(2013, 5, 24, tzinfo=UTC),
+    )
+    assert headers["Authorization"].endswith(
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+        "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+    )
+
+
+def test_store_from_url_picks_the_backend(tmp_path, monkeypatch):
+    assert isinstance(store_from_url(tmp_path.as_uri()), LocalDirectoryStore)
+    monkeypatch.setenv("CRS_S3_ENDPOINT", "http://127.0.0.1:9000")
+    store = store_from_url("s3://calls/recordings")
+    assert isinstance(store, S3Store)
+    assert store.object_url("2024/x.wav") == "http://127.0.0.1:9000/calls/recordings/2024/x.wav"
+    with pytest.raises(SystemExit):
+        store_from_url("ftp://nowhere/")
+
+
+def test_default_store_is_a_directory_in_the_repository(monkeypatch):
+    monkeypatch.delenv("CRS_RECORDINGS_URL", raising=False)
+    store = recordings.store_from_env()
+    assert isinstance(store, LocalDirectoryStore)
+    assert store.root == recordings.REPO_ROOT / "var" / "recordings"

@@ -1,0 +1,56 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything else here is what they depend on; each step is skipped when its inputs have not changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+GEN := gen/python
+GENERATED := $(GEN)/.generated
+PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint setup preflight migrate system-deps clean
+
+run: setup
+	$(VENV)/bin/crs seed --demo
+	$(VENV)/bin/crs run
+
+test: setup system-deps
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup system-deps
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+setup: preflight $(INSTALLED) $(GENERATED) migrate
+
+# Says at once what to start when PostgreSQL or RabbitMQ cannot be reached; never waits for them.
+preflight:
+	@$(PYTHON) scripts/preflight.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+$(INSTALLED): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(GENERATED): $(PROTOS) $(INSTALLED) scripts/gen_protos.py
+	$(PY) scripts/gen_protos.py --out $(GEN)
+	touch $@
+
+migrate: $(INSTALLED) $(GENERATED)
+	$(VENV)/bin/crs migrate
+
+# SIP peers and the browser the acceptance tests drive: Debian packages, installed when missing.
+system-deps:
+	@scripts/system-deps.sh
+
+clean:
+	rm -rf $(VENV) gen .pytest_cache .ruff_cache

@@ -1,0 +1,124 @@
+"""Schema migrations: plain SQL files per service, applied in order, each in its own transaction.
+
+Why not a migrations library: every service owns one schema and one role, and its migrations must run
+as that role inside that schema, under a lock, with a record of what ran and a checksum that catches an
+edited migration. That is the whole job, and it is smaller than the configuration the general tools need
+for it (see docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from services.runtime.db import role_for
+
+SERVICES_DIR = pathlib.Path(__file__).resolve().parent.parent
+RUNTIME_MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
+# Order matters only for humans reading the log: schemas never reference one another.
+SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop")
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    path: pathlib.Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text()
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def migrations_for(schema: str) -> list[Migration]:
+    """The runtime's migrations (outbox) followed by the service's own, by file name."""
+    found = [Migration(f"runtime/{p.name}", p) for p in sorted(RUNTIME_MIGRATIONS.glob("*.sql"))]
+    service_dir = SERVICES_DIR / schema / "migrations"
+    found += [Migration(p.name, p) for p in sorted(service_dir.glob("*.sql"))]
+    return found
+
+
+def migrate(url: str, schema: str) -> list[str]:
+    """Bring `schema` up to date; return the versions applied now."""
+    role = role_for(schema)
+    applied_now: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"crs-migrate:{schema}",))
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+                    sql.Identifier(schema), sql.Identifier(role)
+                )
+            )
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {}.schema_migrations ("
+                    " version text PRIMARY KEY, checksum text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())"
+                ).format(sql.Identifier(schema))
+            )
+            conn.execute(
+                sql.SQL("ALTER TABLE {}.schema_migrations OWNER TO {}").format(
+                    sql.Identifier(schema), sql.Identifier(role)
+                )
+            )
+            done = dict(
+                conn.execute(
+                    sql.SQL("SELECT version, checksum FROM {}.schema_migrations").format(sql.Identifier(schema))
+                ).fetchall()
+            )
+            for migration in migrations_for(schema):
+                if migration.version in done:
+                    if done[migration.version] != migration.checksum:
+                        raise MigrationError(
+                            f"{schema}: migration {migration.version} was edited after it ran; "
+                            "add a new migration instead"
+                        )
+                    continue
+                with conn.transaction():
+                    conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+                    conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+                    conn.execute(migration.sql)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)",
+                        (migration.version, migration.checksum),
+                    )
+                applied_now.append(migration.version)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"crs-migrate:{schema}",))
+    return applied_now
+
+
+def ensure_database(url: str) -> bool:
+    """Create the database named in `url` when it does not exist; return True when it was created."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    name = info.get("dbname") or "postgres"
+    admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return True
+
+
+def migrate_all(url: str) -> dict[str, list[str]]:
+    """Migrate every service schema that has migrations."""
+    return {
+        schema: migrate(url, schema)
+        for schema in SCHEMAS
+        if (SERVICES_DIR / schema / "migrations").is_dir()
+    }

@@ -1,0 +1,30 @@
+"""The life of an asyncio service process: logs, metrics, run until SIGTERM, then drain and exit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+from services.runtime import logs
+from services.runtime.metrics import start_metrics_server
+from services.runtime.settings import Common, metrics_port
+
+log = logging.getLogger(__name__)
+
+
+def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run `main(stop)` until it returns; SIGTERM or SIGINT sets `stop`, and `main` drains and returns."""
+    logs.configure(service, Common.from_env().log_level)
+    start_metrics_server(metrics_port(service))
+
+    async def supervise() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+        log.info("%s stopped", service)
+
+    asyncio.run(supervise())

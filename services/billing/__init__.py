@@ -1,0 +1,1 @@
+"""Billing: the ledger (invoices, payments, credits, refunds), balances and credit terms per consumer."""

@@ -1,0 +1,110 @@
+"""Composition root of the contacts service: store, bus, gRPC and HTTP servers; nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
+
+from services.contacts import bus_consume, http
+from services.contacts.grpc_api import ContactsServicer
+from services.contacts.store import SCHEMA, ContactsStore
+from services.runtime import bus, db, outbox, process, recordings
+from services.runtime.grpcio import Server, Servicer
+from services.runtime.settings import Common, env, env_int, grpc_bind, split_hostport
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    amqp_url: str
+    home_region: str
+    grpc_bind: str
+    http_bind: str
+    public_url: str  # how browsers reach the HTTP side, for recording links; "" = this server's address
+    recording_link_ttl: int
+    recordings: recordings.RecordingStore
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        common = Common.from_env()
+        http_bind = env("CRS_CONTACTS_HTTP", "127.0.0.1:8081")
+        _, port = split_hostport(http_bind)
+        return cls(
+            database_url=common.database_url,
+            amqp_url=common.amqp_url,
+            home_region=common.home_region,
+            grpc_bind=grpc_bind("contacts"),
+            http_bind=http_bind,
+            public_url=env("CRS_CONTACTS_PUBLIC_URL", f"http://127.0.0.1:{port}"),
+            recording_link_ttl=env_int("CRS_RECORDING_LINK_TTL", 3600),
+            recordings=recordings.store_from_env(),
+        )
+
+
+@dataclass(frozen=True)
+class Bound:
+    grpc_port: int
+    http_port: int
+
+
+async def serve(
+    settings: Settings, stop: asyncio.Event, on_ready: Callable[[Bound], None] | None = None
+) -> None:
+    """Run contacts until `stop` is set, then drain: consumers, then servers, then the outbox."""
+    public_url = [settings.public_url.rstrip("/")]
+
+    def recording_link(key: str | None) -> str:
+        if not key:
+            return ""
+        return recordings.sign_link(key, base_url=public_url[0], ttl_seconds=settings.recording_link_ttl)
+
+    pool = await db.open_pool(settings.database_url, schema=SCHEMA, min_size=4, max_size=16)
+    store = ContactsStore(pool)
+    connection = await bus.connect(settings.amqp_url)
+    publisher = await bus.Publisher(connection, "contacts").open()
+    relay = outbox.Relay(pool, publisher, schema=SCHEMA)
+    consumer = bus.Consumer(
+        connection, "contacts", bus_consume.subscriptions(store=store, region=settings.home_region)
+    )
+    servicer = ContactsServicer(store=store, home_region=settings.home_region, recording_link=recording_link)
+    server = Server(
+        [
+            Servicer(
+                servicer,
+                contacts_pb2_grpc.add_ContactsServicer_to_server,
+                contacts_pb2.DESCRIPTOR.services_by_name["Contacts"].full_name,
+            )
+        ],
+        settings.grpc_bind,
+    )
+    runner = web.AppRunner(http.make_app(store=settings.recordings), access_log=None)
+    await runner.setup()
+    http_host, http_port = split_hostport(settings.http_bind)
+    site = web.TCPSite(runner, http_host, http_port)
+
+    relay_task = asyncio.create_task(relay.run())
+    grpc_port = await server.start()
+    await site.start()
+    await consumer.start()
+    bound = Bound(grpc_port, runner.addresses[0][1])
+    if not public_url[0]:
+        public_url[0] = f"http://{http_host}:{bound.http_port}"
+    if on_ready:
+        on_ready(bound)
+    await stop.wait()
+
+    await consumer.stop()
+    await server.stop(grace=5)
+    await runner.cleanup()
+    relay.stop()
+    await relay_task
+    await connection.close()
+    await pool.close()
+
+
+if __name__ == "__main__":
+    process.run("contacts", lambda stop: serve(Settings.from_env(), stop))

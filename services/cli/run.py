@@ -1,0 +1,102 @@
+"""`crs run`: start every CRS process on this machine and stop them all together (for `make run`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+# In start order: the edge before telephony, the services the pop reads before screenpop.
+PROCESSES = [
+    ("contacts", "services.contacts"),
+    ("billing", "services.billing"),
+    ("fulfillment", "services.fulfillment"),
+    ("screenpop", "services.screenpop"),
+    ("edge", "services.telephony.edge"),
+    ("telephony", "services.telephony"),
+]
+STOP_GRACE = 10.0
+
+
+def available() -> list[tuple[str, str]]:
+    """The processes whose code is present in this checkout."""
+    found = []
+    for name, module in PROCESSES:
+        spec = importlib.util.find_spec(module)
+        runnable = spec is not None and (
+            not spec.submodule_search_locations or importlib.util.find_spec(f"{module}.__main__") is not None
+        )
+        if runnable:
+            found.append((name, module))
+    return found
+
+
+def start(processes: list[tuple[str, str]], env: dict[str, str] | None = None) -> dict[str, subprocess.Popen]:
+    children = {}
+    for name, module in processes:
+        children[name] = subprocess.Popen(
+            [sys.executable, "-m", module],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env or os.environ.copy(),
+            stdin=subprocess.DEVNULL,
+        )
+    return children
+
+
+def stop(children: dict[str, subprocess.Popen]) -> None:
+    """SIGTERM in reverse start order, so that the edge stops taking calls before what serves them."""
+    for child in reversed(list(children.values())):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
+    for child in children.values():
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def run(args) -> int:
+    processes = available()
+    print("starting: " + ", ".join(name for name, _ in processes), flush=True)
+    children = start(processes)
+    width = max(len(name) for name in children)
+    selector = selectors.DefaultSelector()
+    for name, child in children.items():
+        selector.register(child.stdout, selectors.EVENT_READ, name)
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    exit_code = 0
+    try:
+        while not stopping:
+            for key, _ in selector.select(timeout=0.5):
+                line = key.fileobj.readline()
+                if line:
+                    sys.stdout.write(f"{key.data:<{width}} | {line.decode(errors='replace')}")
+                    sys.stdout.flush()
+                else:
+                    selector.unregister(key.fileobj)
+            dead = [name for name, child in children.items() if child.poll() is not None]
+            if dead:
+                print(f"{', '.join(dead)} exited; stopping the rest", file=sys.stderr)
+                exit_code = 1
+                break
+    finally:
+        stop(children)
+    return exit_code
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("run", help="start every service here, in the foreground (Ctrl-C stops)")
+    parser.set_defaults(func=run)

@@ -1,0 +1,123 @@
+"""docker-compose.yml: valid against the compose specification, and in step with what the code reads."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.deploy.codefacts import ROOT, grpc_ports, names_read, service_names
+
+COMPOSE = ROOT / "docker-compose.yml"
+CRS_IMAGES = re.compile(r"^crs(-edge)?:")
+
+
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def crs_services() -> dict[str, dict]:
+    return {
+        name: svc for name, svc in compose()["services"].items() if CRS_IMAGES.match(svc.get("image", ""))
+    }
+
+
+def long_running() -> dict[str, dict]:
+    return {name: svc for name, svc in compose()["services"].items() if svc.get("restart") != "no"}
+
+
+def validate(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_compose_file_validates_against_the_compose_specification():
+    result = validate(COMPOSE)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_compose_validation_rejects_a_broken_file(tmp_path):
+    broken = compose()
+    broken["services"]["screenpop"]["depends_on"]["contacts"]["condition"] = "service_ready"
+    path = tmp_path / "docker-compose.yml"
+    path.write_text(yaml.safe_dump(broken))
+    assert validate(path).returncode != 0
+
+
+def test_every_setting_the_code_reads_is_set_in_compose_and_nothing_set_goes_unread():
+    for name, service in crs_services().items():
+        set_here = {key for key in service.get("environment", {}) if key.startswith("CRS_")}
+        missing = sorted(names_read() - set_here)
+        unread = sorted(set_here - names_read())
+        assert not missing, f"{name}: the code reads {missing}, which compose does not set"
+        assert not unread, f"{name}: compose sets {unread}, which no code reads"
+
+
+def test_containers_reach_each_grpc_api_by_service_name_on_the_port_the_code_uses():
+    for name, service in crs_services().items():
+        environment = service["environment"]
+        assert environment["CRS_GRPC_BIND_HOST"] == "0.0.0.0"
+        for target, port in grpc_ports().items():
+            assert environment[f"CRS_{target.upper()}_GRPC"] == f"{target}:{port}", name
+
+
+def test_every_process_runs_from_the_one_image_with_its_own_command():
+    commands = {" ".join(svc.get("command", [])): name for name, svc in crs_services().items()}
+    runnable = {p.parent.name for p in (ROOT / "services").glob("*/__main__.py")} - {"cli"}
+    for service in sorted(set(service_names()) | runnable | {"telephony.edge"}):
+        assert f"python -m services.{service}" in commands, f"compose does not run services.{service}"
+    migrate = compose()["services"]["migrate"]
+    assert "crs migrate" in " ".join(migrate["command"]) and "crs seed --demo" in " ".join(migrate["command"])
+
+
+def test_every_long_running_service_has_a_health_check_and_waits_for_what_it_needs():
+    services = compose()["services"]
+    for name, service in long_running().items():
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
+    for name, service in crs_services().items():
+        conditions = {dep: spec["condition"] for dep, spec in service.get("depends_on", {}).items()}
+        for dependency, condition in conditions.items():
+            expected = "service_completed_successfully" if dependency == "migrate" else "service_healthy"
+            assert condition == expected, f"{name} waits for {dependency} with {condition}"
+            assert dependency in services
+        if name not in ("migrate", "edge"):
+            assert conditions.get("migrate") == "service_completed_successfully", name
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_no_crs_container_runs_as_root_or_writes_outside_its_volumes():
+    for name, service in crs_services().items():
+        assert str(service.get("user", "10001")).split(":")[0] not in ("0", "root"), name
+        assert service.get("read_only") is True, f"{name}: the root filesystem is writable"
+
+
+def test_database_and_recordings_live_in_named_volumes():
+    spec = compose()
+    volumes = spec["volumes"]
+    mounts = {name: svc.get("volumes", []) for name, svc in spec["services"].items()}
+    assert any(m.split(":")[0] in volumes for m in mounts["postgres"])
+    recordings_dir = spec["x-crs-env"]["CRS_RECORDINGS_URL"].split("file://")[-1].rstrip("}")
+    for writer in ("telephony", "contacts"):
+        assert f"recordings:{recordings_dir}" in mounts[writer], writer
+
+
+@pytest.mark.parametrize("published", ["8080:8080", "5060:5060/udp"])
+def test_console_and_sip_ports_are_published(published):
+    ports = [str(p) for svc in compose()["services"].values() for p in svc.get("ports", [])]
+    assert published in ports
+
+
+def test_the_published_rtp_range_is_the_one_documented():
+    ports = [str(p) for p in compose()["services"]["telephony"]["ports"]]
+    rtp = [p for p in ports if p.endswith("/udp") and "-" in p]
+    assert len(rtp) == 1
+    low, high = re.match(r"(\d+)-(\d+):", rtp[0]).groups()
+    assert f"{low}-{high}" in (ROOT / "docs" / "deploy.md").read_text()

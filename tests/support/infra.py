@@ -9,7 +9,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 
-ADMIN_DATABASE_URL = os.environ.get("CRS_TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_DATABASE_URL = os.environ.get(
+    "CRS_TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BROKER_URL = os.environ.get("CRS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 

@@ -27,7 +27,11 @@ def wait_for(check: Callable[[], T], *, timeout: float = 10.0, interval: float =
 
 
 async def async_wait_for(
-    check: Callable[[], Awaitable[T]], *, timeout: float = 10.0, interval: float = 0.02, what: str = ""
+    check: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    what: str = "",
 ) -> T:
     deadline = time.monotonic() + timeout
     last: T | None = None

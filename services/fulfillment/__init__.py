@@ -1,0 +1,1 @@
+"""Fulfillment: products, orders and purchase history (the read side; workflows come later)."""

@@ -1,0 +1,59 @@
+"""The Fulfillment gRPC service (read side): protobuf in, catalogue rules, protobuf out. No SQL here."""
+
+from __future__ import annotations
+
+import grpc
+from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
+
+from services.fulfillment import catalogue, convert
+from services.fulfillment.catalogue import InvalidRequest, ProductNotFound, Store
+from services.runtime.grpcio import Servicer
+
+SERVICE_NAME = fulfillment_pb2.DESCRIPTOR.services_by_name["Fulfillment"].full_name
+
+
+class FulfillmentApi(fulfillment_pb2_grpc.FulfillmentServicer):
+    def __init__(self, store: Store):
+        self.store = store
+
+    async def GetPurchaseHistory(self, request, context):
+        try:
+            history = await catalogue.purchase_history(
+                store=self.store,
+                consumer_id=request.consumer_id,
+                last_orders=request.last_orders,
+                top_products=request.top_products,
+            )
+        except InvalidRequest as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return convert.history_to_pb(history)
+
+    async def GetProduct(self, request, context):
+        try:
+            product = await catalogue.find_product(store=self.store, sku=request.sku, upc=request.upc)
+        except InvalidRequest as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except ProductNotFound as exc:
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        return convert.product_to_pb(product)
+
+    async def ListProducts(self, request, context):
+        try:
+            products, next_token = await catalogue.list_products(
+                store=self.store,
+                query=request.query,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
+        except InvalidRequest as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return fulfillment_pb2.ListProductsResponse(
+            products=[convert.product_to_pb(p) for p in products], next_page_token=next_token
+        )
+
+
+def servicer(store: Store) -> Servicer:
+    """The Fulfillment servicer, ready for `services.runtime.grpcio.Server`."""
+    return Servicer(
+        FulfillmentApi(store), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server, SERVICE_NAME
+    )

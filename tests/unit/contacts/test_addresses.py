@@ -13,7 +13,7 @@ from services.contacts.model import PostalAddress
         ),
         (
             PostalAddress("GB", ["10 Downing Street"], "London", "", "SW1A 2AA"),
-            "10 Downing Street\nLondon\nSW1A 2AA",
+            "10 Downing Street\nLondon\nSW1A 2AA\nUNITED KINGDOM",
         ),
         (
             PostalAddress("DE", ["Unter den Linden 77"], "Berlin", "", "10117"),

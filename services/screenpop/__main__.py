@@ -1,0 +1,129 @@
+"""Composition root of the screenpop service: store, sources, bus, pop router and web server; nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from services.runtime import bus, db, process
+from services.runtime.settings import Common, env, env_int, grpc_target, split_hostport
+from services.screenpop.bus_consume import CallEvents
+from services.screenpop.compose import Deadlines
+from services.screenpop.hub import Hub
+from services.screenpop.routing import PopRouter
+from services.screenpop.sources import GrpcSources
+from services.screenpop.store import Store
+from services.screenpop.web import Context, build_app
+
+log = logging.getLogger("services.screenpop")
+
+SCHEMA = "screenpop"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    amqp_url: str
+    home_region: str
+    http_bind: str
+    contacts: str
+    billing: str
+    fulfillment: str
+    deadlines: Deadlines
+    page_deadline: float
+    recent_contacts: int
+    pop_ttl_ms: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        common = Common.from_env()
+        return cls(
+            database_url=common.database_url,
+            amqp_url=common.amqp_url,
+            home_region=common.home_region,
+            http_bind=env("CRS_SCREENPOP_HTTP", "127.0.0.1:8080"),
+            contacts=grpc_target("contacts"),
+            billing=grpc_target("billing"),
+            fulfillment=grpc_target("fulfillment"),
+            deadlines=Deadlines(
+                match=env_int("CRS_SCREENPOP_MATCH_DEADLINE_MS", 300) / 1000,
+                source=env_int("CRS_SCREENPOP_SOURCE_DEADLINE_MS", 250) / 1000,
+            ),
+            page_deadline=env_int("CRS_SCREENPOP_PAGE_DEADLINE_MS", 1500) / 1000,
+            recent_contacts=env_int("CRS_SCREENPOP_RECENT_CONTACTS", 5),
+            pop_ttl_ms=env_int("CRS_SCREENPOP_POP_TTL_S", 120) * 1000,
+        )
+
+
+async def serve(
+    settings: Settings, stop: asyncio.Event, on_ready: Callable[[int], None] | None = None
+) -> None:
+    """Run screenpop until `stop` is set, then drain: stop consuming, close sockets, then the rest."""
+    pool = await db.open_pool(settings.database_url, schema=SCHEMA, min_size=2, max_size=12)
+    store = Store(pool)
+    connection = await bus.connect(settings.amqp_url)
+    sources = GrpcSources(
+        contacts=settings.contacts, billing=settings.billing, fulfillment=settings.fulfillment
+    )
+    hub = Hub()
+    router = PopRouter(connection, deliver=hub.deliver, ttl_ms=settings.pop_ttl_ms)
+    await router.start()
+    calls = CallEvents(
+        store=store,
+        sources=sources,
+        router=router,
+        deadlines=settings.deadlines,
+        region=settings.home_region,
+        recent_contacts=settings.recent_contacts,
+    )
+    consumer = bus.Consumer(
+        connection,
+        "screenpop",
+        [
+            bus.Subscription("telephony", "call_ringing", calls.on_ringing),
+            bus.Subscription("telephony", "call_answered", calls.on_answered),
+            bus.Subscription("telephony", "call_ended", calls.on_ended),
+        ],
+    )
+    ctx = Context(
+        store=store,
+        hub=hub,
+        router=router,
+        sources=sources,
+        region=settings.home_region,
+        page_deadline=settings.page_deadline,
+    )
+    runner = web.AppRunner(build_app(ctx), access_log=None)
+    await runner.setup()
+    host, port = split_hostport(settings.http_bind)
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    await consumer.start()
+    ctx.ready = True
+    log.info("screenpop serving the console on port %d", bound)
+    if on_ready is not None:
+        on_ready(bound)
+    try:
+        await stop.wait()
+    finally:
+        ctx.ready = False
+        await consumer.stop()
+        await hub.close_all()
+        await runner.cleanup()
+        await sources.close()
+        await connection.close()
+        await pool.close()
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    process.run("screenpop", lambda stop: serve(settings, stop))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Telephony's call events in, pops out.
+
+Idempotence: a ringing is claimed by its call id, so a re-published or retransmitted ringing pops once;
+answered and ended only move or clear the extension's current pop, which is harmless to repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from crs.telephony.v1 import events_pb2
+from prometheus_client import Counter, Histogram
+
+from services.runtime.events import Event
+from services.runtime.metrics import LATENCY_BUCKETS
+from services.screenpop.auth import valid_extension
+from services.screenpop.compose import Deadlines, Sources, compose_pop
+from services.screenpop.routing import PopRouter
+from services.screenpop.store import Store
+
+log = logging.getLogger(__name__)
+
+POPS = Counter("crs_screenpop_pops_total", "Pops published, by route", ["route"])
+PARTIAL = Counter("crs_screenpop_partial_total", "Pops published without a source's answer", ["source"])
+POP_LATENCY = Histogram(
+    "crs_screenpop_invite_to_publish_seconds",
+    "From the INVITE reaching telephony to the pop's publication",
+    buckets=LATENCY_BUCKETS,
+)
+COMPOSE_SECONDS = Histogram(
+    "crs_screenpop_compose_seconds", "Time to ask the sources and merge a pop", buckets=LATENCY_BUCKETS
+)
+
+
+class CallEvents:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        sources: Sources,
+        router: PopRouter,
+        deadlines: Deadlines,
+        region: str,
+        recent_contacts: int,
+    ):
+        self.store = store
+        self.sources = sources
+        self.router = router
+        self.deadlines = deadlines
+        self.region = region
+        self.recent_contacts = recent_contacts
+
+    async def on_ringing(self, event: Event) -> None:
+        ringing = event.parse(events_pb2.CallRinging)
+        if not ringing.call_id or not valid_extension(ringing.extension):
+            log.warning(
+                "ignoring a call_ringing without a call id or with an unusable extension: %s", event.id
+            )
+            return
+        if not await self.store.claim_call(call_id=ringing.call_id, extension=ringing.extension):
+            log.info("duplicate call_ringing for a call already popped")
+            return
+        try:
+            started = time.perf_counter()
+            pop = await compose_pop(
+                ringing=event.data,
+                sources=self.sources,
+                deadlines=self.deadlines,
+                region=self.region,
+                recent_contacts=self.recent_contacts,
+            )
+            COMPOSE_SECONDS.observe(time.perf_counter() - started)
+            if not await self.store.save_pop(extension=ringing.extension, call_id=ringing.call_id, pop=pop):
+                log.info("call ended before its pop was ready; not popping it")
+                return
+            await self.router.publish(ringing.extension, pop)
+        except Exception:
+            await self.store.release_call(call_id=ringing.call_id)
+            raise
+        POPS.labels(pop["route"]).inc()
+        for source in pop["partial"]:
+            PARTIAL.labels(source).inc()
+        if ringing.HasField("invite_received_at"):
+            invite = ringing.invite_received_at.ToMicroseconds() / 1e6
+            POP_LATENCY.observe(max(0.0, time.time() - invite))
+
+    async def on_answered(self, event: Event) -> None:
+        answered = event.parse(events_pb2.CallAnswered)
+        if not valid_extension(answered.extension):
+            return
+        if await self.store.mark_answered(extension=answered.extension, call_id=answered.call_id):
+            await self.router.publish(
+                answered.extension,
+                {
+                    "type": "call_state",
+                    "state": "answered",
+                    "call_id": answered.call_id,
+                    "extension": answered.extension,
+                },
+            )
+
+    async def on_ended(self, event: Event) -> None:
+        ended = event.parse(events_pb2.CallEnded)
+        if not valid_extension(ended.extension):
+            return
+        await self.store.end_call(extension=ended.extension, call_id=ended.call_id)
+        # Sent even when nothing was stored: a replica may still show a pop that raced the end.
+        await self.router.publish(
+            ended.extension, {"type": "clear", "call_id": ended.call_id, "extension": ended.extension}
+        )

@@ -1,0 +1,81 @@
+"""What the benchmarks share: a seeded database kept between runs, free ports, percentiles."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import psycopg
+
+from services.runtime import migrate
+from tests.support.infra import ADMIN_DATABASE_URL, with_path
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def bench_database(name: str, consumers: int) -> str:
+    """A database named `name` with every schema migrated and `consumers` bulk consumers, seeded once."""
+    url = with_path(ADMIN_DATABASE_URL, name)
+    migrate.ensure_database(url)
+    migrate.migrate_all(url)
+    with psycopg.connect(url) as conn:
+        (have,) = conn.execute("SELECT count(*) FROM contacts.consumer").fetchone()
+    if have != consumers:
+        with psycopg.connect(ADMIN_DATABASE_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        migrate.ensure_database(url)
+        migrate.migrate_all(url)
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "services.cli.main",
+                "seed",
+                "--consumers",
+                str(consumers),
+                "--database-url",
+                url,
+            ],
+            check=True,
+        )
+        print(f"seeded {consumers:,} consumers in {time.perf_counter() - started:.0f}s", flush=True)
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    cut = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {"p50": cut[49], "p95": cut[94], "p99": cut[98], "max": ordered[-1]}
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port} after {timeout}s")

@@ -1,0 +1,80 @@
+"""Composition root of the telephony service: `python -m services.telephony`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from services.runtime import logs
+from services.runtime.recordings import store_from_env
+from services.runtime.settings import Common, env, env_float, env_int, metrics_port, split_hostport
+from services.telephony.events import EventPublisher
+from services.telephony.service import RecordingPolicy, TelephonyService
+from services.telephony.sip_server import SipServer, SipSettings
+
+log = logging.getLogger("services.telephony")
+
+
+def sip_settings_from_env() -> SipSettings:
+    """The SIP endpoint's settings (see services/telephony/README.md)."""
+    bind_host = env("CRS_SIP_BIND", "127.0.0.1")
+    return SipSettings(
+        bind_host=bind_host,
+        port=env_int("CRS_SIP_PORT", 5080),
+        advertise_host=env("CRS_SIP_ADVERTISE", "127.0.0.1" if bind_host == "0.0.0.0" else bind_host),
+        edge=split_hostport(env("CRS_SIP_EDGE", "127.0.0.1:5060")),
+        username=env("CRS_SIP_USERNAME", "crs-telephony"),
+        register_expires=env_int("CRS_SIP_REGISTER_EXPIRES", 300),
+        rtp_low=env_int("CRS_RTP_PORT_LOW", 20000),
+        rtp_high=env_int("CRS_RTP_PORT_HIGH", 29999),
+        watchdog_seconds=env_float("CRS_SIP_WATCHDOG_SECONDS", 5.0),
+    )
+
+
+def start_metrics(port: int) -> None:
+    if not port:
+        return
+    try:
+        from services.runtime.metrics import start_metrics_server
+    except ImportError:
+        from prometheus_client import start_http_server as start_metrics_server
+    start_metrics_server(port)
+
+
+def main() -> None:
+    common = Common.from_env()
+    logs.configure("telephony", common.log_level)
+    start_metrics(metrics_port("telephony"))
+    publisher = EventPublisher(
+        amqp_url=common.amqp_url, capacity=env_int("CRS_TELEPHONY_EVENT_BUFFER", 10_000)
+    )
+    service = TelephonyService(
+        publisher=publisher,
+        store=store_from_env(),
+        region=common.home_region,
+        policy=RecordingPolicy.parse(env("CRS_RECORD_EXTENSIONS", "*")),
+        answer_delay=env_float("CRS_ANSWER_DELAY_SECONDS", 0.5),
+        max_call_seconds=env_float("CRS_MAX_CALL_SECONDS", 4 * 3600),
+        max_calls=env_int("CRS_TELEPHONY_MAX_CALLS", 500),
+        spool_dir=env("CRS_RECORDING_SPOOL", "") or None,
+    )
+    server = SipServer(settings=sip_settings_from_env(), calls=service)
+    service.endpoint = server
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    publisher.start()
+    server.start()
+    log.info("telephony listening", extra={"fields": {"sip": f"{server.address[0]}:{server.address[1]}"}})
+    stop.wait()
+    log.info("telephony stopping: no new calls; ending calls in progress")
+    server.stop()
+    service.drain()
+    flushed = publisher.stop(timeout=env_float("CRS_TELEPHONY_FLUSH_SECONDS", 10.0))
+    server.close()
+    log.info("telephony stopped", extra={"fields": {"events_flushed": flushed}})
+
+
+if __name__ == "__main__":
+    main()

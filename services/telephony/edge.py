@@ -1,0 +1,65 @@
+"""The SIP edge: kamailio in the foreground with the repository's config, `python -m services.telephony.edge`.
+
+Listen address and port come from CRS_SIP_EDGE_BIND and CRS_SIP_EDGE_PORT; runtime files go to a temp
+directory removed on exit. SIGTERM and SIGINT are passed on to kamailio, whose exit status is ours.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from services.runtime.settings import env, env_int
+
+CONFIG = Path(__file__).resolve().parents[2] / "edge" / "kamailio" / "kamailio.cfg"
+
+
+def kamailio_command(*, runtime_dir: str) -> list[str]:
+    """The kamailio command line for the settings in the environment."""
+    binary = env("CRS_KAMAILIO", "/usr/sbin/kamailio")
+    host = env("CRS_SIP_EDGE_BIND", "127.0.0.1")
+    port = env_int("CRS_SIP_EDGE_PORT", 5060)
+    return [
+        binary,
+        "-f", str(CONFIG),
+        "-DD", "-E",
+        "-m", str(env_int("CRS_SIP_EDGE_SHM_MB", 32)),
+        "-M", "4",
+        "-Y", runtime_dir,
+        "-P", str(Path(runtime_dir) / "kamailio.pid"),
+        "-w", runtime_dir,
+        "-l", f"udp:{host}:{port}",
+        "-A", f'EDGE_ALIAS="{host}:{port}"',
+        "-A", f'TELEPHONY_USER="{env("CRS_SIP_USERNAME", "crs-telephony")}"',
+        "-A", f"PIKE_DENSITY={env_int('CRS_SIP_EDGE_PIKE_DENSITY', 1000)}",
+        "-A", f"MAX_MESSAGE={env_int('CRS_SIP_EDGE_MAX_MESSAGE', 8192)}",
+    ]  # fmt: skip
+
+
+def main() -> int:
+    runtime_dir = tempfile.mkdtemp(prefix="crs-edge-")
+    try:
+        command = kamailio_command(runtime_dir=runtime_dir)
+        if not Path(command[0]).exists():
+            print(f"kamailio not found at {command[0]}: install Debian's 'kamailio' package", file=sys.stderr)
+            return 2
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+
+        def forward(signum, _frame):
+            process.send_signal(signal.SIGTERM if signum == signal.SIGINT else signum)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        code = process.wait()
+        # kamailio exits 0 on SIGTERM, or with -SIGTERM when a child saw it first: both are a clean stop.
+        return 0 if code in (0, -signal.SIGTERM) else code
+    finally:
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,427 @@
+"""The adapter around pyVoIP 1.6.8: the only module that imports it.
+
+pyVoIP builds the answer and runs each call's RTP. Its classes are subclassed here, each override the
+smallest one that guards one defect DESIGN.md lists, and `MediaStack` is all the rest of the service sees:
+plain strings and bytes in, no pyVoIP type out.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import select
+import socket
+import threading
+import warnings
+from collections.abc import Callable
+
+# pyVoIP.VoIP must be imported before pyVoIP.SIP, or the package's circular import fails.
+import pyVoIP.VoIP
+from pyVoIP import RTP, SIP
+from pyVoIP.VoIP import CallState, VoIPCall, VoIPPhone
+
+log = logging.getLogger(__name__)
+
+PacketSink = Callable[[bytes], None]
+
+
+class RtpPortPool:
+    """RTP ports handed out and taken back; pyVoIP never takes back an incoming call's ports and scans a
+    list of every port it ever gave out, which costs 180 ms per call once 1,000 have leaked."""
+
+    def __init__(self, low: int, high: int, host: str):
+        self.low, self.high, self.host = low, high, host
+        self._free = list(range(high - high % 2, low - 1, -2))  # even ports; RTCP would take the odd ones
+        self._in_use: set[int] = set()
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        with self._lock:
+            while self._free:
+                port = self._free.pop()
+                if self._bindable(port):
+                    self._in_use.add(port)
+                    return port
+                # Another process holds it; try it again after everything else.
+                self._free.insert(0, port)
+                if all(not self._bindable(p) for p in self._free[-8:]):
+                    break
+            raise pyVoIP.VoIP.NoPortsAvailableError("no free RTP port")
+
+    def give_back(self, port: int) -> None:
+        with self._lock:
+            if port in self._in_use:
+                self._in_use.remove(port)
+                self._free.append(port)
+
+    def _bindable(self, port: int) -> bool:
+        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            probe.bind((self.host, port))
+            return True
+        except OSError:
+            return False
+        finally:
+            probe.close()
+
+    @property
+    def in_use(self) -> int:
+        return len(self._in_use)
+
+
+class SessionIds:
+    """SDP session ids that are freed when a call ends; pyVoIP's never are, and once 100,000 calls have
+    been taken its `randint` loop never finds a free one."""
+
+    def __init__(self) -> None:
+        self._next = 1
+        self._free: list[int] = []
+        self._in_use: set[int] = set()
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        with self._lock:
+            if self._free:
+                value = self._free.pop()
+            else:
+                value, self._next = self._next, self._next + 1
+            self._in_use.add(value)
+            return value
+
+    def give_back(self, value: int) -> None:
+        with self._lock:
+            if value in self._in_use:
+                self._in_use.remove(value)
+                self._free.append(value)
+
+    @property
+    def in_use(self) -> int:
+        return len(self._in_use)
+
+
+class GuardedRtpClient(RTP.RTPClient):
+    """An RTP leg whose packets go to `sink` as they arrive.
+
+    Guards: pyVoIP's receive loop dies on the first packet its parser cannot take (1 byte, an empty or
+    out-of-range telephone-event), and polls with a 10 ms sleep; this one waits in `select` and survives
+    any packet. A recording leg answers `recvonly` and starts no transmit thread.
+    """
+
+    def __init__(self, *args, sink: PacketSink, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sink = sink
+        self.started = False
+        self.rejected_packets = 0
+
+    def start(self) -> None:
+        self.sin = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sout = self.sin
+        self.sin.bind((self.inIP, self.inPort))
+        self.started = True
+        threading.Thread(target=self.recv, name=f"rtp-{self.inPort}", daemon=True).start()
+        if str(self.sendrecv) != "recvonly":
+            threading.Thread(target=self.trans, name=f"rtp-out-{self.inPort}", daemon=True).start()
+
+    def stop(self) -> None:
+        self.NSD = False
+        if self.started:
+            self.sin.close()
+
+    def recv(self) -> None:
+        while self.NSD:
+            try:
+                ready, _, _ = select.select([self.sin], [], [], 0.25)
+                if ready:
+                    self.parse_packet(self.sin.recv(8192))
+            except (OSError, ValueError) as exc:
+                if not self.NSD or getattr(exc, "errno", None) in (errno.EBADF, None):
+                    return
+            except Exception:
+                self.rejected_packets += 1
+                log.warning("RTP packet rejected", exc_info=True)
+
+    def parse_packet(self, packet: bytes) -> None:
+        self.sink(packet)
+
+
+class GuardedCall(VoIPCall):
+    """A pyVoIP call that records its RTP ports, denies and renegotiates without leaking.
+
+    Guards: `deny()` raises AttributeError after the 486 (it stops RTP clients that never started) and
+    leaves the call in `phone.calls`; a re-INVITE starts another pair of RTP threads per re-INVITE; the
+    constructor resets the process's warning filters on an unknown payload type.
+    """
+
+    def __init__(self, phone: GuardedPhone, request: SIP.SIPMessage, session_id: int, sink: PacketSink):
+        self.sink = sink
+        with warnings.catch_warnings():
+            super().__init__(phone, CallState.RINGING, request, session_id, phone.myIP, sendmode="recvonly")
+
+    def create_rtp_clients(self, codecs, ip, port, request, baseport) -> None:
+        self.assignedPorts[port] = codecs
+        for index in range(len(request.body["c"])):
+            self.RTPClients.append(
+                GuardedRtpClient(
+                    codecs,
+                    ip,
+                    port,
+                    request.body["c"][index]["address"],
+                    baseport + index,
+                    self.sendmode,
+                    dtmf=self.dtmf_callback,
+                    sink=self.sink,
+                )
+            )
+
+    def deny(self) -> None:
+        if self.state == CallState.RINGING:
+            message = self.sip.gen_busy(self.request)
+            self.sip.out.sendto(message.encode(), (self.phone.server, self.phone.port))
+        self.release()
+
+    def release(self) -> None:
+        """Stop RTP, give the ports back and forget the call; safe to call more than once."""
+        for client in self.RTPClients:
+            client.stop()
+        self.state = CallState.ENDED
+        self.phone.release_ports(call=self)
+        self.phone.calls.pop(self.call_id, None)
+
+    def renegotiate(self, request: SIP.SIPMessage) -> None:
+        media = {client.inPort: client.assoc for client in self.RTPClients}
+        message = self.sip.gen_answer(request, self.session_id, media, self.sendmode)
+        self.sip.out.sendto(message.encode(), (self.phone.server, self.phone.port))
+        for media_line in request.body.get("m", []):
+            if media_line["type"] != "audio":
+                continue
+            for index, client in enumerate(self.RTPClients):
+                client.outIP = request.body["c"][min(index, len(request.body["c"]) - 1)]["address"]
+                client.outPort = media_line["port"] + index
+
+
+class GuardedSipClient(SIP.SIPClient):
+    """pyVoIP's message builders, sending through the endpoint's socket (no socket or threads of its own).
+
+    Guards: the 200 and BYE it builds copy From and To from its own parse, which mangles display names and
+    cannot hold tel: or sips: URIs, so they are put back as they came; its BYE ignores Record-Route, so the
+    route set is added.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dialogs: dict[str, dict[str, object]] = {}
+
+    def remember(
+        self, call_id: str, *, from_value: str, to_value: str, to_tag: str, route: list[str]
+    ) -> None:
+        self.dialogs[call_id] = {"from": from_value, "to": to_value, "tag": to_tag, "route": route}
+        self.tagLibrary[call_id] = to_tag
+
+    def forget(self, call_id: str) -> None:
+        self.dialogs.pop(call_id, None)
+        self.tagLibrary.pop(call_id, None)
+
+    def _restore(self, text: str, call_id: str, *, ours_first: bool) -> str:
+        dialog = self.dialogs.get(call_id)
+        if dialog is None:
+            return text
+        theirs = f"{dialog['from']}"
+        ours = f"{dialog['to']};tag={dialog['tag']}"
+        head, _, body = text.partition("\r\n\r\n")
+        lines = []
+        for line in head.split("\r\n"):
+            if line.startswith("From: "):
+                line = f"From: {ours if ours_first else theirs}"
+            elif line.startswith("To: "):
+                line = f"To: {theirs if ours_first else ours}"
+            lines.append(line)
+        return "\r\n".join(lines) + "\r\n\r\n" + body
+
+    def gen_answer(self, request, sess_id, ms, sendtype) -> str:
+        text = super().gen_answer(request, sess_id, ms, sendtype)
+        return self._restore(text, request.headers["Call-ID"], ours_first=False)
+
+    def gen_busy(self, request) -> str:
+        text = super().gen_busy(request)
+        return self._restore(text, request.headers["Call-ID"], ours_first=False)
+
+    def gen_bye(self, request) -> str:
+        call_id = request.headers["Call-ID"]
+        text = self._restore(super().gen_bye(request), call_id, ours_first=True)
+        route = (self.dialogs.get(call_id) or {}).get("route") or []
+        if route:
+            # A UAS uses the Record-Route set in the order it arrived (RFC 3261 section 12.1.1).
+            start, _, rest = text.partition("\r\n")
+            text = start + "\r\n" + "".join(f"Route: {hop}\r\n" for hop in route) + rest
+        return text
+
+
+class GuardedPhone(VoIPPhone):
+    """The phone object pyVoIP's calls hang off; it never starts pyVoIP's own SIP client or registration.
+
+    Guards: ports come from a pool that takes them back; session ids are freed.
+    """
+
+    def __init__(
+        self,
+        *,
+        sock: socket.socket,
+        edge: tuple[str, int],
+        host: str,
+        port: int,
+        username: str,
+        rtp_low: int,
+        rtp_high: int,
+    ):
+        super().__init__(
+            edge[0], edge[1], username, "", myIP=host, sipPort=port, rtpPortLow=rtp_low, rtpPortHigh=rtp_high
+        )
+        self.sip = GuardedSipClient(edge[0], edge[1], username, "", phone=self, myIP=host, myPort=port)
+        self.sip.s = self.sip.out = sock
+        self.ports = RtpPortPool(rtp_low, rtp_high, host)
+        self.session_pool = SessionIds()
+
+    def request_port(self, blocking: bool = True) -> int:
+        return self.ports.take()
+
+    def release_ports(self, call: VoIPCall | None = None) -> None:
+        if call is None:
+            return
+        for port in list(call.assignedPorts):
+            self.ports.give_back(port)
+        call.assignedPorts = {}
+
+
+class MediaError(RuntimeError):
+    """pyVoIP could not take the call (no RTP port, an offer it cannot parse)."""
+
+
+class MediaStack:
+    """pyVoIP calls by Call-ID: created when an INVITE rings, answered, renegotiated, ended."""
+
+    def __init__(
+        self,
+        *,
+        sock: socket.socket,
+        edge: tuple[str, int],
+        host: str,
+        port: int,
+        username: str,
+        rtp_low: int,
+        rtp_high: int,
+    ):
+        pyVoIP.DEBUG = False
+        self.phone = GuardedPhone(
+            sock=sock, edge=edge, host=host, port=port, username=username, rtp_low=rtp_low, rtp_high=rtp_high
+        )
+        self._lock = threading.Lock()
+        self._sessions: dict[str, int] = {}
+
+    def create(
+        self,
+        *,
+        call_id: str,
+        invite: bytes,
+        from_value: str,
+        to_value: str,
+        to_tag: str,
+        route: list[str],
+        sink: PacketSink,
+    ) -> None:
+        """Let pyVoIP take a ringing call from `invite` (already reduced by `signalling.pyvoip_invite`)."""
+        session_id = self.phone.session_pool.take()
+        self.phone.sip.remember(call_id, from_value=from_value, to_value=to_value, to_tag=to_tag, route=route)
+        try:
+            call = GuardedCall(self.phone, SIP.SIPMessage(invite), session_id, sink)
+        except Exception as exc:
+            self.phone.session_pool.give_back(session_id)
+            self.phone.sip.forget(call_id)
+            raise MediaError(f"pyVoIP refused the call: {exc!r}") from exc
+        if not call.RTPClients:
+            call.release()
+            self.phone.session_pool.give_back(session_id)
+            self.phone.sip.forget(call_id)
+            raise MediaError("no audio stream pyVoIP can take")
+        with self._lock:
+            self.phone.calls[call_id] = call
+            self._sessions[call_id] = session_id
+
+    def _call(self, call_id: str) -> GuardedCall | None:
+        with self._lock:
+            return self.phone.calls.get(call_id)
+
+    def answer(self, call_id: str) -> bool:
+        """Send pyVoIP's 200 with our SDP and start receiving RTP; False when the call is gone."""
+        call = self._call(call_id)
+        if call is None or call.state != CallState.RINGING:
+            return False
+        try:
+            call.answer()
+        except Exception as exc:
+            self.deny(call_id)
+            raise MediaError(f"answering failed: {exc!r}") from exc
+        return True
+
+    def answer_message(self, call_id: str, invite: bytes) -> bytes | None:
+        """pyVoIP's 200 for a retransmitted INVITE or a re-INVITE, without starting anything."""
+        call = self._call(call_id)
+        if call is None or call.state != CallState.ANSWERED:
+            return None
+        media = {client.inPort: client.assoc for client in call.RTPClients}
+        return self.phone.sip.gen_answer(
+            SIP.SIPMessage(invite), call.session_id, media, call.sendmode
+        ).encode()
+
+    def renegotiate(self, call_id: str, invite: bytes) -> bool:
+        """Answer a re-INVITE and follow the far end's new address; no new RTP threads."""
+        call = self._call(call_id)
+        if call is None or call.state != CallState.ANSWERED:
+            return False
+        call.renegotiate(SIP.SIPMessage(invite))
+        return True
+
+    def deny(self, call_id: str) -> None:
+        """Refuse a ringing call with pyVoIP's 486 and free everything it held."""
+        call = self._call(call_id)
+        if call is not None:
+            call.deny()
+        self._forget(call_id)
+
+    def hang_up(self, call_id: str) -> None:
+        """End an answered call from our side: pyVoIP's BYE, with the route set."""
+        call = self._call(call_id)
+        if call is not None and call.state == CallState.ANSWERED:
+            try:
+                call.hangup()
+            finally:
+                call.release()
+        elif call is not None:
+            call.release()
+        self._forget(call_id)
+
+    def release(self, call_id: str) -> None:
+        """Free a call the far end ended (CANCEL or BYE); sends nothing."""
+        call = self._call(call_id)
+        if call is not None:
+            call.release()
+        self._forget(call_id)
+
+    def _forget(self, call_id: str) -> None:
+        with self._lock:
+            self.phone.calls.pop(call_id, None)
+            session_id = self._sessions.pop(call_id, None)
+        if session_id is not None:
+            self.phone.session_pool.give_back(session_id)
+        self.phone.sip.forget(call_id)
+
+    @property
+    def calls(self) -> int:
+        return len(self.phone.calls)
+
+    @property
+    def rtp_ports_in_use(self) -> int:
+        return self.phone.ports.in_use
+
+    @property
+    def session_ids_in_use(self) -> int:
+        return self.phone.session_pool.in_use

@@ -1,0 +1,76 @@
+"""Service processes started the way `crs run` starts them, on free ports, stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+from tests.support.wait import wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class ServiceProcess:
+    module: str
+    env: dict[str, str]
+    process: subprocess.Popen | None = None
+    log: object = field(default=None)
+
+    def start(self, *, wait_port: int | None = None, timeout: float = 30.0) -> ServiceProcess:
+        self.log = tempfile.NamedTemporaryFile(prefix=f"{self.module}-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        if wait_port:
+            wait_for(
+                lambda: self.alive_or_fail() and listening(wait_port),
+                timeout=timeout,
+                what=f"{self.module} on {wait_port}",
+            )
+        return self
+
+    def alive_or_fail(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.module} exited with {self.process.returncode}:\n{self.output()}")
+        return True
+
+    def output(self) -> str:
+        with open(self.log.name, errors="replace") as handle:
+            return handle.read()[-5000:]
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM, then wait for the drain; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(
+                    f"{self.module} ignored SIGTERM for {timeout}s:\n{self.output()}"
+                ) from None
+        os.unlink(self.log.name)
+        return self.process.returncode

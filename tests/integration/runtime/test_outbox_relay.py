@@ -13,19 +13,22 @@ from crs.contacts.v1 import contacts_pb2 as pb
 from services.contacts import directory
 from services.contacts.model import Consumer, Phone
 from services.contacts.store import SCHEMA, ContactsStore
-from services.runtime import bus, db, outbox
+from services.runtime import bus, db, migrate, outbox
+from tests.support import infra
 from tests.support.proxy import CuttableProxy
 from tests.support.wait import async_wait_for
 
 
 @pytest.fixture
-async def store(database_url):
-    pool = await db.open_pool(database_url, schema=SCHEMA)
-    # Start from an empty outbox: the running contacts fixture may have left events of its own.
-    async with pool.connection() as conn:
-        await conn.execute("DELETE FROM outbox")
+async def store():
+    """A database of its own: no other relay of this run may drain this outbox."""
+    name = infra.unique_name("crs_outbox")
+    url = infra.create_database(name)
+    migrate.migrate(url, SCHEMA)
+    pool = await db.open_pool(url, schema=SCHEMA)
     yield ContactsStore(pool)
     await pool.close()
+    infra.drop_database(name)
 
 
 @pytest.fixture

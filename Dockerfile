@@ -30,7 +30,7 @@ RUN pip uninstall -y grpcio-tools \
 FROM ${PYTHON_IMAGE} AS base
 RUN groupadd --system --gid 10001 crs \
  && useradd --system --uid 10001 --gid crs --home-dir /app --no-create-home --shell /usr/sbin/nologin crs \
- && mkdir -p /var/lib/crs/recordings \
+ && mkdir -p /var/lib/crs/recordings /var/lib/crs/spool \
  && chown -R crs:crs /var/lib/crs
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app /app

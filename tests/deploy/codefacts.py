@@ -23,6 +23,9 @@ READERS = {"env", "env_int", "env_float"}
 # Values that carry credentials: they come from Secrets, never from a ConfigMap or an image.
 _SECRET_WORDS = re.compile(r"SECRET|PASSWORD|ACCESS_KEY|TOKEN")
 _URLS_WITH_CREDENTIALS = {"CRS_DATABASE_URL", "CRS_AMQP_URL"}
+# Read only by developer commands under services/cli/ that never run in a deployment (`crs call` drives the
+# sipp test caller): not set in compose or the ConfigMaps. tests/deploy checks they stay CLI-only.
+DEVELOPER_TOOL_ONLY = {"CRS_SIPP"}
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,13 @@ def dynamic_names() -> frozenset[str]:
 
 @cache
 def names_read() -> frozenset[str]:
-    """Every CRS_* environment variable the code reads."""
+    """Every CRS_* environment variable the deployed processes read."""
+    return all_names_read() - DEVELOPER_TOOL_ONLY
+
+
+@cache
+def all_names_read() -> frozenset[str]:
+    """Every CRS_* environment variable any code under services/ reads."""
     names = set()
     for read in source_reads():
         if not read.pattern:

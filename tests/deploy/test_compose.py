@@ -120,4 +120,14 @@ def test_the_published_rtp_range_is_the_one_documented():
     rtp = [p for p in ports if p.endswith("/udp") and "-" in p]
     assert len(rtp) == 1
     low, high = re.match(r"(\d+)-(\d+):", rtp[0]).groups()
+    environment = compose()["services"]["telephony"]["environment"]
+    assert (environment["CRS_RTP_PORT_LOW"], environment["CRS_RTP_PORT_HIGH"]) == (low, high)
     assert f"{low}-{high}" in (ROOT / "docs" / "deploy.md").read_text()
+
+
+def test_settings_left_out_of_deployments_are_read_only_by_developer_commands():
+    from tests.deploy.codefacts import DEVELOPER_TOOL_ONLY, source_reads
+
+    for read in source_reads():
+        if read.name in DEVELOPER_TOOL_ONLY:
+            assert read.where.startswith("services/cli/"), f"{read.where} reads {read.name} in a service"

@@ -107,8 +107,9 @@ class GuardedRtpClient(RTP.RTPClient):
     any packet. A recording leg answers `recvonly` and starts no transmit thread.
     """
 
-    def __init__(self, *args, sink: PacketSink, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, assoc, in_ip, in_port, out_ip, out_port, sendrecv, *, dtmf, sink: PacketSink):
+        super().__init__(assoc, in_ip, in_port, out_ip, out_port, sendrecv, dtmf=dtmf)
+        self.sendrecv = sendrecv
         self.sink = sink
         self.started = False
         self.rejected_packets = 0

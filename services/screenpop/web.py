@@ -152,13 +152,15 @@ async def pop_socket(request: web.Request) -> web.StreamResponse:
             raise web.HTTPForbidden(text=f"you may not watch extension {extension}")
     socket = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
     await socket.prepare(request)
+    await socket.send_str(
+        json.dumps({"type": "hello", "extensions": extensions, "display_name": principal.display_name})
+    )
+    # Bound before the current pop is read, so a pop published in between is not missed (at worst it
+    # comes twice, and the page shows the same call again).
     for extension in extensions:
         ctx.hub.add(extension, socket)
         await ctx.router.watch(extension)
     try:
-        await socket.send_str(
-            json.dumps({"type": "hello", "extensions": extensions, "display_name": principal.display_name})
-        )
         for extension in extensions:
             current = await ctx.store.current_pop(extension)
             if current is not None:

@@ -35,24 +35,42 @@ class Servicer:
 
 
 class _MetricsInterceptor(grpc.aio.ServerInterceptor):
+    """Times every unary call by method and status; wrapped handlers are built once per method."""
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
     async def intercept_service(self, continuation, handler_call_details):
+        method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        method = handler_call_details.method
+        self._wrapped[method] = wrapped = self._timed(method, handler)
+        return wrapped
+
+    @staticmethod
+    def _timed(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         inner = handler.unary_unary
+        ok = GRPC_HANDLED.labels(method, "OK")
 
         async def timed(request, context):
             started = time.perf_counter()
-            code = "OK"
             try:
-                return await inner(request, context)
-            except Exception:
-                code = "UNKNOWN"
+                response = await inner(request, context)
+            except BaseException:
+                code = context.code()
+                GRPC_HANDLED.labels(method, code.name if code else "UNKNOWN").observe(
+                    time.perf_counter() - started
+                )
                 raise
-            finally:
-                code = context.code().name if context.code() is not None else code
-                GRPC_HANDLED.labels(method, code).observe(time.perf_counter() - started)
+            code = context.code()
+            (
+                ok if code is None or code == grpc.StatusCode.OK else GRPC_HANDLED.labels(method, code.name)
+            ).observe(time.perf_counter() - started)
+            return response
 
         return grpc.unary_unary_rpc_method_handler(
             timed,

@@ -17,12 +17,15 @@ from tests.support.processes import ServiceProcess, free_port
 
 @pytest.fixture(scope="module")
 def contacts_process(service_env):
-    grpc_port, http_port = free_port(), free_port()
+    grpc_port, http_port, metrics_port = free_port(), free_port(), free_port()
     env = dict(
-        service_env, CRS_CONTACTS_GRPC=f"127.0.0.1:{grpc_port}", CRS_CONTACTS_HTTP=f"127.0.0.1:{http_port}"
+        service_env,
+        CRS_CONTACTS_GRPC=f"127.0.0.1:{grpc_port}",
+        CRS_CONTACTS_HTTP=f"127.0.0.1:{http_port}",
+        CRS_CONTACTS_METRICS_PORT=str(metrics_port),
     )
     service = ServiceProcess("services.contacts", env).start(wait_port=grpc_port)
-    yield service, env, grpc_port
+    yield service, env, grpc_port, metrics_port
     assert service.stop() == 0
 
 
@@ -37,7 +40,7 @@ def crs(env, *args) -> subprocess.CompletedProcess:
 
 
 def test_a_consumer_added_with_the_cli_is_found_from_every_spelling(contacts_process):
-    _, env, _ = contacts_process
+    _, env, _, _ = contacts_process
     added = crs(
         env,
         "consumer",
@@ -68,7 +71,7 @@ def test_a_consumer_added_with_the_cli_is_found_from_every_spelling(contacts_pro
 
 
 def test_the_cli_reports_bad_input_and_a_missing_service_plainly(contacts_process):
-    _, env, _ = contacts_process
+    _, env, _, _ = contacts_process
     refused = crs(env, "consumer", "add", "--name", "", "--phone", "+1 614 555 0124")
     assert refused.returncode == 1
     assert "invalid argument: name" in refused.stderr
@@ -79,7 +82,7 @@ def test_the_cli_reports_bad_input_and_a_missing_service_plainly(contacts_proces
 
 
 def test_health_and_reflection_answer(contacts_process):
-    _, _, port = contacts_process
+    _, _, port, _ = contacts_process
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         health = health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(service="crs.contacts.v1.Contacts"), timeout=5
@@ -100,3 +103,20 @@ def test_sigterm_drains_and_exits_cleanly(service_env):
     service = ServiceProcess("services.contacts", env).start(wait_port=port)
     assert service.stop(timeout=15) == 0
     assert not os.path.exists(service.log.name)
+
+
+def test_metrics_count_the_calls_served(contacts_process):
+    import urllib.request
+
+    _, env, _, metrics_port = contacts_process
+    assert crs(env, "consumer", "match", "+16145550123", "--json").returncode == 0
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    served = [
+        line
+        for line in text.splitlines()
+        if line.startswith("crs_grpc_server_handling_seconds_count")
+        and "MatchCaller" in line
+        and 'code="OK"' in line
+    ]
+    assert served and float(served[0].rsplit(" ", 1)[1]) >= 1

@@ -59,6 +59,11 @@ def migrate(url: str, schema: str) -> list[str]:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+            # A migrating user that is not a superuser must be a member of the role to act as it;
+            # PostgreSQL 16 no longer grants that implicitly to the role's creator.
+            superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+            if not superuser:
+                conn.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(role)))
             conn.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
                     sql.Identifier(schema), sql.Identifier(role)

@@ -10,6 +10,7 @@ from aiohttp import web
 from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 
 from services.contacts import bus_consume, http
+from services.contacts.case_wiring import CaseworkParts
 from services.contacts.grpc_api import ContactsServicer
 from services.contacts.store import SCHEMA, ContactsStore
 from services.runtime import bus, db, outbox, process, recordings
@@ -71,17 +72,21 @@ async def serve(
         connection, "contacts", bus_consume.subscriptions(store=store, region=settings.home_region)
     )
     servicer = ContactsServicer(store=store, home_region=settings.home_region, recording_link=recording_link)
+    casework = CaseworkParts(pool, recording_link=recording_link)
     server = Server(
         [
             Servicer(
                 servicer,
                 contacts_pb2_grpc.add_ContactsServicer_to_server,
                 contacts_pb2.DESCRIPTOR.services_by_name["Contacts"].full_name,
-            )
+            ),
+            casework.grpc_servicer,
         ],
         settings.grpc_bind,
     )
-    runner = web.AppRunner(http.make_app(store=settings.recordings), access_log=None)
+    app = http.make_app(store=settings.recordings)
+    casework.install(app)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     http_host, http_port = split_hostport(settings.http_bind)
     site = web.TCPSite(runner, http_host, http_port)
@@ -90,6 +95,7 @@ async def serve(
     grpc_port = await server.start()
     await site.start()
     await consumer.start()
+    casework.start()
     bound = Bound(grpc_port, runner.addresses[0][1])
     if not public_url[0]:
         public_url[0] = f"http://{http_host}:{bound.http_port}"
@@ -98,6 +104,7 @@ async def serve(
     await stop.wait()
 
     await consumer.stop()
+    await casework.stop()
     await server.stop(grace=5)
     await runner.cleanup()
     relay.stop()

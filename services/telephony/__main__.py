@@ -6,6 +6,8 @@ import logging
 import signal
 import threading
 
+from prometheus_client import Gauge
+
 from services.runtime import logs
 from services.runtime.recordings import store_from_env
 from services.runtime.settings import Common, env, env_float, env_int, metrics_port, split_hostport
@@ -42,6 +44,19 @@ def start_metrics(port: int) -> None:
     start_metrics_server(port)
 
 
+def expose_gauges(service: TelephonyService, server: SipServer) -> None:
+    """Gauges read at scrape time: what an operator checks for stuck calls and leaked resources."""
+    for name, help_text, read in (
+        ("crs_telephony_calls_in_progress", "Calls ringing or answered", lambda: len(service.book)),
+        ("crs_telephony_sip_dialogs", "SIP dialogs the endpoint holds", lambda: len(server.dialogs)),
+        ("crs_telephony_media_calls", "Calls held by the media stack", lambda: server.media.calls),
+        ("crs_telephony_rtp_ports_in_use", "RTP ports held by calls", lambda: server.media.rtp_ports_in_use),
+        ("crs_telephony_recordings_open", "Recordings being written", lambda: len(service.recordings)),
+        ("crs_telephony_sip_registered", "1 while registered with the SIP edge", server.registered.is_set),
+    ):
+        Gauge(name, help_text).set_function(read)
+
+
 def main() -> None:
     common = Common.from_env()
     logs.configure("telephony", common.log_level)
@@ -61,6 +76,7 @@ def main() -> None:
     )
     server = SipServer(settings=sip_settings_from_env(), calls=service)
     service.endpoint = server
+    expose_gauges(service, server)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

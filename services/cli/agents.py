@@ -1,0 +1,115 @@
+"""`crs agent add|passwd|token`: console accounts for agents and supervisors."""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import sys
+from datetime import timedelta
+
+from services.runtime import db
+from services.runtime.settings import Common, env
+from services.screenpop import auth
+from services.screenpop.seed import SCHEMA, upsert_agent
+from services.screenpop.store import UPSERT_TEAM
+
+API_TOKEN_DAYS = 30
+
+
+def _password(args) -> str:
+    password = args.password or env("CRS_AGENT_PASSWORD", "")
+    if not password and sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+    if not password:
+        raise SystemExit("give a password: --password, CRS_AGENT_PASSWORD, or type it at the prompt")
+    return password
+
+
+def add(args) -> int:
+    url = args.database_url or Common.from_env().database_url
+    with db.connect(url, schema=SCHEMA) as conn:
+        if args.team:
+            conn.execute(UPSERT_TEAM, (args.team, args.team))
+        try:
+            upsert_agent(
+                conn,
+                username=args.username,
+                display_name=args.name or args.username,
+                password=_password(args),
+                role=args.role,
+                extension=args.extension,
+                team_id=args.team,
+            )
+        except ValueError as exc:
+            print(f"crs agent: {exc}", file=sys.stderr)
+            return 2
+        conn.commit()
+    print(f"{args.username}: {args.role}" + (f" on extension {args.extension}" if args.extension else ""))
+    return 0
+
+
+def passwd(args) -> int:
+    url = args.database_url or Common.from_env().database_url
+    try:
+        hashed = auth.hash_password(_password(args))
+    except ValueError as exc:
+        print(f"crs agent: {exc}", file=sys.stderr)
+        return 2
+    with db.connect(url, schema=SCHEMA) as conn:
+        cur = conn.execute(
+            "UPDATE agents SET password_hash = %s WHERE username = %s", (hashed, args.username)
+        )
+        # A new password ends every session opened with the old one.
+        conn.execute(
+            "DELETE FROM sessions WHERE agent_id = (SELECT id FROM agents WHERE username = %s)",
+            (args.username,),
+        )
+        conn.commit()
+    if cur.rowcount != 1:
+        print(f"crs agent: no agent named {args.username}", file=sys.stderr)
+        return 1
+    print(f"{args.username}: password changed, sessions ended")
+    return 0
+
+
+def token(args) -> int:
+    """Print a bearer token for `crs watch` (CRS_WATCH_TOKEN); only its hash is stored."""
+    url = args.database_url or Common.from_env().database_url
+    value = auth.new_token()
+    with db.connect(url, schema=SCHEMA) as conn:
+        cur = conn.execute(
+            "INSERT INTO sessions (token_hash, agent_id, kind, csrf_token, expires_at)"
+            " SELECT %s, id, 'api', %s, now() + %s FROM agents WHERE username = %s AND active",
+            (auth.token_hash(value), secrets.token_urlsafe(32), timedelta(days=args.days), args.username),
+        )
+        conn.commit()
+    if cur.rowcount != 1:
+        print(f"crs agent: no active agent named {args.username}", file=sys.stderr)
+        return 1
+    print(value)
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("agent", help="console accounts: add, passwd, token")
+    parser.add_argument("--database-url", help="defaults to CRS_DATABASE_URL")
+    commands = parser.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
+
+    add_parser = commands.add_parser("add", help="create or update an agent or supervisor")
+    add_parser.add_argument("username")
+    add_parser.add_argument("--name", help="the name shown in the console")
+    add_parser.add_argument("--role", choices=auth.ROLES, default="agent")
+    add_parser.add_argument("--extension", help="the extension the agent sits at")
+    add_parser.add_argument("--team", help="team id; a supervisor watches their team")
+    add_parser.add_argument("--password", help="else CRS_AGENT_PASSWORD, else a prompt")
+    add_parser.set_defaults(func=add)
+
+    passwd_parser = commands.add_parser("passwd", help="set a new password and end the agent's sessions")
+    passwd_parser.add_argument("username")
+    passwd_parser.add_argument("--password", help="else CRS_AGENT_PASSWORD, else a prompt")
+    passwd_parser.set_defaults(func=passwd)
+
+    token_parser = commands.add_parser("token", help="print a bearer token for crs watch (CRS_WATCH_TOKEN)")
+    token_parser.add_argument("username")
+    token_parser.add_argument("--days", type=int, default=API_TOKEN_DAYS)
+    token_parser.set_defaults(func=token)

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
-_DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+# A run of digits standing on its own: not a piece of a UUID, a hex key or a word.
+_DIGIT_RUN = re.compile(r"(?<![\w-])\+?\d[\d\s().-]{5,}\d(?![\w-])")
 
 
 def mask_digits(text: str) -> str:

@@ -18,3 +18,16 @@ def test_log_lines_are_json_with_the_correlation_id_and_no_whole_phone_number():
 
 def test_short_numbers_and_ids_are_left_alone():
     assert logs.mask_digits("extension 1001, 3 retries") == "extension 1001, 3 retries"
+    contact = "call filed as contact 703dbbaa-4567-4567-bfbc-03c8da7dfb00"
+    assert logs.mask_digits(contact) == contact
+
+
+def test_numbers_in_every_spelling_are_masked():
+    for text in [
+        "caller +16145550123",
+        "caller (614) 555-0123",
+        "from: 0044 20 7946 0958.",
+        'number="06 12 34 56 78"',
+    ]:
+        assert "555" not in logs.mask_digits(text) and "7946" not in logs.mask_digits(text)
+        assert "34 56" not in logs.mask_digits(text)

@@ -126,6 +126,12 @@ class GuardedRtpClient(RTP.RTPClient):
     def stop(self) -> None:
         self.NSD = False
         if self.started:
+            # Wake the receive thread out of select at once: while it waits there, the kernel keeps the
+            # closed socket's port bound and the next call cannot have it.
+            try:
+                self.sin.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # Linux wakes pollers even when it reports ENOTCONN for an unconnected UDP socket
             self.sin.close()
 
     def recv(self) -> None:

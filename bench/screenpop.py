@@ -1,0 +1,276 @@
+"""INVITE to pop: sipp rings extension 1001 through the SIP edge; a WebSocket client times each pop.
+
+    .venv/bin/python bench/screenpop.py            # 1,000,000 consumers; 10, 50, 100 calls/s for 60 s each
+    .venv/bin/python bench/screenpop.py --quick    # 100,000 consumers; 10, 50, 100 calls/s for 10 s each
+
+Every service runs as its own process (contacts, billing, fulfillment, screenpop, telephony, kamailio),
+with PostgreSQL and RabbitMQ, on this machine. Each call rings and is cancelled after a second (the
+telephony service is told to answer late), so the load is the pop path, not recorded audio.
+
+The clock starts when sipp sends the INVITE (from sipp's message trace, first transmission) and stops
+when the pop frame arrives at the agent's WebSocket. A pop that has not arrived 5 s after the last call
+is counted lost. The figures from telephony's receipt of the INVITE are printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+import aiohttp
+import psycopg
+
+from bench._common import bench_database, free_port, machine, percentiles, wait_for_port
+from services.cli.call import CallPlan, scenario, sipp_command
+from services.screenpop.seed import seed_demo
+from tests.integration.telephony.stack import start_edge, start_telephony
+from tests.support import infra
+from tests.support.processes import ServiceProcess
+
+EXTENSION = "1001"
+SETTLE_SECONDS = 5.0
+TRACE_HEAD = re.compile(r"^-+ (\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)")
+
+
+def caller_numbers(url: str, count: int) -> list[str]:
+    """Numbers of seeded consumers, and one caller in ten nobody knows."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT e164 FROM contacts.phone_number TABLESAMPLE SYSTEM (5) LIMIT %s", (count,)
+        ).fetchall()
+    numbers = [e164 for (e164,) in rows]
+    numbers += [f"+1614{5550000 + i:07d}"[:12] for i in range(max(1, count // 10))]
+    return numbers
+
+
+def invite_times(trace: pathlib.Path) -> dict[str, float]:
+    """Call-ID -> when sipp first sent its INVITE (epoch seconds), from sipp's -trace_msg log."""
+    sent: dict[str, float] = {}
+    stamp = None
+    outgoing = False
+    is_invite = False
+    for line in trace.read_text(errors="replace").splitlines():
+        head = TRACE_HEAD.match(line)
+        if head:
+            stamp = datetime.strptime(f"{head.group(1)} {head.group(2)}", "%Y-%m-%d %H:%M:%S.%f").timestamp()
+            outgoing = is_invite = False
+            continue
+        if "message sent" in line:
+            outgoing = True
+        elif line.startswith("INVITE "):
+            is_invite = outgoing
+        elif is_invite and line.lower().startswith("call-id:"):
+            call_id = line.split(":", 1)[1].strip()
+            sent.setdefault(call_id, stamp)
+            is_invite = False
+    return sent
+
+
+async def collect_pops(
+    base: str,
+    pops: dict[str, tuple[float, dict]],
+    *,
+    expected: int,
+    stop: asyncio.Event,
+    ready: asyncio.Event,
+    complete: asyncio.Event,
+):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base}/api/login", json={"username": "ada", "password": "ada-demo-1001"}) as r:
+            token = (await r.json())["token"]
+        async with http.ws_connect(
+            base.replace("http://", "ws://") + "/ws", headers={"Authorization": f"Bearer {token}"}
+        ) as ws:
+            ready.set()
+            while not stop.is_set():
+                try:
+                    message = await ws.receive(timeout=0.5)
+                except TimeoutError:
+                    continue
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                arrived = time.time()
+                pop = json.loads(message.data)
+                if pop.get("type") == "pop" and not pop.get("replay"):
+                    pops.setdefault(pop["call_id"], (arrived, pop))
+                    if len(pops) >= expected:
+                        complete.set()
+
+
+def telephony_receipt(pop: dict) -> float | None:
+    stamp = pop.get("invite_received_at")
+    if not stamp:
+        return None
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+async def run_rate(stack: dict, rate: int, seconds: int, numbers: list[str], workdir: pathlib.Path) -> dict:
+    calls = rate * seconds
+    plan = CallPlan(
+        number="bench",
+        extension=EXTENSION,
+        cancel_after=1.0,
+        from_header="<sip:[field0]@[local_ip]:[local_port]>",
+        call_id=f"bench-{rate}-{int(time.time())}",
+    )
+    run_dir = workdir / f"rate-{rate}"
+    run_dir.mkdir()
+    scenario_file = run_dir / "bench.xml"
+    scenario_file.write_text(scenario(plan))
+    (run_dir / "callers.csv").write_text("SEQUENTIAL\n" + "".join(f"{n};\n" for n in numbers))
+    command = sipp_command(plan, scenario_file=str(scenario_file), edge=stack["edge"], calls=calls, rate=rate)
+    command += [
+        "-inf",
+        str(run_dir / "callers.csv"),
+        "-trace_msg",
+        "-message_file",
+        str(run_dir / "trace.log"),
+    ]
+
+    pops: dict[str, tuple[float, dict]] = {}
+    stop, ready, complete = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    collector = asyncio.create_task(
+        collect_pops(stack["base"], pops, expected=calls, stop=stop, ready=ready, complete=complete)
+    )
+    await asyncio.wait_for(ready.wait(), timeout=10)
+    sipp = await asyncio.create_subprocess_exec(
+        *command, cwd=run_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+    )
+    sipp_code = await sipp.wait()
+    try:
+        await asyncio.wait_for(complete.wait(), timeout=SETTLE_SECONDS)
+    except TimeoutError:
+        pass  # what has not arrived by now counts as lost
+    stop.set()
+    await collector
+
+    sent = invite_times(run_dir / "trace.log")
+    from_invite, from_receipt = [], []
+    for call_id, invited in sent.items():
+        if call_id in pops:
+            arrived, pop = pops[call_id]
+            from_invite.append((arrived - invited) * 1000)
+            received = telephony_receipt(pop)
+            if received is not None:
+                from_receipt.append((arrived - received) * 1000)
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "calls": calls,
+        "invites_sent": len(sent),
+        "pops": len(from_invite),
+        "lost": len(sent) - len(from_invite),
+        "sipp_exit": sipp_code,
+        "invite_to_pop": percentiles(from_invite) if len(from_invite) > 1 else {},
+        "telephony_to_pop": percentiles(from_receipt) if len(from_receipt) > 1 else {},
+    }
+
+
+def start_stack(url: str, amqp_url: str, workdir: pathlib.Path) -> tuple[dict, list]:
+    ports = {
+        name: free_port() for name in ("contacts", "contacts_http", "billing", "fulfillment", "screenpop")
+    }
+    env = dict(
+        os.environ,
+        CRS_DATABASE_URL=url,
+        CRS_AMQP_URL=amqp_url,
+        CRS_LOG_LEVEL="WARNING",
+        CRS_CONTACTS_GRPC=f"127.0.0.1:{ports['contacts']}",
+        CRS_CONTACTS_HTTP=f"127.0.0.1:{ports['contacts_http']}",
+        CRS_BILLING_GRPC=f"127.0.0.1:{ports['billing']}",
+        CRS_FULFILLMENT_GRPC=f"127.0.0.1:{ports['fulfillment']}",
+        CRS_SCREENPOP_HTTP=f"127.0.0.1:{ports['screenpop']}",
+    )
+    for service in ("contacts", "telephony", "screenpop", "fulfillment", "billing"):
+        env[f"CRS_{service.upper()}_METRICS_PORT"] = "0"
+    started: list = []
+    try:
+        for name in ("contacts", "billing", "fulfillment", "screenpop"):
+            started.append(ServiceProcess(f"services.{name}", env).start(wait_port=ports[name]))
+        wait_for_port(ports["screenpop"])
+        edge, edge_address = start_edge(workdir, pike_density=100_000)
+        started.append(edge)
+        # Answer late, so every call is cancelled while it rings: the load is the pop path.
+        telephony = start_telephony(
+            workdir, amqp_url=amqp_url, edge=edge_address, CRS_ANSWER_DELAY_SECONDS="30"
+        )
+        started.append(telephony.process)
+    except BaseException:
+        stop_stack(started)
+        raise
+    return {"base": f"http://127.0.0.1:{ports['screenpop']}", "edge": edge_address}, started
+
+
+def stop_stack(started: list) -> None:
+    for process in reversed(started):
+        try:
+            process.stop()
+        except AssertionError as exc:
+            print(f"warning: {exc}", file=sys.stderr)
+
+
+async def main_async(args) -> int:
+    consumers = 100_000 if args.quick else 1_000_000
+    seconds = args.seconds or (10 if args.quick else 60)
+    url = bench_database(f"crs_bench_{consumers}", consumers)
+    seed_demo(url)
+    numbers = caller_numbers(url, 5000)
+    vhost = infra.unique_name("crs-bench")
+    amqp_url = infra.create_vhost(vhost)
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="crs-bench-screenpop-"))
+    stack, started = start_stack(url, amqp_url, workdir)
+    results = []
+    try:
+        for rate in args.rates:
+            result = await run_rate(stack, rate, seconds, numbers, workdir)
+            results.append(result)
+            report(result)
+    finally:
+        stop_stack(started)
+        infra.delete_vhost(vhost)
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}; consumers {consumers:,}")
+    return 0 if all(r["lost"] == 0 for r in results) else 1
+
+
+def report(result: dict) -> None:
+    def row(figures: dict) -> str:
+        if not figures:
+            return "n/a"
+        return " / ".join(f"{figures[k]:.1f}" for k in ("p50", "p95", "p99", "max"))
+
+    print(
+        f"{result['rate']:>4} calls/s x {result['seconds']} s: {result['invites_sent']} INVITEs, "
+        f"{result['pops']} pops, {result['lost']} lost (sipp exit {result['sipp_exit']})\n"
+        f"     INVITE sent -> pop at socket, ms p50/p95/p99/max: {row(result['invite_to_pop'])}\n"
+        f"     telephony receipt -> pop, ms p50/p95/p99/max:     {row(result['telephony_to_pop'])}",
+        flush=True,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="100,000 consumers and 10 s per rate")
+    parser.add_argument(
+        "--rates", type=int, nargs="+", default=[10, 50, 100], help="call attempts per second"
+    )
+    parser.add_argument(
+        "--seconds", type=int, default=0, help="seconds per rate (default 60, or 10 with --quick)"
+    )
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

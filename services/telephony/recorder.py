@@ -14,7 +14,12 @@ import tempfile
 import threading
 from dataclasses import dataclass
 
+from prometheus_client import Counter
+
 log = logging.getLogger(__name__)
+
+RECORDED = Counter("crs_telephony_rtp_packets_recorded_total", "RTP packets written to recordings")
+REJECTED = Counter("crs_telephony_rtp_packets_rejected_total", "RTP packets that were not RTP")
 
 SAMPLE_RATE = 8000
 PCMU, PCMA, TELEPHONE_EVENT = 0, 8, 101
@@ -131,6 +136,7 @@ class Recording:
             packet = parse_rtp(datagram)
         except RtpError:
             self.rejected += 1
+            REJECTED.inc()
             return
         if packet.payload_type not in DECODERS:
             return  # telephone-event and comfort noise carry no audio to record
@@ -146,6 +152,7 @@ class Recording:
             self._file.write(pcm)
             self._end = max(self._end, position * 2 + len(pcm))
             self.packets += 1
+        RECORDED.inc()
 
     def _position(self, packet: RtpPacket) -> int | None:
         """The sample offset of the packet in the recording, unwrapping 32-bit timestamps."""

@@ -165,10 +165,15 @@ function connect() {
     else if (msg.type === "clear") clear(msg.extension, msg.call_id);
     else if (msg.type === "call_state" && shown.get(msg.extension) === msg.call_id) setState(panels.get(msg.extension), "On call", "oncall");
   };
-  socket.onclose = (event) => {
-    if (event.code === 1008 || event.code === 4401) { location.href = "/login"; return; }
+  socket.onclose = () => {
     setStatus("Reconnecting…", "warn");
-    setTimeout(connect, delay);
+    // A refused handshake looks like any other close: ask whether the session is still good.
+    fetch("/api/me", { credentials: "same-origin" })
+      .then((reply) => {
+        if (reply.status === 401) location.href = "/login";
+        else setTimeout(connect, delay);
+      })
+      .catch(() => setTimeout(connect, delay));
     delay = Math.min(delay * 2, 10000);
   };
 }

@@ -34,7 +34,8 @@ def free_port() -> int:
 
 
 class Screenpop:
-    def __init__(self, base: str, process: subprocess.Popen, servers, publisher):
+    def __init__(self, base: str, process: subprocess.Popen, servers, publisher, env: dict[str, str]):
+        self.env = env
         self.base = base
         self.process = process
         self.servers = servers
@@ -100,6 +101,19 @@ async def next_of_type(ws, kind: str, *, timeout: float = 5.0, call_id: str | No
             return message
 
 
+async def wait_ready(base: str, process: subprocess.Popen, log_path) -> None:
+    async def ready():
+        if process.poll() is not None:
+            raise AssertionError(f"screenpop exited: {log_path.read_text()[-2000:]}")
+        try:
+            async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as reply:
+                return reply.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    await async_wait_for(ready, timeout=30, interval=0.1, what="screenpop to be ready")
+
+
 def start_process(env: dict[str, str], log_path):
     """Start `python -m services.screenpop` with its log in `log_path`; the caller closes the file."""
     log_file = open(log_path, "wb")
@@ -127,18 +141,8 @@ async def screenpop(service_env, database_url, amqp_url, tmp_path_factory):
     publisher = await bus.Publisher(connection, "telephony").open()
     base = f"http://127.0.0.1:{port}"
     try:
-
-        async def ready():
-            if process.poll() is not None:
-                raise AssertionError(f"screenpop exited: {log_path.read_text()[-2000:]}")
-            try:
-                async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as reply:
-                    return reply.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await async_wait_for(ready, timeout=30, interval=0.1, what="screenpop to be ready")
-        yield Screenpop(base, process, servers, publisher)
+        await wait_ready(base, process, log_path)
+        yield Screenpop(base, process, servers, publisher, env)
     finally:
         process.terminate()
         try:

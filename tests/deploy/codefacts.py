@@ -24,8 +24,15 @@ READERS = {"env", "env_int", "env_float"}
 _SECRET_WORDS = re.compile(r"SECRET|PASSWORD|ACCESS_KEY|TOKEN")
 _URLS_WITH_CREDENTIALS = {"CRS_DATABASE_URL", "CRS_AMQP_URL"}
 # Read only by developer commands under services/cli/ that never run in a deployment (`crs call` drives the
-# sipp test caller): not set in compose or the ConfigMaps. tests/deploy checks they stay CLI-only.
-DEVELOPER_TOOL_ONLY = {"CRS_SIPP"}
+# sipp test caller; `crs watch` and `crs agent` take a person's credentials and the console's address): not
+# set in compose or the ConfigMaps. tests/deploy checks they stay CLI-only.
+DEVELOPER_TOOL_ONLY = {
+    "CRS_SIPP",
+    "CRS_WATCH_TOKEN",
+    "CRS_WATCH_PASSWORD",
+    "CRS_AGENT_PASSWORD",
+    "CRS_SCREENPOP_URL",
+}
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,20 @@ from services.contacts.codes import CodeBook, SlaPolicy
 from services.runtime import outbox
 from services.runtime.events import Event
 
-CASE_COLUMNS = """
-c.id::text, c.reference, c.consumer_id::text, c.channel, c.direction, c.summary, c.status, c.occurred_at,
-c.call_id, c.recording_key, c.reporter_name, c.reporter_email, c.reporter_phone, c.product_sku, c.product_upc,
-c.product_name, c.lot_code, c.best_by, c.produced_on, c.purchase_store, c.purchase_location, c.purchased_on,
-c.issue_code, c.severity, c.action_codes, c.verbatim, c.notes, c.language, c.assignee, c.escalated,
-c.escalation_reason, c.created_by, c.created_at, c.updated_at, c.first_response_at, c.resolved_at,
-c.closed_at, c.response_due_at, c.resolution_due_at, c.sla_breached_at, c.sla_breach, c.version,
-ARRAY(SELECT cc.call_id FROM contact_call cc WHERE cc.contact_id = c.id ORDER BY cc.linked_at) AS call_ids
-"""
+_STORED_COLUMNS = (
+    "id::text, reference, consumer_id::text, channel, direction, summary, status, occurred_at, call_id,"
+    " recording_key, reporter_name, reporter_email, reporter_phone, product_sku, product_upc, product_name,"
+    " lot_code, best_by, produced_on, purchase_store, purchase_location, purchased_on, issue_code, severity,"
+    " action_codes, verbatim, notes, language, assignee, escalated, escalation_reason, created_by, created_at,"
+    " updated_at, first_response_at, resolved_at, closed_at, response_due_at, resolution_due_at,"
+    " sla_breached_at, sla_breach, version"
+)
+CASE_COLUMNS = (
+    ", ".join(f"c.{column.strip()}" for column in _STORED_COLUMNS.split(","))
+    + ", ARRAY(SELECT cc.call_id FROM contact_call cc WHERE cc.contact_id = c.id ORDER BY cc.linked_at) AS call_ids"
+)
+# A case just inserted has no linked calls yet.
+_INSERTED_COLUMNS = _STORED_COLUMNS + ", ARRAY[]::text[] AS call_ids"
 # Columns a case may write; the rest are kept by the workflow.
 WRITABLE = (
     "consumer_id",
@@ -83,6 +88,37 @@ class CaseRepository:
             f" SELECT {CASE_COLUMNS} FROM c",
             values,
         )
+
+    async def insert_many(self, rows: list[dict]) -> list[dict]:
+        """Insert cases with ids already given, in one round trip per set of columns; returns them stored."""
+        stored: dict[int, dict] = {}
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for index, values in enumerate(rows):
+            columns = ("id", *(c for c in WRITABLE if c in values))
+            groups.setdefault(columns, []).append(index)
+        async with self.conn.cursor(row_factory=dict_row) as cur:
+            for columns, indexes in groups.items():
+                placeholders = ", ".join(f"%({c})s" for c in columns)
+                await cur.executemany(
+                    f"INSERT INTO contact ({', '.join(columns)}) VALUES ({placeholders}) RETURNING {_INSERTED_COLUMNS}",
+                    [rows[i] for i in indexes],
+                    returning=True,
+                )
+                for index in indexes:
+                    stored[index] = await cur.fetchone()
+                    cur.nextset()
+        return [stored[i] for i in range(len(rows))]
+
+    async def add_events_many(self, entries: list) -> None:
+        """Timeline entries, as (contact id, entry with kind, actor, changes and note)."""
+        async with self.conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO contact_event (contact_id, actor, kind, changes, note) VALUES (%s, %s, %s, %s, %s)",
+                [(cid, e.actor, e.kind, Jsonb(e.changes), e.note) for cid, e in entries],
+            )
+
+    async def add_outbox_many(self, events: list[Event]) -> None:
+        await outbox.add_events(self.conn, events)
 
     async def get(self, contact_id: str, *, lock: bool = False) -> dict | None:
         suffix = " FOR UPDATE OF c" if lock else ""

@@ -80,3 +80,4 @@ class CaseworkParts:
         self.sweeper.stop()
         if self._sweep_task:
             await self._sweep_task
+        await self.casework.capture.close()

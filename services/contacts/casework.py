@@ -13,10 +13,10 @@ from crs.contacts.v1 import casework_pb2 as pb
 from google.protobuf import json_format
 
 from services.contacts import case_input
+from services.contacts.capture import GroupCapture, case_event, creation_records
 from services.contacts.case_store import CaseRepository, CaseStore
 from services.contacts.codes import SEVERITIES, CachedCodeBook, CodeBook, severity_rank
 from services.contacts.validation import ValidationError
-from services.runtime.events import Event
 
 SOURCE = "contacts"
 # Which stage may follow which. A status may also change within its stage (in_progress -> referred_qa).
@@ -169,11 +169,13 @@ class Casework:
     def __init__(self, *, store: CaseStore, codes: CachedCodeBook):
         self.store = store
         self.codes = codes
+        self.capture = GroupCapture(store=store, present=self._present, one_at_a_time=self._create_one)
 
-    async def _event(self, repo: CaseRepository, type_: str, message, case: dict) -> None:
-        await repo.add_outbox(
-            Event.of(SOURCE, type_, message, correlation_id=(case["call_ids"] or [None])[0])
-        )
+    async def _present(self, row: dict) -> dict:
+        return present(row, await self.codes.get())
+
+    async def _event(self, repo: CaseRepository, type_: str, message: type, case: dict, **fields) -> None:
+        await repo.add_outbox(case_event(type_, message, case, **fields))
 
     async def _locked(self, repo: CaseRepository, contact_id: str) -> dict:
         contact_id = case_input.an_id(contact_id, "id")
@@ -203,13 +205,19 @@ class Casework:
         values["summary"] = summary_of(values, book)
         values["created_by"] = actor
         values["status"] = "new"
-        escalate = book.escalates(values["issue_code"])
-        if escalate:
-            values.update(
-                escalated=True,
-                escalation_reason=f"Health and safety: {book.path(values['issue_code'])}",
-                action_codes=["escalated"],
-            )
+        reason = None
+        if book.escalates(values["issue_code"]):
+            reason = f"Health and safety: {book.path(values['issue_code'])}"
+            values.update(escalated=True, escalation_reason=reason, action_codes=["escalated"])
+        if call_id is None:
+            return await self.capture.capture(values=values, actor=actor, escalation_reason=reason)
+        return await self._create_one(values, actor, reason, call_id=call_id)
+
+    async def _create_one(
+        self, values: dict, actor: str, escalation_reason: str | None, *, call_id: str | None = None
+    ) -> dict:
+        """Capture one case in a transaction of its own."""
+        book = await self.codes.get()
         try:
             async with self.store.transaction() as repo:
                 existing = await repo.uncoded_call(call_id) if call_id else None
@@ -220,34 +228,19 @@ class Casework:
                     # The call filed by telephony becomes the case; its recording comes with it.
                     row = await repo.update(existing["id"], values)
                 else:
+                    values.pop("id", None)
                     row = await repo.insert(values)
                     if call_id:
                         await repo.link_call(row["id"], call_id)
                         row = await repo.get(row["id"])
                 case = present(row, book)
-                await repo.add_event(
-                    row["id"],
-                    actor=actor,
-                    kind="created",
-                    changes={k: {"before": None, "after": v} for k, v in _created_view(case).items()},
-                )
-                await self._event(repo, "contact_created", pb.ContactCreated(case=to_pb(case)), case)
-                if escalate:
+                timeline, events = creation_records(case, actor=actor, escalation_reason=escalation_reason)
+                for entry in timeline:
                     await repo.add_event(
-                        row["id"],
-                        actor="system",
-                        kind="escalated",
-                        changes={"escalated": {"before": False, "after": True}},
-                        note=values["escalation_reason"],
+                        row["id"], actor=entry.actor, kind=entry.kind, changes=entry.changes, note=entry.note
                     )
-                    await self._event(
-                        repo,
-                        "contact_escalated",
-                        pb.ContactEscalated(
-                            case=to_pb(case), reason=values["escalation_reason"], actor="system"
-                        ),
-                        case,
-                    )
+                for event in events:
+                    await repo.add_outbox(event)
         except psycopg.errors.ForeignKeyViolation:
             raise ValidationError("consumer_id: no consumer has this id") from None
         return case
@@ -291,8 +284,10 @@ class Casework:
                 await self._event(
                     repo,
                     "contact_updated",
-                    pb.ContactUpdated(case=to_pb(case), changed_fields=sorted(changes), actor=actor),
+                    pb.ContactUpdated,
                     case,
+                    changed_fields=sorted(changes),
+                    actor=actor,
                 )
                 if book.escalates(row["issue_code"]) and not before["escalated"]:
                     case = await self._escalate(
@@ -341,19 +336,15 @@ class Casework:
             )
             case = present(row, book)
             await self._event(
-                repo,
-                "contact_updated",
-                pb.ContactUpdated(case=to_pb(case), changed_fields=sorted(values), actor=actor),
-                case,
+                repo, "contact_updated", pb.ContactUpdated, case, changed_fields=sorted(values), actor=actor
             )
             if target["stage"] == "resolved" or (target["stage"] == "closed" and not before["resolved_at"]):
                 await self._event(
                     repo,
                     "contact_resolved",
-                    pb.ContactResolved(
-                        case=to_pb(case), time_to_resolution_seconds=case["time_to_resolution_seconds"]
-                    ),
+                    pb.ContactResolved,
                     case,
+                    time_to_resolution_seconds=case["time_to_resolution_seconds"],
                 )
         return case
 
@@ -373,9 +364,7 @@ class Casework:
             note=reason,
         )
         case = present(row, book)
-        await self._event(
-            repo, "contact_escalated", pb.ContactEscalated(case=to_pb(case), reason=reason, actor=actor), case
-        )
+        await self._event(repo, "contact_escalated", pb.ContactEscalated, case, reason=reason, actor=actor)
         return case
 
     async def escalate(self, *, contact_id: str, reason: str, actor: str) -> dict:
@@ -411,10 +400,7 @@ class Casework:
             )
             case = present(row, book)
             await self._event(
-                repo,
-                "contact_updated",
-                pb.ContactUpdated(case=to_pb(case), changed_fields=["assignee"], actor=actor),
-                case,
+                repo, "contact_updated", pb.ContactUpdated, case, changed_fields=["assignee"], actor=actor
             )
         return case
 
@@ -440,10 +426,7 @@ class Casework:
             )
             case = present(row, book)
             await self._event(
-                repo,
-                "contact_updated",
-                pb.ContactUpdated(case=to_pb(case), changed_fields=sorted(values), actor=actor),
-                case,
+                repo, "contact_updated", pb.ContactUpdated, case, changed_fields=sorted(values), actor=actor
             )
         return case
 
@@ -465,10 +448,7 @@ class Casework:
             )
             case = present(row, book)
             await self._event(
-                repo,
-                "contact_updated",
-                pb.ContactUpdated(case=to_pb(case), changed_fields=["call_ids"], actor=actor),
-                case,
+                repo, "contact_updated", pb.ContactUpdated, case, changed_fields=["call_ids"], actor=actor
             )
         return case
 
@@ -486,15 +466,3 @@ class Casework:
             }
             for e in await self.store.timeline(contact_id)
         ]
-
-
-def _created_view(case: dict) -> dict:
-    """The fields worth showing on the timeline's first line."""
-    keep = ("channel", "consumer_id", "issue_code", "severity", "status", "language")
-    view = {k: case[k] for k in keep if case.get(k)}
-    product = {k: v for k, v in case["product"].items() if v}
-    if product:
-        view["product"] = product
-    if case["call_ids"]:
-        view["call_ids"] = case["call_ids"]
-    return view

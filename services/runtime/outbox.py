@@ -35,8 +35,25 @@ async def add_event(conn: psycopg.AsyncConnection, event: Event) -> Event:
     return event
 
 
+async def add_events(conn: psycopg.AsyncConnection, events: list[Event]) -> None:
+    """Write many events to the outbox in one round trip, as part of the caller's transaction."""
+    if not events:
+        return
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body) VALUES (%s, %s, %s, %s, %s)",
+            [(e.id, e.exchange, e.type, e.correlation_id, e.to_json()) for e in events],
+        )
+    await conn.execute("SELECT pg_notify(current_schema() || '_outbox', '')")
+
+
 async def add(
-    conn: psycopg.AsyncConnection, *, source: str, type: str, message: Message, correlation_id: str | None = None
+    conn: psycopg.AsyncConnection,
+    *,
+    source: str,
+    type: str,
+    message: Message,
+    correlation_id: str | None = None,
 ) -> Event:
     """Write a protobuf event message to the outbox as part of the caller's transaction."""
     return await add_event(conn, Event.of(source, type, message, correlation_id=correlation_id))
@@ -45,7 +62,9 @@ async def add(
 class Relay:
     """Moves events from one schema's outbox to the broker."""
 
-    def __init__(self, pool: AsyncConnectionPool, publisher: Publisher, *, schema: str, poll_interval: float = 1.0):
+    def __init__(
+        self, pool: AsyncConnectionPool, publisher: Publisher, *, schema: str, poll_interval: float = 1.0
+    ):
         self.pool = pool
         self.publisher = publisher
         self.schema = schema

@@ -11,9 +11,12 @@ import logging
 import pathlib
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
+from services.runtime import console_tokens
+from services.runtime.settings import env
 from services.screenpop import auth, compose
 from services.screenpop.auth import Principal
 from services.screenpop.sources import error_text
@@ -42,6 +45,8 @@ def page(title: str, body: str, principal: Principal | None = None, *, script: b
 <header class="bar">
   <a class="brand" href="/">CRS <span>Console</span></a>
   <span class="who"><b>{escape(principal.display_name)}</b> · {role} · ext <b id="my-ext">{ext}</b></span>
+  <nav class="cases"><a href="/cases/go?next=/cases/queue">{"Escalations" if principal.is_supervisor else "Cases"}</a>
+    <a href="/cases/go?next=/cases/search">Search</a></nav>
   <span id="status" class="status idle">Connecting…</span>
   <form method="post" action="/logout" class="logout">
     <input type="hidden" name="csrf" value="{escape(principal.csrf_token)}">
@@ -345,8 +350,29 @@ async def post_consumer(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"/consumers/{created['id']}")
 
 
+CASES_LINK_TTL = 60
+
+
+async def go_to_cases(request: web.Request) -> web.Response:
+    """Carry the logged-in user to the casework pages (served by contacts) with a one-minute signed token."""
+    principal = await require(request)
+    target = request.query.get("next", "/cases/queue")
+    if not target.startswith("/cases/") or "//" in target or "\\" in target:
+        raise web.HTTPBadRequest(text="next: a casework page, such as /cases/new or /cases/queue")
+    token = console_tokens.mint(
+        secret=console_tokens.secret_from_env(),
+        username=principal.username,
+        display_name=principal.display_name,
+        role="supervisor" if principal.is_supervisor else "agent",
+        ttl_seconds=CASES_LINK_TTL,
+    )
+    base = env("CRS_CONTACTS_PUBLIC_URL", "http://127.0.0.1:8081").rstrip("/")
+    raise web.HTTPSeeOther(f"{base}/cases/enter?{urlencode({'token': token, 'next': target})}")
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", get_console)
+    app.router.add_get("/cases/go", go_to_cases)
     app.router.add_get("/login", get_login)
     app.router.add_post("/login", post_login)
     app.router.add_post("/logout", post_logout)

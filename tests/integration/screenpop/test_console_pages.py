@@ -132,3 +132,33 @@ async def test_log_out_ends_the_session(screenpop):
             assert reply.status == 303
         async with http.get(f"{screenpop.base}/", allow_redirects=False) as reply:
             assert reply.status == 303
+
+
+async def test_capture_from_the_pop_carries_the_agent_to_casework_with_a_short_lived_token(screenpop):
+    import time
+    from urllib.parse import parse_qs, urlsplit
+
+    from services.runtime import console_tokens
+
+    async with browser() as http:
+        await browser_login(http, screenpop.base, "ada", "ada-demo-1001")
+        wanted = "/cases/new?channel=phone&call_id=call-77&consumer_id=" + ADA_ID
+        async with http.get(
+            f"{screenpop.base}/cases/go", params={"next": wanted}, allow_redirects=False
+        ) as reply:
+            assert reply.status == 303
+            target = urlsplit(reply.headers["Location"])
+        assert target.path == "/cases/enter"
+        query = parse_qs(target.query)
+        assert query["next"] == [wanted]
+        user = console_tokens.verify(query["token"][0], secret=console_tokens.secret_from_env())
+        assert (user.username, user.role) == ("ada", "agent")
+        assert user.expires_at <= time.time() + 61
+        for elsewhere in ["https://evil.example/cases/new", "//evil.example/cases/", "/consumers/x"]:
+            async with http.get(
+                f"{screenpop.base}/cases/go", params={"next": elsewhere}, allow_redirects=False
+            ) as reply:
+                assert reply.status == 400
+    async with browser() as stranger:
+        async with stranger.get(f"{screenpop.base}/cases/go", allow_redirects=False) as reply:
+            assert reply.status == 303 and reply.headers["Location"] == "/login"

@@ -76,12 +76,20 @@ function consumerBlock(pop) {
     { class: "consumer-pop" },
     el("h3", {}, el("a", { href: `/consumers/${encodeURIComponent(c.consumer_id)}`, role: "consumer-name" }, c.name || "(no name)"),
       " ", el("span", { class: "badge match-" + c.match }, c.match + " match"), c.language ? el("small", {}, " · " + c.language) : null),
+    el("p", { class: "actions" }, el("a", { class: "button", role: "capture-contact", href: captureLink(pop, c) }, "Capture contact")),
     facts,
     el("div", { class: "columns" },
       el("div", {}, el("h4", {}, "Recent contacts"), contacts.length ? el("ul", { class: "plain" }, contacts) : el("p", { class: "empty" }, "None")),
       el("div", {}, el("h4", {}, "Bought most"), top.length ? el("ul", { class: "plain" }, top) : el("p", { class: "empty" }, "None")),
     ),
   );
+}
+
+function captureLink(pop, consumer) {
+  const fields = new URLSearchParams({ channel: "phone", call_id: pop.call_id || "" });
+  if (consumer && consumer.consumer_id) fields.set("consumer_id", consumer.consumer_id);
+  if (consumer && consumer.language) fields.set("language", consumer.language);
+  return "/cases/go?next=" + encodeURIComponent("/cases/new?" + fields.toString());
 }
 
 function pickerBlock(pop) {

@@ -41,7 +41,12 @@ async def declare_events_exchange(channel: aio_pika.abc.AbstractChannel, service
 
 
 def amqp_message(
-    body: bytes, *, event_id: str, event_type: str, correlation_id: str | None, expiration: float | None = None
+    body: bytes,
+    *,
+    event_id: str,
+    event_type: str,
+    correlation_id: str | None,
+    expiration: float | None = None,
 ) -> aio_pika.Message:
     return aio_pika.Message(
         body,
@@ -95,7 +100,9 @@ class Consumer:
     which the broker dead-letters it. A body that is not an event is dead-lettered at once.
     """
 
-    def __init__(self, connection, consumer: str, subscriptions: Iterable[Subscription], prefetch: int = PREFETCH):
+    def __init__(
+        self, connection, consumer: str, subscriptions: Iterable[Subscription], prefetch: int = PREFETCH
+    ):
         self.connection = connection
         self.consumer = consumer
         self.subscriptions = list(subscriptions)
@@ -115,7 +122,9 @@ class Consumer:
         )
         for sub in self.subscriptions:
             name = self.queue_name(sub)
-            dead = await self._channel.declare_queue(f"{name}.dead", durable=True, arguments={"x-queue-type": "quorum"})
+            dead = await self._channel.declare_queue(
+                f"{name}.dead", durable=True, arguments={"x-queue-type": "quorum"}
+            )
             await dead.bind(dlx, routing_key=sub.event_type)
             queue = await self._channel.declare_queue(
                 name,

@@ -41,7 +41,9 @@ class Event:
     schema: str | None = None
 
     @classmethod
-    def of(cls, source: str, type: str, message: Message, *, correlation_id: str | None = None, **kw) -> Event:
+    def of(
+        cls, source: str, type: str, message: Message, *, correlation_id: str | None = None, **kw
+    ) -> Event:
         """Build an event whose data is a protobuf message."""
         data = json_format.MessageToDict(message, preserving_proto_field_name=True)
         return cls(

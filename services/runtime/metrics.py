@@ -16,7 +16,9 @@ GRPC_HANDLED = Histogram(
     ["method", "code"],
     buckets=LATENCY_BUCKETS,
 )
-EVENTS_PUBLISHED = Counter("crs_events_published_total", "Events confirmed by the broker", ["exchange", "type"])
+EVENTS_PUBLISHED = Counter(
+    "crs_events_published_total", "Events confirmed by the broker", ["exchange", "type"]
+)
 EVENTS_CONSUMED = Counter(
     "crs_events_consumed_total", "Events handled by consumers, by outcome", ["queue", "outcome"]
 )

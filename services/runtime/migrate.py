@@ -61,7 +61,9 @@ def migrate(url: str, schema: str) -> list[str]:
                 conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
             # A migrating user that is not a superuser must be a member of the role to act as it;
             # PostgreSQL 16 no longer grants that implicitly to the role's creator.
-            superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+            superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[
+                0
+            ]
             if not superuser:
                 conn.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(role)))
             conn.execute(
@@ -83,7 +85,9 @@ def migrate(url: str, schema: str) -> list[str]:
             )
             done = dict(
                 conn.execute(
-                    sql.SQL("SELECT version, checksum FROM {}.schema_migrations").format(sql.Identifier(schema))
+                    sql.SQL("SELECT version, checksum FROM {}.schema_migrations").format(
+                        sql.Identifier(schema)
+                    )
                 ).fetchall()
             )
             for migration in migrations_for(schema):
@@ -123,7 +127,5 @@ def ensure_database(url: str) -> bool:
 def migrate_all(url: str) -> dict[str, list[str]]:
     """Migrate every service schema that has migrations."""
     return {
-        schema: migrate(url, schema)
-        for schema in SCHEMAS
-        if (SERVICES_DIR / schema / "migrations").is_dir()
+        schema: migrate(url, schema) for schema in SCHEMAS if (SERVICES_DIR / schema / "migrations").is_dir()
     }

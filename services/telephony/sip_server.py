@@ -271,11 +271,12 @@ class SipServer:
             self._send(ringing, source)
             dialog = Dialog(call_id, invite, source, to_tag, DialogState.RINGING, ringing)
             self.dialogs[call_id] = dialog
-        record = self.calls.ringing(
-            call_id=call_id, invite=invite, received_at=received_at, received=received
-        )
-        if record:
-            self._take_media(dialog)
+            # Still under the lock: an answer that `ringing` schedules waits until the media is ready.
+            record = self.calls.ringing(
+                call_id=call_id, invite=invite, received_at=received_at, received=received
+            )
+            if record:
+                self._take_media(dialog)
 
     def _refusal(self, invite: sipmsg.SipMessage) -> tuple[int, str] | None:
         if not self.accepting:

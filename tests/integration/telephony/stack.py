@@ -162,16 +162,21 @@ def start_telephony(tmp: Path, *, amqp_url: str, edge: str, **settings: str) -> 
         CRS_LOG_LEVEL="INFO",
     )
     env.update(settings)
-    process = Process(
-        "telephony", python("services.telephony"), env, tmp / f"telephony-{sip_port}.log"
-    ).start()
+    log_path = tmp / f"telephony-{sip_port}.log"
+    process = Process("telephony", python("services.telephony"), env, log_path).start()
+    service = Telephony(process, sip_port, metrics_port, recordings, env)
+
+    def registered() -> bool:
+        try:
+            return service.metrics().get("crs_telephony_sip_registered") == 1
+        except OSError:
+            return False
+
     wait_for(
-        lambda: not process.alive() or "registered with the SIP edge" in process.log(),
-        timeout=20,
-        what="telephony to register with the edge",
+        lambda: not process.alive() or registered(), timeout=20, what="telephony to register with the edge"
     )
     assert process.alive(), process.log()
-    return Telephony(process, sip_port, metrics_port, recordings, env)
+    return service
 
 
 class BusListener:

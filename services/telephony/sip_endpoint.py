@@ -15,10 +15,13 @@ import threading
 import warnings
 from collections.abc import Callable
 
-# pyVoIP.VoIP must be imported before pyVoIP.SIP, or the package's circular import fails.
-import pyVoIP.VoIP
-from pyVoIP import RTP, SIP
-from pyVoIP.VoIP import CallState, VoIPCall, VoIPPhone
+with warnings.catch_warnings():
+    # pyVoIP imports audioop (deprecated, gone in 3.13); our recorder decodes G.711 without it.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    # pyVoIP.VoIP must be imported before pyVoIP.SIP, or the package's circular import fails.
+    import pyVoIP.VoIP
+    from pyVoIP import RTP, SIP
+    from pyVoIP.VoIP import CallState, VoIPCall, VoIPPhone
 
 log = logging.getLogger(__name__)
 

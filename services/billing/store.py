@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.billing.convert import entry_posted_event
 from services.billing.ledger import Account, CreditStatus, CreditTerms, Entry, EntryKind, IdempotencyConflict
 from services.runtime import outbox
-from services.runtime.db import UnitOfWork
+from services.runtime.db import UnitOfWork, read_connection
 
 SOURCE = "billing"
 ACCOUNT_COLUMNS = (
@@ -119,15 +119,9 @@ class SqlStore:
         self.pool = pool
 
     async def _read(self, query: str, params: tuple) -> list[tuple]:
-        async with self.pool.connection() as conn:
-            # A lone SELECT needs no transaction: autocommit saves the BEGIN and COMMIT round trips.
-            # The flag is client-side, and is put back before the connection returns to the pool.
-            await conn.set_autocommit(True)
-            try:
-                cursor = await conn.execute(query, params)
-                return await cursor.fetchall()
-            finally:
-                await conn.set_autocommit(False)
+        async with read_connection(self.pool) as conn:
+            cursor = await conn.execute(query, params)
+            return await cursor.fetchall()
 
     async def account(self, consumer_id: str) -> Account | None:
         rows = await self._read(

@@ -19,7 +19,7 @@ from services.contacts.model import (
     PostalAddress,
 )
 from services.runtime import outbox
-from services.runtime.db import UnitOfWork
+from services.runtime.db import UnitOfWork, read_connection
 from services.runtime.events import Event
 
 SCHEMA = "contacts"
@@ -325,13 +325,13 @@ class ContactsStore:
         return ContactsUnitOfWork(self.pool)
 
     async def number_hits(self, *, number: phones.PhoneNumber, limit: int) -> list[NumberHit]:
-        async with self.pool.connection() as conn:
+        async with read_connection(self.pool) as conn:
             return await ConsumerRepository(conn).number_hits(number=number, limit=limit)
 
     async def recent_contacts(
         self, *, consumer_ids: list[str], limit: int
     ) -> dict[str, list[ContactSummary]]:
-        async with self.pool.connection() as conn:
+        async with read_connection(self.pool) as conn:
             return await ConsumerRepository(conn).recent_contacts(consumer_ids=consumer_ids, limit=limit)
 
     async def get_consumer(self, consumer_id: str) -> Consumer | None:

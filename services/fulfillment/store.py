@@ -15,6 +15,7 @@ from services.fulfillment.catalogue import (
     PurchaseHistory,
     units_by_product,
 )
+from services.runtime.db import read_connection
 
 PRODUCT_COLUMNS = "sku, coalesce(upc, ''), name, category, size"
 
@@ -62,15 +63,9 @@ class SqlStore:
         self.pool = pool
 
     async def _read(self, query: str, params) -> list[tuple]:
-        async with self.pool.connection() as conn:
-            # A lone SELECT needs no transaction: autocommit saves the BEGIN and COMMIT round trips.
-            # The flag is client-side, and is put back before the connection returns to the pool.
-            await conn.set_autocommit(True)
-            try:
-                cursor = await conn.execute(query, params)
-                return await cursor.fetchall()
-            finally:
-                await conn.set_autocommit(False)
+        async with read_connection(self.pool) as conn:
+            cursor = await conn.execute(query, params)
+            return await cursor.fetchall()
 
     async def purchase_history(
         self, consumer_id: str, last_orders: int, top_products: int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
 import psycopg
@@ -30,6 +32,20 @@ async def open_pool(url: str, *, schema: str, min_size: int = 2, max_size: int =
     )
     await pool.open(wait=True, timeout=10)
     return pool
+
+
+@asynccontextmanager
+async def read_connection(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection for reads that need no transaction: no BEGIN or COMMIT round trips.
+
+    The autocommit flag is client-side, and is put back before the connection returns to the pool.
+    """
+    async with pool.connection() as conn:
+        await conn.set_autocommit(True)
+        try:
+            yield conn
+        finally:
+            await conn.set_autocommit(False)
 
 
 def connect(url: str, *, schema: str, autocommit: bool = False) -> psycopg.Connection:

@@ -15,6 +15,8 @@ import threading
 import warnings
 from collections.abc import Callable
 
+from services.telephony.media_pools import RtpPortPool, SessionIds
+
 with warnings.catch_warnings():
     # pyVoIP imports audioop (deprecated, gone in 3.13); our recorder decodes G.711 without it.
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -26,80 +28,6 @@ with warnings.catch_warnings():
 log = logging.getLogger(__name__)
 
 PacketSink = Callable[[bytes], None]
-
-
-class RtpPortPool:
-    """RTP ports handed out and taken back; pyVoIP never takes back an incoming call's ports and scans a
-    list of every port it ever gave out, which costs 180 ms per call once 1,000 have leaked."""
-
-    def __init__(self, low: int, high: int, host: str):
-        self.low, self.high, self.host = low, high, host
-        self._free = list(range(high - high % 2, low - 1, -2))  # even ports; RTCP would take the odd ones
-        self._in_use: set[int] = set()
-        self._lock = threading.Lock()
-
-    def take(self) -> int:
-        with self._lock:
-            while self._free:
-                port = self._free.pop()
-                if self._bindable(port):
-                    self._in_use.add(port)
-                    return port
-                # Another process holds it; try it again after everything else.
-                self._free.insert(0, port)
-                if all(not self._bindable(p) for p in self._free[-8:]):
-                    break
-            raise pyVoIP.VoIP.NoPortsAvailableError("no free RTP port")
-
-    def give_back(self, port: int) -> None:
-        with self._lock:
-            if port in self._in_use:
-                self._in_use.remove(port)
-                self._free.append(port)
-
-    def _bindable(self, port: int) -> bool:
-        probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            probe.bind((self.host, port))
-            return True
-        except OSError:
-            return False
-        finally:
-            probe.close()
-
-    @property
-    def in_use(self) -> int:
-        return len(self._in_use)
-
-
-class SessionIds:
-    """SDP session ids that are freed when a call ends; pyVoIP's never are, and once 100,000 calls have
-    been taken its `randint` loop never finds a free one."""
-
-    def __init__(self) -> None:
-        self._next = 1
-        self._free: list[int] = []
-        self._in_use: set[int] = set()
-        self._lock = threading.Lock()
-
-    def take(self) -> int:
-        with self._lock:
-            if self._free:
-                value = self._free.pop()
-            else:
-                value, self._next = self._next, self._next + 1
-            self._in_use.add(value)
-            return value
-
-    def give_back(self, value: int) -> None:
-        with self._lock:
-            if value in self._in_use:
-                self._in_use.remove(value)
-                self._free.append(value)
-
-    @property
-    def in_use(self) -> int:
-        return len(self._in_use)
 
 
 class GuardedRtpClient(RTP.RTPClient):

@@ -25,6 +25,7 @@ from prometheus_client import Counter
 
 from services.telephony import signalling, sipmsg
 from services.telephony.calls import EndReason
+from services.telephony.registration import Registration
 from services.telephony.sip_endpoint import MediaError, MediaStack, PacketSink
 
 log = logging.getLogger(__name__)
@@ -120,16 +121,19 @@ class SipServer:
             "INFO": self._on_info,
         }
         self.accepting = True
-        self.registered = threading.Event()
+        self.registration = Registration(
+            edge=settings.edge,
+            host=settings.advertise_host,
+            port=self.port,
+            username=settings.username,
+            expires=settings.register_expires,
+            send=self._send,
+        )
+        self.registered = self.registration.registered
         self._running = threading.Event()
         self._generation = 0
         self._heartbeat = time.monotonic()
         self._receiver: threading.Thread | None = None
-        self._reg_call_id = f"{signalling.new_tag()}@{settings.advertise_host}"
-        self._reg_tag = signalling.new_tag()
-        self._reg_cseq = 0
-        self._reg_reply = threading.Event()
-        self._reg_status = 0
         self._threads: list[threading.Thread] = []
 
     @property
@@ -142,7 +146,7 @@ class SipServer:
         """Start receiving, registering with the edge, and watching the receive thread."""
         self._running.set()
         self._start_receiver()
-        for target, name in ((self._register_loop, "sip-register"), (self._watchdog, "sip-watchdog")):
+        for target, name in ((self._register, "sip-register"), (self._watchdog, "sip-watchdog")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -152,8 +156,7 @@ class SipServer:
         self.accepting = False
         for call_id in list(self.dialogs):
             self.hang_up(call_id)
-        if self.registered.is_set():
-            self._send_register(expires=0)
+        self.registration.deregister()
         self._running.clear()
         for thread in [*self._threads, self._receiver]:
             if thread is not None:
@@ -183,6 +186,9 @@ class SipServer:
                 log.error("SIP receive thread stuck or dead; starting a new one")
                 WATCHDOG_RESTARTS.inc()
                 self._start_receiver()
+
+    def _register(self) -> None:
+        self.registration.run(keep_going=lambda: self._running.is_set() and self.accepting, sleep=self._sleep)
 
     def _sleep(self, seconds: float) -> bool:
         """Sleep unless stopping; True when the server stopped meanwhile."""
@@ -366,13 +372,7 @@ class SipServer:
         self._send(signalling.reply(request, 405, "Method Not Allowed", Allow=signalling.ALLOW), source)
 
     def _on_response(self, response: sipmsg.SipMessage) -> None:
-        if (
-            response.call_id == self._reg_call_id
-            and response.cseq[0] == self._reg_cseq
-            and response.status >= 200
-        ):
-            self._reg_status = response.status
-            self._reg_reply.set()
+        self.registration.on_response(response)
 
     def _finish(self, dialog: Dialog, final: bytes) -> None:
         dialog.state = DialogState.ENDED
@@ -425,45 +425,3 @@ class SipServer:
                 reason = EndReason.FAILED
             self._finish(dialog, dialog.last_response)
         self.calls.ended(call_id=call_id, reason=reason)
-
-    # -- registration ----------------------------------------------------------------------------------
-
-    def _send_register(self, *, expires: int) -> int:
-        """Send one REGISTER and wait for its final response; the status, or 0 on timeout."""
-        for attempt in range(3):
-            self._reg_cseq += 1
-            self._reg_reply.clear()
-            request = signalling.register_request(
-                edge=self.settings.edge,
-                host=self.settings.advertise_host,
-                port=self.port,
-                username=self.settings.username,
-                call_id=self._reg_call_id,
-                cseq=self._reg_cseq,
-                tag=self._reg_tag,
-                expires=expires,
-            )
-            self._send(request, self.settings.edge)
-            if self._reg_reply.wait(timeout=0.5 * (attempt + 1)):
-                return self._reg_status
-        return 0
-
-    def _register_loop(self) -> None:
-        """Keep the binding at the edge fresh; a failure is retried, never final."""
-        expires = self.settings.register_expires
-        while self._running.is_set() and self.accepting:
-            status = self._send_register(expires=expires)
-            if status == 200:
-                if not self.registered.is_set():
-                    log.info(
-                        "registered with the SIP edge", extra={"fields": {"edge": str(self.settings.edge)}}
-                    )
-                self.registered.set()
-                wait = max(1.0, expires / 2)
-            else:
-                if self.registered.is_set() or status:
-                    log.warning("SIP edge registration failed", extra={"fields": {"status": status}})
-                self.registered.clear()
-                wait = 1.0
-            if self._sleep(wait):
-                return

@@ -40,7 +40,16 @@ def test_answered_call_is_announced_recorded_and_ended(telephony, edge, bus):
     plan = call(edge, number="+1 614 555 0123", extension="1001", display="Jane Doe", seconds=2)
     call_id = plan.call_id + "-1"
 
-    ringing = bus.wait_for(call_id, "call_ringing")["data"]
+    ringing_event = bus.wait_for(call_id, "call_ringing")
+    properties = ringing_event["_properties"]
+    assert ringing_event["_routing_key"] == "call_ringing"
+    assert (properties.content_type, properties.delivery_mode, properties.type) == (
+        "application/json",
+        2,
+        "call_ringing",
+    )
+    assert (properties.message_id, properties.correlation_id) == (ringing_event["id"], call_id)
+    ringing = ringing_event["data"]
     assert ringing["caller"] == {
         "number": "+16145550123",
         "raw": ringing["caller"]["raw"],

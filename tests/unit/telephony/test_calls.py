@@ -99,3 +99,24 @@ def test_invite_for_pyvoip_has_forms_its_parser_takes():
     assert "From: <sip:+16145550123@invalid>;tag=a\r\n" in text
     assert "Contact: <sip:u@10.0.0.1:5070>\r\n" in text
     assert "Supported" not in text
+
+
+def test_new_calls_are_refused_while_the_event_buffer_is_full(tmp_path):
+    from services.runtime.recordings import LocalDirectoryStore
+    from services.telephony.events import EventPublisher
+    from services.telephony.service import TelephonyService
+
+    publisher = EventPublisher(amqp_url="amqp://guest:guest@127.0.0.1:1/", capacity=2)  # never started
+    service = TelephonyService(
+        publisher=publisher,
+        store=LocalDirectoryStore(tmp_path),
+        region="US",
+        policy=RecordingPolicy.parse(""),
+        answer_delay=0,
+        max_call_seconds=60,
+        max_calls=10,
+    )
+    assert service.refusal() is None
+    publisher.publish(make_call("a").ringing_event())
+    publisher.publish(make_call("b").ringing_event())
+    assert service.refusal() == "Event Buffer Full"

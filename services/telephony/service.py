@@ -24,6 +24,7 @@ from services.telephony.callerid import identify_caller, rung_extension
 from services.telephony.calls import Call, CallBook, EndReason
 from services.telephony.events import EventPublisher
 from services.telephony.recorder import Recording
+from services.telephony.scheduler import Scheduler
 from services.telephony.sip_endpoint import PacketSink
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class TelephonyService:
         self.spool_dir = spool_dir
         self.book = CallBook()
         self.recordings: dict[str, Recording] = {}
-        self._timers: dict[str, list[threading.Timer]] = {}
+        self._timers = Scheduler()
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recording-writer")
         self.endpoint = None  # set by the composition root: the SipServer that answers and hangs up
@@ -175,6 +176,7 @@ class TelephonyService:
 
     def drain(self) -> None:
         """Wait for recordings being written, so their call_ended events are in the publisher's buffer."""
+        self._timers.stop()
         self._writer.shutdown(wait=True)
 
     def _answer(self, call_id: str) -> None:
@@ -186,14 +188,7 @@ class TelephonyService:
             self.endpoint.hang_up(call_id)
 
     def _after(self, call_id: str, seconds: float, action) -> None:
-        timer = threading.Timer(seconds, action, args=(call_id,))
-        timer.daemon = True
-        with self._lock:
-            self._timers.setdefault(call_id, []).append(timer)
-        timer.start()
+        self._timers.after(seconds, call_id, lambda: action(call_id))
 
     def _cancel_timers(self, call_id: str) -> None:
-        with self._lock:
-            timers = self._timers.pop(call_id, [])
-        for timer in timers:
-            timer.cancel()
+        self._timers.cancel(call_id)

@@ -120,3 +120,22 @@ def test_new_calls_are_refused_while_the_event_buffer_is_full(tmp_path):
     publisher.publish(make_call("a").ringing_event())
     publisher.publish(make_call("b").ringing_event())
     assert service.refusal() == "Event Buffer Full"
+
+
+def test_scheduler_runs_actions_in_time_order_and_cancels_by_key():
+    from services.telephony.scheduler import Scheduler
+    from tests.support.wait import wait_for
+
+    scheduler = Scheduler()
+    done: list[str] = []
+    try:
+        scheduler.after(0.06, "late", lambda: done.append("late"))
+        scheduler.after(0.01, "early", lambda: done.append("early"))
+        scheduler.after(0.03, "cancelled", lambda: done.append("cancelled"))
+        scheduler.after(0.02, "failing", lambda: 1 / 0)
+        scheduler.cancel("cancelled")
+        wait_for(lambda: len(done) == 2, timeout=5)
+        assert done == ["early", "late"]
+        assert scheduler.pending() == 0
+    finally:
+        scheduler.stop()

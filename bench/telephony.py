@@ -274,6 +274,21 @@ def concurrent_recordings(edge, listener: RingingListener, service, *, calls: in
     }
 
 
+def run_parts(args, edge, listener: RingingListener, service, *, steps: list[int], seconds: float) -> None:
+    print("INVITE -> call_ringing on the bus (after the broker's confirm)")
+    for rate in (10, 50, 100) if args.part != "recordings" else ():
+        result = ringing_latency(edge, listener, rate=rate, seconds=seconds)
+        result["load"] = round(os.getloadavg()[0], 2)
+        print("  " + json.dumps(result))
+    print("concurrent recorded calls (20 ms PCMU packets; a lost block is 20 ms of silence)")
+    for calls in steps if args.part != "latency" else ():
+        result = concurrent_recordings(edge, listener, service, calls=calls, seconds=4 if args.quick else 10)
+        result["load"] = round(os.getloadavg()[0], 2)
+        print("  " + json.dumps(result))
+        if result["blocks_lost"]:
+            break
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 s per rate and smaller concurrency steps")
@@ -284,33 +299,25 @@ def main() -> int:
     vhost = infra.unique_name("crs-bench")
     amqp_url = infra.create_vhost(vhost)
     tmp = Path(tempfile.mkdtemp(prefix="crs-bench-telephony-"))
-    edge_process, edge_address = start_edge(tmp, pike_density=100_000)
-    service = start_telephony(
-        tmp, amqp_url=amqp_url, edge=edge_address, CRS_LOG_LEVEL="WARNING", CRS_ANSWER_DELAY_SECONDS="0",
-        CRS_TELEPHONY_MAX_CALLS="2000",
-    )  # fmt: skip
-    edge = (edge_address.split(":")[0], int(edge_address.split(":")[1]))
-    listener = RingingListener(amqp_url)
-    print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared)")
+    started = []
     try:
-        print("INVITE -> call_ringing on the bus (after the broker's confirm)")
-        for rate in (10, 50, 100) if args.part != "recordings" else ():
-            result = ringing_latency(edge, listener, rate=rate, seconds=seconds)
-            result["load"] = round(os.getloadavg()[0], 2)
-            print("  " + json.dumps(result))
-        print("concurrent recorded calls (20 ms PCMU packets; a lost block is 20 ms of silence)")
-        for calls in steps if args.part != "latency" else ():
-            result = concurrent_recordings(
-                edge, listener, service, calls=calls, seconds=4 if args.quick else 10
-            )
-            result["load"] = round(os.getloadavg()[0], 2)
-            print("  " + json.dumps(result))
-            if result["blocks_lost"]:
-                break
+        edge_process, edge_address = start_edge(tmp, pike_density=100_000)
+        started.append(edge_process)
+        service = start_telephony(
+            tmp, amqp_url=amqp_url, edge=edge_address, CRS_LOG_LEVEL="WARNING", CRS_ANSWER_DELAY_SECONDS="0",
+            CRS_TELEPHONY_MAX_CALLS="2000",
+        )  # fmt: skip
+        started.append(service.process)
+        edge = (edge_address.split(":")[0], int(edge_address.split(":")[1]))
+        listener = RingingListener(amqp_url)
+        print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared)")
+        try:
+            run_parts(args, edge, listener, service, steps=steps, seconds=seconds)
+        finally:
+            listener.close()
     finally:
-        listener.close()
-        service.process.stop()
-        edge_process.stop()
+        for process in reversed(started):
+            process.stop()
         infra.delete_vhost(vhost)
     return 0
 

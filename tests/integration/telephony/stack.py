@@ -5,6 +5,7 @@ Every port is picked free at start; nothing here uses 5060 or any other fixed po
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -70,6 +71,16 @@ class Process:
         return self.popen.returncode
 
 
+@contextlib.contextmanager
+def stopped_on_failure(process: Process):
+    """Stop `process` if the block fails, so that a start that times out leaves nothing running."""
+    try:
+        yield
+    except BaseException:
+        process.stop()
+        raise
+
+
 def sip_options(address: tuple[str, int], *, timeout: float = 0.3) -> str:
     """Send OPTIONS to `address` and return the reply's first line ("" when nothing came back)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -99,12 +110,13 @@ def start_edge(tmp: Path, *, pike_density: int = 2000) -> tuple[Process, str]:
     port = free_udp_port()
     env = dict(os.environ, CRS_SIP_EDGE_PORT=str(port), CRS_SIP_EDGE_PIKE_DENSITY=str(pike_density))
     process = Process("edge", python("services.telephony.edge"), env, tmp / "edge.log").start()
-    wait_for(
-        lambda: not process.alive() or sip_options(("127.0.0.1", port)).startswith("SIP/2.0 200"),
-        timeout=15,
-        what="the SIP edge to answer OPTIONS",
-    )
-    assert process.alive(), process.log()
+    with stopped_on_failure(process):
+        wait_for(
+            lambda: not process.alive() or sip_options(("127.0.0.1", port)).startswith("SIP/2.0 200"),
+            timeout=15,
+            what="the SIP edge to answer OPTIONS",
+        )
+        assert process.alive(), process.log()
     return process, f"127.0.0.1:{port}"
 
 
@@ -172,10 +184,13 @@ def start_telephony(tmp: Path, *, amqp_url: str, edge: str, **settings: str) -> 
         except OSError:
             return False
 
-    wait_for(
-        lambda: not process.alive() or registered(), timeout=20, what="telephony to register with the edge"
-    )
-    assert process.alive(), process.log()
+    with stopped_on_failure(process):
+        wait_for(
+            lambda: not process.alive() or registered(),
+            timeout=20,
+            what="telephony to register with the edge",
+        )
+        assert process.alive(), process.log()
     return service
 
 

@@ -6,6 +6,7 @@ the endpoint sends it; pyVoIP sends its 200s, 486s and BYEs there. Callers are p
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import threading
@@ -21,6 +22,9 @@ from services.telephony.calls import EndReason
 from services.telephony.recorder import Recording
 from services.telephony.sip_server import SipServer, SipSettings
 from tests.support.wait import wait_for
+
+# RTP ports of this test run, apart from those of other runs on the same machine.
+RTP_BASE = 42000 + (os.getpid() % 500) * 40
 
 
 class FakeEdge:
@@ -171,8 +175,8 @@ def make_server(edge: FakeEdge, calls: FakeCalls, **overrides) -> SipServer:
         edge=edge.address,
         username="crs-telephony",
         register_expires=300,
-        rtp_low=41000,
-        rtp_high=41999,
+        rtp_low=RTP_BASE,
+        rtp_high=RTP_BASE + 29,
         watchdog_seconds=5.0,
     )
     settings.update(overrides)
@@ -299,7 +303,7 @@ def test_bye_and_route_set(server, caller, calls, edge):
 
 def test_ports_and_session_ids_come_back(edge, calls):
     # Two RTP ports for twenty calls: each call must give its port back for the next ones to be answered.
-    endpoint = make_server(edge, calls, rtp_low=41100, rtp_high=41103)
+    endpoint = make_server(edge, calls, rtp_low=RTP_BASE + 32, rtp_high=RTP_BASE + 35)
     peer = Caller(endpoint)
     try:
         for _ in range(20):

@@ -274,15 +274,26 @@ def concurrent_recordings(edge, listener: RingingListener, service, *, calls: in
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_parts(args, edge, listener: RingingListener, service, *, steps: list[int], seconds: float) -> None:
+    pid = service.process.popen.pid
     print("INVITE -> call_ringing on the bus (after the broker's confirm)")
     for rate in (10, 50, 100) if args.part != "recordings" else ():
+        cpu, wall = cpu_seconds(pid), time.monotonic()
         result = ringing_latency(edge, listener, rate=rate, seconds=seconds)
+        result["telephony_cpu_pct"] = round(100 * (cpu_seconds(pid) - cpu) / (time.monotonic() - wall), 1)
         result["load"] = round(os.getloadavg()[0], 2)
         print("  " + json.dumps(result))
     print("concurrent recorded calls (20 ms PCMU packets; a lost block is 20 ms of silence)")
     for calls in steps if args.part != "latency" else ():
+        cpu, wall = cpu_seconds(pid), time.monotonic()
         result = concurrent_recordings(edge, listener, service, calls=calls, seconds=4 if args.quick else 10)
+        result["telephony_cpu_pct"] = round(100 * (cpu_seconds(pid) - cpu) / (time.monotonic() - wall), 1)
         result["load"] = round(os.getloadavg()[0], 2)
         print("  " + json.dumps(result))
         if result["blocks_lost"]:

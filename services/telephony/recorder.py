@@ -44,15 +44,24 @@ def _alaw_to_linear(byte: int) -> int:
     return value if byte & 0x80 else -value
 
 
-ULAW_TABLE = [struct.pack("<h", _ulaw_to_linear(b)) for b in range(256)]
-ALAW_TABLE = [struct.pack("<h", _alaw_to_linear(b)) for b in range(256)]
-DECODERS = {PCMU: ULAW_TABLE, PCMA: ALAW_TABLE}
+def _byte_tables(decode) -> tuple[bytes, bytes]:
+    """Translate tables giving the low and the high byte of each code's 16-bit little-endian sample."""
+    samples = [struct.pack("<h", decode(code)) for code in range(256)]
+    return bytes(sample[0] for sample in samples), bytes(sample[1] for sample in samples)
+
+
+DECODERS = {PCMU: _byte_tables(_ulaw_to_linear), PCMA: _byte_tables(_alaw_to_linear)}
 
 
 def decode_g711(payload: bytes, payload_type: int) -> bytes:
     """16-bit little-endian PCM for a PCMU (0) or PCMA (8) payload."""
-    table = DECODERS[payload_type]
-    return b"".join(table[b] for b in payload)
+    # Two C-speed translations and an interleave: a per-byte Python loop cost ten times more, and at a
+    # few hundred calls it is the recorder's hot path.
+    low, high = DECODERS[payload_type]
+    pcm = bytearray(2 * len(payload))
+    pcm[0::2] = payload.translate(low)
+    pcm[1::2] = payload.translate(high)
+    return bytes(pcm)
 
 
 def wav_header(data_bytes: int, *, rate: int = SAMPLE_RATE) -> bytes:

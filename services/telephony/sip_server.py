@@ -130,7 +130,7 @@ class SipServer:
             send=self._send,
         )
         self.registered = self.registration.registered
-        self._running = threading.Event()
+        self._stopped = threading.Event()
         self._generation = 0
         self._heartbeat = time.monotonic()
         self._receiver: threading.Thread | None = None
@@ -144,7 +144,7 @@ class SipServer:
 
     def start(self) -> None:
         """Start receiving, registering with the edge, and watching the receive thread."""
-        self._running.set()
+        self._stopped.clear()
         self._start_receiver()
         for target, name in ((self._register, "sip-register"), (self._watchdog, "sip-watchdog")):
             thread = threading.Thread(target=target, name=name, daemon=True)
@@ -157,7 +157,7 @@ class SipServer:
         for call_id in list(self.dialogs):
             self.hang_up(call_id)
         self.registration.deregister()
-        self._running.clear()
+        self._stopped.set()
         for thread in [*self._threads, self._receiver]:
             if thread is not None:
                 thread.join(timeout=2)
@@ -179,7 +179,7 @@ class SipServer:
 
     def _watchdog(self) -> None:
         limit = self.settings.watchdog_seconds
-        while self._running.wait(timeout=0) and not self._sleep(min(1.0, limit / 4)):
+        while not self._sleep(min(1.0, limit / 4)):
             receiver = self._receiver
             stalled = time.monotonic() - self._heartbeat > limit
             if receiver is None or not receiver.is_alive() or stalled:
@@ -188,21 +188,18 @@ class SipServer:
                 self._start_receiver()
 
     def _register(self) -> None:
-        self.registration.run(keep_going=lambda: self._running.is_set() and self.accepting, sleep=self._sleep)
+        self.registration.run(
+            keep_going=lambda: not self._stopped.is_set() and self.accepting, sleep=self._sleep
+        )
 
     def _sleep(self, seconds: float) -> bool:
-        """Sleep unless stopping; True when the server stopped meanwhile."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if not self._running.is_set():
-                return True
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-        return not self._running.is_set()
+        """Wait `seconds` unless stopping; True when the server stopped meanwhile."""
+        return self._stopped.wait(seconds)
 
     # -- receiving -------------------------------------------------------------------------------------
 
     def _receive(self, generation: int) -> None:
-        while self._running.is_set() and generation == self._generation:
+        while not self._stopped.is_set() and generation == self._generation:
             self._heartbeat = time.monotonic()
             try:
                 ready, _, _ = select.select([self.sock], [], [], 0.25)
@@ -210,7 +207,7 @@ class SipServer:
                     continue
                 data, source = self.sock.recvfrom(MAX_DATAGRAM)
             except (OSError, ValueError):
-                if not self._running.is_set():
+                if self._stopped.is_set():
                     return
                 continue
             received_at, received = datetime.now(UTC), time.monotonic()

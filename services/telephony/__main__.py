@@ -27,7 +27,7 @@ def sip_settings_from_env() -> SipSettings:
         advertise_host=env("CRS_SIP_ADVERTISE", "127.0.0.1" if bind_host == "0.0.0.0" else bind_host),
         edge=split_hostport(env("CRS_SIP_EDGE", "127.0.0.1:5060")),
         username=env("CRS_SIP_USERNAME", "crs-telephony"),
-        register_expires=env_int("CRS_SIP_REGISTER_EXPIRES", 300),
+        register_expires=env_int("CRS_SIP_REGISTER_EXPIRES", 60),
         rtp_low=env_int("CRS_RTP_PORT_LOW", 20000),
         rtp_high=env_int("CRS_RTP_PORT_HIGH", 29999),
         watchdog_seconds=env_float("CRS_SIP_WATCHDOG_SECONDS", 5.0),

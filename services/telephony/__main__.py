@@ -9,7 +9,7 @@ import threading
 from prometheus_client import Gauge
 
 from services.runtime import logs
-from services.runtime.recordings import store_from_env
+from services.runtime.recordings import REPO_ROOT, store_from_env
 from services.runtime.settings import Common, env, env_float, env_int, metrics_port, split_hostport
 from services.telephony.events import EventPublisher
 from services.telephony.service import RecordingPolicy, TelephonyService
@@ -62,7 +62,11 @@ def main() -> None:
     logs.configure("telephony", common.log_level)
     start_metrics(metrics_port("telephony"))
     publisher = EventPublisher(
-        amqp_url=common.amqp_url, capacity=env_int("CRS_TELEPHONY_EVENT_BUFFER", 10_000)
+        amqp_url=common.amqp_url,
+        capacity=env_int("CRS_TELEPHONY_EVENT_BUFFER", 10_000),
+        spool_path=env(
+            "CRS_TELEPHONY_EVENT_SPOOL", str(REPO_ROOT / "var" / "telephony" / "unsent-events.jsonl")
+        ),
     )
     service = TelephonyService(
         publisher=publisher,

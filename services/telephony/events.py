@@ -5,16 +5,19 @@ sends the buffer's head, removes it once the broker confirms, and on any broker 
 sends the same head again: events leave in order, and none is dropped while the broker is away (a
 consumer may see one twice after a reconnect, and is idempotent on the event id). The buffer is bounded
 for new calls: when it is full, `has_room()` says so and the SIP side turns new calls away with 503
-rather than ring a call nobody will hear of.
+rather than ring a call nobody will hear of. Whatever the broker has not confirmed when the process stops
+is written to a spool file and sent first by the next run.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pika
 import pika.exceptions
@@ -38,10 +41,12 @@ class EventPublisher:
         *,
         amqp_url: str,
         capacity: int = 10_000,
+        spool_path: str | os.PathLike[str] | None = None,
         on_confirmed: Callable[[Event, float], None] | None = None,
     ):
         self.amqp_url = amqp_url
         self.capacity = capacity
+        self.spool_path = Path(spool_path) if spool_path else None
         self.on_confirmed = on_confirmed
         self._buffer: collections.deque[Event] = collections.deque()
         self._wake = threading.Condition()
@@ -52,7 +57,9 @@ class EventPublisher:
         self._declared: set[str] = set()
 
     def start(self) -> None:
-        """Start the publisher thread."""
+        """Take back what a previous run spooled, then start the publisher thread."""
+        self._buffer.extend(self._read_spool())
+        PENDING.set(len(self._buffer))
         self._thread.start()
 
     def has_room(self) -> bool:
@@ -79,10 +86,40 @@ class EventPublisher:
             self._stopping = True
             self._wake.notify_all()
         self._thread.join(max(0.1, deadline - time.monotonic()) + 2)
-        left = len(self._buffer)
-        if left:
-            log.error("stopped with events the broker never confirmed", extra={"fields": {"pending": left}})
-        return left == 0
+        with self._wake:
+            unsent = list(self._buffer)
+        if unsent:
+            self._write_spool(unsent)
+        return not unsent
+
+    def _read_spool(self) -> list[Event]:
+        if self.spool_path is None or not self.spool_path.exists():
+            return []
+        events = []
+        for line in self.spool_path.read_bytes().splitlines():
+            try:
+                events.append(Event.from_json(line))
+            except ValueError:
+                log.error("unreadable line in the event spool skipped")
+        self.spool_path.unlink()
+        log.info("events from the last run queued again", extra={"fields": {"count": len(events)}})
+        return events
+
+    def _write_spool(self, events: list[Event]) -> None:
+        """Keep events the broker never confirmed for the next run: a late event, never a lost one."""
+        if self.spool_path is None:
+            log.error(
+                "stopped with events the broker never confirmed", extra={"fields": {"lost": len(events)}}
+            )
+            return
+        self.spool_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.spool_path.with_suffix(".partial")
+        partial.write_bytes(b"".join(event.to_json() + b"\n" for event in events))
+        os.replace(partial, self.spool_path)
+        log.warning(
+            "events the broker never confirmed spooled for the next run",
+            extra={"fields": {"count": len(events), "spool": str(self.spool_path)}},
+        )
 
     def _run(self) -> None:
         backoff = 0.2

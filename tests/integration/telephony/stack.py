@@ -172,6 +172,7 @@ def start_telephony(tmp: Path, *, amqp_url: str, edge: str, **settings: str) -> 
         CRS_RECORD_EXTENSIONS="1001,1002,1003",
         CRS_ANSWER_DELAY_SECONDS="0.3",
         CRS_LOG_LEVEL="INFO",
+        CRS_TELEPHONY_EVENT_SPOOL=str(tmp / f"unsent-events-{sip_port}.jsonl"),
     )
     env.update(settings)
     log_path = tmp / f"telephony-{sip_port}.log"

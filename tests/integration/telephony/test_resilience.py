@@ -118,6 +118,43 @@ def test_events_wait_for_the_broker_and_leave_in_order(tmp_path, own_edge, amqp_
         service.process.stop()
 
 
+def test_events_unsent_at_shutdown_are_sent_by_the_next_run(tmp_path, own_edge, amqp_url):
+    broker = urlsplit(amqp_url)
+    proxy = TcpProxy((broker.hostname, broker.port or 5672))
+    proxy.start()
+    spool = tmp_path / "unsent.jsonl"
+    first = start_telephony(
+        tmp_path,
+        amqp_url=proxy.url(amqp_url),
+        edge=own_edge,
+        CRS_TELEPHONY_EVENT_SPOOL=str(spool),
+        CRS_TELEPHONY_FLUSH_SECONDS="1",
+    )
+    bus = BusListener(amqp_url)
+    try:
+        wait_for(lambda: first.metrics().get("crs_telephony_broker_connected") == 1, timeout=10)
+        proxy.cut()
+        plans = [CallPlan(number=f"+1614555020{n}", extension="2006", cancel_after=0.05) for n in range(2)]
+        for plan in plans:
+            assert place_call(plan, edge=own_edge).returncode == 0
+        assert first.process.stop() == 0
+        assert spool.exists()
+        second = start_telephony(
+            tmp_path, amqp_url=amqp_url, edge=own_edge, CRS_TELEPHONY_EVENT_SPOOL=str(spool)
+        )
+        try:
+            wait_for(lambda: len(bus.poll()) >= 4, timeout=20, what="the spooled events")
+            order = [(e["correlationid"], e["type"]) for e in bus.received]
+            assert order == [(p.call_id + "-1", t) for p in plans for t in ("call_ringing", "call_ended")]
+            assert not spool.exists()
+        finally:
+            second.process.stop()
+    finally:
+        bus.close()
+        proxy.cut()
+        first.process.stop()
+
+
 def test_sigterm_hangs_up_stores_the_recording_and_flushes(tmp_path, own_edge, amqp_url):
     service = start_telephony(tmp_path, amqp_url=amqp_url, edge=own_edge)
     bus = BusListener(amqp_url)

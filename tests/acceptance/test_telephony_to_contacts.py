@@ -1,0 +1,95 @@
+"""Acceptance: `crs call` from a known consumer's number ends as a call contact whose signed recording link
+plays back what was recorded: edge, telephony, RabbitMQ, contacts and PostgreSQL as real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import wave
+from io import BytesIO
+from pathlib import Path
+
+import grpc
+import pytest
+from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
+
+from tests.integration.telephony.stack import start_edge, start_telephony
+from tests.support.processes import ServiceProcess, free_port
+from tests.support.wait import wait_for
+
+pytestmark = pytest.mark.sip
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory, service_env):
+    tmp = tmp_path_factory.mktemp("telephony-contacts")
+    recordings_url = (tmp / "recordings").as_uri()
+    grpc_port, http_port = free_port(), free_port()
+    env = dict(
+        service_env,
+        CRS_RECORDINGS_URL=recordings_url,
+        CRS_CONTACTS_GRPC=f"127.0.0.1:{grpc_port}",
+        CRS_CONTACTS_HTTP=f"127.0.0.1:{http_port}",
+        CRS_CONTACTS_METRICS_PORT="0",
+    )
+    contacts = ServiceProcess("services.contacts", env).start(wait_port=grpc_port)
+    edge_process, edge = start_edge(tmp)
+    telephony = start_telephony(
+        tmp, amqp_url=service_env["CRS_AMQP_URL"], edge=edge, CRS_RECORDINGS_URL=recordings_url
+    )
+    yield env, edge, grpc_port
+    telephony.process.stop()
+    edge_process.stop()
+    contacts.stop()
+
+
+def crs(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_a_call_lands_on_the_consumer_with_a_recording_link_that_plays(system):
+    env, edge, grpc_port = system
+    added = crs(env, "consumer", "add", "--name", "Carla Caller", "--phone", "+1 614 555 0177")
+    assert added.returncode == 0, added.stderr
+    consumer_id = added.stdout.strip()
+
+    called = crs(
+        dict(env, CRS_SIP_EDGE=edge), "call", "--from", "+1 614 555 0177", "--to", "1001", "--seconds", "2"
+    )
+    assert called.returncode == 0, called.stderr
+    call_id = called.stdout.split()[1]
+
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        stub = contacts_pb2_grpc.ContactsStub(channel)
+
+        def filed():
+            response = stub.ListRecentContacts(
+                contacts_pb2.ListRecentContactsRequest(consumer_id=consumer_id, limit=5)
+            )
+            return [c for c in response.contacts if c.call_id == call_id and c.recording_url]
+
+        contact = wait_for(filed, timeout=30, what="the call contact with a recording link")[0]
+    assert contact.channel == "phone"
+    assert 1.5 <= contact.duration_seconds <= 4
+    assert contact.recording_url.startswith("http://") and "signature=" in contact.recording_url
+
+    with urllib.request.urlopen(contact.recording_url, timeout=10) as response:
+        assert response.headers["Content-Type"] == "audio/wav"
+        audio = response.read()
+    with wave.open(BytesIO(audio)) as recording:
+        assert recording.getframerate() == 8000 and recording.getnframes() >= 8000 * 1.5
+
+    tampered = contact.recording_url.replace("signature=", "signature=0")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(tampered, timeout=10)
+    assert refused.value.code == 403
+    assert str(Path(env["CRS_RECORDINGS_URL"].removeprefix("file://"))) not in contact.recording_url

@@ -399,3 +399,20 @@ def test_stop_ends_every_call(edge, calls):
     assert calls.ended_with == {answered: EndReason.COMPLETED, ringing: EndReason.FAILED}
     assert edge.requests(answered, "BYE") and edge.responses(ringing, 486)
     assert endpoint.media.rtp_ports_in_use == 0
+
+
+def test_a_call_the_service_cannot_take_gets_503_with_retry_after(edge, calls):
+    calls.refusal = lambda: "Too Many Calls"
+    endpoint = make_server(edge, calls)
+    peer = Caller(endpoint)
+    try:
+        call_id = new_call_id()
+        peer.send(peer.invite(call_id))
+        wait_for(lambda: peer.got(call_id, 503), timeout=5, what="503")
+        refused = next(m for m in peer.received if m.call_id == call_id and m.status == 503)
+        assert refused.get("Retry-After") == "5"
+        assert call_id not in calls.ringing_after
+    finally:
+        peer.close()
+        endpoint.stop()
+        endpoint.close()

@@ -186,3 +186,29 @@ def test_sigterm_hangs_up_stores_the_recording_and_flushes(tmp_path, own_edge, a
             sipp.send_signal(signal.SIGTERM)
             sipp.wait(10)
         service.process.stop()
+
+
+def test_a_call_is_hung_up_at_its_time_limit(tmp_path, own_edge, amqp_url):
+    service = start_telephony(tmp_path, amqp_url=amqp_url, edge=own_edge, CRS_MAX_CALL_SECONDS="1")
+    bus = BusListener(amqp_url)
+    plan = CallPlan(number="+16145550123", extension="1001", seconds=20)
+    scenario_file = tmp_path / "long.xml"
+    scenario_file.write_text(scenario(plan))
+    sipp = subprocess.Popen(
+        sipp_command(plan, scenario_file=str(scenario_file), edge=own_edge),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        ended = bus.wait_for(plan.call_id + "-1", "call_ended", timeout=15)["data"]
+        assert ended["reason"] == "END_REASON_COMPLETED"
+        assert 0.9 <= ended["duration_seconds"] <= 3
+        wait_for(service.idle, timeout=10, what="nothing left of the call")
+    finally:
+        bus.close()
+        if sipp.poll() is None:
+            sipp.send_signal(signal.SIGTERM)
+            sipp.wait(10)
+        service.process.stop()

@@ -306,7 +306,7 @@ def main() -> int:
     parser.add_argument("--part", choices=("all", "latency", "recordings"), default="all")
     args = parser.parse_args()
     seconds = 5 if args.quick else 60
-    steps = [50, 100] if args.quick else [50, 100, 200, 300]
+    steps = [50, 100] if args.quick else [50, 100, 200, 300, 500, 800, 1000]
     vhost = infra.unique_name("crs-bench")
     amqp_url = infra.create_vhost(vhost)
     tmp = Path(tempfile.mkdtemp(prefix="crs-bench-telephony-"))
@@ -316,7 +316,7 @@ def main() -> int:
         started.append(edge_process)
         service = start_telephony(
             tmp, amqp_url=amqp_url, edge=edge_address, CRS_LOG_LEVEL="WARNING", CRS_ANSWER_DELAY_SECONDS="0",
-            CRS_TELEPHONY_MAX_CALLS="2000",
+            CRS_TELEPHONY_MAX_CALLS="2000", CRS_RTP_PORT_LOW="40000", CRS_RTP_PORT_HIGH="49999",
         )  # fmt: skip
         started.append(service.process)
         edge = (edge_address.split(":")[0], int(edge_address.split(":")[1]))

@@ -163,7 +163,8 @@ class SipServer:
                 thread.join(timeout=2)
 
     def close(self) -> None:
-        """Close the SIP socket: the last thing the process does."""
+        """Close the RTP receiver and the SIP socket: the last thing the process does."""
+        self.media.close()
         self.sock.close()
 
     def _start_receiver(self) -> None:

@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.billing.convert import entry_posted_event
 from services.billing.ledger import Account, CreditStatus, CreditTerms, Entry, EntryKind, IdempotencyConflict
 from services.runtime import outbox
-from services.runtime.db import UnitOfWork, read_connection
+from services.runtime.db import UnitOfWork, autocommit
 
 SOURCE = "billing"
 ACCOUNT_COLUMNS = (
@@ -119,7 +119,7 @@ class SqlStore:
         self.pool = pool
 
     async def _read(self, query: str, params: tuple) -> list[tuple]:
-        async with read_connection(self.pool) as conn:
+        async with autocommit(self.pool) as conn:
             cursor = await conn.execute(query, params)
             return await cursor.fetchall()
 

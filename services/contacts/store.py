@@ -19,7 +19,7 @@ from services.contacts.model import (
     PostalAddress,
 )
 from services.runtime import outbox
-from services.runtime.db import UnitOfWork, read_connection
+from services.runtime.db import UnitOfWork, autocommit
 from services.runtime.events import Event
 
 SCHEMA = "contacts"
@@ -265,27 +265,26 @@ class CallRepository:
         """File the call; None when this call is already filed (a redelivered event)."""
         row = await (
             await self.conn.execute(
-                "INSERT INTO contact (consumer_id, unidentified_caller_id, channel, direction, summary, status,"
-                " occurred_at, call_id, duration_seconds, recording_key)"
-                " VALUES (%s, %s, 'phone', 'inbound', %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (call_id) DO NOTHING RETURNING id::text",
-                (
-                    consumer_id,
-                    unidentified_caller_id,
-                    summary,
-                    status,
-                    occurred_at,
-                    call_id,
-                    duration_seconds,
-                    recording_key,
-                ),
+                "WITH filed AS (INSERT INTO contact (consumer_id, unidentified_caller_id, channel, direction,"
+                " summary, status, occurred_at, call_id, duration_seconds, recording_key)"
+                " VALUES (%(consumer_id)s, %(unidentified)s, 'phone', 'inbound', %(summary)s, %(status)s,"
+                " %(occurred_at)s, %(call_id)s, %(duration)s, %(recording_key)s)"
+                " ON CONFLICT (call_id) DO NOTHING RETURNING id, consumer_id, occurred_at),"
+                " touched AS (UPDATE consumer c SET last_contact_at = greatest(c.last_contact_at, f.occurred_at)"
+                " FROM filed f WHERE c.id = f.consumer_id)"
+                " SELECT id::text FROM filed",
+                {
+                    "consumer_id": consumer_id,
+                    "unidentified": unidentified_caller_id,
+                    "summary": summary,
+                    "status": status,
+                    "occurred_at": occurred_at,
+                    "call_id": call_id,
+                    "duration": duration_seconds,
+                    "recording_key": recording_key,
+                },
             )
         ).fetchone()
-        if row and consumer_id:
-            await self.conn.execute(
-                "UPDATE consumer SET last_contact_at = greatest(last_contact_at, %s) WHERE id = %s",
-                (occurred_at, consumer_id),
-            )
         return row[0] if row else None
 
     async def contacts_of_unidentified(self, number_key: str, limit: int) -> list[ContactSummary]:
@@ -325,13 +324,13 @@ class ContactsStore:
         return ContactsUnitOfWork(self.pool)
 
     async def number_hits(self, *, number: phones.PhoneNumber, limit: int) -> list[NumberHit]:
-        async with read_connection(self.pool) as conn:
+        async with autocommit(self.pool) as conn:
             return await ConsumerRepository(conn).number_hits(number=number, limit=limit)
 
     async def recent_contacts(
         self, *, consumer_ids: list[str], limit: int
     ) -> dict[str, list[ContactSummary]]:
-        async with read_connection(self.pool) as conn:
+        async with autocommit(self.pool) as conn:
             return await ConsumerRepository(conn).recent_contacts(consumer_ids=consumer_ids, limit=limit)
 
     async def get_consumer(self, consumer_id: str) -> Consumer | None:

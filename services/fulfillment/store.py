@@ -15,7 +15,7 @@ from services.fulfillment.catalogue import (
     PurchaseHistory,
     units_by_product,
 )
-from services.runtime.db import read_connection
+from services.runtime.db import autocommit
 
 PRODUCT_COLUMNS = "sku, coalesce(upc, ''), name, category, size"
 
@@ -63,7 +63,7 @@ class SqlStore:
         self.pool = pool
 
     async def _read(self, query: str, params) -> list[tuple]:
-        async with read_connection(self.pool) as conn:
+        async with autocommit(self.pool) as conn:
             cursor = await conn.execute(query, params)
             return await cursor.fetchall()
 

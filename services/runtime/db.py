@@ -35,8 +35,10 @@ async def open_pool(url: str, *, schema: str, min_size: int = 2, max_size: int =
 
 
 @asynccontextmanager
-async def read_connection(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConnection]:
-    """A pooled connection for reads that need no transaction: no BEGIN or COMMIT round trips.
+async def autocommit(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection on which each statement is its own transaction: no BEGIN or COMMIT round trips.
+
+    For a lone read, or a lone write whose one statement does all of its work.
 
     The autocommit flag is client-side, and is put back before the connection returns to the pool.
     """

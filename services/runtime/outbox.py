@@ -26,12 +26,12 @@ BATCH = 500
 
 
 async def add_event(conn: psycopg.AsyncConnection, event: Event) -> Event:
-    """Write `event` to the outbox as part of the caller's transaction."""
+    """Write `event` to the outbox as part of the caller's transaction, and wake the relay."""
     await conn.execute(
-        "INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body) VALUES (%s, %s, %s, %s, %s)",
+        "WITH added AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body)"
+        " VALUES (%s, %s, %s, %s, %s)) SELECT pg_notify(current_schema() || '_outbox', '')",
         (event.id, event.exchange, event.type, event.correlation_id, event.to_json()),
     )
-    await conn.execute("SELECT pg_notify(current_schema() || '_outbox', '')")
     return event
 
 
@@ -75,15 +75,17 @@ class Relay:
     async def publish_batch(self) -> int:
         """Publish one batch of pending events; return how many went out."""
         async with self.pool.connection() as conn, conn.transaction():
+            # Taken and deleted in one statement; if publishing fails, the rollback puts them back.
             rows = await (
                 await conn.execute(
-                    "SELECT id, event_id, routing_key, correlation_id, body FROM outbox"
-                    " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT %s"
+                    " FOR UPDATE SKIP LOCKED) RETURNING id, event_id, routing_key, correlation_id, body",
                     (BATCH,),
                 )
             ).fetchall()
             if not rows:
                 return 0
+            rows.sort()
             # All of the batch is in flight at once; the confirms come back together.
             await asyncio.gather(
                 *(
@@ -93,7 +95,6 @@ class Relay:
                     for _, event_id, key, cid, body in rows
                 )
             )
-            await conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", ([row[0] for row in rows],))
         return len(rows)
 
     async def pending(self) -> int:

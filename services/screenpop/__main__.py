@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -104,6 +106,7 @@ async def serve(
     await site.start()
     bound = runner.addresses[0][1] if runner.addresses else port
     await consumer.start()
+    forgetting = asyncio.create_task(forget_old_calls(store, stop))
     ctx.ready = True
     log.info("screenpop serving the console on port %d", bound)
     if on_ready is not None:
@@ -112,12 +115,24 @@ async def serve(
         await stop.wait()
     finally:
         ctx.ready = False
+        await forgetting
         await consumer.stop()
         await hub.close_all()
         await runner.cleanup()
         await sources.close()
         await connection.close()
         await pool.close()
+
+
+async def forget_old_calls(store: Store, stop: asyncio.Event) -> None:
+    """Every few minutes, drop the record of calls rung days ago; off the path of any call."""
+    while not stop.is_set():
+        try:
+            await store.forget_old_calls(older_than=timedelta(days=2))
+        except Exception:
+            log.warning("could not forget old calls; will try again", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=600)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 
 from crs.telephony.v1 import events_pb2
 from prometheus_client import Counter, Histogram
@@ -21,11 +22,18 @@ from services.screenpop.store import Store
 
 log = logging.getLogger(__name__)
 
+RECENT_CALLS = 10_000
+
 POPS = Counter("crs_screenpop_pops_total", "Pops published, by route", ["route"])
 PARTIAL = Counter("crs_screenpop_partial_total", "Pops published without a source's answer", ["source"])
 POP_LATENCY = Histogram(
     "crs_screenpop_invite_to_publish_seconds",
     "From the INVITE reaching telephony to the pop's publication",
+    buckets=LATENCY_BUCKETS,
+)
+INVITE_TO_RECEIPT = Histogram(
+    "crs_screenpop_invite_to_receipt_seconds",
+    "From the INVITE reaching telephony to screenpop receiving its call_ringing: the bus's share",
     buckets=LATENCY_BUCKETS,
 )
 COMPOSE_SECONDS = Histogram(
@@ -50,19 +58,32 @@ class CallEvents:
         self.deadlines = deadlines
         self.region = region
         self.recent_contacts = recent_contacts
+        self._recent: OrderedDict[str, None] = OrderedDict()
+
+    def _seen_recently(self, call_id: str) -> bool:
+        """Whether this replica already took this call; saves composing a duplicate, which the store refuses."""
+        if call_id in self._recent:
+            return True
+        self._recent[call_id] = None
+        if len(self._recent) > RECENT_CALLS:
+            self._recent.popitem(last=False)
+        return False
 
     async def on_ringing(self, event: Event) -> None:
         ringing = event.parse(events_pb2.CallRinging)
+        if ringing.HasField("invite_received_at"):
+            invite = ringing.invite_received_at.ToMicroseconds() / 1e6
+            INVITE_TO_RECEIPT.observe(max(0.0, time.time() - invite))
         if not ringing.call_id or not valid_extension(ringing.extension):
             log.warning(
                 "ignoring a call_ringing without a call id or with an unusable extension: %s", event.id
             )
             return
-        if not await self.store.claim_call(call_id=ringing.call_id, extension=ringing.extension):
+        if self._seen_recently(ringing.call_id):
             log.info("duplicate call_ringing for a call already popped")
             return
+        started = time.perf_counter()
         try:
-            started = time.perf_counter()
             pop = await compose_pop(
                 ringing=event.data,
                 sources=self.sources,
@@ -70,14 +91,14 @@ class CallEvents:
                 region=self.region,
                 recent_contacts=self.recent_contacts,
             )
-            COMPOSE_SECONDS.observe(time.perf_counter() - started)
-            if not await self.store.save_pop(extension=ringing.extension, call_id=ringing.call_id, pop=pop):
-                log.info("call ended before its pop was ready; not popping it")
-                return
-            await self.router.publish(ringing.extension, pop)
         except Exception:
-            await self.store.release_call(call_id=ringing.call_id)
+            self._recent.pop(ringing.call_id, None)  # let the redelivered ringing try again
             raise
+        COMPOSE_SECONDS.observe(time.perf_counter() - started)
+        if not await self.store.claim_pop(extension=ringing.extension, call_id=ringing.call_id, pop=pop):
+            log.info("call already popped elsewhere, or ended before its pop was ready; not popping it")
+            return
+        await self.router.publish(ringing.extension, pop)
         POPS.labels(pop["route"]).inc()
         for source in pop["partial"]:
             PARTIAL.labels(source).inc()

@@ -11,6 +11,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from services.runtime.db import autocommit
 from services.screenpop.auth import Principal, token_hash
 
 UPSERT_TEAM = (
@@ -111,34 +112,25 @@ class Store:
 
     # -- calls and pops --
 
-    async def claim_call(self, *, call_id: str, extension: str) -> bool:
-        """True the first time a call is seen; a repeated ringing for it is a duplicate."""
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "INSERT INTO calls_seen (call_id, extension) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (call_id, extension),
-            )
-            return cur.rowcount == 1
+    async def claim_pop(self, *, extension: str, call_id: str, pop: dict[str, Any]) -> bool:
+        """Make `pop` the extension's current one if this is the first pop of a call that has not ended.
 
-    async def release_call(self, *, call_id: str) -> None:
-        """Forget a claim whose pop failed, so the redelivered ringing can try again."""
-        async with self.pool.connection() as conn:
-            await conn.execute("DELETE FROM calls_seen WHERE call_id = %s AND ended_at IS NULL", (call_id,))
-
-    async def save_pop(self, *, extension: str, call_id: str, pop: dict[str, Any]) -> bool:
-        """Make `pop` the extension's current one, unless its call has already ended."""
-        async with self.pool.connection() as conn:
+        One statement claims the call and stores the pop, so a repeated ringing, or one that comes after
+        the call ended, stores nothing and the caller publishes nothing.
+        """
+        async with autocommit(self.pool) as conn:
             cur = await conn.execute(
-                "INSERT INTO current_pops (extension, call_id, pop) SELECT %s, %s, %s"
-                " WHERE NOT EXISTS (SELECT 1 FROM calls_seen WHERE call_id = %s AND ended_at IS NOT NULL)"
-                " ON CONFLICT (extension) DO UPDATE SET call_id = excluded.call_id, pop = excluded.pop,"
-                " state = 'ringing', updated_at = now()",
-                (extension, call_id, Jsonb(pop), call_id),
+                "WITH claim AS (INSERT INTO calls_seen (call_id, extension) VALUES (%(call_id)s, %(extension)s)"
+                " ON CONFLICT DO NOTHING RETURNING call_id)"
+                " INSERT INTO current_pops (extension, call_id, pop) SELECT %(extension)s, %(call_id)s, %(pop)s"
+                " FROM claim ON CONFLICT (extension) DO UPDATE SET call_id = excluded.call_id,"
+                " pop = excluded.pop, state = 'ringing', updated_at = now()",
+                {"extension": extension, "call_id": call_id, "pop": Jsonb(pop)},
             )
             return cur.rowcount == 1
 
     async def mark_answered(self, *, extension: str, call_id: str) -> bool:
-        async with self.pool.connection() as conn:
+        async with autocommit(self.pool) as conn:
             cur = await conn.execute(
                 "UPDATE current_pops SET state = 'answered', updated_at = now()"
                 " WHERE extension = %s AND call_id = %s",
@@ -148,18 +140,20 @@ class Store:
 
     async def end_call(self, *, extension: str, call_id: str) -> bool:
         """Record the end and clear the extension's pop if it is this call's; True when one was cleared."""
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO calls_seen (call_id, extension, ended_at) VALUES (%s, %s, now())"
-                " ON CONFLICT (call_id) DO UPDATE SET ended_at = now()",
-                (call_id, extension),
-            )
+        async with autocommit(self.pool) as conn:
             cur = await conn.execute(
-                "DELETE FROM current_pops WHERE extension = %s AND call_id = %s", (extension, call_id)
+                "WITH seen AS (INSERT INTO calls_seen (call_id, extension, ended_at) VALUES (%(call_id)s,"
+                " %(extension)s, now()) ON CONFLICT (call_id) DO UPDATE SET ended_at = now())"
+                " DELETE FROM current_pops WHERE extension = %(extension)s AND call_id = %(call_id)s",
+                {"extension": extension, "call_id": call_id},
             )
-            cleared = cur.rowcount == 1
-            await conn.execute("DELETE FROM calls_seen WHERE rung_at < now() - interval '2 days'")
-            return cleared
+            return cur.rowcount == 1
+
+    async def forget_old_calls(self, *, older_than: timedelta) -> int:
+        """Drop the record of calls rung long ago: it only guards against a late duplicate."""
+        async with autocommit(self.pool) as conn:
+            cur = await conn.execute("DELETE FROM calls_seen WHERE rung_at < now() - %s", (older_than,))
+            return cur.rowcount
 
     async def current_pop(self, extension: str) -> dict[str, Any] | None:
         async with self.pool.connection() as conn:

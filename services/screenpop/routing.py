@@ -45,7 +45,10 @@ class PopRouter:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        publishing = await self.connection.channel(publisher_confirms=True)
+        # No confirms: a pop is perishable, and one the broker drops is replaced by the current pop
+        # (stored before publishing) that the agent's page fetches when it reconnects. Waiting for a
+        # confirm would add a broker round trip to every pop.
+        publishing = await self.connection.channel(publisher_confirms=False)
         self._exchange = await declare_events_exchange(publishing, SERVICE)
         receiving = await self.connection.channel()
         await receiving.set_qos(prefetch_count=256)

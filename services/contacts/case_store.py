@@ -90,32 +90,35 @@ class CaseRepository:
         )
 
     async def insert_many(self, rows: list[dict]) -> list[dict]:
-        """Insert cases with ids already given, in one round trip per set of columns; returns them stored."""
-        stored: dict[int, dict] = {}
-        groups: dict[tuple[str, ...], list[int]] = {}
-        for index, values in enumerate(rows):
-            columns = ("id", *(c for c in WRITABLE if c in values))
-            groups.setdefault(columns, []).append(index)
+        """Insert cases with ids already given: one statement per set of columns; returns them stored."""
+        stored: dict[str, dict] = {}
+        groups: dict[tuple[str, ...], list[dict]] = {}
+        for values in rows:
+            groups.setdefault(("id", *(c for c in WRITABLE if c in values)), []).append(values)
         async with self.conn.cursor(row_factory=dict_row) as cur:
-            for columns, indexes in groups.items():
-                placeholders = ", ".join(f"%({c})s" for c in columns)
-                await cur.executemany(
-                    f"INSERT INTO contact ({', '.join(columns)}) VALUES ({placeholders}) RETURNING {_INSERTED_COLUMNS}",
-                    [rows[i] for i in indexes],
-                    returning=True,
+            for columns, group in groups.items():
+                one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+                await cur.execute(
+                    f"INSERT INTO contact ({', '.join(columns)}) VALUES {', '.join([one_row] * len(group))}"
+                    f" RETURNING {_INSERTED_COLUMNS}",
+                    [values[c] for values in group for c in columns],
                 )
-                for index in indexes:
-                    stored[index] = await cur.fetchone()
-                    cur.nextset()
-        return [stored[i] for i in range(len(rows))]
+                stored.update((row["id"], row) for row in await cur.fetchall())
+        return [stored[values["id"]] for values in rows]
 
     async def add_events_many(self, entries: list) -> None:
-        """Timeline entries, as (contact id, entry with kind, actor, changes and note)."""
-        async with self.conn.cursor() as cur:
-            await cur.executemany(
-                "INSERT INTO contact_event (contact_id, actor, kind, changes, note) VALUES (%s, %s, %s, %s, %s)",
-                [(cid, e.actor, e.kind, Jsonb(e.changes), e.note) for cid, e in entries],
-            )
+        """Timeline entries, as (contact id, entry with kind, actor, changes and note), in one statement."""
+        await self.conn.execute(
+            "INSERT INTO contact_event (contact_id, actor, kind, changes, note)"
+            " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::jsonb[], %s::text[])",
+            (
+                [cid for cid, _ in entries],
+                [e.actor for _, e in entries],
+                [e.kind for _, e in entries],
+                [Jsonb(e.changes) for _, e in entries],
+                [e.note for _, e in entries],
+            ),
+        )
 
     async def add_outbox_many(self, events: list[Event]) -> None:
         await outbox.add_events(self.conn, events)

@@ -36,15 +36,21 @@ async def add_event(conn: psycopg.AsyncConnection, event: Event) -> Event:
 
 
 async def add_events(conn: psycopg.AsyncConnection, events: list[Event]) -> None:
-    """Write many events to the outbox in one round trip, as part of the caller's transaction."""
+    """Write many events to the outbox in one statement, as part of the caller's transaction."""
     if not events:
         return
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            "INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body) VALUES (%s, %s, %s, %s, %s)",
-            [(e.id, e.exchange, e.type, e.correlation_id, e.to_json()) for e in events],
-        )
-    await conn.execute("SELECT pg_notify(current_schema() || '_outbox', '')")
+    await conn.execute(
+        "WITH added AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body)"
+        " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::bytea[]))"
+        " SELECT pg_notify(current_schema() || '_outbox', '')",
+        (
+            [e.id for e in events],
+            [e.exchange for e in events],
+            [e.type for e in events],
+            [e.correlation_id for e in events],
+            [e.to_json() for e in events],
+        ),
+    )
 
 
 async def add(

@@ -79,3 +79,24 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on {port} after {timeout}s")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far, from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_by_command(prefixes: tuple[str, ...]) -> float:
+    """CPU time so far of every process whose command name starts with one of `prefixes`."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as handle:
+                if handle.read().strip().startswith(prefixes):
+                    total += process_cpu_seconds(int(entry))
+        except OSError:
+            continue
+    return total

@@ -31,7 +31,15 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import aiohttp
 import psycopg
 
-from bench._common import bench_database, free_port, machine, percentiles, wait_for_port
+from bench._common import (
+    bench_database,
+    cpu_seconds_by_command,
+    free_port,
+    machine,
+    percentiles,
+    process_cpu_seconds,
+    wait_for_port,
+)
 from services.cli.call import CallPlan, scenario, sipp_command
 from services.screenpop.seed import seed_demo
 from tests.integration.telephony.stack import start_edge, start_telephony
@@ -115,6 +123,16 @@ def telephony_receipt(pop: dict) -> float | None:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
+SHARED_SERVERS = {"postgres": ("postgres",), "rabbitmq": ("beam.smp",), "kamailio": ("kamailio",)}
+
+
+def cpu_snapshot(stack: dict) -> dict[str, float]:
+    """CPU seconds used so far by each CRS process, and by PostgreSQL, RabbitMQ and kamailio."""
+    snapshot = {name: process_cpu_seconds(pid) for name, pid in stack["pids"].items()}
+    snapshot.update({name: cpu_seconds_by_command(prefixes) for name, prefixes in SHARED_SERVERS.items()})
+    return snapshot
+
+
 async def run_rate(stack: dict, rate: int, seconds: int, numbers: list[str], workdir: pathlib.Path) -> dict:
     calls = rate * seconds
     plan = CallPlan(
@@ -144,6 +162,7 @@ async def run_rate(stack: dict, rate: int, seconds: int, numbers: list[str], wor
         collect_pops(stack["base"], pops, expected=calls, stop=stop, ready=ready, complete=complete)
     )
     await asyncio.wait_for(ready.wait(), timeout=10)
+    cpu_before = cpu_snapshot(stack)
     sipp = await asyncio.create_subprocess_exec(
         *command, cwd=run_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
     )
@@ -152,6 +171,7 @@ async def run_rate(stack: dict, rate: int, seconds: int, numbers: list[str], wor
         await asyncio.wait_for(complete.wait(), timeout=SETTLE_SECONDS)
     except TimeoutError:
         pass  # what has not arrived by now counts as lost
+    cpu_after = cpu_snapshot(stack)
     stop.set()
     await collector
 
@@ -174,6 +194,9 @@ async def run_rate(stack: dict, rate: int, seconds: int, numbers: list[str], wor
         "sipp_exit": sipp_code,
         "invite_to_pop": percentiles(from_invite) if len(from_invite) > 1 else {},
         "telephony_to_pop": percentiles(from_receipt) if len(from_receipt) > 1 else {},
+        "cpu_ms_per_call": {
+            name: 1000 * (cpu_after[name] - cpu_before[name]) / max(1, len(sent)) for name in cpu_before
+        },
     }
 
 
@@ -209,7 +232,9 @@ def start_stack(url: str, amqp_url: str, workdir: pathlib.Path) -> tuple[dict, l
     except BaseException:
         stop_stack(started)
         raise
-    return {"base": f"http://127.0.0.1:{ports['screenpop']}", "edge": edge_address}, started
+    pids = {process.module.rsplit(".", 1)[-1]: process.process.pid for process in started[:4]}
+    pids["telephony"] = telephony.process.popen.pid
+    return {"base": f"http://127.0.0.1:{ports['screenpop']}", "edge": edge_address, "pids": pids}, started
 
 
 def stop_stack(started: list) -> None:
@@ -253,7 +278,13 @@ def report(result: dict) -> None:
         f"{result['rate']:>4} calls/s x {result['seconds']} s: {result['invites_sent']} INVITEs, "
         f"{result['pops']} pops, {result['lost']} lost (sipp exit {result['sipp_exit']})\n"
         f"     INVITE sent -> pop at socket, ms p50/p95/p99/max: {row(result['invite_to_pop'])}\n"
-        f"     telephony receipt -> pop, ms p50/p95/p99/max:     {row(result['telephony_to_pop'])}",
+        f"     telephony receipt -> pop, ms p50/p95/p99/max:     {row(result['telephony_to_pop'])}\n"
+        f"     CPU per call, ms: "
+        + ", ".join(
+            f"{name} {ms:.1f}"
+            for name, ms in sorted(result["cpu_ms_per_call"].items(), key=lambda kv: -kv[1])
+        )
+        + f" (total {sum(result['cpu_ms_per_call'].values()):.1f})",
         flush=True,
     )
 

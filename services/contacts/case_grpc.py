@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 
 import grpc
@@ -13,23 +12,18 @@ from google.protobuf import json_format
 from services.contacts import case_input, search
 from services.contacts.casework import Casework, Conflict, NotFound, present, to_pb
 from services.contacts.validation import ValidationError
+from services.runtime.grpcio import errors_to_status
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Casework"].full_name
 
 
-def _status(method):
-    @functools.wraps(method)
-    async def wrapper(self, request, context: grpc.aio.ServicerContext):
-        try:
-            return await method(self, request, context)
-        except ValidationError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except NotFound as exc:
-            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        except Conflict as exc:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-
-    return wrapper
+_status = errors_to_status(
+    {
+        ValidationError: grpc.StatusCode.INVALID_ARGUMENT,
+        NotFound: grpc.StatusCode.NOT_FOUND,
+        Conflict: grpc.StatusCode.FAILED_PRECONDITION,
+    }
+)
 
 
 def _as_dict(message) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Callable
 
@@ -13,21 +12,12 @@ from crs.contacts.v1 import contacts_pb2_grpc
 from services.contacts import convert, directory, matching
 from services.contacts.store import ContactsStore
 from services.contacts.validation import ValidationError
+from services.runtime.grpcio import errors_to_status
 
-
-def _errors_to_status(method):
-    """Turn domain errors into the status codes a client can act on."""
-
-    @functools.wraps(method)
-    async def wrapper(self, request, context: grpc.aio.ServicerContext):
-        try:
-            return await method(self, request, context)
-        except ValidationError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except directory.NotFound as exc:
-            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-
-    return wrapper
+# Domain errors as the status codes a client can act on.
+_errors_to_status = errors_to_status(
+    {ValidationError: grpc.StatusCode.INVALID_ARGUMENT, directory.NotFound: grpc.StatusCode.NOT_FOUND}
+)
 
 
 def _consumer_id(value: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -129,6 +130,24 @@ class _DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
                 wait_for_ready=client_call_details.wait_for_ready,
             )
         return await continuation(client_call_details, request)
+
+
+def errors_to_status(statuses: dict[type[Exception], grpc.StatusCode]):
+    """A decorator for servicer methods: each domain error named in `statuses` ends the call with its code."""
+    caught = tuple(statuses)
+
+    def decorate(method):
+        @functools.wraps(method)
+        async def wrapper(self, request, context: grpc.aio.ServicerContext):
+            try:
+                return await method(self, request, context)
+            except caught as exc:
+                code = next(code for kind, code in statuses.items() if isinstance(exc, kind))
+                await context.abort(code, str(exc))
+
+        return wrapper
+
+    return decorate
 
 
 def channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE) -> grpc.aio.Channel:

@@ -69,6 +69,7 @@ def stack(service_env, database_url, amqp_url, tmp_path_factory):
         CRS_BILLING_GRPC=f"127.0.0.1:{ports['billing']}",
         CRS_FULFILLMENT_GRPC=f"127.0.0.1:{ports['fulfillment']}",
         CRS_SCREENPOP_HTTP=f"127.0.0.1:{ports['screenpop']}",
+        CRS_CONTACTS_PUBLIC_URL=f"http://127.0.0.1:{ports['contacts_http']}",
     )
     started: list[ServiceProcess] = []
     tmp = tmp_path_factory.mktemp("screenpop-acceptance")
@@ -199,6 +200,62 @@ def test_a_call_to_1001_pops_the_consumer_in_the_agents_browser_and_not_on_1002(
             call.wait()
         ada.close()
         ben.close()
+
+
+def test_from_the_pop_an_agent_captures_and_escalates_a_complaint_and_the_supervisor_resolves_it(
+    stack, browser
+):
+    ada = log_in(browser, stack["base"], "ada", "ada-demo-1001")
+    call = place_call(stack, seconds=8)
+    sam = None
+    try:
+        wait_for(lambda: text_of(ada, "consumer-name") == CALLER_NAME, timeout=10, what="the pop")
+        ada.locator('[data-role="capture-contact"]').click()
+        ada.wait_for_url("**/cases/new?*", timeout=10_000)
+        assert ada.locator("#consumer_id").input_value() == consumer_id(CALLER_INDEX)
+        assert ada.locator("#call_id").input_value()  # the ringing call, carried from the pop
+        ada.fill("#issue_code", "complaint.quality.foreign_object.plastic")
+        ada.fill("#sku", "COC-500")
+        ada.fill("#lot_code", "L2419")
+        ada.fill("#verbatim", "There was a hard piece of plastic in the cereal.")
+        ada.click("#save")
+        ada.wait_for_url("**/cases/view?id=*", timeout=10_000)
+        reference = ada.locator("#reference").inner_text().strip()
+        ada.fill("#reason", "Consumer asks for a call back from quality assurance")
+        ada.click("#escalate")
+        wait_for(
+            lambda: ada.locator("#timeline li[data-kind=escalated]").count() == 1,
+            timeout=10,
+            what="the escalation on the timeline",
+        )
+
+        sam = log_in(browser, stack["base"], "sam", "sam-demo-super")
+        sam.locator("nav.cases a", has_text="Escalations").click()
+        sam.wait_for_url("**/cases/queue*", timeout=10_000)
+        row = sam.locator("#queue tr", has_text=reference)
+        wait_for(lambda: row.count() == 1, timeout=10, what="the case in the supervisor's queue")
+        row.get_by_role("link").first.click()
+        sam.wait_for_url("**/cases/view?id=*", timeout=10_000)
+        wait_for(
+            lambda: sam.locator("#reference").inner_text().strip() == reference, timeout=10, what="the case"
+        )
+        sam.select_option("#status", "resolved")
+        sam.fill("#status-note", "Called back; replacement sent")
+        sam.click("#set-status")
+        wait_for(
+            lambda: sam.locator("#stage").inner_text() == "resolved", timeout=10, what="the case resolved"
+        )
+        kinds = sam.locator("#timeline li").evaluate_all("items => items.map(i => i.dataset.kind)")
+        assert kinds[:2] == ["created", "escalated"] and kinds[-1] == "status"
+        assert "by ada" in sam.locator("#timeline").inner_text()
+        assert call.wait(timeout=30) == 0, call.stdout.read()
+    finally:
+        if call.poll() is None:
+            call.kill()
+            call.wait()
+        ada.close()
+        if sam is not None:
+            sam.close()
 
 
 def test_with_billing_stopped_the_pop_still_comes_marked_partial(stack, browser):

@@ -9,6 +9,8 @@ GEN := gen/python
 GENERATED := $(GEN)/.generated
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 PYTEST_ARGS ?=
+# `make bench BENCH_ARGS=--quick` for a short run of every benchmark.
+BENCH_ARGS ?=
 
 .PHONY: run test bench lint setup preflight migrate system-deps clean
 
@@ -21,7 +23,7 @@ test: setup system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup system-deps
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; done
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

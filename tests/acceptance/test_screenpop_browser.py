@@ -220,7 +220,12 @@ def test_from_the_pop_an_agent_captures_and_escalates_a_complaint_and_the_superv
         ada.fill("#verbatim", "There was a hard piece of plastic in the cereal.")
         ada.click("#save")
         ada.wait_for_url("**/cases/view?id=*", timeout=10_000)
-        reference = ada.locator("#reference").inner_text().strip()
+        # The case page draws itself after its API call: read the reference once it is there.
+        reference = wait_for(
+            lambda: ada.locator("#reference").inner_text().strip(),
+            timeout=10,
+            what="the saved case's reference",
+        )
         ada.fill("#reason", "Consumer asks for a call back from quality assurance")
         ada.click("#escalate")
         wait_for(
@@ -232,9 +237,10 @@ def test_from_the_pop_an_agent_captures_and_escalates_a_complaint_and_the_superv
         sam = log_in(browser, stack["base"], "sam", "sam-demo-super")
         sam.locator("nav.cases a", has_text="Escalations").click()
         sam.wait_for_url("**/cases/queue*", timeout=10_000)
-        row = sam.locator("#queue tr", has_text=reference)
-        wait_for(lambda: row.count() == 1, timeout=10, what="the case in the supervisor's queue")
-        row.get_by_role("link").first.click()
+        # The reference ("#12") is matched exactly: other cases in the queue may be "#120" or "#123".
+        case_link = sam.locator("#queue").get_by_role("link", name=reference, exact=True)
+        wait_for(lambda: case_link.count() == 1, timeout=10, what="the case in the supervisor's queue")
+        case_link.click()
         sam.wait_for_url("**/cases/view?id=*", timeout=10_000)
         wait_for(
             lambda: sam.locator("#reference").inner_text().strip() == reference, timeout=10, what="the case"

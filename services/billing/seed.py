@@ -14,7 +14,7 @@ import psycopg
 
 from services.billing.ledger import CreditStatus, EntryKind, payment_terms_label, signed_amount
 from services.cli.seed import consumer_id
-from services.runtime.db import connect
+from services.runtime.db import connect, copy_text, stage_ids
 
 ENTRIES_NAMESPACE = uuid.UUID("3b0c8a4e-6f2d-4c1a-9e57-1d2f3a4b5c6d")
 CHUNK = 50_000
@@ -120,32 +120,25 @@ def seed_bulk(database_url: str, consumer_ids: list[str]) -> None:
                 accounts.write(
                     f"{consumer}\t{currency}\t{balance}\t{limit}\t{terms}\t{net_days}\t{status.value}\n"
                 )
-            _copy(
+            copy_text(
                 conn,
                 "account",
                 "consumer_id, currency, balance_minor, credit_limit_minor, payment_terms, net_days, credit_status",
-                accounts,
+                accounts.getvalue(),
             )
-            _copy(
+            copy_text(
                 conn,
                 "ledger_entry",
                 "id, consumer_id, kind, amount_minor, currency, reference, posted_at",
-                entries,
+                entries.getvalue(),
             )
         conn.commit()
         conn.execute("ANALYZE account; ANALYZE ledger_entry")
 
 
-def _copy(conn: psycopg.Connection, table: str, columns: str, buffer: io.StringIO) -> None:
-    with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        copy.write(buffer.getvalue())
-
-
 def _forget(conn: psycopg.Connection, consumer_ids: list[str]) -> None:
     """Remove what a previous bulk load gave these consumers, so loading again gives the same data."""
-    conn.execute("CREATE TEMP TABLE seed_consumer (id uuid PRIMARY KEY) ON COMMIT DROP")
-    with conn.cursor().copy("COPY seed_consumer (id) FROM STDIN") as copy:
-        copy.write("".join(f"{c}\n" for c in consumer_ids))
+    stage_ids(conn, consumer_ids, table="seed_consumer")
     (already,) = conn.execute(
         "SELECT count(*) FROM (SELECT 1 FROM account a JOIN seed_consumer s ON s.id = a.consumer_id LIMIT 1) x"
     ).fetchone()

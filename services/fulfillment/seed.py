@@ -16,7 +16,7 @@ import psycopg
 from services.cli.seed import consumer_id
 from services.fulfillment import store
 from services.fulfillment.catalogue import CHANNELS, Order, OrderLine, Product, upc_check_digit
-from services.runtime.db import connect
+from services.runtime.db import connect, copy_text, stage_ids
 
 ORDERS_NAMESPACE = uuid.UUID("0c7a5f0e-5d52-4f0b-8a4e-7f8b5a0d6e11")
 COMPANY_PREFIX = "0712345"  # a GS1 company prefix: every UPC below is this plus an item number
@@ -121,11 +121,6 @@ def seed_demo(database_url: str) -> None:
         conn.commit()
 
 
-def _copy(conn: psycopg.Connection, table: str, columns: str, buffer: io.StringIO) -> None:
-    with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        copy.write(buffer.getvalue())
-
-
 def seed_bulk(database_url: str, consumer_ids: list[str]) -> None:
     """Orders for half of `consumer_ids` (1 to 5 each), loaded with COPY; replaces what those consumers had."""
     today = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -154,23 +149,28 @@ def seed_bulk(database_url: str, consumer_ids: list[str]) -> None:
                         count[2] = max(count[2], order.placed_at)
                 for sku, (orders, units, last) in tally.items():
                     tally_buf.write(f"{consumer}\t{sku}\t{orders}\t{units}\t{last.isoformat()}\n")
-            _copy(
+            copy_text(
                 conn,
                 "orders",
                 "id, consumer_id, placed_at, channel, status, currency, total_minor",
-                orders_buf,
+                orders_buf.getvalue(),
             )
-            _copy(conn, "order_line", "order_id, line_no, sku, quantity, unit_price_minor", lines_buf)
-            _copy(conn, "consumer_product", "consumer_id, sku, orders, units, last_bought_at", tally_buf)
+            copy_text(
+                conn, "order_line", "order_id, line_no, sku, quantity, unit_price_minor", lines_buf.getvalue()
+            )
+            copy_text(
+                conn,
+                "consumer_product",
+                "consumer_id, sku, orders, units, last_bought_at",
+                tally_buf.getvalue(),
+            )
         conn.commit()
         conn.execute("ANALYZE orders; ANALYZE order_line; ANALYZE consumer_product")
 
 
 def _forget(conn: psycopg.Connection, consumer_ids: list[str]) -> None:
     """Remove what a previous bulk load gave these consumers, so loading again gives the same data."""
-    conn.execute("CREATE TEMP TABLE seed_consumer (id uuid PRIMARY KEY) ON COMMIT DROP")
-    with conn.cursor().copy("COPY seed_consumer (id) FROM STDIN") as copy:
-        copy.write("".join(f"{c}\n" for c in consumer_ids))
+    stage_ids(conn, consumer_ids, table="seed_consumer")
     (already,) = conn.execute(
         "SELECT count(*) FROM (SELECT 1 FROM orders o JOIN seed_consumer s ON s.id = o.consumer_id LIMIT 1) x"
     ).fetchone()

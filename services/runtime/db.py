@@ -55,6 +55,18 @@ def connect(url: str, *, schema: str, autocommit: bool = False) -> psycopg.Conne
     return psycopg.connect(url, options=connection_options(schema), autocommit=autocommit)
 
 
+def copy_text(conn: psycopg.Connection, table: str, columns: str, text: str) -> None:
+    """Load COPY text-format rows into `table`: the fast path for bulk seeding."""
+    with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        copy.write(text)
+
+
+def stage_ids(conn: psycopg.Connection, ids: list[str], *, table: str) -> None:
+    """Put `ids` in a temporary table of that name, dropped at commit, to join a bulk statement against."""
+    conn.execute(f"CREATE TEMP TABLE {table} (id uuid PRIMARY KEY) ON COMMIT DROP")
+    copy_text(conn, table, "id", "".join(f"{i}\n" for i in ids))
+
+
 class UnitOfWork:
     """One transaction on one pooled connection; it rolls back unless `commit()` was called.
 

@@ -12,9 +12,9 @@ PYTEST_ARGS ?=
 # `make bench BENCH_ARGS=--quick` for a short run of every benchmark.
 BENCH_ARGS ?=
 
-.PHONY: run test bench lint setup preflight migrate system-deps clean
+.PHONY: run test bench lint setup preflight migrate run-deps system-deps clean
 
-run: setup
+run: setup run-deps
 	$(VENV)/bin/crs seed --demo
 	$(VENV)/bin/crs run
 
@@ -50,9 +50,13 @@ $(GENERATED): $(PROTOS) $(INSTALLED) scripts/gen_protos.py
 migrate: $(INSTALLED) $(GENERATED)
 	$(VENV)/bin/crs migrate
 
-# SIP peers and the browser the acceptance tests drive: Debian packages, installed when missing.
+# Debian packages, installed when missing: for running, the SIP edge and sipp (`crs call`);
+# for testing, also the SIP peers and the browser the acceptance tests drive.
+run-deps:
+	@scripts/system-deps.sh run
+
 system-deps:
-	@scripts/system-deps.sh
+	@scripts/system-deps.sh test
 
 clean:
 	rm -rf $(VENV) gen .pytest_cache .ruff_cache

@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the SIP and browser tests drive, when they are missing.
-# Non-interactive; when not root and packages are missing, says what to install and fails.
+# Installs the Debian packages a command needs, when they are missing.
+#   system-deps.sh run    what `make run` needs: kamailio for the SIP edge, sipp for `crs call`
+#   system-deps.sh test   that, plus the SIP peers and the browser the tests drive
+# Non-interactive. When it cannot install (not root, no apt-get), it says what to install and fails at once.
 set -euo pipefail
+purpose="${1:-test}"
 declare -A need=(
   [sipp]=sip-tester
   [kamailio]=kamailio
-  [baresip]=baresip-core
-  [svwar]=sipvicious
-  [chromium]=chromium
 )
+if [ "$purpose" = test ]; then
+  need+=(
+    [baresip]=baresip-core
+    [svwar]=sipvicious
+    [chromium]=chromium
+  )
+elif [ "$purpose" != run ]; then
+  echo "usage: $0 run|test" >&2
+  exit 2
+fi
 missing=()
 for cmd in "${!need[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ] || missing+=("${need[$cmd]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing Debian packages the tests need: ${missing[*]}"
+echo "installing the Debian packages that 'make $purpose' needs: ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
   echo "not root: run  sudo apt-get install -y ${missing[*]}  and try again" >&2
   exit 1
 fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "no apt-get here: install ${missing[*]} (or your system's packages of the same programs) and try again" >&2
+  exit 1
+fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq </dev/null
-apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+if ! apt-get update -qq </dev/null || ! apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null; then
+  echo "could not install ${missing[*]}: check the package sources, or install them by hand, and try again" >&2
+  exit 1
+fi

@@ -37,10 +37,11 @@ CHROMIUM_ARGS = [
 
 
 def seed_everything(database_url: str) -> None:
+    from services.screenpop.seed import seed_demo as screenpop
+
     from services.billing.seed import seed_demo as billing
     from services.contacts.seed import seed_demo as contacts
     from services.fulfillment.seed import seed_demo as fulfillment
-    from services.screenpop.seed import seed_demo as screenpop
 
     contacts(database_url, [consumer_id(i) for i in range(10)])
     billing(database_url)

@@ -1,17 +1,17 @@
 """Demo agents for `crs seed --demo`: two agents on extensions 1001 and 1002 and their supervisor.
 
-The logins are printed in docs/screenpop.md; they are for a local demo only.
+The logins are printed in README.md and docs/console.md; they are for a local demo only.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from services.console import auth
+from services.console.accounts import ASSIGN_EXTENSION, FREE_EXTENSION, UPSERT_AGENT, UPSERT_TEAM
 from services.runtime import db
-from services.screenpop import auth
-from services.screenpop.store import ASSIGN_EXTENSION, FREE_EXTENSION, UPSERT_AGENT, UPSERT_TEAM
 
-SCHEMA = "screenpop"
+SCHEMA = "console"
 DEMO_TEAM = ("care-1", "Consumer care 1")
 DEMO_AGENTS = (
     # username, display name, password, role, extension

@@ -76,7 +76,7 @@ function consumerBlock(pop) {
     { class: "consumer-pop" },
     el("h3", {}, el("a", { href: `/consumers/${encodeURIComponent(c.consumer_id)}`, role: "consumer-name" }, c.name || "(no name)"),
       " ", el("span", { class: "badge match-" + c.match }, c.match + " match"), c.language ? el("small", {}, " · " + c.language) : null),
-    el("p", { class: "actions" }, el("a", { class: "button", role: "capture-contact", href: captureLink(pop, c) }, "Capture contact")),
+    el("p", { class: "actions" }, captureButton(pop, c)),
     facts,
     el("div", { class: "columns" },
       el("div", {}, el("h4", {}, "Recent contacts"), contacts.length ? el("ul", { class: "plain" }, contacts) : el("p", { class: "empty" }, "None")),
@@ -85,11 +85,10 @@ function consumerBlock(pop) {
   );
 }
 
-function captureLink(pop, consumer) {
-  const fields = new URLSearchParams({ channel: "phone", call_id: pop.call_id || "" });
-  if (consumer && consumer.consumer_id) fields.set("consumer_id", consumer.consumer_id);
-  if (consumer && consumer.language) fields.set("language", consumer.language);
-  return "/cases/go?next=" + encodeURIComponent("/cases/new?" + fields.toString());
+function captureButton(pop, consumer) {
+  const button = el("button", { type: "button", class: "button", role: "capture-contact" }, "Capture contact");
+  button.addEventListener("click", () => openCapture(pop, consumer));
+  return button;
 }
 
 function pickerBlock(pop) {
@@ -161,6 +160,149 @@ function clear(extension, callId) {
   setState(panel, "Idle", "");
 }
 
+// -- the capture form, beside the pop: it stays when the call ends, until the agent is done --
+
+const $ = (id) => document.getElementById(id);
+let capturing = null; // { pop, consumer, products }
+
+async function api(method, path, body) {
+  const options = { method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf } };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const reply = await fetch(path, options);
+  const data = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new Error(data.error || `the server answered ${reply.status}`);
+  return data;
+}
+
+function captureSay(text, kind) {
+  const box = $("capture-message");
+  box.textContent = text;
+  box.className = `message ${kind || "error"}`;
+  box.hidden = !text;
+}
+
+function callText(pop) {
+  const caller = pop.caller || {};
+  const from = caller.withheld ? "a withheld number" : caller.number || "an unknown number";
+  const at = pop.rang_at || pop.composed_at || "";
+  const time = at ? new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  return `${time ? time + ", " : ""}from ${from} to ${pop.extension}`;
+}
+
+let issueCodesLoaded = false;
+async function loadIssueCodes() {
+  if (issueCodesLoaded) return;
+  const { codes } = await api("GET", "/api/codes/issue");
+  const list = $("capture-issue-codes");
+  const paths = {};
+  for (const code of codes) {
+    paths[code.code] = code.path || code.label;
+    list.append(el("option", { value: code.code, label: code.path || code.label }, code.path || code.label));
+  }
+  $("capture-issue").addEventListener("input", () => { $("capture-issue-path").textContent = paths[$("capture-issue").value] || ""; });
+  issueCodesLoaded = true;
+}
+
+function fillProducts(products) {
+  capturing.products = products;
+  const select = $("capture-product");
+  select.replaceChildren(el("option", { value: "" }, "— none —"));
+  const bought = products.filter((p) => p.bought);
+  const rest = products.filter((p) => !p.bought);
+  const group = (label, items) => items.length
+    ? el("optgroup", { label }, items.map((p) => el("option", { value: p.sku }, `${p.name}${p.size ? " · " + p.size : ""} (${p.sku})`)))
+    : null;
+  select.append(...[group("Bought by this consumer", bought), group("Catalogue", rest)].filter(Boolean));
+}
+
+async function loadProducts(query) {
+  const params = new URLSearchParams({ q: query || "" });
+  if (capturing.consumer && capturing.consumer.consumer_id) params.set("consumer_id", capturing.consumer.consumer_id);
+  const { products } = await api("GET", `/api/catalogue?${params}`);
+  fillProducts(products);
+}
+
+async function openCapture(pop, consumer) {
+  capturing = { pop, consumer, products: [] };
+  $("capture-panel").hidden = false;
+  $("capture-form").hidden = false;
+  $("capture-saved").hidden = true;
+  $("capture-form").reset();
+  captureSay("");
+  $("capture-consumer").textContent = consumer ? consumer.name || "(no name)" : "not on file";
+  $("capture-numbers").textContent = (pop.caller && pop.caller.number) || "—";
+  $("capture-call").textContent = callText(pop);
+  try {
+    if (consumer && consumer.consumer_id) {
+      const record = await api("GET", `/api/consumers/${encodeURIComponent(consumer.consumer_id)}`);
+      const numbers = (record.phones || []).filter((p) => !p.valid_to).map((p) => `${p.number} (${p.type})`);
+      if (numbers.length) $("capture-numbers").textContent = numbers.join(", ");
+    }
+    await Promise.all([loadIssueCodes(), loadProducts("")]);
+  } catch (error) {
+    captureSay(error.message);
+  }
+}
+
+function setupCapture() {
+  if (!$("capture-panel")) return;
+  $("capture-product").addEventListener("change", () => {
+    const chosen = capturing.products.find((p) => p.sku === $("capture-product").value);
+    $("capture-sku").value = chosen ? chosen.sku : "";
+    $("capture-upc").value = chosen ? chosen.upc : "";
+    $("capture-product-name").value = chosen ? chosen.name : "";
+  });
+  let searching = null;
+  $("capture-product-search").addEventListener("input", () => {
+    clearTimeout(searching);
+    searching = setTimeout(() => loadProducts($("capture-product-search").value).catch((e) => captureSay(e.message)), 250);
+  });
+  $("capture-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const v = (id) => $(id).value;
+    const body = {
+      channel: "phone", direction: "inbound", issue_code: v("capture-issue"), verbatim: v("capture-verbatim"),
+      notes: v("capture-notes"),
+      product: { sku: v("capture-sku"), upc: v("capture-upc"), name: v("capture-product-name"),
+        lot_code: v("capture-lot"), best_by: v("capture-best-by") },
+      call_id: capturing.pop.call_id || "",
+    };
+    if (capturing.consumer && capturing.consumer.consumer_id) body.consumer_id = capturing.consumer.consumer_id;
+    if (capturing.consumer && capturing.consumer.language) body.language = capturing.consumer.language;
+    try {
+      const created = await api("POST", "/api/contacts", body);
+      capturing.case = created;
+      showSaved(created);
+    } catch (error) {
+      captureSay(error.message);
+    }
+  });
+  $("capture-escalate-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const escalated = await api("POST", `/api/contacts/${encodeURIComponent(capturing.case.id)}/escalate`, { reason: $("capture-reason").value });
+      showSaved(escalated);
+      captureSay("Escalated to the supervisors' queue.", "info");
+    } catch (error) {
+      captureSay(error.message);
+    }
+  });
+  $("capture-close").addEventListener("click", () => { $("capture-panel").hidden = true; capturing = null; });
+}
+
+function showSaved(c) {
+  $("capture-form").hidden = true;
+  $("capture-saved").hidden = false;
+  const ref = $("capture-reference");
+  ref.textContent = `#${c.reference}`;
+  ref.href = `/cases/view?id=${encodeURIComponent(c.id)}`;
+  $("capture-stage").textContent = c.escalated ? `${c.status} · escalated` : c.status;
+  $("capture-escalate-form").hidden = c.escalated;
+}
+
 let delay = 500;
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -185,4 +327,5 @@ function connect() {
     delay = Math.min(delay * 2, 10000);
   };
 }
+setupCapture();
 if (panels.size) connect();

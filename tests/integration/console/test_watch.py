@@ -10,8 +10,8 @@ import sys
 
 import aiohttp
 
-from tests.integration.screenpop.conftest import next_of_type
-from tests.integration.screenpop.fakes import ADA_ID, ADA_NUMBER
+from tests.integration.console.fakes import ADA_ID, ADA_NUMBER
+from tests.integration.console.stack import next_of_type
 from tests.support.wait import async_wait_for
 
 
@@ -26,18 +26,18 @@ def crs(*args: str, env: dict[str, str], **kw) -> subprocess.Popen:
     )
 
 
-def watch_env(service_env, screenpop, **extra) -> dict[str, str]:
+def watch_env(service_env, console, **extra) -> dict[str, str]:
     env = {k: v for k, v in service_env.items() if not k.startswith("CRS_WATCH_")}
-    return {**env, "CRS_SCREENPOP_URL": screenpop.base, **extra}
+    return {**env, "CRS_CONSOLE_URL": console.base, **extra}
 
 
-async def sockets_held(screenpop) -> float:
-    async with aiohttp.ClientSession() as http, http.get(f"{screenpop.base}/metrics") as reply:
-        found = re.search(r"^crs_screenpop_sockets (\S+)$", await reply.text(), re.M)
+async def sockets_held(console) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{console.base}/metrics") as reply:
+        found = re.search(r"^crs_console_sockets (\S+)$", await reply.text(), re.M)
         return float(found.group(1)) if found else 0.0
 
 
-async def test_watch_with_a_token_prints_the_pop_as_one_json_line(screenpop, service_env):
+async def test_watch_with_a_token_prints_the_pop_as_one_json_line(console, service_env):
     issued = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "services.cli.main", "agent", "token", "ada"],
@@ -47,14 +47,14 @@ async def test_watch_with_a_token_prints_the_pop_as_one_json_line(screenpop, ser
         timeout=60,
     )
     assert issued.returncode == 0, issued.stderr
-    env = watch_env(service_env, screenpop, CRS_WATCH_TOKEN=issued.stdout.strip())
-    before = await sockets_held(screenpop)
+    env = watch_env(service_env, console, CRS_WATCH_TOKEN=issued.stdout.strip())
+    before = await sockets_held(console)
     watcher = crs("watch", "--agent", "1001", "--json", "--count", "1", env=env)
     try:
         await async_wait_for(
-            lambda: _more(screenpop, before), timeout=20, interval=0.05, what="crs watch to hold a socket"
+            lambda: _more(console, before), timeout=20, interval=0.05, what="crs watch to hold a socket"
         )
-        call_id = await screenpop.ring(extension="1001", number=ADA_NUMBER)
+        call_id = await console.ring(extension="1001", number=ADA_NUMBER)
         out, err = await asyncio.to_thread(watcher.communicate, timeout=20)
     finally:
         if watcher.poll() is None:
@@ -73,27 +73,27 @@ async def test_watch_with_a_token_prints_the_pop_as_one_json_line(screenpop, ser
     assert pop["purchases"] and pop["recent_contacts"] and pop["partial"] == []
     async with aiohttp.ClientSession() as http:
         ws = await http.ws_connect(
-            screenpop.ws_url, headers={"Authorization": f"Bearer {await screenpop.token('1001')}"}
+            console.ws_url, headers={"Authorization": f"Bearer {await console.token('1001')}"}
         )
-        await screenpop.end(extension="1001", call_id=call_id)
+        await console.end(extension="1001", call_id=call_id)
         await next_of_type(ws, "clear", call_id=call_id)
         await ws.close()
 
 
-async def _more(screenpop, before: float) -> bool:
-    return await sockets_held(screenpop) > before
+async def _more(console, before: float) -> bool:
+    return await sockets_held(console) > before
 
 
-async def test_watch_with_credentials_gets_the_current_pop_of_a_ringing_call(screenpop, service_env):
-    call_id = await screenpop.ring(extension="1002", number="+16145553333")
-    env = watch_env(service_env, screenpop, CRS_WATCH_PASSWORD="ben-demo-1002")
+async def test_watch_with_credentials_gets_the_current_pop_of_a_ringing_call(console, service_env):
+    call_id = await console.ring(extension="1002", number="+16145553333")
+    env = watch_env(service_env, console, CRS_WATCH_PASSWORD="ben-demo-1002")
 
     async def current_pop():
         async with (
             aiohttp.ClientSession() as http,
             http.get(
-                f"{screenpop.base}/api/pop",
-                headers={"Authorization": f"Bearer {await screenpop.token('1002')}"},
+                f"{console.base}/api/pop",
+                headers={"Authorization": f"Bearer {await console.token('1002')}"},
             ) as reply,
         ):
             return (await reply.json())["pop"]
@@ -106,15 +106,15 @@ async def test_watch_with_credentials_gets_the_current_pop_of_a_ringing_call(scr
     assert pop["call_id"] == call_id and pop["route"] == "new_consumer" and pop["consumer"] is None
     async with aiohttp.ClientSession() as http:
         ws = await http.ws_connect(
-            screenpop.ws_url, headers={"Authorization": f"Bearer {await screenpop.token('1002')}"}
+            console.ws_url, headers={"Authorization": f"Bearer {await console.token('1002')}"}
         )
-        await screenpop.end(extension="1002", call_id=call_id)
+        await console.end(extension="1002", call_id=call_id)
         await next_of_type(ws, "clear", call_id=call_id)
         await ws.close()
 
 
-async def test_watch_refuses_another_agents_extension_and_bad_passwords(screenpop, service_env):
-    env = watch_env(service_env, screenpop, CRS_WATCH_PASSWORD="ben-demo-1002")
+async def test_watch_refuses_another_agents_extension_and_bad_passwords(console, service_env):
+    env = watch_env(service_env, console, CRS_WATCH_PASSWORD="ben-demo-1002")
     other = crs("watch", "--agent", "1001", "--json", "--user", "ben", env=env)
     _, err = await asyncio.to_thread(other.communicate, timeout=30)
     assert other.returncode == 2 and "may not watch extension 1001" in err

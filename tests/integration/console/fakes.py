@@ -12,7 +12,7 @@ import uuid
 import grpc
 from crs.billing.v1 import billing_pb2, billing_pb2_grpc
 from crs.common.v1 import money_pb2
-from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
+from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, contacts_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 from google.protobuf import timestamp_pb2
 
@@ -47,6 +47,7 @@ RECENT = contacts_pb2.ContactSummary(
     summary="Asked about allergens",
     status="closed",
     occurred_at=_ts("2025-03-01T09:30:00Z"),
+    call_id="k-1-call@test",
     recording_url="https://recordings.example/r/k-1?sig=abc",
 )
 
@@ -167,18 +168,111 @@ class FakeFulfillment(fulfillment_pb2_grpc.FulfillmentServicer):
         )
 
 
+class FakeCatalogue(FakeFulfillment):
+    async def ListProducts(self, request, context):
+        catalogue = [
+            fulfillment_pb2.Product(sku="OAT-500", upc="0001", name="Oat crunch 500 g", size="500 g"),
+            fulfillment_pb2.Product(sku="RYE-750", upc="0002", name="Rye loaf 750 g", size="750 g"),
+        ]
+        return fulfillment_pb2.ListProductsResponse(
+            products=[p for p in catalogue if request.query.lower() in p.name.lower()]
+        )
+
+
+RECORDED_CALL = "recorded-call@test"
+RECORDING_KEY = "2026/12/01/recorded-call.wav"
+
+
+class FakeCasework(casework_pb2_grpc.CaseworkServicer):
+    """Keeps cases in memory and remembers who each call said was acting."""
+
+    def __init__(self):
+        self.cases: dict[str, casework_pb2.Case] = {}
+        self.actors: list[tuple[str, str, str]] = []  # (method, user, role) from the call's metadata
+
+    def _actor(self, method: str, context) -> None:
+        found = dict(context.invocation_metadata())
+        self.actors.append((method, found.get("crs-principal-user", ""), found.get("crs-principal-role", "")))
+
+    async def _case(self, case_id: str, context) -> casework_pb2.Case:
+        if case_id not in self.cases:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such contact")
+        return self.cases[case_id]
+
+    async def CreateCase(self, request, context):
+        self._actor("CreateCase", context)
+        if not request.case.issue_code:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "issue_code: required")
+        case = casework_pb2.Case()
+        case.CopyFrom(request.case)
+        case.id = str(uuid.uuid4())
+        case.reference = 1000 + len(self.cases)
+        case.status, case.stage, case.version = "new", "new", 1
+        case.created_by = dict(context.invocation_metadata()).get("crs-principal-user", "")
+        self.cases[case.id] = case
+        return case
+
+    async def GetCase(self, request, context):
+        return await self._case(request.id, context)
+
+    async def LinkCall(self, request, context):
+        self._actor("LinkCall", context)
+        case = await self._case(request.id, context)
+        case.call_ids.append(request.call_id)
+        return case
+
+    async def Escalate(self, request, context):
+        self._actor("Escalate", context)
+        case = await self._case(request.id, context)
+        case.escalated, case.escalation_reason = True, request.reason
+        return case
+
+    async def Assign(self, request, context):
+        self._actor("Assign", context)
+        case = await self._case(request.id, context)
+        case.assignee = request.assignee
+        return case
+
+    async def GetQueue(self, request, context):
+        return casework_pb2.SearchCasesResponse(cases=[c for c in self.cases.values() if c.escalated])
+
+    async def SearchCases(self, request, context):
+        return casework_pb2.SearchCasesResponse(cases=list(self.cases.values())[: request.limit or 50])
+
+    async def ListCodes(self, request, context):
+        return casework_pb2.ListCodesResponse(
+            codes=[
+                casework_pb2.Code(kind=request.kind, code="complaint.quality", label="Quality", active=True)
+            ]
+        )
+
+    async def PutCode(self, request, context):
+        self._actor("PutCode", context)
+        return request.code
+
+    async def GetCall(self, request, context):
+        if request.call_id != RECORDED_CALL:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such call")
+        return casework_pb2.FiledCall(
+            call_id=RECORDED_CALL, consumer_id=ADA_ID, recording_key=RECORDING_KEY, duration_seconds=3
+        )
+
+
 class FakeServer:
     """One fake servicer on a real port; stop() and start() again on the same port."""
 
-    def __init__(self, servicer, add_fn):
+    def __init__(self, servicer, add_fn, also=()):
         self.servicer = servicer
         self.add_fn = add_fn
+        self.also = list(also)
         self.port = 0
         self.server: grpc.aio.Server | None = None
 
     async def start(self) -> int:
         self.server = grpc.aio.server()
         self.add_fn(self.servicer, self.server)
+        for servicer, add_fn in self.also:
+            add_fn(servicer, self.server)
         self.port = self.server.add_insecure_port(f"127.0.0.1:{self.port}")
         await self.server.start()
         return self.port
@@ -195,7 +289,11 @@ class FakeServer:
 
 def fake_servers() -> dict[str, FakeServer]:
     return {
-        "contacts": FakeServer(FakeContacts(), contacts_pb2_grpc.add_ContactsServicer_to_server),
+        "contacts": FakeServer(
+            FakeContacts(),
+            contacts_pb2_grpc.add_ContactsServicer_to_server,
+            also=[(FakeCasework(), casework_pb2_grpc.add_CaseworkServicer_to_server)],
+        ),
         "billing": FakeServer(FakeBilling(), billing_pb2_grpc.add_BillingServicer_to_server),
-        "fulfillment": FakeServer(FakeFulfillment(), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server),
+        "fulfillment": FakeServer(FakeCatalogue(), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server),
     }

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.screenpop import auth
-from services.screenpop.auth import Principal
+from services.console import auth
+from services.console.auth import Principal
 
 
 def agent(extension="1001", role="agent", team=frozenset()):

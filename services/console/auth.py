@@ -2,13 +2,14 @@
 
 - Passwords are hashed with argon2id (argon2-cffi's defaults, the RFC 9106 second recommendation).
 - A session is a random 256-bit token; only its SHA-256 is stored, so a copy of the table opens nothing.
-- The browser holds the token in an HttpOnly, SameSite=Strict cookie; `crs watch` sends it as a bearer
-  token. Forms carry a per-session CSRF token, compared in constant time.
+- The browser holds the token in an HttpOnly, SameSite=Strict cookie; `crs watch` and integrations send
+  it as a bearer token in the Authorization header (never in a URL). Forms carry a per-session CSRF token, compared in constant time.
 - An agent watches the pops of their own extension; a supervisor also those of their team.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from services.runtime import principal
+
 EXTENSION = re.compile(r"^[0-9A-Za-z_+-]{1,32}$")
 USERNAME = re.compile(r"^[a-z0-9._-]{1,64}$")
 ROLES = ("agent", "supervisor")
@@ -25,6 +28,15 @@ ROLES = ("agent", "supervisor")
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so the answer takes as long either way.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
+    """verify_password in a worker thread: argon2 takes tens of milliseconds the event loop must not wait."""
+    return await asyncio.get_running_loop().run_in_executor(None, verify_password, password_hash, password)
+
+
+async def hash_password_off_loop(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(None, hash_password, password)
 
 
 def hash_password(password: str) -> str:
@@ -78,6 +90,10 @@ class Principal:
     @property
     def is_supervisor(self) -> bool:
         return self.role == "supervisor"
+
+    def for_services(self) -> principal.Principal:
+        """Who is acting, as the services read it from a gRPC call's metadata."""
+        return principal.Principal(username=self.username, role=self.role)
 
     def may_watch(self, extension: str) -> bool:
         """An agent sees only their own extension's pops; a supervisor also their team's."""

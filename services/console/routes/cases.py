@@ -74,10 +74,11 @@ async def create_case(request: web.Request) -> web.Response:
     body = await json_body(request)
     call_id = _text(body, "call_id", 512) if "call_id" in body else ""
     body.pop("call_id", None)
-    case = await _casework(request, "CreateCase", pb.CreateCaseRequest(case=_case_from(body)))
+    case = _case_from(body)
     if call_id:
-        case = await _casework(request, "LinkCall", pb.LinkCallRequest(id=case.id, call_id=call_id))
-    return _case_reply(case, 201)
+        # The filed call's own contact becomes this case, or, when the call is not filed yet, it is linked.
+        case.call_ids.append(call_id)
+    return _case_reply(await _casework(request, "CreateCase", pb.CreateCaseRequest(case=case)), 201)
 
 
 @routes.get("/api/contacts")

@@ -191,7 +191,7 @@ async function casePage() {
   for (const s of statuses) {
     const option = el("option", s.label);
     option.value = s.code;
-    $("status").appendChild(option);
+    $("case-status").appendChild(option);
   }
   await fillCodes("action", "action_codes");
   const me = await api("GET", "/api/me");
@@ -206,7 +206,7 @@ async function casePage() {
     }
   };
   $("status-form").addEventListener("submit", act(() =>
-    api("POST", `/api/contacts/${id}/status`, { status: $("status").value, note: $("status-note").value })));
+    api("POST", `/api/contacts/${id}/status`, { status: $("case-status").value, note: $("status-note").value })));
   $("escalate-form").addEventListener("submit", act(() =>
     api("POST", `/api/contacts/${id}/escalate`, { reason: $("reason").value })));
   $("action-form").addEventListener("submit", act(() =>

@@ -44,7 +44,6 @@ async def test_a_case_captured_in_the_browser_is_created_as_the_signed_in_agent(
     assert case["call_ids"] == ["call-1@test"] and case["verbatim"] == "There was plastic in it."
     assert case["created_by"] == "ada"
     assert ("CreateCase", "ada", "agent") in casework.actors
-    assert ("LinkCall", "ada", "agent") in casework.actors
 
 
 async def test_a_cookie_change_without_the_csrf_token_or_from_another_site_is_refused(console):

@@ -69,6 +69,7 @@ class FakeContacts(contacts_pb2_grpc.ContactsServicer):
                 matched_number=ADA_NUMBER,
                 current=True,
                 language="en",
+                last_contact_at=_ts("2025-03-01T09:30:00Z"),
                 recent_contacts=[RECENT] if request.recent_contacts else [],
             )
             return contacts_pb2.MatchCallerResponse(number_e164=ADA_NUMBER, candidates=[candidate])

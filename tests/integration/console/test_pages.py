@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import aiohttp
+import pytest
 
 from tests.integration.console.fakes import ADA_ID
 
@@ -134,3 +136,43 @@ async def test_log_out_ends_the_session(console):
             assert reply.status == 303
         async with http.get(f"{console.base}/", allow_redirects=False) as reply:
             assert reply.status == 303
+
+
+async def test_a_socket_opened_with_the_cookie_from_another_site_is_refused(console):
+    async with browser() as http:
+        await browser_login(http, console.base, "ada", "ada-demo-1001")
+        ws_url = console.base.replace("http://", "ws://") + "/ws"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(ws_url, headers={"Origin": "http://evil.example"})
+        assert refused.value.status == 403
+        ws = await http.ws_connect(ws_url, headers={"Origin": console.base})
+        assert json.loads((await ws.receive(timeout=5)).data)["type"] == "hello"
+        await ws.close()
+
+
+async def test_a_late_billing_leaves_a_marked_gap_on_the_consumer_page_not_an_error(console):
+    billing = console.servers["billing"].servicer
+    billing.slow = True
+    try:
+        async with browser() as http:
+            await browser_login(http, console.base, "ada", "ada-demo-1001")
+            async with http.get(f"{console.base}/consumers/{ADA_ID}") as reply:
+                assert reply.status == 200
+                html = await reply.text()
+    finally:
+        billing.slow = False
+    assert '<p class="gap">Billing: the service did not answer in time.</p>' in html
+    assert "Ada Lovelace" in html and "2 x Oat crunch 500 g" in html and "Asked about allergens" in html
+    assert 'data-role="balance"' not in html
+
+
+async def test_every_change_by_cookie_needs_the_csrf_token_and_a_page_refusal_says_why(console):
+    async with browser() as http:
+        await browser_login(http, console.base, "ada", "ada-demo-1001")
+        async with http.post(
+            f"{console.base}/logout", data={"csrf": "forged"}, headers={"Origin": console.base}
+        ) as reply:
+            assert reply.status == 403
+            assert "the page expired: reload it and try again" in await reply.text()
+        async with http.get(f"{console.base}/", allow_redirects=False) as reply:
+            assert reply.status == 200  # still signed in: the forged log-out did nothing

@@ -1,12 +1,17 @@
-"""`crs watch --agent EXT --json` prints the pops of an extension, one JSON object per line."""
+"""`crs watch --agent EXT` prints the pops of an extension as they arrive: one JSON object a line with
+--json, else a line a person reads; it logs in with a token, a password given, or one typed at a prompt."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import os
 import re
+import select
 import subprocess
 import sys
+import termios
 
 import aiohttp
 
@@ -121,3 +126,90 @@ async def test_watch_refuses_another_agents_extension_and_bad_passwords(console,
     wrong = crs("watch", "--agent", "1002", "--user", "ben", "--password", "wrong-password", env=env)
     _, err = await asyncio.to_thread(wrong.communicate, timeout=30)
     assert wrong.returncode == 2 and "wrong username or password" in err
+
+
+def _controlling_terminal() -> None:
+    # In the child, after start_new_session's setsid: make standard input (the pty) its terminal, so
+    # that getpass's /dev/tty is the test's pty.
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def at_terminal(env: dict[str, str], terminal: int, *args: str) -> subprocess.Popen:
+    """`crs ARGS` with `terminal` (a pty) as its standard input and controlling terminal."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli.main", *args],
+        env=env,
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_controlling_terminal,
+    )
+
+
+async def test_watch_asks_for_the_password_at_a_terminal_and_prints_a_line_a_person_reads(
+    console, service_env
+):
+    env = watch_env(service_env, console)
+    env.pop("CRS_WATCH_PASSWORD", None)
+    primary, secondary = os.openpty()
+    before = await sockets_held(console)
+    watcher = at_terminal(env, secondary, "watch", "--agent", "1001", "--user", "ada", "--count", "1")
+    os.close(secondary)
+    try:
+        prompt = b""
+
+        async def prompted() -> bool:
+            nonlocal prompt
+            ready, _, _ = select.select([primary], [], [], 0)
+            if ready:
+                prompt += os.read(primary, 1024)
+            return b"password for ada: " in prompt
+
+        await async_wait_for(prompted, timeout=20, interval=0.05, what="the password prompt")
+        os.write(primary, b"ada-demo-1001\n")
+        await async_wait_for(
+            lambda: _more(console, before), timeout=20, interval=0.05, what="crs watch to hold a socket"
+        )
+        call_id = await console.ring(extension="1001", number=ADA_NUMBER)
+        out, err = await asyncio.to_thread(watcher.communicate, timeout=20)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+        os.close(primary)
+    assert watcher.returncode == 0, err
+    assert out.strip() == "ext 1001 | call from +16145550123 | consumer | Ada Lovelace | balance USD 42.50"
+    await _hang_up(console, "1001", call_id)
+
+
+async def test_watch_uses_the_url_it_is_given_over_the_environments(console, service_env):
+    token = await console.token("1001")
+    # The environment names a console that is not there; --url names the one that is.
+    env = watch_env(service_env, console, CRS_WATCH_TOKEN=token, CRS_CONSOLE_URL="http://127.0.0.1:9")
+    before = await sockets_held(console)
+    watcher = crs("watch", "--agent", "1001", "--json", "--count", "1", "--url", console.base, env=env)
+    try:
+        await async_wait_for(
+            lambda: _more(console, before), timeout=20, interval=0.05, what="crs watch to hold a socket"
+        )
+        call_id = await console.ring(extension="1001", number=ADA_NUMBER)
+        out, err = await asyncio.to_thread(watcher.communicate, timeout=20)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+    assert watcher.returncode == 0, err
+    assert json.loads(out)["call_id"] == call_id
+    await _hang_up(console, "1001", call_id)
+
+
+async def _hang_up(console, extension: str, call_id: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(
+            console.ws_url, headers={"Authorization": f"Bearer {await console.token(extension)}"}
+        )
+        await console.end(extension=extension, call_id=call_id)
+        await next_of_type(ws, "clear", call_id=call_id)
+        await ws.close()

@@ -6,6 +6,7 @@ import copy
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from services.contacts.casework.domain.calls import EndedCall
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CachedCodeBook, CodeBook
 from services.contacts.casework.domain.sla import SlaPolicy
@@ -240,3 +241,16 @@ def casework(db: FakeDatabase | None = None, *, consumers=None, clock=None) -> t
         clock=clock or Clock(),
     )
     return service, db
+
+
+def ended_call(call_id: str, number: str = "+16145550123", withheld: bool = False) -> EndedCall:
+    return EndedCall(
+        call_id=call_id,
+        number=number,
+        withheld=withheld,
+        extension="1001",
+        reason="completed",
+        duration_seconds=42.4,
+        recording_key=f"{call_id}.wav",
+        started_at=NOW - timedelta(minutes=5),
+    )

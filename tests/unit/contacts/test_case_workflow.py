@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.contacts.casework.domain.calls import EndedCall
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.exceptions import InvalidInput, NotFound, Refused, StaleVersion
-from tests.unit.contacts.fakes import NOW, Clock, FakeConsumers, casework
+from tests.unit.contacts.fakes import NOW, Clock, FakeConsumers, casework, ended_call
 
 PLASTIC = "complaint.quality.foreign_object.plastic"
 CONSUMER = "5b0e5d0e-0000-4000-8000-000000000001"
@@ -119,7 +118,7 @@ async def test_an_unknown_or_retired_status_names_the_field(service):
 
 async def test_an_uncoded_contact_must_be_coded_before_its_status_moves(service):
     service, db = service
-    await service.file_call(_call("c-uncoded"))
+    await service.file_call(ended_call("c-uncoded"))
     (filed,) = db.cases.values()
     with pytest.raises(Refused, match="code the contact first"):
         await service.change_status(case_id=filed.id, status="in_progress", note="", actor="bob")
@@ -266,27 +265,14 @@ async def test_unknown_and_malformed_case_ids(service):
         await service.escalate(case_id="nope", reason="x", actor="bob")
 
 
-def _call(call_id: str, number: str = "+16145550123", withheld: bool = False) -> EndedCall:
-    return EndedCall(
-        call_id=call_id,
-        number=number,
-        withheld=withheld,
-        extension="1001",
-        reason="completed",
-        duration_seconds=42.4,
-        recording_key=f"{call_id}.wav",
-        started_at=NOW - timedelta(minutes=5),
-    )
-
-
 async def test_a_filed_call_is_an_uncoded_contact_that_its_capture_codes():
     consumers = FakeConsumers(known={CONSUMER}, owners={"+16145550123": CONSUMER})
     service, db = casework(consumers=consumers)
-    contact_id = await service.file_call(_call("call-9"))
+    contact_id = await service.file_call(ended_call("call-9"))
     filed = db.cases[contact_id]
     assert (filed.coded, filed.consumer_id, filed.summary) == (False, CONSUMER, "Inbound call, 42 s")
     assert consumers.contacted_at == [(CONSUMER, NOW - timedelta(minutes=5))]
-    assert await service.file_call(_call("call-9")) is None  # the same call again
+    assert await service.file_call(ended_call("call-9")) is None  # the same call again
     assert db.event_types() == ["call_contact_attached"]
     case = await service.create(data={"issue_code": PLASTIC}, actor="alice", call_id="call-9")
     assert case.id == contact_id and case.consumer_id == CONSUMER  # the filed contact became the case
@@ -303,9 +289,9 @@ async def test_a_case_captured_before_its_call_is_filed_links_the_call():
 
 async def test_a_withheld_or_unmatched_call_is_filed_on_an_unidentified_caller():
     service, db = casework()
-    await service.file_call(_call("w1", number="", withheld=True))
-    await service.file_call(_call("w2", number="", withheld=True))
-    await service.file_call(_call("u1", number="+16145550999"))
+    await service.file_call(ended_call("w1", number="", withheld=True))
+    await service.file_call(ended_call("w2", number="", withheld=True))
+    await service.file_call(ended_call("u1", number="+16145550999"))
     assert sorted(db.callers) == ["+16145550999", "withheld"]  # both withheld calls on one caller
     assert all(c.consumer_id is None for c in db.cases.values())
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from google.protobuf.descriptor import Descriptor
 
 from services.console.permissions import PUBLIC, permission_of
-from services.console.schema import json_schema
+from services.runtime.protoschema import json_schema
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
@@ -25,11 +25,12 @@ def shapes(*, body: Descriptor | None = None, reply: Descriptor | None = None):
     return mark
 
 
-def _ref(descriptor: Descriptor, components: dict[str, Any]) -> dict[str, str]:
-    if descriptor.name not in components:
-        components[descriptor.name] = None
-        components[descriptor.name] = json_schema(descriptor, components)
-    return {"$ref": f"#/components/schemas/{descriptor.name}"}
+def _ref(descriptor: Descriptor, components: dict[str, Any], *, for_input: bool = False) -> dict[str, str]:
+    """A reference to the message's schema: every field, or with `for_input` only those a client writes."""
+    name = descriptor.name + ("Input" if for_input else "")
+    if name not in components:
+        components[name] = json_schema(descriptor, for_input=for_input)
+    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _operation(handler, path: str, components: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def _operation(handler, path: str, components: dict[str, Any]) -> dict[str, Any]
     if body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _ref(body, components)}},
+            "content": {"application/json": {"schema": _ref(body, components, for_input=True)}},
         }
     reply = getattr(handler, "reply_shape", None)
     if reply is not None:

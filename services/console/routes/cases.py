@@ -2,7 +2,8 @@
 and the JSON API they and integrations use, each a call to contacts' Casework service.
 
 The JSON of a case is protobuf's JSON mapping of crs.contacts.v1.Case with the proto's field names; a
-client may send only the fields whose rule says `writable` (schema.py reads them from the descriptor).
+client may send only the fields whose rule says `writable` (services/runtime/protoschema.py reads
+them from the descriptor).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from google.protobuf import field_mask_pb2, json_format, timestamp_pb2
 from services.console.clients import as_json
 from services.console.openapi import shapes
 from services.console.permissions import check, requires
-from services.console.schema import writable_fields
 from services.console.web import BadRequest, context, json_body, principal, render
+from services.runtime.protoschema import writable
 
 routes = web.RouteTableDef()
-WRITABLE = writable_fields(pb.Case.DESCRIPTOR)
+WRITABLE = writable(pb.Case.DESCRIPTOR)
 MAX_LIMIT = 200
 CODE_KINDS = ("issue", "action", "status")
 

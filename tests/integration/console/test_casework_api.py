@@ -202,9 +202,11 @@ async def test_the_openapi_document_carries_the_case_fields_rules_and_each_route
         document = await reply.json()
     case = document["components"]["schemas"]["Case"]["properties"]
     assert case["issue_code"]["maxLength"] == 200
-    assert case["channel"]["enum"] == ["phone", "email", "letter", "chat", "web", ""]
+    assert case["channel"]["enum"] == ["", "phone", "email", "letter", "chat", "web"]
     assert case["reference"]["readOnly"] is True
     assert document["paths"]["/api/queue"]["get"]["x-permission"] == "cases.queue"
     assert document["paths"]["/api/contacts"]["post"]["requestBody"]["content"]["application/json"][
         "schema"
-    ] == {"$ref": "#/components/schemas/Case"}
+    ] == {"$ref": "#/components/schemas/CaseInput"}
+    written = document["components"]["schemas"]["CaseInput"]["properties"]
+    assert "reference" not in written and written["verbatim"]["maxLength"] == 20000

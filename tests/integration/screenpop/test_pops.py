@@ -7,8 +7,8 @@ import time
 import aiohttp
 import pytest
 
-from tests.integration.screenpop.conftest import SOURCE_DEADLINE_MS, next_message, next_of_type
-from tests.integration.screenpop.fakes import ADA_ID, ADA_NUMBER, SHARED_NUMBER
+from tests.integration.console.fakes import ADA_ID, ADA_NUMBER, SHARED_NUMBER
+from tests.integration.console.stack import SOURCE_DEADLINE_MS, next_message, next_of_type
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -37,12 +37,12 @@ async def test_the_agent_of_the_rung_extension_gets_the_pop_and_the_other_does_n
         assert pop["call_id"] == call_id and pop["extension"] == "1001"
         assert pop["caller"] == {"number": ADA_NUMBER, "display": "CALLER", "withheld": False}
         assert pop["route"] == "consumer"
-        assert pop["matches"][0] | {"last_contact_at": None} == {
+        assert pop["matches"][0] == {
             "consumer_id": ADA_ID,
             "name": "Ada Lovelace",
             "match": "exact",
             "current": True,
-            "last_contact_at": None,
+            "last_contact_at": "2025-03-01T09:30:00Z",
         }
         assert pop["consumer"]["name"] == "Ada Lovelace"
         assert pop["balance"]["display"] == "USD 42.50"

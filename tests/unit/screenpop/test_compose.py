@@ -162,7 +162,13 @@ async def test_a_picker_with_one_clearly_strongest_match_prefetches_it():
     pop = await compose_pop(ringing=RINGING, sources=FakeSources([BOB, ADA]), deadlines=FAST, region="US")
     assert pop["route"] == "picker"
     assert pop["consumer"]["consumer_id"] == "c-ada"
-    assert pop["balance"] is not None
+    assert pop["balance"] == {"currency": "USD", "amount_minor": 12345, "display": "USD 123.45"}
+    assert pop["credit_terms"] == {
+        "limit": {"currency": "USD", "amount_minor": 50000, "display": "USD 500.00"},
+        "payment_terms": "Net 30",
+        "net_days": 30,
+        "status": "good_standing",
+    }
 
 
 def test_suggested_candidate():
@@ -191,8 +197,20 @@ def test_no_account_means_no_balance_but_terms_may_show():
     pop = build_pop(
         ringing=RINGING,
         match=Outcome(value={"candidates": [ADA]}),
-        account=Outcome(value={"has_account": False, "balance": {"currency": "USD", "amount_minor": "0"}}),
+        account=Outcome(
+            value={
+                "has_account": False,
+                "balance": {"currency": "USD", "amount_minor": "0"},
+                "credit_terms": {"payment_terms": "Due on receipt", "net_days": 0, "status": "on_hold"},
+            }
+        ),
         history=Outcome(failed="DEADLINE_EXCEEDED"),
     )
     assert pop["balance"] is None
+    assert pop["credit_terms"] == {
+        "limit": None,
+        "payment_terms": "Due on receipt",
+        "net_days": 0,
+        "status": "on_hold",
+    }
     assert pop["partial"] == ["fulfillment"]

@@ -28,11 +28,9 @@ _SCHEMAS = {
 
 class Notifier:
     def events_of(self, case: Case, book: CodeBook) -> list[Event]:
-        """The events for what `case` recorded in this unit of work, in order, and forgets them."""
+        """The events for what `case` recorded in this unit of work, in order."""
         shown = case_json(case, book) if case.events else {}
-        events = [self._event(case, shown, happened) for happened in case.events]
-        case.events.clear()
-        return events
+        return [self._event(case, shown, happened) for happened in case.events]
 
     def _event(self, case: Case, shown: dict, happened: Happened) -> Event:
         if happened.type == "sla_breached":

@@ -166,6 +166,12 @@ class Case:
     def stage(self, book: CodeBook) -> str:
         return book.stage_of(self.status)
 
+    def settle(self) -> None:
+        """What this unit of work recorded is written and sent: forget it, so it is never sent twice."""
+        self.timeline.clear()
+        self.events.clear()
+        self.calls_linked.clear()
+
     # -- capture --
 
     @classmethod

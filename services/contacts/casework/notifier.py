@@ -11,8 +11,9 @@ from datetime import UTC
 from crs.contacts.v1 import casework_pb2 as pb
 from crs.contacts.v1 import events_pb2 as events_pb
 
-from services.contacts.casework.domain.case import Case, Happened
+from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CodeBook
+from services.contacts.casework.domain.records import Happened
 from services.contacts.casework.shape import case_json
 from services.runtime.events import Event
 

@@ -234,6 +234,8 @@ async def test_an_update_names_what_it_may_not_change_and_records_only_real_chan
     case = await capture(service, product={"sku": "A", "lot_code": "L1"})
     with pytest.raises(InvalidInput, match="update_mask: cannot change status"):
         await service.update(case_id=case.id, data={"status": "closed"}, fields_named={"status"}, actor="bob")
+    with pytest.raises(InvalidInput, match="occurred_at: when did the contact happen"):
+        await service.update(case_id=case.id, data={}, fields_named={"occurred_at"}, actor="bob")
     with pytest.raises(InvalidInput, match="update_mask: name the fields"):
         await service.update(case_id=case.id, data={}, fields_named=set(), actor="bob")
     events = len(db.outbox)

@@ -10,7 +10,6 @@ path, so a bad capture fails alone and with its own message.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -86,8 +85,8 @@ class GroupCapture:
             pending.done.set_exception(exc)
 
     async def _write(self, batch: list[_Pending]) -> None:
-        # The batch writes copies: if it fails, each case is retried alone exactly as it was handed in.
-        cases = [copy.deepcopy(p.case) for p in batch]
+        # Nothing is forgotten before the commit: a failed batch retries each case alone just as it came.
+        cases = [p.case for p in batch]
         async with self.unit_of_work() as uow:
             await uow.cases.add(cases)
             events: list[Event] = []
@@ -96,4 +95,5 @@ class GroupCapture:
             await uow.publish(events)
             await uow.commit()
         for pending, case in zip(batch, cases, strict=True):
+            case.settle()
             pending.done.set_result(case)

@@ -11,8 +11,9 @@ from datetime import UTC
 from crs.contacts.v1 import casework_pb2 as pb
 from crs.contacts.v1 import events_pb2 as events_pb
 
-from services.contacts.casework.domain.case import Case, Happened
+from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CodeBook
+from services.contacts.casework.domain.records import Happened
 from services.contacts.casework.shape import case_json
 from services.runtime.events import Event
 
@@ -28,11 +29,9 @@ _SCHEMAS = {
 
 class Notifier:
     def events_of(self, case: Case, book: CodeBook) -> list[Event]:
-        """The events for what `case` recorded in this unit of work, in order, and forgets them."""
+        """The events for what `case` recorded in this unit of work, in order."""
         shown = case_json(case, book) if case.events else {}
-        events = [self._event(case, shown, happened) for happened in case.events]
-        case.events.clear()
-        return events
+        return [self._event(case, shown, happened) for happened in case.events]
 
     def _event(self, case: Case, shown: dict, happened: Happened) -> Event:
         if happened.type == "sla_breached":

@@ -102,12 +102,14 @@ class Casework:
             await uow.cases.add([case])
             await uow.publish(await self._events_of(case))
             await uow.commit()
+        case.settle()
         return case
 
     async def _changed(self, uow: UnitOfWork, case: Case) -> Case:
         await uow.cases.save(case)
         await uow.publish(await self._events_of(case))
         await uow.commit()
+        case.settle()
         return case
 
     @staticmethod
@@ -137,6 +139,7 @@ class Casework:
                 await uow.cases.add([case])
                 await uow.publish(await self._events_of(case))
                 await uow.commit()
+                case.settle()
                 return case
             filed.code_filed_call(values, book=book, actor=actor, now=now)
             return await self._changed(uow, filed)
@@ -238,6 +241,8 @@ class Casework:
                         await uow.publish(await self._events_of(case))
                         flagged += 1
                 await uow.commit()
+            for case in due:
+                case.settle()
             if len(due) < SWEEP_BATCH:
                 return flagged
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from crs.contacts.v1 import casework_pb2 as pb
-from google.protobuf import json_format
 
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CodeBook
@@ -30,6 +29,19 @@ def _json(value):
 
 def _seconds(start: datetime | None, end: datetime | None) -> float:
     return (end - start).total_seconds() if start and end else 0.0
+
+
+_TIMES = (
+    "occurred_at",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "response_due_at",
+    "resolution_due_at",
+    "sla_breached_at",
+)
 
 
 def case_json(case: Case, book: CodeBook) -> dict:
@@ -62,20 +74,54 @@ def case_json(case: Case, book: CodeBook) -> dict:
         "time_to_first_response_seconds": _seconds(case.created_at, case.first_response_at),
         "time_to_resolution_seconds": _seconds(case.created_at, case.resolved_at),
     }
-    for name in (
-        "occurred_at",
-        "created_at",
-        "updated_at",
-        "first_response_at",
-        "resolved_at",
-        "closed_at",
-        "response_due_at",
-        "resolution_due_at",
-        "sla_breached_at",
-    ):
+    for name in _TIMES:
         shown[name] = _json(getattr(case, name))
     return {k: v for k, v in shown.items() if v is not None}
 
 
 def case_pb(case: Case, book: CodeBook) -> pb.Case:
-    return json_format.ParseDict(case_json(case, book), pb.Case())
+    """The case as the API returns it (built field by field: intake returns one per capture)."""
+    product = case.product
+    message = pb.Case(
+        id=case.id or "",
+        reference=case.reference or 0,
+        consumer_id=case.consumer_id or "",
+        channel=case.channel,
+        direction=case.direction,
+        reporter=pb.Reporter(name=case.reporter.name, email=case.reporter.email, phone=case.reporter.phone),
+        product=pb.Product(
+            sku=product.sku,
+            upc=product.upc,
+            name=product.name,
+            lot_code=product.lot_code,
+            best_by=_json(product.best_by) or "",
+            produced_on=_json(product.produced_on) or "",
+            purchase_store=product.purchase_store,
+            purchase_location=product.purchase_location,
+            purchased_on=_json(product.purchased_on) or "",
+        ),
+        issue_code=case.issue_code or "",
+        issue_path=book.path(case.issue_code),
+        severity=case.severity or "",
+        status=case.status,
+        stage=case.stage(book),
+        action_codes=case.action_codes,
+        verbatim=case.verbatim,
+        notes=case.notes,
+        language=case.language,
+        assignee=case.assignee,
+        escalated=case.escalated,
+        escalation_reason=case.escalation_reason,
+        call_ids=case.all_call_ids,
+        summary=case.summary,
+        created_by=case.created_by,
+        sla_breach=case.sla_breach,
+        version=case.version,
+        time_to_first_response_seconds=_seconds(case.created_at, case.first_response_at),
+        time_to_resolution_seconds=_seconds(case.created_at, case.resolved_at),
+    )
+    for name in _TIMES:
+        value = getattr(case, name)
+        if value is not None:
+            getattr(message, name).FromDatetime(value)
+    return message

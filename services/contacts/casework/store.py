@@ -198,9 +198,6 @@ class CaseRepository:
                 " SELECT * FROM unnest(%s::uuid[], %s::text[]) ON CONFLICT DO NOTHING",
                 ([cid for cid, _ in links], [call for _, call in links]),
             )
-        for case in cases:
-            case.timeline.clear()
-            case.calls_linked.clear()
 
     async def due_for_breach(self, now: datetime, limit: int) -> list[Case]:
         """Open cases past a due time and not yet flagged, locked for this sweep."""

@@ -127,8 +127,6 @@ class FakeCases:
             self.db.timeline.setdefault(stored.id, []).extend(entries)
 
         self.staged.append(apply)
-        case.timeline.clear()
-        case.calls_linked.clear()
 
     async def add(self, cases):
         for case in cases:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.exceptions import InvalidInput, NotFound, Refused, StaleVersion
-from tests.unit.contacts.fakes import NOW, Clock, FakeConsumers, casework, ended_call
+from tests.unit.contacts.fakes import NOW, Clock, FakeCases, FakeConsumers, casework, ended_call
 
 PLASTIC = "complaint.quality.foreign_object.plastic"
 CONSUMER = "5b0e5d0e-0000-4000-8000-000000000001"
@@ -234,6 +235,8 @@ async def test_an_update_names_what_it_may_not_change_and_records_only_real_chan
     case = await capture(service, product={"sku": "A", "lot_code": "L1"})
     with pytest.raises(InvalidInput, match="update_mask: cannot change status"):
         await service.update(case_id=case.id, data={"status": "closed"}, fields_named={"status"}, actor="bob")
+    with pytest.raises(InvalidInput, match="occurred_at: when did the contact happen"):
+        await service.update(case_id=case.id, data={}, fields_named={"occurred_at"}, actor="bob")
     with pytest.raises(InvalidInput, match="update_mask: name the fields"):
         await service.update(case_id=case.id, data={}, fields_named=set(), actor="bob")
     events = len(db.outbox)
@@ -327,3 +330,45 @@ async def test_a_failed_use_case_leaves_nothing_behind():
     with pytest.raises(Refused):
         await service.change_status(case_id=case.id, status="new", note="", actor="bob")
     assert (len(db.outbox), len(db.timeline[case.id]), db.commits) == before
+
+
+async def test_captures_arriving_together_share_one_commit():
+    service, db = casework()
+    cases = await asyncio.gather(
+        *(
+            service.create(data={"issue_code": PLASTIC, "verbatim": f"case {i}"}, actor="alice")
+            for i in range(10)
+        )
+    )
+    await service.capture.close()
+    assert db.commits == 1
+    assert sorted(c.reference for c in cases) == list(range(1, 11))
+    assert [c.verbatim for c in cases] == [f"case {i}" for i in range(10)]  # each caller gets its own case
+    assert db.event_types() == ["contact_created"] * 10 and all(db.kinds(c.id) for c in cases)
+
+
+async def test_a_batch_that_fails_is_written_one_capture_at_a_time_and_the_bad_one_fails_alone(monkeypatch):
+    service, db = casework()
+    refused_once = {"flag": True}
+    add = FakeCases.add
+
+    async def add_refusing_batches(self, cases):
+        if len(cases) > 1 and refused_once.pop("flag", False):
+            raise RuntimeError("the batch statement failed")
+        if any(c.verbatim == "unstorable" for c in cases):
+            raise InvalidInput("verbatim: cannot be stored")
+        await add(self, cases)
+
+    monkeypatch.setattr(FakeCases, "add", add_refusing_batches)
+    results = await asyncio.gather(
+        *(
+            service.create(data={"issue_code": PLASTIC, "verbatim": text}, actor="alice")
+            for text in ["one", "unstorable", "three"]
+        ),
+        return_exceptions=True,
+    )
+    await service.capture.close()
+    assert [type(r).__name__ for r in results] == ["Case", "InvalidInput", "Case"]
+    assert sorted(c.verbatim for c in db.cases.values()) == ["one", "three"]
+    assert db.event_types() == ["contact_created", "contact_created"]  # nothing of the failed batch went out
+    assert all(db.kinds(c.id) == [("created", "alice")] for c in db.cases.values())

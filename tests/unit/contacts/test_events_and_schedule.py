@@ -10,10 +10,11 @@ from crs.contacts.v1 import casework_pb2 as pb
 from crs.contacts.v1 import events_pb2 as events_pb
 from google.protobuf import json_format
 
+from services.contacts.casework import shape
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.notifier import Notifier
 from services.contacts.casework.sweeper import Sweeper
-from tests.unit.contacts.fakes import NOW, Clock, book, casework, ended_call
+from tests.unit.contacts.fakes import NOW, Clock, FakeUnitOfWork, book, casework, ended_call
 
 MESSAGES = {
     "contact_created": pb.ContactCreated,
@@ -63,7 +64,7 @@ async def test_every_event_parses_strictly_as_its_contract_message():
     assert breached.due_at.ToDatetime() == (NOW + timedelta(days=2)).replace(tzinfo=None)  # any issue: 2 days
 
 
-def test_the_notifier_sends_what_happened_once():
+def test_what_a_case_recorded_is_sent_until_it_is_settled():
     case = Case(id="5b0e5d0e-0000-4000-8000-000000000002", issue_code="question")
     case.assign("sam", actor="sam")
     notifier = Notifier()
@@ -73,7 +74,9 @@ def test_the_notifier_sends_what_happened_once():
         ["assignee"],
         "sam",
     )
-    assert notifier.events_of(case, book()) == []
+    assert [e.type for e in notifier.events_of(case, book())] == ["contact_updated"]  # not yet committed
+    case.settle()
+    assert notifier.events_of(case, book()) == [] and case.timeline == []
 
 
 async def test_the_sweeper_sweeps_at_its_clock_s_time_each_round_and_survives_a_failure():
@@ -94,3 +97,28 @@ async def test_the_sweeper_sweeps_at_its_clock_s_time_each_round_and_survives_a_
     await asyncio.wait_for(sweeper.run(), timeout=5)
     assert seen == [NOW + timedelta(minutes=i) for i in range(4)]  # the failed round did not end the schedule
     assert sweeper.rounds == 4
+
+
+async def test_a_case_reads_the_same_on_the_bus_and_from_the_api():
+    service, db = casework()
+    case = await service.create(
+        data={
+            "issue_code": "complaint.illness_injury",
+            "consumer_id": "",
+            "product": {"sku": "OAT-500", "best_by": "2027-01-31"},
+            "reporter": {"name": "Jo", "email": "jo@example.com"},
+        },
+        actor="alice",
+        call_id="call-2",
+    )
+    await service.add_action(case_id=case.id, action_code="replied", note="", actor="bob")
+    stored = await FakeUnitOfWork(db).cases.get(case.id)
+    from_api = shape.case_pb(stored, book())
+    on_the_bus = json_format.ParseDict(db.outbox[-1].data["case"], pb.Case())
+    assert from_api == on_the_bus
+    assert (from_api.product.best_by, from_api.issue_path, from_api.stage) == (
+        "2027-01-31",
+        "Complaint \u203a Illness injury",
+        "new",
+    )
+    assert from_api.first_response_at.ToDatetime() == NOW.replace(tzinfo=None)

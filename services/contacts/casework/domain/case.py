@@ -14,6 +14,14 @@ from datetime import UTC, date, datetime
 
 from services.contacts.casework.domain.codes import SEVERITIES, CodeBook, severity_rank
 from services.contacts.casework.domain.fields import MAX_NOTE, a_call_id, search_config, text
+from services.contacts.casework.domain.records import (
+    PRODUCT_NAMES,
+    REPORTER_NAMES,
+    Entry,
+    Happened,
+    Product,
+    Reporter,
+)
 from services.contacts.casework.exceptions import InvalidInput, Refused, StaleVersion
 
 # Which stage may follow which. A status may also change within its stage (in_progress -> referred_qa).
@@ -32,65 +40,6 @@ _ASSIGNEE = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 
 def allowed(from_stage: str, to_stage: str) -> bool:
     return to_stage in TRANSITIONS.get(from_stage, set())
-
-
-@dataclass
-class Product:
-    sku: str = ""
-    upc: str = ""
-    name: str = ""
-    lot_code: str = ""
-    best_by: date | None = None
-    produced_on: date | None = None
-    purchase_store: str = ""
-    purchase_location: str = ""
-    purchased_on: date | None = None
-
-
-@dataclass
-class Reporter:
-    """For a contact with no consumer record: who wrote or called, as they gave it."""
-
-    name: str = ""
-    email: str = ""
-    phone: str = ""
-
-
-# The timeline names a product's and a reporter's fields as they are stored, one level deep.
-PRODUCT_NAMES = {
-    "sku": "product_sku",
-    "upc": "product_upc",
-    "name": "product_name",
-    "lot_code": "lot_code",
-    "best_by": "best_by",
-    "produced_on": "produced_on",
-    "purchase_store": "purchase_store",
-    "purchase_location": "purchase_location",
-    "purchased_on": "purchased_on",
-}
-REPORTER_NAMES = {"name": "reporter_name", "email": "reporter_email", "phone": "reporter_phone"}
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of the case's timeline."""
-
-    kind: str  # created, updated, status, escalated, assigned, action, call_linked, sla_breached
-    actor: str
-    changes: dict
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Happened:
-    """Something the bus hears about, by its routing key; the notifier adds the case as it was stored."""
-
-    type: str  # contact_created, contact_updated, contact_escalated, contact_resolved, sla_breached
-    actor: str = ""
-    reason: str = ""
-    changed_fields: tuple[str, ...] = ()
-    breach: str = ""
-    due_at: datetime | None = None
 
 
 def _json_value(value):
@@ -166,6 +115,12 @@ class Case:
     def stage(self, book: CodeBook) -> str:
         return book.stage_of(self.status)
 
+    def settle(self) -> None:
+        """What this unit of work recorded is written and sent: forget it, so it is never sent twice."""
+        self.timeline.clear()
+        self.events.clear()
+        self.calls_linked.clear()
+
     # -- capture --
 
     @classmethod
@@ -232,6 +187,8 @@ class Case:
         """Write checked values of writable fields; False when nothing changed."""
         if expected_version and self.version != expected_version:
             raise StaleVersion(f"the case changed meanwhile (version {self.version}); reload it")
+        if "occurred_at" in values and values["occurred_at"] is None:
+            raise InvalidInput("occurred_at: when did the contact happen? a date and time is needed")
         before = self.flat()
         was_escalated = self.escalated
         if "issue_code" in values and values["issue_code"] != self.issue_code:

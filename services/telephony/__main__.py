@@ -27,11 +27,19 @@ def sip_settings_from_env() -> SipSettings:
         advertise_host=env("CRS_SIP_ADVERTISE", "127.0.0.1" if bind_host == "0.0.0.0" else bind_host),
         edge=split_hostport(env("CRS_SIP_EDGE", "127.0.0.1:5060")),
         username=env("CRS_SIP_USERNAME", "crs-telephony"),
+        password=sip_password(),
         register_expires=env_int("CRS_SIP_REGISTER_EXPIRES", 60),
         rtp_low=env_int("CRS_RTP_PORT_LOW", 20000),
         rtp_high=env_int("CRS_RTP_PORT_HIGH", 29999),
         watchdog_seconds=env_float("CRS_SIP_WATCHDOG_SECONDS", 5.0),
     )
+
+
+def sip_password() -> str:
+    password = env("CRS_SIP_PASSWORD", "")
+    if not password:
+        raise SystemExit("CRS_SIP_PASSWORD is not set: telephony could not register with the edge")
+    return password
 
 
 def start_metrics(port: int) -> None:

@@ -28,6 +28,11 @@ class CallState(Enum):
     ENDED = "ended"
 
 
+class CallerTrust(Enum):
+    TRUNK = events_pb2.CALLER_TRUST_TRUNK
+    UNTRUSTED_PEER = events_pb2.CALLER_TRUST_UNTRUSTED_PEER
+
+
 class EndReason(Enum):
     CANCELLED = events_pb2.END_REASON_CANCELLED
     CALLER_HUNG_UP = events_pb2.END_REASON_CALLER_HUNG_UP
@@ -45,6 +50,7 @@ def _timestamp(moment: datetime) -> Timestamp:
 class Call:
     call_id: str
     caller: CallerId
+    trust: CallerTrust
     extension: str
     invite_received_at: datetime
     invite_monotonic: float
@@ -73,6 +79,7 @@ class Call:
             display=self.caller.display,
             withheld=self.caller.withheld,
             source=self.caller.source,
+            trust=self.trust.value,
         )
 
     def ringing_event(self) -> Event:

@@ -21,7 +21,7 @@ from services.runtime.logs import correlated
 from services.runtime.recordings import RecordingStore
 from services.telephony import sipmsg
 from services.telephony.callerid import identify_caller, rung_extension
-from services.telephony.calls import Call, CallBook, EndReason
+from services.telephony.calls import Call, CallBook, CallerTrust, EndReason
 from services.telephony.events import EventPublisher
 from services.telephony.recorder import Recording
 from services.telephony.scheduler import Scheduler
@@ -49,6 +49,17 @@ class RecordingPolicy:
 
     def records(self, extension: str) -> bool:
         return "*" in self.extensions or extension in self.extensions
+
+
+TRUST_HEADER = "X-CRS-Trust"
+
+
+def call_trust(invite: sipmsg.SipMessage) -> CallerTrust:
+    """The trust level the edge gave the call (it removes any such header a caller sent). Only a call
+    the edge marked as from a trunk is trusted; anything else is an untrusted peer."""
+    if invite.get(TRUST_HEADER).strip().lower() == "trunk":
+        return CallerTrust.TRUNK
+    return CallerTrust.UNTRUSTED_PEER
 
 
 def recording_key(call: Call) -> str:
@@ -99,12 +110,14 @@ class TelephonyService:
         self, *, call_id: str, invite: sipmsg.SipMessage, received_at: datetime, received: float
     ) -> bool:
         """Announce a new call; True when it is to be answered and recorded."""
-        caller = identify_caller(invite.get_all, region=self.region)
+        trust = call_trust(invite)
+        caller = identify_caller(invite.get_all, region=self.region, trusted=trust is CallerTrust.TRUNK)
         extension = rung_extension(invite.uri, invite.get("To"))
         record = self.policy.records(extension)
         call = Call(
             call_id=call_id,
             caller=caller,
+            trust=trust,
             extension=extension,
             invite_received_at=received_at,
             invite_monotonic=received,
@@ -118,7 +131,14 @@ class TelephonyService:
         with correlated(call_id):
             log.info(
                 "call ringing",
-                extra={"fields": {"extension": extension, "withheld": caller.withheld, "record": record}},
+                extra={
+                    "fields": {
+                        "extension": extension,
+                        "withheld": caller.withheld,
+                        "record": record,
+                        "trust": trust.name.lower(),
+                    }
+                },
             )
         if record:
             with self._lock:

@@ -61,6 +61,7 @@ class SipSettings:
     advertise_host: str
     edge: tuple[str, int]
     username: str
+    password: str
     register_expires: int
     rtp_low: int
     rtp_high: int
@@ -82,6 +83,18 @@ class Dialog:
     state: DialogState
     last_response: bytes
     media: bool = False
+
+
+def edge_addresses(edge: tuple[str, int]) -> set[str]:
+    """The addresses the edge's name resolves to; empty while it does not resolve.
+
+    The host is what is checked, not the port: kamailio replies and relays from its one socket, but the
+    edge's host is the trust boundary (a NetworkPolicy or firewall keeps everything else off this port)."""
+    try:
+        infos = socket.getaddrinfo(edge[0], edge[1], socket.AF_INET, socket.SOCK_DGRAM)
+    except OSError:
+        return set()
+    return {info[4][0] for info in infos}
 
 
 Handler = Callable[[sipmsg.SipMessage, tuple[str, int], datetime, float], None]
@@ -126,10 +139,12 @@ class SipServer:
             host=settings.advertise_host,
             port=self.port,
             username=settings.username,
+            password=settings.password,
             expires=settings.register_expires,
             send=self._send,
         )
         self.registered = self.registration.registered
+        self._edge_addresses = edge_addresses(settings.edge)
         self._stopped = threading.Event()
         self._generation = 0
         self._heartbeat = time.monotonic()
@@ -221,6 +236,8 @@ class SipServer:
         self, data: bytes, source: tuple[str, int], received_at: datetime, received: float
     ) -> None:
         """Parse one datagram and hand it to its method's handler, or reject it with a reason."""
+        if not self._from_edge(source):
+            return
         try:
             message = sipmsg.parse(data)
         except sipmsg.SipParseError as error:
@@ -232,6 +249,17 @@ class SipServer:
         REQUESTS.labels(message.method if message.method in self.handlers else "other").inc()
         handler = self.handlers.get(message.method, self._on_unsupported)
         handler(message, source, received_at, received)
+
+    def _from_edge(self, source: tuple[str, int]) -> bool:
+        """Only the edge may speak to this socket: what it refuses must not arrive by another way."""
+        if source[0] in self._edge_addresses:
+            return True
+        self._edge_addresses = edge_addresses(self.settings.edge)  # the edge may have moved (DNS)
+        if source[0] in self._edge_addresses:
+            return True
+        REJECTED.labels("not-from-edge").inc()
+        log.warning("SIP datagram from outside the edge dropped", extra={"fields": {"peer": source[0]}})
+        return False
 
     def _reject(self, error: sipmsg.SipParseError, source: tuple[str, int]) -> None:
         REJECTED.labels(error.reason.split(" ")[0]).inc()

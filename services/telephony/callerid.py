@@ -160,9 +160,7 @@ def _identity(get_all: Callable[[str], list[str]], *, trusted: bool) -> tuple[st
     return None
 
 
-def identify_caller(
-    get_all: Callable[[str], list[str]], *, region: str, trusted: bool = True
-) -> CallerId:
+def identify_caller(get_all: Callable[[str], list[str]], *, region: str, trusted: bool = True) -> CallerId:
     """The caller of an INVITE whose headers `get_all(name)` returns, the number in E.164 for `region`.
 
     `trusted` is False for a call from outside the trust domain: its P-Asserted-Identity and

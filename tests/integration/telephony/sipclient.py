@@ -134,8 +134,13 @@ class SipClient:
         body = OFFER.format(host=self.host, port=40000 + self.port % 20000)
         self._branch = "z9hG4bK" + uuid.uuid4().hex[:16]
         self._cseq = 1
-        self._invite = dict(uri=uri, call_id=call_id, from_uri=from_uri, to_uri=f"sip:{extension}@{self.edge[0]}")
-        self.send(self.request("INVITE", body=body, headers=list(headers), branch=self._branch, **self._invite), destination)
+        self._invite = dict(
+            uri=uri, call_id=call_id, from_uri=from_uri, to_uri=f"sip:{extension}@{self.edge[0]}"
+        )
+        self.send(
+            self.request("INVITE", body=body, headers=list(headers), branch=self._branch, **self._invite),
+            destination,
+        )
         got = self._until_ringing(call_id)
         if credentials and got.final is not None and got.final.status == 407:
             self._ack(got.final)
@@ -179,7 +184,5 @@ class SipClient:
 
     def cancel(self) -> Transaction:
         """CANCEL the ringing INVITE; returns the replies (200 to the CANCEL, then 487 to the INVITE)."""
-        self.send(
-            self.request("CANCEL", cseq=self._cseq, branch=self._branch, **self._invite)
-        )
+        self.send(self.request("CANCEL", cseq=self._cseq, branch=self._branch, **self._invite))
         return self.receive(call_id=self._invite["call_id"], until_final=False, timeout=1.0)

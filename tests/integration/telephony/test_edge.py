@@ -192,6 +192,7 @@ def test_an_in_dialog_request_outside_any_dialog_is_not_relayed(edge):
 def flood(edge: str, *, host: str, count: int) -> int:
     """Send `count` OPTIONS at once from `host` and count the answers."""
     client = SipClient(edge, host=host)
+    client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
     try:
         ids = []
         for _ in range(count):

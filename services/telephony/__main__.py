@@ -11,6 +11,7 @@ from prometheus_client import Gauge
 from services.runtime import logs
 from services.runtime.recordings import REPO_ROOT, store_from_env
 from services.runtime.settings import Common, env, env_float, env_int, metrics_port, split_hostport
+from services.telephony.control import ControlServer
 from services.telephony.events import EventPublisher
 from services.telephony.service import RecordingPolicy, TelephonyService
 from services.telephony.sip_server import SipServer, SipSettings
@@ -33,6 +34,15 @@ def sip_settings_from_env() -> SipSettings:
         rtp_high=env_int("CRS_RTP_PORT_HIGH", 29999),
         watchdog_seconds=env_float("CRS_SIP_WATCHDOG_SECONDS", 5.0),
     )
+
+
+DEFAULT_CONTROL = "127.0.0.1:50054"
+
+
+def control_bind(host: str) -> str:
+    """Where the recording control API listens: the gRPC bind host, the port of CRS_TELEPHONY_GRPC."""
+    _, port = split_hostport(env("CRS_TELEPHONY_GRPC", DEFAULT_CONTROL))
+    return f"{host}:{port}"
 
 
 def sip_password() -> str:
@@ -85,6 +95,7 @@ def main() -> None:
         max_call_seconds=env_float("CRS_MAX_CALL_SECONDS", 4 * 3600),
         max_calls=env_int("CRS_TELEPHONY_MAX_CALLS", 500),
         spool_dir=env("CRS_RECORDING_SPOOL", "") or None,
+        media_timeout=env_float("CRS_RTP_INACTIVITY_SECONDS", 30.0),
     )
     server = SipServer(settings=sip_settings_from_env(), calls=service)
     service.endpoint = server
@@ -92,11 +103,14 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    control = ControlServer(service, control_bind(common.grpc_bind_host))
     publisher.start()
     server.start()
+    control.start()
     log.info("telephony listening", extra={"fields": {"sip": f"{server.address[0]}:{server.address[1]}"}})
     stop.wait()
     log.info("telephony stopping: no new calls; ending calls in progress")
+    control.stop()
     server.stop()
     service.drain()
     flushed = publisher.stop(timeout=env_float("CRS_TELEPHONY_FLUSH_SECONDS", 10.0))

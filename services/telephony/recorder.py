@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prometheus_client import Counter
@@ -133,6 +134,8 @@ class PausedInterval:
     end: float | None = None
     paused_by: str = ""
     resumed_by: str = ""
+    paused_at: datetime | None = None
+    resumed_at: datetime | None = None
 
 
 class Recording:
@@ -192,7 +195,9 @@ class Recording:
         with self._lock:
             if self.is_paused or self.closed:
                 return None
-            interval = PausedInterval(start=round(self._elapsed(), 3), paused_by=by)
+            interval = PausedInterval(
+                start=round(self._elapsed(), 3), paused_by=by, paused_at=datetime.now(UTC)
+            )
             self.paused.append(interval)
             return interval
 
@@ -204,6 +209,7 @@ class Recording:
             interval = self.paused[-1]
             interval.end = round(self._elapsed(), 3)
             interval.resumed_by = by
+            interval.resumed_at = datetime.now(UTC)
             return interval
 
     def _silence_paused(self, position: int, pcm: bytes) -> bytes:
@@ -291,6 +297,8 @@ class Recording:
         it and then calls `discard()` to remove it."""
         with self._lock:
             self.closed = True
+            if self.is_paused:
+                self.paused[-1].end = round(self._elapsed(), 3)  # the call ended while paused
             self._file.truncate(44 + self._end)
             self._file.seek(0)
             self._file.write(wav_header(self._end))

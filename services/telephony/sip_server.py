@@ -431,7 +431,7 @@ class SipServer:
         self.calls.answered(call_id=call_id)
         return True
 
-    def hang_up(self, call_id: str) -> None:
+    def hang_up(self, call_id: str, reason: EndReason = EndReason.COMPLETED) -> None:
         """End a call from our side: BYE when answered, a refusal while it rings."""
         with self._lock:
             dialog = self.dialogs.get(call_id)
@@ -439,7 +439,6 @@ class SipServer:
                 return
             if dialog.state is DialogState.ANSWERED:
                 self.media.hang_up(call_id)
-                reason = EndReason.COMPLETED
             elif dialog.media:
                 self.media.deny(call_id)
                 reason = EndReason.FAILED

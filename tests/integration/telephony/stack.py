@@ -145,6 +145,7 @@ class Telephony:
     sip_port: int
     metrics_port: int
     recordings: Path
+    control_port: int
     env: dict[str, str] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, float]:
@@ -176,7 +177,7 @@ class Telephony:
 
 def start_telephony(tmp: Path, *, amqp_url: str, edge: str, **settings: str) -> Telephony:
     """`python -m services.telephony` registered with `edge`, publishing to `amqp_url`."""
-    sip_port, metrics_port = free_udp_port(), free_tcp_port()
+    sip_port, metrics_port, control_port = free_udp_port(), free_tcp_port(), free_tcp_port()
     recordings = tmp / "recordings"
     rtp_low = 30000 + (os.getpid() % 200) * 100
     env = dict(
@@ -186,6 +187,7 @@ def start_telephony(tmp: Path, *, amqp_url: str, edge: str, **settings: str) -> 
         CRS_SIP_PORT=str(sip_port),
         CRS_SIP_EDGE=edge,
         CRS_TELEPHONY_METRICS_PORT=str(metrics_port),
+        CRS_TELEPHONY_GRPC=f"127.0.0.1:{control_port}",
         CRS_RECORDINGS_URL=recordings.as_uri(),
         CRS_RTP_PORT_LOW=str(rtp_low),
         CRS_RTP_PORT_HIGH=str(rtp_low + 999),
@@ -197,7 +199,7 @@ def start_telephony(tmp: Path, *, amqp_url: str, edge: str, **settings: str) -> 
     env.update(settings)
     log_path = tmp / f"telephony-{sip_port}.log"
     process = Process("telephony", python("services.telephony"), env, log_path).start()
-    service = Telephony(process, sip_port, metrics_port, recordings, env)
+    service = Telephony(process, sip_port, metrics_port, recordings, control_port, env)
 
     def registered() -> bool:
         try:

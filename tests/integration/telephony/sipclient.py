@@ -3,7 +3,11 @@ requests; plain UDP sockets and the service's own parser to read replies."""
 
 from __future__ import annotations
 
+import math
+import re
 import socket
+import struct
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -186,3 +190,106 @@ class SipClient:
         """CANCEL the ringing INVITE; returns the replies (200 to the CANCEL, then 487 to the INVITE)."""
         self.send(self.request("CANCEL", cseq=self._cseq, branch=self._branch, **self._invite))
         return self.receive(call_id=self._invite["call_id"], until_final=False, timeout=1.0)
+
+
+def _linear_to_ulaw(sample: int) -> int:
+    """G.711 mu-law code of a 16-bit sample (the encoder the recorder's decoder inverts)."""
+    bias, clip = 0x84, 32635
+    sign = 0x80 if sample < 0 else 0
+    magnitude = min(abs(sample), clip) + bias
+    exponent = max(0, magnitude.bit_length() - 8)
+    mantissa = (magnitude >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def tone(seconds: float, *, hertz: float = 1000.0, amplitude: int = 8000) -> bytes:
+    """`seconds` of a sine tone at 8 kHz, mu-law coded."""
+    count = int(seconds * 8000)
+    return bytes(
+        _linear_to_ulaw(int(amplitude * math.sin(2 * math.pi * hertz * n / 8000))) for n in range(count)
+    )
+
+
+def rtp(sequence: int, timestamp: int, payload: bytes, *, ssrc: int = 0x5EED) -> bytes:
+    return struct.pack("!BBHII", 0x80, 0, sequence & 0xFFFF, timestamp & 0xFFFFFFFF, ssrc) + payload
+
+
+@dataclass
+class AnsweredCall:
+    """A call the recording leg answered: where to send RTP, and how to hang up."""
+
+    client: SipClient
+    call_id: str
+    media: tuple[str, int]
+    rtp: socket.socket
+    route: list[str]
+    contact: str
+    to_tag: str
+    sent: int = 0  # RTP packets sent so far
+    stopped: bool = False  # set to end `send_audio` early
+
+    def send_audio(
+        self,
+        payload: bytes,
+        *,
+        timestamp_step: int = 160,
+        ptime: float = 0.02,
+        source: socket.socket | None = None,
+    ) -> None:
+        """Send `payload` in 20 ms packets on the media clock (each packet at its due time)."""
+        sock = source or self.rtp
+        start = time.monotonic()
+        for index in range(len(payload) // 160):
+            if self.stopped:
+                return
+            due = start + index * ptime
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # pacing the media clock, not waiting for a result
+            sock.sendto(
+                rtp(index, index * timestamp_step, payload[index * 160 : (index + 1) * 160]), self.media
+            )
+            self.sent = index + 1
+
+    def hang_up(self) -> Transaction:
+        self.client.send(
+            self.client.request(
+                "BYE", self.contact, call_id=self.call_id, cseq=3, from_uri=self.client._invite["from_uri"],
+                to_uri=self.client._invite["to_uri"], to_tag=self.to_tag,
+                headers=[f"Route: {r}" for r in self.route],
+            )
+        )  # fmt: skip
+        return self.client.receive(call_id=self.call_id)
+
+    def close(self) -> None:
+        self.rtp.close()
+
+
+def answered_call(client: SipClient, *, number: str, extension: str) -> AnsweredCall:
+    """INVITE a recorded extension with an offer for our own RTP socket; wait for the 200 and ACK it."""
+    media_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    media_sock.bind((client.host, 0))
+    call_id = f"crs-test-{uuid.uuid4().hex}"
+    uri = f"sip:{extension}@{client.edge[0]}:{client.edge[1]}"
+    body = OFFER.format(host=client.host, port=media_sock.getsockname()[1])
+    client._branch = "z9hG4bK" + uuid.uuid4().hex[:16]
+    client._cseq = 1
+    client._invite = dict(uri=uri, call_id=call_id, from_uri=f"sip:{number}@{client.host}",
+                          to_uri=f"sip:{extension}@{client.edge[0]}")  # fmt: skip
+    client.send(client.request("INVITE", body=body, branch=client._branch, **client._invite))
+    got = client.receive(call_id=call_id, timeout=10)
+    final = got.final
+    assert final is not None and final.status == 200, got.statuses
+    sdp = final.body.decode()
+    address = re.search(r"^c=IN IP4 (\S+)", sdp, re.M).group(1)
+    port = int(re.search(r"^m=audio (\d+)", sdp, re.M).group(1))
+    route = list(reversed(final.get_all("Record-Route")))
+    contact = re.search(r"<([^>]+)>", final.get("Contact")).group(1)
+    call = AnsweredCall(client, call_id, (address, port), media_sock, route, contact, final.tag("To"))
+    client.send(
+        client.request(
+            "ACK", contact, call_id=call_id, from_uri=client._invite["from_uri"], to_uri=client._invite["to_uri"],
+            to_tag=call.to_tag, headers=[f"Route: {r}" for r in route],
+        )
+    )  # fmt: skip
+    return call

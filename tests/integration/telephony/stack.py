@@ -177,7 +177,10 @@ class Telephony:
 
 def start_telephony(tmp: Path, *, amqp_url: str, edge: str, **settings: str) -> Telephony:
     """`python -m services.telephony` registered with `edge`, publishing to `amqp_url`."""
-    sip_port, metrics_port, control_port = free_udp_port(), free_tcp_port(), free_tcp_port()
+    sip_port, metrics_port = free_udp_port(), free_tcp_port()
+    control_port = free_tcp_port()
+    while control_port == metrics_port:
+        control_port = free_tcp_port()
     recordings = tmp / "recordings"
     rtp_low = 30000 + (os.getpid() % 200) * 100
     env = dict(

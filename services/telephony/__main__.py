@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import signal
 import threading
@@ -33,7 +34,18 @@ def sip_settings_from_env() -> SipSettings:
         rtp_low=env_int("CRS_RTP_PORT_LOW", 20000),
         rtp_high=env_int("CRS_RTP_PORT_HIGH", 29999),
         watchdog_seconds=env_float("CRS_SIP_WATCHDOG_SECONDS", 5.0),
+        edge_sources=networks(env("CRS_SIP_EDGE_SOURCES", "")),
     )
+
+
+def networks(text: str) -> tuple:
+    """A comma list of addresses or CIDR networks; a malformed one stops the service."""
+    try:
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False) for item in text.split(",") if item.strip()
+        )
+    except ValueError as exc:
+        raise SystemExit(f"CRS_SIP_EDGE_SOURCES: {exc}") from None
 
 
 DEFAULT_CONTROL = "127.0.0.1:50054"

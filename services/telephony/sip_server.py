@@ -10,6 +10,7 @@ and a watchdog starts a new receive thread if the current one stops beating.
 from __future__ import annotations
 
 import collections
+import ipaddress
 import logging
 import select
 import socket
@@ -66,6 +67,9 @@ class SipSettings:
     rtp_low: int
     rtp_high: int
     watchdog_seconds: float
+    # Networks SIP is taken from; empty: the addresses the edge's name resolves to. Set it where the
+    # edge's packets come from other addresses than its name gives (a Kubernetes Service's ClusterIP).
+    edge_sources: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 class DialogState(Enum):
@@ -252,6 +256,12 @@ class SipServer:
 
     def _from_edge(self, source: tuple[str, int]) -> bool:
         """Only the edge may speak to this socket: what it refuses must not arrive by another way."""
+        if self.settings.edge_sources:
+            address = ipaddress.ip_address(source[0])
+            if any(address in network for network in self.settings.edge_sources):
+                return True
+            REJECTED.labels("not-from-edge").inc()
+            return False
         if source[0] in self._edge_addresses:
             return True
         self._edge_addresses = edge_addresses(self.settings.edge)  # the edge may have moved (DNS)

@@ -89,6 +89,15 @@ class Dialog:
     media: bool = False
 
 
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset()  # no option tag of RFC 3261's extensions is implemented
+
+
+def unsupported(request: sipmsg.SipMessage) -> list[str]:
+    """The option tags `request` requires (Require) that this endpoint does not support (RFC 3261 8.2.2.3)."""
+    tags = [tag.strip() for value in request.get_all("Require") for tag in value.split(",") if tag.strip()]
+    return [tag for tag in tags if tag.lower() not in SUPPORTED_EXTENSIONS]
+
+
 def edge_addresses(edge: tuple[str, int]) -> set[str]:
     """The addresses the edge's name resolves to; empty while it does not resolve.
 
@@ -301,11 +310,14 @@ class SipServer:
             refusal = self._refusal(invite)
             if refusal is not None:
                 status, reason = refusal
-                final = (
-                    signalling.reply(invite, status, reason, Retry_After="5")
-                    if status == 503
-                    else (signalling.reply(invite, status, reason))
-                )
+                if status == 503:
+                    final = signalling.reply(invite, status, reason, Retry_After="5")
+                elif status == 420:
+                    final = signalling.reply(
+                        invite, status, reason, Unsupported=", ".join(unsupported(invite))
+                    )
+                else:
+                    final = signalling.reply(invite, status, reason)
                 self._send(final, source)
                 return
             to_tag = signalling.new_tag()
@@ -323,6 +335,8 @@ class SipServer:
     def _refusal(self, invite: sipmsg.SipMessage) -> tuple[int, str] | None:
         if not self.accepting:
             return 503, "Shutting Down"
+        if unsupported(invite):
+            return 420, "Bad Extension"
         codecs, _ = signalling.audio_offer(invite.body)
         if not codecs & signalling.RECORDABLE:
             return 488, "Not Acceptable Here"

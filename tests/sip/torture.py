@@ -221,7 +221,7 @@ INVALID = [
     Torture(
         "badinv01",
         "3.1.2.1 Extraneous Header Field Separators",
-        _invite("sip:user@example.com", "Content-Type: application/sdp", call_id="badinv01")[:1]
+        ["INVITE sip:user@example.com SIP/2.0"]
         + [
             "To: sip:j.user@example.com",
             "From: sip:caller@example.net;;tag=134161461246",

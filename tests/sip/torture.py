@@ -221,8 +221,8 @@ INVALID = [
     Torture(
         "badinv01",
         "3.1.2.1 Extraneous Header Field Separators",
-        ["INVITE sip:user@example.com SIP/2.0"]
-        + [
+        [
+            "INVITE sip:user@example.com SIP/2.0",
             "To: sip:j.user@example.com",
             "From: sip:caller@example.net;;tag=134161461246",
             "Max-Forwards: 7",

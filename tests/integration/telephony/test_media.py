@@ -71,6 +71,7 @@ def rss_bytes(pid: int) -> int:
 
 def test_rtp_from_a_third_address_is_not_in_the_recording(stack, caller, bus):
     _, service = stack
+    audio = tone(1.0, amplitude=4000)  # made before the answer: the inactivity limit runs from it
     call = answered_call(caller, number="+16145550123", extension="1001")
     intruder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     intruder.bind(("127.0.0.3", 0))
@@ -79,7 +80,7 @@ def test_rtp_from_a_third_address_is_not_in_the_recording(stack, caller, bus):
             target=call.send_audio, args=(b"\x80" * 160 * 50,), kwargs={"source": intruder}
         )
         injector.start()  # full-scale audio from another address, at the same port, at the same time
-        call.send_audio(tone(1.0, amplitude=4000))
+        call.send_audio(audio)
         injector.join()
         assert call.hang_up().final.status == 200
         ended = bus.wait_for(call.call_id, "call_ended")["data"]
@@ -94,10 +95,11 @@ def test_rtp_from_a_third_address_is_not_in_the_recording(stack, caller, bus):
 
 def test_timestamp_jumps_give_a_wav_no_larger_than_the_call(stack, caller, bus):
     _, service = stack
+    audio = tone(5.0)
     call = answered_call(caller, number="+16145550123", extension="1001")
     try:
         # 250 packets (5 s), each 80,000 samples (10 s) after the last: unbounded, 2,500 s of WAV.
-        call.send_audio(tone(5.0), timestamp_step=80_000)
+        call.send_audio(audio, timestamp_step=80_000)
         rss = rss_bytes(service.process.popen.pid)
         assert call.hang_up().final.status == 200
         ended = bus.wait_for(call.call_id, "call_ended")["data"]
@@ -140,8 +142,9 @@ def silent_spans(samples: tuple[int, ...], frame: int = 80) -> list[tuple[float,
 def test_pause_at_two_and_resume_at_four_seconds_silences_that_window_only(stack, caller, bus):
     _, service = stack
     target = f"127.0.0.1:{service.control_port}"
+    audio = tone(6.0)
     call = answered_call(caller, number="+16145550123", extension="1001")
-    sender = threading.Thread(target=call.send_audio, args=(tone(6.0),))
+    sender = threading.Thread(target=call.send_audio, args=(audio,))
     try:
         sender.start()
         wait_for(lambda: call.sent >= 100, timeout=10, interval=0.002, what="2 s of audio sent")
@@ -181,8 +184,9 @@ def crs(*args: str, env_target: str) -> subprocess.CompletedProcess:
 def test_crs_recording_pause_and_resume_and_who_may_resume(stack, caller, bus):
     _, service = stack
     target = f"127.0.0.1:{service.control_port}"
+    audio = tone(60.0)
     call = answered_call(caller, number="+16145550123", extension="1001")
-    sender = threading.Thread(target=call.send_audio, args=(tone(60.0),))
+    sender = threading.Thread(target=call.send_audio, args=(audio,))
     try:
         sender.start()
         paused = crs("pause", call.call_id, "--user", "agent-1001", "--role", "agent", env_target=target)

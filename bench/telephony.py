@@ -12,6 +12,12 @@ throwaway vhost). Two measurements:
 2. N recorded calls are held at once, each sent 20 ms PCMU packets for a few seconds; then every WAV is
    read back and 20 ms blocks of silence inside the sent span count as lost audio. N grows until audio
    is lost or the largest step passes.
+3. PCI pause and resume: on a recorded call carrying RTP, pause and resume alternate through the
+   recording control API; latency runs from the request leaving the client to its answer, which
+   telephony gives only once the recorder has changed state (so it bounds the time to take effect).
+
+Exit status 1 when a part measured nothing, when events or answers did not arrive in time, or when a
+pause/resume p99 exceeds 100 ms: a run that did not do its work never reports success.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ import pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from services.cli.recording import change
+from services.runtime.principal import Principal
 from services.telephony import sipmsg
 from tests.integration.telephony.stack import start_edge, start_telephony
 from tests.support import infra
@@ -201,8 +209,9 @@ def ringing_latency(edge, listener: RingingListener, *, rate: int, seconds: floa
     ids = [f"{prefix}-{n}" for n in range(total)]
     try:
         wait_for(lambda: all(i in listener.arrived for i in ids), timeout=30, interval=0.2)
+        timed_out = False
     except AssertionError:
-        pass
+        timed_out = True  # reported as lost below, and the run fails
     latencies = [(listener.arrived[i] - caller.sent[i]) * 1000 for i in ids if i in listener.arrived]
     caller.close()
     return {
@@ -212,6 +221,7 @@ def ringing_latency(edge, listener: RingingListener, *, rate: int, seconds: floa
         "p99_ms": round(percentile(latencies, 0.99), 2) if latencies else None,
         "max_ms": round(max(latencies), 2) if latencies else None,
         "lost": total - len(latencies),
+        "failed": timed_out or not latencies,
     }
 
 
@@ -226,10 +236,13 @@ def silent_blocks(path: Path, *, skip: int = 2) -> tuple[int, int]:
 def concurrent_recordings(edge, listener: RingingListener, service, *, calls: int, seconds: float) -> dict:
     caller = Caller(edge)
     caller.cancel_on_ring = False
+    # Telephony takes RTP only from the address and port each offer names: one socket sends for all.
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtp.bind(("127.0.0.1", 0))
     prefix = f"rec-{calls}-{uuid.uuid4().hex[:6]}"
     ids = [f"{prefix}-{n}" for n in range(calls)]
     for n, call_id in enumerate(ids):
-        caller.invite(call_id, "1001")
+        caller.invite(call_id, "1001", rtp_port=rtp.getsockname()[1])
         if n % 20 == 19:
             time.sleep(0.05)
     answered = wait_for(lambda: len(caller.answers) == calls, timeout=60, interval=0.1) and caller.answers
@@ -238,7 +251,6 @@ def concurrent_recordings(edge, listener: RingingListener, service, *, calls: in
         sdp = answered[call_id].body.decode()
         port = int(next(line for line in sdp.splitlines() if line.startswith("m=audio")).split()[1])
         targets.append(("127.0.0.1", port))
-    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     payload = b"\x90" * 160  # loud enough that no decoded sample is zero
     packets = int(seconds * 50)
     start = time.monotonic()
@@ -271,6 +283,61 @@ def concurrent_recordings(edge, listener: RingingListener, service, *, calls: in
         "blocks_recorded": total,
         "blocks_lost": lost,
         "sender_late_s": round(late, 2),
+        "failed": total == 0,
+    }
+
+
+def pause_resume_latency(edge, service, *, pairs: int) -> dict:
+    """Alternate pause and resume on one recorded call carrying RTP; request-to-answer latency."""
+    caller = Caller(edge)
+    caller.cancel_on_ring = False
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtp.bind(("127.0.0.1", 0))
+    call_id = f"pci-{uuid.uuid4().hex[:8]}"
+    caller.invite(call_id, "1001", rtp_port=rtp.getsockname()[1])
+    answer = wait_for(lambda: caller.answers.get(call_id), timeout=30, interval=0.05)
+    sdp = answer.body.decode()
+    target = ("127.0.0.1", int(next(x for x in sdp.splitlines() if x.startswith("m=audio")).split()[1]))
+    stop = threading.Event()
+
+    def stream() -> None:
+        sequence = 0
+        start = time.monotonic()
+        while not stop.is_set():
+            rtp.sendto(
+                b"\x80\x00" + struct.pack("!HII", sequence & 0xFFFF, sequence * 160, 1) + b"\x90" * 160,
+                target,
+            )
+            sequence += 1
+            time.sleep(max(0.0, start + sequence * 0.02 - time.monotonic()))
+
+    sender = threading.Thread(target=stream, daemon=True)
+    sender.start()
+    control = f"127.0.0.1:{service.control_port}"
+    actor = Principal(username="bench-agent", role="agent")
+    latencies: dict[str, list[float]] = {"pause": [], "resume": []}
+    for _ in range(pairs):
+        for action in ("pause", "resume"):
+            started = time.perf_counter()
+            state = change(action, call_id, target=control, actor=actor)
+            latencies[action].append((time.perf_counter() - started) * 1000)
+            assert state.changed and state.paused == (action == "pause"), state
+            time.sleep(0.05)  # 50 ms of audio between changes, as between an agent's clicks
+    stop.set()
+    sender.join()
+    caller.hang_up(call_id)
+    caller.close()
+    rtp.close()
+    both = latencies["pause"] + latencies["resume"]
+    p99 = percentile(both, 0.99)
+    return {
+        "changes": len(both),
+        "pause_p50_ms": round(statistics.median(latencies["pause"]), 2),
+        "pause_p99_ms": round(percentile(latencies["pause"], 0.99), 2),
+        "resume_p50_ms": round(statistics.median(latencies["resume"]), 2),
+        "resume_p99_ms": round(percentile(latencies["resume"], 0.99), 2),
+        "p99_ms": round(p99, 2),
+        "failed": p99 > 100,
     }
 
 
@@ -280,30 +347,47 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_parts(args, edge, listener: RingingListener, service, *, steps: list[int], seconds: float) -> None:
+def run_parts(args, edge, listener: RingingListener, service, *, steps: list[int], seconds: float) -> bool:
+    """Run the parts asked for and print each result; False when any of them failed."""
     pid = service.process.popen.pid
+    results = []
     print("INVITE -> call_ringing on the bus (after the broker's confirm)")
-    for rate in (10, 50, 100) if args.part != "recordings" else ():
+    for rate in (10, 50, 100) if args.part in ("all", "latency") else ():
         cpu, wall = cpu_seconds(pid), time.monotonic()
         result = ringing_latency(edge, listener, rate=rate, seconds=seconds)
         result["telephony_cpu_pct"] = round(100 * (cpu_seconds(pid) - cpu) / (time.monotonic() - wall), 1)
         result["load"] = round(os.getloadavg()[0], 2)
+        results.append(result)
         print("  " + json.dumps(result))
     print("concurrent recorded calls (20 ms PCMU packets; a lost block is 20 ms of silence)")
-    for calls in steps if args.part != "latency" else ():
+    for calls in steps if args.part in ("all", "recordings") else ():
         cpu, wall = cpu_seconds(pid), time.monotonic()
         result = concurrent_recordings(edge, listener, service, calls=calls, seconds=4 if args.quick else 10)
         result["telephony_cpu_pct"] = round(100 * (cpu_seconds(pid) - cpu) / (time.monotonic() - wall), 1)
         result["load"] = round(os.getloadavg()[0], 2)
+        results.append(result)
         print("  " + json.dumps(result))
         if result["blocks_lost"]:
             break
+    print("PCI pause/resume: request to answer (the recorder has changed state when it answers)")
+    if args.part in ("all", "pause"):
+        result = pause_resume_latency(edge, service, pairs=25 if args.quick else 100)
+        result["load"] = round(os.getloadavg()[0], 2)
+        results.append(result)
+        print("  " + json.dumps(result))
+    if not results:
+        print("FAILED: nothing was measured", file=sys.stderr)
+        return False
+    failed = [r for r in results if r["failed"]]
+    for result in failed:
+        print(f"FAILED: {json.dumps(result)}", file=sys.stderr)
+    return not failed
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 s per rate and smaller concurrency steps")
-    parser.add_argument("--part", choices=("all", "latency", "recordings"), default="all")
+    parser.add_argument("--part", choices=("all", "latency", "recordings", "pause"), default="all")
     args = parser.parse_args()
     seconds = 5 if args.quick else 60
     steps = [50, 100] if args.quick else [50, 100, 200, 300, 500, 800, 1000]
@@ -312,7 +396,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="crs-bench-telephony-"))
     started = []
     try:
-        edge_process, edge_address = start_edge(tmp, pike_density=100_000)
+        edge_process, edge_address = start_edge(tmp)  # the caller is the trunk: pike does not apply
         started.append(edge_process)
         service = start_telephony(
             tmp, amqp_url=amqp_url, edge=edge_address, CRS_LOG_LEVEL="WARNING", CRS_ANSWER_DELAY_SECONDS="0",
@@ -323,14 +407,14 @@ def main() -> int:
         listener = RingingListener(amqp_url)
         print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared)")
         try:
-            run_parts(args, edge, listener, service, steps=steps, seconds=seconds)
+            ok = run_parts(args, edge, listener, service, steps=steps, seconds=seconds)
         finally:
             listener.close()
     finally:
         for process in reversed(started):
             process.stop()
         infra.delete_vhost(vhost)
-    return 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import selectors
 import signal
 import subprocess
@@ -63,10 +64,19 @@ def stop(children: dict[str, subprocess.Popen]) -> None:
             child.kill()
 
 
+def local_credentials(environ: dict[str, str]) -> dict[str, str]:
+    """`environ` plus what a local run must not run without: the SIP edge's digest password for
+    telephony, generated for this run unless given (both processes get the same one)."""
+    env = dict(environ)
+    if not env.get("CRS_SIP_PASSWORD"):
+        env["CRS_SIP_PASSWORD"] = secrets.token_urlsafe(18)
+    return env
+
+
 def run(args) -> int:
     processes = available()
     print("starting: " + ", ".join(name for name, _ in processes), flush=True)
-    children = start(processes)
+    children = start(processes, local_credentials(os.environ))
     width = max(len(name) for name in children)
     selector = selectors.DefaultSelector()
     for name, child in children.items():

@@ -2,7 +2,7 @@
 
 A recording is addressed by a key such as `2024/05/01/<call id>.wav`. The store behind the key is a local
 directory by default (`CRS_RECORDINGS_URL=file:///...`) or an S3-compatible bucket
-(`CRS_RECORDINGS_URL=s3://bucket/prefix`, with `CRS_S3_ENDPOINT`, `CRS_S3_REGION`, `CRS_S3_ACCESS_KEY`,
+(`CRS_RECORDINGS_URL=s3://bucket/prefix`, through botocore, with `CRS_S3_ENDPOINT`, `CRS_S3_REGION`, `CRS_S3_ACCESS_KEY`,
 `CRS_S3_SECRET_KEY`). A link handed to a browser is never a file path: it names the key, an expiry and an
 HMAC over both, keyed by `CRS_RECORDING_LINK_SECRET`.
 """
@@ -13,14 +13,16 @@ import hashlib
 import hmac
 import os
 import re
+import shutil
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
+
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from services.runtime.settings import env
 
@@ -42,8 +44,14 @@ def check_key(key: str) -> str:
     return key
 
 
+class RecordingExists(FileExistsError):
+    """A recording is already stored under the key: stores never overwrite one."""
+
+
 class RecordingStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
+
+    def put_file(self, key: str, path: str | os.PathLike[str]) -> None: ...
 
     def get(self, key: str) -> bytes: ...
 
@@ -53,7 +61,8 @@ class RecordingStore(Protocol):
 
 
 class LocalDirectoryStore:
-    """Recordings as files under one directory; writes are atomic (temp file, then rename)."""
+    """Recordings as files under one directory. Writes are atomic (temp file, then a hard link, which
+    fails rather than replace an existing recording)."""
 
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root)
@@ -62,16 +71,25 @@ class LocalDirectoryStore:
         return self.root / check_key(key)
 
     def put(self, key: str, data: bytes) -> None:
+        self._put(key, lambda out: out.write(data))
+
+    def put_file(self, key: str, path: str | os.PathLike[str]) -> None:
+        """Store the file at `path` under `key`, copying it in chunks."""
+        with open(path, "rb") as source:
+            self._put(key, lambda out: shutil.copyfileobj(source, out, 1024 * 1024))
+
+    def _put(self, key: str, write) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, path)
-        except BaseException:
+                write(out)
+            os.link(tmp, path)
+        except FileExistsError:
+            raise RecordingExists(key) from None
+        finally:
             Path(tmp).unlink(missing_ok=True)
-            raise
 
     def get(self, key: str) -> bytes:
         try:
@@ -86,65 +104,11 @@ class LocalDirectoryStore:
         return self._path(key).is_file()
 
 
-def _sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-
-def sigv4_headers(
-    *,
-    method: str,
-    url: str,
-    headers: dict[str, str],
-    payload_hash: str,
-    region: str,
-    service: str,
-    access_key: str,
-    secret_key: str,
-    when: datetime,
-) -> dict[str, str]:
-    """Return `headers` plus `x-amz-date` and an AWS Signature Version 4 `Authorization` header."""
-    parts = urlsplit(url)
-    amz_date = when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    day = amz_date[:8]
-    signed = {k.lower(): " ".join(v.strip().split()) for k, v in headers.items()}
-    signed["host"] = parts.netloc
-    signed["x-amz-date"] = amz_date
-    names = sorted(signed)
-    query = sorted(
-        (quote(unquote(k), safe="-_.~"), quote(unquote(v), safe="-_.~"))
-        for k, _, v in (pair.partition("=") for pair in parts.query.split("&") if pair)
-    )
-    canonical = "\n".join(
-        [
-            method,
-            quote(unquote(parts.path or "/"), safe="/-_.~"),
-            "&".join(f"{k}={v}" for k, v in query),
-            "".join(f"{name}:{signed[name]}\n" for name in names),
-            ";".join(names),
-            payload_hash,
-        ]
-    )
-    scope = f"{day}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, _sha256_hex(canonical.encode())])
-    key = _hmac(("AWS4" + secret_key).encode(), day)
-    for part in (region, service, "aws4_request"):
-        key = _hmac(key, part)
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    out = dict(headers)
-    out["x-amz-date"] = amz_date
-    out["Authorization"] = (
-        f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={';'.join(names)}, "
-        f"Signature={signature}"
-    )
-    return out
-
-
 class S3Store:
-    """Recordings in an S3-compatible bucket, addressed path-style (works with AWS S3, MinIO, Ceph RGW)."""
+    """Recordings in an S3-compatible bucket (AWS S3, MinIO, Ceph RGW), through botocore.
+
+    Addressed path-style, which every S3-compatible server accepts. Uploads stream from the spool file
+    and are conditional (`If-None-Match: *`), so an existing recording is never overwritten."""
 
     def __init__(
         self,
@@ -160,65 +124,72 @@ class S3Store:
         self.endpoint = endpoint.rstrip("/")
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.region = region
-        self.access_key = access_key
-        self.secret_key = secret_key
-        self.timeout = timeout
+        self.client = botocore.session.get_session().create_client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=region,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            config=Config(
+                s3={"addressing_style": "path"},
+                connect_timeout=timeout,
+                read_timeout=timeout,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
+
+    def object_name(self, key: str) -> str:
+        return f"{self.prefix}/{check_key(key)}" if self.prefix else check_key(key)
 
     def object_url(self, key: str) -> str:
-        name = f"{self.prefix}/{check_key(key)}" if self.prefix else check_key(key)
-        return f"{self.endpoint}/{self.bucket}/{quote(name, safe='/-_.~')}"
+        return f"{self.endpoint}/{self.bucket}/{quote(self.object_name(key), safe='/-_.~')}"
 
-    def _request(self, method: str, key: str, data: bytes = b"") -> urllib.request.Request:
-        url = self.object_url(key)
-        payload_hash = _sha256_hex(data)
-        headers = {"x-amz-content-sha256": payload_hash}
-        if method == "PUT":
-            headers["content-type"] = "audio/wav"
-        headers = sigv4_headers(
-            method=method,
-            url=url,
-            headers=headers,
-            payload_hash=payload_hash,
-            region=self.region,
-            service="s3",
-            access_key=self.access_key,
-            secret_key=self.secret_key,
-            when=datetime.now(UTC),
-        )
-        body = data if method == "PUT" else None
-        return urllib.request.Request(url, data=body, headers=headers, method=method)
-
-    def _send(self, request: urllib.request.Request) -> bytes:
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            return response.read()
+    def _put(self, key: str, body) -> None:
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.object_name(key),
+                Body=body,
+                ContentType="audio/wav",
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if _status(exc) in (409, 412):
+                raise RecordingExists(key) from None
+            raise
 
     def put(self, key: str, data: bytes) -> None:
-        self._send(self._request("PUT", key, data))
+        self._put(key, data)
+
+    def put_file(self, key: str, path: str | os.PathLike[str]) -> None:
+        with open(path, "rb") as body:
+            self._put(key, body)
 
     def get(self, key: str) -> bytes:
         try:
-            return self._send(self._request("GET", key))
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.object_name(key))
+        except ClientError as exc:
+            if _status(exc) == 404:
                 raise RecordingNotFound(key) from None
             raise
+        with response["Body"] as body:
+            return body.read()
 
     def delete(self, key: str) -> None:
-        try:
-            self._send(self._request("DELETE", key))
-        except urllib.error.HTTPError as exc:
-            if exc.code != 404:
-                raise
+        self.client.delete_object(Bucket=self.bucket, Key=self.object_name(key))
 
     def exists(self, key: str) -> bool:
         try:
-            self._send(self._request("HEAD", key))
+            self.client.head_object(Bucket=self.bucket, Key=self.object_name(key))
             return True
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
+        except ClientError as exc:
+            if _status(exc) == 404:
                 return False
             raise
+
+
+def _status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
 def store_from_url(url: str) -> RecordingStore:

@@ -187,6 +187,7 @@ def build_pop(
             "withheld": withheld,
         },
         "route": route_for(withheld=withheld, candidates=candidates),
+        "caller_trust": caller.get("trust", ""),  # CALLER_TRUST_UNTRUSTED_PEER: the number is unverified
         "matches": [
             {
                 "consumer_id": c.get("consumer_id", ""),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import signal
 import threading
@@ -11,6 +12,7 @@ from prometheus_client import Gauge
 from services.runtime import logs
 from services.runtime.recordings import REPO_ROOT, store_from_env
 from services.runtime.settings import Common, env, env_float, env_int, metrics_port, split_hostport
+from services.telephony.control import ControlServer
 from services.telephony.events import EventPublisher
 from services.telephony.service import RecordingPolicy, TelephonyService
 from services.telephony.sip_server import SipServer, SipSettings
@@ -27,11 +29,39 @@ def sip_settings_from_env() -> SipSettings:
         advertise_host=env("CRS_SIP_ADVERTISE", "127.0.0.1" if bind_host == "0.0.0.0" else bind_host),
         edge=split_hostport(env("CRS_SIP_EDGE", "127.0.0.1:5060")),
         username=env("CRS_SIP_USERNAME", "crs-telephony"),
+        password=sip_password(),
         register_expires=env_int("CRS_SIP_REGISTER_EXPIRES", 60),
         rtp_low=env_int("CRS_RTP_PORT_LOW", 20000),
         rtp_high=env_int("CRS_RTP_PORT_HIGH", 29999),
         watchdog_seconds=env_float("CRS_SIP_WATCHDOG_SECONDS", 5.0),
+        edge_sources=networks(env("CRS_SIP_EDGE_SOURCES", "")),
     )
+
+
+def networks(text: str) -> tuple:
+    """A comma list of addresses or CIDR networks; a malformed one stops the service."""
+    try:
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False) for item in text.split(",") if item.strip()
+        )
+    except ValueError as exc:
+        raise SystemExit(f"CRS_SIP_EDGE_SOURCES: {exc}") from None
+
+
+DEFAULT_CONTROL = "127.0.0.1:50054"
+
+
+def control_bind(host: str) -> str:
+    """Where the recording control API listens: the gRPC bind host, the port of CRS_TELEPHONY_GRPC."""
+    _, port = split_hostport(env("CRS_TELEPHONY_GRPC", DEFAULT_CONTROL))
+    return f"{host}:{port}"
+
+
+def sip_password() -> str:
+    password = env("CRS_SIP_PASSWORD", "")
+    if not password:
+        raise SystemExit("CRS_SIP_PASSWORD is not set: telephony could not register with the edge")
+    return password
 
 
 def start_metrics(port: int) -> None:
@@ -77,6 +107,7 @@ def main() -> None:
         max_call_seconds=env_float("CRS_MAX_CALL_SECONDS", 4 * 3600),
         max_calls=env_int("CRS_TELEPHONY_MAX_CALLS", 500),
         spool_dir=env("CRS_RECORDING_SPOOL", "") or None,
+        media_timeout=env_float("CRS_RTP_INACTIVITY_SECONDS", 30.0),
     )
     server = SipServer(settings=sip_settings_from_env(), calls=service)
     service.endpoint = server
@@ -84,11 +115,14 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    control = ControlServer(service, control_bind(common.grpc_bind_host))
     publisher.start()
     server.start()
+    control.start()
     log.info("telephony listening", extra={"fields": {"sip": f"{server.address[0]}:{server.address[1]}"}})
     stop.wait()
     log.info("telephony stopping: no new calls; ending calls in progress")
+    control.stop()
     server.stop()
     service.drain()
     flushed = publisher.stop(timeout=env_float("CRS_TELEPHONY_FLUSH_SECONDS", 10.0))

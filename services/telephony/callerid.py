@@ -133,13 +133,14 @@ def _privacy_requested(get_all: Callable[[str], list[str]]) -> bool:
     return bool(values & {"id", "user"})
 
 
-def _identity(get_all: Callable[[str], list[str]]) -> tuple[str, NameAddr, str] | None:
-    """The most trusted identity header's (source, parsed value, raw value)."""
-    for header, source in (
-        ("P-Asserted-Identity", "p-asserted-identity"),
-        ("Remote-Party-ID", "remote-party-id"),
-        ("From", "from"),
-    ):
+ASSERTED = (("P-Asserted-Identity", "p-asserted-identity"), ("Remote-Party-ID", "remote-party-id"))
+CLAIMED = (("From", "from"),)
+
+
+def _identity(get_all: Callable[[str], list[str]], *, trusted: bool) -> tuple[str, NameAddr, str] | None:
+    """The most trusted identity header's (source, parsed value, raw value); asserted identities
+    (RFC 3325) count only when the call came from the trust domain."""
+    for header, source in (*ASSERTED, *CLAIMED) if trusted else CLAIMED:
         candidates = [
             (item, parsed)
             for value in get_all(header)
@@ -159,9 +160,13 @@ def _identity(get_all: Callable[[str], list[str]]) -> tuple[str, NameAddr, str] 
     return None
 
 
-def identify_caller(get_all: Callable[[str], list[str]], *, region: str) -> CallerId:
-    """The caller of an INVITE whose headers `get_all(name)` returns, the number in E.164 for `region`."""
-    found = _identity(get_all)
+def identify_caller(get_all: Callable[[str], list[str]], *, region: str, trusted: bool = True) -> CallerId:
+    """The caller of an INVITE whose headers `get_all(name)` returns, the number in E.164 for `region`.
+
+    `trusted` is False for a call from outside the trust domain: its P-Asserted-Identity and
+    Remote-Party-ID are ignored even if they got this far, and the From is all there is. A request for
+    privacy is honoured whoever sends it: withholding a number is never the unsafe side."""
+    found = _identity(get_all, trusted=trusted)
     if found is None:
         return CallerId(number="", raw="", display="", withheld=True, source="")
     source, name_addr, _raw = found

@@ -28,11 +28,17 @@ class CallState(Enum):
     ENDED = "ended"
 
 
+class CallerTrust(Enum):
+    TRUNK = events_pb2.CALLER_TRUST_TRUNK
+    UNTRUSTED_PEER = events_pb2.CALLER_TRUST_UNTRUSTED_PEER
+
+
 class EndReason(Enum):
     CANCELLED = events_pb2.END_REASON_CANCELLED
     CALLER_HUNG_UP = events_pb2.END_REASON_CALLER_HUNG_UP
     COMPLETED = events_pb2.END_REASON_COMPLETED
     FAILED = events_pb2.END_REASON_FAILED
+    NO_MEDIA = events_pb2.END_REASON_NO_MEDIA
 
 
 def _timestamp(moment: datetime) -> Timestamp:
@@ -45,6 +51,7 @@ def _timestamp(moment: datetime) -> Timestamp:
 class Call:
     call_id: str
     caller: CallerId
+    trust: CallerTrust
     extension: str
     invite_received_at: datetime
     invite_monotonic: float
@@ -56,6 +63,7 @@ class Call:
     ended_at: datetime | None = None
     reason: EndReason | None = None
     recording_key: str = ""
+    paused: list = field(default_factory=list)  # the recording's PausedInterval spans, once stored
     responses: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -73,6 +81,7 @@ class Call:
             display=self.caller.display,
             withheld=self.caller.withheld,
             source=self.caller.source,
+            trust=self.trust.value,
         )
 
     def ringing_event(self) -> Event:
@@ -103,8 +112,36 @@ class Call:
             recording_key=self.recording_key,
             started_at=_timestamp(self.invite_received_at),
             ended_at=_timestamp(self.ended_at or datetime.now(UTC)),
+            paused=[_paused_interval(interval) for interval in self.paused],
         )
         return Event.of(SOURCE, "call_ended", message, correlation_id=self.call_id)
+
+    def pause_event(self, *, paused: bool, by: str, role: str, at: datetime, offset: float) -> Event:
+        message = events_pb2.RecordingPauseChanged(
+            call_id=self.call_id,
+            extension=self.extension,
+            paused=paused,
+            by=by,
+            by_role=role,
+            at=_timestamp(at),
+            offset_seconds=offset,
+        )
+        kind = "recording_paused" if paused else "recording_resumed"
+        return Event.of(SOURCE, kind, message, correlation_id=self.call_id)
+
+
+def _paused_interval(interval) -> events_pb2.PausedInterval:
+    message = events_pb2.PausedInterval(
+        start_seconds=interval.start,
+        end_seconds=interval.end or 0.0,
+        paused_by=interval.paused_by,
+        resumed_by=interval.resumed_by,
+    )
+    if interval.paused_at is not None:
+        message.paused_at.FromDatetime(interval.paused_at)
+    if interval.resumed_at is not None:
+        message.resumed_at.FromDatetime(interval.resumed_at)
+    return message
 
 
 class CallBook:

@@ -2,10 +2,13 @@
 
 Listen address and port come from CRS_SIP_EDGE_BIND and CRS_SIP_EDGE_PORT; runtime files go to a temp
 directory removed on exit. SIGTERM and SIGINT are passed on to kamailio, whose exit status is ours.
+The digest passwords and the trunk list reach kamailio through its environment (the config reads them
+with `$env`), never through its command line, which any local user can read.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import signal
 import subprocess
@@ -35,9 +38,38 @@ def kamailio_command(*, runtime_dir: str) -> list[str]:
         "-l", f"udp:{host}:{port}",
         "-A", f'EDGE_ALIAS="{host}:{port}"',
         "-A", f'TELEPHONY_USER="{env("CRS_SIP_USERNAME", "crs-telephony")}"',
-        "-A", f"PIKE_DENSITY={env_int('CRS_SIP_EDGE_PIKE_DENSITY', 1000)}",
+        "-A", f"PIKE_DENSITY={env_int('CRS_SIP_EDGE_PIKE_DENSITY', 40)}",
+        "-A", f"AUTH_FAILURES={env_int('CRS_SIP_EDGE_AUTH_FAILURES', 5)}",
+        "-A", f'AUTH_FAIL_TABLE="authfail=>size=10;autoexpire={env_int("CRS_SIP_EDGE_AUTH_BLOCK_SECONDS", 300)};"',
         "-A", f"MAX_MESSAGE={env_int('CRS_SIP_EDGE_MAX_MESSAGE', 8192)}",
     ]  # fmt: skip
+
+
+def kamailio_environment() -> dict[str, str]:
+    """What kamailio is given to read with `$env`: the credentials and the trust boundary, nothing else."""
+    password = env("CRS_SIP_PASSWORD", "")
+    if not password:
+        raise SystemExit("CRS_SIP_PASSWORD is not set: the edge would accept no registration")
+    return {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "CRS_SIP_PASSWORD": password,
+        "CRS_SIP_TRUNKS": normalised_trunks(env("CRS_SIP_TRUNKS", "127.0.0.1/32")),
+        "CRS_SIP_PEER_USERNAME": env("CRS_SIP_PEER_USERNAME", ""),
+        "CRS_SIP_PEER_PASSWORD": env("CRS_SIP_PEER_PASSWORD", ""),
+    }
+
+
+def normalised_trunks(text: str) -> str:
+    """The trunk list as kamailio's `is_in_subnet` reads it; a malformed entry stops the edge."""
+    networks = []
+    for item in text.replace(" ", "").split(","):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SystemExit(f"CRS_SIP_TRUNKS: {item!r} is not an address or CIDR network") from None
+    return ",".join(networks)
 
 
 def main() -> int:
@@ -47,7 +79,7 @@ def main() -> int:
         if not Path(command[0]).exists():
             print(f"kamailio not found at {command[0]}: install Debian's 'kamailio' package", file=sys.stderr)
             return 2
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=kamailio_environment())
 
         def forward(signum, _frame):
             process.send_signal(signal.SIGTERM if signum == signal.SIGINT else signum)

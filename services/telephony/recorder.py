@@ -12,7 +12,11 @@ import os
 import struct
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 from prometheus_client import Counter
 
@@ -122,22 +126,112 @@ def parse_rtp(packet: bytes) -> RtpPacket:
     return RtpPacket(second & 0x7F, bool(second & 0x80), sequence, timestamp, ssrc, packet[offset:end])
 
 
-class Recording:
-    """One call's audio, spooled to a temp file as it arrives; `finish()` returns the WAV bytes."""
+@dataclass
+class PausedInterval:
+    """A span of a recording kept silent (card details read out), in seconds from its first packet."""
 
-    def __init__(self, *, spool_dir: str | None = None, max_seconds: float = 4 * 3600):
-        fd, self.path = tempfile.mkstemp(prefix="call-", suffix=".pcm", dir=spool_dir)
+    start: float
+    end: float | None = None
+    paused_by: str = ""
+    resumed_by: str = ""
+    paused_at: datetime | None = None
+    resumed_at: datetime | None = None
+
+
+class Recording:
+    """One call's audio, written to a WAV spool file as it arrives; `finish()` completes the file.
+
+    Placement by timestamp is bounded by the wall clock: a packet may land at most `SLACK_SECONDS` past
+    the time since the first packet. One further out (a timestamp jump, a hostile or broken sender) is
+    treated as a gap, and the stream goes on from where the wall clock says the call is. So the file
+    is never larger than the call has lasted, whatever the timestamps say. Nothing is held in memory:
+    the header is rewritten in place when the recording finishes.
+
+    While paused, no audio reaches the file: packets that arrive are dropped, and late packets whose
+    samples fall in a paused span are silenced there, so a card number read out is never on disk.
+    """
+
+    SLACK_SECONDS = 0.5
+
+    def __init__(
+        self,
+        *,
+        spool_dir: str | None = None,
+        max_seconds: float = 4 * 3600,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        fd, name = tempfile.mkstemp(prefix="call-", suffix=".wav", dir=spool_dir)
+        self.path = Path(name)
         self._file = os.fdopen(fd, "w+b")
+        self._file.write(wav_header(0))
+        self._clock = clock
         self._lock = threading.Lock()
         self._base: int | None = None
         self._ssrc: int | None = None
         self._last_raw = 0
         self._last_unwrapped = 0
-        self._end = 0
+        self._end = 0  # bytes of PCM after the header
         self._max_samples = int(max_seconds * SAMPLE_RATE)
+        self.started_at: float | None = None  # clock at the first packet
+        self.last_packet_at: float | None = None
+        self.created_at = clock()
+        self.paused: list[PausedInterval] = []
         self.packets = 0
         self.rejected = 0
+        self.gaps = 0
         self.closed = False
+
+    # -- pause ---------------------------------------------------------------------------------------
+
+    def _elapsed(self) -> float:
+        return 0.0 if self.started_at is None else max(0.0, self._clock() - self.started_at)
+
+    @property
+    def is_paused(self) -> bool:
+        return bool(self.paused) and self.paused[-1].end is None
+
+    def pause(self, *, by: str = "") -> PausedInterval | None:
+        """Silence the recording from now; None when it already was (pausing twice changes nothing)."""
+        with self._lock:
+            if self.is_paused or self.closed:
+                return None
+            interval = PausedInterval(
+                start=round(self._elapsed(), 3), paused_by=by, paused_at=datetime.now(UTC)
+            )
+            self.paused.append(interval)
+            return interval
+
+    def resume(self, *, by: str = "") -> PausedInterval | None:
+        """Record again from now; None when it was not paused."""
+        with self._lock:
+            if not self.is_paused or self.closed:
+                return None
+            interval = self.paused[-1]
+            interval.end = round(self._elapsed(), 3)
+            interval.resumed_by = by
+            interval.resumed_at = datetime.now(UTC)
+            return interval
+
+    def _silence_paused(self, position: int, pcm: bytes) -> bytes:
+        """`pcm` starting at sample `position`, with the samples inside closed paused spans zeroed."""
+        length = len(pcm) // 2
+        out = None
+        for interval in self.paused:
+            if interval.end is None:
+                continue
+            start, end = int(interval.start * SAMPLE_RATE), int(interval.end * SAMPLE_RATE)
+            low, high = max(start, position), min(end, position + length)
+            if low < high:
+                out = out if out is not None else bytearray(pcm)
+                out[(low - position) * 2 : (high - position) * 2] = bytes(2 * (high - low))
+        return pcm if out is None else bytes(out)
+
+    # -- audio ---------------------------------------------------------------------------------------
+
+    def idle_seconds(self) -> float:
+        """Time since the last packet (or since the recording began, when none came)."""
+        last = self.last_packet_at if self.last_packet_at is not None else self.created_at
+        return max(0.0, self._clock() - last)
 
     def feed(self, datagram: bytes) -> None:
         """Take one datagram from the RTP socket; malformed ones are counted and skipped."""
@@ -147,54 +241,78 @@ class Recording:
             self.rejected += 1
             REJECTED.inc()
             return
+        now = self._clock()
         if packet.payload_type not in DECODERS:
-            return  # telephone-event and comfort noise carry no audio to record
+            self.last_packet_at = now  # telephone-event and comfort noise: media, but no audio to record
+            return
         with self._lock:
             if self.closed:
                 return
-            position = self._position(packet)
-            if position is None or position >= self._max_samples:
+            self.last_packet_at = now
+            if self.started_at is None:
+                self.started_at = now
+            if self.is_paused:
+                return
+            samples = len(packet.payload)
+            position = self._position(packet, samples)
+            if position is None or position + samples > self._max_samples:
                 self.rejected += 1
                 return
-            pcm = decode_g711(packet.payload, packet.payload_type)
-            self._file.seek(position * 2)
+            pcm = self._silence_paused(position, decode_g711(packet.payload, packet.payload_type))
+            self._file.seek(44 + position * 2)
             self._file.write(pcm)
             self._end = max(self._end, position * 2 + len(pcm))
             self.packets += 1
         RECORDED.inc()
 
-    def _position(self, packet: RtpPacket) -> int | None:
+    def _wall_position(self) -> int:
+        return int(self._elapsed() * SAMPLE_RATE)
+
+    def _position(self, packet: RtpPacket, samples: int) -> int | None:
         """The sample offset of the packet in the recording, unwrapping 32-bit timestamps."""
         if self._base is None:
             self._base = self._last_unwrapped = self._last_raw = packet.timestamp
             self._ssrc = packet.ssrc
             return 0
         delta = (packet.timestamp - self._last_raw + 2**31) % 2**32 - 2**31
-        if packet.ssrc != self._ssrc or abs(delta) > MAX_GAP_SAMPLES:
-            # A new stream continues where the recording has got to, not at its own timestamp.
-            self._ssrc = packet.ssrc
-            self._last_raw = packet.timestamp
-            self._last_unwrapped = self._base + self._end // 2
-            return self._end // 2
         unwrapped = self._last_unwrapped + delta
+        position = unwrapped - self._base
+        bound = self._wall_position() + int(self.SLACK_SECONDS * SAMPLE_RATE)
+        if packet.ssrc != self._ssrc or abs(delta) > MAX_GAP_SAMPLES or position + samples > bound:
+            # A new stream, or a jump the clock does not allow: go on from where the call has got to.
+            self.gaps += 1
+            self._ssrc = packet.ssrc
+            position = max(self._end // 2, min(self._wall_position(), bound - samples))
+            if position + samples > bound:
+                return None  # already as far as the clock allows: audio from the future is dropped
+            self._last_raw = packet.timestamp
+            self._last_unwrapped = self._base + position
+            return position
         if delta > 0:
             self._last_raw, self._last_unwrapped = packet.timestamp, unwrapped
-        position = unwrapped - self._base
         return position if position >= 0 else None
 
-    def finish(self) -> bytes:
-        """Stop recording and return the WAV file's bytes; the spool file is removed."""
+    def finish(self) -> Path:
+        """Stop recording and complete the WAV spool file, whose path is returned; the caller stores
+        it and then calls `discard()` to remove it."""
         with self._lock:
             self.closed = True
+            if self.is_paused:
+                self.paused[-1].end = round(self._elapsed(), 3)  # the call ended while paused
+            self._file.truncate(44 + self._end)
             self._file.seek(0)
-            pcm = self._file.read(self._end)
+            self._file.write(wav_header(self._end))
             self._file.close()
-            os.unlink(self.path)
-        return wav_header(len(pcm)) + pcm
+        return self.path
+
+    @property
+    def audio_seconds(self) -> float:
+        return self._end / 2 / SAMPLE_RATE
 
     def discard(self) -> None:
+        """Remove the spool file (after it was stored, or when the call is not kept)."""
         with self._lock:
             if not self.closed:
                 self.closed = True
                 self._file.close()
-                os.unlink(self.path)
+        self.path.unlink(missing_ok=True)

@@ -3,6 +3,8 @@
 Replies are matched by Call-ID and CSeq as the receive thread hands them over, so a call arriving during a
 refresh is never mistaken for the REGISTER's reply (pyVoIP's defect), and a failed refresh is retried
 every second for as long as the service runs; nothing leaves the endpoint unregistered for good.
+The edge challenges every REGISTER (401); the answer carries digest credentials for `username`, and a
+challenge answered once is reused for refreshes until the edge calls its nonce stale.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from services.telephony import signalling, sipmsg
+from services.telephony import digest, signalling, sipmsg
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,16 @@ class Registration:
         host: str,
         port: int,
         username: str,
+        password: str,
         expires: int,
         send: Callable[[bytes, tuple[str, int]], None],
     ):
         self.edge, self.host, self.port, self.username, self.expires = edge, host, port, username, expires
+        self.password = password
         self.send = send
+        self._challenge: digest.Challenge | None = None
+        self._nonce_count = 0
+        self._response: sipmsg.SipMessage | None = None
         self.registered = threading.Event()
         self._call_id = f"{signalling.new_tag()}@{host}"
         self._tag = signalling.new_tag()
@@ -44,11 +51,42 @@ class Registration:
             return False
         if response.status >= 200:
             self._status = response.status
+            self._response = response
             self._reply.set()
         return True
 
     def register(self, *, expires: int) -> int:
+        """REGISTER, answering the edge's digest challenge; the final status, 0 on timeout."""
+        status = self._send_register(expires=expires)
+        if status == 401:
+            response = self._response
+            try:
+                self._challenge = digest.parse_challenge(response.get("WWW-Authenticate") if response else "")
+            except digest.ChallengeError as exc:
+                log.warning("SIP edge challenge unanswerable", extra={"fields": {"error": str(exc)}})
+                return status
+            self._nonce_count = 0
+            status = self._send_register(expires=expires)
+            if status == 401:
+                log.error("SIP edge refused telephony's credentials (check CRS_SIP_PASSWORD at both ends)")
+        return status
+
+    def _credentials(self) -> str:
+        if self._challenge is None:
+            return ""
+        self._nonce_count += 1
+        return digest.authorization(
+            self._challenge,
+            method="REGISTER",
+            uri=f"sip:{self.edge[0]}:{self.edge[1]}",
+            username=self.username,
+            password=self.password,
+            nonce_count=self._nonce_count,
+        )
+
+    def _send_register(self, *, expires: int) -> int:
         """Send one REGISTER (retransmitted twice) and wait for its final status; 0 on timeout."""
+        authorization = self._credentials()
         for attempt in range(3):
             self._cseq += 1
             self._reply.clear()
@@ -61,6 +99,7 @@ class Registration:
                 cseq=self._cseq,
                 tag=self._tag,
                 expires=expires,
+                authorization=authorization,
             )
             self.send(request, self.edge)
             if self._reply.wait(timeout=0.5 * (attempt + 1)):

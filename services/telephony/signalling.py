@@ -130,6 +130,7 @@ def register_request(
     cseq: int,
     tag: str,
     expires: int,
+    authorization: str = "",
 ) -> bytes:
     """A REGISTER binding `username` at the edge to this endpoint's address for `expires` seconds."""
     aor = f"sip:{username}@{edge[0]}"
@@ -144,8 +145,10 @@ def register_request(
         f"Contact: {contact_header(username=username, host=host, port=port)};expires={expires}",
         f"Expires: {expires}",
         "User-Agent: crs-telephony",
-        "Content-Length: 0",
     ]
+    if authorization:
+        lines.append(f"Authorization: {authorization}")
+    lines.append("Content-Length: 0")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 

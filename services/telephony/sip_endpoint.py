@@ -14,6 +14,8 @@ import threading
 import warnings
 from collections.abc import Callable
 
+from prometheus_client import Counter
+
 from services.telephony.media_pools import RtpPortPool, SessionIds
 
 with warnings.catch_warnings():
@@ -27,6 +29,10 @@ with warnings.catch_warnings():
 log = logging.getLogger(__name__)
 
 PacketSink = Callable[[bytes], None]
+ForeignRtp = Counter(
+    "crs_telephony_rtp_packets_foreign_total",
+    "RTP packets dropped because they came from another address than the SDP peer's",
+)
 
 
 class RtpReceiver:
@@ -45,7 +51,7 @@ class RtpReceiver:
         self._thread = threading.Thread(target=self._run, name="rtp-receive", daemon=True)
         self._thread.start()
 
-    def add(self, sock: socket.socket, deliver: PacketSink) -> None:
+    def add(self, sock: socket.socket, deliver: Callable[[bytes, tuple[str, int]], None]) -> None:
         sock.setblocking(False)
         with self._lock:
             self._selector.register(sock, selectors.EVENT_READ, deliver)
@@ -67,16 +73,16 @@ class RtpReceiver:
             for key, _ in self._selector.select(timeout=0.25):
                 self._read(key.fileobj, key.data)
 
-    def _read(self, sock: socket.socket, deliver: PacketSink) -> None:
+    def _read(self, sock: socket.socket, deliver: Callable[[bytes, tuple[str, int]], None]) -> None:
         for _ in range(64):  # bounded, so one busy socket cannot starve the others
             try:
-                packet = sock.recv(8192)
+                packet, source = sock.recvfrom(8192)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 return  # closed by a hang-up between the poll and the read
             try:
-                deliver(packet)
+                deliver(packet, source)
             except Exception:
                 self.rejected_packets += 1
                 log.warning("RTP packet rejected", exc_info=True)
@@ -86,8 +92,8 @@ class GuardedRtpClient(RTP.RTPClient):
     """An RTP leg whose packets go to `sink` through the shared `RtpReceiver`.
 
     Guards: pyVoIP's receive loop dies on the first packet its parser cannot take (1 byte, an empty or
-    out-of-range telephone-event), and polls with a 10 ms sleep in a thread per call. A recording leg
-    answers `recvonly` and starts no transmit thread.
+    out-of-range telephone-event), and polls with a 10 ms sleep in a thread per call; it takes packets
+    from any source. A recording leg answers `recvonly` and starts no transmit thread.
     """
 
     def __init__(
@@ -115,7 +121,12 @@ class GuardedRtpClient(RTP.RTPClient):
             self.receiver.remove(self.sin)
             self.sin.close()
 
-    def parse_packet(self, packet: bytes) -> None:
+    def parse_packet(self, packet: bytes, source: tuple[str, int] | None = None) -> None:
+        """Only the SDP peer's packets are audio of this call: anything from another address or port is
+        dropped, so a third party cannot inject into a recording (docs/telephony.md: why not latching)."""
+        if source is not None and (source[0], source[1]) != (self.outIP, self.outPort):
+            ForeignRtp.inc()
+            return
         self.sink(packet)
 
 

@@ -10,6 +10,7 @@ and a watchdog starts a new receive thread if the current one stops beating.
 from __future__ import annotations
 
 import collections
+import ipaddress
 import logging
 import select
 import socket
@@ -61,10 +62,14 @@ class SipSettings:
     advertise_host: str
     edge: tuple[str, int]
     username: str
+    password: str
     register_expires: int
     rtp_low: int
     rtp_high: int
     watchdog_seconds: float
+    # Networks SIP is taken from; empty: the addresses the edge's name resolves to. Set it where the
+    # edge's packets come from other addresses than its name gives (a Kubernetes Service's ClusterIP).
+    edge_sources: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
 
 class DialogState(Enum):
@@ -82,6 +87,27 @@ class Dialog:
     state: DialogState
     last_response: bytes
     media: bool = False
+
+
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset()  # no option tag of RFC 3261's extensions is implemented
+
+
+def unsupported(request: sipmsg.SipMessage) -> list[str]:
+    """The option tags `request` requires (Require) that this endpoint does not support (RFC 3261 8.2.2.3)."""
+    tags = [tag.strip() for value in request.get_all("Require") for tag in value.split(",") if tag.strip()]
+    return [tag for tag in tags if tag.lower() not in SUPPORTED_EXTENSIONS]
+
+
+def edge_addresses(edge: tuple[str, int]) -> set[str]:
+    """The addresses the edge's name resolves to; empty while it does not resolve.
+
+    The host is what is checked, not the port: kamailio replies and relays from its one socket, but the
+    edge's host is the trust boundary (a NetworkPolicy or firewall keeps everything else off this port)."""
+    try:
+        infos = socket.getaddrinfo(edge[0], edge[1], socket.AF_INET, socket.SOCK_DGRAM)
+    except OSError:
+        return set()
+    return {info[4][0] for info in infos}
 
 
 Handler = Callable[[sipmsg.SipMessage, tuple[str, int], datetime, float], None]
@@ -126,10 +152,12 @@ class SipServer:
             host=settings.advertise_host,
             port=self.port,
             username=settings.username,
+            password=settings.password,
             expires=settings.register_expires,
             send=self._send,
         )
         self.registered = self.registration.registered
+        self._edge_addresses = edge_addresses(settings.edge)
         self._stopped = threading.Event()
         self._generation = 0
         self._heartbeat = time.monotonic()
@@ -221,6 +249,8 @@ class SipServer:
         self, data: bytes, source: tuple[str, int], received_at: datetime, received: float
     ) -> None:
         """Parse one datagram and hand it to its method's handler, or reject it with a reason."""
+        if not self._from_edge(source):
+            return
         try:
             message = sipmsg.parse(data)
         except sipmsg.SipParseError as error:
@@ -232,6 +262,23 @@ class SipServer:
         REQUESTS.labels(message.method if message.method in self.handlers else "other").inc()
         handler = self.handlers.get(message.method, self._on_unsupported)
         handler(message, source, received_at, received)
+
+    def _from_edge(self, source: tuple[str, int]) -> bool:
+        """Only the edge may speak to this socket: what it refuses must not arrive by another way."""
+        if self.settings.edge_sources:
+            address = ipaddress.ip_address(source[0])
+            if any(address in network for network in self.settings.edge_sources):
+                return True
+            REJECTED.labels("not-from-edge").inc()
+            return False
+        if source[0] in self._edge_addresses:
+            return True
+        self._edge_addresses = edge_addresses(self.settings.edge)  # the edge may have moved (DNS)
+        if source[0] in self._edge_addresses:
+            return True
+        REJECTED.labels("not-from-edge").inc()
+        log.warning("SIP datagram from outside the edge dropped", extra={"fields": {"peer": source[0]}})
+        return False
 
     def _reject(self, error: sipmsg.SipParseError, source: tuple[str, int]) -> None:
         REJECTED.labels(error.reason.split(" ")[0]).inc()
@@ -263,11 +310,14 @@ class SipServer:
             refusal = self._refusal(invite)
             if refusal is not None:
                 status, reason = refusal
-                final = (
-                    signalling.reply(invite, status, reason, Retry_After="5")
-                    if status == 503
-                    else (signalling.reply(invite, status, reason))
-                )
+                if status == 503:
+                    final = signalling.reply(invite, status, reason, Retry_After="5")
+                elif status == 420:
+                    final = signalling.reply(
+                        invite, status, reason, Unsupported=", ".join(unsupported(invite))
+                    )
+                else:
+                    final = signalling.reply(invite, status, reason)
                 self._send(final, source)
                 return
             to_tag = signalling.new_tag()
@@ -285,6 +335,8 @@ class SipServer:
     def _refusal(self, invite: sipmsg.SipMessage) -> tuple[int, str] | None:
         if not self.accepting:
             return 503, "Shutting Down"
+        if unsupported(invite):
+            return 420, "Bad Extension"
         codecs, _ = signalling.audio_offer(invite.body)
         if not codecs & signalling.RECORDABLE:
             return 488, "Not Acceptable Here"
@@ -403,7 +455,7 @@ class SipServer:
         self.calls.answered(call_id=call_id)
         return True
 
-    def hang_up(self, call_id: str) -> None:
+    def hang_up(self, call_id: str, reason: EndReason = EndReason.COMPLETED) -> None:
         """End a call from our side: BYE when answered, a refusal while it rings."""
         with self._lock:
             dialog = self.dialogs.get(call_id)
@@ -411,7 +463,6 @@ class SipServer:
                 return
             if dialog.state is DialogState.ANSWERED:
                 self.media.hang_up(call_id)
-                reason = EndReason.COMPLETED
             elif dialog.media:
                 self.media.deny(call_id)
                 reason = EndReason.FAILED

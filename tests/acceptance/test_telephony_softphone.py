@@ -61,6 +61,8 @@ def test_a_call_from_baresip_is_announced_and_recorded(stack, bus):
     rtp = free_udp_port(even=True)
     (config / "config").write_text(
         "poll_method epoll\n"
+        # Its SDP must name the address its RTP comes from: telephony takes media only from there.
+        "net_interface 127.0.0.1\n"
         f"sip_listen 127.0.0.1:{free_udp_port()}\n"
         "module_path /usr/lib/baresip/modules\n"
         "module g711.so\nmodule aufile.so\nmodule account.so\nmodule menu.so\n"

@@ -16,14 +16,15 @@ def sip_tmp(tmp_path_factory):
 def edge(sip_tmp):
     process, address = start_edge(sip_tmp)
     yield address
-    assert process.stop() == 0, process.log()
+    assert process.stop() == 0, process.log()[-3000:]
 
 
 @pytest.fixture(scope="package")
 def telephony(sip_tmp, edge, amqp_url):
     service = start_telephony(sip_tmp, amqp_url=amqp_url, edge=edge)
     yield service
-    service.process.stop()
+    # A crash or an unclean drain during the package's tests shows here.
+    assert service.process.stop() == 0, service.process.log()[-3000:]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,6 +25,11 @@ from services.cli.call import free_udp_port
 from tests.support.wait import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
+# Digest credentials of this test run, generated as `crs run` generates them: the edge and telephony
+# share the registration password; the peer account is what an untrusted caller may authenticate with.
+SIP_PASSWORD = secrets.token_urlsafe(18)
+PEER_USERNAME = "crs-peer"
+PEER_PASSWORD = secrets.token_urlsafe(18)
 
 
 def free_tcp_port() -> int:
@@ -105,10 +111,23 @@ def python(module: str) -> list[str]:
     return [sys.executable, "-m", module]
 
 
-def start_edge(tmp: Path, *, pike_density: int = 2000) -> tuple[Process, str]:
-    """kamailio through `python -m services.telephony.edge`, on a free port, answering OPTIONS."""
+def start_edge(
+    tmp: Path, *, pike_density: int = 40, trunks: str = "127.0.0.1/32", **settings: str
+) -> tuple[Process, str]:
+    """kamailio through `python -m services.telephony.edge`, on a free port, answering OPTIONS.
+
+    The trunk is 127.0.0.1, so callers on other loopback addresses (127.0.0.2, ...) are untrusted."""
     port = free_udp_port()
-    env = dict(os.environ, CRS_SIP_EDGE_PORT=str(port), CRS_SIP_EDGE_PIKE_DENSITY=str(pike_density))
+    env = dict(
+        os.environ,
+        CRS_SIP_EDGE_PORT=str(port),
+        CRS_SIP_EDGE_PIKE_DENSITY=str(pike_density),
+        CRS_SIP_PASSWORD=SIP_PASSWORD,
+        CRS_SIP_TRUNKS=trunks,
+        CRS_SIP_PEER_USERNAME=PEER_USERNAME,
+        CRS_SIP_PEER_PASSWORD=PEER_PASSWORD,
+    )
+    env.update(settings)
     process = Process("edge", python("services.telephony.edge"), env, tmp / "edge.log").start()
     with stopped_on_failure(process):
         wait_for(
@@ -126,6 +145,7 @@ class Telephony:
     sip_port: int
     metrics_port: int
     recordings: Path
+    control_port: int
     env: dict[str, str] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, float]:
@@ -158,14 +178,19 @@ class Telephony:
 def start_telephony(tmp: Path, *, amqp_url: str, edge: str, **settings: str) -> Telephony:
     """`python -m services.telephony` registered with `edge`, publishing to `amqp_url`."""
     sip_port, metrics_port = free_udp_port(), free_tcp_port()
+    control_port = free_tcp_port()
+    while control_port == metrics_port:
+        control_port = free_tcp_port()
     recordings = tmp / "recordings"
     rtp_low = 30000 + (os.getpid() % 200) * 100
     env = dict(
         os.environ,
+        CRS_SIP_PASSWORD=SIP_PASSWORD,
         CRS_AMQP_URL=amqp_url,
         CRS_SIP_PORT=str(sip_port),
         CRS_SIP_EDGE=edge,
         CRS_TELEPHONY_METRICS_PORT=str(metrics_port),
+        CRS_TELEPHONY_GRPC=f"127.0.0.1:{control_port}",
         CRS_RECORDINGS_URL=recordings.as_uri(),
         CRS_RTP_PORT_LOW=str(rtp_low),
         CRS_RTP_PORT_HIGH=str(rtp_low + 999),
@@ -177,7 +202,7 @@ def start_telephony(tmp: Path, *, amqp_url: str, edge: str, **settings: str) -> 
     env.update(settings)
     log_path = tmp / f"telephony-{sip_port}.log"
     process = Process("telephony", python("services.telephony"), env, log_path).start()
-    service = Telephony(process, sip_port, metrics_port, recordings, env)
+    service = Telephony(process, sip_port, metrics_port, recordings, control_port, env)
 
     def registered() -> bool:
         try:

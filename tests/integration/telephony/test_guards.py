@@ -174,6 +174,7 @@ def make_server(edge: FakeEdge, calls: FakeCalls, **overrides) -> SipServer:
         advertise_host="127.0.0.1",
         edge=edge.address,
         username="crs-telephony",
+        password="guard-test-password",
         register_expires=300,
         rtp_low=RTP_BASE,
         rtp_high=RTP_BASE + 29,

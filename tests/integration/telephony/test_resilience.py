@@ -13,6 +13,7 @@ import pytest
 
 from services.cli.call import CallPlan, free_udp_port, place_call, scenario, sipp_command
 from services.telephony import sipmsg
+from tests.integration.telephony.sipclient import SipClient
 from tests.integration.telephony.stack import BusListener, TcpProxy, start_edge, start_telephony
 from tests.sip.garbage import corpus
 from tests.support.wait import wait_for
@@ -211,4 +212,52 @@ def test_a_call_is_hung_up_at_its_time_limit(tmp_path, own_edge, amqp_url):
         if sipp.poll() is None:
             sipp.send_signal(signal.SIGTERM)
             sipp.wait(10)
+        service.process.stop()
+
+
+def test_two_telephony_processes_registered_at_once_ring_each_call_once(tmp_path, own_edge, amqp_url):
+    first = start_telephony(tmp_path, amqp_url=amqp_url, edge=own_edge)
+    second = start_telephony(tmp_path, amqp_url=amqp_url, edge=own_edge)
+    bus = BusListener(amqp_url)
+    try:
+        plans = [CallPlan(number="+16145550123", extension="2002", cancel_after=0.05) for _ in range(6)]
+        for plan in plans:
+            assert place_call(plan, edge=own_edge).returncode == 0
+        for plan in plans:
+            call_id = plan.call_id + "-1"
+            bus.wait_for(call_id, "call_ended")
+            assert [e["type"] for e in bus.of_call(call_id)] == ["call_ringing", "call_ended"]
+        # One of them leaves (deregisters on SIGTERM): the other takes the calls at once.
+        assert second.process.stop() == 0, second.process.log()[-3000:]
+        plan = CallPlan(number="+16145550123", extension="2002", cancel_after=0.05)
+        assert place_call(plan, edge=own_edge).returncode == 0
+        assert bus.wait_for(plan.call_id + "-1", "call_ringing")["data"]["extension"] == "2002"
+    finally:
+        bus.close()
+        second.process.stop()
+        assert first.process.stop() == 0, first.process.log()[-3000:]
+
+
+def test_a_full_event_buffer_answers_new_calls_503_through_the_edge(tmp_path, own_edge, amqp_url):
+    broker = urlsplit(amqp_url)
+    proxy = TcpProxy((broker.hostname, broker.port or 5672))
+    proxy.start()
+    proxy.cut()  # the broker is away from the start: events wait in the buffer
+    service = start_telephony(
+        tmp_path, amqp_url=proxy.url(amqp_url), edge=own_edge, CRS_TELEPHONY_EVENT_BUFFER="2",
+        CRS_TELEPHONY_FLUSH_SECONDS="0.5",
+    )  # fmt: skip
+    client = SipClient(own_edge)
+    try:
+        _, first = client.invite(number="+16145550123", extension="2002")
+        assert 180 in first.statuses
+        assert 487 in client.cancel().statuses  # ringing + ended: the buffer of 2 is full
+        wait_for(lambda: service.metrics().get("crs_telephony_events_pending") == 2, timeout=5)
+        _, refused = client.invite(number="+16145550123", extension="2002")
+        assert refused.final.status == 503, refused.statuses
+        assert refused.final.reason == "Event Buffer Full"
+        assert refused.final.get("Retry-After") == "5"
+    finally:
+        client.close()
+        proxy.cut()
         service.process.stop()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from services.telephony import signalling, sipmsg
 from services.telephony.callerid import CallerId
-from services.telephony.calls import Call, CallBook, CallState, EndReason
+from services.telephony.calls import Call, CallBook, CallerTrust, CallState, EndReason
 from services.telephony.service import RecordingPolicy, recording_key
 
 
@@ -15,6 +15,7 @@ def make_call(call_id: str = "c1") -> Call:
     return Call(
         call_id=call_id,
         caller=CallerId("+16145550123", "sip:6145550123@pbx", "Jane", False, "from"),
+        trust=CallerTrust.TRUNK,
         extension="1001",
         invite_received_at=datetime(2024, 5, 1, 12, tzinfo=UTC),
         invite_monotonic=time.monotonic(),

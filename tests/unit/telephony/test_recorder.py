@@ -17,8 +17,10 @@ def packet(sequence: int, timestamp: int, payload: bytes, *, payload_type: int =
     )
 
 
-def samples(wav: bytes) -> tuple[int, ...]:
-    with wave.open(io.BytesIO(wav)) as reader:
+def samples(wav) -> tuple[int, ...]:
+    """The samples of a finished recording (its spool file's path) or of WAV bytes."""
+    data = wav if isinstance(wav, bytes) else wav.read_bytes()
+    with wave.open(io.BytesIO(data)) as reader:
         assert (reader.getnchannels(), reader.getsampwidth(), reader.getframerate()) == (1, 2, 8000)
         frames = reader.readframes(reader.getnframes())
     return struct.unpack(f"<{len(frames) // 2}h", frames)
@@ -113,3 +115,79 @@ def test_discard_removes_the_spool_file(tmp_path):
     recording.feed(packet(1, 0, b"\xff" * 160))
     recording.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_timestamp_jumps_are_gaps_bounded_by_the_wall_clock(tmp_path):
+    """The attack of the issue: every packet jumps 80,000 samples. 100 packets of 20 ms are 2 s of
+    call, and the file holds 2 s of audio, not 100 x 10 s."""
+    clock = Clock()
+    recording = Recording(spool_dir=tmp_path, clock=clock)
+    for n in range(100):
+        recording.feed(packet(n, n * 80_000, b"\x80" * 160))
+        clock.now += 0.02
+    path = recording.finish()
+    assert path.stat().st_size <= 44 + 2 * 8000 * 2 + 2 * int(Recording.SLACK_SECONDS * 8000)
+    assert len(samples(path)) >= 2 * 8000 - 160  # the audio that came is all there, one packet each
+
+
+def test_a_sender_far_ahead_of_time_cannot_grow_the_file(tmp_path):
+    clock = Clock()
+    recording = Recording(spool_dir=tmp_path, clock=clock)
+    recording.feed(packet(0, 0, b"\xff" * 160))
+    for n in range(1, 500):  # 10 s of timestamps sent within one instant
+        recording.feed(packet(n, n * 160, b"\xff" * 160))
+    assert len(samples(recording.finish())) <= 160 + int(Recording.SLACK_SECONDS * 8000)
+
+
+def test_paused_audio_is_silence_including_late_packets(tmp_path):
+    clock = Clock()
+    recording = Recording(spool_dir=tmp_path, clock=clock)
+    loud = b"\x80" * 160
+    late = []
+    for n in range(300):  # 6 s at 20 ms, paused from 2 s to 4 s
+        if n == 100:
+            assert recording.pause(by="agent-1") is not None
+            assert recording.pause(by="agent-1") is None  # already paused
+        if n == 200:
+            assert recording.resume(by="supervisor-1").end == 4.0
+            for held in late:  # packets of the paused span delivered late, after the resume
+                recording.feed(held)
+        sent = packet(n, n * 160, loud)
+        if 100 <= n < 200 and n % 10 == 0:
+            late.append(sent)
+        else:
+            recording.feed(sent)
+        clock.now += 0.02
+    out = samples(recording.finish())
+    assert len(out) == 300 * 160
+    assert set(out[: 2 * 8000]) == {32124}
+    assert set(out[2 * 8000 : 4 * 8000]) == {0}
+    assert set(out[4 * 8000 :]) == {32124}
+    (interval,) = recording.paused
+    assert (interval.start, interval.end, interval.paused_by, interval.resumed_by) == (
+        2.0,
+        4.0,
+        "agent-1",
+        "supervisor-1",
+    )
+
+
+def test_idle_seconds_count_from_the_last_packet(tmp_path):
+    clock = Clock()
+    recording = Recording(spool_dir=tmp_path, clock=clock)
+    clock.now += 3
+    assert recording.idle_seconds() == 3
+    recording.feed(packet(0, 0, b"\xff" * 160))
+    clock.now += 1.5
+    assert recording.idle_seconds() == 1.5
+    recording.discard()

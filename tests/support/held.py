@@ -14,6 +14,8 @@ class HeldTable:
 
     def waiting(self) -> int:
         """How many other sessions of this database are waiting on a lock now."""
+        # The activity view is a snapshot kept for the whole transaction, which holds the lock: renew it.
+        self.conn.execute("SELECT pg_stat_clear_snapshot()")
         (count,) = self.conn.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
             " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"

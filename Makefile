@@ -25,9 +25,11 @@ test: setup system-deps
 bench: setup system-deps
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; done
 
+# The last step names tests that cannot fail and benchmarks that could exit 0 unmeasured (docs/testing.md).
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m tests.support.lint_tests
 
 setup: preflight $(INSTALLED) $(GENERATED) migrate
 

@@ -1,4 +1,8 @@
-"""What the benchmarks share: a seeded database kept between runs, free ports, percentiles."""
+"""What the benchmarks share: a seeded database kept between runs, free ports, and the one way to report.
+
+A benchmark reports through `percentiles` (which refuses a run with nothing measured) and exits through
+`run_bench` (which turns `BenchFailed` into exit 1). A run that did not do its work must never exit 0.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from typing import NoReturn
 
 import psycopg
 
@@ -64,10 +70,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def percentiles(samples_ms: list[float]) -> dict[str, float]:
+class BenchFailed(Exception):
+    """The run did not measure what it reports, or what it measured came back wrong."""
+
+
+def require(condition: bool, failure: str) -> None:
+    if not condition:
+        raise BenchFailed(failure)
+
+
+MIN_SAMPLES = 2  # the fewest from which a p50 and a p99 mean anything at all
+
+
+def percentiles(samples_ms: list[float], *, what: str = "samples") -> dict[str, float]:
+    """p50, p95, p99 and max; a run with fewer than MIN_SAMPLES measured fails instead of reporting."""
+    require(len(samples_ms) >= MIN_SAMPLES, f"{what}: {len(samples_ms)} measured, nothing to report")
     ordered = sorted(samples_ms)
     cut = statistics.quantiles(ordered, n=100, method="inclusive")
     return {"p50": cut[49], "p95": cut[94], "p99": cut[98], "max": ordered[-1]}
+
+
+def share(part: int, whole: int) -> str:
+    return f"{part:,} of {whole:,} ({100 * part / whole:.0f} %)" if whole else f"{part:,} of 0"
+
+
+def run_bench(main: Callable[[], int | None]) -> NoReturn:
+    """Run `main` and exit with its code; a BenchFailed is reported plainly and exits 1."""
+    try:
+        code = main() or 0
+    except BenchFailed as failure:
+        print(f"{sys.argv[0]}: FAILED: {failure}", file=sys.stderr, flush=True)
+        code = 1
+    sys.exit(code)
 
 
 def wait_for_port(port: int, timeout: float = 30.0) -> None:

@@ -9,7 +9,11 @@ telephony service is told to answer late), so the load is the pop path, not reco
 
 The clock starts when sipp sends the INVITE (from sipp's message trace, first transmission) and stops
 when the pop frame arrives at the agent's WebSocket. A pop that has not arrived 5 s after the last call
-is counted lost. The figures from telephony's receipt of the INVITE are printed beside them.
+is counted lost. The figures from telephony's receipt of the INVITE are printed beside them. A pop is full
+when every source answered, partial when one timed out or failed; the two are counted apart.
+
+The run fails (exit 1) when sipp exits non-zero, when the trace does not show every INVITE sent, when
+a pop is lost or partial, or when nothing was timed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import json
 import os
 import pathlib
+import random
 import re
 import subprocess
 import sys
@@ -32,12 +37,16 @@ import aiohttp
 import psycopg
 
 from bench._common import (
+    BenchFailed,
     bench_database,
     cpu_seconds_by_command,
     free_port,
     machine,
     percentiles,
     process_cpu_seconds,
+    require,
+    run_bench,
+    share,
     wait_for_port,
 )
 from services.cli.call import CallPlan, scenario, sipp_command
@@ -51,14 +60,34 @@ SETTLE_SECONDS = 5.0
 TRACE_HEAD = re.compile(r"^-+ (\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2}\.\d+)")
 
 
+def unknown_number(i: int) -> str:
+    return f"+1614555{i:04d}"
+
+
 def caller_numbers(url: str, count: int) -> list[str]:
-    """Numbers of seeded consumers, and one caller in ten nobody knows."""
+    """`count` callers in the order they ring: in every ten, nine seeded consumers and one nobody knows.
+
+    sipp reads the list from the top, so a short run at a low rate rings from an unknown number as often
+    as a long one: one call in ten, at a place within its ten that varies.
+    """
+    known_count = count - count // 10
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "SELECT e164 FROM contacts.phone_number TABLESAMPLE SYSTEM (5) LIMIT %s", (count,)
+            "SELECT e164 FROM contacts.phone_number TABLESAMPLE SYSTEM (5) LIMIT %s", (known_count,)
         ).fetchall()
-    numbers = [e164 for (e164,) in rows]
-    numbers += [f"+1614{5550000 + i:07d}"[:12] for i in range(max(1, count // 10))]
+        require(len(rows) == known_count, f"the directory gave {len(rows)} of {known_count} numbers")
+        known = [e164 for (e164,) in rows]
+        unknown = [unknown_number(i) for i in range(count // 10)]
+        (listed,) = conn.execute(
+            "SELECT count(*) FROM contacts.phone_number WHERE e164 = ANY(%s)", (unknown,)
+        ).fetchone()
+        require(listed == 0, f"{listed} of the unknown callers are in the directory")
+    rng = random.Random(10)
+    numbers: list[str] = []
+    for start in range(0, count // 10 * 10, 10):
+        ten = known[start - start // 10 : start - start // 10 + 9]
+        ten.insert(rng.randrange(10), unknown[start // 10])
+        numbers += ten
     return numbers
 
 
@@ -164,9 +193,10 @@ async def run_rate(stack: dict, rate: int, seconds: int, numbers: list[str], wor
     await asyncio.wait_for(ready.wait(), timeout=10)
     cpu_before = cpu_snapshot(stack)
     sipp = await asyncio.create_subprocess_exec(
-        *command, cwd=run_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+        *command, cwd=run_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
     )
-    sipp_code = await sipp.wait()
+    sipp_said, _ = await sipp.communicate()
+    sipp_code = sipp.returncode
     try:
         await asyncio.wait_for(complete.wait(), timeout=SETTLE_SECONDS)
     except TimeoutError:
@@ -175,8 +205,10 @@ async def run_rate(stack: dict, rate: int, seconds: int, numbers: list[str], wor
     stop.set()
     await collector
 
-    sent = invite_times(run_dir / "trace.log")
+    trace = run_dir / "trace.log"
+    sent = invite_times(trace) if trace.exists() else {}
     from_invite, from_receipt = [], []
+    partial = named = 0
     for call_id, invited in sent.items():
         if call_id in pops:
             arrived, pop = pops[call_id]
@@ -184,16 +216,27 @@ async def run_rate(stack: dict, rate: int, seconds: int, numbers: list[str], wor
             received = telephony_receipt(pop)
             if received is not None:
                 from_receipt.append((arrived - received) * 1000)
+            partial += bool(pop["partial"])
+            named += bool(pop["matches"])
+    problems = []
+    if sipp_code != 0:
+        problems.append(f"sipp exited {sipp_code}:\n{sipp_said.decode(errors='replace')[-2000:]}")
+    if len(sent) != calls:
+        problems.append(f"the trace {trace} shows {len(sent)} INVITEs sent of {calls} calls placed")
     return {
         "rate": rate,
         "seconds": seconds,
         "calls": calls,
         "invites_sent": len(sent),
         "pops": len(from_invite),
+        "full": len(from_invite) - partial,
+        "partial": partial,
+        "named": named,
         "lost": len(sent) - len(from_invite),
         "sipp_exit": sipp_code,
-        "invite_to_pop": percentiles(from_invite) if len(from_invite) > 1 else {},
-        "telephony_to_pop": percentiles(from_receipt) if len(from_receipt) > 1 else {},
+        "problems": problems,
+        "invite_to_pop": from_invite,
+        "telephony_to_pop": from_receipt,
         "cpu_ms_per_call": {
             name: 1000 * (cpu_after[name] - cpu_before[name]) / max(1, len(sent)) for name in cpu_before
         },
@@ -253,6 +296,7 @@ async def main_async(args) -> int:
     url = bench_database(f"crs_bench_{consumers}", consumers)
     seed_demo(url)
     numbers = caller_numbers(url, 5000)
+    require(max(args.rates) * seconds <= len(numbers), f"at most {len(numbers)} calls a rate")
     vhost = infra.unique_name("crs-bench")
     amqp_url = infra.create_vhost(vhost)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="crs-bench-screenpop-"))
@@ -267,20 +311,35 @@ async def main_async(args) -> int:
         stop_stack(started)
         infra.delete_vhost(vhost)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}; consumers {consumers:,}")
-    return 0 if all(r["lost"] == 0 for r in results) else 1
+    short = [
+        f"{r['rate']} calls/s: {r['lost']} lost, {r['partial']} partial"
+        for r in results
+        if r["lost"] or r["partial"]
+    ]
+    require(not short, "pops missing or incomplete: " + "; ".join(short))
+    return 0
 
 
 def report(result: dict) -> None:
-    def row(figures: dict) -> str:
-        if not figures:
-            return "n/a"
+    """Print one rate's figures; fail, after printing what there is, when the run did not do its work."""
+    label = f"{result['rate']} calls/s"
+    print(
+        f"{result['rate']:>4} calls/s x {result['seconds']} s: {result['invites_sent']} INVITEs, "
+        f"{result['pops']} pops ({result['full']} full, {result['partial']} partial), {result['lost']} lost "
+        f"(sipp exit {result['sipp_exit']}); pops naming a consumer: {share(result['named'], result['pops'])}",
+        flush=True,
+    )
+    if result["problems"]:
+        raise BenchFailed(f"{label}: " + "; ".join(result["problems"]))
+
+    def row(samples: list[float], what: str) -> str:
+        figures = percentiles(samples, what=f"{label}: {what}")
         return " / ".join(f"{figures[k]:.1f}" for k in ("p50", "p95", "p99", "max"))
 
     print(
-        f"{result['rate']:>4} calls/s x {result['seconds']} s: {result['invites_sent']} INVITEs, "
-        f"{result['pops']} pops, {result['lost']} lost (sipp exit {result['sipp_exit']})\n"
-        f"     INVITE sent -> pop at socket, ms p50/p95/p99/max: {row(result['invite_to_pop'])}\n"
-        f"     telephony receipt -> pop, ms p50/p95/p99/max:     {row(result['telephony_to_pop'])}\n"
+        f"     INVITE sent -> pop at socket, ms p50/p95/p99/max: {row(result['invite_to_pop'], 'pops timed')}\n"
+        f"     telephony receipt -> pop, ms p50/p95/p99/max:     "
+        f"{row(result['telephony_to_pop'], 'pops with a receipt time')}\n"
         f"     CPU per call, ms: "
         + ", ".join(
             f"{name} {ms:.1f}"
@@ -306,4 +365,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_bench(main)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import pkgutil
+import re
+from pathlib import Path
 
 import services
 from services.runtime import settings
@@ -28,8 +31,32 @@ def _load_everything() -> None:
                 pass
 
 
+READERS = {"env", "env_int", "env_float"}
+SECRET = re.compile(r"SECRET|PASSWORD|ACCESS_KEY|TOKEN")
+
+
+def _read_where_they_are_used() -> dict[str, str]:
+    """Names read inside functions that only run in a process's main (the SIP edge, telephony, the
+    CLI's own commands): found in the source, with their default when it is written as a literal."""
+    found = {}
+    for path in sorted(Path(services.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            reader = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            name = node.args[0]
+            if reader in READERS and isinstance(name, ast.Constant) and str(name.value).startswith("CRS_"):
+                default = node.args[1] if len(node.args) > 1 else None
+                value = default.value if isinstance(default, ast.Constant) else "(computed at start)"
+                found.setdefault(name.value, str(value))
+    return found
+
+
 def run(args) -> int:
     _load_everything()
+    for name, default in _read_where_they_are_used().items():
+        settings.KNOWN.setdefault(name, default)
     for service in settings.METRICS_PORTS:
         settings.metrics_port(service)
     for service in ("contacts", "billing", "fulfillment"):
@@ -38,8 +65,8 @@ def run(args) -> int:
     width = max(len(name) for name in settings.KNOWN)
     for name in sorted(settings.KNOWN):
         value = os.environ.get(name) or settings.KNOWN[name]
-        if "SECRET" in name or "PASSWORD" in name:
-            value = "(set)" if os.environ.get(name) else "(development default)"
+        if SECRET.search(name):
+            value = "(set)" if os.environ.get(name) else "(development default)" if value else "(unset)"
         print(f"{name:<{width}}  {value}")
     return 0
 

@@ -106,6 +106,18 @@ def run(args) -> int:
                 break
     finally:
         stop(children)
+    # What each process said while it drained, and whether it drained cleanly.
+    for name, child in children.items():
+        for line in child.stdout.read().decode(errors="replace").splitlines():
+            sys.stdout.write(f"{name:<{width}} | {line}\n")
+    unclean = {name: child.returncode for name, child in children.items() if child.returncode != 0}
+    if unclean and exit_code == 0:
+        print(
+            "did not stop cleanly: " + ", ".join(f"{n} (exit {c})" for n, c in unclean.items()),
+            file=sys.stderr,
+        )
+        exit_code = 1
+    sys.stdout.flush()
     return exit_code
 
 

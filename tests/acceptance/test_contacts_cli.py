@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import signal
 import subprocess
 import sys
 
@@ -12,7 +12,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.support.processes import ServiceProcess, free_port
+from tests.support.held import table_held
+from tests.support.processes import ServiceProcess, free_port, listening
+from tests.support.wait import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +97,30 @@ def test_health_and_reflection_answer(contacts_process):
     assert {"crs.contacts.v1.Contacts", "grpc.health.v1.Health"} <= names
 
 
-def test_sigterm_drains_and_exits_cleanly(service_env):
+def test_sigterm_lets_a_call_in_flight_finish_then_exits_cleanly(service_env, database_url):
     port = free_port()
     env = dict(
         service_env, CRS_CONTACTS_GRPC=f"127.0.0.1:{port}", CRS_CONTACTS_HTTP=f"127.0.0.1:{free_port()}"
     )
     service = ServiceProcess("services.contacts", env).start(wait_port=port)
-    assert service.stop(timeout=15) == 0
-    assert not os.path.exists(service.log.name)
+    with table_held(database_url, "contacts.phone_number") as held:
+        lookup = subprocess.Popen(
+            [sys.executable, "-m", "services.cli.main", "consumer", "match", "+16145550199", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_for(held.waiting, timeout=15, what="the lookup to reach the database and wait there")
+        service.process.send_signal(signal.SIGTERM)
+        wait_for(lambda: not listening(port), timeout=15, what="contacts to stop taking new calls")
+        assert lookup.poll() is None, "the call in flight ended before its query could run"
+    out, err = lookup.communicate(timeout=30)
+    assert lookup.returncode == 0, err
+    assert json.loads(out)["number_e164"] == "+16145550199"
+    service.process.wait(timeout=15)  # the one SIGTERM above: a second would cut the exit short
+    assert service.stop() == 0
+    assert "contacts stopped" in service.output()
 
 
 def test_metrics_count_the_calls_served(contacts_process):

@@ -49,7 +49,11 @@ def test_the_compose_validation_rejects_a_broken_file(tmp_path):
     broken["services"]["screenpop"]["depends_on"]["contacts"]["condition"] = "service_ready"
     path = tmp_path / "docker-compose.yml"
     path.write_text(yaml.safe_dump(broken))
-    assert validate(path).returncode != 0
+    result = validate(path)
+    # The validator must have run and named the bad value: a missing module or a crash also exits non-zero.
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Schema validation errors were encountered" in result.stdout, result.stdout + result.stderr
+    assert "$.services.screenpop.depends_on.contacts.condition: 'service_ready'" in result.stdout
 
 
 def test_every_setting_the_code_reads_is_set_in_compose_and_nothing_set_goes_unread():

@@ -106,7 +106,8 @@ async def test_the_health_check_asks_a_grpc_service_for_its_health_and_fails_onc
     finally:
         await server.stop(grace=0)
     code, out = await run_healthcheck("--service", service, env=env)
-    assert code == 1 and "unhealthy" in out
+    assert code == 1, out
+    assert out.startswith(f"{service}: unhealthy: ") and "Traceback" not in out, out
 
 
 async def test_the_health_check_of_a_process_without_grpc_reads_its_metrics_endpoint():
@@ -120,5 +121,6 @@ async def test_the_health_check_of_a_process_without_grpc_reads_its_metrics_endp
     finally:
         server.shutdown()
         thread.join(timeout=5)
-    code, _ = await run_healthcheck("--service", "console", env={"CRS_CONSOLE_METRICS_PORT": str(port)})
-    assert code == 1
+    code, out = await run_healthcheck("--service", "console", env={"CRS_CONSOLE_METRICS_PORT": str(port)})
+    assert code == 1, out
+    assert out.startswith("console: unhealthy: ") and "Traceback" not in out, out

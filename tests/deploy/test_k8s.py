@@ -93,7 +93,7 @@ def test_every_overlay_renders_with_kubectl_kustomize(overlay):
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_rendered_object_validates_against_the_kubernetes_schemas(overlay):
-    checked = 0
+    checked = set()
     for obj in rendered(overlay):
         if (obj["apiVersion"], obj["kind"]) in OPERATOR_KINDS:
             continue
@@ -102,10 +102,16 @@ def test_every_rendered_object_validates_against_the_kubernetes_schemas(overlay)
         except kubernetes_validate.ValidationError as exc:
             path = ".".join(str(p) for p in exc.path)
             raise AssertionError(f"{obj['kind']}/{obj['metadata']['name']}: {path}: {exc.message}") from None
-        checked += 1
-    assert checked == len(rendered(overlay)) - sum(
-        (o["apiVersion"], o["kind"]) in OPERATOR_KINDS for o in rendered(overlay)
-    )
+        checked.add(obj["kind"])
+    # Only the operators' kinds may go unchecked: every kind the platform itself defines was validated.
+    assert {
+        "Deployment",
+        "Service",
+        "ConfigMap",
+        "Job",
+        "NetworkPolicy",
+        "HorizontalPodAutoscaler",
+    } <= checked
 
 
 def test_the_schema_validation_rejects_a_misspelt_field():

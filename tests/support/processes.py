@@ -31,13 +31,15 @@ def listening(port: int) -> bool:
 class ServiceProcess:
     module: str
     env: dict[str, str]
+    args: tuple[str, ...] = ()
     process: subprocess.Popen | None = None
     log: object = field(default=None)
+    final_output: str | None = None
 
     def start(self, *, wait_port: int | None = None, timeout: float = 30.0) -> ServiceProcess:
         self.log = tempfile.NamedTemporaryFile(prefix=f"{self.module}-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module],
+            [sys.executable, "-m", self.module, *self.args],
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -57,11 +59,17 @@ class ServiceProcess:
         return True
 
     def output(self) -> str:
+        if self.final_output is not None:
+            return self.final_output
         with open(self.log.name, errors="replace") as handle:
             return handle.read()[-5000:]
 
-    def stop(self, timeout: float = 20.0) -> int:
-        """SIGTERM, then wait for the drain; returns the exit code."""
+    def stop(self, timeout: float = 20.0, *, expect: int | None = 0) -> int:
+        """SIGTERM, then wait for the drain; returns the exit code.
+
+        A process that crashed before, or that exits with anything but `expect` (None: any code), fails the
+        test with its log: a teardown must not hide a crash or an unclean drain.
+        """
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -72,5 +80,22 @@ class ServiceProcess:
                 raise AssertionError(
                     f"{self.module} ignored SIGTERM for {timeout}s:\n{self.output()}"
                 ) from None
+        self.final_output = self.output()
         os.unlink(self.log.name)
+        if expect is not None and self.process.returncode != expect:
+            raise AssertionError(
+                f"{self.module} exited with {self.process.returncode}, not {expect}:\n{self.final_output}"
+            )
         return self.process.returncode
+
+
+def stop_all(processes: list[ServiceProcess]) -> None:
+    """Stop every process, newest first, then fail with every one that did not exit cleanly."""
+    failures = []
+    for service in reversed(processes):
+        try:
+            service.stop()
+        except AssertionError as failure:
+            failures.append(str(failure))
+    if failures:
+        raise AssertionError("\n\n".join(failures))

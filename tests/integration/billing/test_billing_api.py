@@ -16,6 +16,7 @@ from services.billing.__main__ import serve
 from services.runtime import bus
 from services.runtime.db import connect
 from services.runtime.grpcio import channel
+from tests.support.held import table_held
 from tests.support.wait import async_wait_for
 
 
@@ -219,3 +220,30 @@ async def test_a_posted_entry_reaches_the_broker_once_through_the_outbox(billing
 async def _marker_seen(drain, seen) -> bool:
     await drain()
     return any(e["data"]["entry"].get("reference") == "marker" for e in seen)
+
+
+async def test_different_posts_for_one_consumer_at_once_lose_no_update(billing, database_url):
+    consumer = new_consumer()
+    await post(billing, f"{consumer}-open", consumer_id=consumer, amount=100, reference="OPEN")
+    posts = (
+        [dict(kind=billing_pb2.ENTRY_KIND_INVOICE, amount=1500, reference=f"INV-{i}") for i in range(6)]
+        + [dict(kind=billing_pb2.ENTRY_KIND_PAYMENT, amount=700, reference=f"PAY-{i}") for i in range(4)]
+        + [dict(kind=billing_pb2.ENTRY_KIND_CREDIT, amount=250, reference=f"CR-{i}") for i in range(2)]
+    )
+    # The account is held while the posts arrive, so that they all reach it together when it is let go.
+    with table_held(database_url, "billing.account") as held:
+        racing = [
+            asyncio.create_task(post(billing, f"{consumer}-{n}", consumer_id=consumer, **kw))
+            for n, kw in enumerate(posts)
+        ]
+        await async_wait_for(
+            lambda: asyncio.to_thread(lambda: held.waiting() >= 5), timeout=15, what="several posts waiting"
+        )
+    await asyncio.gather(*racing)
+    summary = await billing.GetAccountSummary(billing_pb2.GetAccountSummaryRequest(consumer_id=consumer))
+    # 100 + 6 x 1500 - 4 x 700 - 2 x 250
+    assert (summary.balance.currency, summary.balance.amount_minor) == ("USD", 5800)
+    listed = await billing.ListLedgerEntries(
+        billing_pb2.ListLedgerEntriesRequest(consumer_id=consumer, limit=50)
+    )
+    assert sorted(e.reference for e in listed.entries) == sorted(["OPEN", *(kw["reference"] for kw in posts)])

@@ -38,9 +38,10 @@ def test_bulk_load_gives_60_percent_accounts_with_balances_that_match_their_ledg
             "SELECT count(*) FROM account WHERE consumer_id = ANY(%s::uuid[])", (ids,)
         ).fetchone()
         (mismatched,) = conn.execute(
-            "SELECT count(*) FROM account a WHERE a.consumer_id = ANY(%s::uuid[]) AND a.balance_minor <>"
+            "SELECT count(*) FROM account a WHERE a.consumer_id = ANY(%s::uuid[]) AND a.balance_minor IS DISTINCT FROM"
             " (SELECT sum(CASE WHEN kind IN ('invoice', 'refund') THEN amount_minor ELSE -amount_minor END)"
             "  FROM ledger_entry e WHERE e.consumer_id = a.consumer_id)",
+            # IS DISTINCT FROM: an account with no entries has a NULL sum, which `<>` would never count.
             (ids,),
         ).fetchone()
         statuses = dict(

@@ -21,6 +21,7 @@ TAG = uuid.uuid4().hex[:6].upper()
 OATS = Product(f"T{TAG}-OAT", "", "Rolled Oats Test", "foods", "500 g")
 COLA = Product(f"T{TAG}-COLA", "", "Cola Test", "beverages", "12 x 330 ml")
 SOAP = Product(f"T{TAG}-SOAP", "", "Bar Soap 'Test'; DROP TABLE product; --", "personal care", "3 x 100 g")
+MILK = Product(f"T{TAG}-MILK", "", "Whole Milk 3.5% Test", "foods", "1 l")
 T0 = datetime(2024, 5, 1, 9, tzinfo=UTC)
 
 
@@ -52,7 +53,7 @@ def buyer(database_url) -> str:
         [(SOAP, 1)],
     ]
     with connect(database_url, schema="fulfillment") as conn:
-        store.upsert_products(conn, [OATS, COLA, SOAP])
+        store.upsert_products(conn, [OATS, COLA, SOAP, MILK])
         for day, lines in enumerate(plan):
             order = Order(
                 id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{consumer}/{day}")),
@@ -139,6 +140,7 @@ async def test_list_products_searches_names_and_skus_and_pages(fulfillment, buye
     # "%" is a character to find, not a wildcard: only products with a literal "%" come back (the demo
     # range has "Dark Chocolate 70%" when another test has seeded it), never the whole catalogue.
     literal = await fulfillment.ListProducts(fulfillment_pb2.ListProductsRequest(query="%"))
+    assert MILK.sku in {p.sku for p in literal.products}
     assert all("%" in f"{p.name}{p.sku}{p.upc}" for p in literal.products)
     assert not {OATS.sku, COLA.sku, SOAP.sku} & {p.sku for p in literal.products}
 

@@ -1,0 +1,44 @@
+"""`crs config`: every environment variable CRS reads, with the value it would use, secrets masked."""
+
+from __future__ import annotations
+
+import os
+
+from tests.deploy.codefacts import all_names_read
+from tests.integration.cli.conftest import crs
+
+
+def listed(env: dict[str, str]) -> dict[str, str]:
+    shown = crs(env, "config")
+    assert shown.returncode == 0, shown.stderr
+    rows = {}
+    for line in shown.stdout.splitlines():
+        name, _, value = line.partition(" ")
+        rows[name] = value.strip()
+    return rows
+
+
+def test_config_lists_every_variable_the_code_reads():
+    rows = listed({k: v for k, v in os.environ.items() if not k.startswith("CRS_")})
+    # The names come from a scan of the source (the one the deployment tests check compose and k8s with).
+    missing = sorted(all_names_read() - set(rows))
+    assert not missing, f"crs config leaves out {missing}"
+    assert rows["CRS_SIP_EDGE_PORT"] == "5060"
+    assert rows["CRS_BILLING_SHUTDOWN_GRACE"] == "5.0"
+    assert rows["CRS_WATCH_TOKEN"] == "(unset)"
+
+
+def test_config_shows_the_value_set_and_never_a_secret():
+    env = dict(
+        os.environ,
+        CRS_BILLING_SHUTDOWN_GRACE="7.5",
+        CRS_SIP_EDGE_PORT="5099",
+        CRS_CONSOLE_SESSION_SECRET="s3cret-session-value",
+        CRS_S3_ACCESS_KEY="AKIA-not-to-be-shown",
+    )
+    rows = listed(env)
+    assert rows["CRS_BILLING_SHUTDOWN_GRACE"] == "7.5"
+    assert rows["CRS_SIP_EDGE_PORT"] == "5099"
+    assert rows["CRS_CONSOLE_SESSION_SECRET"] == "(set)"
+    assert rows["CRS_S3_ACCESS_KEY"] == "(set)"
+    assert "s3cret-session-value" not in str(rows) and "AKIA-not-to-be-shown" not in str(rows)

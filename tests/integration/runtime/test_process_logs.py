@@ -11,15 +11,28 @@ from crs.telephony.v1 import events_pb2
 
 from services.runtime import bus
 from services.runtime.events import Event
+from tests.support import infra
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import async_wait_for, wait_for
 
 
 @pytest.fixture(scope="module")
-def contacts(service_env):
+def own_vhost():
+    """A vhost of its own: in the session's, another contacts consumer of this run could take the event."""
+    name = infra.unique_name("crs-logs")
+    url = infra.create_vhost(name)
+    yield url
+    infra.delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+def contacts(service_env, own_vhost):
     port = free_port()
     env = dict(
-        service_env, CRS_CONTACTS_GRPC=f"127.0.0.1:{port}", CRS_CONTACTS_HTTP=f"127.0.0.1:{free_port()}"
+        service_env,
+        CRS_AMQP_URL=own_vhost,
+        CRS_CONTACTS_GRPC=f"127.0.0.1:{port}",
+        CRS_CONTACTS_HTTP=f"127.0.0.1:{free_port()}",
     )
     service = ServiceProcess("services.contacts", env).start(wait_port=port)
     yield service
@@ -58,7 +71,7 @@ def lines_with(service: ServiceProcess, correlation_id: str) -> list[dict]:
     return found
 
 
-async def test_filing_a_call_from_the_bus_logs_json_with_the_calls_correlation_id(contacts, amqp_url):
+async def test_filing_a_call_from_the_bus_logs_json_with_the_calls_correlation_id(contacts, own_vhost):
     call_id = f"log-{uuid.uuid4().hex[:10]}"
     ended = events_pb2.CallEnded(
         call_id=call_id,
@@ -67,7 +80,7 @@ async def test_filing_a_call_from_the_bus_logs_json_with_the_calls_correlation_i
         reason=events_pb2.END_REASON_COMPLETED,
         duration_seconds=12.5,
     )
-    await publish_call_ended(amqp_url, Event.of("telephony", "call_ended", ended, correlation_id=call_id))
+    await publish_call_ended(own_vhost, Event.of("telephony", "call_ended", ended, correlation_id=call_id))
     [line] = wait_for(lambda: lines_with(contacts, call_id), timeout=20, what="contacts to log the filing")
     assert line["service"] == "contacts"
     assert line["level"] == "info"
@@ -76,12 +89,12 @@ async def test_filing_a_call_from_the_bus_logs_json_with_the_calls_correlation_i
     assert "6145550177" not in contacts.output()  # the caller's number is never written whole
 
 
-async def test_a_failing_handler_logs_the_failure_with_the_correlation_id(contacts, amqp_url):
+async def test_a_failing_handler_logs_the_failure_with_the_correlation_id(contacts, own_vhost):
     call_id = f"bad-{uuid.uuid4().hex[:10]}"
     garbled = Event(
         "telephony", "call_ended", {"call_id": call_id, "duration_seconds": "long"}, correlation_id=call_id
     )
-    await publish_call_ended(amqp_url, garbled)
+    await publish_call_ended(own_vhost, garbled)
     lines = wait_for(lambda: lines_with(contacts, call_id), timeout=20, what="contacts to log the failure")
     assert lines[0]["level"] == "error"
     assert lines[0]["correlation_id"] == call_id

@@ -96,9 +96,21 @@ async def next_message(ws, *, timeout: float = 5.0, keep_clears: bool = False) -
             return body
 
 
+async def next_live(ws, *, timeout: float = 5.0) -> dict:
+    """The next message that is not a replay of a call already on screen when the socket opened."""
+    while True:
+        message = await next_message(ws, timeout=timeout)
+        if not message.get("replay"):
+            return message
+
+
 async def next_of_type(ws, kind: str, *, timeout: float = 5.0, call_id: str | None = None) -> dict:
+    """The next `kind` message (of `call_id`, when given). A replayed pop is skipped: it is a call still on
+    screen from before this socket opened, perhaps an earlier test's or another suite's in this database."""
     while True:
         message = await next_message(ws, timeout=timeout, keep_clears=kind == "clear")
+        if message.get("replay") and call_id is None:
+            continue
         if message.get("type") == kind and call_id in (None, message.get("call_id")):
             return message
 

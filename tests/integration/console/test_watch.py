@@ -53,7 +53,7 @@ async def test_watch_with_a_token_prints_the_pop_as_one_json_line(console, servi
     )
     assert issued.returncode == 0, issued.stderr
     env = watch_env(service_env, console, CRS_WATCH_TOKEN=issued.stdout.strip())
-    await no_current_pop(console, "1001")
+    await console.end_leftover_call("1001")
     before = await sockets_held(console)
     watcher = crs("watch", "--agent", "1001", "--json", "--count", "1", env=env)
     try:
@@ -84,28 +84,6 @@ async def test_watch_with_a_token_prints_the_pop_as_one_json_line(console, servi
         await console.end(extension="1001", call_id=call_id)
         await next_of_type(ws, "clear", call_id=call_id)
         await ws.close()
-
-
-async def no_current_pop(console, extension: str) -> None:
-    """End whatever call is still on `extension`'s screen (one rung in this database before this module
-    started, say), so that the pop `crs watch` prints first is the one the test rings."""
-    headers = {"Authorization": f"Bearer {await console.token(extension)}"}
-
-    async def current():
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{console.base}/api/pop", headers=headers) as reply:
-                return (await reply.json())["pop"]
-
-    pop = await current()
-    if pop is not None:
-        await console.end(extension=extension, call_id=pop["call_id"])
-        await async_wait_for(
-            lambda: _cleared(current), timeout=10, what=f"the leftover call on {extension} to end"
-        )
-
-
-async def _cleared(current) -> bool:
-    return await current() is None
 
 
 async def _more(console, before: float) -> bool:
@@ -177,7 +155,7 @@ async def test_watch_asks_for_the_password_at_a_terminal_and_prints_a_line_a_per
     env = watch_env(service_env, console)
     env.pop("CRS_WATCH_PASSWORD", None)
     primary, secondary = os.openpty()
-    await no_current_pop(console, "1001")
+    await console.end_leftover_call("1001")
     before = await sockets_held(console)
     watcher = at_terminal(env, secondary, "watch", "--agent", "1001", "--user", "ada", "--count", "1")
     os.close(secondary)
@@ -212,7 +190,7 @@ async def test_watch_uses_the_url_it_is_given_over_the_environments(console, ser
     token = await console.token("1001")
     # The environment names a console that is not there; --url names the one that is.
     env = watch_env(service_env, console, CRS_WATCH_TOKEN=token, CRS_CONSOLE_URL="http://127.0.0.1:9")
-    await no_current_pop(console, "1001")
+    await console.end_leftover_call("1001")
     before = await sockets_held(console)
     watcher = crs("watch", "--agent", "1001", "--json", "--count", "1", "--url", console.base, env=env)
     try:

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from tests.integration.console.fakes import ADA_ID, ADA_NUMBER, SHARED_NUMBER
-from tests.integration.console.stack import SOURCE_DEADLINE_MS, next_live, next_message, next_of_type
+from tests.integration.console.stack import SOURCE_DEADLINE_MS, next_message, next_of_type
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -54,7 +54,7 @@ async def test_the_agent_of_the_rung_extension_gets_the_pop_and_the_other_does_n
 
         # Ben's first message must be his own call: Ada's pop, published earlier, would have come first.
         own = await screenpop.ring(extension="1002", number="+16145559999")
-        first = await next_live(ben)
+        first = await next_message(ben)
         assert first["type"] == "pop" and first["call_id"] == own and first["extension"] == "1002"
         assert first["route"] == "new_consumer" and first["caller"]["number"] == "+16145559999"
         await screenpop.end(extension="1001", call_id=call_id)

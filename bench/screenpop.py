@@ -3,7 +3,7 @@
     .venv/bin/python bench/screenpop.py            # 1,000,000 consumers; 10, 50, 100 calls/s for 60 s each
     .venv/bin/python bench/screenpop.py --quick    # 100,000 consumers; 10, 50, 100 calls/s for 10 s each
 
-Every service runs as its own process (contacts, billing, fulfillment, screenpop, telephony, kamailio),
+Every service runs as its own process (contacts, billing, fulfillment, screenpop, console, telephony, kamailio),
 with PostgreSQL and RabbitMQ, on this machine. Each call rings and is cancelled after a second (the
 telephony service is told to answer late), so the load is the pop path, not recorded audio.
 

@@ -96,6 +96,8 @@ async def _csrf_given(request: web.Request) -> str | None:
 
 @web.middleware
 async def authenticate(request: web.Request, handler):
+    if request.match_info.http_exception is not None:
+        return await handler(request)  # no such route, or a method it does not take: 404 or 405
     permission = permission_of(request.match_info.handler)
     if permission == PUBLIC:
         return await handler(request)

@@ -1,8 +1,9 @@
-"""Short-lived signed tokens that carry a console user from one service's pages to another's API.
+"""Short-lived signed tokens naming a console user (HMAC-SHA256 with CRS_CONSOLE_SESSION_SECRET).
 
-The console's log-in lives in screenpop; the casework pages and API live in contacts. Rather than share a
-session table across schemas, screenpop signs who the user is (HMAC-SHA256 with the secret both services
-read from CRS_CONSOLE_SESSION_SECRET) and contacts checks the signature and the expiry.
+No page hands them out any more: the console serves every page, the casework API and recordings from one
+origin with one session, and passes the person to the services as the gRPC principal
+(services/runtime/principal.py). Integrations use the bearer tokens of `crs agent token`, which the
+console checks against its sessions. What is left here is for service-to-service use only.
 
     token = base64url(JSON {"sub", "name", "role", "exp"}) "." base64url(HMAC(secret, "crs-console-v1." + part1))
 """

@@ -176,3 +176,21 @@ async def test_every_change_by_cookie_needs_the_csrf_token_and_a_page_refusal_sa
             assert "the page expired: reload it and try again" in await reply.text()
         async with http.get(f"{console.base}/", allow_redirects=False) as reply:
             assert reply.status == 200  # still signed in: the forged log-out did nothing
+
+
+async def test_a_browser_session_past_its_expiry_goes_back_to_log_in(console, database_url):
+    import psycopg
+
+    async with browser() as http:
+        await browser_login(http, console.base, "ben", "ben-demo-1002")
+        async with http.get(f"{console.base}/", allow_redirects=False) as reply:
+            assert reply.status == 200
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+            await conn.execute(
+                "UPDATE console.sessions SET expires_at = now() - interval '1 second'"
+                " WHERE kind = 'browser' AND agent_id = (SELECT id FROM console.agents WHERE username = 'ben')"
+            )
+        async with http.get(f"{console.base}/", allow_redirects=False) as reply:
+            assert reply.status == 303 and reply.headers["Location"] == "/login"
+        async with http.get(f"{console.base}/api/me") as reply:
+            assert reply.status == 401

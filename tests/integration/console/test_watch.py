@@ -53,6 +53,7 @@ async def test_watch_with_a_token_prints_the_pop_as_one_json_line(console, servi
     )
     assert issued.returncode == 0, issued.stderr
     env = watch_env(service_env, console, CRS_WATCH_TOKEN=issued.stdout.strip())
+    await console.end_leftover_call("1001")
     before = await sockets_held(console)
     watcher = crs("watch", "--agent", "1001", "--json", "--count", "1", env=env)
     try:
@@ -154,6 +155,7 @@ async def test_watch_asks_for_the_password_at_a_terminal_and_prints_a_line_a_per
     env = watch_env(service_env, console)
     env.pop("CRS_WATCH_PASSWORD", None)
     primary, secondary = os.openpty()
+    await console.end_leftover_call("1001")
     before = await sockets_held(console)
     watcher = at_terminal(env, secondary, "watch", "--agent", "1001", "--user", "ada", "--count", "1")
     os.close(secondary)
@@ -188,6 +190,7 @@ async def test_watch_uses_the_url_it_is_given_over_the_environments(console, ser
     token = await console.token("1001")
     # The environment names a console that is not there; --url names the one that is.
     env = watch_env(service_env, console, CRS_WATCH_TOKEN=token, CRS_CONSOLE_URL="http://127.0.0.1:9")
+    await console.end_leftover_call("1001")
     before = await sockets_held(console)
     watcher = crs("watch", "--agent", "1001", "--json", "--count", "1", "--url", console.base, env=env)
     try:

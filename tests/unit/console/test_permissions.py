@@ -99,3 +99,12 @@ def test_an_unknown_user_costs_the_same_argon2_verification_as_a_wrong_password(
         before = hasher.verified
         assert asyncio.run(login_routes.login(ctx, username, password)) == expected
         assert hasher.verified - before == 1, username[:10]
+
+
+async def test_an_unknown_path_is_not_found_and_a_wrong_method_not_allowed():
+    from aiohttp.test_utils import TestClient, TestServer
+
+    async with TestClient(TestServer(app())) as client:
+        assert (await client.get("/no/such/page")).status == 404
+        assert (await client.delete("/api/queue")).status == 405
+        assert (await client.get("/healthz")).status == 200

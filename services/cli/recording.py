@@ -1,6 +1,6 @@
 """`crs recording pause CALL_ID` and `crs recording resume CALL_ID`: PCI pause of a call's recording.
 
-Talks to telephony's recording control API (CRS_TELEPHONY_GRPC, default 127.0.0.1:50054) with a
+Talks to telephony's recording control API (CRS_TELEPHONY_GRPC, default 127.0.0.1:50055) with a
 deadline, acting as `--user` in `--role` (the principal telephony records as who paused or resumed).
 Exit status: 0 done (or already so), 1 refused or unreachable, with the reason on stderr.
 """
@@ -32,7 +32,7 @@ def change(action: str, call_id: str, *, target: str, actor: Principal) -> contr
 
 def run(args: argparse.Namespace) -> int:
     actor = Principal(username=args.user, role=args.role)
-    target = args.telephony or env("CRS_TELEPHONY_GRPC", "127.0.0.1:50054")
+    target = args.telephony or env("CRS_TELEPHONY_GRPC", "127.0.0.1:50055")
     try:
         state = change(args.action, args.call_id, target=target, actor=actor)
     except grpc.RpcError as exc:

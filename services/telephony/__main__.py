@@ -48,7 +48,7 @@ def networks(text: str) -> tuple:
         raise SystemExit(f"CRS_SIP_EDGE_SOURCES: {exc}") from None
 
 
-DEFAULT_CONTROL = "127.0.0.1:50054"
+DEFAULT_CONTROL = "127.0.0.1:50055"
 
 
 def control_bind(host: str) -> str:

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 GATE_PREFIX = "crs-fulfillment-step:"
+# The refund's last move, on billing's confirmation: gated like the steps of a plan.
+CREDITED = "credited"
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ def _request_credit(conn, request: Request, settings: Settings) -> str:
 
 
 def _reserve(conn, request: Request, settings: Settings) -> str:
+    if not request.country:
+        raise Outcome("the consumer has no postal address to send it to")
     # Candidates nearest first by what is known: locations that serve the consumer's country, those in
     # it before others, distribution centres before warehouses. Each UPDATE re-checks availability under
     # the stock row's lock, so concurrent reservations of the last units never oversell.
@@ -162,7 +166,7 @@ def _reserve(conn, request: Request, settings: Settings) -> str:
             )
             _movement(conn, request, location_id, "reserved", request.quantity)
             return f"{request.quantity} x {request.sku} reserved at {location_id}"
-    raise Outcome(f"no location that serves {request.country or 'the consumer'} has {request.sku} in stock")
+    raise Outcome(f"no location that serves {request.country} has {request.sku} in stock")
 
 
 def _movement(conn, request: Request, location_id: str, kind: str, quantity: int) -> None:
@@ -294,6 +298,7 @@ def credit_posted(conn: psycopg.Connection, fulfillment_id: str, entry_id: str, 
         request = _lock(conn, fulfillment_id)
         if request is None or (request.state, request.stage) != (State.IN_PROGRESS, "credit_requested"):
             return False
+        conn.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (GATE_PREFIX + CREDITED,))
         move(
             conn,
             request,

@@ -23,8 +23,8 @@ from tests.support.wait import wait_for
 @pytest.fixture(scope="module", autouse=True)
 def products(stack):
     stack.sql(
-        "INSERT INTO fulfillment.product (sku, name) VALUES ('HH-TOW-4', 'Kitchen Towels'),"
-        " ('HH-BAG-20', 'Pedal Bin Liners') ON CONFLICT DO NOTHING"
+        "INSERT INTO fulfillment.product (sku, name) VALUES ('TEST-TOWELS', 'Test Towels'),"
+        " ('TEST-LINERS', 'Test Liners') ON CONFLICT DO NOTHING"
     )
 
 
@@ -80,11 +80,11 @@ def test_a_refund_killed_at_each_step_is_credited_exactly_once(stack, directory,
 
 @pytest.mark.parametrize("step", ["reserve", "pick", "ship"])
 def test_a_replacement_killed_at_each_step_reserves_and_ships_exactly_once(stack, directory, step):
-    stock_in(stack, "HH-TOW-4", {f"DC-CRASH-{step.upper()}": 5})
-    before = total_stock(stack, "HH-TOW-4")
+    stock_in(stack, "TEST-TOWELS", {f"DC-CRASH-{step.upper()}": 5})
+    before = total_stock(stack, "TEST-TOWELS")
     case = directory.add_case(phones=[f"+1555031{len(step):04d}"], address=("5 Elm St", "02134"))
     fid = kill_worker_inside(
-        stack, step, lambda: stack.request(case, "replacement", sku="HH-TOW-4", quantity=2).id
+        stack, step, lambda: stack.request(case, "replacement", sku="TEST-TOWELS", quantity=2).id
     )
     done = stack.wait_state(fid, "shipped", "delivered", timeout=60)
     assert states(done)[:5] == [
@@ -94,7 +94,7 @@ def test_a_replacement_killed_at_each_step_reserves_and_ships_exactly_once(stack
         "in_progress/picked",
         "shipped",
     ]
-    assert total_stock(stack, "HH-TOW-4") == (before[0] - 2, 0)
+    assert total_stock(stack, "TEST-TOWELS") == (before[0] - 2, 0)
     movements = stack.sql(
         "SELECT kind, quantity FROM fulfillment.stock_movement WHERE fulfillment_id = %s ORDER BY id", (fid,)
     )
@@ -103,7 +103,7 @@ def test_a_replacement_killed_at_each_step_reserves_and_ships_exactly_once(stack
 
 
 def test_concurrent_requests_for_the_last_units_never_oversell(stack, directory):
-    stock_in(stack, "HH-BAG-20", {"DC-LAST": 3})
+    stock_in(stack, "TEST-LINERS", {"DC-LAST": 3})
     cases = [
         directory.add_case(phones=[f"+155504000{n}"], address=(f"{n} Oak Ave", "60601")) for n in range(7)
     ]
@@ -111,7 +111,7 @@ def test_concurrent_requests_for_the_last_units_never_oversell(stack, directory)
     lock = threading.Lock()
 
     def ask(case):
-        fid = stack.request(case, "sample", sku="HH-BAG-20").id
+        fid = stack.request(case, "sample", sku="TEST-LINERS").id
         with lock:
             ids.append(fid)
 
@@ -125,5 +125,5 @@ def test_concurrent_requests_for_the_last_units_never_oversell(stack, directory)
     assert outcomes == Counter({"sent": 3, "failed": 4})
     assert all("in stock" in f.reason for f in final if f.state == "failed")
     assert stack.sql(
-        "SELECT on_hand, reserved FROM fulfillment.stock WHERE sku = 'HH-BAG-20' AND location_id = 'DC-LAST'"
+        "SELECT on_hand, reserved FROM fulfillment.stock WHERE sku = 'TEST-LINERS' AND location_id = 'DC-LAST'"
     ) == [(0, 0)]

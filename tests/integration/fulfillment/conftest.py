@@ -33,19 +33,26 @@ class Directory:
     cases: dict[str, casework_pb2.Case] = field(default_factory=dict)
     consumers: dict[str, contacts_pb2.Consumer] = field(default_factory=dict)
 
-    def add_case(self, *, phones=(), address=None, country="US") -> str:
+    def add_case(
+        self, *, phones=(), address=None, country="US", name="Test Consumer", language="en", city="", area=""
+    ) -> str:
         """A consumer with these phones and address, and a complaint case for them; returns the case id."""
         consumer_id, case_id = str(uuid.uuid4()), str(uuid.uuid4())
         addresses = []
         if address is not None:
             addresses.append(
                 contacts_pb2.PostalAddress(
-                    region_code=country, address_lines=[address[0]], postal_code=address[1]
+                    region_code=country,
+                    address_lines=[address[0]],
+                    postal_code=address[1],
+                    locality=city,
+                    administrative_area=area,
                 )
             )
         self.consumers[consumer_id] = contacts_pb2.Consumer(
             id=consumer_id,
-            name="Test Consumer",
+            name=name,
+            language=language,
             phones=[contacts_pb2.PhoneNumber(number=p) for p in phones],
             addresses=addresses,
         )

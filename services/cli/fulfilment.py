@@ -198,6 +198,25 @@ def carrier_import(args) -> int:
     return 1 if failed else 0
 
 
+def letter(args) -> int:
+    found = call(args, "GetLetter", pb.GetLetterRequest(fulfillment_id=args.id))
+    with open(args.out, "wb") as handle:
+        handle.write(found.pdf)
+    print(f"{args.out}: {found.template} ({found.language}), {len(found.pdf)} bytes")
+    return 0
+
+
+def record_return(args) -> int:
+    done = call(
+        args,
+        "RecordReturn",
+        pb.RecordReturnRequest(fulfillment_id=args.id, finding=args.finding),
+        "supervisor",
+    )
+    show_message(args, done, summary(done))
+    return 0
+
+
 def guarded(func):
     def run(args) -> int:
         try:
@@ -260,6 +279,18 @@ def register(subparsers) -> None:
     update.add_argument("--status", required=True)
     common_options(update)
     update.set_defaults(func=guarded(carrier_update))
+
+    letter_parser = actions.add_parser("letter", help="save a printed letter's PDF")
+    letter_parser.add_argument("id")
+    letter_parser.add_argument("--out", required=True, metavar="FILE")
+    common_options(letter_parser, json_flag=False)
+    letter_parser.set_defaults(func=guarded(letter))
+
+    returned = actions.add_parser("return", help="record a returned product's arrival with QA's finding")
+    returned.add_argument("id")
+    returned.add_argument("--finding", required=True)
+    common_options(returned)
+    returned.set_defaults(func=guarded(record_return))
 
     imported = actions.add_parser("carrier-import", help="a carrier's CSV: carrier,tracking_number,status")
     imported.add_argument("file")

@@ -315,3 +315,22 @@ class Fulfillment:
     coupon_code: str = ""
     shipment: Shipment | None = None
     history: tuple[HistoryEntry, ...] = ()
+
+
+MAX_FINDING = 2000
+
+
+def check_return(*, kind: str, state: str, stage: str, finding: str) -> str:
+    """Whether a returned product can be recorded on this request; returns the cleaned finding."""
+    if kind != Kind.RETURN_MAILER:
+        raise WrongState(f"a {kind} has no product coming back")
+    if state not in (State.SHIPPED, State.DELIVERED) or stage == "returned":
+        raise WrongState(
+            "the mailer has not been posted yet" if state != State.DELIVERED else "already recorded"
+        )
+    finding = (finding or "").strip()
+    if not finding:
+        raise InvalidRequest("quality assurance's finding is required")
+    if len(finding) > MAX_FINDING:
+        raise InvalidRequest(f"the finding is longer than {MAX_FINDING} characters")
+    return finding

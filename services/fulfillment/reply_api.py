@@ -163,6 +163,34 @@ class ReplyApi:
             )
         )
 
+    @_status
+    async def GetLetter(self, request, context):
+        found = await self.replies_store.letter(replies.parse_uuid(request.fulfillment_id, "fulfillment_id"))
+        if found is None:
+            raise NotFound("no letter has been printed for this fulfillment")
+        fid, template, language, pdf, created_at = found
+        return convert.fulfillment_pb2.Letter(
+            fulfillment_id=fid,
+            template=template,
+            language=language,
+            pdf=bytes(pdf),
+            created_at=convert.timestamp(created_at),
+        )
+
+    @_status
+    async def RecordReturn(self, request, context):
+        principal = _principal(context)
+        if principal.role not in ("admin", "supervisor", "service"):
+            raise NotAllowed("returns are recorded by quality assurance (a supervisor or an admin)")
+        await requesting.record_return(
+            store=self.replies_store,
+            fulfillment_id=request.fulfillment_id,
+            principal=principal,
+            finding=request.finding,
+        )
+        found = await requesting.get(store=self.replies_store, fulfillment_id=request.fulfillment_id)
+        return convert.fulfillment_to_pb(found)
+
 
 async def update_shipment(store: SqlStore, *, carrier: str, tracking: str, status: str, at: datetime | None):
     """Apply one carrier status; delivered (or lost) moves the request on. Repeats change nothing."""

@@ -259,6 +259,13 @@ class SqlStore:
         )
         return _coupon(rows[0]) if rows else None
 
+    async def letter(self, fulfillment_id: str) -> tuple | None:
+        rows = await self._all(
+            "SELECT fulfillment_id::text, template, language, pdf, created_at FROM letter WHERE fulfillment_id = %s",
+            (fulfillment_id,),
+        )
+        return rows[0] if rows else None
+
     async def shipment_by_tracking(self, carrier: str, tracking: str) -> Shipment | None:
         rows = await self._all(
             f"SELECT {SHIPMENT_COLUMNS} FROM shipment WHERE carrier = %s AND tracking_number = %s",

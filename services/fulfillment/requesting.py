@@ -79,6 +79,10 @@ class Transaction(Protocol):
 
     async def decide(self, fulfillment: Fulfillment, to: State, actor: str, reason: str) -> None: ...
 
+    async def move(
+        self, found: Fulfillment, to: State, actor: str, note: str, *, stage: str = ""
+    ) -> None: ...
+
     async def commit(self) -> None: ...
 
 
@@ -191,3 +195,21 @@ async def redeem_coupon(
             return found
         raise AlreadyRedeemed(f"this coupon was already redeemed at {found.redeemed_at.isoformat()}")
     raise Expired(f"this coupon expired at {found.expires_at.isoformat()}")
+
+
+async def record_return(*, store: Store, fulfillment_id: str, principal: Principal, finding: str) -> None:
+    """The product a return mailer asked for has arrived, with quality assurance's finding."""
+    fulfillment_id = replies.parse_uuid(fulfillment_id, "id")
+    async with store.transaction() as tx:
+        found = await tx.lock(fulfillment_id)
+        if found is None:
+            raise NotFound(f"no fulfillment {fulfillment_id}")
+        finding = replies.check_return(kind=found.kind, state=found.state, stage=found.stage, finding=finding)
+        await tx.move(
+            found,
+            State.DELIVERED,
+            principal.username,
+            f"product returned; QA finding: {finding}",
+            stage="returned",
+        )
+        await tx.commit()

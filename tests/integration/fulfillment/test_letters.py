@@ -20,7 +20,7 @@ def in_order(text: str, *parts: str) -> bool:
 def test_a_letter_to_france_is_in_french_with_a_french_address_block_and_lists_its_coupon(stack, directory):
     case = directory.add_case(
         phones=["+33142000001"],
-        address=("12 rue de la Paix", "75002"),
+        address=("8 boulevard Haussmann", "75009"),
         country="FR",
         city="Paris",
         name="Marie Curie",
@@ -32,7 +32,7 @@ def test_a_letter_to_france_is_in_french_with_a_french_address_block_and_lists_i
     assert "Toutes nos excuses" in text and "Madame, Monsieur Marie Curie" in text
     assert "Our apologies" not in text
     # La Poste: name, street, then postcode before the city in capitals, then the country.
-    assert in_order(text, "Marie Curie", "12 rue de la Paix", "75002 PARIS", "FRANCE")
+    assert in_order(text, "Marie Curie", "8 boulevard Haussmann", "75009 PARIS", "FRANCE")
     assert coupon.coupon_code in text and "Pièces jointes" in text
 
 
@@ -69,3 +69,33 @@ def test_a_letter_with_an_unknown_template_fails_with_the_reason(stack, director
     case = directory.add_case(phones=["+15550700001"])
     failed = stack.wait_state(stack.request(case, "letter", template="no-such-letter").id, "failed")
     assert "no letter template" in failed.reason
+
+
+def test_the_printed_pdf_is_served_by_the_api_and_saved_by_the_cli(stack, directory, tmp_path):
+    import subprocess
+    import sys
+
+    import grpc
+    import pytest
+    from crs.fulfillment.v1 import fulfillment_pb2
+
+    case = directory.add_case(
+        phones=["+15550700002"], address=("1 Main St", "10001"), city="New York", area="NY"
+    )
+    letter = stack.wait_state(stack.request(case, "letter", template="apology").id, "shipped")
+    served = stack.call("GetLetter", fulfillment_pb2.GetLetterRequest(fulfillment_id=letter.id))
+    assert served.pdf.startswith(b"%PDF") and served.language == "en"
+    out = tmp_path / "letter.pdf"
+    saved = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "fulfilment", "letter", letter.id, "--out", str(out)],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert saved.returncode == 0, saved.stderr
+    assert out.read_bytes() == served.pdf
+    coupon = stack.request(directory.add_case(phones=["+15550700003"]), "coupon", value=100)
+    with pytest.raises(grpc.RpcError) as none:
+        stack.call("GetLetter", fulfillment_pb2.GetLetterRequest(fulfillment_id=coupon.id))
+    assert none.value.code() == grpc.StatusCode.NOT_FOUND

@@ -174,3 +174,21 @@ def test_a_letter_is_printed_and_posted(stack, directory):
     case = directory.add_case(phones=["+15550100301"])
     done = stack.wait_state(stack.request(case, "letter", template="apology").id, "shipped")
     assert states(done) == ["requested", "approved", "in_progress/printed", "shipped"]
+
+
+def test_a_returned_product_is_recorded_once_with_quality_assurances_finding(stack, directory):
+    case = directory.add_case(phones=["+15550100401"])
+    asked = stack.request(case, "return_mailer")
+    stack.wait_state(asked.id, "shipped", "delivered")
+    finding = fulfillment_pb2.RecordReturnRequest(
+        fulfillment_id=asked.id, finding="seal intact; lot 24B11 mould"
+    )
+    with pytest.raises(grpc.RpcError) as agent:
+        stack.call("RecordReturn", finding)
+    assert agent.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    recorded = stack.call("RecordReturn", finding, SUPERVISOR)
+    assert (recorded.state, recorded.stage) == ("delivered", "returned")
+    assert "lot 24B11 mould" in recorded.history[-1].note and recorded.history[-1].actor == "sam"
+    with pytest.raises(grpc.RpcError) as again:
+        stack.call("RecordReturn", finding, SUPERVISOR)
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION

@@ -58,5 +58,11 @@ CMD ["python", "-m", "services.telephony.edge"]
 
 # ---- app (default target): every other process -------------------------------------------------------------
 FROM base AS app
-EXPOSE 50051 50052 50053 50054 8080 8081 9101 9102 9103 9104 9105 9106
+# Letters: WeasyPrint renders with Pango; the fonts cover Latin scripts and Japanese.
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-ipafont-gothic \
+ && rm -rf /var/lib/apt/lists/*
+USER 10001:10001
+EXPOSE 50051 50052 50053 50054 50055 8080 8081 9101 9102 9103 9104 9105 9106 9107
 CMD ["python", "-m", "services.contacts"]

@@ -16,7 +16,7 @@ import uuid
 from itertools import pairwise
 from pathlib import Path
 
-from services.runtime.settings import METRICS_PORTS, grpc_target, metrics_port, split_hostport
+from services.runtime.settings import METRICS_PORTS, env_int, grpc_target, metrics_port, split_hostport
 
 GRPC_SERVERS = ("contacts", "billing", "fulfillment", "screenpop")
 EDGE = "telephony.edge"
@@ -79,6 +79,8 @@ def check(service: str, edge_port: int) -> bool:
         return sip_answers(edge_port)
     if service in METRICS_PORTS:
         return http_ok(metrics_port(service), "/metrics")
+    if service == "fulfillment.worker":
+        return http_ok(env_int("CRS_FULFILLMENT_WORKER_METRICS_PORT", 9107), "/metrics")
     return True  # a one-off command (crs migrate, crs seed): nothing to probe
 
 

@@ -23,6 +23,8 @@ missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ] || missing+=("${need[$cmd]}")
 done
+# Letters render Japanese with this font (WeasyPrint finds it through fontconfig).
+[ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || missing+=(fonts-ipafont-gothic)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing the Debian packages that 'make $purpose' needs: ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from services.billing import grpc_api
+from services.billing import grpc_api, refunds
 from services.billing.store import SqlStore
 from services.runtime import bus, process
 from services.runtime.db import open_pool
@@ -32,11 +32,15 @@ async def serve(
         publisher = await bus.Publisher(connection, "billing").open()
         relay = Relay(pool, publisher, schema="billing")
         relay_task = asyncio.create_task(relay.run())
-        server = Server([grpc_api.servicer(SqlStore(pool))], bind)
+        store = SqlStore(pool)
+        consumer = bus.Consumer(connection, "billing", [refunds.subscription(store)])
+        await consumer.start()
+        server = Server([grpc_api.servicer(store)], bind)
         port = await server.start()
         if on_ready is not None:
             on_ready(port)
         await stop.wait()
+        await consumer.stop()
         await server.stop(env_float("CRS_BILLING_SHUTDOWN_GRACE", 5.0))
         relay.stop()
         await relay_task

@@ -17,12 +17,15 @@ PROCESSES = [
     ("contacts", "services.contacts"),
     ("billing", "services.billing"),
     ("fulfillment", "services.fulfillment"),
+    ("fulfillment-worker", "services.fulfillment.worker"),
     ("screenpop", "services.screenpop"),
     ("console", "services.console"),
     ("edge", "services.telephony.edge"),
     ("telephony", "services.telephony"),
 ]
 STOP_GRACE = 10.0
+# The demo run shows parcels moving: the demo carrier advances them unless the environment says otherwise.
+DEMO_DEFAULTS = {"CRS_FULFILLMENT_DEMO_CARRIER_SECONDS": "10"}
 
 
 def available() -> list[tuple[str, str]]:
@@ -45,7 +48,7 @@ def start(processes: list[tuple[str, str]], env: dict[str, str] | None = None) -
             [sys.executable, "-m", module],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env=env or os.environ.copy(),
+            env=env or {**DEMO_DEFAULTS, **os.environ},
             stdin=subprocess.DEVNULL,
         )
     return children

@@ -1,38 +1,79 @@
-"""`python -m services.fulfillment`: the purchase-history and catalogue gRPC API."""
+"""`python -m services.fulfillment`: the catalogue, purchase history and reply-fulfillment gRPC API, with
+the relay that publishes fulfillment's outbox (its own events and those its worker writes)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
-from services.fulfillment import grpc_api
+from services.fulfillment import demo_carrier, grpc_api
+from services.fulfillment.directory import ContactsDirectory
+from services.fulfillment.reply_store import SqlStore as ReplyStore
 from services.fulfillment.store import SqlStore
-from services.runtime import process
+from services.runtime import bus, grpcio, process
 from services.runtime.db import open_pool
 from services.runtime.grpcio import Server
-from services.runtime.settings import Common, env_float, env_int, grpc_bind
+from services.runtime.outbox import Relay
+from services.runtime.settings import Common, env_float, env_int, grpc_bind, grpc_target
 
 
 async def serve(
-    stop: asyncio.Event, *, database_url: str, bind: str, on_ready: Callable[[int], None] | None = None
+    stop: asyncio.Event,
+    *,
+    database_url: str,
+    bind: str,
+    amqp_url: str | None = None,
+    contacts_target: str | None = None,
+    demo_carrier_seconds: float = 0.0,
+    on_ready: Callable[[int], None] | None = None,
 ) -> None:
-    """Serve until `stop` is set, then let calls in flight finish, and close."""
+    """Serve until `stop` is set, then let calls in flight and the outbox batch finish, and close.
+
+    Without `amqp_url` the outbox is left for another relay (the read-side tests need no broker).
+    """
     pool = await open_pool(
         database_url, schema="fulfillment", max_size=env_int("CRS_FULFILLMENT_DB_POOL_SIZE", 10)
     )
+    contacts = grpcio.channel(contacts_target or grpc_target("contacts"))
+    connection = await bus.connect(amqp_url) if amqp_url else None
+    tasks: list[asyncio.Task] = []
     try:
-        server = Server([grpc_api.servicer(SqlStore(pool))], bind)
+        relay = None
+        if connection is not None:
+            publisher = await bus.Publisher(connection, "fulfillment").open()
+            relay = Relay(pool, publisher, schema="fulfillment")
+            tasks.append(asyncio.create_task(relay.run()))
+        replies = ReplyStore(pool)
+        if demo_carrier_seconds > 0:
+            tasks.append(asyncio.create_task(demo_carrier.run(replies, demo_carrier_seconds, stop)))
+        server = Server([grpc_api.servicer(SqlStore(pool), replies, ContactsDirectory(contacts))], bind)
         port = await server.start()
         if on_ready is not None:
             on_ready(port)
         await stop.wait()
         await server.stop(env_float("CRS_FULFILLMENT_SHUTDOWN_GRACE", 5.0))
+        if relay is not None:
+            relay.stop()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     finally:
+        if connection is not None:
+            await connection.close()
+        await contacts.close()
         await pool.close()
 
 
 async def main(stop: asyncio.Event) -> None:
-    await serve(stop, database_url=Common.from_env().database_url, bind=grpc_bind("fulfillment"))
+    common = Common.from_env()
+    await serve(
+        stop,
+        database_url=common.database_url,
+        amqp_url=common.amqp_url,
+        bind=grpc_bind("fulfillment"),
+        demo_carrier_seconds=env_float("CRS_FULFILLMENT_DEMO_CARRIER_SECONDS", 0.0),
+    )
 
 
 if __name__ == "__main__":

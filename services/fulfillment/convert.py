@@ -55,3 +55,101 @@ def history_to_pb(history: PurchaseHistory) -> fulfillment_pb2.PurchaseHistory:
         orders=[order_to_pb(o) for o in history.orders],
         top_products=[count_to_pb(c) for c in history.top_products],
     )
+
+
+def money(currency: str, amount_minor: int) -> money_pb2.Money:
+    return money_pb2.Money(currency=currency, amount_minor=amount_minor)
+
+
+def shipment_to_pb(shipment) -> fulfillment_pb2.Shipment:
+    return fulfillment_pb2.Shipment(
+        fulfillment_id=shipment.fulfillment_id,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        status=shipment.status,
+        updated_at=timestamp(shipment.updated_at),
+        location_id=shipment.location_id,
+    )
+
+
+def fulfillment_to_pb(f) -> fulfillment_pb2.FulfillmentRequest:
+    message = fulfillment_pb2.FulfillmentRequest(
+        id=f.id,
+        case_id=f.case_id,
+        consumer_id=f.consumer_id,
+        kind=f.kind,
+        state=f.state,
+        stage=f.stage,
+        value=money(f.currency, f.value_minor),
+        sku=f.sku,
+        quantity=f.quantity,
+        template=f.template,
+        requested_by=f.requested_by,
+        decided_by=f.decided_by,
+        reason=f.reason,
+        created_at=timestamp(f.created_at),
+        updated_at=timestamp(f.updated_at),
+        coupon_code=f.coupon_code,
+        history=[
+            fulfillment_pb2.FulfillmentStep(
+                occurred_at=timestamp(h.occurred_at), state=h.state, stage=h.stage, actor=h.actor, note=h.note
+            )
+            for h in f.history
+        ],
+    )
+    if f.escalated_at is not None:
+        message.escalated_at.CopyFrom(timestamp(f.escalated_at))
+    if f.shipment is not None:
+        message.shipment.CopyFrom(shipment_to_pb(f.shipment))
+    return message
+
+
+def coupon_to_pb(coupon, status: str) -> fulfillment_pb2.CouponStatus:
+    message = fulfillment_pb2.CouponStatus(
+        code=coupon.code,
+        status=status,
+        value=money(coupon.currency, coupon.value_minor),
+        skus=list(coupon.skus),
+        expires_at=timestamp(coupon.expires_at),
+    )
+    if coupon.redeemed_at is not None:
+        message.redeemed_at.CopyFrom(timestamp(coupon.redeemed_at))
+    return message
+
+
+def location_from_pb(loc) -> tuple:
+    return (
+        loc.id,
+        loc.name,
+        loc.kind,
+        loc.country.upper(),
+        loc.region,
+        loc.postcode,
+        loc.latitude,
+        loc.longitude,
+        [c.upper() for c in loc.serves],
+    )
+
+
+def stock_to_pb(sku: str, rows) -> fulfillment_pb2.ProductStock:
+    levels = []
+    for lid, name, kind, country, region, postcode, lat, lon, serves, on_hand, reserved in rows:
+        levels.append(
+            fulfillment_pb2.StockLevel(
+                location=fulfillment_pb2.Location(
+                    id=lid,
+                    name=name,
+                    kind=kind,
+                    country=country,
+                    region=region,
+                    postcode=postcode,
+                    latitude=lat,
+                    longitude=lon,
+                    serves=list(serves),
+                ),
+                on_hand=on_hand,
+                reserved=reserved,
+                available=on_hand - reserved,
+            )
+        )
+    return fulfillment_pb2.ProductStock(sku=sku, levels=levels, available=sum(lv.available for lv in levels))

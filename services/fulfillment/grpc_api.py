@@ -7,14 +7,19 @@ from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 
 from services.fulfillment import catalogue, convert
 from services.fulfillment.catalogue import InvalidRequest, ProductNotFound, Store
+from services.fulfillment.reply_api import ReplyApi
+from services.fulfillment.reply_store import SqlStore as ReplyStore
+from services.fulfillment.requesting import Directory
 from services.runtime.grpcio import Servicer
 
 SERVICE_NAME = fulfillment_pb2.DESCRIPTOR.services_by_name["Fulfillment"].full_name
 
 
-class FulfillmentApi(fulfillment_pb2_grpc.FulfillmentServicer):
-    def __init__(self, store: Store):
+class FulfillmentApi(ReplyApi, fulfillment_pb2_grpc.FulfillmentServicer):
+    def __init__(self, store: Store, replies_store: ReplyStore, directory: Directory):
         self.store = store
+        self.replies_store = replies_store
+        self.directory = directory
 
     async def GetPurchaseHistory(self, request, context):
         try:
@@ -52,8 +57,10 @@ class FulfillmentApi(fulfillment_pb2_grpc.FulfillmentServicer):
         )
 
 
-def servicer(store: Store) -> Servicer:
+def servicer(store: Store, replies_store: ReplyStore, directory: Directory) -> Servicer:
     """The Fulfillment servicer, ready for `services.runtime.grpcio.Server`."""
     return Servicer(
-        FulfillmentApi(store), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server, SERVICE_NAME
+        FulfillmentApi(store, replies_store, directory),
+        fulfillment_pb2_grpc.add_FulfillmentServicer_to_server,
+        SERVICE_NAME,
     )

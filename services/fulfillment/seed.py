@@ -108,11 +108,79 @@ def _orders_for(consumer: str, rng: random.Random, count: int, today: datetime) 
     return orders
 
 
+# (id, name, kind, country, region, postcode, latitude, longitude, countries it ships to)
+LOCATIONS = [
+    (
+        "DC-US-EAST",
+        "Allentown distribution centre",
+        "distribution_centre",
+        "US",
+        "Northeast",
+        "18109",
+        40.6023,
+        -75.4714,
+        ["US", "CA"],
+    ),
+    (
+        "DC-US-WEST",
+        "Reno distribution centre",
+        "distribution_centre",
+        "US",
+        "West",
+        "89502",
+        39.5296,
+        -119.8138,
+        ["US", "CA"],
+    ),
+    (
+        "WH-FR-IDF",
+        "Entrepôt Île-de-France",
+        "warehouse",
+        "FR",
+        "Île-de-France",
+        "95700",
+        49.0097,
+        2.5479,
+        ["FR", "BE", "LU"],
+    ),
+    ("WH-JP-KANTO", "関東倉庫", "warehouse", "JP", "Kanto", "272-0001", 35.7326, 139.9167, ["JP"]),
+    (
+        "ST-US-NYC-01",
+        "Main Street Market, Manhattan",
+        "store",
+        "US",
+        "Northeast",
+        "10001",
+        40.7506,
+        -73.9971,
+        [],
+    ),
+    ("ST-US-SF-01", "Bay Grocers, Mission", "store", "US", "West", "94110", 37.7486, -122.4184, []),
+    ("ST-FR-PAR-01", "Épicerie du Marais", "store", "FR", "Île-de-France", "75004", 48.8575, 2.3514, []),
+]
+
+
+def _opening_stock() -> list[tuple[str, str, int]]:
+    # Deterministic, so seeding twice gives the same numbers; a few store shelves are empty on purpose.
+    rng = random.Random("demo-stock")
+    counts = []
+    for product in PRODUCTS:
+        for location in LOCATIONS:
+            store_shelf = location[2] == "store"
+            counts.append(
+                (product.sku, location[0], rng.randint(0, 24) if store_shelf else rng.randint(40, 400))
+            )
+    return counts
+
+
 def seed_demo(database_url: str) -> None:
-    """The catalogue, and a few orders for each demo consumer; running it again changes nothing."""
+    """The catalogue, locations with opening stock, and a few orders for each demo consumer; running it
+    again changes nothing."""
     today = datetime.now(UTC).replace(second=0, microsecond=0)
     with connect(database_url, schema="fulfillment") as conn:
         store.upsert_products(conn, PRODUCTS)
+        store.upsert_locations(conn, LOCATIONS)
+        store.receive_stock_once(conn, _opening_stock())
         for i in range(DEMO_CONSUMERS):
             consumer = consumer_id(i)
             rng = random.Random(f"demo-{i}")

@@ -173,3 +173,28 @@ def record_order(conn: psycopg.Connection, order: Order) -> bool:
             ],
         )
     return True
+
+
+def upsert_locations(conn: psycopg.Connection, locations: list[tuple]) -> None:
+    """(id, name, kind, country, region, postcode, latitude, longitude, serves) per location."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO location (id, name, kind, country, region, postcode, latitude, longitude, serves)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+            " kind = excluded.kind, country = excluded.country, region = excluded.region,"
+            " postcode = excluded.postcode, latitude = excluded.latitude, longitude = excluded.longitude,"
+            " serves = excluded.serves",
+            locations,
+        )
+
+
+def receive_stock_once(conn: psycopg.Connection, counts: list[tuple[str, str, int]]) -> None:
+    """Opening stock per (sku, location): received where there was none, left alone where there is."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "WITH put AS (INSERT INTO stock (sku, location_id, on_hand) VALUES (%s, %s, %s)"
+            " ON CONFLICT (sku, location_id) DO NOTHING RETURNING sku, location_id, on_hand)"
+            " INSERT INTO stock_movement (sku, location_id, kind, quantity)"
+            " SELECT sku, location_id, 'received', on_hand FROM put",
+            counts,
+        )

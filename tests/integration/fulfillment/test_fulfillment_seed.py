@@ -49,3 +49,18 @@ def test_bulk_load_gives_half_the_consumers_orders_and_a_tally_that_matches_them
         ).fetchone()
     assert 850 < buyers < 1150
     assert wrong == 0
+
+
+def test_the_demo_holds_locations_with_stock_and_seeding_again_keeps_the_counts(database_url):
+    seed.seed_demo(database_url)
+    with connect(database_url, schema="fulfillment") as conn:
+        before = conn.execute("SELECT sku, location_id, on_hand FROM stock ORDER BY 1, 2").fetchall()
+        kinds = dict(conn.execute("SELECT kind, count(*) FROM location GROUP BY kind").fetchall())
+    seed.seed_demo(database_url)
+    with connect(database_url, schema="fulfillment") as conn:
+        after = conn.execute("SELECT sku, location_id, on_hand FROM stock ORDER BY 1, 2").fetchall()
+    assert kinds.keys() >= {"distribution_centre", "warehouse", "store"}
+    demo = [row for row in after if row[1] in {loc[0] for loc in seed.LOCATIONS}]
+    assert len(demo) == len(seed.PRODUCTS) * len(seed.LOCATIONS)
+    assert all(on_hand >= 40 for sku, loc, on_hand in demo if loc.startswith("DC-"))
+    assert [r for r in before if r in demo] == [r for r in after if r in demo]

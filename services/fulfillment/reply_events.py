@@ -1,0 +1,71 @@
+"""The events fulfillment publishes about its requests, built from protobuf messages declared once."""
+
+from __future__ import annotations
+
+from crs.common.v1 import money_pb2
+from crs.fulfillment.v1 import fulfillment_pb2
+
+from services.runtime.events import Event
+
+SOURCE = "fulfillment"
+ESCALATED = "fulfillment_escalated"
+REFUND_CREDIT_REQUESTED = "refund_credit_requested"
+# Why the outbox write is spelled here as well as in services/runtime/outbox.py: the worker writes with
+# blocking psycopg under eventlet, and the runtime's helper is asyncio-only. The statement is the same.
+OUTBOX_INSERT = (
+    "WITH added AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body)"
+    " VALUES (%s, %s, %s, %s, %s)) SELECT pg_notify(current_schema() || '_outbox', '')"
+)
+
+
+def state_event_type(state: str) -> str:
+    return f"fulfillment_{state}"
+
+
+def changed(
+    *,
+    fulfillment_id: str,
+    case_id: str,
+    consumer_id: str,
+    kind: str,
+    state: str,
+    previous_state: str,
+    stage: str = "",
+    actor: str,
+    note: str = "",
+    event_type: str | None = None,
+) -> Event:
+    message = fulfillment_pb2.FulfillmentChanged(
+        fulfillment_id=fulfillment_id,
+        case_id=case_id,
+        consumer_id=consumer_id,
+        kind=kind,
+        state=state,
+        previous_state=previous_state,
+        stage=stage,
+        actor=actor,
+        note=note,
+    )
+    return Event.of(SOURCE, event_type or state_event_type(state), message, correlation_id=case_id)
+
+
+def refund_credit_requested(
+    *, fulfillment_id: str, consumer_id: str, amount_minor: int, currency: str
+) -> Event:
+    message = fulfillment_pb2.RefundCreditRequested(
+        fulfillment_id=fulfillment_id,
+        consumer_id=consumer_id,
+        amount=money_pb2.Money(currency=currency, amount_minor=amount_minor),
+        reference=refund_reference(fulfillment_id),
+        idempotency_key=f"fulfillment-refund:{fulfillment_id}",
+    )
+    return Event.of(SOURCE, REFUND_CREDIT_REQUESTED, message, correlation_id=fulfillment_id)
+
+
+def refund_reference(fulfillment_id: str) -> str:
+    """The ledger entry's reference, by which the worker recognises billing's confirmation."""
+    return f"fulfillment:{fulfillment_id}"
+
+
+def outbox_row(event: Event) -> tuple:
+    return (event.id, event.exchange, event.type, event.correlation_id, event.to_json())

@@ -1,0 +1,124 @@
+"""`crs fulfilment`, `crs coupon` and `crs inventory` against the running stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def products(stack):
+    stack.sql(
+        "INSERT INTO fulfillment.product (sku, name) VALUES ('BV-TEA-80', 'English Breakfast Tea')"
+        " ON CONFLICT DO NOTHING"
+    )
+
+
+def crs(stack, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def crs_json(stack, *args: str):
+    done = crs(stack, *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_inventory_import_and_show(stack, tmp_path):
+    sheet = tmp_path / "stock.csv"
+    sheet.write_text(
+        "sku,location_id,on_hand,location_name,kind,country,region,serves\n"
+        "BV-TEA-80,DC-CLI-1,12,Reno DC,distribution_centre,US,West,US CA\n"
+        "BV-TEA-80,ST-CLI-1,4,Main Street store,store,US,West,\n"
+    )
+    assert crs_json(stack, "inventory", "import", str(sheet)) == {"locations": 2, "rows": 2, "adjusted": 2}
+    shown = crs_json(stack, "inventory", "show", "BV-TEA-80")
+    levels = {lv["location"]["id"]: (lv["on_hand"], lv["location"]["kind"]) for lv in shown["levels"]}
+    assert levels["DC-CLI-1"] == (12, "distribution_centre") and levels["ST-CLI-1"] == (4, "store")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,location_id,on_hand\nBV-TEA-80,DC-CLI-1,lots\n")
+    refused = crs(stack, "inventory", "import", str(bad))
+    assert refused.returncode == 1 and "line 2" in refused.stderr
+
+
+def test_an_agent_asks_for_a_refund_a_supervisor_approves_it_and_it_is_credited(stack, directory):
+    case = directory.add_case(phones=["+15550600001"])
+    asked = crs_json(
+        stack, "fulfilment", "request", "--case", case, "--kind", "refund", "--value", "40.00", "--as", "ada"
+    )
+    assert (asked["state"], asked["value"]["amount_minor"]) == ("awaiting_approval", "4000")
+    denied = crs(stack, "fulfilment", "approve", asked["id"], "--as", "ada", "--role", "agent")
+    assert denied.returncode == 1 and "supervisor" in denied.stderr
+    approved = crs_json(stack, "fulfilment", "approve", asked["id"], "--as", "sam")
+    assert approved["decided_by"] == "sam"
+    stack.wait_state(asked["id"], "delivered")
+    done = crs_json(stack, "fulfilment", "show", asked["id"])
+    assert [h["state"] for h in done["history"]][-1] == "delivered"
+
+
+def test_a_refusal_from_the_command_line_carries_its_reason(stack, directory):
+    case = directory.add_case(phones=["+15550600002"])
+    asked = crs_json(
+        stack, "fulfilment", "request", "--case", case, "--kind", "refund", "--value", "99", "--as", "ada"
+    )
+    refused = crs_json(
+        stack, "fulfilment", "refuse", asked["id"], "--as", "sam", "--reason", "already refunded"
+    )
+    assert (refused["state"], refused["reason"]) == ("cancelled", "already refunded")
+
+
+def test_a_coupon_from_the_command_line_is_checked_and_redeems_once(stack, directory):
+    case = directory.add_case(phones=["+15550600003"])
+    asked = crs_json(
+        stack,
+        "fulfilment",
+        "request",
+        "--case",
+        case,
+        "--kind",
+        "coupon",
+        "--value",
+        "2.50",
+        "--sku",
+        "BV-TEA-80",
+        "--as",
+        "ada",
+    )
+    stack.wait_state(asked["id"], "delivered")
+    issued = crs_json(stack, "fulfilment", "show", asked["id"])["coupon_code"]
+    assert crs_json(stack, "coupon", "check", issued)["status"] == "valid"
+    assert crs_json(stack, "coupon", "redeem", issued)["status"] == "redeemed"
+    again = crs(stack, "coupon", "redeem", issued)
+    assert again.returncode == 1 and "already redeemed" in again.stderr
+    assert crs_json(stack, "coupon", "check", issued)["status"] == "redeemed"
+
+
+def test_a_carrier_csv_moves_a_shipment_and_reports_lines_it_refuses(stack, directory, tmp_path):
+    case = directory.add_case(phones=["+15550600004"])
+    asked = crs_json(stack, "fulfilment", "request", "--case", case, "--kind", "return_mailer", "--as", "ada")
+    stack.wait_state(asked["id"], "shipped")
+    tracking = crs_json(stack, "fulfilment", "show", asked["id"])["shipment"]["tracking_number"]
+    sheet = tmp_path / "carrier.csv"
+    sheet.write_text(f"carrier,tracking_number,status\ndemo,{tracking},delivered\ndemo,NOPE,delivered\n")
+    done = crs(stack, "fulfilment", "carrier-import", str(sheet), "--json")
+    assert json.loads(done.stdout) == {"applied": 1, "failed": 1} and "line 3" in done.stderr
+    assert crs_json(stack, "fulfilment", "show", asked["id"])["state"] == "delivered"
+
+
+def test_an_unknown_kind_or_a_malformed_amount_is_refused_with_a_message(stack, directory):
+    case = directory.add_case(phones=["+15550600005"])
+    bad_amount = crs(stack, "fulfilment", "request", "--case", case, "--kind", "refund", "--value", "ten")
+    assert bad_amount.returncode == 1 and "--value" in bad_amount.stderr
+    no_case = crs(
+        stack, "fulfilment", "request", "--case", "not-a-case", "--kind", "letter", "--template", "x"
+    )
+    assert no_case.returncode == 1 and "--case" in no_case.stderr

@@ -32,7 +32,7 @@ def run(args) -> int:
     _load_everything()
     for service in settings.METRICS_PORTS:
         settings.metrics_port(service)
-    for service in ("contacts", "billing", "fulfillment"):
+    for service in ("contacts", "billing", "fulfillment", "knowledge"):
         settings.grpc_target(service)
     settings.Common.from_env()
     width = max(len(name) for name in settings.KNOWN)

@@ -15,6 +15,7 @@ PROCESSES = [
     ("contacts", "services.contacts"),
     ("billing", "services.billing"),
     ("fulfillment", "services.fulfillment"),
+    ("knowledge", "services.knowledge"),
     ("screenpop", "services.screenpop"),
     ("edge", "services.telephony.edge"),
     ("telephony", "services.telephony"),

@@ -38,7 +38,9 @@ class Hit:
 class Index:
     """Published articles, ready to rank with `mode` = 'bm25', 'dense' or 'hybrid'."""
 
-    def __init__(self, articles: Sequence[Article], embedder: Embedder | None, *, vectors: np.ndarray | None = None):
+    def __init__(
+        self, articles: Sequence[Article], embedder: Embedder | None, *, cache: dict | None = None
+    ) -> None:
         self.articles = list(articles)
         self.embedder = embedder
         self.by_key = {(a.id, a.language): a for a in self.articles}
@@ -47,9 +49,20 @@ class Index:
         if corpus:
             self.lexical.index(corpus, show_progress=False)
         if embedder is not None and self.articles:
-            self.vectors = vectors if vectors is not None else embedder.passages([a.text for a in self.articles])
+            self.vectors = self._encode(cache if cache is not None else {})
         else:
             self.vectors = None
+
+    def _encode(self, cache: dict) -> np.ndarray:
+        """Passage vectors, encoding only the versions not in `cache` (keyed by id, language, version)."""
+        keys = [(a.id, a.language, a.version) for a in self.articles]
+        missing = [i for i, key in enumerate(keys) if key not in cache]
+        if missing:
+            for i, vector in zip(
+                missing, self.embedder.passages([self.articles[i].text for i in missing]), strict=True
+            ):
+                cache[keys[i]] = vector
+        return np.stack([cache[key] for key in keys])
 
     def _rankings(self, query: str, mode: str) -> tuple[list[np.ndarray], np.ndarray | None]:
         rankings = []
@@ -63,7 +76,9 @@ class Index:
             rankings.append(np.argsort(-cosines))
         return rankings, cosines
 
-    def search(self, query: str, *, language: str, product_sku: str = "", limit: int = 5, mode: str = "hybrid") -> list[Hit]:
+    def search(
+        self, query: str, *, language: str, product_sku: str = "", limit: int = 5, mode: str = "hybrid"
+    ) -> list[Hit]:
         if not self.articles:
             return []
         rankings, cosines = self._rankings(query, mode)

@@ -69,7 +69,9 @@ def train(examples: Sequence[Example], *, version: int) -> CodeModel:
     return CodeModel(version, pipeline, pipeline.classes_)
 
 
-def split(examples: Sequence[Example], *, held_out: float = 0.2, seed: int = 7) -> tuple[list[Example], list[Example]]:
+def split(
+    examples: Sequence[Example], *, held_out: float = 0.2, seed: int = 7
+) -> tuple[list[Example], list[Example]]:
     shuffled = list(examples)
     random.Random(seed).shuffle(shuffled)
     cut = int(len(shuffled) * held_out)

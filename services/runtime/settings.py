@@ -66,6 +66,7 @@ def grpc_target(service: str) -> str:
         "contacts": "127.0.0.1:50051",
         "billing": "127.0.0.1:50052",
         "fulfillment": "127.0.0.1:50053",
+        "knowledge": "127.0.0.1:50054",
     }
     return env(f"CRS_{service.upper()}_GRPC", defaults[service])
 
@@ -77,7 +78,7 @@ def grpc_bind(service: str) -> str:
     return f"{host}:{port}"
 
 
-METRICS_PORTS = {"contacts": 9101, "telephony": 9102, "screenpop": 9103, "fulfillment": 9104, "billing": 9105}
+METRICS_PORTS = {"contacts": 9101, "telephony": 9102, "screenpop": 9103, "fulfillment": 9104, "billing": 9105, "knowledge": 9106}
 
 
 def metrics_port(service: str) -> int:

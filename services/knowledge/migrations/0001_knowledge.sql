@@ -51,5 +51,6 @@ CREATE TABLE code_model (
     top1 double precision NOT NULL,
     top3 double precision NOT NULL,
     promoted boolean NOT NULL,
-    training jsonb NOT NULL   -- the labelled verbatims, so the model can be rebuilt exactly
+    training jsonb NOT NULL,  -- the labelled verbatims, so the model can be rebuilt exactly
+    model bytea NOT NULL      -- the fitted model, so start-up loads rather than trains
 );

@@ -9,6 +9,8 @@ from crs.knowledge.v1 import knowledge_pb2 as pb
 
 from services.cli.kb import TIMEOUT, fail, stub
 
+SEPARATOR = " \u203a "  # the single right-pointing angle quote between code levels
+
 
 def run(args) -> int:
     try:
@@ -23,7 +25,8 @@ def run(args) -> int:
         print(json.dumps({"model_version": reply.model_version, "codes": codes}, indent=2))
     else:
         for c in codes:
-            print(f"{c['score']:.3f}  {c['code'].replace('.', ' \u203a ')}")
+            path = c["code"].replace(".", SEPARATOR)
+            print(f"{c['score']:.3f}  {path}")
     return 0
 
 

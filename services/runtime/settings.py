@@ -78,7 +78,14 @@ def grpc_bind(service: str) -> str:
     return f"{host}:{port}"
 
 
-METRICS_PORTS = {"contacts": 9101, "telephony": 9102, "screenpop": 9103, "fulfillment": 9104, "billing": 9105, "knowledge": 9106}
+METRICS_PORTS = {
+    "contacts": 9101,
+    "telephony": 9102,
+    "screenpop": 9103,
+    "fulfillment": 9104,
+    "billing": 9105,
+    "knowledge": 9106,
+}
 
 
 def metrics_port(service: str) -> int:

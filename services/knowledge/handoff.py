@@ -39,14 +39,21 @@ _PERSON_WORDS = {
     "es": r"agente|humano|una persona|alguien|operador|hablar con|llamenme|llamadme",
     "ja": r"担当者|オペレーター|人と話|人間|電話して|折り返し",
 }
-_SAFETY = re.compile("|".join(f"(?:{p})" for p in _SAFETY_WORDS.values()))
-_PERSON = re.compile("|".join(f"(?:{p})" for p in _PERSON_WORDS.values()))
+
+
+def _compile(words: dict[str, str]) -> re.Pattern:
+    # The patterns are folded like the text, so that a kana's voicing mark is dropped on both sides.
+    return re.compile(fold("|".join(f"(?:{p})" for p in words.values())))
 
 
 def fold(text: str) -> str:
     """Lower-case without accents (é → e, ü → u), keeping CJK characters as they are."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_SAFETY = _compile(_SAFETY_WORDS)
+_PERSON = _compile(_PERSON_WORDS)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from services.knowledge.articles import Article
 from services.knowledge.text import tokens
 
 RRF_K = 60
+# Measured (docs/benchmarks.md): the multilingual model ranks far better than BM25 across languages, so
+# its ranking counts twice in the fusion; BM25 still lifts exact names, SKUs and lot codes.
+WEIGHTS = {"bm25": 1.0, "dense": 2.0}
 
 
 class Embedder(Protocol):
@@ -64,16 +67,16 @@ class Index:
                 cache[keys[i]] = vector
         return np.stack([cache[key] for key in keys])
 
-    def _rankings(self, query: str, mode: str) -> tuple[list[np.ndarray], np.ndarray | None]:
+    def _rankings(self, query: str, mode: str) -> tuple[list[tuple[str, np.ndarray]], np.ndarray | None]:
         rankings = []
         cosines = None
         if mode in ("bm25", "hybrid"):
             scores = self.lexical.get_scores(tokens(query) or ["_"])
             order = np.argsort(-scores)
-            rankings.append(order[scores[order] > 0])
+            rankings.append(("bm25", order[scores[order] > 0]))
         if mode in ("dense", "hybrid") and self.vectors is not None:
             cosines = self.vectors @ self.embedder.queries([query])[0]
-            rankings.append(np.argsort(-cosines))
+            rankings.append(("dense", np.argsort(-cosines)))
         return rankings, cosines
 
     def search(
@@ -83,9 +86,9 @@ class Index:
             return []
         rankings, cosines = self._rankings(query, mode)
         fused: dict[int, float] = {}
-        for ranking in rankings:
+        for kind, ranking in rankings:
             for rank, position in enumerate(ranking[:100]):
-                fused[int(position)] = fused.get(int(position), 0.0) + 1.0 / (RRF_K + rank + 1)
+                fused[int(position)] = fused.get(int(position), 0.0) + WEIGHTS[kind] / (RRF_K + rank + 1)
         best: dict[str, tuple[float, int]] = {}
         for position, score in sorted(fused.items(), key=lambda item: -item[1]):
             article = self.articles[position]
@@ -94,7 +97,7 @@ class Index:
             if article.id not in best:
                 best[article.id] = (score, position)
         top = sorted(best.values(), key=lambda item: -item[0])[:limit]
-        ceiling = len(rankings) / (RRF_K + 1)
+        ceiling = sum(WEIGHTS[kind] for kind, _ in rankings) / (RRF_K + 1)
         hits = []
         for score, position in top:
             matched = self.articles[position]

@@ -14,6 +14,7 @@ SAFETY_QUESTIONS = [
     "mein Kind ist krank geworden",
     "había un trozo de plástico en la caja",
     "子どもが食べて具合が悪くなった",
+    "子どもがアレルギー反応を起こした",
 ]
 
 

@@ -30,7 +30,7 @@ from crs.common.v1 import money_pb2  # noqa: E402
 from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, contacts_pb2_grpc  # noqa: E402
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc  # noqa: E402
 
-from bench._common import free_port, machine, percentiles  # noqa: E402
+from bench._common import free_port, machine, percentiles, run_bench  # noqa: E402
 from services.runtime import migrate  # noqa: E402
 from services.runtime.grpcio import blocking_channel  # noqa: E402
 from services.runtime.principal import Principal  # noqa: E402
@@ -150,4 +150,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_bench(main)

@@ -18,6 +18,7 @@ PROCESSES = [
     ("billing", "services.billing"),
     ("fulfillment", "services.fulfillment"),
     ("fulfillment-worker", "services.fulfillment.worker"),
+    ("knowledge", "services.knowledge"),
     ("screenpop", "services.screenpop"),
     ("console", "services.console"),
     ("edge", "services.telephony.edge"),

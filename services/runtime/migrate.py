@@ -20,7 +20,7 @@ from services.runtime.db import role_for
 SERVICES_DIR = pathlib.Path(__file__).resolve().parent.parent
 RUNTIME_MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
 # Order matters only for humans reading the log: schemas never reference one another.
-SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console")
+SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console", "knowledge")
 
 
 class MigrationError(RuntimeError):

@@ -67,6 +67,7 @@ def grpc_target(service: str) -> str:
         "billing": "127.0.0.1:50052",
         "fulfillment": "127.0.0.1:50053",
         "screenpop": "127.0.0.1:50054",
+        "knowledge": "127.0.0.1:50057",
     }
     return env(f"CRS_{service.upper()}_GRPC", defaults[service])
 
@@ -85,6 +86,7 @@ METRICS_PORTS = {
     "fulfillment": 9104,
     "billing": 9105,
     "console": 9106,
+    "knowledge": 9109,
 }
 
 

@@ -274,6 +274,7 @@ GRPC_CALLERS = {
     "billing": pods("screenpop", "console"),
     "fulfillment": pods("screenpop", "console"),
     "screenpop": pods("console"),
+    "knowledge": pods("console"),
 }
 
 

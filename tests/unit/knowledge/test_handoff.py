@@ -1,0 +1,43 @@
+"""Each hand-off rule, in English, French and the other demo languages."""
+
+import pytest
+
+from services.knowledge.handoff import ASKED_FOR_PERSON, LOW_CONFIDENCE, SAFETY, decide
+
+SAFETY_QUESTIONS = [
+    "my child got sick after eating it",
+    "I think I'm allergic, my lips are swelling",
+    "there was a piece of glass in the jar",
+    "mon enfant est malade après avoir mangé les flocons",
+    "il y avait du plastique dans ma boîte",
+    "j'ai fait une réaction allergique",
+    "mein Kind ist krank geworden",
+    "había un trozo de plástico en la caja",
+    "子どもが食べて具合が悪くなった",
+    "子どもがアレルギー反応を起こした",
+]
+
+
+@pytest.mark.parametrize("question", SAFETY_QUESTIONS)
+def test_safety_hands_off_even_when_the_answer_is_certain(question):
+    decision = decide(question, confidence=0.99, threshold=0.5)
+    assert decision.hand_off and decision.reason == SAFETY
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["can I talk to a person please", "je veux parler à un conseiller", "quiero hablar con un agente"],
+)
+def test_asking_for_a_person_hands_off(question):
+    assert decide(question, confidence=0.99, threshold=0.5).reason == ASKED_FOR_PERSON
+
+
+@pytest.mark.parametrize("question", ["where can I buy the oats", "où acheter les flocons d'avoine"])
+def test_low_confidence_hands_off_and_high_confidence_answers(question):
+    assert decide(question, confidence=0.4, threshold=0.8).reason == LOW_CONFIDENCE
+    assert not decide(question, confidence=0.9, threshold=0.8).hand_off
+
+
+def test_everyday_words_are_not_read_as_safety():
+    for question in ["will the promotion come back", "what are the ingredients of the cola"]:
+        assert not decide(question, confidence=0.9, threshold=0.8).hand_off

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 KNOWN: dict[str, str] = {}
 PRODUCTION = "production"
-# Each database login role's development password is "crs-dev-<schema>-db"; see services/runtime/db.py.
+# One schema per service that keeps data, each with its own login role (services/runtime/db.py). Order
+# matters only for humans reading the migration log: schemas never reference one another.
 DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop")
 
 
@@ -36,14 +37,19 @@ def database_password_setting(schema: str) -> str:
     return f"CRS_{schema.upper()}_DB_PASSWORD"
 
 
+def database_password(schema: str) -> str:
+    """The password of `schema`'s login role; development: "crs-dev-<schema>-db"."""
+    SECRETS.setdefault(database_password_setting(schema), f"crs-dev-{schema}-db")
+    return env(f"CRS_{schema.upper()}_DB_PASSWORD", f"crs-dev-{schema}-db")
+
+
 class DevelopmentSecret(SystemExit):
     """A production process was given an empty or development secret; the message names it."""
 
 
 def deployment() -> str:
     """CRS_ENV: "development" (the default) or "production"."""
-    KNOWN.setdefault("CRS_ENV", "development")
-    return os.environ.get("CRS_ENV") or "development"
+    return env("CRS_ENV", "development")
 
 
 def in_production() -> bool:
@@ -114,6 +120,9 @@ def env_float(name: str, default: float) -> float:
 
 
 SECRETS: dict[str, str] = _development_secrets()
+# Declared up front, not only when first read, so that `crs config` and the deploy checks list them.
+for _schema in DATABASE_SCHEMAS:
+    KNOWN.setdefault(database_password_setting(_schema), SECRETS[database_password_setting(_schema)])
 
 # The secrets each process reads; a production process checks these before it does anything else.
 SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {

@@ -13,12 +13,11 @@ import sys
 import urllib.parse
 import urllib.request
 
-import grpc
 import pytest
 from crs.contacts.v1 import contacts_pb2 as cpb
 from crs.contacts.v1 import contacts_pb2_grpc
 
-from services.runtime import console_tokens
+from services.runtime import console_tokens, grpcio
 from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.browser
@@ -85,7 +84,7 @@ async def test_capture_escalate_and_resolve_in_the_browser(contacts_process):
     from playwright.async_api import async_playwright, expect
 
     base, grpc_target = contacts_process
-    async with grpc.aio.insecure_channel(grpc_target) as channel:
+    async with grpcio.channel(grpc_target) as channel:
         consumer = await contacts_pb2_grpc.ContactsStub(channel).CreateConsumer(
             cpb.CreateConsumerRequest(
                 consumer=cpb.Consumer(name="Jane Doe", phones=[cpb.PhoneNumber(number="+16145550199")])

@@ -7,11 +7,11 @@ import os
 import subprocess
 import sys
 
-import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from services.runtime import grpcio
 from tests.support.processes import ServiceProcess, free_port
 
 
@@ -83,7 +83,7 @@ def test_the_cli_reports_bad_input_and_a_missing_service_plainly(contacts_proces
 
 def test_health_and_reflection_answer(contacts_process):
     _, _, port, _ = contacts_process
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    with grpcio.blocking_channel(f"127.0.0.1:{port}") as channel:
         health = health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(service="crs.contacts.v1.Contacts"), timeout=5
         )

@@ -185,9 +185,12 @@ def test_grpc_ports_in_the_manifests_match_the_code(overlay):
         _, container = deployment_running(overlay, service)
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         assert ports["grpc"] == port, service
+        # The probes present no certificate, so they ask the plaintext health-only port, never the API's.
+        health = int(config["CRS_GRPC_HEALTH_PORT"])
+        assert ports["health"] == health != port, service
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert container[probe]["grpc"]["port"] == port, (
-                f"{service} {probe}: not grpc.health.v1 on {port}"
+            assert container[probe]["grpc"]["port"] == health, (
+                f"{service} {probe}: not grpc.health.v1 on {health}"
             )
         service_ports = {p["name"]: p["port"] for p in named(overlay, "Service", service)["spec"]["ports"]}
         assert service_ports["grpc"] == port

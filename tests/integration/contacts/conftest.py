@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-import grpc
 import pytest
 from crs.contacts.v1 import contacts_pb2_grpc
 
 from services.contacts.__main__ import Bound, Settings, serve
+from services.runtime import grpcio
 from services.runtime.recordings import LocalDirectoryStore
 
 
@@ -43,7 +43,7 @@ async def contacts(database_url, amqp_url, tmp_path_factory):
     task = asyncio.create_task(serve(settings, stop, ready.set_result))
     bound = await asyncio.wait_for(asyncio.shield(ready), 30)
     settings = dataclasses.replace(settings, public_url=f"http://127.0.0.1:{bound.http_port}")
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{bound.grpc_port}")
+    channel = grpcio.channel(f"127.0.0.1:{bound.grpc_port}")
     yield RunningContacts(bound, contacts_pb2_grpc.ContactsStub(channel), store, settings)
     await channel.close()
     stop.set()

@@ -15,7 +15,7 @@ from crs.contacts.v1 import casework_pb2_grpc
 
 from services.contacts import sla
 from services.contacts.case_store import CaseStore
-from services.runtime import db
+from services.runtime import db, grpcio
 from tests.integration.contacts.case_support import Api
 from tests.support.wait import async_wait_for
 
@@ -145,7 +145,7 @@ async def test_a_missed_due_time_flags_the_case_and_publishes_sla_breached(
 
 
 async def test_casework_over_grpc(contacts):
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{contacts.bound.grpc_port}") as channel:
+    async with grpcio.channel(f"127.0.0.1:{contacts.bound.grpc_port}") as channel:
         stub = casework_pb2_grpc.CaseworkStub(channel)
         lot = "G" + uuid.uuid4().hex[:6]
         created = await stub.CreateCase(

@@ -16,6 +16,8 @@ from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 from google.protobuf import timestamp_pb2
 
+from services.runtime import grpcio
+
 ADA_NUMBER = "+16145550123"
 SHARED_NUMBER = "+16145550188"
 ADA_ID = "5b3c2d1e-0000-4000-8000-00000000a0da"
@@ -179,7 +181,7 @@ class FakeServer:
     async def start(self) -> int:
         self.server = grpc.aio.server()
         self.add_fn(self.servicer, self.server)
-        self.port = self.server.add_insecure_port(f"127.0.0.1:{self.port}")
+        self.port = self.server.add_secure_port(f"127.0.0.1:{self.port}", grpcio.server_credentials())
         await self.server.start()
         return self.port
 

@@ -58,5 +58,5 @@ CMD ["python", "-m", "services.telephony.edge"]
 
 # ---- app (default target): every other process -------------------------------------------------------------
 FROM base AS app
-EXPOSE 50051 50052 50053 8080 8081 9101 9102 9103 9104 9105
+EXPOSE 50051 50052 50053 50054 8080 8081 9101 9102 9103 9104 9105 9106
 CMD ["python", "-m", "services.contacts"]

@@ -17,7 +17,6 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-import grpc
 import psycopg
 from crs.contacts.v1 import contacts_pb2 as pb
 from crs.contacts.v1 import contacts_pb2_grpc
@@ -25,6 +24,7 @@ from crs.contacts.v1 import contacts_pb2_grpc
 from bench._common import bench_database, free_port, machine, percentiles, wait_for_port
 from services.contacts import phones
 from services.contacts.store import _HITS_SQL
+from services.runtime import grpcio
 from services.runtime.db import connection_options
 
 
@@ -74,7 +74,7 @@ def database_latency(url: str, numbers: list[str]) -> tuple[dict, float]:
 
 
 async def grpc_latency(target: str, numbers: list[str], concurrency: int) -> tuple[dict, float]:
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with grpcio.channel(target) as channel:
         stub = contacts_pb2_grpc.ContactsStub(channel)
         for number in numbers[:200]:  # warm the pool, the caches and the channel
             await stub.MatchCaller(pb.MatchCallerRequest(number=number, region="US"), timeout=2)

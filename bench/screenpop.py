@@ -41,7 +41,7 @@ from bench._common import (
     wait_for_port,
 )
 from services.cli.call import CallPlan, scenario, sipp_command
-from services.screenpop.seed import seed_demo
+from services.console.seed import seed_demo
 from tests.integration.telephony.stack import start_edge, start_telephony
 from tests.support import infra
 from tests.support.processes import ServiceProcess
@@ -202,7 +202,8 @@ async def run_rate(stack: dict, rate: int, seconds: int, numbers: list[str], wor
 
 def start_stack(url: str, amqp_url: str, workdir: pathlib.Path) -> tuple[dict, list]:
     ports = {
-        name: free_port() for name in ("contacts", "contacts_http", "billing", "fulfillment", "screenpop")
+        name: free_port()
+        for name in ("contacts", "contacts_http", "billing", "fulfillment", "screenpop", "console")
     }
     env = dict(
         os.environ,
@@ -213,15 +214,16 @@ def start_stack(url: str, amqp_url: str, workdir: pathlib.Path) -> tuple[dict, l
         CRS_CONTACTS_HTTP=f"127.0.0.1:{ports['contacts_http']}",
         CRS_BILLING_GRPC=f"127.0.0.1:{ports['billing']}",
         CRS_FULFILLMENT_GRPC=f"127.0.0.1:{ports['fulfillment']}",
-        CRS_SCREENPOP_HTTP=f"127.0.0.1:{ports['screenpop']}",
+        CRS_SCREENPOP_GRPC=f"127.0.0.1:{ports['screenpop']}",
+        CRS_CONSOLE_HTTP=f"127.0.0.1:{ports['console']}",
     )
-    for service in ("contacts", "telephony", "screenpop", "fulfillment", "billing"):
+    for service in ("contacts", "telephony", "screenpop", "fulfillment", "billing", "console"):
         env[f"CRS_{service.upper()}_METRICS_PORT"] = "0"
     started: list = []
     try:
-        for name in ("contacts", "billing", "fulfillment", "screenpop"):
+        for name in ("contacts", "billing", "fulfillment", "screenpop", "console"):
             started.append(ServiceProcess(f"services.{name}", env).start(wait_port=ports[name]))
-        wait_for_port(ports["screenpop"])
+        wait_for_port(ports["console"])
         edge, edge_address = start_edge(workdir, pike_density=100_000)
         started.append(edge)
         # Answer late, so every call is cancelled while it rings: the load is the pop path.
@@ -232,9 +234,9 @@ def start_stack(url: str, amqp_url: str, workdir: pathlib.Path) -> tuple[dict, l
     except BaseException:
         stop_stack(started)
         raise
-    pids = {process.module.rsplit(".", 1)[-1]: process.process.pid for process in started[:4]}
+    pids = {process.module.rsplit(".", 1)[-1]: process.process.pid for process in started[:5]}
     pids["telephony"] = telephony.process.popen.pid
-    return {"base": f"http://127.0.0.1:{ports['screenpop']}", "edge": edge_address, "pids": pids}, started
+    return {"base": f"http://127.0.0.1:{ports['console']}", "edge": edge_address, "pids": pids}, started
 
 
 def stop_stack(started: list) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from services.runtime.settings import METRICS_PORTS, grpc_target, metrics_port, split_hostport
 
-GRPC_SERVERS = ("contacts", "billing", "fulfillment")
+GRPC_SERVERS = ("contacts", "billing", "fulfillment", "screenpop")
 EDGE = "telephony.edge"
 TIMEOUT = 3.0
 

@@ -7,11 +7,11 @@ import secrets
 import sys
 from datetime import timedelta
 
+from services.console import auth
+from services.console.accounts import UPSERT_TEAM
+from services.console.seed import SCHEMA, upsert_agent
 from services.runtime import db
 from services.runtime.settings import Common, env
-from services.screenpop import auth
-from services.screenpop.seed import SCHEMA, upsert_agent
-from services.screenpop.store import UPSERT_TEAM
 
 API_TOKEN_DAYS = 30
 
@@ -73,7 +73,10 @@ def passwd(args) -> int:
 
 
 def token(args) -> int:
-    """Print a bearer token for `crs watch` (CRS_WATCH_TOKEN); only its hash is stored."""
+    """Print a bearer token for the console's API and `crs watch` (CRS_WATCH_TOKEN); only its hash is stored.
+
+    Send it as `Authorization: Bearer <token>`; it carries the agent's permissions.
+    """
     url = args.database_url or Common.from_env().database_url
     value = auth.new_token()
     with db.connect(url, schema=SCHEMA) as conn:
@@ -109,7 +112,7 @@ def register(subparsers) -> None:
     passwd_parser.add_argument("--password", help="else CRS_AGENT_PASSWORD, else a prompt")
     passwd_parser.set_defaults(func=passwd)
 
-    token_parser = commands.add_parser("token", help="print a bearer token for crs watch (CRS_WATCH_TOKEN)")
+    token_parser = commands.add_parser("token", help="print a bearer token for the console API and crs watch")
     token_parser.add_argument("username")
     token_parser.add_argument("--days", type=int, default=API_TOKEN_DAYS)
     token_parser.set_defaults(func=token)

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import time
 
-# In start order: the edge before telephony, the services the pop reads before screenpop.
+# In start order: the edge before telephony, the services the pop reads before screenpop, and the
+# console (the people's side) once what it asks is up.
 PROCESSES = [
     ("contacts", "services.contacts"),
     ("billing", "services.billing"),
     ("fulfillment", "services.fulfillment"),
     ("screenpop", "services.screenpop"),
+    ("console", "services.console"),
     ("edge", "services.telephony.edge"),
     ("telephony", "services.telephony"),
 ]

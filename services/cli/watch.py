@@ -103,8 +103,8 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per pop per line")
     parser.add_argument(
         "--url",
-        default=env("CRS_SCREENPOP_URL", "http://127.0.0.1:8080"),
-        help="the console's address (CRS_SCREENPOP_URL)",
+        default=env("CRS_CONSOLE_URL", "http://127.0.0.1:8080"),
+        help="the console's address (CRS_CONSOLE_URL)",
     )
     parser.add_argument("--user", help="log in as this agent or supervisor (else CRS_WATCH_TOKEN)")
     parser.add_argument("--password", help="the password (else CRS_WATCH_PASSWORD, else a prompt)")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 
-from services.contacts import bus_consume, http
-from services.contacts.case_wiring import CaseworkParts
+from services.contacts import bus_consume
+from services.contacts.case_wiring import CaseworkParts, CaseworkSettings
 from services.contacts.grpc_api import ContactsServicer
 from services.contacts.store import SCHEMA, ContactsStore
 from services.runtime import bus, db, outbox, process, recordings
@@ -25,9 +25,10 @@ class Settings:
     home_region: str
     grpc_bind: str
     http_bind: str
-    public_url: str  # how browsers reach the HTTP side, for recording links; "" = this server's address
+    # The origin that plays signed recording links (the console); "" = this server's address.
+    public_url: str
     recording_link_ttl: int
-    recordings: recordings.RecordingStore
+    casework: CaseworkSettings = field(default_factory=CaseworkSettings.from_env)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,7 +43,6 @@ class Settings:
             http_bind=http_bind,
             public_url=env("CRS_CONTACTS_PUBLIC_URL", f"http://127.0.0.1:{port}"),
             recording_link_ttl=env_int("CRS_RECORDING_LINK_TTL", 3600),
-            recordings=recordings.store_from_env(),
         )
 
 
@@ -72,7 +72,7 @@ async def serve(
         connection, "contacts", bus_consume.subscriptions(store=store, region=settings.home_region)
     )
     servicer = ContactsServicer(store=store, home_region=settings.home_region, recording_link=recording_link)
-    casework = CaseworkParts(pool, recording_link=recording_link)
+    casework = CaseworkParts(pool, settings=settings.casework)
     server = Server(
         [
             Servicer(
@@ -84,8 +84,7 @@ async def serve(
         ],
         settings.grpc_bind,
     )
-    app = http.make_app(store=settings.recordings)
-    casework.install(app)
+    app = casework.web_app()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     http_host, http_port = split_hostport(settings.http_bind)

@@ -58,6 +58,7 @@ async def file_call(*, store: ContactsStore, call: EndedCall, region: str) -> st
             occurred_at=call.started_at,
             duration_seconds=call.duration_seconds,
             recording_key=call.recording_key or None,
+            caller_number=call.number,
         )
         if contact_id is None:
             return None

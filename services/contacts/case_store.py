@@ -180,6 +180,18 @@ class CaseRepository:
             )
             return await cur.fetchall()
 
+    async def filed_call(self, call_id: str) -> dict | None:
+        """The contact telephony filed for `call_id`, and the ids of the cases the call belongs to."""
+        return await self._one(
+            "SELECT f.call_id, f.consumer_id::text, f.caller_number, f.recording_key, f.duration_seconds,"
+            " f.occurred_at,"
+            " ARRAY(SELECT id::text FROM (SELECT f.id WHERE f.issue_code IS NOT NULL"
+            "  UNION SELECT cc.contact_id FROM contact_call cc WHERE cc.call_id = f.call_id) linked(id)"
+            "  ORDER BY id) AS case_ids"
+            " FROM contact f WHERE f.call_id = %s",
+            (call_id,),
+        )
+
     async def due_for_breach(self, now: datetime, limit: int) -> list[dict]:
         """Open cases past a due time and not yet flagged, locked for this sweep."""
         async with self.conn.cursor(row_factory=dict_row) as cur:
@@ -297,6 +309,10 @@ class CaseStore:
     async def recordings(self, call_ids: list[str]) -> list[dict]:
         async with self.pool.connection() as conn:
             return await CaseRepository(conn).recordings(call_ids)
+
+    async def filed_call(self, call_id: str) -> dict | None:
+        async with self.pool.connection() as conn:
+            return await CaseRepository(conn).filed_call(call_id)
 
     async def search(
         self, *, where: list[str], params: dict, order: str, limit: int, offset: int

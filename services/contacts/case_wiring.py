@@ -1,4 +1,4 @@
-"""Casework's parts for the composition root: the REST API and pages, the web form, gRPC, the SLA sweep."""
+"""Casework's parts for the composition root: the web form, gRPC, the SLA sweep."""
 
 from __future__ import annotations
 
@@ -9,19 +9,17 @@ from aiohttp import web
 from crs.contacts.v1 import casework_pb2_grpc
 from psycopg_pool import AsyncConnectionPool
 
-from services.contacts import intake, rest, sla
+from services.contacts import intake, sla
 from services.contacts.case_grpc import SERVICE_NAME, CaseworkServicer
 from services.contacts.case_store import CaseStore
 from services.contacts.casework import Casework
 from services.contacts.codes import CachedCodeBook
-from services.runtime import console_tokens
 from services.runtime.grpcio import Servicer
 from services.runtime.settings import env, env_float, env_int
 
 
 @dataclass(frozen=True)
 class CaseworkSettings:
-    console_secret: bytes
     sla_sweep_seconds: float
     intake_per_minute: float
     intake_burst: int
@@ -31,7 +29,6 @@ class CaseworkSettings:
     def from_env(cls) -> CaseworkSettings:
         proxies = env("CRS_INTAKE_TRUSTED_PROXIES", "")
         return cls(
-            console_secret=console_tokens.secret_from_env(),
             sla_sweep_seconds=env_float("CRS_SLA_SWEEP_SECONDS", 30.0),
             intake_per_minute=env_float("CRS_INTAKE_PER_MINUTE", 6.0),
             intake_burst=env_int("CRS_INTAKE_BURST", 5),
@@ -42,14 +39,11 @@ class CaseworkSettings:
 class CaseworkParts:
     """Built once per process from the pool; `start()` and `stop()` run the SLA sweep."""
 
-    def __init__(
-        self, pool: AsyncConnectionPool, *, recording_link, settings: CaseworkSettings | None = None
-    ):
+    def __init__(self, pool: AsyncConnectionPool, *, settings: CaseworkSettings | None = None):
         self.settings = settings or CaseworkSettings.from_env()
         self.store = CaseStore(pool)
         self.codes = CachedCodeBook(self.store.load_codes)
         self.casework = Casework(store=self.store, codes=self.codes)
-        self.recording_link = recording_link
         self.sweeper = sla.Sweeper(self.store, self.settings.sla_sweep_seconds)
         self._sweep_task: asyncio.Task | None = None
 
@@ -61,17 +55,19 @@ class CaseworkParts:
             SERVICE_NAME,
         )
 
-    def install(self, app: web.Application) -> None:
-        rest.install(
-            app,
-            rest.CaseApi(
-                self.casework, self.store, self.codes, self.settings.console_secret, self.recording_link
-            ),
-        )
+    def web_app(self) -> web.Application:
+        """The public web form, and health for probes."""
+
+        async def healthz(request: web.Request) -> web.Response:
+            return web.json_response({"status": "ok"})
+
+        app = web.Application(client_max_size=intake.MAX_FORM)
+        app.router.add_get("/healthz", healthz)
         limiter = intake.RateLimiter(
             per_minute=self.settings.intake_per_minute, burst=self.settings.intake_burst
         )
         intake.install(app, intake.Intake(self.casework, limiter, self.settings.trusted_proxies))
+        return app
 
     def start(self) -> None:
         self._sweep_task = asyncio.create_task(self.sweeper.run())

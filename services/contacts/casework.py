@@ -50,7 +50,11 @@ class NotFound(LookupError):
 
 
 class Conflict(RuntimeError):
-    """The change does not fit the case as it is now: a transition not allowed, or a stale version."""
+    """The change does not fit the case as it is now: a transition not allowed."""
+
+
+class StaleVersion(Conflict):
+    """The case changed since the caller read it."""
 
 
 def allowed(from_stage: str, to_stage: str) -> bool:
@@ -266,7 +270,7 @@ class Casework:
             async with self.store.transaction() as repo:
                 before = await self._locked(repo, contact_id)
                 if expected_version and before["version"] != expected_version:
-                    raise Conflict(f"the case changed meanwhile (version {before['version']}); reload it")
+                    raise StaleVersion(f"the case changed meanwhile (version {before['version']}); reload it")
                 if "issue_code" in values or "severity" in values:
                     values.setdefault("issue_code", before["issue_code"])
                     values.setdefault("severity", before["severity"])

@@ -7,14 +7,15 @@ event, so a rejected form leaves no row behind. Each client address may send a f
 from __future__ import annotations
 
 import math
+import pathlib
 import time
 from dataclasses import dataclass, field
-from html import escape
 
 from aiohttp import web
 
 from services.contacts.casework import Casework
 from services.contacts.validation import ValidationError
+from services.runtime import pages
 
 TOPICS = {
     "question": "A question",
@@ -128,45 +129,17 @@ def to_case(form: dict) -> dict:
     }
 
 
+TEMPLATES = pages.templates(pathlib.Path(__file__).resolve().parent / "templates")
+
+
 def form_page(*, error: str = "", values: dict | None = None, status: int = 200) -> web.Response:
-    values = values or {}
-
-    def field_(name: str, label: str, kind: str = "text", required: bool = False) -> str:
-        req = " required" if required else ""
-        return (
-            f'<label>{escape(label)}<input name="{name}" type="{kind}" value="{escape(values.get(name, ""))}"'
-            f"{req}></label>"
-        )
-
-    options = "".join(
-        f'<option value="{k}"{" selected" if values.get("topic") == k else ""}>{escape(v)}</option>'
-        for k, v in TOPICS.items()
+    return pages.render(
+        TEMPLATES, "intake_form.html", status=status, error=error, values=values or {}, topics=TOPICS
     )
-    alert = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
-    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Contact us</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/cases/static/cases.css"></head><body><main class="narrow">
-<h1>Contact us</h1>{alert}
-<form method="post" action="/intake">
-<label>What is it about?<select name="topic" required><option value="">Choose…</option>{options}</select></label>
-{field_("name", "Your name", required=True)}{field_("email", "Email", "email")}{field_("phone", "Phone", "tel")}
-<fieldset><legend>The product (if it is about one)</legend>
-{field_("product", "Product")}{field_("sku", "Barcode or item number")}{field_("lot_code", "Lot code on the pack")}
-{field_("best_by", "Best by", "date")}{field_("store", "Store")}{field_("location", "Town")}
-{field_("purchased_on", "Bought on", "date")}</fieldset>
-<label>Your message<textarea name="message" rows="6" required>{escape(values.get("message", ""))}</textarea></label>
-<input type="hidden" name="language" value="{escape(values.get("language", "en"))}">
-<label class="trap" aria-hidden="true">Leave empty<input name="website" tabindex="-1" autocomplete="off"></label>
-<button type="submit">Send</button></form></main></body></html>"""
-    return web.Response(text=html, content_type="text/html", status=status)
 
 
 def thanks_page(reference: int) -> web.Response:
-    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Thank you</title>
-<link rel="stylesheet" href="/cases/static/cases.css"></head><body><main class="narrow">
-<h1>Thank you</h1><p>We have your message. Your reference is <b id="reference">{reference}</b>.</p>
-</main></body></html>"""
-    return web.Response(text=html, content_type="text/html", status=201)
+    return pages.render(TEMPLATES, "intake_thanks.html", status=201, reference=reference)
 
 
 async def show_form(request: web.Request) -> web.Response:
@@ -213,6 +186,9 @@ async def submit(request: web.Request) -> web.Response:
 
 
 def install(app: web.Application, intake: Intake) -> None:
+    """The form's routes, with the shared security headers and the form's own static files."""
     app[INTAKE] = intake
+    app.middlewares.append(pages.security_headers)
+    pages.add_static(app, pathlib.Path(__file__).resolve().parent / "static")
     app.router.add_get("/intake", show_form)
     app.router.add_post("/intake", submit)

@@ -121,10 +121,18 @@ def _whole(value, name: str, default: int, low: int, high: int) -> int:
     return number
 
 
-async def search(*, store: CaseStore, book: CodeBook, query: dict) -> list[dict]:
-    """Rows of the cases that match, newest first."""
+# The supervisors' queue: the worst first, then the one due soonest.
+URGENT_FIRST = (
+    "array_position(ARRAY['critical', 'high', 'medium', 'low'], c.severity),"
+    " c.resolution_due_at NULLS LAST, c.occurred_at, c.id"
+)
+
+
+async def search(*, store: CaseStore, book: CodeBook, query: dict, order: str | None = None) -> list[dict]:
+    """Rows of the cases that match, newest first (or in `order`)."""
     unknown = set(query) - set(FILTERS)
     if unknown:
         raise ValidationError(f"unknown filter {sorted(unknown)[0][:40]!r}; filters are {', '.join(FILTERS)}")
-    where, params, order, limit, offset = build(query, book)
+    where, params, newest_first, limit, offset = build(query, book)
+    order = order or newest_first
     return await store.search(where=where, params=params, order=order, limit=limit, offset=offset)

@@ -261,14 +261,15 @@ class CallRepository:
         occurred_at: datetime,
         duration_seconds: float,
         recording_key: str | None,
+        caller_number: str = "",
     ) -> str | None:
         """File the call; None when this call is already filed (a redelivered event)."""
         row = await (
             await self.conn.execute(
                 "WITH filed AS (INSERT INTO contact (consumer_id, unidentified_caller_id, channel, direction,"
-                " summary, status, occurred_at, call_id, duration_seconds, recording_key)"
+                " summary, status, occurred_at, call_id, duration_seconds, recording_key, caller_number)"
                 " VALUES (%(consumer_id)s, %(unidentified)s, 'phone', 'inbound', %(summary)s, %(status)s,"
-                " %(occurred_at)s, %(call_id)s, %(duration)s, %(recording_key)s)"
+                " %(occurred_at)s, %(call_id)s, %(duration)s, %(recording_key)s, %(caller_number)s)"
                 " ON CONFLICT (call_id) DO NOTHING RETURNING id, consumer_id, occurred_at),"
                 " touched AS (UPDATE consumer c SET last_contact_at = greatest(c.last_contact_at, f.occurred_at)"
                 " FROM filed f WHERE c.id = f.consumer_id)"
@@ -282,6 +283,7 @@ class CallRepository:
                     "call_id": call_id,
                     "duration": duration_seconds,
                     "recording_key": recording_key,
+                    "caller_number": caller_number,
                 },
             )
         ).fetchone()

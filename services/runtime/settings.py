@@ -17,12 +17,11 @@ KNOWN: dict[str, str] = {}
 PRODUCTION = "production"
 # One schema per service that keeps data, each with its own login role (services/runtime/db.py). Order
 # matters only for humans reading the migration log: schemas never reference one another.
-DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop")
+DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console")
 
 
 def _development_secrets() -> dict[str, str]:
     found = {
-        "CRS_CONSOLE_SESSION_SECRET": "crs-dev-console-session-secret",
         "CRS_RECORDING_LINK_SECRET": "crs-dev-recording-link-secret",
         # Read only when recordings go to S3 (CRS_RECORDINGS_URL=s3://...).
         "CRS_S3_ACCESS_KEY": "crs-dev",
@@ -128,10 +127,11 @@ for _schema in DATABASE_SCHEMAS:
 
 # The secrets each process reads; a production process checks these before it does anything else.
 SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
-    "contacts": ("CRS_CONSOLE_SESSION_SECRET", "CRS_RECORDING_LINK_SECRET", "CRS_CONTACTS_DB_PASSWORD"),
+    "contacts": ("CRS_RECORDING_LINK_SECRET", "CRS_CONTACTS_DB_PASSWORD"),
     "billing": ("CRS_BILLING_DB_PASSWORD",),
     "fulfillment": ("CRS_FULFILLMENT_DB_PASSWORD",),
-    "screenpop": ("CRS_CONSOLE_SESSION_SECRET", "CRS_SCREENPOP_DB_PASSWORD"),
+    "screenpop": ("CRS_SCREENPOP_DB_PASSWORD",),
+    "console": ("CRS_CONSOLE_DB_PASSWORD",),
     "telephony": (),
 }
 
@@ -168,6 +168,7 @@ def grpc_target(service: str) -> str:
         "contacts": "127.0.0.1:50051",
         "billing": "127.0.0.1:50052",
         "fulfillment": "127.0.0.1:50053",
+        "screenpop": "127.0.0.1:50054",
     }
     return env(f"CRS_{service.upper()}_GRPC", defaults[service])
 
@@ -179,7 +180,14 @@ def grpc_bind(service: str) -> str:
     return f"{host}:{port}"
 
 
-METRICS_PORTS = {"contacts": 9101, "telephony": 9102, "screenpop": 9103, "fulfillment": 9104, "billing": 9105}
+METRICS_PORTS = {
+    "contacts": 9101,
+    "telephony": 9102,
+    "screenpop": 9103,
+    "fulfillment": 9104,
+    "billing": 9105,
+    "console": 9106,
+}
 
 
 def metrics_port(service: str) -> int:

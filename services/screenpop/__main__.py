@@ -1,4 +1,8 @@
-"""Composition root of the screenpop service: store, sources, bus, pop router and web server; nothing else."""
+"""Composition root of the screenpop service: store, sources, bus, pop router and its gRPC API.
+
+Screenpop composes and routes pops, and nothing else: the pages and sockets people use are the console's
+(services/console). Start reading at bus_consume.py (a ringing in, a pop out), then compose.py.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aiohttp import web
-
 from services.runtime import bus, db, process
-from services.runtime.settings import Common, env, env_int, grpc_target, split_hostport
+from services.runtime.grpcio import Server
+from services.runtime.settings import Common, env_float, env_int, grpc_bind, grpc_target
+from services.screenpop import grpc_api
 from services.screenpop.bus_consume import CallEvents
 from services.screenpop.compose import Deadlines
-from services.screenpop.hub import Hub
 from services.screenpop.routing import PopRouter
 from services.screenpop.sources import GrpcSources
 from services.screenpop.store import Store
-from services.screenpop.web import Context, build_app
 
 log = logging.getLogger("services.screenpop")
 
@@ -31,14 +33,14 @@ class Settings:
     database_url: str
     amqp_url: str
     home_region: str
-    http_bind: str
+    grpc_bind: str
     contacts: str
     billing: str
     fulfillment: str
     deadlines: Deadlines
-    page_deadline: float
     recent_contacts: int
     pop_ttl_ms: int
+    shutdown_grace: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,7 +49,7 @@ class Settings:
             database_url=common.database_url,
             amqp_url=common.amqp_url,
             home_region=common.home_region,
-            http_bind=env("CRS_SCREENPOP_HTTP", "127.0.0.1:8080"),
+            grpc_bind=grpc_bind("screenpop"),
             contacts=grpc_target("contacts"),
             billing=grpc_target("billing"),
             fulfillment=grpc_target("fulfillment"),
@@ -55,24 +57,23 @@ class Settings:
                 match=env_int("CRS_SCREENPOP_MATCH_DEADLINE_MS", 300) / 1000,
                 source=env_int("CRS_SCREENPOP_SOURCE_DEADLINE_MS", 250) / 1000,
             ),
-            page_deadline=env_int("CRS_SCREENPOP_PAGE_DEADLINE_MS", 1500) / 1000,
             recent_contacts=env_int("CRS_SCREENPOP_RECENT_CONTACTS", 5),
             pop_ttl_ms=env_int("CRS_SCREENPOP_POP_TTL_S", 120) * 1000,
+            shutdown_grace=env_float("CRS_SCREENPOP_SHUTDOWN_GRACE", 5.0),
         )
 
 
 async def serve(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[int], None] | None = None
 ) -> None:
-    """Run screenpop until `stop` is set, then drain: stop consuming, close sockets, then the rest."""
+    """Run screenpop until `stop` is set, then drain: stop consuming, stop the API, then the rest."""
     pool = await db.open_pool(settings.database_url, schema=SCHEMA, min_size=2, max_size=12)
     store = Store(pool)
     connection = await bus.connect(settings.amqp_url)
     sources = GrpcSources(
         contacts=settings.contacts, billing=settings.billing, fulfillment=settings.fulfillment
     )
-    hub = Hub()
-    router = PopRouter(connection, deliver=hub.deliver, ttl_ms=settings.pop_ttl_ms)
+    router = PopRouter(connection, ttl_ms=settings.pop_ttl_ms)
     await router.start()
     calls = CallEvents(
         store=store,
@@ -91,34 +92,20 @@ async def serve(
             bus.Subscription("telephony", "call_ended", calls.on_ended),
         ],
     )
-    ctx = Context(
-        store=store,
-        hub=hub,
-        router=router,
-        sources=sources,
-        region=settings.home_region,
-        page_deadline=settings.page_deadline,
-    )
-    runner = web.AppRunner(build_app(ctx), access_log=None)
-    await runner.setup()
-    host, port = split_hostport(settings.http_bind)
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0][1] if runner.addresses else port
     await consumer.start()
+    # Serving (and healthy) once the consumer is bound, so a ringing published after that is popped.
+    server = Server([grpc_api.servicer(store)], settings.grpc_bind)
+    port = await server.start()
     forgetting = asyncio.create_task(forget_old_calls(store, stop))
-    ctx.ready = True
-    log.info("screenpop serving the console on port %d", bound)
+    log.info("screenpop composing pops; its API on port %d", port)
     if on_ready is not None:
-        on_ready(bound)
+        on_ready(port)
     try:
         await stop.wait()
     finally:
-        ctx.ready = False
         await forgetting
         await consumer.stop()
-        await hub.close_all()
-        await runner.cleanup()
+        await server.stop(settings.shutdown_grace)
         await sources.close()
         await connection.close()
         await pool.close()

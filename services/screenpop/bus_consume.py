@@ -15,9 +15,8 @@ from prometheus_client import Counter, Histogram
 
 from services.runtime.events import Event
 from services.runtime.metrics import LATENCY_BUCKETS
-from services.screenpop.auth import valid_extension
 from services.screenpop.compose import Deadlines, Sources, compose_pop
-from services.screenpop.routing import PopRouter
+from services.screenpop.routing import PopRouter, valid_extension
 from services.screenpop.store import Store
 
 log = logging.getLogger(__name__)

@@ -1,14 +1,13 @@
-"""The services a pop and the console draw on, reached over long-lived gRPC channels.
+"""The services a pop draws on, reached over long-lived gRPC channels.
 
 This is the only module that knows the other services' protobuf messages: it turns them into the plain
-dicts compose.py and the console pages work with (protobuf's JSON mapping, enums shortened to words).
+dicts compose.py works with (protobuf's JSON mapping, enums shortened to words).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import grpc
 from crs.billing.v1 import billing_pb2, billing_pb2_grpc
 from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
@@ -80,40 +79,3 @@ class GrpcSources:
             consumer_id=consumer_id, last_orders=last_orders, top_products=5
         )
         return as_dict(await self.fulfillment.GetPurchaseHistory(request, timeout=deadline))
-
-    # -- what the console's pages need --
-
-    async def get_consumer(self, *, consumer_id: str, deadline: float) -> dict[str, Any]:
-        request = contacts_pb2.GetConsumerRequest(id=consumer_id)
-        return as_dict(await self.contacts.GetConsumer(request, timeout=deadline))
-
-    async def recent_contacts(self, *, consumer_id: str, deadline: float, limit: int = 20) -> dict[str, Any]:
-        request = contacts_pb2.ListRecentContactsRequest(consumer_id=consumer_id, limit=limit)
-        return as_dict(await self.contacts.ListRecentContacts(request, timeout=deadline))
-
-    async def ledger(self, *, consumer_id: str, deadline: float, limit: int = 10) -> dict[str, Any]:
-        request = billing_pb2.ListLedgerEntriesRequest(consumer_id=consumer_id, limit=limit)
-        return as_dict(await self.billing.ListLedgerEntries(request, timeout=deadline))
-
-    async def create_consumer(
-        self, *, name: str, number: str, language: str, email: str, region: str, deadline: float
-    ) -> dict[str, Any]:
-        consumer = contacts_pb2.Consumer(name=name, language=language)
-        if number:
-            consumer.phones.append(contacts_pb2.PhoneNumber(number=number, type="other"))
-        if email:
-            consumer.emails.append(contacts_pb2.Email(address=email, type="personal"))
-        request = contacts_pb2.CreateConsumerRequest(consumer=consumer, region=region)
-        return as_dict(await self.contacts.CreateConsumer(request, timeout=deadline))
-
-
-def error_text(exc: Exception) -> str:
-    """What to tell a person when a service call failed."""
-    if isinstance(exc, grpc.aio.AioRpcError):
-        if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
-            return exc.details() or "the request was refused"
-        if exc.code() == grpc.StatusCode.NOT_FOUND:
-            return "not found"
-        if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-            return "the service did not answer in time"
-    return "the service failed"

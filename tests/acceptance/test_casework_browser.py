@@ -1,8 +1,8 @@
-"""In a real browser: an agent captures a complaint about a lot, escalates it; a supervisor finds it in the
-queue and resolves it; the timeline shows every step.
+"""In a real browser, on the console's origin alone: an agent captures a complaint about a lot and
+escalates it; a supervisor finds it in the queue and resolves it; the timeline shows every step.
 
-The contacts service runs as its own process. The agent arrives on the capture page the way the pop's
-"Capture contact" link brings them: signed in by a console token, with the consumer and call prefilled.
+Contacts (casework behind gRPC) and the console run as their own processes; both people sign in to the
+console with the demo logins, and every page and API call goes to the console.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from crs.contacts.v1 import contacts_pb2 as cpb
 from crs.contacts.v1 import contacts_pb2_grpc
 
-from services.runtime import console_tokens, grpcio
+from services.runtime import grpcio
 from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.browser
@@ -48,42 +48,60 @@ def healthy(url: str) -> bool:
 
 
 @pytest.fixture
-def contacts_process(service_env, tmp_path):
-    http_port, grpc_port = free_port(), free_port()
+def console_process(service_env, database_url, tmp_path):
+    from services.console.seed import seed_demo
+
+    seed_demo(database_url)
+    console_port, grpc_port, http_port = free_port(), free_port(), free_port()
     env = {
         **service_env,
         "CRS_CONTACTS_HTTP": f"127.0.0.1:{http_port}",
         "CRS_CONTACTS_GRPC": f"127.0.0.1:{grpc_port}",
+        "CRS_CONSOLE_HTTP": f"127.0.0.1:{console_port}",
         "CRS_RECORDINGS_URL": f"file://{tmp_path}",
-        "CRS_CONSOLE_SESSION_SECRET": "browser-test-secret",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.contacts"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "contacts.log", "wb"),
-    )
-    url = f"http://127.0.0.1:{http_port}"
+    processes = []
     try:
-        wait_for(lambda: healthy(url) or process.poll() is not None, timeout=30, what="contacts to listen")
-        assert process.poll() is None, (tmp_path / "contacts.log").read_text()[-3000:]
-        yield url, f"127.0.0.1:{grpc_port}"
+        for module, url in (
+            ("services.contacts", f"http://127.0.0.1:{http_port}"),
+            ("services.console", f"http://127.0.0.1:{console_port}"),
+        ):
+            log = tmp_path / f"{module}.log"
+            process = subprocess.Popen(
+                [sys.executable, "-m", module], env=env, stdout=subprocess.DEVNULL, stderr=open(log, "wb")
+            )
+            processes.append((module, process, log))
+            wait_for(
+                lambda url=url, process=process: healthy(url) or process.poll() is not None,
+                timeout=30,
+                what=f"{module} to listen",
+            )
+            assert process.poll() is None, log.read_text()[-3000:]
+        yield f"http://127.0.0.1:{console_port}", f"127.0.0.1:{grpc_port}"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        unclean = []
+        for module, process, log in reversed(processes):
+            process.terminate()
+            code = process.wait(timeout=30)
+            if code != 0:
+                unclean.append(f"{module} exited {code}: {log.read_text()[-2000:]}")
+        assert not unclean, "\n".join(unclean)
 
 
-def enter_link(base: str, username: str, role: str, next_path: str) -> str:
-    token = console_tokens.mint(
-        secret=b"browser-test-secret", username=username, display_name=username.title(), role=role
-    )
-    return f"{base}/cases/enter?" + urllib.parse.urlencode({"token": token, "next": next_path})
+async def log_in(browser, base: str, username: str, password: str):
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"{base}/login")
+    await page.fill('input[name="username"]', username)
+    await page.fill('input[name="password"]', password)
+    await page.click('button[type="submit"]')
+    await page.wait_for_url(f"{base}/")
+    return page
 
 
-async def test_capture_escalate_and_resolve_in_the_browser(contacts_process):
+async def test_capture_escalate_and_resolve_in_the_browser(console_process):
     from playwright.async_api import async_playwright, expect
 
-    base, grpc_target = contacts_process
+    base, grpc_target = console_process
     async with grpcio.channel(grpc_target) as channel:
         consumer = await contacts_pb2_grpc.ContactsStub(channel).CreateConsumer(
             cpb.CreateConsumerRequest(
@@ -98,9 +116,9 @@ async def test_capture_escalate_and_resolve_in_the_browser(contacts_process):
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
-            agent = await (await browser.new_context()).new_page()
-            await agent.goto(enter_link(base, "alice", "agent", capture))
-            await expect(agent.locator("#who")).to_contain_text("Alice")
+            agent = await log_in(browser, base, "ada", "ada-demo-1001")
+            await agent.goto(base + capture)
+            await expect(agent.locator(".who")).to_contain_text("Ada Moreno")
             await expect(agent.locator("#consumer_id")).to_have_value(consumer.id)
             await expect(agent.locator("#call_id")).to_have_value("call-7f3a")
             await agent.fill("#issue_code", "complaint.quality.foreign_object.plastic")
@@ -125,8 +143,8 @@ async def test_capture_escalate_and_resolve_in_the_browser(contacts_process):
             await expect(agent.locator("#timeline li[data-kind=escalated]")).to_have_count(1)
             await expect(agent.locator("#history")).to_contain_text(reference)
 
-            supervisor = await (await browser.new_context()).new_page()
-            await supervisor.goto(enter_link(base, "sam", "supervisor", "/cases/queue"))
+            supervisor = await log_in(browser, base, "sam", "sam-demo-super")
+            await supervisor.goto(base + "/cases/queue")
             row = supervisor.locator("#queue tr", has_text=reference)
             await expect(row).to_contain_text("safety risk")
             await row.get_by_role("link").click()
@@ -137,7 +155,7 @@ async def test_capture_escalate_and_resolve_in_the_browser(contacts_process):
             await supervisor.fill("#action_code", "replacement_sent")
             await supervisor.click("#add-action")
             await expect(supervisor.locator("#timeline li[data-kind=action]")).to_have_count(1)
-            await supervisor.select_option("#status", "resolved")
+            await supervisor.select_option("#case-status", "resolved")
             await supervisor.fill("#status-note", "Apologised; replacement sent; sample to QA")
             await supervisor.click("#set-status")
             await expect(supervisor.locator("#stage")).to_have_text("resolved")
@@ -145,7 +163,7 @@ async def test_capture_escalate_and_resolve_in_the_browser(contacts_process):
                 "items => items.map(i => i.dataset.kind)"
             )
             assert kinds == ["created", "escalated", "assigned", "action", "status"]
-            await expect(supervisor.locator("#timeline")).to_contain_text("by alice")
+            await expect(supervisor.locator("#timeline")).to_contain_text("by ada")
             await expect(supervisor.locator("#timeline")).to_contain_text("status: new → resolved")
 
             await supervisor.goto(base + "/cases/queue")
@@ -155,5 +173,10 @@ async def test_capture_escalate_and_resolve_in_the_browser(contacts_process):
             await supervisor.fill("#s_lot", "L2419")
             await supervisor.click("#search")
             await expect(supervisor.locator("#results tr", has_text=reference)).to_contain_text("resolved")
+
+            # The agent may not open the supervisors' queue: the console says why.
+            refused = await agent.goto(base + "/cases/queue")
+            assert refused.status == 403
+            await expect(agent.locator("p.error")).to_have_text("you do not have the permission cases.queue")
         finally:
             await browser.close()

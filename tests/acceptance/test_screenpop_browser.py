@@ -1,4 +1,6 @@
-"""The pop as an agent sees it: sipp calls 1001 through the SIP edge, and Chromium shows the consumer.
+"""The agent's and the supervisor's journey in Chromium, on the console's origin alone: sipp calls 1001
+through the SIP edge, the pop shows the consumer, the agent captures and escalates beside the live pop,
+the supervisor resolves from the queue, and the call's recording plays through the console.
 
 Every service runs as its own process (`python -m services.<name>`) on free ports, with kamailio as the
 SIP edge and the telephony service registered behind it, as `crs run` starts them.
@@ -8,15 +10,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
-from crs.billing.v1 import billing_pb2, billing_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 
 from services.cli.seed import consumer_id
 from services.runtime.grpcio import blocking_channel
-from services.screenpop.compose import format_money
 from tests.integration.telephony.stack import start_edge, start_telephony
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import wait_for
@@ -38,14 +39,14 @@ CHROMIUM_ARGS = [
 
 def seed_everything(database_url: str) -> None:
     from services.billing.seed import seed_demo as billing
+    from services.console.seed import seed_demo as console
     from services.contacts.seed import seed_demo as contacts
     from services.fulfillment.seed import seed_demo as fulfillment
-    from services.screenpop.seed import seed_demo as screenpop
 
     contacts(database_url, [consumer_id(i) for i in range(10)])
     billing(database_url)
     fulfillment(database_url)
-    screenpop(database_url)
+    console(database_url)
 
 
 def ready(url: str) -> bool:
@@ -59,29 +60,30 @@ def ready(url: str) -> bool:
 @pytest.fixture(scope="module")
 def stack(service_env, database_url, amqp_url, tmp_path_factory):
     seed_everything(database_url)
-    ports = {
-        name: free_port() for name in ("contacts", "contacts_http", "billing", "fulfillment", "screenpop")
-    }
+    names = ("contacts", "contacts_http", "billing", "fulfillment", "screenpop", "console")
+    ports = {name: free_port() for name in names}
+    tmp = tmp_path_factory.mktemp("screenpop-acceptance")
     env = dict(
         service_env,
         CRS_CONTACTS_GRPC=f"127.0.0.1:{ports['contacts']}",
         CRS_CONTACTS_HTTP=f"127.0.0.1:{ports['contacts_http']}",
         CRS_BILLING_GRPC=f"127.0.0.1:{ports['billing']}",
         CRS_FULFILLMENT_GRPC=f"127.0.0.1:{ports['fulfillment']}",
-        CRS_SCREENPOP_HTTP=f"127.0.0.1:{ports['screenpop']}",
-        CRS_CONTACTS_PUBLIC_URL=f"http://127.0.0.1:{ports['contacts_http']}",
+        CRS_SCREENPOP_GRPC=f"127.0.0.1:{ports['screenpop']}",
+        CRS_CONSOLE_HTTP=f"127.0.0.1:{ports['console']}",
+        # Where telephony (started below) stores recordings, and the console plays them from.
+        CRS_RECORDINGS_URL=(tmp / "recordings").as_uri(),
     )
     started: list[ServiceProcess] = []
-    tmp = tmp_path_factory.mktemp("screenpop-acceptance")
     edge = telephony = None
     try:
-        for name in ("contacts", "billing", "fulfillment"):
+        for name in ("contacts", "billing", "fulfillment", "screenpop"):
             started.append(ServiceProcess(f"services.{name}", env).start(wait_port=ports[name]))
-        screenpop = ServiceProcess("services.screenpop", env).start(wait_port=ports["screenpop"])
-        started.append(screenpop)
-        base = f"http://127.0.0.1:{ports['screenpop']}"
+        console = ServiceProcess("services.console", env).start(wait_port=ports["console"])
+        started.append(console)
+        base = f"http://127.0.0.1:{ports['console']}"
         wait_for(
-            lambda: screenpop.alive_or_fail() and ready(f"{base}/readyz"), timeout=30, what="screenpop ready"
+            lambda: console.alive_or_fail() and ready(f"{base}/readyz"), timeout=30, what="console ready"
         )
         edge, edge_address = start_edge(tmp)
         telephony = start_telephony(tmp, amqp_url=amqp_url, edge=edge_address)
@@ -92,13 +94,17 @@ def stack(service_env, database_url, amqp_url, tmp_path_factory):
             "tmp": tmp,
         }
     finally:
+        unclean = []
         if telephony is not None:
-            telephony.process.stop()
+            unclean += [f"telephony exited {code}" for code in [telephony.process.stop()] if code != 0]
         if edge is not None:
             edge.stop()
         for process in reversed(started):
             if process.process.poll() is None:
-                process.stop()
+                code = process.stop()
+                if code != 0:
+                    unclean.append(f"{process.module} exited {code}")
+        assert not unclean, "; ".join(unclean)
 
 
 @pytest.fixture(scope="module")
@@ -147,24 +153,23 @@ def text_of(page, role: str) -> str:
     return found.first.inner_text() if found.count() else ""
 
 
-def expected_figures(stack) -> tuple[str, str, str]:
-    """The balance, payment terms and last purchase's first product, as billing and fulfillment hold them."""
-    env = stack["env"]
-    who = consumer_id(CALLER_INDEX)
-    billing = billing_pb2_grpc.BillingStub(blocking_channel(env["CRS_BILLING_GRPC"]))
-    summary = billing.GetAccountSummary(billing_pb2.GetAccountSummaryRequest(consumer_id=who), timeout=5)
-    fulfillment = fulfillment_pb2_grpc.FulfillmentStub(blocking_channel(env["CRS_FULFILLMENT_GRPC"]))
+# Demo consumer 8's account in the billing seed: a EUR 45.00 invoice, a EUR 20.00 payment, 30 days' terms.
+BALANCE = "EUR 25.00"
+TERMS = "Net 30"
+
+
+def last_product(stack) -> str:
+    """The first product of the caller's last order, as fulfillment holds it (its seed is random)."""
+    fulfillment = fulfillment_pb2_grpc.FulfillmentStub(blocking_channel(stack["env"]["CRS_FULFILLMENT_GRPC"]))
     history = fulfillment.GetPurchaseHistory(
-        fulfillment_pb2.GetPurchaseHistoryRequest(consumer_id=who, last_orders=1), timeout=5
+        fulfillment_pb2.GetPurchaseHistoryRequest(consumer_id=consumer_id(CALLER_INDEX), last_orders=1),
+        timeout=5,
     )
-    balance = format_money(
-        {"currency": summary.balance.currency, "amount_minor": summary.balance.amount_minor}
-    )
-    return balance["display"], summary.credit_terms.payment_terms, history.orders[0].lines[0].product.name
+    return history.orders[0].lines[0].product.name
 
 
 def test_a_call_to_1001_pops_the_consumer_in_the_agents_browser_and_not_on_1002(stack, browser):
-    balance, terms, product = expected_figures(stack)
+    balance, terms, product = BALANCE, TERMS, last_product(stack)
     ada = log_in(browser, stack["base"], "ada", "ada-demo-1001")
     ben = log_in(browser, stack["base"], "ben", "ben-demo-1002")
     call = place_call(stack, seconds=6)
@@ -202,37 +207,51 @@ def test_a_call_to_1001_pops_the_consumer_in_the_agents_browser_and_not_on_1002(
         ben.close()
 
 
-def test_from_the_pop_an_agent_captures_and_escalates_a_complaint_and_the_supervisor_resolves_it(
+def test_beside_the_pop_an_agent_captures_and_escalates_the_supervisor_resolves_and_the_recording_plays(
     stack, browser
 ):
     ada = log_in(browser, stack["base"], "ada", "ada-demo-1001")
-    call = place_call(stack, seconds=8)
+    call = place_call(stack, seconds=4)
     sam = None
     try:
         wait_for(lambda: text_of(ada, "consumer-name") == CALLER_NAME, timeout=10, what="the pop")
         ada.locator('[data-role="capture-contact"]').click()
-        ada.wait_for_url("**/cases/new?*", timeout=10_000)
-        assert ada.locator("#consumer_id").input_value() == consumer_id(CALLER_INDEX)
-        assert ada.locator("#call_id").input_value()  # the ringing call, carried from the pop
-        ada.fill("#issue_code", "complaint.quality.foreign_object.plastic")
-        ada.fill("#sku", "COC-500")
-        ada.fill("#lot_code", "L2419")
-        ada.fill("#verbatim", "There was a hard piece of plastic in the cereal.")
-        ada.click("#save")
-        ada.wait_for_url("**/cases/view?id=*", timeout=10_000)
-        # The case page draws itself after its API call: read the reference once it is there.
+        panel = ada.locator("#capture-panel")
+        wait_for(lambda: panel.is_visible(), timeout=10, what="the capture form beside the pop")
+        assert ada.url == stack["base"] + "/"  # the call's screen: the pop is still there
+        assert text_of(ada, "consumer-name") == CALLER_NAME
+        assert ada.locator("#capture-consumer").inner_text() == CALLER_NAME
+        wait_for(
+            lambda: "+14085550177" in ada.locator("#capture-numbers").inner_text(),
+            timeout=10,
+            what="the consumer's numbers",
+        )
+        assert "from +14085550177 to 1001" in ada.locator("#capture-call").inner_text()
+        bought = ada.locator('#capture-product optgroup[label="Bought by this consumer"] option')
+        wait_for(lambda: bought.count() > 0, timeout=10, what="the consumer's purchases in the picker")
+        sku = bought.first.get_attribute("value")
+        ada.select_option("#capture-product", sku)
+        assert ada.locator("#capture-sku").input_value() == sku
+        name = ada.locator("#capture-product-name").input_value()
+        assert name and bought.first.inner_text().startswith(name)
+        ada.fill("#capture-issue", "complaint.quality.foreign_object.plastic")
+        ada.fill("#capture-lot", "L2419")
+        ada.fill("#capture-verbatim", "There was a hard piece of plastic in the cereal.")
+        ada.click("#capture-save")
         reference = wait_for(
-            lambda: ada.locator("#reference").inner_text().strip(),
+            lambda: ada.locator("#capture-reference").inner_text().strip(),
             timeout=10,
             what="the saved case's reference",
         )
-        ada.fill("#reason", "Consumer asks for a call back from quality assurance")
-        ada.click("#escalate")
+        ada.fill("#capture-reason", "Consumer asks for a call back from quality assurance")
+        ada.click("#capture-escalate")
         wait_for(
-            lambda: ada.locator("#timeline li[data-kind=escalated]").count() == 1,
+            lambda: "escalated" in ada.locator("#capture-stage").inner_text(),
             timeout=10,
-            what="the escalation on the timeline",
+            what="the escalation, shown beside the pop",
         )
+        case_url = ada.locator("#capture-reference").get_attribute("href")
+        assert call.wait(timeout=30) == 0, call.stdout.read()
 
         sam = log_in(browser, stack["base"], "sam", "sam-demo-super")
         sam.locator("nav.cases a", has_text="Escalations").click()
@@ -242,19 +261,36 @@ def test_from_the_pop_an_agent_captures_and_escalates_a_complaint_and_the_superv
         wait_for(lambda: case_link.count() == 1, timeout=10, what="the case in the supervisor's queue")
         case_link.click()
         sam.wait_for_url("**/cases/view?id=*", timeout=10_000)
+        assert sam.url.endswith(case_url)
         wait_for(
             lambda: sam.locator("#reference").inner_text().strip() == reference, timeout=10, what="the case"
         )
-        sam.select_option("#status", "resolved")
+        sam.select_option("#case-status", "resolved")
         sam.fill("#status-note", "Called back; replacement sent")
         sam.click("#set-status")
         wait_for(
             lambda: sam.locator("#stage").inner_text() == "resolved", timeout=10, what="the case resolved"
         )
         kinds = sam.locator("#timeline li").evaluate_all("items => items.map(i => i.dataset.kind)")
-        assert kinds[:2] == ["created", "escalated"] and kinds[-1] == "status"
+        assert kinds[0] == "created" and "escalated" in kinds and kinds[-1] == "status"
         assert "by ada" in sam.locator("#timeline").inner_text()
-        assert call.wait(timeout=30) == 0, call.stdout.read()
+        assert "by sam" in sam.locator("#timeline").inner_text()
+
+        # The recording: the page's player names the console's own route, which streams the call's audio
+        # to a signed-in person and to nobody else.
+        player = sam.locator("#recordings audio")
+        wait_for(lambda: player.count() == 1, timeout=20, what="the call's recording on the case")
+        src = player.get_attribute("src")
+        assert src.startswith("/recordings/")
+        played = sam.request.get(stack["base"] + src)
+        assert played.status == 200 and played.headers["content-type"] == "audio/wav"
+        assert played.body()[:4] == b"RIFF" and len(played.body()) > 1000
+        stranger = urllib.request.Request(stack["base"] + src)
+        try:
+            with urllib.request.urlopen(stranger, timeout=5) as reply:
+                assert reply.geturl().endswith("/login")  # sent to log in, never the audio
+        except urllib.error.HTTPError as exc:
+            assert exc.code in (401, 403)
     finally:
         if call.poll() is None:
             call.kill()

@@ -107,6 +107,8 @@ def test_database_and_recordings_live_in_named_volumes():
     recordings_dir = spec["x-crs-env"]["CRS_RECORDINGS_URL"].split("file://")[-1].rstrip("}")
     for writer in ("telephony", "contacts"):
         assert f"recordings:{recordings_dir}" in mounts[writer], writer
+    # The console plays recordings: it reads the same volume, and may not write it.
+    assert f"recordings:{recordings_dir}:ro" in mounts["console"]
 
 
 @pytest.mark.parametrize("published", ["8080:8080", "5060:5060/udp"])

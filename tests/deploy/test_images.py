@@ -115,12 +115,10 @@ async def test_the_health_check_of_a_process_without_grpc_reads_its_metrics_endp
     server, thread = start_http_server(0, addr="127.0.0.1")
     port = server.server_address[1]
     try:
-        code, out = await run_healthcheck(
-            "--service", "screenpop", env={"CRS_SCREENPOP_METRICS_PORT": str(port)}
-        )
+        code, out = await run_healthcheck("--service", "console", env={"CRS_CONSOLE_METRICS_PORT": str(port)})
         assert code == 0, out
     finally:
         server.shutdown()
         thread.join(timeout=5)
-    code, _ = await run_healthcheck("--service", "screenpop", env={"CRS_SCREENPOP_METRICS_PORT": str(port)})
+    code, _ = await run_healthcheck("--service", "console", env={"CRS_CONSOLE_METRICS_PORT": str(port)})
     assert code == 1

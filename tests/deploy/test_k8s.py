@@ -205,18 +205,25 @@ def test_metrics_and_http_ports_match_the_settings(overlay):
         assert {"name": "metrics", "containerPort": port} in [
             {k: p[k] for k in ("name", "containerPort")} for p in container["ports"]
         ], service
-    for service, setting in (("screenpop", "CRS_SCREENPOP_HTTP"), ("contacts", "CRS_CONTACTS_HTTP")):
+    for service, setting in (("console", "CRS_CONSOLE_HTTP"), ("contacts", "CRS_CONTACTS_HTTP")):
         port = int(config[setting].rpartition(":")[2])
         _, container = deployment_running(overlay, service)
         assert {p["name"]: p["containerPort"] for p in container["ports"]}["http"] == port
 
 
-def test_screenpop_probes_paths_its_web_app_serves():
-    _, container = deployment_running("prod", "screenpop")
-    source = "\n".join(p.read_text() for p in (ROOT / "services" / "screenpop").glob("*.py"))
+def test_console_probes_paths_its_web_app_serves():
+    _, container = deployment_running("prod", "console")
+    source = "\n".join(p.read_text() for p in (ROOT / "services" / "console").rglob("*.py"))
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         path = container[probe]["httpGet"]["path"]
-        assert f'add_get("{path}"' in source, f"screenpop serves no {path}"
+        assert f'@routes.get("{path}")' in source, f"the console serves no {path}"
+
+
+def test_screenpop_is_probed_by_its_grpc_health():
+    _, container = deployment_running("prod", "screenpop")
+    health_port = {p["name"]: p["containerPort"] for p in container["ports"]}["health"]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["grpc"] == {"port": health_port}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -232,9 +239,9 @@ def test_every_process_has_a_deployment_with_a_budget_and_the_migrations_a_job(o
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_screenpop_and_contacts_scale_horizontally(overlay):
+def test_the_console_screenpop_and_contacts_scale_horizontally(overlay):
     targets = {h["spec"]["scaleTargetRef"]["name"] for h in objects(overlay, "HorizontalPodAutoscaler")}
-    for service in ("screenpop", "contacts"):
+    for service in ("console", "screenpop", "contacts"):
         deployment, _ = deployment_running(overlay, service)
         assert deployment["metadata"]["name"] in targets
 
@@ -254,7 +261,21 @@ def allowed_sources(overlay: str, pod_labels: dict, port: int) -> list:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_network_policies_deny_by_default_and_admit_grpc_only_from_screenpop(overlay):
+def pods(*names: str) -> list[dict]:
+    return [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}}} for name in names]
+
+
+# The arrows of DESIGN.md: who may call each gRPC API.
+GRPC_CALLERS = {
+    "contacts": pods("screenpop", "console"),
+    "billing": pods("screenpop", "console"),
+    "fulfillment": pods("screenpop", "console"),
+    "screenpop": pods("console"),
+}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_policies_deny_by_default_and_admit_grpc_only_from_its_callers(overlay):
     deny = named(overlay, "NetworkPolicy", "crs-default-deny")["spec"]
     assert deny["podSelector"]["matchLabels"] == {"app.kubernetes.io/part-of": "crs"}
     assert (
@@ -265,9 +286,20 @@ def test_network_policies_deny_by_default_and_admit_grpc_only_from_screenpop(ove
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert labels["app.kubernetes.io/part-of"] == "crs"
         sources = allowed_sources(overlay, labels, port)
-        assert sources == [[{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "screenpop"}}}]], (
-            service
-        )
+        assert sources == [GRPC_CALLERS[service]], service
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_console_may_reach_every_grpc_api_and_browsers_only_the_console_and_the_web_form(overlay):
+    deployment, _ = deployment_running(overlay, "console")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    reachable = set()
+    for policy in objects(overlay, "NetworkPolicy"):
+        if policy["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items():
+            for rule in policy["spec"].get("egress", []):
+                reachable |= {p.get("port") for p in rule.get("ports", [])}
+    assert set(grpc_ports().values()) <= reachable
+    assert allowed_sources(overlay, labels, 8080) == ["anywhere"]
 
 
 def test_prod_uses_operator_managed_postgresql_and_rabbitmq():

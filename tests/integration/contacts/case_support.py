@@ -1,46 +1,45 @@
-"""Helpers for the casework tests: console tokens and a JSON client for the REST API."""
+"""Helpers for the casework tests: the Casework gRPC API as one principal calls it."""
 
 from __future__ import annotations
 
-import aiohttp
+import grpc
+import pytest
+from crs.contacts.v1 import casework_pb2 as pb
+from crs.contacts.v1 import casework_pb2_grpc
 
-from services.runtime import console_tokens
-
-
-def token(username: str = "alice", role: str = "agent", display_name: str = "") -> str:
-    return console_tokens.mint(
-        secret=console_tokens.secret_from_env(),
-        username=username,
-        display_name=display_name or username,
-        role=role,
-    )
+from services.runtime.principal import Principal
 
 
-class Api:
-    """The REST API as one console user sees it."""
+class Caller:
+    """The Casework stub with `username`'s principal on every call (or none, when username is None)."""
 
-    def __init__(self, base_url: str, session: aiohttp.ClientSession, username: str, role: str = "agent"):
-        self.base = base_url
-        self.session = session
-        self.headers = {"Authorization": f"Bearer {token(username, role)}"}
+    def __init__(self, channel: grpc.aio.Channel, username: str | None, role: str = "agent"):
+        self._stub = casework_pb2_grpc.CaseworkStub(channel)
+        self._metadata = Principal(username, role).metadata() if username else ()
 
-    async def call(self, method: str, path: str, body=None, params=None, expect: int | None = None):
-        async with self.session.request(
-            method, self.base + path, json=body, params=params, headers=self.headers
-        ) as response:
-            data = await response.json(content_type=None)
-            if expect is not None:
-                assert response.status == expect, (response.status, data)
-            return response.status, data
+    def __getattr__(self, name: str):
+        method = getattr(self._stub, name)
 
-    async def capture(self, **case) -> dict:
-        case.setdefault("issue_code", "complaint.quality.foreign_object.plastic")
-        case.setdefault("verbatim", "I found a piece of hard plastic in the cereal.")
-        _, data = await self.call("POST", "/api/contacts", case, expect=201)
-        return data
+        async def call(request):
+            return await method(request, metadata=self._metadata, timeout=10)
 
-    async def post(self, path: str, body: dict, expect: int = 200) -> dict:
-        return (await self.call("POST", path, body, expect=expect))[1]
+        return call
 
-    async def get(self, path: str, params=None, expect: int = 200) -> dict:
-        return (await self.call("GET", path, params=params, expect=expect))[1]
+    async def capture(self, **fields) -> pb.Case:
+        fields.setdefault("issue_code", "complaint.quality.foreign_object.plastic")
+        fields.setdefault("verbatim", "I found a piece of hard plastic in the cereal.")
+        call_id = fields.pop("call_id", None)
+        case = pb.Case(**fields)
+        if call_id:
+            case.call_ids.append(call_id)
+        return await self.CreateCase(pb.CreateCaseRequest(case=case))
+
+    async def refused(self, method: str, request) -> grpc.aio.AioRpcError:
+        """The error a call that must fail ends with."""
+        with pytest.raises(grpc.aio.AioRpcError) as failed:
+            await getattr(self, method)(request)
+        return failed.value
+
+
+def ids(found) -> list[str]:
+    return [c.id for c in found.cases]

@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import grpc
 import pytest
 from crs.contacts.v1 import contacts_pb2_grpc
 
 from services.contacts.__main__ import Bound, Settings, serve
+from services.contacts.case_wiring import CaseworkSettings
 from services.runtime import grpcio
-from services.runtime.recordings import LocalDirectoryStore
+from tests.integration.contacts.case_support import Caller
 
 
 @dataclasses.dataclass
 class RunningContacts:
     bound: Bound
+    channel: grpc.aio.Channel
     stub: contacts_pb2_grpc.ContactsStub
-    recordings: LocalDirectoryStore
     settings: Settings
 
     @property
@@ -26,25 +28,38 @@ class RunningContacts:
 
 
 @pytest.fixture(scope="session")
-async def contacts(database_url, amqp_url, tmp_path_factory):
-    store = LocalDirectoryStore(tmp_path_factory.mktemp("recordings"))
+async def contacts(database_url, amqp_url):
     settings = Settings(
         database_url=database_url,
         amqp_url=amqp_url,
         home_region="US",
         grpc_bind="127.0.0.1:0",
         http_bind="127.0.0.1:0",
-        public_url="",
+        public_url="https://console.example",
         recording_link_ttl=600,
-        recordings=store,
+        casework=CaseworkSettings(
+            sla_sweep_seconds=30.0,
+            intake_per_minute=6.0,
+            intake_burst=5,
+            trusted_proxies=frozenset({"127.0.0.1"}),
+        ),
     )
     ready: asyncio.Future[Bound] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
     task = asyncio.create_task(serve(settings, stop, ready.set_result))
     bound = await asyncio.wait_for(asyncio.shield(ready), 30)
-    settings = dataclasses.replace(settings, public_url=f"http://127.0.0.1:{bound.http_port}")
     channel = grpcio.channel(f"127.0.0.1:{bound.grpc_port}")
-    yield RunningContacts(bound, contacts_pb2_grpc.ContactsStub(channel), store, settings)
+    yield RunningContacts(bound, channel, contacts_pb2_grpc.ContactsStub(channel), settings)
     await channel.close()
     stop.set()
     await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+def agent(contacts) -> Caller:
+    return Caller(contacts.channel, "alice")
+
+
+@pytest.fixture
+def supervisor(contacts) -> Caller:
+    return Caller(contacts.channel, "sam", "supervisor")

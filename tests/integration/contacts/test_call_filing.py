@@ -1,23 +1,37 @@
-"""telephony's call_ended, consumed from a real broker, becomes a contact with a signed recording link."""
+"""telephony's call_ended, consumed from a real broker, is filed as an uncoded contact with its recording."""
 
 from __future__ import annotations
 
-import time
+import json
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import aio_pika
-import aiohttp
+import psycopg
+from crs.contacts.v1 import casework_pb2
 from crs.contacts.v1 import contacts_pb2 as pb
 from crs.telephony.v1 import events_pb2 as telephony
+from prometheus_client import REGISTRY
 
-from services.runtime import bus
+from services.runtime import bus, recordings
 from services.runtime.events import Event
 from tests.integration.contacts.test_consumers_api import create
 from tests.support.wait import async_wait_for
 
+CALL_ENDED_QUEUE = "contacts.telephony.call_ended"
 
-async def publish_call_ended(amqp_url, *, number, withheld=False, recording_key="", seconds=42.0):
+
+def handled() -> float:
+    """call_ended deliveries this process has handled and acked so far."""
+    return (
+        REGISTRY.get_sample_value(
+            "crs_events_consumed_total", {"queue": CALL_ENDED_QUEUE, "outcome": "handled"}
+        )
+        or 0.0
+    )
+
+
+def call_ended(*, number, withheld=False, recording_key="", seconds=42.0) -> Event:
     call_id = str(uuid.uuid4())
     message = telephony.CallEnded(
         call_id=call_id,
@@ -28,13 +42,15 @@ async def publish_call_ended(amqp_url, *, number, withheld=False, recording_key=
         recording_key=recording_key,
     )
     message.started_at.GetCurrentTime()
+    return Event.of("telephony", "call_ended", message, correlation_id=call_id)
+
+
+async def publish(amqp_url, event: Event) -> str:
     connection = await aio_pika.connect(amqp_url)
     publisher = await bus.Publisher(connection, "telephony").open()
-    event = Event.of("telephony", "call_ended", message, correlation_id=call_id)
     await publisher.publish(event)
-    await publisher.publish(event)  # a redelivery must not file the call twice
     await connection.close()
-    return call_id
+    return event.correlation_id
 
 
 async def recent(contacts, consumer_id):
@@ -42,41 +58,74 @@ async def recent(contacts, consumer_id):
     return list(response.contacts)
 
 
-async def test_a_recorded_call_lands_on_the_consumer_with_a_link_that_plays_it(contacts, amqp_url):
+async def attached_events(amqp_url):
+    """A queue bound to contacts' call_contact_attached, and a way to read what arrived on it."""
+    connection = await aio_pika.connect_robust(amqp_url)
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange("contacts.events", aio_pika.ExchangeType.TOPIC, durable=True)
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(exchange, "call_contact_attached")
+    return connection, queue
+
+
+async def test_a_recorded_call_lands_on_the_consumer_with_a_signed_link_to_its_recording(contacts, amqp_url):
     consumer = await create(contacts, "Caller With Recording", "+1 614 555 0860")
     key = f"2026/11/23/{uuid.uuid4()}.wav"
-    audio = b"RIFF....WAVEfmt recorded audio"
-    contacts.recordings.put(key, audio)
-    call_id = await publish_call_ended(amqp_url, number="+16145550860", recording_key=key)
+    call_id = await publish(amqp_url, call_ended(number="+16145550860", recording_key=key))
 
     filed = await async_wait_for(lambda: recent(contacts, consumer.id), timeout=20, what="the call contact")
-    assert len(filed) == 1
     (contact,) = filed
     assert (contact.call_id, contact.channel, contact.duration_seconds) == (call_id, "phone", 42.0)
-    link = contact.recording_url
-    assert link.startswith(contacts.http_url + "/recordings/") and "signature=" in link
-    async with aiohttp.ClientSession() as http:
-        async with http.get(link) as response:
-            assert response.status == 200
-            assert response.content_type == "audio/wav"
-            assert await response.read() == audio
-        tampered = link.replace(key, key.replace(".wav", "x.wav"))
-        async with http.get(tampered) as response:
-            assert response.status == 403
-        query = parse_qs(urlsplit(link).query)
-        expired = f"{contacts.http_url}/recordings/{key}?expires={int(time.time()) - 1}&signature={query['signature'][0]}"
-        async with http.get(expired) as response:
-            assert response.status == 403
+    link = urlsplit(contact.recording_url)
+    assert (link.scheme, link.netloc) == ("https", "console.example")  # the origin that plays it
+    assert link.path == "/recordings/" + key
+    query = parse_qs(link.query)
+    assert recordings.verify_link(key, query["expires"][0], query["signature"][0])
+    assert not recordings.verify_link(
+        key.replace(".wav", "x.wav"), query["expires"][0], query["signature"][0]
+    )
+
+
+async def test_a_duplicate_call_ended_arriving_after_the_filing_files_nothing_more(contacts, amqp_url):
+    consumer = await create(contacts, "Twice Delivered", "+1 614 555 0862")
+    connection, attached = await attached_events(amqp_url)
+    try:
+        event = call_ended(number="+16145550862")
+        await publish(amqp_url, event)
+        await async_wait_for(lambda: recent(contacts, consumer.id), timeout=20, what="the first filing")
+        before = handled()
+        await publish(amqp_url, event)  # the same event again: a redelivery, after the first was filed
+        await async_wait_for(lambda: _gt(handled, before), timeout=20, what="the duplicate to be handled")
+        # Events leave the outbox in commit order: once the marker's arrives, a duplicate's would have too.
+        marker = await publish(amqp_url, call_ended(number="+16145550862"))
+        seen: list[str] = []
+
+        async def marker_arrived():
+            message = await attached.get(fail=False)
+            if message:
+                await message.ack()
+                seen.append(json.loads(message.body)["data"]["call_id"])
+            return marker in seen
+
+        await async_wait_for(marker_arrived, timeout=20, what="the marker call's call_contact_attached")
+        assert seen.count(event.correlation_id) == 1
+        assert sorted(c.call_id for c in await recent(contacts, consumer.id)) == sorted(
+            [event.correlation_id, marker]
+        )
+    finally:
+        await connection.close()
+
+
+async def _gt(read, value):
+    return read() > value
 
 
 async def test_an_unknown_caller_is_filed_under_an_unidentified_caller_by_number(
     contacts, amqp_url, database_url
 ):
-    import psycopg
+    call_id = await publish(amqp_url, call_ended(number="+16145550861"))
 
-    call_id = await publish_call_ended(amqp_url, number="+16145550861")
-
-    def filed() -> bool:
+    async def filed():
         with psycopg.connect(database_url) as conn:
             row = conn.execute(
                 "SELECT u.number_key FROM contacts.contact c JOIN contacts.unidentified_caller u"
@@ -85,7 +134,46 @@ async def test_an_unknown_caller_is_filed_under_an_unidentified_caller_by_number
             ).fetchone()
         return row and row[0]
 
-    async def check():
-        return filed()
+    assert await async_wait_for(filed, timeout=20, what="the unidentified caller's contact") == "+16145550861"
 
-    assert await async_wait_for(check, timeout=20, what="the unidentified caller's contact") == "+16145550861"
+
+async def test_a_case_captured_during_the_call_takes_over_the_filed_call_and_its_recording(
+    contacts, amqp_url, agent
+):
+    consumer = await create(contacts, "Caller Who Complains", "+1 614 555 0863")
+    key = f"2026/11/24/{uuid.uuid4()}.wav"
+    call_id = await publish(amqp_url, call_ended(number="+16145550863", recording_key=key, seconds=61.5))
+    await async_wait_for(lambda: recent(contacts, consumer.id), timeout=20, what="the filed call")
+
+    case = await agent.capture(consumer_id=consumer.id, call_id=call_id)
+    assert list(case.call_ids) == [call_id]
+    call = await agent.GetCall(casework_pb2.GetCallRequest(call_id=call_id))
+    assert (call.consumer_id, call.caller_number, call.recording_key) == (consumer.id, "+16145550863", key)
+    assert call.duration_seconds == 61.5
+    assert round((call.ended_at.ToDatetime() - call.started_at.ToDatetime()).total_seconds(), 1) == 61.5
+    assert list(call.case_ids) == [case.id]
+    assert [c.id for c in await recent(contacts, consumer.id)] == [case.id]  # one contact, now coded
+
+
+async def test_a_call_filed_after_its_case_is_linked_to_it(contacts, amqp_url, agent):
+    consumer = await create(contacts, "Caller Captured First", "+1 614 555 0864")
+    event = call_ended(number="+16145550864", recording_key="2026/11/24/late.wav")
+    case = await agent.capture(consumer_id=consumer.id, call_id=event.correlation_id)
+    assert list(case.call_ids) == [event.correlation_id]
+    await publish(amqp_url, event)
+
+    async def filed():
+        try:
+            return await agent.GetCall(casework_pb2.GetCallRequest(call_id=event.correlation_id))
+        except Exception:
+            return None
+
+    call = await async_wait_for(filed, timeout=20, what="the call filed after its case")
+    assert list(call.case_ids) == [case.id] and call.recording_key == "2026/11/24/late.wav"
+    other = await agent.capture(consumer_id=consumer.id)
+    linked = await agent.LinkCall(casework_pb2.LinkCallRequest(id=other.id, call_id=event.correlation_id))
+    assert list(linked.call_ids) == [event.correlation_id]
+    call = await agent.GetCall(casework_pb2.GetCallRequest(call_id=event.correlation_id))
+    assert sorted(call.case_ids) == sorted([case.id, other.id])
+    missing = await agent.refused("GetCall", casework_pb2.GetCallRequest(call_id="never-filed"))
+    assert missing.code().name == "NOT_FOUND"

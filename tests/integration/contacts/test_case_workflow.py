@@ -1,110 +1,110 @@
-"""Casework over the REST API against the real service: capture, workflow, escalation, timeline, events."""
+"""Casework over gRPC against the real service: capture, workflow, escalation, timeline, codes, events."""
 
 from __future__ import annotations
 
 import json
 
 import aio_pika
-import aiohttp
-import pytest
+import grpc
+from crs.contacts.v1 import casework_pb2 as pb
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from services.contacts.codes import SEPARATOR
-from tests.integration.contacts.case_support import Api
+from tests.integration.contacts.case_support import Caller, ids
 from tests.support.wait import async_wait_for
 
-
-@pytest.fixture
-async def agent(contacts):
-    async with aiohttp.ClientSession() as session:
-        yield Api(contacts.http_url, session, "alice")
-
-
-@pytest.fixture
-async def supervisor(contacts):
-    async with aiohttp.ClientSession() as session:
-        yield Api(contacts.http_url, session, "sam", "supervisor")
+Code = grpc.StatusCode
 
 
 async def test_a_captured_complaint_is_coded_with_its_product_and_lot(agent):
     case = await agent.capture(
         channel="phone",
-        product={
-            "sku": "COC-500",
-            "name": "Crunchy Oat Clusters 500 g",
-            "lot_code": "L2419",
-            "best_by": "2025-03-01",
-            "purchase_store": "FreshMart",
-            "purchase_location": "Columbus, OH",
-        },
+        product=pb.Product(
+            sku="COC-500",
+            name="Crunchy Oat Clusters 500 g",
+            lot_code="L2419",
+            best_by="2025-03-01",
+            purchase_store="FreshMart",
+            purchase_location="Columbus, OH",
+        ),
         verbatim="  There was a   sharp bit of plastic in my bowl!\n",
     )
-    assert case["issue_path"] == SEPARATOR.join(["Complaint", "Quality", "Foreign object", "Plastic"])
-    assert case["severity"] == "high"  # the code's severity
-    assert case["status"] == "new" and case["stage"] == "new"
-    assert case["product"]["lot_code"] == "L2419" and case["product"]["best_by"] == "2025-03-01"
-    assert case["verbatim"] == "  There was a   sharp bit of plastic in my bowl!\n"  # kept exactly
-    assert case["response_due_at"] and case["resolution_due_at"]
-    assert case["created_by"] == "alice"
-    again = await agent.get(f"/api/contacts/{case['id']}")
-    assert again["verbatim"] == case["verbatim"]
+    assert case.issue_path == SEPARATOR.join(["Complaint", "Quality", "Foreign object", "Plastic"])
+    assert case.severity == "high"  # the code's severity
+    assert (case.status, case.stage) == ("new", "new")
+    assert (case.product.lot_code, case.product.best_by) == ("L2419", "2025-03-01")
+    assert case.verbatim == "  There was a   sharp bit of plastic in my bowl!\n"  # kept exactly
+    assert case.HasField("response_due_at") and case.HasField("resolution_due_at")
+    assert case.created_by == "alice"  # the principal, not a field of the request
+    again = await agent.GetCase(pb.GetCaseRequest(id=case.id))
+    assert again.verbatim == case.verbatim
 
 
 async def test_the_workflow_refuses_transitions_it_does_not_allow(agent):
     case = await agent.capture()
-    path = f"/api/contacts/{case['id']}/status"
-    status, body = await agent.call("POST", path, {"status": "bogus"})
-    assert status == 400 and "status" in body["error"]
-    await agent.post(path, {"status": "resolved"})
-    await agent.post(path, {"status": "closed"})
-    status, body = await agent.call("POST", path, {"status": "in_progress"})
-    assert status == 409 and "closed" in body["error"]
+    bogus = await agent.refused("ChangeStatus", pb.ChangeStatusRequest(id=case.id, status="bogus"))
+    assert bogus.code() == Code.INVALID_ARGUMENT and "status" in bogus.details()
+    await agent.ChangeStatus(pb.ChangeStatusRequest(id=case.id, status="resolved"))
+    await agent.ChangeStatus(pb.ChangeStatusRequest(id=case.id, status="closed"))
+    final = await agent.refused("ChangeStatus", pb.ChangeStatusRequest(id=case.id, status="in_progress"))
+    assert final.code() == Code.FAILED_PRECONDITION and "closed" in final.details()
 
 
 async def test_first_response_and_resolution_times_follow_from_the_events(agent):
     case = await agent.capture(issue_code="question.where_to_buy")
-    assert case["first_response_at"] is None
-    replied = await agent.post(
-        f"/api/contacts/{case['id']}/actions", {"action_code": "replied", "note": "Emailed stores"}
+    assert not case.HasField("first_response_at")
+    replied = await agent.AddAction(
+        pb.AddActionRequest(id=case.id, action_code="replied", note="Emailed stores")
     )
-    assert replied["first_response_at"] is not None and replied["time_to_first_response_seconds"] >= 0
-    await agent.post(f"/api/contacts/{case['id']}/status", {"status": "awaiting_consumer"})
-    resolved = await agent.post(f"/api/contacts/{case['id']}/status", {"status": "resolved"})
-    assert resolved["resolved_at"] is not None and resolved["time_to_resolution_seconds"] > 0
-    assert resolved["first_response_at"] == replied["first_response_at"]
-    reopened = await agent.post(
-        f"/api/contacts/{case['id']}/status", {"status": "in_progress", "note": "called again"}
+    assert replied.HasField("first_response_at") and replied.time_to_first_response_seconds >= 0
+    await agent.ChangeStatus(pb.ChangeStatusRequest(id=case.id, status="awaiting_consumer"))
+    resolved = await agent.ChangeStatus(pb.ChangeStatusRequest(id=case.id, status="resolved"))
+    assert resolved.HasField("resolved_at") and resolved.time_to_resolution_seconds > 0
+    assert resolved.first_response_at == replied.first_response_at
+    reopened = await agent.ChangeStatus(
+        pb.ChangeStatusRequest(id=case.id, status="in_progress", note="called again")
     )
-    assert reopened["resolved_at"] is None
+    assert not reopened.HasField("resolved_at")
 
 
 async def test_escalation_goes_to_the_supervisor_queue_and_the_timeline_tells_every_step(agent, supervisor):
     case = await agent.capture(
-        product={"sku": "FL-1L", "lot_code": "B77"}, issue_code="complaint.packaging.leaking"
+        product=pb.Product(sku="FL-1L", lot_code="B77"), issue_code="complaint.packaging.leaking"
     )
-    cid = case["id"]
-    status, _ = await agent.call("POST", f"/api/contacts/{cid}/escalate", {"reason": ""})
-    assert status == 400
-    await agent.post(f"/api/contacts/{cid}/escalate", {"reason": "Consumer asks for a manager"})
-    queue = await supervisor.get("/api/queue")
-    assert cid in [c["id"] for c in queue["cases"]]
-    taken = await supervisor.post(f"/api/contacts/{cid}/assign", {"assignee": "sam"})
-    assert taken["assignee"] == "sam"
-    status, _ = await agent.call("POST", f"/api/contacts/{cid}/assign", {"assignee": "bob"})
-    assert status == 403  # an agent takes cases, does not hand them out
-    await supervisor.post(f"/api/contacts/{cid}/actions", {"action_code": "coupon_sent"})
-    await supervisor.post(f"/api/contacts/{cid}/status", {"status": "resolved", "note": "Coupon and apology"})
-    assert cid not in [c["id"] for c in (await supervisor.get("/api/queue"))["cases"]]
-    events = (await agent.get(f"/api/contacts/{cid}/timeline"))["events"]
-    assert [(e["kind"], e["actor"]) for e in events] == [
+    cid = case.id
+    no_reason = await agent.refused("Escalate", pb.EscalateRequest(id=cid, reason=""))
+    assert no_reason.code() == Code.INVALID_ARGUMENT and "reason" in no_reason.details()
+    await agent.Escalate(pb.EscalateRequest(id=cid, reason="Consumer asks for a manager"))
+    assert cid in ids(await supervisor.GetQueue(pb.GetQueueRequest(limit=200)))
+    taken = await supervisor.Assign(pb.AssignRequest(id=cid, assignee="sam"))
+    assert taken.assignee == "sam"
+    handed = await agent.refused("Assign", pb.AssignRequest(id=cid, assignee="bob"))
+    assert handed.code() == Code.PERMISSION_DENIED  # an agent takes cases, does not hand them out
+    await supervisor.AddAction(pb.AddActionRequest(id=cid, action_code="coupon_sent"))
+    await supervisor.ChangeStatus(
+        pb.ChangeStatusRequest(id=cid, status="resolved", note="Coupon and apology")
+    )
+    assert cid not in ids(await supervisor.GetQueue(pb.GetQueueRequest(limit=200)))
+    events = (await agent.GetTimeline(pb.GetTimelineRequest(id=cid))).events
+    assert [(e.kind, e.actor) for e in events] == [
         ("created", "alice"),
         ("escalated", "alice"),
         ("assigned", "sam"),
         ("action", "sam"),
         ("status", "sam"),
     ]
-    assert events[2]["changes"]["assignee"] == {"before": "", "after": "sam"}
-    assert events[4]["changes"]["status"] == {"before": "new", "after": "resolved"}
-    assert events[4]["note"] == "Coupon and apology"
+    assert [(c.field, c.before, c.after) for c in events[2].changes] == [("assignee", '""', '"sam"')]
+    status = next(c for c in events[4].changes if c.field == "status")
+    assert (status.before, status.after) == ('"new"', '"resolved"')
+    assert events[4].note == "Coupon and apology"
+
+
+async def test_the_queue_puts_the_most_urgent_case_first(agent, supervisor):
+    low = await agent.capture(issue_code="complaint.packaging.damaged")
+    await agent.Escalate(pb.EscalateRequest(id=low.id, reason="Wants a manager"))
+    glass = await agent.capture(issue_code="complaint.quality.foreign_object.glass")  # escalates itself
+    queue = ids(await supervisor.GetQueue(pb.GetQueueRequest(limit=200)))
+    assert queue.index(glass.id) < queue.index(low.id)
 
 
 async def test_illness_is_critical_and_escalated_at_once(agent, supervisor):
@@ -113,66 +113,107 @@ async def test_illness_is_critical_and_escalated_at_once(agent, supervisor):
         severity="low",
         verbatim="My son was sick after eating it.",
     )
-    assert case["severity"] == "critical" and case["escalated"]
-    assert "Health and safety" in case["escalation_reason"]
-    queue = await supervisor.get("/api/queue")
-    assert case["id"] in [c["id"] for c in queue["cases"]]
-    kinds = [e["kind"] for e in (await agent.get(f"/api/contacts/{case['id']}/timeline"))["events"]]
+    assert case.severity == "critical" and case.escalated
+    assert "Health and safety" in case.escalation_reason
+    assert case.id in ids(await supervisor.GetQueue(pb.GetQueueRequest(limit=200)))
+    kinds = [e.kind for e in (await agent.GetTimeline(pb.GetTimelineRequest(id=case.id))).events]
     assert kinds == ["created", "escalated"]
 
 
 async def test_an_update_records_before_and_after_and_rejects_a_stale_version(agent):
-    case = await agent.capture(product={"sku": "COC-500", "lot_code": "L1"})
-    status, updated = await agent.call(
-        "PATCH",
-        f"/api/contacts/{case['id']}",
-        {"product": {"sku": "COC-500", "lot_code": "L2"}, "version": case["version"]},
+    case = await agent.capture(product=pb.Product(sku="COC-500", lot_code="L1"))
+    updated = await agent.UpdateCase(
+        pb.UpdateCaseRequest(
+            case=pb.Case(id=case.id, product=pb.Product(sku="COC-500", lot_code="L2")),
+            update_mask=FieldMask(paths=["product"]),
+            expected_version=case.version,
+        )
     )
-    assert status == 200 and updated["product"]["lot_code"] == "L2"
-    status, body = await agent.call(
-        "PATCH", f"/api/contacts/{case['id']}", {"notes": "x", "version": case["version"]}
+    assert updated.product.lot_code == "L2"
+    stale = await agent.refused(
+        "UpdateCase",
+        pb.UpdateCaseRequest(
+            case=pb.Case(id=case.id, notes="x"),
+            update_mask=FieldMask(paths=["notes"]),
+            expected_version=case.version,
+        ),
     )
-    assert status == 409 and "reload" in body["error"]
-    events = (await agent.get(f"/api/contacts/{case['id']}/timeline"))["events"]
-    assert events[-1]["changes"]["lot_code"] == {"before": "L1", "after": "L2"}
+    assert stale.code() == Code.ABORTED and "reload" in stale.details()
+    events = (await agent.GetTimeline(pb.GetTimelineRequest(id=case.id))).events
+    lot = next(c for c in events[-1].changes if c.field == "lot_code")
+    assert (lot.before, lot.after) == ('"L1"', '"L2"')
+    unwritable = await agent.refused(
+        "UpdateCase",
+        pb.UpdateCaseRequest(
+            case=pb.Case(id=case.id, status="closed"), update_mask=FieldMask(paths=["status"])
+        ),
+    )
+    assert unwritable.code() == Code.INVALID_ARGUMENT and "status" in unwritable.details()
 
 
 async def test_codes_are_deactivated_never_deleted_and_old_cases_keep_their_meaning(agent, supervisor):
-    await supervisor.call(
-        "PUT",
-        "/api/codes/issue/complaint.packaging.wrong_label",
-        {"label": "Wrong label", "severity": "medium"},
-        expect=200,
+    code = pb.Code(
+        kind="issue", code="complaint.packaging.wrong_label", label="Wrong label", severity="medium"
     )
+    code.active = True
+    put = await supervisor.PutCode(pb.PutCodeRequest(code=code))
+    assert put.path == SEPARATOR.join(["Complaint", "Packaging", "Wrong label"])
     case = await agent.capture(issue_code="complaint.packaging.wrong_label")
-    status, _ = await agent.call("PUT", "/api/codes/issue/complaint.packaging.wrong_label", {"label": "x"})
-    assert status == 403
-    await supervisor.call(
-        "PUT",
-        "/api/codes/issue/complaint.packaging.wrong_label",
-        {"label": "Wrong label", "severity": "medium", "active": False},
-        expect=200,
+    refused = await agent.refused("PutCode", pb.PutCodeRequest(code=code))
+    assert refused.code() == Code.PERMISSION_DENIED
+    code.active = False
+    await supervisor.PutCode(pb.PutCodeRequest(code=code))
+    retired = await agent.refused(
+        "CreateCase", pb.CreateCaseRequest(case=pb.Case(issue_code="complaint.packaging.wrong_label"))
     )
-    status, body = await agent.call(
-        "POST", "/api/contacts", {"issue_code": "complaint.packaging.wrong_label"}
-    )
-    assert status == 400 and "no longer in use" in body["error"]
-    old = await agent.get(f"/api/contacts/{case['id']}")
-    assert old["issue_path"] == SEPARATOR.join(["Complaint", "Packaging", "Wrong label"])
-    active = (await agent.get("/api/codes/issue"))["codes"]
-    assert "complaint.packaging.wrong_label" not in [c["code"] for c in active]
-    every = (await agent.get("/api/codes/issue", {"include_inactive": "true"}))["codes"]
-    assert "complaint.packaging.wrong_label" in [c["code"] for c in every]
+    assert retired.code() == Code.INVALID_ARGUMENT and "no longer in use" in retired.details()
+    old = await agent.GetCase(pb.GetCaseRequest(id=case.id))
+    assert old.issue_path == SEPARATOR.join(["Complaint", "Packaging", "Wrong label"])
+    active = await agent.ListCodes(pb.ListCodesRequest(kind="issue"))
+    assert "complaint.packaging.wrong_label" not in [c.code for c in active.codes]
+    every = await agent.ListCodes(pb.ListCodesRequest(kind="issue", include_inactive=True))
+    assert "complaint.packaging.wrong_label" in [c.code for c in every.codes]
+    orphan = pb.Code(kind="issue", code="nowhere.child", label="Child", active=True)
+    missing_parent = await supervisor.refused("PutCode", pb.PutCodeRequest(code=orphan))
+    assert missing_parent.code() == Code.INVALID_ARGUMENT and "parent" in missing_parent.details()
 
 
-async def test_requests_without_a_valid_token_are_refused(contacts):
-    async with aiohttp.ClientSession() as session:
-        async with session.get(contacts.http_url + "/api/contacts") as response:
-            assert response.status == 401
-        async with session.get(
-            contacts.http_url + "/api/contacts", headers={"Authorization": "Bearer forged.token"}
-        ) as response:
-            assert response.status == 401
+async def test_the_status_and_action_tables_are_listed_with_their_meaning(agent):
+    statuses = {c.code: c.stage for c in (await agent.ListCodes(pb.ListCodesRequest(kind="status"))).codes}
+    assert statuses["referred_qa"] == "in_progress" and statuses["closed"] == "closed"
+    actions = {
+        c.code: c.is_response for c in (await agent.ListCodes(pb.ListCodesRequest(kind="action"))).codes
+    }
+    assert actions["replied"] is True and actions["coupon_sent"] is False
+
+
+async def test_a_change_without_a_principal_is_refused_and_a_read_is_not(contacts, agent):
+    case = await agent.capture()
+    nobody = Caller(contacts.channel, None)
+    for method, request in [
+        ("CreateCase", pb.CreateCaseRequest(case=pb.Case(issue_code="question"))),
+        ("ChangeStatus", pb.ChangeStatusRequest(id=case.id, status="resolved")),
+        ("Escalate", pb.EscalateRequest(id=case.id, reason="x")),
+        ("AddAction", pb.AddActionRequest(id=case.id, action_code="replied")),
+        ("Assign", pb.AssignRequest(id=case.id, assignee="alice")),
+        ("LinkCall", pb.LinkCallRequest(id=case.id, call_id="c1")),
+        ("PutCode", pb.PutCodeRequest(code=pb.Code(kind="action", code="x", label="X"))),
+    ]:
+        failed = await nobody.refused(method, request)
+        assert failed.code() == Code.UNAUTHENTICATED, method
+        assert "principal" in failed.details(), method
+    assert (await nobody.GetCase(pb.GetCaseRequest(id=case.id))).status == "new"  # nothing changed
+    forged = Caller(contacts.channel, "alice", "root")  # not a role
+    assert (
+        await forged.refused("CreateCase", pb.CreateCaseRequest(case=pb.Case(issue_code="question")))
+    ).code() == (Code.UNAUTHENTICATED)
+
+
+async def test_an_unknown_case_is_not_found(agent):
+    missing = await agent.refused("GetCase", pb.GetCaseRequest(id="5b0e5d0e-0000-4000-8000-000000000009"))
+    assert missing.code() == Code.NOT_FOUND
+    malformed = await agent.refused("GetCase", pb.GetCaseRequest(id="nope"))
+    assert malformed.code() == Code.INVALID_ARGUMENT and "id" in malformed.details()
 
 
 async def test_each_change_is_published_as_an_event(contacts, amqp_url, agent):
@@ -186,8 +227,8 @@ async def test_each_change_is_published_as_an_event(contacts, amqp_url, agent):
         for key in ("contact_created", "contact_escalated", "contact_resolved", "contact_updated"):
             await queue.bind(exchange, key)
         case = await agent.capture()
-        await agent.post(f"/api/contacts/{case['id']}/escalate", {"reason": "Needs QA"})
-        await agent.post(f"/api/contacts/{case['id']}/status", {"status": "resolved"})
+        await agent.Escalate(pb.EscalateRequest(id=case.id, reason="Needs QA"))
+        await agent.ChangeStatus(pb.ChangeStatusRequest(id=case.id, status="resolved"))
         seen: list[tuple[str, str]] = []
 
         async def got_all():
@@ -195,7 +236,7 @@ async def test_each_change_is_published_as_an_event(contacts, amqp_url, agent):
             if message:
                 await message.ack()
                 body = json.loads(message.body)
-                if body["data"]["case"]["id"] == case["id"]:
+                if body["data"]["case"]["id"] == case.id:
                     seen.append((body["type"], body["data"]["case"]["status"]))
             return len(seen) >= 4
 

@@ -7,8 +7,8 @@ import time
 import aiohttp
 import pytest
 
-from tests.integration.screenpop.conftest import SOURCE_DEADLINE_MS, next_message, next_of_type
-from tests.integration.screenpop.fakes import ADA_ID, ADA_NUMBER, SHARED_NUMBER
+from tests.integration.console.fakes import ADA_ID, ADA_NUMBER, SHARED_NUMBER
+from tests.integration.console.stack import SOURCE_DEADLINE_MS, next_message, next_of_type
 
 
 def bearer(token: str) -> dict[str, str]:

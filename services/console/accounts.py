@@ -1,0 +1,112 @@
+"""SQL for the console schema: agents, their teams and extensions, and their sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from services.console.auth import Principal, token_hash
+
+UPSERT_TEAM = (
+    "INSERT INTO teams (id, name) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET name = excluded.name"
+)
+UPSERT_AGENT = """
+INSERT INTO agents (id, username, display_name, password_hash, role, team_id)
+VALUES (%(id)s, %(username)s, %(display_name)s, %(password_hash)s, %(role)s, %(team_id)s)
+ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
+    password_hash = excluded.password_hash, role = excluded.role, team_id = excluded.team_id, active = true
+RETURNING id
+"""
+FREE_EXTENSION = "DELETE FROM extensions WHERE agent_id = %s OR extension = %s"
+ASSIGN_EXTENSION = "INSERT INTO extensions (extension, agent_id) VALUES (%s, %s)"
+
+PRINCIPAL = """
+SELECT a.id::text AS agent_id, a.username, a.display_name, a.role, a.team_id, e.extension, s.csrf_token,
+       CASE WHEN a.role = 'supervisor' THEN ARRAY(
+           SELECT te.extension FROM agents t JOIN extensions te ON te.agent_id = t.id
+           WHERE t.team_id = a.team_id AND t.active) ELSE '{}'::text[] END AS team_extensions
+FROM sessions s JOIN agents a ON a.id = s.agent_id LEFT JOIN extensions e ON e.agent_id = a.id
+WHERE s.token_hash = %s AND s.expires_at > now() AND a.active
+"""
+
+
+class Accounts:
+    def __init__(self, pool: AsyncConnectionPool):
+        self.pool = pool
+
+    # -- agents and sessions --
+
+    async def login_record(self, username: str) -> dict[str, Any] | None:
+        """The agent's id and password hash, to verify a login."""
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT id::text AS agent_id, password_hash FROM agents WHERE username = %s AND active",
+                (username,),
+            )
+            return await cur.fetchone()
+
+    async def set_password_hash(self, agent_id: str, password_hash: str) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "UPDATE agents SET password_hash = %s WHERE id = %s", (password_hash, agent_id)
+            )
+
+    async def open_session(
+        self, *, agent_id: str, token: str, csrf_token: str, kind: str, ttl: timedelta
+    ) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO sessions (token_hash, agent_id, kind, csrf_token, expires_at)"
+                " VALUES (%s, %s, %s, %s, now() + %s)",
+                (token_hash(token), agent_id, kind, csrf_token, ttl),
+            )
+            # Expired sessions are swept here rather than by a timer: logins are frequent enough.
+            await conn.execute("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
+
+    async def close_session(self, token: str) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute("DELETE FROM sessions WHERE token_hash = %s", (token_hash(token),))
+
+    async def principal(self, token: str | None) -> Principal | None:
+        """The agent a live session token belongs to, or None."""
+        if not token or len(token) > 200:
+            return None
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(PRINCIPAL, (token_hash(token),))
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Principal(
+            agent_id=row["agent_id"],
+            username=row["username"],
+            display_name=row["display_name"],
+            role=row["role"],
+            extension=row["extension"],
+            team_id=row["team_id"],
+            csrf_token=row["csrf_token"],
+            team_extensions=frozenset(row["team_extensions"] or ()),
+        )
+
+    async def team(self, team_id: str | None) -> list[dict[str, Any]]:
+        """The agents of a team with their extensions, for a supervisor's board."""
+        if not team_id:
+            return []
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT a.display_name, a.role, e.extension FROM agents a"
+                " LEFT JOIN extensions e ON e.agent_id = a.id"
+                " WHERE a.team_id = %s AND a.active ORDER BY e.extension NULLS LAST, a.display_name",
+                (team_id,),
+            )
+            return await cur.fetchall()
+
+
+def new_agent_id() -> str:
+    return str(uuid.uuid4())

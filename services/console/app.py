@@ -1,0 +1,31 @@
+"""The console's aiohttp application: the one set of security headers, authentication, and every area."""
+
+from __future__ import annotations
+
+import pathlib
+
+from aiohttp import web
+
+from services.console import present
+from services.console.permissions import public
+from services.console.routes import auth, cases, consumers, pops, probes, recordings
+from services.console.web import CONTEXT, Context, api_errors, authenticate
+from services.runtime import pages
+
+STATIC = pathlib.Path(__file__).resolve().parent / "static"
+AREAS = (auth, pops, consumers, cases, recordings, probes)
+
+
+def build_app(ctx: Context) -> web.Application:
+    ctx.templates.filters.update(present.FILTERS)
+    app = web.Application(
+        middlewares=[pages.security_headers, authenticate, api_errors], client_max_size=256 * 1024
+    )
+    app[CONTEXT] = ctx
+    for area in AREAS:
+        app.add_routes(area.routes)
+    pages.add_static(app, STATIC)
+    for route in app.router.routes():
+        if route.resource is not None and route.resource.canonical.startswith(pages.STATIC_PREFIX):
+            public(route.handler)
+    return app

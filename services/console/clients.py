@@ -1,0 +1,69 @@
+"""The console's gRPC clients: every call carries a deadline and, for a person's request, their principal.
+
+The services take the actor of a change from the principal in the call's metadata, never from a field of
+the request (services/runtime/principal.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crs.billing.v1 import billing_pb2_grpc
+from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc
+from crs.fulfillment.v1 import fulfillment_pb2_grpc
+from crs.screenpop.v1 import screenpop_pb2_grpc
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from services.console.auth import Principal
+from services.runtime import grpcio
+
+ENUM_PREFIXES = ("MATCH_KIND_", "CREDIT_STATUS_", "NO_MATCH_REASON_", "ENTRY_KIND_")
+
+
+def _shorten(value: Any) -> Any:
+    """Enum names as words: CREDIT_STATUS_ON_HOLD -> on_hold."""
+    if isinstance(value, dict):
+        return {k: _shorten(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten(v) for v in value]
+    if isinstance(value, str):
+        for prefix in ENUM_PREFIXES:
+            if value.startswith(prefix):
+                return value.removeprefix(prefix).lower()
+    return value
+
+
+def as_json(message: Message) -> dict[str, Any]:
+    """Protobuf's JSON mapping with the proto's own field names, every field present."""
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+def as_words(message: Message) -> dict[str, Any]:
+    """as_json, with enum values as short words, for pages."""
+    return _shorten(as_json(message))
+
+
+class Clients:
+    """Long-lived channels to contacts (its directory and casework), billing, fulfillment and screenpop."""
+
+    def __init__(self, *, contacts: str, billing: str, fulfillment: str, screenpop: str, deadline: float):
+        self.deadline = deadline
+        self._channels = [grpcio.channel(t) for t in (contacts, billing, fulfillment, screenpop)]
+        contacts_channel, billing_channel, fulfillment_channel, screenpop_channel = self._channels
+        self.contacts = contacts_pb2_grpc.ContactsStub(contacts_channel)
+        self.casework = casework_pb2_grpc.CaseworkStub(contacts_channel)
+        self.billing = billing_pb2_grpc.BillingStub(billing_channel)
+        self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(fulfillment_channel)
+        self.screenpop = screenpop_pb2_grpc.ScreenpopStub(screenpop_channel)
+
+    async def call(self, method, request: Message, who: Principal | None, *, deadline: float | None = None):
+        """`method(request)` under a deadline, as `who` when a person is asking."""
+        metadata = who.for_services().metadata() if who is not None else None
+        return await method(request, timeout=deadline or self.deadline, metadata=metadata)
+
+    async def close(self) -> None:
+        for channel in self._channels:
+            await channel.close()

@@ -1,0 +1,1 @@
+"""The console's routes, one module per area; each handler names its permission with @requires or @public."""

@@ -1,0 +1,115 @@
+"""Log-in and log-out: the page and its form (a session cookie), and POST /api/login (a bearer token)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.console import auth
+from services.console.permissions import public, requires
+from services.console.web import COOKIE, Context, context, principal, render, session_token
+
+routes = web.RouteTableDef()
+MAX_LOGIN_FIELD = 256
+
+
+async def login(ctx: Context, username: str, password: str) -> str | None:
+    """The agent id when the credentials are right, else None; as slow for an unknown user as a known one."""
+    if not username or len(username) > MAX_LOGIN_FIELD or len(password) > MAX_LOGIN_FIELD:
+        await auth.verify_password_off_loop(None, password[:MAX_LOGIN_FIELD])
+        return None
+    record = await ctx.accounts.login_record(username.strip().lower())
+    if not await auth.verify_password_off_loop(record["password_hash"] if record else None, password):
+        return None
+    if auth.needs_rehash(record["password_hash"]):
+        await ctx.accounts.set_password_hash(record["agent_id"], await auth.hash_password_off_loop(password))
+    return record["agent_id"]
+
+
+async def open_session(ctx: Context, agent_id: str, kind: str) -> str:
+    token = auth.new_token()
+    ttl = ctx.api_session if kind == "api" else ctx.browser_session
+    await ctx.accounts.open_session(
+        agent_id=agent_id, token=token, csrf_token=auth.new_token(), kind=kind, ttl=ttl
+    )
+    return token
+
+
+@routes.get("/login")
+@public
+async def get_login(request: web.Request) -> web.Response:
+    token, _ = session_token(request)
+    if await context(request).accounts.principal(token) is not None:
+        raise web.HTTPSeeOther("/")
+    return render(request, "login.html", error="", username="")
+
+
+@routes.post("/login")
+@public
+async def post_login(request: web.Request) -> web.Response:
+    # No session yet, so no CSRF token: the Origin check and the SameSite=Strict cookie guard log-in.
+    if not auth.same_origin(request.headers.get("Origin"), request.host, request.scheme):
+        return render(request, "denied.html", status=403, message="a log-in from another site is refused")
+    form = await request.post()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    ctx = context(request)
+    agent_id = await login(ctx, username, password)
+    if agent_id is None:
+        return render(
+            request, "login.html", status=401, error="Wrong username or password.", username=username[:64]
+        )
+    token = await open_session(ctx, agent_id, "browser")
+    response = web.HTTPSeeOther("/")
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+        path="/",
+        max_age=int(ctx.browser_session.total_seconds()),
+    )
+    raise response
+
+
+@routes.post("/logout")
+@requires("console.use")
+async def post_logout(request: web.Request) -> web.Response:
+    token, _ = session_token(request)
+    if token:
+        await context(request).accounts.close_session(token)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+@routes.post("/api/login")
+@public
+async def api_login(request: web.Request) -> web.Response:
+    """POST {"username", "password"} -> {"token", "expires_in"}: a bearer token for clients."""
+    try:
+        body = await request.json()
+        username, password = str(body.get("username", "")), str(body.get("password", ""))
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return web.json_response({"error": "send a JSON object with username and password"}, status=400)
+    ctx = context(request)
+    agent_id = await login(ctx, username, password)
+    if agent_id is None:
+        return web.json_response({"error": "wrong username or password"}, status=401)
+    token = await open_session(ctx, agent_id, "api")
+    return web.json_response({"token": token, "expires_in": int(ctx.api_session.total_seconds())})
+
+
+@routes.get("/api/me")
+@requires("console.use")
+async def api_me(request: web.Request) -> web.Response:
+    """GET -> {"username", "display_name", "role", "extension", "watchable"}: who the session is."""
+    me = principal(request)
+    return web.json_response(
+        {
+            "username": me.username,
+            "display_name": me.display_name,
+            "role": me.role,
+            "extension": me.extension,
+            "watchable": me.watchable(),
+        }
+    )

@@ -1,0 +1,95 @@
+"""The live board: the page, the pop socket (/ws) and the current pop (GET /api/pop).
+
+Pops arrive on this replica's bus queue (pops.py); the current pop of an extension, for a page that
+reloads or a socket that reconnects, is asked of screenpop over gRPC.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from crs.screenpop.v1 import screenpop_pb2
+
+from services.console import auth
+from services.console.auth import Principal
+from services.console.permissions import requires
+from services.console.pops import Watcher
+from services.console.web import context, principal, render, session_token
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+
+async def current_pop(request: web.Request, who: Principal, extension: str) -> dict[str, Any] | None:
+    ctx = context(request)
+    reply = await ctx.clients.call(
+        ctx.clients.screenpop.GetCurrentPop, screenpop_pb2.GetCurrentPopRequest(extension=extension), who
+    )
+    return json.loads(reply.pop_json) if reply.found else None
+
+
+@routes.get("/")
+@requires("console.use")
+async def board(request: web.Request) -> web.Response:
+    return render(request, "board.html", extensions=principal(request).watchable())
+
+
+@routes.get("/api/pop")
+@requires("pops.watch")
+async def api_current_pop(request: web.Request) -> web.Response:
+    """GET ?extension=1001 -> {"pop": {...} | null}: the call ringing or in progress there."""
+    who = principal(request)
+    extension = request.query.get("extension") or who.extension or ""
+    if not who.may_watch(extension):
+        return web.json_response({"error": f"you may not watch extension {extension}"}, status=403)
+    return web.json_response({"pop": await current_pop(request, who, extension)})
+
+
+@routes.get("/ws")
+@requires("pops.watch")
+async def pop_socket(request: web.Request) -> web.StreamResponse:
+    """Pops for the extensions asked for (default: all the person may watch), the current pop first."""
+    ctx = context(request)
+    who = principal(request)
+    _, from_cookie = session_token(request)
+    # A cookie rides along on any page's request: only our own pages may open a socket with it.
+    if from_cookie and not auth.same_origin(request.headers.get("Origin"), request.host, request.scheme):
+        return web.json_response({"error": "a socket from another site is refused"}, status=403)
+    extensions = request.query.getall("extension", []) or who.watchable()
+    if not extensions:
+        return web.json_response({"error": "no extension is assigned to you"}, status=403)
+    for extension in extensions:
+        if not who.may_watch(extension):
+            return web.json_response({"error": f"you may not watch extension {extension}"}, status=403)
+    socket = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
+    await socket.prepare(request)
+    watcher = Watcher(socket)
+    for extension in extensions:
+        ctx.hub.add(extension, watcher)
+        await ctx.feed.watch(extension)
+    try:
+        await socket.send_str(
+            json.dumps({"type": "hello", "extensions": extensions, "display_name": who.display_name})
+        )
+        replayed: set[str] = set()
+        for extension in extensions:
+            try:
+                current = await current_pop(request, who, extension)
+            except Exception as exc:
+                log.warning("the current pop of an extension could not be read: %s", type(exc).__name__)
+                current = None
+            if current is not None:
+                replayed.add(current.get("call_id"))
+                await socket.send_str(json.dumps({**current, "replay": True}))
+        await watcher.release(replayed)
+        async for message in socket:
+            if message.type == WSMsgType.ERROR:
+                break
+    finally:
+        for extension in extensions:
+            ctx.hub.remove(extension, watcher)
+            await ctx.feed.unwatch(extension)
+    return socket

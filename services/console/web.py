@@ -1,0 +1,192 @@
+"""What every console route shares: the context, who is asking, the permission and CSRF guard, and errors.
+
+A request is authenticated by the session cookie (a browser) or by a bearer token in the Authorization
+header (`crs watch`, integrations, tokens from `crs agent token`). The middleware reads the permission the
+route named with @requires, and refuses before the handler runs:
+- nobody signed in: 401 (JSON for /api/ and the socket), or a redirect to the log-in page;
+- a permission the person lacks: 403, with a message saying which;
+- a change carried by the cookie alone: it must come from our own origin and carry the session's CSRF
+  token (the `csrf` form field, or the X-CSRF-Token header the pages' scripts send).
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import grpc
+import jinja2
+from aiohttp import web
+
+from services.console import auth
+from services.console.accounts import Accounts
+from services.console.auth import Principal
+from services.console.clients import Clients
+from services.console.permissions import PUBLIC, Denied, allowed, permission_of
+from services.console.pops import Hub, PopFeed
+from services.runtime import pages
+from services.runtime.recordings import RecordingStore
+
+log = logging.getLogger(__name__)
+
+COOKIE = "crs_session"
+CSRF_HEADER = "X-CSRF-Token"
+TEMPLATES = pathlib.Path(__file__).resolve().parent / "templates"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
+class Context:
+    accounts: Accounts
+    clients: Clients
+    hub: Hub
+    feed: PopFeed
+    recordings: RecordingStore
+    region: str
+    page_deadline: float = 1.5
+    browser_session: timedelta = timedelta(hours=12)
+    api_session: timedelta = timedelta(days=30)
+    ready: bool = False
+    templates: jinja2.Environment = field(default_factory=lambda: pages.templates(TEMPLATES))
+
+
+CONTEXT = web.AppKey("context", Context)
+PRINCIPAL = web.RequestKey("principal", Principal)
+
+
+def context(request: web.Request) -> Context:
+    return request.app[CONTEXT]
+
+
+def principal(request: web.Request) -> Principal:
+    """The signed-in person; only on routes that name a permission."""
+    return request[PRINCIPAL]
+
+
+def wants_json(request: web.Request) -> bool:
+    return request.path.startswith(("/api/", "/ws"))
+
+
+def session_token(request: web.Request) -> tuple[str | None, bool]:
+    """The session token and whether it came from the cookie (a browser) rather than a bearer header."""
+    bearer = auth.bearer_token(request.headers.get("Authorization"))
+    if bearer:
+        return bearer, False
+    return request.cookies.get(COOKIE), True
+
+
+def refuse(request: web.Request, status: int, message: str) -> web.StreamResponse:
+    if wants_json(request):
+        return web.json_response({"error": message}, status=status)
+    if status == 401:
+        raise web.HTTPSeeOther("/login")
+    return pages.render(context(request).templates, "denied.html", status=status, message=message, me=None)
+
+
+async def _csrf_given(request: web.Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return str((await request.post()).get("csrf", "")) or None
+    return None
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler):
+    permission = permission_of(request.match_info.handler)
+    if permission == PUBLIC:
+        return await handler(request)
+    if permission is None:
+        # A route that forgot to name its permission is closed, not open.
+        log.error("route %s names no permission; refusing it", request.path)
+        return refuse(request, 403, "this route names no permission")
+    token, from_cookie = session_token(request)
+    who = await context(request).accounts.principal(token)
+    if who is None:
+        return refuse(request, 401, "log in first, or send a token as Authorization: Bearer")
+    if from_cookie and request.method not in SAFE_METHODS:
+        if not auth.same_origin(request.headers.get("Origin"), request.host, request.scheme):
+            return refuse(request, 403, "a change from another site is refused")
+        if not auth.csrf_ok(who.csrf_token, await _csrf_given(request)):
+            return refuse(request, 403, "the page expired: reload it and try again")
+    if not allowed(who, permission):
+        return refuse(request, 403, f"you do not have the permission {permission}")
+    request[PRINCIPAL] = who
+    try:
+        return await handler(request)
+    except Denied as exc:
+        return refuse(request, 403, str(exc))
+
+
+GRPC_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 503,
+}
+
+
+def error_text(exc: Exception) -> str:
+    """What to tell a person when a service call failed."""
+    if isinstance(exc, grpc.aio.AioRpcError):
+        status = GRPC_STATUS.get(exc.code(), 502)
+        if status in (400, 403, 409):
+            return exc.details() or "the request was refused"
+        if status == 404:
+            return "not found"
+        if status == 503:
+            return "the service did not answer in time"
+    if isinstance(exc, TimeoutError):
+        return "the service did not answer in time"
+    return "the service failed"
+
+
+class BadRequest(Exception):
+    """The client's request is malformed; becomes a 400 with this message."""
+
+
+@web.middleware
+async def api_errors(request: web.Request, handler):
+    """A service's refusal becomes the HTTP status a client can act on, with the service's reason."""
+    try:
+        return await handler(request)
+    except BadRequest as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+    except grpc.aio.AioRpcError as exc:
+        status = GRPC_STATUS.get(exc.code(), 502)
+        if status >= 500:
+            log.warning("%s: a service call failed: %s", request.path, exc.code().name)
+        if not wants_json(request):
+            message = error_text(exc)
+            return pages.render(
+                context(request).templates, "denied.html", status=status, message=message, me=None
+            )
+        return web.json_response({"error": error_text(exc)}, status=status)
+
+
+async def json_body(request: web.Request) -> dict:
+    if request.content_type != "application/json":
+        raise BadRequest("send the body as application/json")
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def render(request: web.Request, template: str, *, status: int = 200, **values) -> web.Response:
+    """A page, with the signed-in person (if any) for the bar and the CSRF token for forms and scripts."""
+    return pages.render(
+        context(request).templates, template, status=status, me=request.get(PRINCIPAL), **values
+    )

@@ -1,0 +1,301 @@
+"""Small real gRPC servers with canned answers, standing in for contacts, billing and fulfillment.
+
+They implement the generated servicers and listen on real ports, so screenpop talks to them exactly as
+to the real services; a test can make one slow or stop it to see a source late or down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import grpc
+from crs.billing.v1 import billing_pb2, billing_pb2_grpc
+from crs.common.v1 import money_pb2
+from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, contacts_pb2_grpc
+from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
+from google.protobuf import timestamp_pb2
+
+from services.runtime import grpcio
+
+ADA_NUMBER = "+16145550123"
+SHARED_NUMBER = "+16145550188"
+ADA_ID = "5b3c2d1e-0000-4000-8000-00000000a0da"
+CAROL_ID = "5b3c2d1e-0000-4000-8000-0000000ca201"
+
+
+def _ts(text: str) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromJsonString(text)
+    return stamp
+
+
+def _usd(minor: int) -> money_pb2.Money:
+    return money_pb2.Money(currency="USD", amount_minor=minor)
+
+
+ADA = contacts_pb2.Consumer(
+    id=ADA_ID,
+    name="Ada Lovelace",
+    language="en",
+    phones=[contacts_pb2.PhoneNumber(number=ADA_NUMBER, type="mobile")],
+    emails=[contacts_pb2.Email(address="ada@example.org", type="personal")],
+)
+RECENT = contacts_pb2.ContactSummary(
+    id="k-1",
+    consumer_id=ADA_ID,
+    channel="phone",
+    direction="inbound",
+    summary="Asked about allergens",
+    status="closed",
+    occurred_at=_ts("2025-03-01T09:30:00Z"),
+    call_id="k-1-call@test",
+    recording_url="https://recordings.example/r/k-1?sig=abc",
+)
+
+
+class FakeContacts(contacts_pb2_grpc.ContactsServicer):
+    def __init__(self):
+        self.created: list[contacts_pb2.Consumer] = []
+
+    async def MatchCaller(self, request, context):
+        if request.withheld:
+            return contacts_pb2.MatchCallerResponse(
+                withheld=True, no_match_reason=contacts_pb2.NO_MATCH_REASON_WITHHELD
+            )
+        if request.number == ADA_NUMBER:
+            candidate = contacts_pb2.Candidate(
+                consumer_id=ADA_ID,
+                name=ADA.name,
+                match=contacts_pb2.MATCH_KIND_EXACT,
+                matched_number=ADA_NUMBER,
+                current=True,
+                language="en",
+                recent_contacts=[RECENT] if request.recent_contacts else [],
+            )
+            return contacts_pb2.MatchCallerResponse(number_e164=ADA_NUMBER, candidates=[candidate])
+        if request.number == SHARED_NUMBER:
+            return contacts_pb2.MatchCallerResponse(
+                number_e164=SHARED_NUMBER,
+                candidates=[
+                    contacts_pb2.Candidate(
+                        consumer_id=ADA_ID, name="Ada Lovelace", match=contacts_pb2.MATCH_KIND_EXACT
+                    ),
+                    contacts_pb2.Candidate(
+                        consumer_id=CAROL_ID, name="Carol Ng", match=contacts_pb2.MATCH_KIND_EXACT
+                    ),
+                ],
+            )
+        return contacts_pb2.MatchCallerResponse(
+            number_e164=request.number,
+            no_match_reason=contacts_pb2.NO_MATCH_REASON_NOT_FOUND,
+            explanation="No consumer has this number.",
+        )
+
+    async def GetConsumer(self, request, context):
+        if request.id == ADA_ID:
+            return ADA
+        for consumer in self.created:
+            if consumer.id == request.id:
+                return consumer
+        await context.abort(grpc.StatusCode.NOT_FOUND, "no such consumer")
+
+    async def ListRecentContacts(self, request, context):
+        return contacts_pb2.ListRecentContactsResponse(
+            contacts=[RECENT] if request.consumer_id == ADA_ID else []
+        )
+
+    async def CreateConsumer(self, request, context):
+        if not request.consumer.name.strip():
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "a consumer needs a name")
+        consumer = contacts_pb2.Consumer()
+        consumer.CopyFrom(request.consumer)
+        consumer.id = str(uuid.uuid4())
+        self.created.append(consumer)
+        return consumer
+
+
+class FakeBilling(billing_pb2_grpc.BillingServicer):
+    def __init__(self):
+        self.slow = False
+        self._never = asyncio.Event()
+
+    async def GetAccountSummary(self, request, context):
+        if self.slow:
+            await self._never.wait()  # a server that has stopped answering: the caller's deadline ends it
+        return billing_pb2.AccountSummary(
+            consumer_id=request.consumer_id,
+            has_account=True,
+            balance=_usd(4250),
+            credit_terms=billing_pb2.CreditTerms(
+                limit=_usd(100000),
+                payment_terms="Net 30",
+                net_days=30,
+                status=billing_pb2.CREDIT_STATUS_GOOD_STANDING,
+            ),
+        )
+
+    async def ListLedgerEntries(self, request, context):
+        return billing_pb2.ListLedgerEntriesResponse(
+            entries=[
+                billing_pb2.LedgerEntry(
+                    id="l-1",
+                    consumer_id=request.consumer_id,
+                    kind=billing_pb2.ENTRY_KIND_INVOICE,
+                    amount=_usd(4250),
+                    reference="INV-1001",
+                    posted_at=_ts("2025-02-01T00:00:00Z"),
+                )
+            ]
+        )
+
+
+class FakeFulfillment(fulfillment_pb2_grpc.FulfillmentServicer):
+    async def GetPurchaseHistory(self, request, context):
+        product = fulfillment_pb2.Product(sku="OAT-500", name="Oat crunch 500 g", size="500 g")
+        return fulfillment_pb2.PurchaseHistory(
+            consumer_id=request.consumer_id,
+            orders=[
+                fulfillment_pb2.Order(
+                    id="o-77",
+                    consumer_id=request.consumer_id,
+                    placed_at=_ts("2025-02-20T12:00:00Z"),
+                    channel="web",
+                    status="delivered",
+                    lines=[fulfillment_pb2.OrderLine(product=product, quantity=2, unit_price=_usd(449))],
+                    total=_usd(898),
+                )
+            ],
+            top_products=[fulfillment_pb2.ProductCount(product=product, orders=3, units=6)],
+        )
+
+
+class FakeCatalogue(FakeFulfillment):
+    async def ListProducts(self, request, context):
+        catalogue = [
+            fulfillment_pb2.Product(sku="OAT-500", upc="0001", name="Oat crunch 500 g", size="500 g"),
+            fulfillment_pb2.Product(sku="RYE-750", upc="0002", name="Rye loaf 750 g", size="750 g"),
+        ]
+        return fulfillment_pb2.ListProductsResponse(
+            products=[p for p in catalogue if request.query.lower() in p.name.lower()]
+        )
+
+
+RECORDED_CALL = "recorded-call@test"
+RECORDING_KEY = "2026/12/01/recorded-call.wav"
+
+
+class FakeCasework(casework_pb2_grpc.CaseworkServicer):
+    """Keeps cases in memory and remembers who each call said was acting."""
+
+    def __init__(self):
+        self.cases: dict[str, casework_pb2.Case] = {}
+        self.actors: list[tuple[str, str, str]] = []  # (method, user, role) from the call's metadata
+
+    def _actor(self, method: str, context) -> None:
+        found = dict(context.invocation_metadata())
+        self.actors.append((method, found.get("crs-principal-user", ""), found.get("crs-principal-role", "")))
+
+    async def _case(self, case_id: str, context) -> casework_pb2.Case:
+        if case_id not in self.cases:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such contact")
+        return self.cases[case_id]
+
+    async def CreateCase(self, request, context):
+        self._actor("CreateCase", context)
+        if not request.case.issue_code:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "issue_code: required")
+        case = casework_pb2.Case()
+        case.CopyFrom(request.case)
+        case.id = str(uuid.uuid4())
+        case.reference = 1000 + len(self.cases)
+        case.status, case.stage, case.version = "new", "new", 1
+        case.created_by = dict(context.invocation_metadata()).get("crs-principal-user", "")
+        self.cases[case.id] = case
+        return case
+
+    async def GetCase(self, request, context):
+        return await self._case(request.id, context)
+
+    async def LinkCall(self, request, context):
+        self._actor("LinkCall", context)
+        case = await self._case(request.id, context)
+        case.call_ids.append(request.call_id)
+        return case
+
+    async def Escalate(self, request, context):
+        self._actor("Escalate", context)
+        case = await self._case(request.id, context)
+        case.escalated, case.escalation_reason = True, request.reason
+        return case
+
+    async def Assign(self, request, context):
+        self._actor("Assign", context)
+        case = await self._case(request.id, context)
+        case.assignee = request.assignee
+        return case
+
+    async def GetQueue(self, request, context):
+        return casework_pb2.SearchCasesResponse(cases=[c for c in self.cases.values() if c.escalated])
+
+    async def SearchCases(self, request, context):
+        return casework_pb2.SearchCasesResponse(cases=list(self.cases.values())[: request.limit or 50])
+
+    async def ListCodes(self, request, context):
+        return casework_pb2.ListCodesResponse(
+            codes=[
+                casework_pb2.Code(kind=request.kind, code="complaint.quality", label="Quality", active=True)
+            ]
+        )
+
+    async def PutCode(self, request, context):
+        self._actor("PutCode", context)
+        return request.code
+
+    async def GetCall(self, request, context):
+        if request.call_id != RECORDED_CALL:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such call")
+        return casework_pb2.FiledCall(
+            call_id=RECORDED_CALL, consumer_id=ADA_ID, recording_key=RECORDING_KEY, duration_seconds=3
+        )
+
+
+class FakeServer:
+    """One fake servicer on a real port; stop() and start() again on the same port."""
+
+    def __init__(self, servicer, add_fn, also=()):
+        self.servicer = servicer
+        self.add_fn = add_fn
+        self.also = list(also)
+        self.port = 0
+        self.server: grpc.aio.Server | None = None
+
+    async def start(self) -> int:
+        self.server = grpc.aio.server()
+        self.add_fn(self.servicer, self.server)
+        for servicer, add_fn in self.also:
+            add_fn(servicer, self.server)
+        self.port = self.server.add_secure_port(f"127.0.0.1:{self.port}", grpcio.server_credentials())
+        await self.server.start()
+        return self.port
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop(0)
+            self.server = None
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+def fake_servers() -> dict[str, FakeServer]:
+    return {
+        "contacts": FakeServer(
+            FakeContacts(),
+            contacts_pb2_grpc.add_ContactsServicer_to_server,
+            also=[(FakeCasework(), casework_pb2_grpc.add_CaseworkServicer_to_server)],
+        ),
+        "billing": FakeServer(FakeBilling(), billing_pb2_grpc.add_BillingServicer_to_server),
+        "fulfillment": FakeServer(FakeCatalogue(), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server),
+    }

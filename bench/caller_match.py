@@ -22,8 +22,8 @@ from crs.contacts.v1 import contacts_pb2 as pb
 from crs.contacts.v1 import contacts_pb2_grpc
 
 from bench._common import bench_database, free_port, machine, percentiles, wait_for_port
-from services.contacts import phones
-from services.contacts.store import _HITS_SQL
+from services.contacts.consumers import phones
+from services.contacts.consumers.store import _HITS_SQL
 from services.runtime import grpcio
 from services.runtime.db import connection_options
 

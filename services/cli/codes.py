@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from services.contacts import codes
-from services.contacts.case_store import CaseStore
-from services.contacts.validation import ValidationError
+from services.contacts.casework.domain import codes
+from services.contacts.casework.exceptions import InvalidInput as ValidationError
+from services.contacts.casework.store import CodeTables
 from services.runtime import db
 from services.runtime.settings import Common
 
@@ -19,7 +19,7 @@ from services.runtime.settings import Common
 async def _with_store(action):
     pool = await db.open_pool(Common.from_env().database_url, schema="contacts", min_size=1, max_size=2)
     try:
-        return await action(CaseStore(pool))
+        return await action(CodeTables(pool))
     finally:
         await pool.close()
 
@@ -47,7 +47,7 @@ def import_(args) -> int:
         print(f"crs: {args.file}: {exc}", file=sys.stderr)
         return 1
 
-    async def load(store: CaseStore) -> int:
+    async def load(store: CodeTables) -> int:
         if args.kind == "issue":
             known = set((await store.load_codes()).issues)
             for row in rows:

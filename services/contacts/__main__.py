@@ -1,4 +1,7 @@
-"""Composition root of the contacts service: store, bus, gRPC and HTTP servers; nothing else."""
+"""Composition root of the contacts service: the consumer directory and casework in one process.
+
+Each side gets the other's narrow interface (services/contacts/interfaces.py) here and nowhere else.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 
-from services.contacts import bus_consume
-from services.contacts.case_wiring import CaseworkParts, CaseworkSettings
-from services.contacts.grpc_api import ContactsServicer
-from services.contacts.store import SCHEMA, ContactsStore
+from services.contacts.casework.wiring import CaseworkParts, CaseworkSettings
+from services.contacts.consumers.grpc_api import ContactsServicer
+from services.contacts.consumers.lookup import DirectoryLookup
+from services.contacts.consumers.store import SCHEMA, ContactsStore
 from services.runtime import bus, db, outbox, process, recordings
 from services.runtime.grpcio import Server, Servicer
 from services.runtime.settings import Common, env, env_int, grpc_bind, split_hostport
@@ -68,11 +71,13 @@ async def serve(
     connection = await bus.connect(settings.amqp_url)
     publisher = await bus.Publisher(connection, "contacts").open()
     relay = outbox.Relay(pool, publisher, schema=SCHEMA)
-    consumer = bus.Consumer(
-        connection, "contacts", bus_consume.subscriptions(store=store, region=settings.home_region)
+    casework = CaseworkParts(
+        pool, consumers=DirectoryLookup(store, region=settings.home_region), settings=settings.casework
     )
-    servicer = ContactsServicer(store=store, home_region=settings.home_region, recording_link=recording_link)
-    casework = CaseworkParts(pool, settings=settings.casework)
+    consumer = bus.Consumer(connection, "contacts", casework.subscriptions)
+    servicer = ContactsServicer(
+        store=store, history=casework.views, home_region=settings.home_region, recording_link=recording_link
+    )
     server = Server(
         [
             Servicer(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from services.contacts import phones
+from services.contacts.consumers import phones
 from services.runtime.db import connect
 
 SCHEMA = "contacts"

@@ -10,7 +10,7 @@ import pytest
 from crs.contacts.v1 import contacts_pb2_grpc
 
 from services.contacts.__main__ import Bound, Settings, serve
-from services.contacts.case_wiring import CaseworkSettings
+from services.contacts.casework.wiring import CaseworkSettings
 from services.runtime import grpcio
 from tests.integration.contacts.case_support import Caller
 

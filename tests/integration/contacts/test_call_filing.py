@@ -31,7 +31,7 @@ def handled() -> float:
     )
 
 
-def call_ended(*, number, withheld=False, recording_key="", seconds=42.0) -> Event:
+def call_ended(*, number, withheld=False, recording_key="", seconds=42.0, started_at=None) -> Event:
     call_id = str(uuid.uuid4())
     message = telephony.CallEnded(
         call_id=call_id,
@@ -41,7 +41,10 @@ def call_ended(*, number, withheld=False, recording_key="", seconds=42.0) -> Eve
         duration_seconds=seconds,
         recording_key=recording_key,
     )
-    message.started_at.GetCurrentTime()
+    if started_at is None:
+        message.started_at.GetCurrentTime()
+    else:
+        message.started_at.FromDatetime(started_at)
     return Event.of("telephony", "call_ended", message, correlation_id=call_id)
 
 

@@ -11,11 +11,21 @@ import grpc
 from crs.contacts.v1 import casework_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.contacts import sla
-from services.contacts.case_store import CaseStore
+from services.contacts.casework.wiring import CaseworkParts, CaseworkSettings
+from services.contacts.consumers.lookup import DirectoryLookup
+from services.contacts.consumers.store import ContactsStore
 from services.runtime import db
 from tests.integration.contacts.case_support import ids
 from tests.support.wait import async_wait_for
+
+
+def casework_parts(pool, *, sweep_seconds: float = 3600.0, clock=None) -> CaseworkParts:
+    """Casework over its own pool, beside the running service, with its own SLA schedule and clock."""
+    settings = CaseworkSettings(
+        sla_sweep_seconds=sweep_seconds, intake_per_minute=6.0, intake_burst=5, trusted_proxies=frozenset()
+    )
+    consumers = DirectoryLookup(ContactsStore(pool), region="US")
+    return CaseworkParts(pool, consumers=consumers, settings=settings, **({"clock": clock} if clock else {}))
 
 
 def when(text: str) -> Timestamp:
@@ -127,12 +137,12 @@ async def test_a_missed_due_time_flags_the_case_and_publishes_sla_breached(
         )  # critical: 1 h, 1 day
         answered = await agent.capture(issue_code="complaint.quality.foreign_object.glass")
         await agent.AddAction(pb.AddActionRequest(id=answered.id, action_code="called_back"))
-        store = CaseStore(pool)
-        await sla.sweep(store=store, now=datetime.now(UTC) + timedelta(hours=2))
+        casework = casework_parts(pool).casework
+        await casework.sweep_sla(now=datetime.now(UTC) + timedelta(hours=2))
         missed = await agent.GetCase(pb.GetCaseRequest(id=glass.id))
         assert missed.sla_breach == "first_response" and missed.HasField("sla_breached_at")
         assert not (await agent.GetCase(pb.GetCaseRequest(id=answered.id))).HasField("sla_breached_at")
-        await sla.sweep(store=store, now=datetime.now(UTC) + timedelta(days=2))
+        await casework.sweep_sla(now=datetime.now(UTC) + timedelta(days=2))
         assert (await agent.GetCase(pb.GetCaseRequest(id=answered.id))).sla_breach == "resolution"
         kinds = [e.kind for e in (await agent.GetTimeline(pb.GetTimelineRequest(id=glass.id))).events]
         assert kinds[-1] == "sla_breached"
@@ -151,3 +161,31 @@ async def test_a_missed_due_time_flags_the_case_and_publishes_sla_breached(
     finally:
         await pool.close()
         await connection.close()
+
+
+async def test_the_sweep_runs_on_its_own_schedule_at_the_clock_s_time(database_url, agent):
+    pool = await db.open_pool(database_url, schema="contacts")
+    later = [datetime.now(UTC) + timedelta(hours=2)]
+    parts = casework_parts(pool, sweep_seconds=0.05, clock=lambda: later[0])
+    try:
+        first = await agent.capture(
+            issue_code="complaint.quality.foreign_object.glass"
+        )  # due within the hour
+        parts.start()
+
+        async def flagged(case_id):
+            case = await agent.GetCase(pb.GetCaseRequest(id=case_id))
+            return case if case.sla_breach else None
+
+        missed = await async_wait_for(lambda: flagged(first.id), timeout=15, what="the scheduled sweep")
+        assert missed.sla_breach == "first_response"
+        assert missed.sla_breached_at.ToDatetime(tzinfo=UTC) == later[0]  # the clock's time, not the wall's
+        rounds = parts.sweeper.rounds
+        # A case captured after that round is caught by a later one, with nobody calling the sweep.
+        second = await agent.capture(issue_code="complaint.quality.foreign_object.glass")
+        later[0] = datetime.now(UTC) + timedelta(hours=3)
+        await async_wait_for(lambda: flagged(second.id), timeout=15, what="a later round of the sweep")
+        assert parts.sweeper.rounds > rounds
+    finally:
+        await parts.stop()
+        await pool.close()

@@ -9,7 +9,7 @@ import grpc
 from crs.contacts.v1 import casework_pb2 as pb
 from google.protobuf.field_mask_pb2 import FieldMask
 
-from services.contacts.codes import SEPARATOR
+from services.contacts.casework.domain.codes import SEPARATOR
 from tests.integration.contacts.case_support import Caller, ids
 from tests.support.wait import async_wait_for
 

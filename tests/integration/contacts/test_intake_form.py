@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from crs.contacts.v1 import casework_pb2 as pb
 
-from services.contacts.intake import RateLimiter
+from services.contacts.casework.entrypoints.web_form import RateLimiter
 
 # Each test speaks from its own address, through the proxy the service is told to trust (the contacts
 # fixture's settings), so their rate limits do not mix.

@@ -6,7 +6,9 @@ import datetime as dt
 
 from crs.contacts.v1 import contacts_pb2 as pb
 
+from tests.integration.contacts.test_call_filing import call_ended, publish
 from tests.integration.contacts.test_consumers_api import create
+from tests.support.wait import async_wait_for
 
 
 async def match(contacts, number, region="US", **kw):
@@ -32,12 +34,26 @@ async def test_every_spelling_of_a_number_finds_its_consumer(contacts):
         )
 
 
-async def test_a_household_number_returns_everyone_most_recent_first(contacts):
-    first = await create(contacts, "Marie Curie", "+33 6 98 76 54 32", region="FR")
-    second = await create(contacts, "Pierre Curie", "06 98 76 54 32", region="FR")
-    result = await match(contacts, "+33698765432")
-    assert {c.consumer_id for c in result.candidates} == {first.id, second.id}
-    assert all(c.match == pb.MATCH_KIND_EXACT for c in result.candidates)
+async def test_a_household_number_returns_everyone_most_recent_first(contacts, amqp_url):
+    first = await create(contacts, "Marie Curie", "+33 6 98 76 54 32", "+33 6 11 22 33 01", region="FR")
+    second = await create(contacts, "Pierre Curie", "06 98 76 54 32", "+33 6 11 22 33 02", region="FR")
+    # Each called from their own number: Marie two days ago, Pierre an hour ago. By name, Marie would be first.
+    now = dt.datetime.now(dt.UTC)
+    for number, when in [
+        ("+33611223301", now - dt.timedelta(days=2)),
+        ("+33611223302", now - dt.timedelta(hours=1)),
+    ]:
+        await publish(amqp_url, call_ended(number=number, started_at=when))
+
+    async def both_contacted():
+        result = await match(contacts, "+33698765432")
+        return result if all(c.HasField("last_contact_at") for c in result.candidates) else None
+
+    result = await async_wait_for(both_contacted, timeout=20, what="both calls to be filed")
+    assert [(c.consumer_id, c.match) for c in result.candidates] == [
+        (second.id, pb.MATCH_KIND_EXACT),
+        (first.id, pb.MATCH_KIND_EXACT),
+    ]
 
 
 async def test_same_national_number_under_another_country_code_is_a_national_match(contacts):

@@ -10,9 +10,9 @@ import aio_pika
 import pytest
 from crs.contacts.v1 import contacts_pb2 as pb
 
-from services.contacts import directory
-from services.contacts.model import Consumer, Phone
-from services.contacts.store import SCHEMA, ContactsStore
+from services.contacts.consumers import directory
+from services.contacts.consumers.model import Consumer, Phone
+from services.contacts.consumers.store import SCHEMA, ContactsStore
 from services.runtime import bus, db, migrate, outbox
 from tests.support import infra
 from tests.support.proxy import CuttableProxy
@@ -130,8 +130,8 @@ async def outbox_size(store) -> int:
 
 
 def test_event_body_is_a_cloudevent_with_the_protobuf_json_data():
-    from services.contacts.convert import consumer_created
-    from services.contacts.model import Consumer as DomainConsumer
+    from services.contacts.consumers.convert import consumer_created
+    from services.contacts.consumers.model import Consumer as DomainConsumer
 
     event = consumer_created(DomainConsumer(name="Jane", id="00000000-0000-0000-0000-000000000001"))
     body = json.loads(event.to_json())

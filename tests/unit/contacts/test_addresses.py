@@ -1,7 +1,7 @@
 import pytest
 
-from services.contacts.addresses import format_address
-from services.contacts.model import PostalAddress
+from services.contacts.consumers.addresses import format_address
+from services.contacts.consumers.model import PostalAddress
 
 
 @pytest.mark.parametrize(

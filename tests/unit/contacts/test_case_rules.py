@@ -1,4 +1,4 @@
-"""Casework rules that need no database: the workflow, SLA policy choice, code CSV, input checks, tokens."""
+"""Casework rules that need no database: SLA policy choice, code CSV, input checks by the declared rules."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from services.contacts import case_input, codes
-from services.contacts.casework import allowed
-from services.contacts.codes import CodeBook, SlaPolicy
-from services.contacts.validation import ValidationError
-from services.runtime import console_tokens
+from services.contacts.casework.domain import codes, fields
+from services.contacts.casework.domain.codes import CodeBook
+from services.contacts.casework.domain.sla import SlaPolicy
+from services.contacts.casework.exceptions import InvalidInput as ValidationError
+from services.contacts.casework.shape import CASE_RULES
+from tests.unit.contacts.fakes import NOW
 
 
 def book() -> CodeBook:
@@ -39,23 +40,6 @@ def book() -> CodeBook:
     )
 
 
-@pytest.mark.parametrize(
-    ("start", "end", "ok"),
-    [
-        ("new", "in_progress", True),
-        ("new", "resolved", True),
-        ("resolved", "in_progress", True),
-        ("resolved", "new", False),
-        ("closed", "in_progress", False),
-        ("in_progress", "closed", False),
-        ("awaiting_consumer", "closed", True),
-        ("in_progress", "new", False),
-    ],
-)
-def test_workflow_transitions(start, end, ok):
-    assert allowed(start, end) is ok
-
-
 def test_the_most_specific_sla_policy_wins_and_severity_beats_issue():
     b = book()
     assert b.policy_for("complaint.quality", "medium").first_response == timedelta(days=1)
@@ -80,8 +64,12 @@ def test_code_csv_round_trips_and_names_the_bad_line():
         codes.read_csv("action", "code,label\nreplied,R\nreplied,R\n")
 
 
+def clean(data, **kw):
+    return fields.clean(data, CASE_RULES, now=NOW, **kw)
+
+
 def test_verbatim_is_kept_exactly_but_other_text_is_tidied():
-    values = case_input.clean_fields(
+    values = clean(
         {
             "issue_code": "question",
             "verbatim": "  two  spaces\n",
@@ -89,9 +77,19 @@ def test_verbatim_is_kept_exactly_but_other_text_is_tidied():
             "product": {"name": "  Oat   bar "},
         }
     )
-    assert values["verbatim"] == "  two  spaces\n" and values["product_name"] == "Oat bar"
-    assert values["search_config"] == "english"
-    assert case_input.search_config("fr-CA") == "french" and case_input.search_config("xx") == "simple"
+    assert values["verbatim"] == "  two  spaces\n" and values["product"]["name"] == "Oat bar"
+    assert fields.search_config("fr-CA") == "french" and fields.search_config("xx") == "simple"
+
+
+def test_the_declared_defaults_fill_what_is_left_empty():
+    values = clean({"issue_code": "question", "channel": "", "language": ""})
+    assert (values["channel"], values["direction"], values["language"]) == ("phone", "inbound", "en")
+    assert values["severity"] == "" and values["occurred_at"] is None
+    assert values["product"]["best_by"] is None and values["reporter"] == {
+        "name": "",
+        "email": "",
+        "phone": "",
+    }
 
 
 @pytest.mark.parametrize(
@@ -104,18 +102,24 @@ def test_verbatim_is_kept_exactly_but_other_text_is_tidied():
         ({"issue_code": "q", "product": {"best_by": "2025-13-01"}}, "best_by"),
         ({"issue_code": "q", "consumer_id": "x"}, "consumer_id"),
         ({"issue_code": "q", "verbatim": "\ud800"}, "Unicode"),
+        ({"issue_code": "q", "product": {"lot_code": "L" * 65}}, "product.lot_code: at most 64"),
+        ({"issue_code": "q", "reporter": {"email": "nope"}}, "reporter.email"),
+        ({"issue_code": "q", "reporter": {"phone": "call me"}}, "reporter.phone"),
+        ({"issue_code": "q", "severity": "dire"}, "severity: one of low, medium, high, critical"),
+        ({"issue_code": "q", "language": "english please"}, "language"),
+        ({"issue_code": "q", "occurred_at": "2099-01-01T00:00:00Z"}, "occurred_at: is in the future"),
+        ({"issue_code": "q", "product": {"purchased_on": "2026-12-01"}}, "purchased_on: is in the future"),
+        ({"issue_code": "q", "status": "closed"}, "status: not a field a client may set"),
+        ({"issue_code": "q", "product": {"colour": "red"}}, "product.colour: not a field"),
+        ({"issue_code": "x" * 201}, "issue_code: at most 200"),
     ],
 )
 def test_bad_case_input_names_the_field(data, message):
     with pytest.raises(ValidationError, match=message):
-        case_input.clean_fields(data)
+        clean(data)
 
 
-def test_console_tokens_are_signed_and_expire():
-    secret = b"s"
-    token = console_tokens.mint(secret=secret, username="alice", display_name="Alice", role="agent")
-    assert console_tokens.verify(token, secret=secret).username == "alice"
-    assert console_tokens.verify(token, secret=b"other") is None
-    assert console_tokens.verify(token[:-2] + "AA", secret=secret) is None
-    expired = console_tokens.mint(secret=secret, username="a", display_name="a", role="agent", ttl_seconds=-1)
-    assert console_tokens.verify(expired, secret=secret) is None
+def test_an_update_checks_only_the_fields_it_names():
+    assert clean({"notes": "x", "channel": "fax"}, only={"notes"}) == {"notes": "x"}
+    with pytest.raises(ValidationError, match="update_mask: cannot change reference"):
+        clean({}, only={"reference"})

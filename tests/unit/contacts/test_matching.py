@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.contacts import matching
-from services.contacts.model import MatchKind, NoMatchReason, NumberHit
+from services.contacts.consumers import matching
+from services.contacts.consumers.model import MatchKind, NoMatchReason, NumberHit
 
 
 class FakeStore:
@@ -17,8 +17,17 @@ class FakeStore:
         self.asked.append(number.e164)
         return self.hits[:limit]
 
+
+class FakeHistory:
+    """Each consumer's contacts, newest first; remembers what it was asked."""
+
+    def __init__(self, contacts: dict[str, list[str]]):
+        self.contacts = contacts
+        self.asked: list[tuple[list[str], int]] = []
+
     async def recent_contacts(self, *, consumer_ids, limit):
-        return {cid: [f"contact of {cid}"][:limit] for cid in consumer_ids}
+        self.asked.append((list(consumer_ids), limit))
+        return {cid: self.contacts[cid][:limit] for cid in consumer_ids if cid in self.contacts}
 
 
 def hit(cid, kind, *, current=True, days_ago=None, name=None):
@@ -56,10 +65,23 @@ async def test_a_consumer_found_several_ways_appears_once_with_its_strongest_mat
     assert [(c.consumer_id, c.kind) for c in result.candidates] == [("same", MatchKind.EXACT)]
 
 
-async def test_recent_contacts_come_with_the_candidates_when_asked():
-    store = FakeStore([hit("a", MatchKind.EXACT)])
-    result = await matching.match_caller(store=store, number="+16145550123", region="US", recent_contacts=3)
-    assert result.candidates[0].recent_contacts == ["contact of a"]
+async def test_recent_contacts_come_with_the_candidates_when_asked_up_to_the_limit():
+    store = FakeStore([hit("a", MatchKind.EXACT, days_ago=1), hit("b", MatchKind.EXACT, days_ago=2)])
+    history = FakeHistory({"a": ["a1", "a2", "a3", "a4"], "b": ["b1"]})
+    result = await matching.match_caller(
+        store=store, history=history, number="+16145550123", region="US", recent_contacts=3
+    )
+    assert history.asked == [(["a", "b"], 3)]
+    assert [(c.consumer_id, c.recent_contacts) for c in result.candidates] == [
+        ("a", ["a1", "a2", "a3"]),
+        ("b", ["b1"]),
+    ]
+    await matching.match_caller(
+        store=store, history=history, number="+16145550123", region="US", recent_contacts=500
+    )
+    assert history.asked[-1] == (["a", "b"], 20)  # a pop shows at most 20 past contacts per candidate
+    await matching.match_caller(store=store, history=history, number="+16145550123", region="US")
+    assert len(history.asked) == 2  # not asked for when not wanted
 
 
 async def test_withheld_callers_never_reach_the_store():

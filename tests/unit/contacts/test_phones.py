@@ -1,6 +1,6 @@
 import pytest
 
-from services.contacts.phones import NumberError, parse
+from services.contacts.consumers.phones import NumberError, parse
 
 SPELLINGS = [
     # (as written, region it is read in, E.164 expected)

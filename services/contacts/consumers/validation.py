@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from services.contacts import phones
-from services.contacts.model import Consumer, Email, Phone, PostalAddress
+from services.contacts.consumers import phones
+from services.contacts.consumers.model import Consumer, Email, Phone, PostalAddress
 
 MAX_NAME = 200
 MAX_PHONES = 20

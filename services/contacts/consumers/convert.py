@@ -8,8 +8,8 @@ from crs.contacts.v1 import contacts_pb2 as pb
 from crs.contacts.v1 import events_pb2 as events_pb
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.contacts.addresses import format_address
-from services.contacts.model import (
+from services.contacts.consumers.addresses import format_address
+from services.contacts.consumers.model import (
     Candidate,
     Consumer,
     ContactSummary,
@@ -157,21 +157,3 @@ def consumer_created(consumer: Consumer) -> Event:
 def consumer_updated(consumer: Consumer, changed: list[str]) -> Event:
     message = events_pb.ConsumerUpdated(consumer=consumer_to_pb(consumer), changed_fields=changed)
     return Event.of(SOURCE, "consumer_updated", message)
-
-
-def call_contact_attached(
-    *,
-    contact_id: str,
-    consumer_id: str | None,
-    unidentified_caller_id: str | None,
-    call_id: str,
-    recording_key: str,
-) -> Event:
-    message = events_pb.CallContactAttached(
-        contact_id=contact_id,
-        consumer_id=consumer_id or "",
-        unidentified_caller_id=unidentified_caller_id or "",
-        call_id=call_id,
-        recording_key=recording_key or "",
-    )
-    return Event.of(SOURCE, "call_contact_attached", message, correlation_id=call_id)

@@ -11,9 +11,9 @@ import io
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from services.contacts.validation import ValidationError
+from services.contacts.casework.domain.sla import SlaPolicy
+from services.contacts.casework.exceptions import InvalidInput
 
 STAGES = ("new", "in_progress", "awaiting_consumer", "awaiting_fulfillment", "resolved", "closed")
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -32,27 +32,6 @@ def severity_rank(severity: str | None) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 
-@dataclass(frozen=True)
-class SlaPolicy:
-    issue_prefix: str
-    severity: str | None
-    first_response: timedelta
-    resolution: timedelta
-
-    def applies_to(self, issue_code: str, severity: str) -> bool:
-        prefix_ok = (
-            not self.issue_prefix
-            or issue_code == self.issue_prefix
-            or issue_code.startswith(self.issue_prefix + ".")
-        )
-        return prefix_ok and (self.severity is None or self.severity == severity)
-
-    @property
-    def specificity(self) -> tuple[int, int]:
-        # A severity rule beats an issue rule: a critical complaint is due sooner than any complaint.
-        return (self.severity is not None, len(self.issue_prefix))
-
-
 @dataclass
 class CodeBook:
     issues: dict[str, dict] = field(default_factory=dict)
@@ -63,21 +42,21 @@ class CodeBook:
     def issue(self, code: str, *, for_new: bool = True) -> dict:
         found = self.issues.get(code)
         if found is None:
-            raise ValidationError(f"issue_code: {code[:80]!r} is not an issue code")
+            raise InvalidInput(f"issue_code: {code[:80]!r} is not an issue code")
         if for_new and not found["active"]:
-            raise ValidationError(f"issue_code: {code!r} is no longer in use; pick a current code")
+            raise InvalidInput(f"issue_code: {code!r} is no longer in use; pick a current code")
         return found
 
     def action(self, code: str) -> dict:
         found = self.actions.get(code)
         if found is None or not found["active"]:
-            raise ValidationError(f"action_code: {code[:80]!r} is not an action code in use")
+            raise InvalidInput(f"action_code: {code[:80]!r} is not an action code in use")
         return found
 
     def status(self, code: str) -> dict:
         found = self.statuses.get(code)
         if found is None or not found["active"]:
-            raise ValidationError(f"status: {code[:80]!r} is not a status in use")
+            raise InvalidInput(f"status: {code[:80]!r} is not a status in use")
         return found
 
     def stage_of(self, status: str) -> str:
@@ -137,15 +116,15 @@ def _flag(value, name: str, default: bool) -> bool:
         return True
     if text in ("false", "no", "0", "n", "f"):
         return False
-    raise ValidationError(f"{name}: {str(value)[:20]!r} is not true or false")
+    raise InvalidInput(f"{name}: {str(value)[:20]!r} is not true or false")
 
 
 def clean_code(kind: str, row: dict) -> dict:
-    """One code table row, checked; raises ValidationError naming the field."""
+    """One code table row, checked; raises InvalidInput naming the field."""
     if kind not in KINDS:
-        raise ValidationError(f"kind: one of {', '.join(KINDS)}")
+        raise InvalidInput(f"kind: one of {', '.join(KINDS)}")
     if not isinstance(row, dict):
-        raise ValidationError("a code is an object with code and label")
+        raise InvalidInput("a code is an object with code and label")
     code = str(row.get("code") or "").strip().lower()
     pattern = ISSUE_CODE if kind == "issue" else FLAT_CODE
     if not pattern.match(code):
@@ -154,16 +133,16 @@ def clean_code(kind: str, row: dict) -> dict:
             if kind == "issue"
             else "a lower-case word"
         )
-        raise ValidationError(f"code: {code[:60]!r} is not a code ({shape})")
+        raise InvalidInput(f"code: {code[:60]!r} is not a code ({shape})")
     label = " ".join(str(row.get("label") or "").split())
     if not 1 <= len(label) <= 120:
-        raise ValidationError("label: 1 to 120 characters")
+        raise InvalidInput("label: 1 to 120 characters")
     try:
         position = int(row.get("position") or 0)
     except (TypeError, ValueError):
-        raise ValidationError("position: a whole number") from None
+        raise InvalidInput("position: a whole number") from None
     if not -1_000_000 <= position <= 1_000_000:
-        raise ValidationError("position: between -1000000 and 1000000")
+        raise InvalidInput("position: between -1000000 and 1000000")
     cleaned = {
         "code": code,
         "label": label,
@@ -173,7 +152,7 @@ def clean_code(kind: str, row: dict) -> dict:
     if kind == "issue":
         severity = str(row.get("severity") or "low").strip().lower()
         if severity not in SEVERITIES:
-            raise ValidationError(f"severity: one of {', '.join(SEVERITIES)}")
+            raise InvalidInput(f"severity: one of {', '.join(SEVERITIES)}")
         cleaned.update(
             severity=severity,
             auto_escalate=_flag(row.get("auto_escalate"), "auto_escalate", False),
@@ -184,7 +163,7 @@ def clean_code(kind: str, row: dict) -> dict:
     else:
         stage = str(row.get("stage") or "").strip().lower()
         if stage not in STAGES:
-            raise ValidationError(f"stage: one of {', '.join(STAGES)}")
+            raise InvalidInput(f"stage: one of {', '.join(STAGES)}")
         cleaned["stage"] = stage
     return cleaned
 
@@ -193,15 +172,15 @@ def read_csv(kind: str, text: str) -> list[dict]:
     """Rows of a code CSV (header row first), checked; errors name the line."""
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "code" not in reader.fieldnames or "label" not in reader.fieldnames:
-        raise ValidationError(f"the first line must name the columns: {','.join(CSV_COLUMNS[kind])}")
+        raise InvalidInput(f"the first line must name the columns: {','.join(CSV_COLUMNS[kind])}")
     rows, seen = [], set()
     for line, row in enumerate(reader, start=2):
         try:
             cleaned = clean_code(kind, row)
-        except ValidationError as exc:
-            raise ValidationError(f"line {line}: {exc}") from None
+        except InvalidInput as exc:
+            raise InvalidInput(f"line {line}: {exc}") from None
         if cleaned["code"] in seen:
-            raise ValidationError(f"line {line}: code {cleaned['code']!r} appears twice")
+            raise InvalidInput(f"line {line}: code {cleaned['code']!r} appears twice")
         seen.add(cleaned["code"])
         rows.append(cleaned)
     if kind == "issue":

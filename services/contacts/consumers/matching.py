@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from services.contacts import phones
-from services.contacts.model import Candidate, MatchResult, NoMatchReason, NumberHit
+from services.contacts.consumers import phones
+from services.contacts.consumers.model import Candidate, MatchKind, MatchResult, NoMatchReason, NumberHit
+from services.contacts.interfaces import ContactHistory
 
 DEFAULT_MAX_CANDIDATES = 10
 MAX_CANDIDATES = 50
@@ -13,8 +14,6 @@ MAX_CANDIDATES = 50
 
 class MatchStore(Protocol):
     async def number_hits(self, *, number: phones.PhoneNumber, limit: int) -> list[NumberHit]: ...
-
-    async def recent_contacts(self, *, consumer_ids: list[str], limit: int) -> dict[str, list]: ...
 
 
 def rank(hits: list[NumberHit]) -> list[Candidate]:
@@ -42,6 +41,7 @@ def rank(hits: list[NumberHit]) -> list[Candidate]:
 async def match_caller(
     *,
     store: MatchStore,
+    history: ContactHistory | None = None,
     number: str,
     region: str,
     withheld: bool = False,
@@ -61,10 +61,16 @@ async def match_caller(
     if not hits:
         return MatchResult(parsed.e164, False, [], NoMatchReason.NOT_FOUND, "no consumer has this number")
     candidates = rank(hits)[:limit]
-    if recent_contacts > 0 and candidates:
-        by_consumer = await store.recent_contacts(
+    if recent_contacts > 0 and candidates and history is not None:
+        by_consumer = await history.recent_contacts(
             consumer_ids=[c.consumer_id for c in candidates], limit=min(recent_contacts, 20)
         )
         for candidate in candidates:
             candidate.recent_contacts = by_consumer.get(candidate.consumer_id, [])
     return MatchResult(parsed.e164, False, candidates)
+
+
+def owner_of(candidates: list[Candidate]) -> str | None:
+    """The one consumer a call belongs to; a shared or weakly matched number belongs to no one yet."""
+    strong = [c for c in candidates if c.kind in (MatchKind.EXACT, MatchKind.NATIONAL) and c.current]
+    return strong[0].consumer_id if len(strong) == 1 else None

@@ -9,9 +9,10 @@ import grpc
 from crs.contacts.v1 import contacts_pb2 as pb
 from crs.contacts.v1 import contacts_pb2_grpc
 
-from services.contacts import convert, directory, matching
-from services.contacts.store import ContactsStore
-from services.contacts.validation import ValidationError
+from services.contacts.consumers import convert, directory, matching
+from services.contacts.consumers.store import ContactsStore
+from services.contacts.consumers.validation import ValidationError
+from services.contacts.interfaces import ContactHistory
 from services.runtime.grpcio import errors_to_status
 
 # Domain errors as the status codes a client can act on.
@@ -29,9 +30,15 @@ def _consumer_id(value: str) -> str:
 
 class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
     def __init__(
-        self, *, store: ContactsStore, home_region: str, recording_link: Callable[[str | None], str]
+        self,
+        *,
+        store: ContactsStore,
+        history: ContactHistory,
+        home_region: str,
+        recording_link: Callable[[str | None], str],
     ):
         self.store = store
+        self.history = history
         self.home_region = home_region
         self.recording_link = recording_link
 
@@ -77,6 +84,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
     async def MatchCaller(self, request: pb.MatchCallerRequest, context) -> pb.MatchCallerResponse:
         result = await matching.match_caller(
             store=self.store,
+            history=self.history,
             number=request.number,
             region=request.region or self.home_region,
             withheld=request.withheld,
@@ -89,7 +97,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
     async def ListRecentContacts(self, request: pb.ListRecentContactsRequest, context):
         consumer_id = _consumer_id(request.consumer_id)
         limit = max(1, min(request.limit or 10, 100))
-        found = await self.store.recent_contacts(consumer_ids=[consumer_id], limit=limit)
+        found = await self.history.recent_contacts(consumer_ids=[consumer_id], limit=limit)
         return pb.ListRecentContactsResponse(
             contacts=[
                 convert.contact_to_pb(c, self.recording_link(c.recording_key))

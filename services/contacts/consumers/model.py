@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.contacts.interfaces import ContactSummary
+
 
 @dataclass
 class Phone:
@@ -81,20 +83,6 @@ class Candidate:
     current: bool
     last_contact_at: datetime | None
     recent_contacts: list[ContactSummary] = field(default_factory=list)
-
-
-@dataclass
-class ContactSummary:
-    id: str
-    consumer_id: str | None
-    channel: str
-    direction: str
-    summary: str
-    status: str
-    occurred_at: datetime
-    call_id: str | None = None
-    duration_seconds: float | None = None
-    recording_key: str | None = None
 
 
 class NoMatchReason(enum.Enum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.contacts.model import PostalAddress
+from services.contacts.consumers.model import PostalAddress
 
 # The line after the street lines, per country; countries not listed use the international default.
 _LAST_LINES = {

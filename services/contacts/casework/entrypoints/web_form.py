@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from services.contacts.casework import Casework
-from services.contacts.validation import ValidationError
+from services.contacts.casework.exceptions import InvalidInput
+from services.contacts.casework.service import Casework
 from services.runtime import pages
 
 TOPICS = {
@@ -91,21 +91,21 @@ def to_case(form: dict) -> dict:
     """The form's fields as a case; the message is the consumer's verbatim, kept exactly."""
     unknown = set(form) - FORM_FIELDS
     if unknown:
-        raise ValidationError(f"{sorted(unknown)[0][:40]}: not a field of this form")
+        raise InvalidInput(f"{sorted(unknown)[0][:40]}: not a field of this form")
     values = {k: v for k, v in form.items()}
     for key, value in values.items():
         if not isinstance(value, str):
-            raise ValidationError(f"{key}: must be text")
+            raise InvalidInput(f"{key}: must be text")
     topic = values.get("topic", "")
     if topic not in TOPICS:
-        raise ValidationError(f"topic: choose one of {', '.join(TOPICS)}")
+        raise InvalidInput(f"topic: choose one of {', '.join(TOPICS)}")
     message = values.get("message", "")
     if len(message.strip()) < 5:
-        raise ValidationError("message: tell us in a few words what happened")
+        raise InvalidInput("message: tell us in a few words what happened")
     if not values.get("email", "").strip() and not values.get("phone", "").strip():
-        raise ValidationError("email: give an email address or a phone number so that we can answer you")
+        raise InvalidInput("email: give an email address or a phone number so that we can answer you")
     if not values.get("name", "").strip():
-        raise ValidationError("name: tell us your name")
+        raise InvalidInput("name: tell us your name")
     return {
         "channel": "web",
         "direction": "inbound",
@@ -129,7 +129,9 @@ def to_case(form: dict) -> dict:
     }
 
 
-TEMPLATES = pages.templates(pathlib.Path(__file__).resolve().parent / "templates")
+# Under web/, which the package data takes along (pyproject.toml).
+WEB = pathlib.Path(__file__).resolve().parent / "web"
+TEMPLATES = pages.templates(WEB / "templates")
 
 
 def form_page(*, error: str = "", values: dict | None = None, status: int = 200) -> web.Response:
@@ -163,32 +165,32 @@ async def submit(request: web.Request) -> web.Response:
             try:
                 form = await request.json()
             except (ValueError, UnicodeDecodeError):
-                raise ValidationError("the body is not valid JSON") from None
+                raise InvalidInput("the body is not valid JSON") from None
             if not isinstance(form, dict):
-                raise ValidationError("the body must be a JSON object")
+                raise InvalidInput("the body must be a JSON object")
         elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         else:
-            raise ValidationError("send the form as application/json or as a web form")
+            raise InvalidInput("send the form as application/json or as a web form")
         if form.get("website"):
             # Only bots fill the hidden field: answer as if it worked, keep nothing.
             return web.json_response({"reference": 0}, status=201) if wants_json else thanks_page(0)
         form.pop("website", None)
         case = await intake.casework.create(data=to_case(form), actor=ACTOR)
-    except ValidationError as exc:
+    except InvalidInput as exc:
         if wants_json:
             return web.json_response({"error": str(exc)}, status=400)
         shown = {k: v for k, v in form.items() if isinstance(v, str)}
         return form_page(error=str(exc), values=shown, status=400)
     if wants_json:
-        return web.json_response({"reference": case["reference"]}, status=201)
-    return thanks_page(case["reference"])
+        return web.json_response({"reference": case.reference}, status=201)
+    return thanks_page(case.reference)
 
 
 def install(app: web.Application, intake: Intake) -> None:
     """The form's routes, with the shared security headers and the form's own static files."""
     app[INTAKE] = intake
     app.middlewares.append(pages.security_headers)
-    pages.add_static(app, pathlib.Path(__file__).resolve().parent / "static")
+    pages.add_static(app, WEB / "static")
     app.router.add_get("/intake", show_form)
     app.router.add_post("/intake", submit)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.contacts import convert, validation
-from services.contacts.model import Consumer
-from services.contacts.store import ContactsStore
+from services.contacts.consumers import convert, validation
+from services.contacts.consumers.model import Consumer
+from services.contacts.consumers.store import ContactsStore
 
 MAX_PAGE = 200
 UPDATABLE = {"name", "language", "phones", "emails", "addresses"}

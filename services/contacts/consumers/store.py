@@ -1,4 +1,4 @@
-"""The contacts schema: SQL only. Everything here runs inside the caller's unit of work or a pooled read."""
+"""The consumer directory's tables: SQL only. Everything here runs inside the caller's unit of work or a pooled read."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from services.contacts import phones
-from services.contacts.model import (
+from services.contacts.consumers import phones
+from services.contacts.consumers.model import (
     Consumer,
-    ContactSummary,
     Email,
     MatchKind,
     NumberHit,
@@ -38,30 +37,6 @@ FROM (
 ) p
 JOIN consumer c ON c.id = p.consumer_id
 """
-
-_RECENT_SQL = """
-SELECT r.id::text, r.consumer_id::text, r.channel, r.direction, r.summary, r.status, r.occurred_at,
-       r.call_id, r.duration_seconds, r.recording_key
-FROM unnest(%(ids)s::uuid[]) AS wanted(id)
-CROSS JOIN LATERAL (
-    SELECT * FROM contact WHERE consumer_id = wanted.id ORDER BY occurred_at DESC LIMIT %(limit)s
-) r
-"""
-
-
-def _summary(row) -> ContactSummary:
-    return ContactSummary(
-        id=row[0],
-        consumer_id=row[1],
-        channel=row[2],
-        direction=row[3],
-        summary=row[4],
-        status=row[5],
-        occurred_at=row[6],
-        call_id=row[7],
-        duration_seconds=row[8],
-        recording_key=row[9],
-    )
 
 
 class ConsumerRepository:
@@ -224,92 +199,26 @@ class ConsumerRepository:
             for row in await cursor.fetchall()
         ]
 
-    async def recent_contacts(
-        self, *, consumer_ids: list[str], limit: int
-    ) -> dict[str, list[ContactSummary]]:
-        cursor = await self.conn.execute(_RECENT_SQL, {"ids": consumer_ids, "limit": limit})
-        found: dict[str, list[ContactSummary]] = {}
-        for row in await cursor.fetchall():
-            found.setdefault(row[1], []).append(_summary(row))
-        return found
+    async def exists(self, consumer_id: str) -> bool:
+        cursor = await self.conn.execute("SELECT 1 FROM consumer WHERE id = %s", (consumer_id,))
+        return await cursor.fetchone() is not None
 
-
-class CallRepository:
-    """Calls filed as contacts, on a consumer or on an unidentified caller."""
-
-    def __init__(self, conn: psycopg.AsyncConnection):
-        self.conn = conn
-
-    async def unidentified_caller(self, number_key: str) -> str:
-        row = await (
-            await self.conn.execute(
-                "INSERT INTO unidentified_caller (number_key) VALUES (%s)"
-                " ON CONFLICT (number_key) DO UPDATE SET last_seen_at = now() RETURNING id::text",
-                (number_key,),
-            )
-        ).fetchone()
-        return row[0]
-
-    async def add_call(
-        self,
-        *,
-        consumer_id: str | None,
-        unidentified_caller_id: str | None,
-        call_id: str,
-        summary: str,
-        status: str,
-        occurred_at: datetime,
-        duration_seconds: float,
-        recording_key: str | None,
-        caller_number: str = "",
-    ) -> str | None:
-        """File the call; None when this call is already filed (a redelivered event)."""
-        row = await (
-            await self.conn.execute(
-                "WITH filed AS (INSERT INTO contact (consumer_id, unidentified_caller_id, channel, direction,"
-                " summary, status, occurred_at, call_id, duration_seconds, recording_key, caller_number)"
-                " VALUES (%(consumer_id)s, %(unidentified)s, 'phone', 'inbound', %(summary)s, %(status)s,"
-                " %(occurred_at)s, %(call_id)s, %(duration)s, %(recording_key)s, %(caller_number)s)"
-                " ON CONFLICT (call_id) DO NOTHING RETURNING id, consumer_id, occurred_at),"
-                " touched AS (UPDATE consumer c SET last_contact_at = greatest(c.last_contact_at, f.occurred_at)"
-                " FROM filed f WHERE c.id = f.consumer_id)"
-                " SELECT id::text FROM filed",
-                {
-                    "consumer_id": consumer_id,
-                    "unidentified": unidentified_caller_id,
-                    "summary": summary,
-                    "status": status,
-                    "occurred_at": occurred_at,
-                    "call_id": call_id,
-                    "duration": duration_seconds,
-                    "recording_key": recording_key,
-                    "caller_number": caller_number,
-                },
-            )
-        ).fetchone()
-        return row[0] if row else None
-
-    async def contacts_of_unidentified(self, number_key: str, limit: int) -> list[ContactSummary]:
-        cursor = await self.conn.execute(
-            "SELECT c.id::text, c.consumer_id::text, c.channel, c.direction, c.summary, c.status, c.occurred_at,"
-            " c.call_id, c.duration_seconds, c.recording_key FROM contact c"
-            " JOIN unidentified_caller u ON u.id = c.unidentified_caller_id"
-            " WHERE u.number_key = %s ORDER BY c.occurred_at DESC LIMIT %s",
-            (number_key, limit),
+    async def contacted(self, consumer_id: str, at: datetime) -> None:
+        """The consumer was in touch at `at`: keeps the latest contact, for ranking callers."""
+        await self.conn.execute(
+            "UPDATE consumer SET last_contact_at = greatest(last_contact_at, %s) WHERE id = %s",
+            (at, consumer_id),
         )
-        return [_summary(row) for row in await cursor.fetchall()]
 
 
 class ContactsUnitOfWork(UnitOfWork):
     """One transaction over the contacts schema; events added here are published only if it commits."""
 
     consumers: ConsumerRepository
-    calls: CallRepository
 
     async def __aenter__(self) -> ContactsUnitOfWork:
         await super().__aenter__()
         self.consumers = ConsumerRepository(self.conn)
-        self.calls = CallRepository(self.conn)
         return self
 
     async def add_event(self, event: Event) -> None:
@@ -329,11 +238,13 @@ class ContactsStore:
         async with autocommit(self.pool) as conn:
             return await ConsumerRepository(conn).number_hits(number=number, limit=limit)
 
-    async def recent_contacts(
-        self, *, consumer_ids: list[str], limit: int
-    ) -> dict[str, list[ContactSummary]]:
+    async def consumer_exists(self, consumer_id: str) -> bool:
         async with autocommit(self.pool) as conn:
-            return await ConsumerRepository(conn).recent_contacts(consumer_ids=consumer_ids, limit=limit)
+            return await ConsumerRepository(conn).exists(consumer_id)
+
+    async def contacted(self, consumer_id: str, at: datetime) -> None:
+        async with autocommit(self.pool) as conn:
+            await ConsumerRepository(conn).contacted(consumer_id, at)
 
     async def get_consumer(self, consumer_id: str) -> Consumer | None:
         async with self.pool.connection() as conn:

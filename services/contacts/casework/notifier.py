@@ -1,0 +1,80 @@
+"""Every event casework puts on the bus, built here from what the case recorded (Case.events).
+
+Events go into the outbox inside the unit of work that changed the case, so they leave only if it commits.
+Their data is the contract's message in protobuf's JSON mapping, built straight from the case's JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from crs.contacts.v1 import casework_pb2 as pb
+from crs.contacts.v1 import events_pb2 as events_pb
+
+from services.contacts.casework.domain.case import Case, Happened
+from services.contacts.casework.domain.codes import CodeBook
+from services.contacts.casework.shape import case_json
+from services.runtime.events import Event
+
+SOURCE = "contacts"
+_SCHEMAS = {
+    "contact_created": pb.ContactCreated,
+    "contact_updated": pb.ContactUpdated,
+    "contact_escalated": pb.ContactEscalated,
+    "contact_resolved": pb.ContactResolved,
+    "sla_breached": pb.SlaBreached,
+}
+
+
+class Notifier:
+    def events_of(self, case: Case, book: CodeBook) -> list[Event]:
+        """The events for what `case` recorded in this unit of work, in order, and forgets them."""
+        shown = case_json(case, book) if case.events else {}
+        events = [self._event(case, shown, happened) for happened in case.events]
+        case.events.clear()
+        return events
+
+    def _event(self, case: Case, shown: dict, happened: Happened) -> Event:
+        if happened.type == "sla_breached":
+            data = {
+                "contact_id": case.id,
+                "reference": str(case.reference),
+                "breach": happened.breach,
+                "due_at": happened.due_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "issue_code": case.issue_code or "",
+                "severity": case.severity or "",
+                "assignee": case.assignee,
+            }
+        else:
+            data = {"case": shown}
+            if happened.type == "contact_updated":
+                data.update(changed_fields=list(happened.changed_fields), actor=happened.actor)
+            elif happened.type == "contact_escalated":
+                data.update(reason=happened.reason, actor=happened.actor)
+            elif happened.type == "contact_resolved":
+                data["time_to_resolution_seconds"] = shown["time_to_resolution_seconds"]
+        return Event(
+            source=SOURCE,
+            type=happened.type,
+            data=data,
+            schema=_SCHEMAS[happened.type].DESCRIPTOR.full_name,
+            correlation_id=(case.all_call_ids or [None])[0],
+        )
+
+    def call_filed(
+        self,
+        *,
+        contact_id: str,
+        consumer_id: str | None,
+        unidentified_caller_id: str | None,
+        call_id: str,
+        recording_key: str,
+    ) -> Event:
+        message = events_pb.CallContactAttached(
+            contact_id=contact_id,
+            consumer_id=consumer_id or "",
+            unidentified_caller_id=unidentified_caller_id or "",
+            call_id=call_id,
+            recording_key=recording_key or "",
+        )
+        return Event.of(SOURCE, "call_contact_attached", message, correlation_id=call_id)

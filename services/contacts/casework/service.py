@@ -1,0 +1,254 @@
+"""Casework's use cases: each loads a case in a unit of work, lets the Case apply the rule, and commits.
+
+The unit of work is abstract (`UnitOfWork` below): PostgreSQL in the process (store.PostgresUnitOfWork),
+an in-memory fake in the unit tests. It rolls back unless `commit()` is called, so a use case that raises
+leaves nothing behind: no row, no timeline entry, no event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Protocol
+
+from services.contacts.casework.capture import GroupCapture
+from services.contacts.casework.domain import codes as code_tables
+from services.contacts.casework.domain import fields
+from services.contacts.casework.domain.calls import EndedCall
+from services.contacts.casework.domain.case import Case
+from services.contacts.casework.domain.codes import CachedCodeBook
+from services.contacts.casework.exceptions import InvalidInput, NotFound
+from services.contacts.casework.notifier import Notifier
+from services.contacts.interfaces import ConsumerLookup
+from services.runtime.events import Event
+
+log = logging.getLogger(__name__)
+SWEEP_BATCH = 200
+
+
+class CaseRepository(Protocol):
+    async def get(self, case_id: str) -> Case | None: ...
+
+    async def uncoded_call(self, call_id: str) -> Case | None: ...
+
+    async def add(self, cases: list[Case]) -> None: ...
+
+    async def save(self, case: Case) -> None: ...
+
+    async def due_for_breach(self, now: datetime, limit: int) -> list[Case]: ...
+
+    async def unidentified_caller(self, caller_key: str) -> str: ...
+
+    async def file_call(
+        self, call: EndedCall, *, consumer_id: str | None, unidentified_caller_id: str | None
+    ) -> str | None: ...
+
+    async def upsert_code(self, kind: str, row: dict) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: what is written through `cases` and `publish` stays only if `commit()` is called."""
+
+    cases: CaseRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(self, *exc) -> None: ...
+
+    async def publish(self, events: list[Event]) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Casework:
+    """The casework use cases. Each returns the case as it now stands."""
+
+    def __init__(
+        self,
+        *,
+        unit_of_work: Callable[[], UnitOfWork],
+        codes: CachedCodeBook,
+        consumers: ConsumerLookup,
+        rules: Mapping[str, fields.FieldRule],
+        notifier: Notifier | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.unit_of_work = unit_of_work
+        self.codes = codes
+        self.consumers = consumers
+        self.rules = rules
+        self.notifier = notifier or Notifier()
+        self.clock = clock
+        self.capture = GroupCapture(
+            unit_of_work=unit_of_work, publish=self._events_of, one_at_a_time=self._add
+        )
+
+    async def _events_of(self, case: Case) -> list[Event]:
+        return self.notifier.events_of(case, await self.codes.get())
+
+    async def _check_consumer(self, values: dict) -> None:
+        consumer_id = values.get("consumer_id")
+        if consumer_id and not await self.consumers.exists(consumer_id):
+            raise InvalidInput("consumer_id: no consumer has this id")
+
+    async def _add(self, case: Case) -> Case:
+        """Write one new case in a unit of work of its own."""
+        async with self.unit_of_work() as uow:
+            await uow.cases.add([case])
+            await uow.publish(await self._events_of(case))
+            await uow.commit()
+        return case
+
+    async def _changed(self, uow: UnitOfWork, case: Case) -> Case:
+        await uow.cases.save(case)
+        await uow.publish(await self._events_of(case))
+        await uow.commit()
+        return case
+
+    @staticmethod
+    async def _locked(uow: UnitOfWork, case_id: str) -> Case:
+        checked = fields.an_id(case_id, "id")
+        if checked is None:
+            raise InvalidInput("id: which case?")
+        case = await uow.cases.get(checked)
+        if case is None:
+            raise NotFound(f"no case {checked}")
+        return case
+
+    async def create(self, *, data: dict, actor: str, call_id: str | None = None) -> Case:
+        """Capture a case. With a call id, the call's own filed contact becomes the case, or the call is
+        linked to it when the call is not filed yet."""
+        book = await self.codes.get()
+        now = self.clock()
+        values = fields.clean(data, self.rules, now=now)
+        await self._check_consumer(values)
+        if call_id is None:
+            return await self.capture.capture(Case.capture(values, book=book, actor=actor, now=now))
+        call_id = fields.a_call_id(call_id)
+        async with self.unit_of_work() as uow:
+            filed = await uow.cases.uncoded_call(call_id)
+            if filed is None:
+                case = Case.capture(values, book=book, actor=actor, now=now, call_id=call_id)
+                await uow.cases.add([case])
+                await uow.publish(await self._events_of(case))
+                await uow.commit()
+                return case
+            filed.code_filed_call(values, book=book, actor=actor, now=now)
+            return await self._changed(uow, filed)
+
+    async def update(
+        self,
+        *,
+        case_id: str,
+        data: dict,
+        fields_named: set[str],
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Case:
+        """Change the named fields of a case."""
+        if not fields_named:
+            raise InvalidInput("update_mask: name the fields to change")
+        book = await self.codes.get()
+        values = fields.clean(data, self.rules, only=fields_named, now=self.clock())
+        await self._check_consumer(values)
+        async with self.unit_of_work() as uow:
+            case = await self._locked(uow, case_id)
+            if not case.update(values, book=book, actor=actor, expected_version=expected_version):
+                return case
+            return await self._changed(uow, case)
+
+    async def change_status(self, *, case_id: str, status: str, note: str, actor: str) -> Case:
+        book = await self.codes.get()
+        async with self.unit_of_work() as uow:
+            case = await self._locked(uow, case_id)
+            case.change_status(status, book=book, note=note, actor=actor, now=self.clock())
+            return await self._changed(uow, case)
+
+    async def escalate(self, *, case_id: str, reason: str, actor: str) -> Case:
+        book = await self.codes.get()
+        async with self.unit_of_work() as uow:
+            case = await self._locked(uow, case_id)
+            case.escalate(reason, book=book, actor=actor)
+            return await self._changed(uow, case)
+
+    async def assign(self, *, case_id: str, assignee: str, actor: str) -> Case:
+        async with self.unit_of_work() as uow:
+            case = await self._locked(uow, case_id)
+            if not case.assign(assignee, actor=actor):
+                return case
+            return await self._changed(uow, case)
+
+    async def add_action(self, *, case_id: str, action_code: str, note: str, actor: str) -> Case:
+        book = await self.codes.get()
+        async with self.unit_of_work() as uow:
+            case = await self._locked(uow, case_id)
+            case.add_action(action_code, book=book, note=note, actor=actor, now=self.clock())
+            return await self._changed(uow, case)
+
+    async def link_call(self, *, case_id: str, call_id: str, actor: str) -> Case:
+        async with self.unit_of_work() as uow:
+            case = await self._locked(uow, case_id)
+            if not case.link_call(call_id, actor=actor):
+                return case
+            return await self._changed(uow, case)
+
+    async def file_call(self, call: EndedCall) -> str | None:
+        """File an ended call as an uncoded contact on its caller; None if it was filed before."""
+        consumer_id = None
+        if not call.withheld and call.number:
+            consumer_id = await self.consumers.owner_of(call.number)
+        async with self.unit_of_work() as uow:
+            unidentified = None if consumer_id else await uow.cases.unidentified_caller(call.caller_key)
+            contact_id = await uow.cases.file_call(
+                call, consumer_id=consumer_id, unidentified_caller_id=unidentified
+            )
+            if contact_id is not None:
+                await uow.publish(
+                    [
+                        self.notifier.call_filed(
+                            contact_id=contact_id,
+                            consumer_id=consumer_id,
+                            unidentified_caller_id=unidentified,
+                            call_id=call.call_id,
+                            recording_key=call.recording_key,
+                        )
+                    ]
+                )
+                await uow.commit()
+        if consumer_id:
+            # Also on a redelivery: the filing may have committed without this.
+            await self.consumers.contacted(consumer_id, call.started_at)
+        return contact_id
+
+    async def sweep_sla(self, *, now: datetime | None = None) -> int:
+        """Flag every open case past a due time; return how many were flagged."""
+        now = now or self.clock()
+        flagged = 0
+        while True:
+            async with self.unit_of_work() as uow:
+                due = await uow.cases.due_for_breach(now, SWEEP_BATCH)
+                for case in due:
+                    if case.breach_sla(now=now):
+                        await uow.cases.save(case)
+                        await uow.publish(await self._events_of(case))
+                        flagged += 1
+                await uow.commit()
+            if len(due) < SWEEP_BATCH:
+                return flagged
+
+    async def put_code(self, kind: str, given: dict) -> dict:
+        """Add or change one code (checked); a code is deactivated with active false, never deleted."""
+        row = code_tables.clean_code(kind, given)
+        book = await self.codes.get()
+        if kind == "issue" and row["parent"] and row["parent"] not in book.issues:
+            raise InvalidInput(f"code: its parent {row['parent']!r} does not exist; add the parent first")
+        async with self.unit_of_work() as uow:
+            await uow.cases.upsert_code(kind, row)
+            await uow.commit()
+        self.codes.invalidate()
+        return row

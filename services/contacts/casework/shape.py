@@ -1,0 +1,81 @@
+"""The case's shape as the contract declares it, and a Case in that shape.
+
+casework.proto's field rules are read once here (services/runtime/protoschema.py) and handed to the
+domain as plain objects, so the one declaration gives the input checks, the writable fields and, in the
+console, the OpenAPI schema. A Case is shown in protobuf's JSON mapping of crs.contacts.v1.Case.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from crs.contacts.v1 import casework_pb2 as pb
+from google.protobuf import json_format
+
+from services.contacts.casework.domain.case import Case
+from services.contacts.casework.domain.codes import CodeBook
+from services.runtime import protoschema
+
+CASE_RULES = protoschema.rules(pb.Case.DESCRIPTOR)
+WRITABLE = frozenset(name for name, rule in CASE_RULES.items() if rule.writable)
+
+
+def _json(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float:
+    return (end - start).total_seconds() if start and end else 0.0
+
+
+def case_json(case: Case, book: CodeBook) -> dict:
+    """The case in the JSON mapping of Case (empty times left out, as protobuf leaves them out)."""
+    shown = {
+        "id": case.id,
+        "reference": str(case.reference) if case.reference is not None else None,
+        "consumer_id": case.consumer_id or "",
+        "channel": case.channel,
+        "direction": case.direction,
+        "reporter": dict(vars(case.reporter)),
+        "product": {k: (_json(v) if v is not None else "") for k, v in vars(case.product).items()},
+        "issue_code": case.issue_code or "",
+        "issue_path": book.path(case.issue_code),
+        "severity": case.severity or "",
+        "status": case.status,
+        "stage": case.stage(book),
+        "action_codes": list(case.action_codes),
+        "verbatim": case.verbatim,
+        "notes": case.notes,
+        "language": case.language,
+        "assignee": case.assignee,
+        "escalated": case.escalated,
+        "escalation_reason": case.escalation_reason,
+        "call_ids": case.all_call_ids,
+        "summary": case.summary,
+        "created_by": case.created_by,
+        "sla_breach": case.sla_breach,
+        "version": case.version,
+        "time_to_first_response_seconds": _seconds(case.created_at, case.first_response_at),
+        "time_to_resolution_seconds": _seconds(case.created_at, case.resolved_at),
+    }
+    for name in (
+        "occurred_at",
+        "created_at",
+        "updated_at",
+        "first_response_at",
+        "resolved_at",
+        "closed_at",
+        "response_due_at",
+        "resolution_due_at",
+        "sla_breached_at",
+    ):
+        shown[name] = _json(getattr(case, name))
+    return {k: v for k, v in shown.items() if v is not None}
+
+
+def case_pb(case: Case, book: CodeBook) -> pb.Case:
+    return json_format.ParseDict(case_json(case, book), pb.Case())

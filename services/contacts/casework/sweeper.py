@@ -1,0 +1,44 @@
+"""The scheduled SLA sweep: every `interval` seconds, flag the cases past a due time at the clock's now."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    """Runs `sweep(now=clock())` on its own schedule until stopped; a failed sweep is logged and retried."""
+
+    def __init__(
+        self,
+        sweep: Callable[..., Awaitable[int]],
+        *,
+        interval: float,
+        clock: Callable[[], datetime],
+    ):
+        self.sweep = sweep
+        self.interval = interval
+        self.clock = clock
+        self.rounds = 0
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                count = await self.sweep(now=self.clock())
+                if count:
+                    log.info("flagged %d SLA breaches", count)
+            except Exception as exc:
+                log.warning("SLA sweep failed (%s); trying again in %.0fs", exc, self.interval)
+            self.rounds += 1
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,102 @@
+"""Casework's parts, built once per process for the composition root (services/contacts/__main__.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiohttp import web
+from crs.contacts.v1 import casework_pb2_grpc
+from psycopg_pool import AsyncConnectionPool
+
+from services.contacts.casework import shape, store
+from services.contacts.casework.domain.codes import CachedCodeBook
+from services.contacts.casework.entrypoints import bus, web_form
+from services.contacts.casework.entrypoints.grpc import SERVICE_NAME, CaseworkServicer
+from services.contacts.casework.service import Casework, utc_now
+from services.contacts.casework.sweeper import Sweeper
+from services.contacts.casework.views import CaseViews
+from services.contacts.interfaces import ConsumerLookup
+from services.runtime.bus import Subscription
+from services.runtime.grpcio import Servicer
+from services.runtime.settings import env, env_float, env_int
+
+
+@dataclass(frozen=True)
+class CaseworkSettings:
+    sla_sweep_seconds: float
+    intake_per_minute: float
+    intake_burst: int
+    trusted_proxies: frozenset[str]
+
+    @classmethod
+    def from_env(cls) -> CaseworkSettings:
+        proxies = env("CRS_INTAKE_TRUSTED_PROXIES", "")
+        return cls(
+            sla_sweep_seconds=env_float("CRS_SLA_SWEEP_SECONDS", 30.0),
+            intake_per_minute=env_float("CRS_INTAKE_PER_MINUTE", 6.0),
+            intake_burst=env_int("CRS_INTAKE_BURST", 5),
+            trusted_proxies=frozenset(p.strip() for p in proxies.split(",") if p.strip()),
+        )
+
+
+class CaseworkParts:
+    """The use cases, views and entrances over one pool; `start()` and `stop()` run the SLA sweep."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        *,
+        consumers: ConsumerLookup,
+        settings: CaseworkSettings,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.settings = settings
+        self.codes = CachedCodeBook(lambda: store.load_codes(pool))
+        self.casework = Casework(
+            unit_of_work=lambda: store.PostgresUnitOfWork(pool),
+            codes=self.codes,
+            consumers=consumers,
+            rules=shape.CASE_RULES,
+            clock=clock,
+        )
+        self.views = CaseViews(pool, channels=shape.CASE_RULES["channel"].one_of)
+        self.sweeper = Sweeper(self.casework.sweep_sla, interval=settings.sla_sweep_seconds, clock=clock)
+        self._sweep_task: asyncio.Task | None = None
+
+    @property
+    def grpc_servicer(self) -> Servicer:
+        return Servicer(
+            CaseworkServicer(casework=self.casework, views=self.views),
+            casework_pb2_grpc.add_CaseworkServicer_to_server,
+            SERVICE_NAME,
+        )
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return bus.subscriptions(self.casework)
+
+    def web_app(self) -> web.Application:
+        """The public web form, and health for probes."""
+
+        async def healthz(request: web.Request) -> web.Response:
+            return web.json_response({"status": "ok"})
+
+        app = web.Application(client_max_size=web_form.MAX_FORM)
+        app.router.add_get("/healthz", healthz)
+        limiter = web_form.RateLimiter(
+            per_minute=self.settings.intake_per_minute, burst=self.settings.intake_burst
+        )
+        web_form.install(app, web_form.Intake(self.casework, limiter, self.settings.trusted_proxies))
+        return app
+
+    def start(self) -> None:
+        self._sweep_task = asyncio.create_task(self.sweeper.run())
+
+    async def stop(self) -> None:
+        self.sweeper.stop()
+        if self._sweep_task:
+            await self._sweep_task
+        await self.casework.capture.close()

@@ -8,6 +8,7 @@ every channel presents this process's own. Two exceptions, both narrow:
 
 The principal in a call's metadata (services/runtime/principal.py) is believed only when the peer's
 certificate names one of CRS_PRINCIPAL_ISSUERS (the console); from any other peer such a call is refused.
+A believed principal's role must hold the method's permission (services/runtime/permissions.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from services.runtime import principal, tls
+from services.runtime import permissions, principal, tls
 from services.runtime.metrics import GRPC_HANDLED
 from services.runtime.settings import env
 
@@ -59,6 +60,21 @@ def authenticated_principal(context: grpc.aio.ServicerContext) -> principal.Prin
     if tls.peer_identity(context) not in principal_issuers():
         return None
     return principal.from_metadata(context.invocation_metadata())
+
+
+def _permission_refusal(method: str, metadata) -> str | None:
+    """Why the person a call acts for may not call `method`, or None when they may."""
+    if method.startswith(permissions.OPEN_METHODS):
+        return None
+    person = principal.from_metadata(metadata)
+    if person is None:
+        return "the call's principal is malformed"
+    needed = permissions.method_permission(method)
+    if needed is None:
+        return f"{method} is not in the permission table"
+    if not permissions.allowed(person.role, needed):
+        return f"a {person.role} does not have the permission {needed}"
+    return None
 
 
 def _claims_a_principal(metadata) -> bool:
@@ -103,6 +119,10 @@ class _MetricsInterceptor(grpc.aio.ServerInterceptor):
                             grpc.StatusCode.PERMISSION_DENIED,
                             f"{peer or 'this caller'} may not act for a person",
                         )
+                    refusal = _permission_refusal(method, context.invocation_metadata())
+                    if refusal:
+                        log.warning("refused: %s", refusal, extra={"fields": {"method": method}})
+                        await context.abort(grpc.StatusCode.PERMISSION_DENIED, refusal)
                 response = await inner(request, context)
             except BaseException:
                 code = context.code()

@@ -53,10 +53,9 @@ def test_a_production_process_refuses_a_development_broker_password(service_env)
 
 def test_outside_production_the_development_values_still_apply(monkeypatch):
     monkeypatch.delenv("CRS_ENV", raising=False)
-    monkeypatch.setenv("CRS_CONSOLE_SESSION_SECRET", "")
+    monkeypatch.setenv("CRS_RECORDING_LINK_SECRET", "")
     assert (
-        settings.env("CRS_CONSOLE_SESSION_SECRET", "ignored")
-        == settings.SECRETS["CRS_CONSOLE_SESSION_SECRET"]
+        settings.env("CRS_RECORDING_LINK_SECRET", "ignored") == settings.SECRETS["CRS_RECORDING_LINK_SECRET"]
     )
 
 

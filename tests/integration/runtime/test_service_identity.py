@@ -14,7 +14,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from services.runtime import grpcio, principal, tls
 from tests.support.wait import wait_for
 
-ECHO = "/crs.test.v1.Echo/Who"
+# A method of the permission table (pops.watch: agents and supervisors), served here by a stand-in.
+ECHO = "/crs.screenpop.v1.Screenpop/GetCurrentPop"
 SUPERVISOR = principal.Principal("sam", "supervisor")
 
 
@@ -100,6 +101,17 @@ async def test_only_the_console_may_say_whom_a_call_acts_for(server):
                 await who(other, SUPERVISOR.metadata())
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert "may not act for a person" in refused.value.details()
+
+
+async def test_a_persons_call_needs_their_roles_permission_for_the_method(server):
+    target = f"127.0.0.1:{server.port}"
+    async with grpc.aio.secure_channel(target, credentials_of("console")) as console:
+        assert await who(console, principal.Principal("ada", "agent").metadata()) == b"ada/agent"
+        for role in ("analyst", "admin"):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await who(console, principal.Principal("x", role).metadata())
+            assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            assert f"a {role} does not have the permission pops.watch" in refused.value.details()
 
 
 async def test_probes_reach_health_in_plaintext_and_nothing_else(server):

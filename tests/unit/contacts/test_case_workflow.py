@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from services.contacts.casework.domain.case import Case
-from services.contacts.casework.exceptions import InvalidInput, NotFound, Refused, StaleVersion
+from services.contacts.casework.exceptions import Forbidden, InvalidInput, NotFound, Refused, StaleVersion
 from tests.unit.contacts.fakes import NOW, Clock, FakeConsumers, casework, ended_call
 
 PLASTIC = "complaint.quality.foreign_object.plastic"
@@ -327,3 +327,27 @@ async def test_a_failed_use_case_leaves_nothing_behind():
     with pytest.raises(Refused):
         await service.change_status(case_id=case.id, status="new", note="", actor="bob")
     assert (len(db.outbox), len(db.timeline[case.id]), db.commits) == before
+
+
+@pytest.mark.parametrize("status", ["resolved", "closed"])
+async def test_an_agent_cannot_finish_an_injury_case_but_a_supervisor_can(service, status):
+    service, db = service
+    injury = await capture(service, issue_code="complaint.illness_injury.illness")
+    with pytest.raises(Forbidden, match="only a supervisor"):
+        await service.change_status(
+            case_id=injury.id, status=status, note="", actor="ada", may_close_escalated=False
+        )
+    assert db.cases[injury.id].status == "new"
+    done = await service.change_status(
+        case_id=injury.id, status=status, note="refund sent", actor="sam", may_close_escalated=True
+    )
+    assert done.status == status
+
+
+async def test_an_agent_still_finishes_an_ordinary_case(service):
+    service, _ = service
+    plain = await capture(service)
+    done = await service.change_status(
+        case_id=plain.id, status="resolved", note="", actor="ada", may_close_escalated=False
+    )
+    assert done.status == "resolved"

@@ -59,6 +59,21 @@ def public(handler: Handler) -> Handler:
     return handler
 
 
+def audited(action: str, subject: str = "") -> Callable[[Handler], Handler]:
+    """Mark a route whose answer shows personal data (or plays a recording): each successful answer is
+    written to the access log with `action`, and as subject the route's or query's `subject` parameter."""
+
+    def mark(handler: Handler) -> Handler:
+        handler.audit = (action, subject)  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+def audit_of(handler) -> tuple[str, str] | None:
+    return getattr(handler, "audit", None)
+
+
 def permission_of(handler) -> str | None:
     return getattr(handler, "permission", None)
 

@@ -58,6 +58,8 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/cases/search"): CASEWORKERS,
     ("GET", "/cases/early-warning"): {SUPERVISOR, ANALYST},
     ("GET", "/recordings/{call_id}"): {SUPERVISOR},
+    ("GET", "/api/audit"): {SUPERVISOR, ADMIN},
+    ("POST", "/api/agents/{username}/unlock"): {ADMIN},
 }
 
 # Every method a service serves -> the roles whose calls (through the console, with their principal) it takes.

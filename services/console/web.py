@@ -52,6 +52,7 @@ class Context:
     lockout_after: int = 10
     lockout_for: timedelta = timedelta(days=365)  # until an admin lifts it
     throttle: AddressThrottle = field(default_factory=AddressThrottle)
+    behind_tls: bool = False
     ready: bool = False
     templates: jinja2.Environment = field(default_factory=lambda: pages.templates(TEMPLATES))
 
@@ -96,6 +97,24 @@ async def _csrf_given(request: web.Request) -> str | None:
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return str((await request.post()).get("csrf", "")) or None
     return None
+
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+@web.middleware
+async def transport_security(request: web.Request, handler):
+    """Behind TLS (CRS_CONSOLE_BEHIND_TLS), every answer tells the browser to use HTTPS only."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+        if context(request).behind_tls:
+            response.headers["Strict-Transport-Security"] = HSTS
+        raise
+    if context(request).behind_tls:
+        response.headers["Strict-Transport-Security"] = HSTS
+    return response
 
 
 @web.middleware

@@ -62,18 +62,18 @@ def authenticated_principal(context: grpc.aio.ServicerContext) -> principal.Prin
     return principal.from_metadata(context.invocation_metadata())
 
 
-def _permission_refusal(method: str, metadata) -> str | None:
+def _permission_refusal(method: str, metadata) -> tuple[grpc.StatusCode, str] | None:
     """Why the person a call acts for may not call `method`, or None when they may."""
     if method.startswith(permissions.OPEN_METHODS):
         return None
     person = principal.from_metadata(metadata)
     if person is None:
-        return "the call's principal is malformed"
+        return grpc.StatusCode.UNAUTHENTICATED, "the call's principal is malformed: who is acting?"
     needed = permissions.method_permission(method)
     if needed is None:
-        return f"{method} is not in the permission table"
+        return grpc.StatusCode.PERMISSION_DENIED, f"{method} is not in the permission table"
     if not permissions.allowed(person.role, needed):
-        return f"a {person.role} does not have the permission {needed}"
+        return grpc.StatusCode.PERMISSION_DENIED, f"a {person.role} does not have the permission {needed}"
     return None
 
 
@@ -121,8 +121,8 @@ class _MetricsInterceptor(grpc.aio.ServerInterceptor):
                         )
                     refusal = _permission_refusal(method, context.invocation_metadata())
                     if refusal:
-                        log.warning("refused: %s", refusal, extra={"fields": {"method": method}})
-                        await context.abort(grpc.StatusCode.PERMISSION_DENIED, refusal)
+                        log.warning("refused: %s", refusal[1], extra={"fields": {"method": method}})
+                        await context.abort(*refusal)
                 response = await inner(request, context)
             except BaseException:
                 code = context.code()

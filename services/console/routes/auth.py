@@ -103,7 +103,7 @@ async def post_login(request: web.Request) -> web.Response:
         token,
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=request.secure or ctx.behind_tls,
         path="/",
         max_age=int(ctx.browser_session.total_seconds()),
     )

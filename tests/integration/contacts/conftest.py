@@ -63,3 +63,9 @@ def agent(contacts) -> Caller:
 @pytest.fixture
 def supervisor(contacts) -> Caller:
     return Caller(contacts.channel, "sam", "supervisor")
+
+
+@pytest.fixture
+def admin(contacts) -> Caller:
+    """Code tables are an admin's (services/runtime/permissions.py)."""
+    return Caller(contacts.channel, "ada-admin", "admin")

@@ -27,10 +27,10 @@ def echo_servicer() -> grpcio.Servicer:
         return f"{person.username}/{person.role}".encode() if person else b"nobody"
 
     handler = grpc.method_handlers_generic_handler(
-        "crs.test.v1.Echo", {"Who": grpc.unary_unary_rpc_method_handler(who)}
+        "crs.screenpop.v1.Screenpop", {"GetCurrentPop": grpc.unary_unary_rpc_method_handler(who)}
     )
     return grpcio.Servicer(
-        None, lambda _, server: server.add_generic_rpc_handlers((handler,)), "crs.test.v1.Echo"
+        None, lambda _, server: server.add_generic_rpc_handlers((handler,)), "crs.screenpop.v1.Screenpop"
     )
 
 

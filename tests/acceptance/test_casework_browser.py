@@ -142,6 +142,10 @@ async def test_capture_escalate_and_resolve_in_the_browser(console_process):
             await agent.click("#escalate")
             await expect(agent.locator("#timeline li[data-kind=escalated]")).to_have_count(1)
             await expect(agent.locator("#history")).to_contain_text(reference)
+            # An escalated (safety) case is not the agent's to resolve: the console says so.
+            await agent.select_option("#case-status", "resolved")
+            await agent.click("#set-status")
+            await expect(agent.locator("#message")).to_contain_text("only a supervisor may resolve")
 
             supervisor = await log_in(browser, base, "sam", "sam-demo-super")
             await supervisor.goto(base + "/cases/queue")

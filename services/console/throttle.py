@@ -20,10 +20,20 @@ class AddressThrottle:
     clock: Callable[[], float] = time.monotonic
     max_addresses: int = 100_000
     _failures: dict[str, deque[float]] = field(default_factory=dict)
+    _reported: set[str] = field(default_factory=set)
 
     def blocked(self, address: str) -> bool:
         recent = self._recent(address)
         return recent is not None and len(recent) >= self.limit
+
+    def first_refusal(self, address: str) -> bool:
+        """True once per blocked spell of `address`, so that a storm is logged once, not once a request."""
+        if address in self._reported:
+            return False
+        if len(self._reported) >= self.max_addresses:
+            self._reported.clear()
+        self._reported.add(address)
+        return True
 
     def forgive(self, address: str) -> None:
         """A log-in counted by `failed` before its password was checked turned out right."""
@@ -45,5 +55,6 @@ class AddressThrottle:
             recent.popleft()
         if not recent:
             del self._failures[address]
+            self._reported.discard(address)
             return None
         return recent

@@ -25,7 +25,8 @@ async def login(ctx: Context, username: str, password: str, address: str) -> str
     Raises Throttled, before any password is checked, for an address with a burst of failures behind it or
     a locked account; each failure is logged with the client's address and written to the access log."""
     if ctx.throttle.blocked(address):
-        log.warning("log-in refused: too many failures", extra={"fields": {"client_address": address}})
+        if ctx.throttle.first_refusal(address):
+            log.warning("log-ins refused: too many failures", extra={"fields": {"client_address": address}})
         raise Throttled("too many failed log-ins from your address: wait a minute and try again")
     ctx.throttle.failed(address)
     username = username.strip().lower()

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-import grpc
 import psycopg
 from crs.contacts.v1 import contacts_pb2 as pb
 from crs.contacts.v1 import contacts_pb2_grpc
@@ -39,6 +38,7 @@ from bench._common import (
 )
 from services.contacts.consumers import phones
 from services.contacts.consumers.store import _HITS_SQL
+from services.runtime import grpcio
 from services.runtime.db import connection_options
 
 
@@ -124,7 +124,7 @@ EXACT = pb.MatchKind.MATCH_KIND_EXACT
 
 
 async def grpc_latency(target: str, numbers: list[Lookup], concurrency: int) -> tuple[dict, float, str]:
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with grpcio.channel(target) as channel:
         stub = contacts_pb2_grpc.ContactsStub(channel)
         for lookup in numbers[:200]:  # warm the pool, the caches and the channel
             await stub.MatchCaller(pb.MatchCallerRequest(number=lookup.written, region="US"), timeout=2)

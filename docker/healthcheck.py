@@ -37,10 +37,11 @@ def service_of_pid1() -> str | None:
 
 
 def grpc_serving(port: int) -> bool:
-    import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    from services.runtime import grpcio
+
+    with grpcio.blocking_channel(f"127.0.0.1:{port}") as channel:
         reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=TIMEOUT)
     return reply.status == health_pb2.HealthCheckResponse.SERVING
 

@@ -10,6 +10,7 @@ from crs.contacts.v1 import contacts_pb2 as pb
 from crs.contacts.v1 import contacts_pb2_grpc
 from google.protobuf import json_format
 
+from services.runtime import grpcio
 from services.runtime.settings import Common, grpc_target
 
 TIMEOUT = 5.0
@@ -22,7 +23,7 @@ MATCH_NAMES = {
 
 def _stub(args) -> contacts_pb2_grpc.ContactsStub:
     target = args.target or grpc_target("contacts")
-    return contacts_pb2_grpc.ContactsStub(grpc.insecure_channel(target))
+    return contacts_pb2_grpc.ContactsStub(grpcio.blocking_channel(target))
 
 
 def _fail(exc: grpc.RpcError) -> int:

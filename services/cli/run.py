@@ -78,6 +78,11 @@ def local_credentials(environ: dict[str, str]) -> dict[str, str]:
 
 
 def run(args) -> int:
+    from services.runtime import settings, tls
+
+    if not settings.in_production():
+        # One development CA for every process of this run, made before any of them races to make it.
+        tls.ensure_development_pki(tls.tls_dir())
     processes = available()
     print("starting: " + ", ".join(name for name, _ in processes), flush=True)
     children = start(processes, local_credentials(os.environ))

@@ -41,6 +41,7 @@ class Settings:
     page_deadline: float
     pop_ttl_ms: int
     shutdown_grace: float
+    behind_tls: bool
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,6 +59,9 @@ class Settings:
             page_deadline=env_int("CRS_CONSOLE_PAGE_DEADLINE_MS", 1500) / 1000,
             pop_ttl_ms=env_int("CRS_CONSOLE_POP_TTL_S", 120) * 1000,
             shutdown_grace=env_float("CRS_CONSOLE_SHUTDOWN_GRACE", 5.0),
+            # "true" when people reach the console over HTTPS (an ingress or proxy ends TLS in front of it):
+            # cookies are then Secure and every answer carries HSTS.
+            behind_tls=env("CRS_CONSOLE_BEHIND_TLS", "false").lower() in ("true", "1", "on"),
         )
 
 
@@ -85,6 +89,7 @@ async def serve(
         recordings=store_from_env(),
         region=settings.home_region,
         page_deadline=settings.page_deadline,
+        behind_tls=settings.behind_tls,
     )
     runner = web.AppRunner(build_app(ctx), access_log=None, shutdown_timeout=settings.shutdown_grace)
     await runner.setup()

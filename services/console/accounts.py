@@ -41,14 +41,78 @@ class Accounts:
     # -- agents and sessions --
 
     async def login_record(self, username: str) -> dict[str, Any] | None:
-        """The agent's id and password hash, to verify a login."""
+        """The agent's id, password hash and whether a lockout holds now, to verify a login."""
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
-                "SELECT id::text AS agent_id, password_hash FROM agents WHERE username = %s AND active",
+                "SELECT id::text AS agent_id, password_hash, role,"
+                " coalesce(locked_until > now(), false) AS locked"
+                " FROM agents WHERE username = %s AND active",
                 (username,),
             )
             return await cur.fetchone()
+
+    async def login_attempt(self, username: str, *, limit: int, lockout: timedelta) -> int | None:
+        """Count an attempt against `username` before its password is checked (a success resets the count),
+        so that concurrent guesses cannot outrun the lockout; the attempt's number, or None when locked."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE agents SET failed_logins = failed_logins + 1,"
+                " locked_until = CASE WHEN failed_logins + 1 >= %s THEN now() + %s END"
+                " WHERE username = %s AND active AND (locked_until IS NULL OR locked_until <= now())"
+                " RETURNING failed_logins",
+                (limit, lockout, username),
+            )
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def login_succeeded(self, agent_id: str) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "UPDATE agents SET failed_logins = 0, locked_until = NULL WHERE id = %s AND failed_logins > 0",
+                (agent_id,),
+            )
+
+    async def unlock(self, username: str) -> bool:
+        """Lift a lockout; True when there was such an agent."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE agents SET failed_logins = 0, locked_until = NULL WHERE username = %s", (username,)
+            )
+            return cur.rowcount == 1
+
+    # -- the access log (append-only: the console's role may only insert and select) --
+
+    async def record_access(
+        self, *, actor: str, role: str, action: str, subject: str = "", address: str = "", detail: str = ""
+    ) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO access_log (actor, actor_role, action, subject, client_address, detail)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (actor, role, action, subject, address, detail),
+            )
+
+    async def access_log(
+        self,
+        *,
+        actor: str | None = None,
+        subject: str | None = None,
+        action: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """The newest entries first, narrowed by whichever of actor, subject and action are given."""
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT id, at, actor, actor_role, action, subject, client_address, detail FROM access_log"
+                " WHERE (%(actor)s::text IS NULL OR actor = %(actor)s)"
+                " AND (%(subject)s::text IS NULL OR subject = %(subject)s)"
+                " AND (%(action)s::text IS NULL OR action = %(action)s)"
+                " ORDER BY id DESC LIMIT %(limit)s",
+                {"actor": actor, "subject": subject, "action": action, "limit": limit},
+            )
+            return await cur.fetchall()
 
     async def set_password_hash(self, agent_id: str, password_hash: str) -> None:
         async with self.pool.connection() as conn:

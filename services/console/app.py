@@ -8,18 +8,19 @@ from aiohttp import web
 
 from services.console import present
 from services.console.permissions import public
-from services.console.routes import auth, cases, consumers, pops, probes, recordings
-from services.console.web import CONTEXT, Context, api_errors, authenticate
+from services.console.routes import admin, auth, cases, consumers, pops, probes, recordings
+from services.console.web import CONTEXT, Context, api_errors, authenticate, transport_security
 from services.runtime import pages
 
 STATIC = pathlib.Path(__file__).resolve().parent / "static"
-AREAS = (auth, pops, consumers, cases, recordings, probes)
+AREAS = (auth, pops, consumers, cases, recordings, admin, probes)
 
 
 def build_app(ctx: Context) -> web.Application:
     ctx.templates.filters.update(present.FILTERS)
     app = web.Application(
-        middlewares=[pages.security_headers, authenticate, api_errors], client_max_size=256 * 1024
+        middlewares=[transport_security, pages.security_headers, authenticate, api_errors],
+        client_max_size=256 * 1024,
     )
     app[CONTEXT] = ctx
     for area in AREAS:

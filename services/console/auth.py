@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.runtime import principal
+from services.runtime import permissions, principal
 
 EXTENSION = re.compile(r"^[0-9A-Za-z_+-]{1,32}$")
 USERNAME = re.compile(r"^[a-z0-9._-]{1,64}$")
-ROLES = ("agent", "supervisor")
+ROLES = permissions.ROLES
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so the answer takes as long either way.

@@ -2,8 +2,7 @@
 
 The decorator is the one place a route's permission is declared; `route_permissions(app)` walks the
 application's routes and reads them back, so a test can check that every route names a permission (or is
-marked @public) and that every permission named is in the table. The roles issue fills the table with more
-roles; today it is: every signed-in person, and supervisors alone for the supervisors' work.
+marked @public) and that every permission named is in the table (services/runtime/permissions.py).
 """
 
 from __future__ import annotations
@@ -14,28 +13,11 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from services.console.auth import Principal
+from services.runtime import permissions as permissions_table
 
-EVERYONE = frozenset({"agent", "supervisor"})
-SUPERVISORS = frozenset({"supervisor"})
-
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "console.use": EVERYONE,
-    "pops.watch": EVERYONE,
-    "consumers.read": EVERYONE,
-    "consumers.create": EVERYONE,
-    "catalogue.read": EVERYONE,
-    "cases.read": EVERYONE,
-    "cases.create": EVERYONE,
-    "cases.update": EVERYONE,
-    "cases.escalate": EVERYONE,
-    "cases.assign": EVERYONE,
-    "cases.assign_others": SUPERVISORS,
-    "cases.queue": SUPERVISORS,
-    "codes.read": EVERYONE,
-    "codes.write": SUPERVISORS,
-    "insights.early_warning": EVERYONE,
-    "recordings.play": EVERYONE,
-}
+# The table itself is the runtime's: the console's routes, the services' gRPC methods and the command line
+# read the same one.
+PERMISSIONS = permissions_table.PERMISSIONS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC = "public"
@@ -50,7 +32,7 @@ class Denied(Exception):
 
 
 def allowed(principal: Principal, permission: str) -> bool:
-    return principal.role in PERMISSIONS[permission]
+    return permissions_table.allowed(principal.role, permission)
 
 
 def check(principal: Principal, permission: str, message: str | None = None) -> None:
@@ -75,6 +57,21 @@ def public(handler: Handler) -> Handler:
     """Mark a route open to anyone: log-in, probes, static files, the API's description."""
     handler.permission = PUBLIC  # type: ignore[attr-defined]
     return handler
+
+
+def audited(action: str, subject: str = "") -> Callable[[Handler], Handler]:
+    """Mark a route whose answer shows personal data (or plays a recording): each successful answer is
+    written to the access log with `action`, and as subject the route's or query's `subject` parameter."""
+
+    def mark(handler: Handler) -> Handler:
+        handler.audit = (action, subject)  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+def audit_of(handler) -> tuple[str, str] | None:
+    return getattr(handler, "audit", None)
 
 
 def permission_of(handler) -> str | None:

@@ -24,8 +24,9 @@ from services.console import auth
 from services.console.accounts import Accounts
 from services.console.auth import Principal
 from services.console.clients import Clients
-from services.console.permissions import PUBLIC, Denied, allowed, permission_of
+from services.console.permissions import PUBLIC, Denied, allowed, audit_of, permission_of
 from services.console.pops import Hub, PopFeed
+from services.console.throttle import AddressThrottle
 from services.runtime import pages
 from services.runtime.recordings import RecordingStore
 
@@ -48,6 +49,10 @@ class Context:
     page_deadline: float = 1.5
     browser_session: timedelta = timedelta(hours=12)
     api_session: timedelta = timedelta(days=30)
+    lockout_after: int = 10
+    lockout_for: timedelta = timedelta(days=365)  # until an admin lifts it
+    throttle: AddressThrottle = field(default_factory=AddressThrottle)
+    behind_tls: bool = False
     ready: bool = False
     templates: jinja2.Environment = field(default_factory=lambda: pages.templates(TEMPLATES))
 
@@ -94,6 +99,24 @@ async def _csrf_given(request: web.Request) -> str | None:
     return None
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+@web.middleware
+async def transport_security(request: web.Request, handler):
+    """Behind TLS (CRS_CONSOLE_BEHIND_TLS), every answer tells the browser to use HTTPS only."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+        if context(request).behind_tls:
+            response.headers["Strict-Transport-Security"] = HSTS
+        raise
+    if context(request).behind_tls:
+        response.headers["Strict-Transport-Security"] = HSTS
+    return response
+
+
 @web.middleware
 async def authenticate(request: web.Request, handler):
     if request.match_info.http_exception is not None:
@@ -115,12 +138,42 @@ async def authenticate(request: web.Request, handler):
         if not auth.csrf_ok(who.csrf_token, await _csrf_given(request)):
             return refuse(request, 403, "the page expired: reload it and try again")
     if not allowed(who, permission):
-        return refuse(request, 403, f"you do not have the permission {permission}")
+        return deny(request, who, permission, f"you do not have the permission {permission}")
     request[PRINCIPAL] = who
     try:
-        return await handler(request)
+        response = await handler(request)
     except Denied as exc:
-        return refuse(request, 403, str(exc))
+        return deny(request, who, exc.permission, str(exc))
+    audit = audit_of(request.match_info.handler)
+    if audit is not None and response.status < 400:
+        action, subject = audit
+        await context(request).accounts.record_access(
+            actor=who.username,
+            role=who.role,
+            action=action,
+            subject=request.match_info.get(subject) or request.query.get(subject, ""),
+            address=request.remote or "",
+            detail=f"{request.method} {request.path}",
+        )
+    return response
+
+
+def deny(request: web.Request, who: Principal, permission: str, message: str) -> web.StreamResponse:
+    """A 403 for a signed-in person, logged with who, what and from where."""
+    log.warning(
+        "refused: %s",
+        message,
+        extra={
+            "fields": {
+                "username": who.username,
+                "role": who.role,
+                "permission": permission,
+                "route": f"{request.method} {request.path}",
+                "client_address": request.remote or "",
+            }
+        },
+    )
+    return refuse(request, 403, message)
 
 
 GRPC_STATUS = {

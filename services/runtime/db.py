@@ -1,4 +1,14 @@
-"""PostgreSQL access: a long-lived async pool per process, bound to one service's schema and role."""
+"""PostgreSQL access: a long-lived async pool per process, logged in as one service's own role.
+
+Two roles per schema (services/runtime/migrate.py creates both):
+- `crs_<schema>` owns the schema and its tables; it cannot log in, and only migrations act as it;
+- `crs_<schema>_app` is the login a service uses: it may read and write the rows of its own schema and
+  nothing else, not even the DDL of its own tables. `RESET ROLE` changes nothing, since it is the session
+  user itself, and it is a member of no other role.
+
+The host, port and database come from CRS_DATABASE_URL; the user is always the schema's login role and
+its password CRS_<SCHEMA>_DB_PASSWORD, so a service container needs no owner credentials.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +19,34 @@ from types import TracebackType
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from services.runtime.settings import database_password
+
 
 def role_for(schema: str) -> str:
+    """The role that owns `schema`: migrations act as it, nothing else does."""
     return f"crs_{schema}"
 
 
+def login_role_for(schema: str) -> str:
+    """The role `schema`'s service logs in as: rows of its own schema, nothing more."""
+    return f"crs_{schema}_app"
+
+
 def connection_options(schema: str) -> str:
-    # Connections take the service's role and schema at start-up, so a service cannot read another's
-    # tables even by mistake: the role has no rights outside its own schema.
-    return f"-c search_path={schema} -c role={role_for(schema)}"
+    return f"-c search_path={schema}"
+
+
+def login_url(url: str, schema: str) -> str:
+    """`url`'s server and database, with `schema`'s login role and password in place of its user."""
+    return psycopg.conninfo.make_conninfo(
+        url, user=login_role_for(schema), password=database_password(schema)
+    )
 
 
 async def open_pool(url: str, *, schema: str, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
-    """Open a pool whose connections work inside `schema` as its role."""
+    """Open a pool whose connections log in as `schema`'s service role and work inside `schema`."""
     pool = AsyncConnectionPool(
-        url,
+        login_url(url, schema),
         min_size=min_size,
         max_size=max_size,
         kwargs={"options": connection_options(schema)},
@@ -51,8 +74,8 @@ async def autocommit(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncCo
 
 
 def connect(url: str, *, schema: str, autocommit: bool = False) -> psycopg.Connection:
-    """A plain blocking connection in `schema`, for command-line tools and seeders."""
-    return psycopg.connect(url, options=connection_options(schema), autocommit=autocommit)
+    """A plain blocking connection as `schema`'s service role, for command-line tools and seeders."""
+    return psycopg.connect(login_url(url, schema), options=connection_options(schema), autocommit=autocommit)
 
 
 def copy_text(conn: psycopg.Connection, table: str, columns: str, text: str) -> None:

@@ -1,4 +1,15 @@
-"""gRPC plumbing: a server with health, reflection and metrics; clients that always carry a deadline."""
+"""gRPC plumbing: mutual-TLS servers with health and metrics; clients that always carry a deadline.
+
+Every server demands a client certificate signed by the deployment's CA (services/runtime/tls.py), and
+every channel presents this process's own. Two exceptions, both narrow:
+- grpc.health.v1 is also served in plaintext on CRS_GRPC_HEALTH_PORT when it is set, on a server that
+  has nothing else on it, because Kubernetes' gRPC probes present no certificate;
+- reflection is off unless CRS_GRPC_REFLECTION=on, a development setting.
+
+The principal in a call's metadata (services/runtime/principal.py) is believed only when the peer's
+certificate names one of CRS_PRINCIPAL_ISSUERS (the console); from any other peer such a call is refused.
+A believed principal's role must hold the method's permission (services/runtime/permissions.py).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +25,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from services.runtime import permissions, principal, tls
 from services.runtime.metrics import GRPC_HANDLED
+from services.runtime.settings import env
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +48,46 @@ class Servicer:
     name: str
 
 
+def principal_issuers() -> frozenset[str]:
+    """The identities whose calls may carry a person's principal."""
+    return frozenset(
+        name.strip() for name in env("CRS_PRINCIPAL_ISSUERS", "console").split(",") if name.strip()
+    )
+
+
+def authenticated_principal(context: grpc.aio.ServicerContext) -> principal.Principal | None:
+    """The person a call acts for, when an issuer's certificate vouches for it; else None."""
+    if tls.peer_identity(context) not in principal_issuers():
+        return None
+    return principal.from_metadata(context.invocation_metadata())
+
+
+def _permission_refusal(method: str, metadata) -> tuple[grpc.StatusCode, str] | None:
+    """Why the person a call acts for may not call `method`, or None when they may."""
+    if method.startswith(permissions.OPEN_METHODS):
+        return None
+    person = principal.from_metadata(metadata)
+    if person is None:
+        return grpc.StatusCode.UNAUTHENTICATED, "the call's principal is malformed: who is acting?"
+    needed = permissions.method_permission(method)
+    if needed is None:
+        return grpc.StatusCode.PERMISSION_DENIED, f"{method} is not in the permission table"
+    if not permissions.allowed(person.role, needed):
+        return grpc.StatusCode.PERMISSION_DENIED, f"a {person.role} does not have the permission {needed}"
+    return None
+
+
+def _claims_a_principal(metadata) -> bool:
+    return any(key in (principal.USER_KEY, principal.ROLE_KEY) for key, _ in metadata or ())
+
+
 class _MetricsInterceptor(grpc.aio.ServerInterceptor):
-    """Times every unary call by method and status; wrapped handlers are built once per method."""
+    """Times every unary call by method and status, and refuses a principal from a peer that may not
+    assert one; wrapped handlers are built once per method."""
 
     def __init__(self) -> None:
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+        self._issuers = principal_issuers()
 
     async def intercept_service(self, continuation, handler_call_details):
         method = handler_call_details.method
@@ -49,17 +97,32 @@ class _MetricsInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        self._wrapped[method] = wrapped = self._timed(method, handler)
+        self._wrapped[method] = wrapped = self._timed(method, handler, self._issuers)
         return wrapped
 
     @staticmethod
-    def _timed(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def _timed(method: str, handler: grpc.RpcMethodHandler, issuers: frozenset[str]) -> grpc.RpcMethodHandler:
         inner = handler.unary_unary
         ok = GRPC_HANDLED.labels(method, "OK")
 
         async def timed(request, context):
             started = time.perf_counter()
             try:
+                if _claims_a_principal(context.invocation_metadata()):
+                    peer = tls.peer_identity(context)
+                    if peer not in issuers:
+                        log.warning(
+                            "refused a principal from a peer that may not assert one",
+                            extra={"fields": {"method": method, "peer": peer or "none"}},
+                        )
+                        await context.abort(
+                            grpc.StatusCode.PERMISSION_DENIED,
+                            f"{peer or 'this caller'} may not act for a person",
+                        )
+                    refusal = _permission_refusal(method, context.invocation_metadata())
+                    if refusal:
+                        log.warning("refused: %s", refusal[1], extra={"fields": {"method": method}})
+                        await context.abort(*refusal)
                 response = await inner(request, context)
             except BaseException:
                 code = context.code()
@@ -80,38 +143,80 @@ class _MetricsInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
-class Server:
-    """A grpc.aio server that reports health and supports reflection; stop() drains it."""
+def server_credentials() -> grpc.ServerCredentials:
+    own = tls.load()
+    return grpc.ssl_server_credentials(
+        [(own.key, own.certificate)], root_certificates=own.ca, require_client_auth=True
+    )
 
-    def __init__(self, servicers: Iterable[Servicer], bind: str):
+
+def channel_credentials() -> grpc.ChannelCredentials:
+    own = tls.load()
+    return grpc.ssl_channel_credentials(
+        root_certificates=own.ca, private_key=own.key, certificate_chain=own.certificate
+    )
+
+
+def reflection_enabled() -> bool:
+    return env("CRS_GRPC_REFLECTION", "off").lower() in ("on", "1", "true")
+
+
+def health_bind() -> str | None:
+    """Where the plaintext health-only server listens, or None (CRS_GRPC_HEALTH_PORT unset)."""
+    port = env("CRS_GRPC_HEALTH_PORT", "")
+    if not port:
+        return None
+    return f"{env('CRS_GRPC_BIND_HOST', '127.0.0.1')}:{port}"
+
+
+class Server:
+    """A mutual-TLS grpc.aio server that reports health; stop() drains it.
+
+    `health_port` is the plaintext health-only listener's port when one was asked for (else 0).
+    """
+
+    def __init__(self, servicers: Iterable[Servicer], bind: str, *, health: str | None = None):
         self.servicers = list(servicers)
         self.bind = bind
+        self.health_bind = health if health is not None else health_bind()
         self.health = HealthServicer()
         self.server = grpc.aio.server(interceptors=[_MetricsInterceptor()], options=CHANNEL_OPTIONS)
+        self.health_server: grpc.aio.Server | None = None
         self.port = 0
+        self.health_port = 0
 
     async def start(self) -> int:
         for servicer in self.servicers:
             servicer.add_to_server(servicer.implementation, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [s.name for s in self.servicers]
-        reflection.enable_server_reflection(
-            [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
-            self.server,
-        )
-        self.port = self.server.add_insecure_port(self.bind)
+        if reflection_enabled():
+            reflection.enable_server_reflection(
+                [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+                self.server,
+            )
+        self.port = self.server.add_secure_port(self.bind, server_credentials())
         if not self.port:
             raise RuntimeError(f"cannot listen on {self.bind}")
+        if self.health_bind:
+            self.health_server = grpc.aio.server(options=CHANNEL_OPTIONS)
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_server)
+            self.health_port = self.health_server.add_insecure_port(self.health_bind)
+            if not self.health_port:
+                raise RuntimeError(f"cannot listen on {self.health_bind}")
+            await self.health_server.start()
         await self.server.start()
         for name in ["", *names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("gRPC listening on port %d", self.port)
+        log.info("gRPC listening on port %d (mutual TLS as %s)", self.port, tls.identity())
         return self.port
 
     async def stop(self, grace: float = 5.0) -> None:
         """Report NOT_SERVING so balancers stop sending, then let calls in flight finish."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
 
 
 class _DeadlineInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
@@ -151,12 +256,15 @@ def errors_to_status(statuses: dict[type[Exception], grpc.StatusCode]):
 
 
 def channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE) -> grpc.aio.Channel:
-    """A long-lived channel to `target` on which no call can wait forever."""
-    return grpc.aio.insecure_channel(
-        target, options=CHANNEL_OPTIONS, interceptors=[_DeadlineInterceptor(default_deadline)]
+    """A long-lived mutual-TLS channel to `target` on which no call can wait forever."""
+    return grpc.aio.secure_channel(
+        target,
+        channel_credentials(),
+        options=CHANNEL_OPTIONS,
+        interceptors=[_DeadlineInterceptor(default_deadline)],
     )
 
 
 def blocking_channel(target: str) -> grpc.Channel:
-    """A blocking channel for command-line tools; callers pass `timeout=` on each call."""
-    return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+    """A blocking mutual-TLS channel for command-line tools; callers pass `timeout=` on each call."""
+    return grpc.secure_channel(target, channel_credentials(), options=CHANNEL_OPTIONS)

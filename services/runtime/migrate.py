@@ -4,23 +4,33 @@ Why not a migrations library: every service owns one schema and one role, and it
 as that role inside that schema, under a lock, with a record of what ran and a checksum that catches an
 edited migration. That is the whole job, and it is smaller than the configuration the general tools need
 for it (see docs/decisions.md).
+
+Migrations run with the database owner's credentials (CRS_DATABASE_URL). Afterwards each schema's login
+role is created or given its current password (CRS_<SCHEMA>_DB_PASSWORD) and granted the rows of that
+schema's tables: no DDL, and nothing in any other schema. A table whose comment starts with
+"append-only" is granted SELECT and INSERT only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import pathlib
+import time
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
-from services.runtime.db import role_for
+from services.runtime.db import login_role_for, role_for
+from services.runtime.settings import DATABASE_SCHEMAS, database_password
 
 SERVICES_DIR = pathlib.Path(__file__).resolve().parent.parent
 RUNTIME_MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
-# Order matters only for humans reading the log: schemas never reference one another.
-SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console", "knowledge")
+SCHEMAS = DATABASE_SCHEMAS
+APPEND_ONLY = "append-only"
+# Roles are shared by every database of a cluster, so two databases migrating at once can race to
+# create or alter the same role; the loser tries again.
+_ROLE_RACES = (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation, psycopg.errors.InternalError)
 
 
 class MigrationError(RuntimeError):
@@ -56,9 +66,7 @@ def migrate(url: str, schema: str) -> list[str]:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"crs-migrate:{schema}",))
         try:
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-            if not exists:
-                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+            _ensure_role(conn, role, login=False)
             # A migrating user that is not a superuser must be a member of the role to act as it;
             # PostgreSQL 16 no longer grants that implicitly to the role's creator.
             superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[
@@ -107,9 +115,59 @@ def migrate(url: str, schema: str) -> list[str]:
                         (migration.version, migration.checksum),
                     )
                 applied_now.append(migration.version)
+            grant_login_role(conn, schema)
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"crs-migrate:{schema}",))
     return applied_now
+
+
+def _ensure_role(conn: psycopg.Connection, role: str, *, login: bool, password: str = "") -> None:
+    for attempt in range(5):
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+            if login:
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} LOGIN NOINHERIT PASSWORD {}").format(
+                        sql.Identifier(role), sql.Literal(password)
+                    )
+                )
+            return
+        except _ROLE_RACES:
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def grant_login_role(conn: psycopg.Connection, schema: str) -> None:
+    """Create `schema`'s login role and give it the rows of that schema's tables and nothing else."""
+    login = sql.Identifier(login_role_for(schema))
+    name = sql.Identifier(schema)
+    _ensure_role(conn, login_role_for(schema), login=True, password=database_password(schema))
+    with conn.transaction():
+        conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(name))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(name, login))
+        conn.execute(
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
+                name, login
+            )
+        )
+        conn.execute(
+            sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(name, login)
+        )
+        append_only = conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relkind IN ('r', 'p')"
+            " AND obj_description(c.oid, 'pg_class') LIKE %s",
+            (schema, APPEND_ONLY + "%"),
+        ).fetchall()
+        for (table,) in append_only:
+            conn.execute(
+                sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
+                    sql.Identifier(schema, table), login
+                )
+            )
 
 
 def ensure_database(url: str) -> bool:

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 
 import uvloop
 
-from services.runtime import logs
+from services.runtime import logs, tls
 from services.runtime.metrics import start_metrics_server
-from services.runtime.settings import Common, metrics_port
+from services.runtime.settings import SECRETS_BY_PROCESS, Common, metrics_port, refuse_development_secrets
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,12 @@ log = logging.getLogger(__name__)
 def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     """Run `main(stop)` until it returns; SIGTERM or SIGINT sets `stop`, and `main` drains and returns."""
     logs.configure(service, Common.from_env().log_level)
+    tls.set_identity(service)
+    try:
+        refuse_development_secrets(SECRETS_BY_PROCESS.get(service, ()))
+    except SystemExit as refusal:
+        log.critical("refusing to start: %s", refusal)
+        raise
     start_metrics_server(metrics_port(service))
 
     async def supervise() -> None:

@@ -13,11 +13,11 @@ import sys
 import urllib.parse
 import urllib.request
 
-import grpc
 import pytest
 from crs.contacts.v1 import contacts_pb2 as cpb
 from crs.contacts.v1 import contacts_pb2_grpc
 
+from services.runtime import grpcio
 from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.browser
@@ -102,7 +102,7 @@ async def test_capture_escalate_and_resolve_in_the_browser(console_process):
     from playwright.async_api import async_playwright, expect
 
     base, grpc_target = console_process
-    async with grpc.aio.insecure_channel(grpc_target) as channel:
+    async with grpcio.channel(grpc_target) as channel:
         consumer = await contacts_pb2_grpc.ContactsStub(channel).CreateConsumer(
             cpb.CreateConsumerRequest(
                 consumer=cpb.Consumer(name="Jane Doe", phones=[cpb.PhoneNumber(number="+16145550199")])
@@ -142,6 +142,10 @@ async def test_capture_escalate_and_resolve_in_the_browser(console_process):
             await agent.click("#escalate")
             await expect(agent.locator("#timeline li[data-kind=escalated]")).to_have_count(1)
             await expect(agent.locator("#history")).to_contain_text(reference)
+            # An escalated (safety) case is not the agent's to resolve: the console says so.
+            await agent.select_option("#case-status", "resolved")
+            await agent.click("#set-status")
+            await expect(agent.locator("#message")).to_contain_text("only a supervisor may resolve")
 
             supervisor = await log_in(browser, base, "sam", "sam-demo-super")
             await supervisor.goto(base + "/cases/queue")

@@ -7,11 +7,11 @@ import signal
 import subprocess
 import sys
 
-import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from services.runtime import grpcio
 from tests.support.held import table_held
 from tests.support.processes import ServiceProcess, free_port, listening
 from tests.support.wait import wait_for
@@ -25,6 +25,8 @@ def contacts_process(service_env):
         CRS_CONTACTS_GRPC=f"127.0.0.1:{grpc_port}",
         CRS_CONTACTS_HTTP=f"127.0.0.1:{http_port}",
         CRS_CONTACTS_METRICS_PORT=str(metrics_port),
+        # Reflection is off unless a developer turns it on, as here.
+        CRS_GRPC_REFLECTION="on",
     )
     service = ServiceProcess("services.contacts", env).start(wait_port=grpc_port)
     yield service, env, grpc_port, metrics_port
@@ -83,9 +85,9 @@ def test_the_cli_reports_bad_input_and_a_missing_service_plainly(contacts_proces
     assert "does not answer" in unreachable.stderr
 
 
-def test_health_and_reflection_answer(contacts_process):
+def test_health_and_reflection_answer_when_a_developer_turns_reflection_on(contacts_process):
     _, _, port, _ = contacts_process
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    with grpcio.blocking_channel(f"127.0.0.1:{port}") as channel:
         health = health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(service="crs.contacts.v1.Contacts"), timeout=5
         )

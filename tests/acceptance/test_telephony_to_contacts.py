@@ -11,10 +11,10 @@ import wave
 from io import BytesIO
 from pathlib import Path
 
-import grpc
 import pytest
 from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 
+from services.runtime import grpcio
 from tests.integration.telephony.stack import start_edge, start_telephony
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import wait_for
@@ -68,7 +68,7 @@ def test_a_call_lands_on_the_consumer_with_a_recording_link_that_plays(system):
     assert called.returncode == 0, called.stderr
     call_id = called.stdout.split()[1]
 
-    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+    with grpcio.blocking_channel(f"127.0.0.1:{grpc_port}") as channel:
         stub = contacts_pb2_grpc.ContactsStub(channel)
 
         def filed():

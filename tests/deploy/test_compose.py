@@ -82,6 +82,18 @@ def test_every_process_runs_from_the_one_image_with_its_own_command():
     assert "crs migrate" in " ".join(migrate["command"]) and "crs seed --demo" in " ".join(migrate["command"])
 
 
+def test_demo_logins_are_seeded_only_when_asked_for_and_the_broker_ui_is_not_published():
+    command = " ".join(compose()["services"]["migrate"]["command"])
+    assert "if [ ${CRS_SEED_DEMO:-false} = true ]; then crs seed --demo; fi" in command
+    rabbitmq = compose()["services"]["rabbitmq"]
+    assert not [p for p in rabbitmq.get("ports", []) if "15672" in str(p)], "the management UI is published"
+
+
+def test_a_production_compose_run_gets_no_development_secret_defaults_silently():
+    # Defaults exist for a laptop; CRS_ENV=production makes every process refuse them (runtime/settings.py).
+    assert compose()["x-crs-env"]["CRS_ENV"] == "${CRS_ENV:-development}"
+
+
 def test_every_long_running_service_has_a_health_check_and_waits_for_what_it_needs():
     services = compose()["services"]
     for name, service in long_running().items():

@@ -191,9 +191,12 @@ def test_grpc_ports_in_the_manifests_match_the_code(overlay):
         _, container = deployment_running(overlay, service)
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         assert ports["grpc"] == port, service
+        # The probes present no certificate, so they ask the plaintext health-only port, never the API's.
+        health = int(config["CRS_GRPC_HEALTH_PORT"])
+        assert ports["health"] == health != port, service
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert container[probe]["grpc"]["port"] == port, (
-                f"{service} {probe}: not grpc.health.v1 on {port}"
+            assert container[probe]["grpc"]["port"] == health, (
+                f"{service} {probe}: not grpc.health.v1 on {health}"
             )
         service_ports = {p["name"]: p["port"] for p in named(overlay, "Service", service)["spec"]["ports"]}
         assert service_ports["grpc"] == port
@@ -224,9 +227,9 @@ def test_console_probes_paths_its_web_app_serves():
 
 def test_screenpop_is_probed_by_its_grpc_health():
     _, container = deployment_running("prod", "screenpop")
-    grpc_port = {p["name"]: p["containerPort"] for p in container["ports"]}["grpc"]
+    health_port = {p["name"]: p["containerPort"] for p in container["ports"]}["health"]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert container[probe]["grpc"] == {"port": grpc_port}
+        assert container[probe]["grpc"] == {"port": health_port}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -2,27 +2,64 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from services.console import auth
 from services.console.permissions import public, requires
 from services.console.web import COOKIE, Context, context, principal, render, session_token
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 MAX_LOGIN_FIELD = 256
 
 
-async def login(ctx: Context, username: str, password: str) -> str | None:
-    """The agent id when the credentials are right, else None; as slow for an unknown user as a known one."""
+class Throttled(Exception):
+    """Too many failed log-ins: from this address, or against this account (locked until an admin lifts it)."""
+
+
+async def login(ctx: Context, username: str, password: str, address: str) -> str | None:
+    """The agent id when the credentials are right, else None; as slow for an unknown user as a known one.
+
+    Raises Throttled, before any password is checked, for an address with a burst of failures behind it or
+    a locked account; each failure is logged with the client's address and written to the access log."""
+    if ctx.throttle.blocked(address):
+        if ctx.throttle.first_refusal(address):
+            log.warning("log-ins refused: too many failures", extra={"fields": {"client_address": address}})
+        raise Throttled("too many failed log-ins from your address: wait a minute and try again")
+    ctx.throttle.failed(address)
+    username = username.strip().lower()
     if not username or len(username) > MAX_LOGIN_FIELD or len(password) > MAX_LOGIN_FIELD:
         await auth.verify_password_off_loop(None, password[:MAX_LOGIN_FIELD])
         return None
-    record = await ctx.accounts.login_record(username.strip().lower())
+    record = await ctx.accounts.login_record(username)
+    attempt = None
+    if record is not None:
+        attempt = await ctx.accounts.login_attempt(username, limit=ctx.lockout_after, lockout=ctx.lockout_for)
+        if attempt is None:
+            await _failed(ctx, username, address, "login.locked")
+            raise Throttled("this account is locked after too many failed log-ins: an admin can unlock it")
     if not await auth.verify_password_off_loop(record["password_hash"] if record else None, password):
+        if record is not None:
+            locked_now = attempt is not None and attempt >= ctx.lockout_after
+            await _failed(ctx, username, address, "login.locked" if locked_now else "login.failed")
         return None
+    ctx.throttle.forgive(address)
     if auth.needs_rehash(record["password_hash"]):
         await ctx.accounts.set_password_hash(record["agent_id"], await auth.hash_password_off_loop(password))
+    await ctx.accounts.login_succeeded(record["agent_id"])
     return record["agent_id"]
+
+
+async def _failed(ctx: Context, username: str, address: str, action: str) -> None:
+    log.warning(
+        "log-in failed" if action == "login.failed" else "log-in refused: the account is locked",
+        extra={"fields": {"username": username[:64], "client_address": address}},
+    )
+    await ctx.accounts.record_access(
+        actor=username[:64], role="", action=action, subject=username[:64], address=address
+    )
 
 
 async def open_session(ctx: Context, agent_id: str, kind: str) -> str:
@@ -52,7 +89,10 @@ async def post_login(request: web.Request) -> web.Response:
     form = await request.post()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     ctx = context(request)
-    agent_id = await login(ctx, username, password)
+    try:
+        agent_id = await login(ctx, username, password, request.remote or "")
+    except Throttled as refusal:
+        return render(request, "login.html", status=429, error=str(refusal), username=username[:64])
     if agent_id is None:
         return render(
             request, "login.html", status=401, error="Wrong username or password.", username=username[:64]
@@ -64,7 +104,7 @@ async def post_login(request: web.Request) -> web.Response:
         token,
         httponly=True,
         samesite="Strict",
-        secure=request.secure,
+        secure=request.secure or ctx.behind_tls,
         path="/",
         max_age=int(ctx.browser_session.total_seconds()),
     )
@@ -92,7 +132,10 @@ async def api_login(request: web.Request) -> web.Response:
     except (ValueError, AttributeError, UnicodeDecodeError):
         return web.json_response({"error": "send a JSON object with username and password"}, status=400)
     ctx = context(request)
-    agent_id = await login(ctx, username, password)
+    try:
+        agent_id = await login(ctx, username, password, request.remote or "")
+    except Throttled as refusal:
+        return web.json_response({"error": str(refusal)}, status=429)
     if agent_id is None:
         return web.json_response({"error": "wrong username or password"}, status=401)
     token = await open_session(ctx, agent_id, "api")

@@ -14,7 +14,7 @@ from google.protobuf import field_mask_pb2, json_format, timestamp_pb2
 
 from services.console.clients import as_json
 from services.console.openapi import shapes
-from services.console.permissions import check, requires
+from services.console.permissions import audited, check, requires
 from services.console.web import BadRequest, context, json_body, principal, render
 from services.runtime.protoschema import writable
 
@@ -84,6 +84,7 @@ async def create_case(request: web.Request) -> web.Response:
 
 @routes.get("/api/contacts")
 @requires("cases.read")
+@audited("case.search", "consumer_id")
 @shapes(reply=pb.SearchCasesResponse.DESCRIPTOR)
 async def search_cases(request: web.Request) -> web.Response:
     """GET ?text=&issue_code=&product=&lot_code=&status=&channel=&language=&consumer_id=&from=&to=
@@ -117,6 +118,7 @@ async def search_cases(request: web.Request) -> web.Response:
 
 @routes.get("/api/contacts/{id}")
 @requires("cases.read")
+@audited("case.read", "id")
 @shapes(reply=pb.Case.DESCRIPTOR)
 async def get_case(request: web.Request) -> web.Response:
     """GET -> the Case."""
@@ -199,6 +201,7 @@ async def link_call(request: web.Request) -> web.Response:
 
 @routes.get("/api/contacts/{id}/timeline")
 @requires("cases.read")
+@audited("case.read", "id")
 @shapes(reply=pb.Timeline.DESCRIPTOR)
 async def timeline(request: web.Request) -> web.Response:
     """GET -> {"contact_id", "events": [CaseEvent]}, oldest first."""

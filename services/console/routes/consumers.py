@@ -12,7 +12,7 @@ from crs.contacts.v1 import contacts_pb2
 from crs.fulfillment.v1 import fulfillment_pb2
 
 from services.console.clients import as_words
-from services.console.permissions import requires
+from services.console.permissions import audited, requires
 from services.console.web import context, error_text, principal, render
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ async def new_consumer(request: web.Request) -> web.Response:
 
 @routes.get("/consumers/{consumer_id}")
 @requires("consumers.read")
+@audited("consumer.read", "consumer_id")
 async def consumer_page(request: web.Request) -> web.Response:
     consumer_id = request.match_info["consumer_id"]
     if len(consumer_id) > MAX_ID:
@@ -139,6 +140,7 @@ async def create_consumer(request: web.Request) -> web.Response:
 
 @routes.get("/api/consumers/{consumer_id}")
 @requires("consumers.read")
+@audited("consumer.read", "consumer_id")
 async def api_consumer(request: web.Request) -> web.Response:
     """GET -> the consumer: {"id", "name", "phones": [{"number", "type"}], "emails", "addresses", ...}."""
     consumer_id = request.match_info["consumer_id"]

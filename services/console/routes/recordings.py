@@ -9,7 +9,7 @@ import logging
 from aiohttp import web
 from crs.contacts.v1 import casework_pb2 as pb
 
-from services.console.permissions import requires
+from services.console.permissions import audited, requires
 from services.console.web import context, principal
 from services.runtime.recordings import RecordingNotFound, check_key
 
@@ -21,6 +21,7 @@ CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
 
 @routes.get("/recordings/{call_id}")
 @requires("recordings.play")
+@audited("recording.play", "call_id")
 async def play(request: web.Request) -> web.StreamResponse:
     """GET -> the call's recording (audio/wav), for the case page's player."""
     call_id = request.match_info["call_id"]

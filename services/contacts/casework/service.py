@@ -165,11 +165,20 @@ class Casework:
                 return case
             return await self._changed(uow, case)
 
-    async def change_status(self, *, case_id: str, status: str, note: str, actor: str) -> Case:
+    async def change_status(
+        self, *, case_id: str, status: str, note: str, actor: str, may_close_escalated: bool = True
+    ) -> Case:
         book = await self.codes.get()
         async with self.unit_of_work() as uow:
             case = await self._locked(uow, case_id)
-            case.change_status(status, book=book, note=note, actor=actor, now=self.clock())
+            case.change_status(
+                status,
+                book=book,
+                note=note,
+                actor=actor,
+                now=self.clock(),
+                may_close_escalated=may_close_escalated,
+            )
             return await self._changed(uow, case)
 
     async def escalate(self, *, case_id: str, reason: str, actor: str) -> Case:

@@ -16,6 +16,8 @@ from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, conta
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 from google.protobuf import timestamp_pb2
 
+from services.runtime import grpcio
+
 ADA_NUMBER = "+16145550123"
 SHARED_NUMBER = "+16145550188"
 ADA_ID = "5b3c2d1e-0000-4000-8000-00000000a0da"
@@ -274,7 +276,7 @@ class FakeServer:
         self.add_fn(self.servicer, self.server)
         for servicer, add_fn in self.also:
             add_fn(servicer, self.server)
-        self.port = self.server.add_insecure_port(f"127.0.0.1:{self.port}")
+        self.port = self.server.add_secure_port(f"127.0.0.1:{self.port}", grpcio.server_credentials())
         await self.server.start()
         return self.port
 

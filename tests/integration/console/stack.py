@@ -16,7 +16,7 @@ from crs.telephony.v1 import events_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.console.seed import seed_demo
-from services.runtime import bus
+from services.runtime import bus, grpcio
 from services.runtime.events import Event
 from tests.integration.console.fakes import fake_servers
 from tests.support.wait import async_wait_for
@@ -173,7 +173,7 @@ async def wait_serving(target: str, process: Process) -> None:
 
     async def serving():
         process.alive_or_fail()
-        async with grpc.aio.insecure_channel(target) as channel:
+        async with grpcio.channel(target) as channel:
             try:
                 reply = await health_pb2_grpc.HealthStub(channel).Check(
                     health_pb2.HealthCheckRequest(), timeout=1

@@ -160,7 +160,7 @@ async def test_an_expired_token_and_a_session_after_crs_agent_passwd_are_refused
             assert reply.status == 401
 
 
-async def test_a_recording_plays_through_the_console_for_a_signed_in_person_only(console):
+async def test_a_recording_plays_through_the_console_for_a_supervisor_only(console):
     store = console.env["CRS_RECORDINGS_URL"].removeprefix("file://")
     from services.runtime.recordings import LocalDirectoryStore
 
@@ -170,6 +170,11 @@ async def test_a_recording_plays_through_the_console_for_a_signed_in_person_only
             assert r.status == 303 and r.headers["Location"] == "/login"
     async with browser() as http:
         await browser_login(http, console.base, "ada", "ada-demo-1001")
+        async with http.get(f"{console.base}/recordings/{RECORDED_CALL}") as reply:
+            assert reply.status == 403, "an agent may not listen to recordings"
+            assert "recordings.play" in await reply.text()
+    async with browser() as http:
+        await browser_login(http, console.base, "sam", "sam-demo-super")
         async with http.get(f"{console.base}/recordings/{RECORDED_CALL}") as reply:
             assert reply.status == 200
             assert reply.content_type == "audio/wav"

@@ -11,6 +11,7 @@ from crs.contacts.v1 import contacts_pb2_grpc
 
 from services.contacts.__main__ import Bound, Settings, serve
 from services.contacts.casework.wiring import CaseworkSettings
+from services.runtime import grpcio
 from tests.integration.contacts.case_support import Caller
 
 
@@ -47,7 +48,7 @@ async def contacts(database_url, amqp_url):
     stop = asyncio.Event()
     task = asyncio.create_task(serve(settings, stop, ready.set_result))
     bound = await asyncio.wait_for(asyncio.shield(ready), 30)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{bound.grpc_port}")
+    channel = grpcio.channel(f"127.0.0.1:{bound.grpc_port}")
     yield RunningContacts(bound, channel, contacts_pb2_grpc.ContactsStub(channel), settings)
     await channel.close()
     stop.set()
@@ -62,3 +63,9 @@ def agent(contacts) -> Caller:
 @pytest.fixture
 def supervisor(contacts) -> Caller:
     return Caller(contacts.channel, "sam", "supervisor")
+
+
+@pytest.fixture
+def admin(contacts) -> Caller:
+    """Code tables are an admin's (services/runtime/permissions.py)."""
+    return Caller(contacts.channel, "ada-admin", "admin")

@@ -103,20 +103,20 @@ async def test_sql_looking_text_is_stored_and_searched_verbatim(agent):
     assert case.id in ids(await agent.SearchCases(pb.SearchCasesRequest(text="DROP TABLE")))
 
 
-async def test_a_lot_with_many_complaints_is_flagged_early(agent):
+async def test_a_lot_with_many_complaints_is_flagged_early(agent, supervisor):
     lot = "EW" + uuid.uuid4().hex[:6]
     for _ in range(3):
         await agent.capture(product=pb.Product(sku="COC-500", lot_code=lot))
     await agent.capture(product=pb.Product(sku="COC-500", lot_code=lot), issue_code="compliment.product")
-    found = await agent.GetEarlyWarning(pb.GetEarlyWarningRequest(days=7, threshold=3))
+    found = await supervisor.GetEarlyWarning(pb.GetEarlyWarningRequest(days=7, threshold=3))
     assert (found.days, found.threshold, found.issue_code) == (7, 3, "complaint")
     (cluster,) = [c for c in found.clusters if c.lot_code == lot]
     assert (cluster.product_sku, cluster.contacts) == ("COC-500", 3)  # the compliment is not a complaint
     assert list(cluster.issue_codes) == ["complaint.quality.foreign_object.plastic"]
     assert cluster.first_at.ToDatetime() <= cluster.last_at.ToDatetime()
-    higher = await agent.GetEarlyWarning(pb.GetEarlyWarningRequest(days=7, threshold=4))
+    higher = await supervisor.GetEarlyWarning(pb.GetEarlyWarningRequest(days=7, threshold=4))
     assert lot not in [c.lot_code for c in higher.clusters]
-    bad = await agent.refused("GetEarlyWarning", pb.GetEarlyWarningRequest(days=400))
+    bad = await supervisor.refused("GetEarlyWarning", pb.GetEarlyWarningRequest(days=400))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT and "days" in bad.details()
 
 

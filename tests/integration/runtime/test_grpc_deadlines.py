@@ -9,6 +9,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from services.runtime import grpcio
 from services.runtime.grpcio import channel
 
 
@@ -20,7 +21,7 @@ class SilentHealth(health_pb2_grpc.HealthServicer):
 async def test_a_call_without_a_deadline_gets_the_channels_default():
     server = grpc.aio.server()
     health_pb2_grpc.add_HealthServicer_to_server(SilentHealth(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    port = server.add_secure_port("127.0.0.1:0", grpcio.server_credentials())
     await server.start()
     try:
         async with channel(f"127.0.0.1:{port}", default_deadline=0.3) as chan:

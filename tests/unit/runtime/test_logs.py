@@ -1,5 +1,6 @@
 import json
 import logging
+import sys
 
 from services.runtime import logs
 
@@ -30,3 +31,63 @@ def test_numbers_in_every_spelling_are_masked_to_their_last_two_digits_and_the_r
         ('number="06 12 34 56 78"', 'number="********78"'),
     ]:
         assert logs.mask_digits(text) == masked
+
+
+def format_line(msg, args=(), *, exc_info=None, fields=None, cid=None):
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, msg, args, exc_info)
+    if fields:
+        record.fields = fields
+    with logs.correlated(cid):
+        return json.loads(logs.JsonFormatter("contacts").format(record))
+
+
+def test_emails_and_personal_fields_are_taken_out():
+    line = format_line(
+        "reply to %s failed",
+        ("maria.lopez@example.org",),
+        fields={"email": "maria.lopez@example.org", "verbatim": "my son cut his hand", "case": "C-12"},
+    )
+    text = json.dumps(line)
+    assert "maria.lopez" not in text and "cut his hand" not in text
+    assert line["msg"] == "reply to [email] failed"
+    assert line["case"] == "C-12"
+
+
+def test_an_argument_marked_personal_is_not_written():
+    line = format_line("created consumer %s", (logs.personal("Maria Lopez"),))
+    assert "Maria" not in json.dumps(line)
+
+
+def test_tracebacks_keep_their_frames_but_not_the_values_the_error_quotes_back():
+    name, email, phone, verbatim = "Maria Lopez", "maria.lopez@example.org", "+33 6 12 34 56 78", "lid cut"
+    try:
+        try:
+            raise ValueError(f"not a phone number: {name + ', ' + phone!r}")
+        except ValueError as inner:
+            raise RuntimeError(
+                'duplicate key value violates unique constraint "consumer_email_key"\n'
+                f"DETAIL:  Key (email)=({email}) already exists.\n"
+                f"DETAIL:  Failing row contains (7, {name}, the {verbatim} my finger)."
+            ) from inner
+    except RuntimeError:
+        line = format_line("store failed", exc_info=sys.exc_info())
+    text = line["exc"]
+    for personal_data in ("Maria", "maria.lopez", "12 34 56", "lid cut"):
+        assert personal_data not in text
+    assert "test_tracebacks_keep_their_frames" in text and "ValueError" in text and "RuntimeError" in text
+    assert "Key (email)=([redacted]) already exists" in text
+
+
+def test_an_exception_passed_as_an_argument_loses_its_quoted_values():
+    line = format_line("could not file: %s", (KeyError("Maria Lopez"),))
+    assert "Maria" not in line["msg"] and "KeyError" in line["msg"]
+
+
+def test_a_call_id_carrying_a_number_becomes_the_same_digest_in_every_line():
+    first = format_line("ringing", cid="+33612345678-8812@198.51.100.7")
+    second = format_line("answered", cid="+33612345678-8812@198.51.100.7")
+    assert "612345678" not in json.dumps(first) and "198.51" not in json.dumps(first)
+    assert first["correlation_id"] == second["correlation_id"]
+    assert format_line("x", cid="703dbbaa-4567-4567-bfbc-03c8da7dfb00")["correlation_id"] == (
+        "703dbbaa-4567-4567-bfbc-03c8da7dfb00"
+    )

@@ -22,7 +22,7 @@ from services.contacts.casework.domain.records import (
     Product,
     Reporter,
 )
-from services.contacts.casework.exceptions import InvalidInput, Refused, StaleVersion
+from services.contacts.casework.exceptions import Forbidden, InvalidInput, Refused, StaleVersion
 
 # Which stage may follow which. A status may also change within its stage (in_progress -> referred_qa).
 TRANSITIONS = {
@@ -206,8 +206,20 @@ class Case:
             self._escalate(f"Health and safety: {book.path(self.issue_code)}", actor=SYSTEM)
         return True
 
-    def change_status(self, status: str, *, book: CodeBook, note: str, actor: str, now: datetime) -> None:
-        """Move the case to `status`, if the workflow allows it from where it is."""
+    def change_status(
+        self,
+        status: str,
+        *,
+        book: CodeBook,
+        note: str,
+        actor: str,
+        now: datetime,
+        may_close_escalated: bool = True,
+    ) -> None:
+        """Move the case to `status`, if the workflow allows it from where it is.
+
+        An escalated or health-and-safety case is resolved or closed only by someone who
+        `may_close_escalated` (a supervisor): it is a legal record, not an agent's to finish."""
         if not isinstance(status, str) or not status:
             raise InvalidInput("status: which status?")
         target = book.status(status)
@@ -217,6 +229,9 @@ class Case:
         stage, to_stage = self.stage(book), target["stage"]
         if status == self.status or not allowed(stage, to_stage):
             raise Refused(f"a case cannot go from {self.status} to {status}")
+        sensitive = self.escalated or book.escalates(self.issue_code)
+        if to_stage in ("resolved", "closed") and sensitive and not may_close_escalated:
+            raise Forbidden("only a supervisor may resolve or close an escalated or health-and-safety case")
         before = self.flat()
         was_resolved = self.resolved_at is not None
         self.status = status

@@ -23,6 +23,7 @@ from services.contacts.casework.domain.codes import CodeBook
 from services.contacts.casework.exceptions import CaseworkError, Forbidden, InvalidInput, Unauthenticated
 from services.contacts.casework.service import Casework
 from services.contacts.casework.shape import case_pb
+from services.runtime import permissions
 from services.runtime import principal as principals
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Casework"].full_name
@@ -137,7 +138,11 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
     @change()
     async def ChangeStatus(self, request: pb.ChangeStatusRequest, who) -> pb.Case:
         case = await self.casework.change_status(
-            case_id=request.id, status=request.status, note=request.note, actor=who.username
+            case_id=request.id,
+            status=request.status,
+            note=request.note,
+            actor=who.username,
+            may_close_escalated=permissions.allowed(who.role, "cases.close_escalated"),
         )
         return await self._shown(case)
 

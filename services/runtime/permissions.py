@@ -1,0 +1,124 @@
+"""Roles and what each may do: the one permission table, read by the console's routes, every service's gRPC
+methods and the command line.
+
+- agent: their own extension's pops; capture and update cases; read and search consumers (each read of a
+  consumer's personal data is written to the access log).
+- supervisor: all an agent may, and the escalation queue, resolving or closing escalated and
+  health-and-safety cases, assigning to others, recordings, the access log.
+- analyst (QA, marketing): aggregates, trends and alerts; no consumer profiles, no recordings.
+- admin: agents and roles, code tables, lifting lockouts, the access log; no case work.
+
+A console route names its permission with @requires; a gRPC method is named in GRPC_METHODS. A call that
+carries a person's principal is allowed only when that person's role holds the method's permission. A call
+without one comes from another service, authenticated by its certificate (services/runtime/grpcio.py).
+"""
+
+from __future__ import annotations
+
+ROLES = ("agent", "supervisor", "analyst", "admin")
+
+_AGENTS = frozenset({"agent", "supervisor"})
+_SUPERVISORS = frozenset({"supervisor"})
+_EVERYONE = frozenset(ROLES)
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "console.use": _EVERYONE,
+    "pops.watch": _AGENTS,
+    "consumers.read": _AGENTS,
+    "consumers.create": _AGENTS,
+    "consumers.update": _AGENTS,
+    "catalogue.read": frozenset({"agent", "supervisor", "analyst"}),
+    "cases.read": _AGENTS,
+    "cases.create": _AGENTS,
+    "cases.update": _AGENTS,
+    "cases.escalate": _AGENTS,
+    "cases.assign": _AGENTS,
+    "cases.assign_others": _SUPERVISORS,
+    "cases.close_escalated": _SUPERVISORS,
+    "cases.queue": _SUPERVISORS,
+    "billing.read": _AGENTS,
+    "billing.post": _SUPERVISORS,
+    "codes.read": _EVERYONE,
+    "codes.write": frozenset({"admin"}),
+    "insights.early_warning": frozenset({"supervisor", "analyst"}),
+    "recordings.play": _SUPERVISORS,
+    "audit.read": frozenset({"supervisor", "admin"}),
+    "agents.manage": frozenset({"admin"}),
+    "recordings.control": _AGENTS,
+    "fulfillment.request": _AGENTS,
+    "fulfillment.approve": _SUPERVISORS,
+    "coupons.redeem": _SUPERVISORS,
+    "inventory.read": frozenset({"agent", "supervisor", "analyst"}),
+    "inventory.manage": frozenset({"supervisor", "admin"}),
+    "knowledge.read": _EVERYONE,
+    "knowledge.answer": _AGENTS,
+    "knowledge.write": frozenset({"supervisor", "admin"}),
+    "knowledge.configure": frozenset({"admin"}),
+}
+
+# Every method a CRS service serves, with the permission a person's call needs. Health and reflection are
+# not here: they carry no principal and change nothing.
+GRPC_METHODS: dict[str, str] = {
+    "/crs.contacts.v1.Contacts/CreateConsumer": "consumers.create",
+    "/crs.contacts.v1.Contacts/GetConsumer": "consumers.read",
+    "/crs.contacts.v1.Contacts/UpdateConsumer": "consumers.update",
+    "/crs.contacts.v1.Contacts/ListConsumers": "consumers.read",
+    "/crs.contacts.v1.Contacts/MatchCaller": "consumers.read",
+    "/crs.contacts.v1.Contacts/ListRecentContacts": "consumers.read",
+    "/crs.contacts.v1.Casework/CreateCase": "cases.create",
+    "/crs.contacts.v1.Casework/GetCase": "cases.read",
+    "/crs.contacts.v1.Casework/UpdateCase": "cases.update",
+    "/crs.contacts.v1.Casework/ChangeStatus": "cases.update",
+    "/crs.contacts.v1.Casework/Escalate": "cases.escalate",
+    "/crs.contacts.v1.Casework/Assign": "cases.assign",
+    "/crs.contacts.v1.Casework/AddAction": "cases.update",
+    "/crs.contacts.v1.Casework/LinkCall": "cases.update",
+    "/crs.contacts.v1.Casework/GetTimeline": "cases.read",
+    "/crs.contacts.v1.Casework/SearchCases": "cases.read",
+    "/crs.contacts.v1.Casework/GetQueue": "cases.queue",
+    "/crs.contacts.v1.Casework/GetEarlyWarning": "insights.early_warning",
+    "/crs.contacts.v1.Casework/ListCodes": "codes.read",
+    "/crs.contacts.v1.Casework/PutCode": "codes.write",
+    "/crs.contacts.v1.Casework/GetCall": "cases.read",
+    "/crs.billing.v1.Billing/GetAccountSummary": "billing.read",
+    "/crs.billing.v1.Billing/ListLedgerEntries": "billing.read",
+    "/crs.billing.v1.Billing/PostLedgerEntry": "billing.post",
+    "/crs.fulfillment.v1.Fulfillment/GetPurchaseHistory": "consumers.read",
+    "/crs.fulfillment.v1.Fulfillment/GetProduct": "catalogue.read",
+    "/crs.fulfillment.v1.Fulfillment/ListProducts": "catalogue.read",
+    "/crs.screenpop.v1.Screenpop/GetCurrentPop": "pops.watch",
+    "/crs.telephony.v1.RecordingControl/PauseRecording": "recordings.control",
+    "/crs.telephony.v1.RecordingControl/ResumeRecording": "recordings.control",
+    "/crs.fulfillment.v1.Fulfillment/RequestFulfillment": "fulfillment.request",
+    "/crs.fulfillment.v1.Fulfillment/GetFulfillment": "fulfillment.request",
+    "/crs.fulfillment.v1.Fulfillment/ListFulfillments": "fulfillment.request",
+    "/crs.fulfillment.v1.Fulfillment/GetLetter": "fulfillment.request",
+    "/crs.fulfillment.v1.Fulfillment/CheckCoupon": "fulfillment.request",
+    "/crs.fulfillment.v1.Fulfillment/ApproveFulfillment": "fulfillment.approve",
+    "/crs.fulfillment.v1.Fulfillment/RefuseFulfillment": "fulfillment.approve",
+    "/crs.fulfillment.v1.Fulfillment/RedeemCoupon": "coupons.redeem",
+    "/crs.fulfillment.v1.Fulfillment/GetStock": "inventory.read",
+    "/crs.fulfillment.v1.Fulfillment/ImportStock": "inventory.manage",
+    "/crs.fulfillment.v1.Fulfillment/UpdateShipment": "inventory.manage",
+    "/crs.fulfillment.v1.Fulfillment/RecordReturn": "inventory.manage",
+    "/crs.knowledge.v1.Knowledge/Search": "knowledge.read",
+    "/crs.knowledge.v1.Knowledge/Ask": "knowledge.read",
+    "/crs.knowledge.v1.Knowledge/SuggestCodes": "knowledge.read",
+    "/crs.knowledge.v1.Knowledge/ListArticles": "knowledge.read",
+    "/crs.knowledge.v1.Knowledge/RecordOutcome": "knowledge.answer",
+    "/crs.knowledge.v1.Knowledge/PutArticle": "knowledge.write",
+    "/crs.knowledge.v1.Knowledge/Review": "knowledge.write",
+    "/crs.knowledge.v1.Knowledge/Publish": "knowledge.write",
+    "/crs.knowledge.v1.Knowledge/SetThreshold": "knowledge.configure",
+}
+OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
+
+
+def allowed(role: str, permission: str) -> bool:
+    """Whether `role` holds `permission`; an unknown permission is held by nobody."""
+    return role in PERMISSIONS.get(permission, ())
+
+
+def method_permission(method: str) -> str | None:
+    """The permission a person's call of `method` needs; None for a method not in the table."""
+    return GRPC_METHODS.get(method)

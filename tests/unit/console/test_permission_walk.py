@@ -1,0 +1,178 @@
+"""The permission table, walked: every console route and every gRPC method, for every role, allowed or
+denied as written here by hand. A route or method missing from these tables fails the walk."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+from services.console.app import build_app
+from services.console.permissions import PUBLIC, route_permissions
+from services.console.web import Context
+from services.runtime import permissions
+
+AGENT, SUPERVISOR, ANALYST, ADMIN = "agent", "supervisor", "analyst", "admin"
+EVERYONE = {AGENT, SUPERVISOR, ANALYST, ADMIN}
+CASEWORKERS = {AGENT, SUPERVISOR}
+
+# (method, path) -> the roles that may use it; "public" for routes open before log-in.
+ROUTES: dict[tuple[str, str], set[str] | str] = {
+    ("GET", "/login"): "public",
+    ("POST", "/login"): "public",
+    ("POST", "/api/login"): "public",
+    ("GET", "/healthz"): "public",
+    ("GET", "/readyz"): "public",
+    ("GET", "/metrics"): "public",
+    ("GET", "/api/openapi.json"): "public",
+    ("GET", "/static/{path}"): "public",
+    ("POST", "/logout"): EVERYONE,
+    ("GET", "/api/me"): EVERYONE,
+    ("GET", "/"): EVERYONE,
+    ("GET", "/api/pop"): CASEWORKERS,
+    ("GET", "/ws"): CASEWORKERS,
+    ("GET", "/consumers/new"): CASEWORKERS,
+    ("GET", "/consumers/{consumer_id}"): CASEWORKERS,
+    ("POST", "/consumers"): CASEWORKERS,
+    ("GET", "/api/consumers/{consumer_id}"): CASEWORKERS,
+    ("GET", "/api/catalogue"): {AGENT, SUPERVISOR, ANALYST},
+    ("POST", "/api/contacts"): CASEWORKERS,
+    ("GET", "/api/contacts"): CASEWORKERS,
+    ("GET", "/api/contacts/{id}"): CASEWORKERS,
+    ("PATCH", "/api/contacts/{id}"): CASEWORKERS,
+    ("POST", "/api/contacts/{id}/status"): CASEWORKERS,
+    ("POST", "/api/contacts/{id}/escalate"): CASEWORKERS,
+    ("POST", "/api/contacts/{id}/assign"): CASEWORKERS,
+    ("POST", "/api/contacts/{id}/actions"): CASEWORKERS,
+    ("POST", "/api/contacts/{id}/calls"): CASEWORKERS,
+    ("GET", "/api/contacts/{id}/timeline"): CASEWORKERS,
+    ("GET", "/api/queue"): {SUPERVISOR},
+    ("GET", "/api/early-warning"): {SUPERVISOR, ANALYST},
+    ("GET", "/api/codes/{kind}"): EVERYONE,
+    ("PUT", "/api/codes/{kind}/{code}"): {ADMIN},
+    ("GET", "/cases/"): CASEWORKERS,
+    ("GET", "/cases/new"): CASEWORKERS,
+    ("GET", "/cases/view"): CASEWORKERS,
+    ("GET", "/cases/queue"): {SUPERVISOR},
+    ("GET", "/cases/search"): CASEWORKERS,
+    ("GET", "/cases/early-warning"): {SUPERVISOR, ANALYST},
+    ("GET", "/recordings/{call_id}"): {SUPERVISOR},
+    ("GET", "/api/audit"): {SUPERVISOR, ADMIN},
+    ("POST", "/api/agents/{username}/unlock"): {ADMIN},
+}
+
+# Every method a service serves -> the roles whose calls (through the console, with their principal) it takes.
+METHODS: dict[str, set[str]] = {
+    "/crs.contacts.v1.Contacts/CreateConsumer": CASEWORKERS,
+    "/crs.contacts.v1.Contacts/GetConsumer": CASEWORKERS,
+    "/crs.contacts.v1.Contacts/UpdateConsumer": CASEWORKERS,
+    "/crs.contacts.v1.Contacts/ListConsumers": CASEWORKERS,
+    "/crs.contacts.v1.Contacts/MatchCaller": CASEWORKERS,
+    "/crs.contacts.v1.Contacts/ListRecentContacts": CASEWORKERS,
+    "/crs.contacts.v1.Casework/CreateCase": CASEWORKERS,
+    "/crs.contacts.v1.Casework/GetCase": CASEWORKERS,
+    "/crs.contacts.v1.Casework/UpdateCase": CASEWORKERS,
+    "/crs.contacts.v1.Casework/ChangeStatus": CASEWORKERS,
+    "/crs.contacts.v1.Casework/Escalate": CASEWORKERS,
+    "/crs.contacts.v1.Casework/Assign": CASEWORKERS,
+    "/crs.contacts.v1.Casework/AddAction": CASEWORKERS,
+    "/crs.contacts.v1.Casework/LinkCall": CASEWORKERS,
+    "/crs.contacts.v1.Casework/GetTimeline": CASEWORKERS,
+    "/crs.contacts.v1.Casework/SearchCases": CASEWORKERS,
+    "/crs.contacts.v1.Casework/GetQueue": {SUPERVISOR},
+    "/crs.contacts.v1.Casework/GetEarlyWarning": {SUPERVISOR, ANALYST},
+    "/crs.contacts.v1.Casework/ListCodes": EVERYONE,
+    "/crs.contacts.v1.Casework/PutCode": {ADMIN},
+    "/crs.contacts.v1.Casework/GetCall": CASEWORKERS,
+    "/crs.billing.v1.Billing/GetAccountSummary": CASEWORKERS,
+    "/crs.billing.v1.Billing/ListLedgerEntries": CASEWORKERS,
+    "/crs.billing.v1.Billing/PostLedgerEntry": {SUPERVISOR},
+    "/crs.fulfillment.v1.Fulfillment/GetPurchaseHistory": CASEWORKERS,
+    "/crs.fulfillment.v1.Fulfillment/GetProduct": {AGENT, SUPERVISOR, ANALYST},
+    "/crs.fulfillment.v1.Fulfillment/ListProducts": {AGENT, SUPERVISOR, ANALYST},
+    "/crs.screenpop.v1.Screenpop/GetCurrentPop": CASEWORKERS,
+    "/crs.telephony.v1.RecordingControl/PauseRecording": CASEWORKERS,
+    "/crs.telephony.v1.RecordingControl/ResumeRecording": CASEWORKERS,
+    "/crs.fulfillment.v1.Fulfillment/RequestFulfillment": CASEWORKERS,
+    "/crs.fulfillment.v1.Fulfillment/GetFulfillment": CASEWORKERS,
+    "/crs.fulfillment.v1.Fulfillment/ListFulfillments": CASEWORKERS,
+    "/crs.fulfillment.v1.Fulfillment/GetLetter": CASEWORKERS,
+    "/crs.fulfillment.v1.Fulfillment/CheckCoupon": CASEWORKERS,
+    "/crs.fulfillment.v1.Fulfillment/ApproveFulfillment": {SUPERVISOR},
+    "/crs.fulfillment.v1.Fulfillment/RefuseFulfillment": {SUPERVISOR},
+    "/crs.fulfillment.v1.Fulfillment/RedeemCoupon": {SUPERVISOR},
+    "/crs.fulfillment.v1.Fulfillment/GetStock": {AGENT, SUPERVISOR, ANALYST},
+    "/crs.fulfillment.v1.Fulfillment/ImportStock": {SUPERVISOR, ADMIN},
+    "/crs.fulfillment.v1.Fulfillment/UpdateShipment": {SUPERVISOR, ADMIN},
+    "/crs.fulfillment.v1.Fulfillment/RecordReturn": {SUPERVISOR, ADMIN},
+    "/crs.knowledge.v1.Knowledge/Search": EVERYONE,
+    "/crs.knowledge.v1.Knowledge/Ask": EVERYONE,
+    "/crs.knowledge.v1.Knowledge/SuggestCodes": EVERYONE,
+    "/crs.knowledge.v1.Knowledge/ListArticles": EVERYONE,
+    "/crs.knowledge.v1.Knowledge/RecordOutcome": CASEWORKERS,
+    "/crs.knowledge.v1.Knowledge/PutArticle": {SUPERVISOR, ADMIN},
+    "/crs.knowledge.v1.Knowledge/Review": {SUPERVISOR, ADMIN},
+    "/crs.knowledge.v1.Knowledge/Publish": {SUPERVISOR, ADMIN},
+    "/crs.knowledge.v1.Knowledge/SetThreshold": {ADMIN},
+}
+
+
+def console_routes():
+    ctx = Context(accounts=None, clients=None, hub=None, feed=None, recordings=None, region="US")
+    return [r for r in route_permissions(build_app(ctx)) if r.method != "HEAD"]
+
+
+def served_methods() -> list[str]:
+    """Every method of every service in the generated contracts (crs.<svc>.v1)."""
+    import crs
+
+    found = []
+    for module in pkgutil.walk_packages(crs.__path__, "crs."):
+        if not module.name.endswith("_pb2"):
+            continue
+        descriptor = importlib.import_module(module.name).DESCRIPTOR
+        for service in descriptor.services_by_name.values():
+            found += [f"/{service.full_name}/{method.name}" for method in service.methods]
+    return found
+
+
+def test_the_roles_are_the_four_of_the_table():
+    assert set(permissions.ROLES) == EVERYONE
+
+
+def test_every_console_route_is_in_the_walk():
+    walked = {(r.method, r.path) for r in console_routes()}
+    assert walked - set(ROUTES) == set(), "routes the walk does not know: add them, with who may use them"
+    assert set(ROUTES) - walked == set(), "the walk names routes the console no longer has"
+
+
+@pytest.mark.parametrize("role", sorted(EVERYONE))
+def test_every_console_route_allows_exactly_its_roles(role):
+    for route in console_routes():
+        expected = ROUTES[(route.method, route.path)]
+        if expected == "public":
+            assert route.permission == PUBLIC, f"{route.method} {route.path} should be open"
+            continue
+        assert route.permission not in (None, PUBLIC), f"{route.method} {route.path} names no permission"
+        assert permissions.allowed(role, route.permission) == (role in expected), (
+            f"{role} on {route.method} {route.path} ({route.permission})"
+        )
+
+
+def test_every_grpc_method_is_in_the_table_and_the_walk():
+    served = set(served_methods())
+    assert served, "no contracts found"
+    assert served - set(permissions.GRPC_METHODS) == set(), "methods with no permission"
+    assert served - set(METHODS) == set(), "methods the walk does not know"
+
+
+@pytest.mark.parametrize("role", sorted(EVERYONE))
+def test_every_grpc_method_allows_exactly_its_roles(role):
+    for method in served_methods():
+        needed = permissions.method_permission(method)
+        assert permissions.allowed(role, needed) == (role in METHODS[method]), f"{role} calling {method}"
+
+
+def test_only_a_supervisor_may_close_an_escalated_case():
+    assert {role for role in EVERYONE if permissions.allowed(role, "cases.close_escalated")} == {SUPERVISOR}

@@ -1,20 +1,18 @@
-"""Acceptance: `crs call` from a known consumer's number ends as a call contact whose signed recording link
-plays back what was recorded: edge, telephony, RabbitMQ, contacts and PostgreSQL as real processes."""
+"""Acceptance: `crs call` from a known consumer's number ends as a filed call on the consumer whose recording
+holds what was recorded: edge, telephony, RabbitMQ, contacts and PostgreSQL as real processes. (People play
+it through the console, which checks their session: tests/acceptance/test_screenpop_browser.py.)"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 import wave
 from io import BytesIO
-from pathlib import Path
 
 import pytest
-from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
+from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, contacts_pb2_grpc
 
-from services.runtime import grpcio
+from services.runtime import grpcio, recordings
 from tests.integration.telephony.stack import start_edge, start_telephony
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import wait_for
@@ -56,7 +54,7 @@ def crs(env, *args) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_call_lands_on_the_consumer_with_a_recording_link_that_plays(system):
+def test_a_call_lands_on_the_consumer_with_a_recording_that_plays(system):
     env, edge, grpc_port = system
     added = crs(env, "consumer", "add", "--name", "Carla Caller", "--phone", "+1 614 555 0177")
     assert added.returncode == 0, added.stderr
@@ -69,27 +67,23 @@ def test_a_call_lands_on_the_consumer_with_a_recording_link_that_plays(system):
     call_id = called.stdout.split()[1]
 
     with grpcio.blocking_channel(f"127.0.0.1:{grpc_port}") as channel:
-        stub = contacts_pb2_grpc.ContactsStub(channel)
+        contacts = contacts_pb2_grpc.ContactsStub(channel)
 
         def filed():
-            response = stub.ListRecentContacts(
+            response = contacts.ListRecentContacts(
                 contacts_pb2.ListRecentContactsRequest(consumer_id=consumer_id, limit=5)
             )
-            return [c for c in response.contacts if c.call_id == call_id and c.recording_url]
+            return [c for c in response.contacts if c.call_id == call_id]
 
-        contact = wait_for(filed, timeout=30, what="the call contact with a recording link")[0]
+        contact = wait_for(filed, timeout=30, what="the call contact on the consumer")[0]
+        call = casework_pb2_grpc.CaseworkStub(channel).GetCall(
+            casework_pb2.GetCallRequest(call_id=call_id), timeout=5
+        )
     assert contact.channel == "phone"
     assert 1.5 <= contact.duration_seconds <= 4
-    assert contact.recording_url.startswith("http://") and "signature=" in contact.recording_url
+    assert (call.consumer_id, call.caller_number) == (consumer_id, "+16145550177")
+    assert call.recording_key.endswith(".wav")
 
-    with urllib.request.urlopen(contact.recording_url, timeout=10) as response:
-        assert response.headers["Content-Type"] == "audio/wav"
-        audio = response.read()
+    audio = recordings.store_from_url(env["CRS_RECORDINGS_URL"]).get(call.recording_key)
     with wave.open(BytesIO(audio)) as recording:
         assert recording.getframerate() == 8000 and recording.getnframes() >= 8000 * 1.5
-
-    tampered = contact.recording_url.replace("signature=", "signature=0")
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(tampered, timeout=10)
-    assert refused.value.code == 403
-    assert str(Path(env["CRS_RECORDINGS_URL"].removeprefix("file://"))) not in contact.recording_url

@@ -37,6 +37,7 @@ class Settings:
     billing: str
     fulfillment: str
     screenpop: str
+    telephony: str
     call_deadline: float
     page_deadline: float
     pop_ttl_ms: int
@@ -55,6 +56,7 @@ class Settings:
             billing=grpc_target("billing"),
             fulfillment=grpc_target("fulfillment"),
             screenpop=grpc_target("screenpop"),
+            telephony=grpc_target("telephony"),
             call_deadline=env_int("CRS_CONSOLE_CALL_DEADLINE_MS", 2000) / 1000,
             page_deadline=env_int("CRS_CONSOLE_PAGE_DEADLINE_MS", 1500) / 1000,
             pop_ttl_ms=env_int("CRS_CONSOLE_POP_TTL_S", 120) * 1000,
@@ -76,6 +78,7 @@ async def serve(
         billing=settings.billing,
         fulfillment=settings.fulfillment,
         screenpop=settings.screenpop,
+        telephony=settings.telephony,
         deadline=settings.call_deadline,
     )
     hub = Hub()

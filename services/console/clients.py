@@ -12,6 +12,7 @@ from crs.billing.v1 import billing_pb2_grpc
 from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
+from crs.telephony.v1 import control_pb2_grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -47,17 +48,31 @@ def as_words(message: Message) -> dict[str, Any]:
 
 
 class Clients:
-    """Long-lived channels to contacts (its directory and casework), billing, fulfillment and screenpop."""
+    """Long-lived channels to contacts (its directory and casework), billing, fulfillment, screenpop and
+    telephony (its recording control)."""
 
-    def __init__(self, *, contacts: str, billing: str, fulfillment: str, screenpop: str, deadline: float):
+    def __init__(
+        self,
+        *,
+        contacts: str,
+        billing: str,
+        fulfillment: str,
+        screenpop: str,
+        telephony: str,
+        deadline: float,
+    ):
         self.deadline = deadline
-        self._channels = [grpcio.channel(t) for t in (contacts, billing, fulfillment, screenpop)]
-        contacts_channel, billing_channel, fulfillment_channel, screenpop_channel = self._channels
+        targets = (contacts, billing, fulfillment, screenpop, telephony)
+        self._channels = [grpcio.channel(t) for t in targets]
+        contacts_channel, billing_channel, fulfillment_channel, screenpop_channel, telephony_channel = (
+            self._channels
+        )
         self.contacts = contacts_pb2_grpc.ContactsStub(contacts_channel)
         self.casework = casework_pb2_grpc.CaseworkStub(contacts_channel)
         self.billing = billing_pb2_grpc.BillingStub(billing_channel)
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(fulfillment_channel)
         self.screenpop = screenpop_pb2_grpc.ScreenpopStub(screenpop_channel)
+        self.recording_control = control_pb2_grpc.RecordingControlStub(telephony_channel)
 
     async def call(self, method, request: Message, who: Principal | None, *, deadline: float | None = None):
         """`method(request)` under a deadline, as `who` when a person is asking."""

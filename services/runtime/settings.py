@@ -170,6 +170,7 @@ def grpc_target(service: str) -> str:
         "billing": "127.0.0.1:50052",
         "fulfillment": "127.0.0.1:50053",
         "screenpop": "127.0.0.1:50054",
+        "telephony": "127.0.0.1:50055",
         "knowledge": "127.0.0.1:50057",
     }
     return env(f"CRS_{service.upper()}_GRPC", defaults[service])

@@ -1,4 +1,5 @@
-"""The live board: the page, the pop socket (/ws) and the current pop (GET /api/pop).
+"""The live board: the page, the pop socket (/ws), the current pop (GET /api/pop) and the PCI pause and
+resume of the recording of the call on the screen.
 
 Pops arrive on this replica's bus queue (pops.py); the current pop of an extension, for a page that
 reloads or a socket that reconnects, is asked of screenpop over gRPC.
@@ -10,8 +11,10 @@ import json
 import logging
 from typing import Any
 
+import grpc
 from aiohttp import WSMsgType, web
 from crs.screenpop.v1 import screenpop_pb2
+from crs.telephony.v1 import control_pb2
 
 from services.console import auth
 from services.console.auth import Principal
@@ -46,6 +49,48 @@ async def api_current_pop(request: web.Request) -> web.Response:
     if not who.may_watch(extension):
         return web.json_response({"error": f"you may not watch extension {extension}"}, status=403)
     return web.json_response({"pop": await current_pop(request, who, extension)})
+
+
+async def popped_to(request: web.Request, who: Principal, call_id: str) -> str | None:
+    """The extension among those the person may watch whose current pop is this call, if any."""
+    for extension in who.watchable():
+        pop = await current_pop(request, who, extension)
+        if pop is not None and pop.get("call_id") == call_id:
+            return extension
+    return None
+
+
+async def control_recording(request: web.Request, rpc: str) -> web.Response:
+    """Pause or resume as the agent the call is popped to, or a supervisor of that agent's team."""
+    ctx = context(request)
+    who = principal(request)
+    call_id = request.match_info["call_id"]
+    if await popped_to(request, who, call_id) is None:
+        message = "only the agent on this call, or a supervisor of their team, may control its recording"
+        return web.json_response({"error": message}, status=403)
+    try:
+        state = await ctx.clients.call(
+            getattr(ctx.clients.recording_control, rpc), control_pb2.RecordingRequest(call_id=call_id), who
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        return web.json_response({"error": "no such call in progress, or it is not recorded"}, status=404)
+    return web.json_response({"call_id": state.call_id, "paused": state.paused, "changed": state.changed})
+
+
+@routes.post("/api/calls/{call_id}/recording/pause")
+@requires("recordings.control")
+async def pause_recording(request: web.Request) -> web.Response:
+    """POST -> {"call_id", "paused": true, "changed"}: the recording stops taking the call's audio."""
+    return await control_recording(request, "PauseRecording")
+
+
+@routes.post("/api/calls/{call_id}/recording/resume")
+@requires("recordings.control")
+async def resume_recording(request: web.Request) -> web.Response:
+    """POST -> {"call_id", "paused": false, "changed"}: the recording takes the call's audio again."""
+    return await control_recording(request, "ResumeRecording")
 
 
 @routes.get("/ws")

@@ -91,6 +91,28 @@ function captureButton(pop, consumer) {
   return button;
 }
 
+// PCI: the agent pauses the recording while the caller reads out card details, then resumes it.
+function recordingBlock(pop) {
+  const state = el("span", { class: "recording-state", role: "recording-state" }, "Recording");
+  const button = el("button", { type: "button", class: "button", role: "recording-toggle" }, "Pause recording");
+  let paused = false;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const action = paused ? "resume" : "pause";
+    try {
+      const reply = await api("POST", `/api/calls/${encodeURIComponent(pop.call_id)}/recording/${action}`);
+      paused = reply.paused;
+      state.textContent = paused ? "Recording paused" : "Recording";
+      button.textContent = paused ? "Resume recording" : "Pause recording";
+    } catch (error) {
+      state.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el("div", { class: "recording" }, state, " ", button);
+}
+
 function pickerBlock(pop) {
   const suggested = pop.consumer ? pop.consumer.consumer_id : null;
   return el(
@@ -147,7 +169,8 @@ function render(pop) {
   } else {
     main = newConsumerBlock(pop);
   }
-  body.replaceChildren(head, gaps || "", main);
+  const recording = pop.state === "answered" ? recordingBlock(pop) : "";
+  body.replaceChildren(head, recording, gaps || "", main);
   if (pop.state === "answered") setState(panel, "On call", "oncall");
   else setState(panel, "Ringing", "ringing");
 }

@@ -1,4 +1,4 @@
-"""Small real gRPC servers with canned answers, standing in for contacts, billing and fulfillment.
+"""Small real gRPC servers with canned answers, standing in for contacts, billing, fulfillment and telephony's recording control.
 
 They implement the generated servicers and listen on real ports, so screenpop talks to them exactly as
 to the real services; a test can make one slow or stop it to see a source late or down.
@@ -14,6 +14,7 @@ from crs.billing.v1 import billing_pb2, billing_pb2_grpc
 from crs.common.v1 import money_pb2
 from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, contacts_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
+from crs.telephony.v1 import control_pb2, control_pb2_grpc
 from google.protobuf import timestamp_pb2
 
 from services.runtime import grpcio
@@ -261,6 +262,30 @@ class FakeCasework(casework_pb2_grpc.CaseworkServicer):
         )
 
 
+class FakeRecordingControl(control_pb2_grpc.RecordingControlServicer):
+    """Pauses and resumes the recording of the calls a test says are in progress; remembers who asked."""
+
+    def __init__(self):
+        self.in_progress: set[str] = set()
+        self.paused: set[str] = set()
+        self.actors: list[tuple[str, str, str]] = []  # (method, user, call_id)
+
+    async def _change(self, method: str, request, context, paused: bool) -> control_pb2.RecordingState:
+        user = dict(context.invocation_metadata()).get("crs-principal-user", "")
+        self.actors.append((method, user, request.call_id))
+        if request.call_id not in self.in_progress:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such call in progress")
+        changed = (request.call_id in self.paused) != paused
+        (self.paused.add if paused else self.paused.discard)(request.call_id)
+        return control_pb2.RecordingState(call_id=request.call_id, paused=paused, changed=changed)
+
+    async def PauseRecording(self, request, context):
+        return await self._change("PauseRecording", request, context, True)
+
+    async def ResumeRecording(self, request, context):
+        return await self._change("ResumeRecording", request, context, False)
+
+
 class FakeServer:
     """One fake servicer on a real port; stop() and start() again on the same port."""
 
@@ -299,4 +324,7 @@ def fake_servers() -> dict[str, FakeServer]:
         ),
         "billing": FakeServer(FakeBilling(), billing_pb2_grpc.add_BillingServicer_to_server),
         "fulfillment": FakeServer(FakeCatalogue(), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server),
+        "telephony": FakeServer(
+            FakeRecordingControl(), control_pb2_grpc.add_RecordingControlServicer_to_server
+        ),
     }

@@ -58,6 +58,8 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/cases/search"): CASEWORKERS,
     ("GET", "/cases/early-warning"): {SUPERVISOR, ANALYST},
     ("GET", "/recordings/{call_id}"): {SUPERVISOR},
+    ("POST", "/api/calls/{call_id}/recording/pause"): CASEWORKERS,
+    ("POST", "/api/calls/{call_id}/recording/resume"): CASEWORKERS,
     ("GET", "/api/audit"): {SUPERVISOR, ADMIN},
     ("POST", "/api/agents/{username}/unlock"): {ADMIN},
 }

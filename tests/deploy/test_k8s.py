@@ -278,6 +278,7 @@ GRPC_CALLERS = {
     "fulfillment": pods("screenpop", "console"),
     "screenpop": pods("console"),
     "knowledge": pods("console"),
+    "telephony": pods("console"),
 }
 
 

@@ -29,7 +29,13 @@ SERVING_TIMEOUT = 90
 def run_env(service_env: dict[str, str], tmp_path) -> tuple[dict[str, str], dict[str, int]]:
     ports = {
         name: free_port()
-        for name in (*GRPC_SERVICES, "contacts_http", "console", "telephony_metrics", "fulfillment_worker_metrics")
+        for name in (
+            *GRPC_SERVICES,
+            "contacts_http",
+            "console",
+            "telephony_metrics",
+            "fulfillment_worker_metrics",
+        )
     }
     ports["edge"], ports["sip"] = free_udp_port(), free_udp_port()
     rtp_low = 40000 + (os.getpid() % 100) * 100
@@ -132,7 +138,15 @@ def test_crs_run_starts_every_service_healthy_and_sigterm_stops_them_all(service
     assert text.splitlines()[0] == (
         "starting: contacts, billing, fulfillment, fulfillment-worker, knowledge, screenpop, console, edge, telephony"
     )
-    for name in ("contacts", "billing", "fulfillment", "fulfillment-worker", "knowledge", "screenpop", "console"):
+    for name in (
+        "contacts",
+        "billing",
+        "fulfillment",
+        "fulfillment-worker",
+        "knowledge",
+        "screenpop",
+        "console",
+    ):
         assert any(line.startswith(f"{name}") and f"{name} stopped" in line for line in text.splitlines()), (
             text
         )

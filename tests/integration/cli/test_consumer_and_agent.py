@@ -18,29 +18,32 @@ from tests.support.wait import wait_for
 
 @pytest.fixture(scope="module")
 def stack(amqp_url):
-    """A database of its own with contacts and screenpop running on it."""
+    """A database of its own with contacts and the console (where people log in) running on it."""
     name = infra.unique_name("crs_cli_stack")
     url = infra.create_database(name)
     migrate.migrate_all(url)
-    ports = {key: free_port() for key in ("contacts", "contacts_http", "screenpop")}
+    ports = {key: free_port() for key in ("contacts", "contacts_http", "console")}
     env = dict(
         os.environ,
         CRS_DATABASE_URL=url,
         CRS_AMQP_URL=amqp_url,
         CRS_CONTACTS_GRPC=f"127.0.0.1:{ports['contacts']}",
         CRS_CONTACTS_HTTP=f"127.0.0.1:{ports['contacts_http']}",
-        CRS_SCREENPOP_HTTP=f"127.0.0.1:{ports['screenpop']}",
+        CRS_CONSOLE_HTTP=f"127.0.0.1:{ports['console']}",
+        CRS_SCREENPOP_GRPC=f"127.0.0.1:{free_port()}",
+        CRS_TELEPHONY_GRPC=f"127.0.0.1:{free_port()}",
+        CRS_KNOWLEDGE_GRPC=f"127.0.0.1:{free_port()}",
         CRS_BILLING_GRPC=f"127.0.0.1:{free_port()}",
         CRS_FULFILLMENT_GRPC=f"127.0.0.1:{free_port()}",
     )
-    for service in ("contacts", "screenpop"):
+    for service in ("contacts", "console"):
         env[f"CRS_{service.upper()}_METRICS_PORT"] = "0"
     env.pop("CRS_AGENT_PASSWORD", None)
     started = []
     try:
         started.append(ServiceProcess("services.contacts", env).start(wait_port=ports["contacts"]))
-        started.append(ServiceProcess("services.screenpop", env).start(wait_port=ports["screenpop"]))
-        yield env, f"http://127.0.0.1:{ports['screenpop']}"
+        started.append(ServiceProcess("services.console", env).start(wait_port=ports["console"]))
+        yield env, f"http://127.0.0.1:{ports['console']}"
     finally:
         for service in reversed(started):
             service.stop()

@@ -14,17 +14,28 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.cli.call import free_udp_port
+from services.runtime import grpcio
 from tests.integration.telephony.stack import sip_options
 from tests.support.processes import free_port, listening
 from tests.support.wait import wait_for
 
 GRPC_SERVICES = {"contacts": "crs.contacts.v1.Contacts", "billing": "crs.billing.v1.Billing",
-                 "fulfillment": "crs.fulfillment.v1.Fulfillment"}  # fmt: skip
+                 "fulfillment": "crs.fulfillment.v1.Fulfillment", "knowledge": "crs.knowledge.v1.Knowledge",
+                 "screenpop": "crs.screenpop.v1.Screenpop"}  # fmt: skip
+# Knowledge trains its model at its first start (15-20 s here), so it may be the last to serve.
+SERVING_TIMEOUT = 90
 
 
 def run_env(service_env: dict[str, str], tmp_path) -> tuple[dict[str, str], dict[str, int]]:
     ports = {
-        name: free_port() for name in (*GRPC_SERVICES, "contacts_http", "screenpop", "telephony_metrics")
+        name: free_port()
+        for name in (
+            *GRPC_SERVICES,
+            "contacts_http",
+            "console",
+            "telephony_metrics",
+            "fulfillment_worker_metrics",
+        )
     }
     ports["edge"], ports["sip"] = free_udp_port(), free_udp_port()
     rtp_low = 40000 + (os.getpid() % 100) * 100
@@ -34,7 +45,10 @@ def run_env(service_env: dict[str, str], tmp_path) -> tuple[dict[str, str], dict
         CRS_CONTACTS_HTTP=f"127.0.0.1:{ports['contacts_http']}",
         CRS_BILLING_GRPC=f"127.0.0.1:{ports['billing']}",
         CRS_FULFILLMENT_GRPC=f"127.0.0.1:{ports['fulfillment']}",
-        CRS_SCREENPOP_HTTP=f"127.0.0.1:{ports['screenpop']}",
+        CRS_KNOWLEDGE_GRPC=f"127.0.0.1:{ports['knowledge']}",
+        CRS_SCREENPOP_GRPC=f"127.0.0.1:{ports['screenpop']}",
+        CRS_CONSOLE_HTTP=f"127.0.0.1:{ports['console']}",
+        CRS_FULFILLMENT_WORKER_METRICS_PORT=str(ports["fulfillment_worker_metrics"]),
         CRS_TELEPHONY_METRICS_PORT=str(ports["telephony_metrics"]),
         CRS_SIP_EDGE_PORT=str(ports["edge"]),
         CRS_SIP_EDGE=f"127.0.0.1:{ports['edge']}",
@@ -72,7 +86,7 @@ def start_crs_run(env) -> tuple[subprocess.Popen, Output]:
 
 
 def grpc_serving(port: int, service: str) -> bool:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    with grpcio.blocking_channel(f"127.0.0.1:{port}") as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=1
@@ -105,10 +119,10 @@ def test_crs_run_starts_every_service_healthy_and_sigterm_stops_them_all(service
     process, output = start_crs_run(env)
     try:
         for name, service in GRPC_SERVICES.items():
-            wait_for(lambda n=name, s=service: process.poll() is None and grpc_serving(ports[n], s), timeout=60,
-                     what=f"{name} to report SERVING")  # fmt: skip
-        base = f"http://127.0.0.1:{ports['screenpop']}"
-        wait_for(lambda: http_status(f"{base}/readyz") == 200, timeout=30, what="screenpop to be ready")
+            wait_for(lambda n=name, s=service: process.poll() is None and grpc_serving(ports[n], s),
+                     timeout=SERVING_TIMEOUT, what=f"{name} to report SERVING")  # fmt: skip
+        base = f"http://127.0.0.1:{ports['console']}"
+        wait_for(lambda: http_status(f"{base}/readyz") == 200, timeout=30, what="the console to be ready")
         edge = ("127.0.0.1", ports["edge"])
         wait_for(lambda: sip_options(edge).startswith("SIP/2.0 200"), timeout=30, what="the edge to answer")
         wait_for(lambda: telephony_registered(ports["telephony_metrics"]), timeout=30,
@@ -121,12 +135,22 @@ def test_crs_run_starts_every_service_healthy_and_sigterm_stops_them_all(service
             process.wait()
     output.thread.join(timeout=5)
     text = output.text()
-    assert text.splitlines()[0] == "starting: contacts, billing, fulfillment, screenpop, edge, telephony"
-    for name in ("contacts", "billing", "fulfillment", "screenpop"):
+    assert text.splitlines()[0] == (
+        "starting: contacts, billing, fulfillment, fulfillment-worker, knowledge, screenpop, console, edge, telephony"
+    )
+    for name in (
+        "contacts",
+        "billing",
+        "fulfillment",
+        "fulfillment-worker",
+        "knowledge",
+        "screenpop",
+        "console",
+    ):
         assert any(line.startswith(f"{name}") and f"{name} stopped" in line for line in text.splitlines()), (
             text
         )
-    assert not any(listening(ports[name]) for name in (*GRPC_SERVICES, "screenpop"))
+    assert not any(listening(ports[name]) for name in (*GRPC_SERVICES, "console"))
     assert sip_options(("127.0.0.1", ports["edge"])) == ""
 
 
@@ -143,4 +167,4 @@ def test_crs_run_stops_the_rest_and_fails_when_one_service_dies(service_env, tmp
     output.thread.join(timeout=5)
     assert code == 1, output.text()
     assert "exited; stopping the rest" in output.text()
-    assert not any(listening(ports[name]) for name in (*GRPC_SERVICES, "screenpop"))
+    assert not any(listening(ports[name]) for name in (*GRPC_SERVICES, "console"))

@@ -32,7 +32,7 @@ from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc  # noqa: E4
 
 from bench._common import free_port, machine, percentiles, run_bench  # noqa: E402
 from services.runtime import migrate  # noqa: E402
-from services.runtime.grpcio import blocking_channel  # noqa: E402
+from services.runtime.grpcio import blocking_channel, server_credentials  # noqa: E402
 from services.runtime.principal import Principal  # noqa: E402
 from tests.support import infra  # noqa: E402
 from tests.support.processes import ServiceProcess  # noqa: E402
@@ -69,7 +69,7 @@ def main() -> int:
     stand_in = StandIn()
     casework_pb2_grpc.add_CaseworkServicer_to_server(stand_in, server)
     contacts_pb2_grpc.add_ContactsServicer_to_server(stand_in, server)
-    contacts_port = server.add_insecure_port("127.0.0.1:0")
+    contacts_port = server.add_secure_port("127.0.0.1:0", server_credentials())
     server.start()
     processes: list[ServiceProcess] = []
     try:

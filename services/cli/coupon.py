@@ -1,4 +1,7 @@
-"""`crs coupon check|redeem CODE`: the clearing house's view of a coupon."""
+"""`crs coupon check|redeem CODE`: the clearing house's view of a coupon.
+
+A person acts: checking is an agent's by default, redeeming a supervisor's (`--role` to say otherwise).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ def _line(status: pb.CouponStatus) -> str:
 
 
 def check(args) -> int:
-    found = call(args, "CheckCoupon", pb.CouponRequest(code=args.code), "service")
+    found = call(args, "CheckCoupon", pb.CouponRequest(code=args.code), "agent")
     show_message(args, found, _line(found))
     return 0
 
@@ -23,7 +26,7 @@ def redeem(args) -> int:
         args,
         "RedeemCoupon",
         pb.CouponRequest(code=args.code, redemption_reference=args.reference or ""),
-        "service",
+        "supervisor",
     )
     show_message(args, done, _line(done))
     return 0

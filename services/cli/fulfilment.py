@@ -164,7 +164,7 @@ def carrier_update(args) -> int:
         args,
         "UpdateShipment",
         pb.UpdateShipmentRequest(carrier=args.carrier, tracking_number=args.tracking, status=args.status),
-        "service",
+        "supervisor",
     )
     show_message(args, updated, f"{updated.carrier} {updated.tracking_number}: {updated.status}")
     return 0
@@ -184,7 +184,7 @@ def carrier_import(args) -> int:
                         tracking_number=(row.get("tracking_number") or "").strip(),
                         status=(row.get("status") or "").strip(),
                     ),
-                    "service",
+                    "supervisor",
                 )
                 applied += 1
             except CliError as exc:

@@ -17,6 +17,7 @@ from crs.knowledge.v1 import knowledge_pb2_grpc
 
 from services.knowledge import articles
 from services.knowledge.convert import article_from_pb
+from services.runtime import grpcio
 from services.runtime.principal import Principal
 from services.runtime.settings import grpc_target
 
@@ -24,7 +25,7 @@ TIMEOUT = 10.0
 
 
 def stub(args) -> knowledge_pb2_grpc.KnowledgeStub:
-    return knowledge_pb2_grpc.KnowledgeStub(grpc.insecure_channel(args.target or grpc_target("knowledge")))
+    return knowledge_pb2_grpc.KnowledgeStub(grpcio.blocking_channel(args.target or grpc_target("knowledge")))
 
 
 def operator() -> tuple[tuple[str, str], ...]:

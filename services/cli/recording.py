@@ -14,6 +14,7 @@ import sys
 import grpc
 from crs.telephony.v1 import control_pb2, control_pb2_grpc
 
+from services.runtime import grpcio
 from services.runtime.principal import ROLES, Principal
 from services.runtime.settings import env
 
@@ -22,7 +23,7 @@ DEADLINE_SECONDS = 2.0
 
 def change(action: str, call_id: str, *, target: str, actor: Principal) -> control_pb2.RecordingState:
     """Pause or resume `call_id`'s recording; raises grpc.RpcError when telephony refuses."""
-    with grpc.insecure_channel(target) as channel:
+    with grpcio.blocking_channel(target) as channel:
         stub = control_pb2_grpc.RecordingControlStub(channel)
         method = stub.PauseRecording if action == "pause" else stub.ResumeRecording
         return method(

@@ -73,7 +73,11 @@ def _permission_refusal(method: str, metadata) -> tuple[grpc.StatusCode, str] | 
     if needed is None:
         return grpc.StatusCode.PERMISSION_DENIED, f"{method} is not in the permission table"
     if not permissions.allowed(person.role, needed):
-        return grpc.StatusCode.PERMISSION_DENIED, f"a {person.role} does not have the permission {needed}"
+        holders = ", ".join(sorted(permissions.PERMISSIONS.get(needed, ()))) or "nobody"
+        return (
+            grpc.StatusCode.PERMISSION_DENIED,
+            f"a {person.role} does not have the permission {needed} (held by: {holders})",
+        )
     return None
 
 

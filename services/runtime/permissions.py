@@ -52,6 +52,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "inventory.manage": frozenset({"supervisor", "admin"}),
     "knowledge.read": _EVERYONE,
     "knowledge.answer": _AGENTS,
+    # Authors (agents among them) write drafts; a supervisor or admin reviews and publishes them.
+    "knowledge.draft": frozenset({"agent", "supervisor", "admin"}),
     "knowledge.write": frozenset({"supervisor", "admin"}),
     "knowledge.configure": frozenset({"admin"}),
 }
@@ -106,7 +108,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.knowledge.v1.Knowledge/SuggestCodes": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/ListArticles": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/RecordOutcome": "knowledge.answer",
-    "/crs.knowledge.v1.Knowledge/PutArticle": "knowledge.write",
+    "/crs.knowledge.v1.Knowledge/PutArticle": "knowledge.draft",
     "/crs.knowledge.v1.Knowledge/Review": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/Publish": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/SetThreshold": "knowledge.configure",

@@ -2,7 +2,8 @@
 
 A small synchronous grpcio server: telephony is a threaded process (SIP and RTP threads, no event
 loop), and a pause must take effect at once, so each request changes the recording under its lock on
-the server's own thread. The actor is the principal in the call's metadata, never a request field.
+the server's own thread. The server demands mutual TLS; the actor is the principal in the call's metadata,
+believed only from an issuer's certificate (CRS_PRINCIPAL_ISSUERS), never a request field.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from crs.telephony.v1 import control_pb2, control_pb2_grpc, events_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.runtime import principal as principals
+from services.runtime import grpcio
 from services.telephony.service import NoSuchRecording, NotAllowed, TelephonyService
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,12 @@ class RecordingControl(control_pb2_grpc.RecordingControlServicer):
         return self._change(self.service.resume, request, context)
 
     def _change(self, action, request, context):
-        actor = principals.from_metadata(context.invocation_metadata())
+        actor = grpcio.authenticated_principal(context)
         if actor is None:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "a principal is required in the call's metadata")
+            context.abort(
+                grpc.StatusCode.UNAUTHENTICATED,
+                "a principal from an issuer's certificate is required in the call's metadata",
+            )
         try:
             changed, recording = action(request.call_id, actor)
         except NoSuchRecording as exc:
@@ -79,7 +83,7 @@ class ControlServer:
             ],
             self.server,
         )
-        self.port = self.server.add_insecure_port(bind)
+        self.port = self.server.add_secure_port(bind, grpcio.server_credentials())
         if not self.port:
             raise RuntimeError(f"cannot listen on {bind}")
 

@@ -17,7 +17,7 @@ from crs.billing.v1 import billing_pb2_grpc
 from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, contacts_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 
-from services.runtime.grpcio import blocking_channel
+from services.runtime.grpcio import blocking_channel, server_credentials
 from services.runtime.principal import Principal
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import wait_for
@@ -86,7 +86,7 @@ def directory():
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     casework_pb2_grpc.add_CaseworkServicer_to_server(_Casework(found), server)
     contacts_pb2_grpc.add_ContactsServicer_to_server(_Contacts(found), server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    port = server.add_secure_port("127.0.0.1:0", server_credentials())
     server.start()
     found.target = f"127.0.0.1:{port}"
     yield found
@@ -183,6 +183,9 @@ def stack(service_env, database_url, directory):
         CRS_FULFILLMENT_ESCALATE_AFTER_SECONDS="2",
         CRS_FULFILLMENT_STALLED_AFTER_SECONDS="30",
         CRS_FULFILLMENT_DEMO_CARRIER_SECONDS="0.5",
+        # `crs fulfilment ... --as USER` acts for a person from the "cli" identity; this deployment trusts it
+        # to, as an operator may choose (docs/security.md). The console alone is the default.
+        CRS_PRINCIPAL_ISSUERS="console,cli",
     )
     billing = ServiceProcess("services.billing", env).start(wait_port=billing_port)
     api = ServiceProcess("services.fulfillment", env).start(wait_port=fulfillment_port)

@@ -47,14 +47,18 @@ def test_a_coupon_within_the_agents_limit_is_issued_and_redeems_exactly_once(sta
     checked = stack.call("CheckCoupon", fulfillment_pb2.CouponRequest(code=code.lower().replace("-", " ")))
     assert (checked.status, checked.value.amount_minor, list(checked.skus)) == ("valid", 500, [SKU])
     redeemed = stack.call(
-        "RedeemCoupon", fulfillment_pb2.CouponRequest(code=code, redemption_reference="CH-1")
+        "RedeemCoupon", fulfillment_pb2.CouponRequest(code=code, redemption_reference="CH-1"), SUPERVISOR
     )
     assert redeemed.status == "redeemed"
     # The clearing house retrying its own redemption is answered again; anyone else is refused.
-    again = stack.call("RedeemCoupon", fulfillment_pb2.CouponRequest(code=code, redemption_reference="CH-1"))
+    again = stack.call(
+        "RedeemCoupon", fulfillment_pb2.CouponRequest(code=code, redemption_reference="CH-1"), SUPERVISOR
+    )
     assert again.redeemed_at == redeemed.redeemed_at
     with pytest.raises(grpc.RpcError) as second:
-        stack.call("RedeemCoupon", fulfillment_pb2.CouponRequest(code=code, redemption_reference="CH-2"))
+        stack.call(
+            "RedeemCoupon", fulfillment_pb2.CouponRequest(code=code, redemption_reference="CH-2"), SUPERVISOR
+        )
     assert second.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
@@ -65,7 +69,7 @@ def test_a_forged_or_mistyped_coupon_code_is_refused(stack, directory):
     forged = code[:-1] + ("2" if last != "2" else "3")
     for bad in (forged, "AAAA-BBBB-CCCC-DDDD", "hello"):
         with pytest.raises(grpc.RpcError) as refused:
-            stack.call("RedeemCoupon", fulfillment_pb2.CouponRequest(code=bad))
+            stack.call("RedeemCoupon", fulfillment_pb2.CouponRequest(code=bad), SUPERVISOR)
         assert refused.value.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND)
     assert stack.call("CheckCoupon", fulfillment_pb2.CouponRequest(code=code)).status == "valid"
 

@@ -16,6 +16,7 @@ import pytest
 
 from services.cli.call import CallPlan, place_call
 from services.cli.recording import change
+from services.runtime import grpcio
 from services.runtime.principal import Principal
 from tests.integration.telephony.sipclient import SipClient, answered_call, tone
 from tests.integration.telephony.stack import BusListener, start_edge, start_telephony
@@ -34,8 +35,13 @@ AGENT = Principal(username="agent-1001", role="agent")
 def stack(tmp_path_factory, amqp_url):
     tmp = tmp_path_factory.mktemp("media")
     edge_process, edge = start_edge(tmp)
+    # `crs recording` acts for a person from the "cli" identity: this deployment trusts it to (docs/security.md).
     service = start_telephony(
-        tmp, amqp_url=amqp_url, edge=edge, CRS_RTP_INACTIVITY_SECONDS=str(INACTIVITY_SECONDS)
+        tmp,
+        amqp_url=amqp_url,
+        edge=edge,
+        CRS_RTP_INACTIVITY_SECONDS=str(INACTIVITY_SECONDS),
+        CRS_PRINCIPAL_ISSUERS="console,cli",
     )
     yield edge, service
     assert service.process.stop() == 0, service.process.log()[-3000:]
@@ -198,7 +204,7 @@ def test_crs_recording_pause_and_resume_and_who_may_resume(stack, caller, bus):
         unknown = crs("pause", "no-such-call", "--user", "agent-1001", "--role", "agent", env_target=target)
         assert unknown.returncode == 1 and "NOT_FOUND" in unknown.stderr
         with pytest.raises(grpc.RpcError) as anonymous:
-            with grpc.insecure_channel(target) as channel:
+            with grpcio.blocking_channel(target) as channel:
                 from crs.telephony.v1 import control_pb2, control_pb2_grpc
 
                 control_pb2_grpc.RecordingControlStub(channel).PauseRecording(

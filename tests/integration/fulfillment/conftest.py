@@ -25,7 +25,8 @@ from tests.support.wait import wait_for
 WORKER_QUEUE = "evt-fulfillment-fulfillment_approved--fulfillment_workflows.on_approved"
 AGENT = Principal("ada", "agent")
 SUPERVISOR = Principal("sam", "supervisor")
-SERVICE = Principal("ops", "service")
+# Stock, carriers and returns are run by operations: an admin in the permission table.
+OPERATOR = Principal("ops", "admin")
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 from crs.billing.v1 import billing_pb2
 from crs.fulfillment.v1 import fulfillment_pb2
 
-from tests.integration.fulfillment.conftest import SERVICE, SUPERVISOR
+from tests.integration.fulfillment.conftest import OPERATOR, SUPERVISOR
 from tests.support.wait import wait_for
 
 SKU = "FD-OAT-500"
@@ -30,7 +30,7 @@ def stock_in(stack, sku: str, counts: dict[str, int]):
         for loc in counts
     ]
     rows = [fulfillment_pb2.StockRow(sku=sku, location_id=loc, on_hand=n) for loc, n in counts.items()]
-    stack.call("ImportStock", fulfillment_pb2.ImportStockRequest(locations=locations, rows=rows), SERVICE)
+    stack.call("ImportStock", fulfillment_pb2.ImportStockRequest(locations=locations, rows=rows), OPERATOR)
 
 
 def states(f: fulfillment_pb2.FulfillmentRequest) -> list[str]:
@@ -168,8 +168,8 @@ def test_a_carrier_update_through_the_api_delivers_and_a_repeat_changes_nothing(
     update = fulfillment_pb2.UpdateShipmentRequest(
         carrier="demo", tracking_number=posted.shipment.tracking_number, status="delivered"
     )
-    stack.call("UpdateShipment", update, SERVICE)
-    stack.call("UpdateShipment", update, SERVICE)
+    stack.call("UpdateShipment", update, OPERATOR)
+    stack.call("UpdateShipment", update, OPERATOR)
     done = stack.wait_state(asked.id, "delivered")
     assert states(done).count("delivered") == 1
 

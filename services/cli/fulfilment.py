@@ -93,7 +93,6 @@ def resolve_case(ref: str) -> str:
         for page in range(REFERENCE_PAGES):
             found = cases.SearchCases(
                 casework_pb2.SearchCasesRequest(limit=REFERENCE_PAGE, offset=page * REFERENCE_PAGE),
-                metadata=Principal("crs-cli", "service").metadata(),
                 timeout=TIMEOUT,
             ).cases
             for case in found:

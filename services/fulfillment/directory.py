@@ -7,11 +7,9 @@ from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, conta
 
 from services.fulfillment.replies import InvalidRequest, NotFound, household_keys
 from services.fulfillment.requesting import Household
-from services.runtime.principal import Principal
 
-# Fulfillment reads cases as itself; the person who asked is recorded on the request from their own
-# principal, never passed on as if they had read the case here.
-SELF = Principal(username="fulfillment", role="service")
+# Fulfillment reads cases as itself, a service known by its certificate, so its calls carry no person's
+# principal: the person who asked is recorded on the request from their own.
 
 
 class Unavailable(RuntimeError):
@@ -25,12 +23,10 @@ class ContactsDirectory:
 
     async def household_of_case(self, case_id: str) -> Household:
         try:
-            case = await self.cases.GetCase(casework_pb2.GetCaseRequest(id=case_id), metadata=SELF.metadata())
+            case = await self.cases.GetCase(casework_pb2.GetCaseRequest(id=case_id))
             if not case.consumer_id:
                 raise InvalidRequest("this case has no consumer to send anything to")
-            consumer = await self.consumers.GetConsumer(
-                contacts_pb2.GetConsumerRequest(id=case.consumer_id), metadata=SELF.metadata()
-            )
+            consumer = await self.consumers.GetConsumer(contacts_pb2.GetConsumerRequest(id=case.consumer_id))
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
                 raise NotFound(f"no case {case_id}") from None

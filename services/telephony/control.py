@@ -68,27 +68,42 @@ class RecordingControl(control_pb2_grpc.RecordingControlServicer):
 
 
 class ControlServer:
-    """The control API with health and reflection, on `bind` (host:port; port 0 picks one)."""
+    """The control API with health, on `bind` (host:port; port 0 picks one), over mutual TLS.
+
+    Reflection only when a development setting turns it on; health also on the plaintext health-only
+    port when CRS_GRPC_HEALTH_PORT sets one, for probes that present no certificate."""
 
     def __init__(self, service: TelephonyService, bind: str):
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="control"))
         control_pb2_grpc.add_RecordingControlServicer_to_server(RecordingControl(service), self.server)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            [
-                SERVICE_NAME,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ],
-            self.server,
-        )
+        if grpcio.reflection_enabled():
+            reflection.enable_server_reflection(
+                [
+                    SERVICE_NAME,
+                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                    reflection.SERVICE_NAME,
+                ],
+                self.server,
+            )
         self.port = self.server.add_secure_port(bind, grpcio.server_credentials())
         if not self.port:
             raise RuntimeError(f"cannot listen on {bind}")
+        self.health_server = None
+        health_bind = grpcio.health_bind()
+        if health_bind:
+            self.health_server = grpc.server(
+                futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
+            )
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_server)
+            if not self.health_server.add_insecure_port(health_bind):
+                raise RuntimeError(f"cannot listen on {health_bind}")
 
     def start(self) -> None:
         self.server.start()
+        if self.health_server is not None:
+            self.health_server.start()
         for name in ("", SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("recording control listening", extra={"fields": {"port": self.port}})
@@ -96,3 +111,5 @@ class ControlServer:
     def stop(self, grace: float = 2.0) -> None:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+        if self.health_server is not None:
+            self.health_server.stop(0).wait()

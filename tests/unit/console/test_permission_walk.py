@@ -113,7 +113,7 @@ METHODS: dict[str, set[str]] = {
     "/crs.knowledge.v1.Knowledge/SuggestCodes": EVERYONE,
     "/crs.knowledge.v1.Knowledge/ListArticles": EVERYONE,
     "/crs.knowledge.v1.Knowledge/RecordOutcome": CASEWORKERS,
-    "/crs.knowledge.v1.Knowledge/PutArticle": {SUPERVISOR, ADMIN},
+    "/crs.knowledge.v1.Knowledge/PutArticle": {AGENT, SUPERVISOR, ADMIN},
     "/crs.knowledge.v1.Knowledge/Review": {SUPERVISOR, ADMIN},
     "/crs.knowledge.v1.Knowledge/Publish": {SUPERVISOR, ADMIN},
     "/crs.knowledge.v1.Knowledge/SetThreshold": {ADMIN},

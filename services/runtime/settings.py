@@ -22,7 +22,6 @@ DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console"
 
 def _development_secrets() -> dict[str, str]:
     found = {
-        "CRS_RECORDING_LINK_SECRET": "crs-dev-recording-link-secret",
         # Read only when recordings go to S3 (CRS_RECORDINGS_URL=s3://...).
         "CRS_S3_ACCESS_KEY": "crs-dev",
         "CRS_S3_SECRET_KEY": "crs-dev-secret",
@@ -127,7 +126,7 @@ for _schema in DATABASE_SCHEMAS:
 
 # The secrets each process reads; a production process checks these before it does anything else.
 SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
-    "contacts": ("CRS_RECORDING_LINK_SECRET", "CRS_CONTACTS_DB_PASSWORD"),
+    "contacts": ("CRS_CONTACTS_DB_PASSWORD",),
     "billing": ("CRS_BILLING_DB_PASSWORD",),
     "fulfillment": ("CRS_FULFILLMENT_DB_PASSWORD",),
     "screenpop": ("CRS_SCREENPOP_DB_PASSWORD",),

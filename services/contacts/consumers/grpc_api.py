@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 import grpc
 from crs.contacts.v1 import contacts_pb2 as pb
@@ -35,12 +34,10 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
         store: ContactsStore,
         history: ContactHistory,
         home_region: str,
-        recording_link: Callable[[str | None], str],
     ):
         self.store = store
         self.history = history
         self.home_region = home_region
-        self.recording_link = recording_link
 
     def _pb(self, consumer) -> pb.Consumer:
         return convert.consumer_to_pb(consumer, home_region=self.home_region)
@@ -91,7 +88,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
             recent_contacts=request.recent_contacts,
             max_candidates=request.max_candidates,
         )
-        return convert.match_to_pb(result, self.recording_link)
+        return convert.match_to_pb(result)
 
     @_errors_to_status
     async def ListRecentContacts(self, request: pb.ListRecentContactsRequest, context):
@@ -99,8 +96,5 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
         limit = max(1, min(request.limit or 10, 100))
         found = await self.history.recent_contacts(consumer_ids=[consumer_id], limit=limit)
         return pb.ListRecentContactsResponse(
-            contacts=[
-                convert.contact_to_pb(c, self.recording_link(c.recording_key))
-                for c in found.get(consumer_id, [])
-            ]
+            contacts=[convert.contact_to_pb(c) for c in found.get(consumer_id, [])]
         )

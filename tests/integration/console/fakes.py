@@ -51,7 +51,7 @@ RECENT = contacts_pb2.ContactSummary(
     status="closed",
     occurred_at=_ts("2025-03-01T09:30:00Z"),
     call_id="k-1-call@test",
-    recording_url="https://recordings.example/r/k-1?sig=abc",
+    has_recording=True,
 )
 
 

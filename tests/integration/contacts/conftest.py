@@ -35,8 +35,6 @@ async def contacts(database_url, amqp_url):
         home_region="US",
         grpc_bind="127.0.0.1:0",
         http_bind="127.0.0.1:0",
-        public_url="https://console.example",
-        recording_link_ttl=600,
         casework=CaseworkSettings(
             sla_sweep_seconds=30.0,
             intake_per_minute=6.0,

@@ -136,6 +136,17 @@ def where_clauses(query: Query, book: CodeBook, channels: tuple[str, ...]) -> tu
     if consumer:
         params["consumer"] = consumer
         where.append("c.consumer_id = %(consumer)s")
+    _particular_clauses(query, where, params)
+    if query.escalated_only:
+        where.append("c.escalated")
+    if query.open_only:
+        params["open_statuses"] = [c for c, s in book.statuses.items() if s["stage"] not in CLOSED_STAGES]
+        where.append("c.status = ANY(%(open_statuses)s)")
+    return where, params
+
+
+def _particular_clauses(query: Query, where: list[str], params: dict) -> None:
+    """The filters that name one case or one caller, and the team a supervisor's listing is kept to."""
     if query.reference:
         params["reference"] = query.reference
         where.append("c.reference = %(reference)s")
@@ -150,12 +161,6 @@ def where_clauses(query: Query, book: CodeBook, channels: tuple[str, ...]) -> tu
     if query.team:
         params["team"] = query.team
         where.append("c.team = %(team)s")
-    if query.escalated_only:
-        where.append("c.escalated")
-    if query.open_only:
-        params["open_statuses"] = [c for c, s in book.statuses.items() if s["stage"] not in CLOSED_STAGES]
-        where.append("c.status = ANY(%(open_statuses)s)")
-    return where, params
 
 
 class CaseViews:

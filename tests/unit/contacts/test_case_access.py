@@ -197,6 +197,7 @@ def test_an_agent_must_search_for_someone_in_particular_and_gets_20_at_most():
         Query(text="plastic"),
         Query(product="COC-500", lot_code="L1"),
         Query(reporter_name="Jo"),
+        Query(reporter_name="J", product="COC-500"),
     ):
         with pytest.raises(Forbidden) as refused:
             access.search_scope(query, actor=ADA)

@@ -37,6 +37,7 @@ PAGE = {"agent": 20, "supervisor": 50, "analyst": 200, SERVICE: 200}
 # How deep an agent may page into a specific query's answers.
 AGENT_DEPTH = 100
 REDACTED_NAME = "[name]"
+MIN_NAME = 2  # letters of a reporter's name that, with another filter, make a search particular
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def _specific(query) -> bool:
         query.start,
         query.end,
     )
-    return bool(query.reporter_name) and any(others)
+    return len(query.reporter_name.strip()) >= MIN_NAME and any(others)
 
 
 def search_scope(query, *, actor: Actor):

@@ -13,10 +13,15 @@ from services.contacts.consumers.store import ContactsStore
 from services.contacts.consumers.validation import ValidationError
 from services.contacts.interfaces import ContactHistory
 from services.runtime.grpcio import errors_to_status
+from services.runtime.principal import from_metadata
 
 # Domain errors as the status codes a client can act on.
 _errors_to_status = errors_to_status(
-    {ValidationError: grpc.StatusCode.INVALID_ARGUMENT, directory.NotFound: grpc.StatusCode.NOT_FOUND}
+    {
+        ValidationError: grpc.StatusCode.INVALID_ARGUMENT,
+        directory.NotFound: grpc.StatusCode.NOT_FOUND,
+        directory.Forbidden: grpc.StatusCode.PERMISSION_DENIED,
+    }
 )
 
 
@@ -74,6 +79,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
             page_size=request.page_size,
             page_token=request.page_token,
             name_prefix=request.name_prefix or None,
+            role=getattr(from_metadata(context.invocation_metadata()), "role", None),
         )
         return pb.ListConsumersResponse(consumers=[self._pb(c) for c in consumers], next_page_token=token)
 

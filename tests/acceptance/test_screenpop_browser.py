@@ -98,7 +98,7 @@ def stack(service_env, database_url, amqp_url, tmp_path_factory):
         if telephony is not None:
             unclean += [f"telephony exited {code}" for code in [telephony.process.stop()] if code != 0]
         if edge is not None:
-            edge.stop()
+            unclean += [f"edge exited {code}" for code in [edge.stop()] if code != 0]
         for process in reversed(started):
             if process.process.poll() is None:
                 code = process.stop()

@@ -228,4 +228,7 @@ async def start_stack(service_env, database_url, amqp_url, tmp):
         await connection.close()
         for server in servers.values():
             await server.stop()
-    assert not stopped, "\n".join(stopped)
+        # Raised here, in the finally: the fixture closes this generator with aclose(), so code after
+        # the try statement would never run, and an unclean exit would pass unreported.
+        if stopped:
+            raise AssertionError("\n".join(stopped))

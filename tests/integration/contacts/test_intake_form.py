@@ -112,6 +112,23 @@ async def test_a_bad_browser_form_is_shown_again_with_the_message_and_what_was_t
     assert counts(database_url) == before
 
 
+async def test_a_form_with_the_hidden_field_filled_is_answered_as_sent_and_kept_nowhere(
+    contacts, client, database_url
+):
+    # Only a bot fills the field a person never sees: it is told the form went through, so it learns
+    # nothing to work around, and nothing is stored.
+    before = counts(database_url)
+    async with client.post(
+        contacts.http_url + "/intake", json={**GOOD, "website": "http://spam.example"}
+    ) as response:
+        assert response.status == 201
+        assert await response.json() == {"reference": 0}
+    async with client.post(contacts.http_url + "/intake", data={**GOOD, "website": "spam"}) as response:
+        assert response.status == 201
+        assert 'id="reference"' in await response.text()
+    assert counts(database_url) == before
+
+
 async def test_one_address_may_send_only_a_few_forms_a_minute(contacts, client):
     statuses = []
     for _ in range(6):

@@ -60,6 +60,7 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/recordings/{call_id}"): {SUPERVISOR},
     ("POST", "/api/calls/{call_id}/recording/pause"): CASEWORKERS,
     ("POST", "/api/calls/{call_id}/recording/resume"): CASEWORKERS,
+    ("GET", "/api/calls/{call_id}"): CASEWORKERS,
     ("GET", "/api/audit"): {SUPERVISOR, ADMIN},
     ("POST", "/api/agents/{username}/unlock"): {ADMIN},
 }

@@ -90,6 +90,7 @@ class FakeDatabase:
         self.outbox: list = []
         self.callers: dict[str, str] = {}
         self.codes: list[tuple[str, dict]] = []
+        self.pauses: dict[str, object] = {}  # event id -> PauseChange, as call_recording_pause keeps them
         self.commits = 0
         self._reference = 0
 
@@ -169,6 +170,12 @@ class FakeCases:
         )
         self.staged.append(lambda: self.db.cases.__setitem__(case.id, case))
         return case.id
+
+    async def record_pause_change(self, change):
+        if change.event_id in self.db.pauses:
+            return False
+        self.staged.append(lambda: self.db.pauses.__setitem__(change.event_id, change))
+        return True
 
     async def upsert_code(self, kind, row):
         self.staged.append(lambda: self.db.codes.append((kind, row)))

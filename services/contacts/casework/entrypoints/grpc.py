@@ -180,6 +180,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
                 kind=event.kind,
                 note=event.note,
                 occurred_at=_stamp(event.occurred_at),
+                call_id=event.call_id,
             )
             for name, change_ in event.changes.items():
                 item.changes.add(
@@ -272,4 +273,15 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
             started_at=_stamp(call.started_at),
             ended_at=_stamp(call.ended_at),
             case_ids=call.case_ids,
+            paused=[
+                pb.RecordingPause(
+                    start_seconds=span.start_seconds,
+                    end_seconds=span.end_seconds,
+                    paused_by=span.paused_by,
+                    resumed_by=span.resumed_by,
+                    paused_at=_stamp(span.paused_at),
+                    resumed_at=_stamp(span.resumed_at),
+                )
+                for span in call.paused
+            ],
         )

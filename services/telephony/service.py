@@ -236,6 +236,10 @@ class TelephonyService:
             self._log_pause(call_id, "recording resumed", principal)
         return interval is not None, recording
 
+    def recording_state(self, call_id: str):
+        """The recording of a call in progress, to read whether it is paused and its spans."""
+        return self._recorded_call(call_id)[1]
+
     def _recorded_call(self, call_id: str):
         call = self.book.get(call_id)
         recording = self.recordings.get(call_id)

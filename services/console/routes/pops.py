@@ -61,7 +61,8 @@ async def popped_to(request: web.Request, who: Principal, call_id: str) -> str |
 
 
 async def control_recording(request: web.Request, rpc: str) -> web.Response:
-    """Pause or resume as the agent the call is popped to, or a supervisor of that agent's team."""
+    """Pause, resume or read the recording as the agent the call is popped to, or a supervisor of that
+    agent's team."""
     ctx = context(request)
     who = principal(request)
     call_id = request.match_info["call_id"]
@@ -77,6 +78,14 @@ async def control_recording(request: web.Request, rpc: str) -> web.Response:
             raise
         return web.json_response({"error": "no such call in progress, or it is not recorded"}, status=404)
     return web.json_response({"call_id": state.call_id, "paused": state.paused, "changed": state.changed})
+
+
+@routes.get("/api/calls/{call_id}/recording")
+@requires("recordings.control")
+async def recording_state(request: web.Request) -> web.Response:
+    """GET -> {"call_id", "paused", "changed": false}: whether the recording is paused now, for the pop's
+    button after the page is drawn again."""
+    return await control_recording(request, "GetRecordingState")
 
 
 @routes.post("/api/calls/{call_id}/recording/pause")

@@ -95,21 +95,29 @@ function captureButton(pop, consumer) {
 function recordingBlock(pop) {
   const state = el("span", { class: "recording-state", role: "recording-state" }, "Recording");
   const button = el("button", { type: "button", class: "button", role: "recording-toggle" }, "Pause recording");
+  const path = `/api/calls/${encodeURIComponent(pop.call_id)}/recording`;
   let paused = false;
+  const show = (now) => {
+    paused = now;
+    state.textContent = paused ? "Recording paused" : "Recording";
+    button.textContent = paused ? "Resume recording" : "Pause recording";
+  };
   button.addEventListener("click", async () => {
     button.disabled = true;
-    const action = paused ? "resume" : "pause";
     try {
-      const reply = await api("POST", `/api/calls/${encodeURIComponent(pop.call_id)}/recording/${action}`);
-      paused = reply.paused;
-      state.textContent = paused ? "Recording paused" : "Recording";
-      button.textContent = paused ? "Resume recording" : "Pause recording";
+      show((await api("POST", `${path}/${paused ? "resume" : "pause"}`)).paused);
     } catch (error) {
       state.textContent = error.message;
     } finally {
       button.disabled = false;
     }
   });
+  // A pop drawn again (a reload, a reconnect) asks telephony whether the recording is paused now.
+  button.disabled = true;
+  api("GET", path)
+    .then((reply) => show(reply.paused))
+    .catch(() => {}) // not recorded, or ended: the button stays as drawn
+    .finally(() => { button.disabled = false; });
   return el("div", { class: "recording" }, state, " ", button);
 }
 

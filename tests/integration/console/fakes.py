@@ -285,6 +285,13 @@ class FakeRecordingControl(control_pb2_grpc.RecordingControlServicer):
     async def ResumeRecording(self, request, context):
         return await self._change("ResumeRecording", request, context, False)
 
+    async def GetRecordingState(self, request, context):
+        user = dict(context.invocation_metadata()).get("crs-principal-user", "")
+        self.actors.append(("GetRecordingState", user, request.call_id))
+        if request.call_id not in self.in_progress:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such call in progress")
+        return control_pb2.RecordingState(call_id=request.call_id, paused=request.call_id in self.paused)
+
 
 class FakeServer:
     """One fake servicer on a real port; stop() and start() again on the same port."""

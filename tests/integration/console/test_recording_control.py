@@ -15,6 +15,13 @@ async def post(console, who: str | None, call_id: str, action: str) -> tuple[int
         return reply.status, await reply.json()
 
 
+async def state(console, who: str, call_id: str) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {await console.token(who)}"}
+    url = f"{console.base}/api/calls/{call_id}/recording"
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as reply:
+        return reply.status, await reply.json()
+
+
 async def call_on_screen(console, extension: str) -> str:
     """A call rung and answered on `extension`, in progress at telephony, once it is the current pop."""
     await console.end_leftover_call(extension)
@@ -46,6 +53,27 @@ async def test_the_agent_on_the_call_pauses_and_resumes_its_recording(console):
     status, body = await post(console, "1001", call_id, "resume")
     assert (status, body) == (200, {"call_id": call_id, "paused": False, "changed": True})
     assert call_id not in telephony.paused
+
+
+async def test_a_pop_drawn_again_reads_whether_the_recording_is_paused(console):
+    call_id = await call_on_screen(console, "1001")
+    assert await state(console, "1001", call_id) == (
+        200,
+        {"call_id": call_id, "paused": False, "changed": False},
+    )
+    assert (await post(console, "1001", call_id, "pause"))[0] == 200
+    assert await state(console, "1001", call_id) == (
+        200,
+        {"call_id": call_id, "paused": True, "changed": False},
+    )
+    assert await state(console, "supervisor", call_id) == (
+        200,
+        {"call_id": call_id, "paused": True, "changed": False},
+    )
+    status, body = await state(console, "1002", call_id)  # another agent: not theirs to read
+    assert status == 403 and "only the agent on this call" in body["error"]
+    console.servers["telephony"].servicer.in_progress.discard(call_id)
+    assert (await state(console, "1001", call_id))[0] == 404
 
 
 async def test_another_agent_is_refused_and_telephony_is_not_asked(console):

@@ -183,7 +183,7 @@ async function drawCase(id) {
     li.appendChild(el("span", "Call recording "));
     li.appendChild(audio);
     recordings.appendChild(li);
-    await drawPauses(li, callId);
+    drawPauses(li, callId); // not awaited: the timeline below does not wait for it
   }
   const { events } = await api("GET", `/api/contacts/${encodeURIComponent(id)}/timeline`);
   const timeline = $("timeline");

@@ -118,6 +118,8 @@ class TelephonyService:
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recording-writer")
         self.endpoint = None  # set by the composition root: the SipServer that answers and hangs up
+        # Set by the composition root once the control API listens: where this replica's calls are paused.
+        self.control_address = ""
 
     def refusal(self) -> str | None:
         """Why a new call cannot be taken now, or None."""
@@ -144,6 +146,7 @@ class TelephonyService:
             invite_monotonic=received,
             to_tag="",
             record=record,
+            control_address=self.control_address if record else "",
         )
         if not self.book.add(call):
             return False

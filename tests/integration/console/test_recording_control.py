@@ -22,11 +22,17 @@ async def state(console, who: str, call_id: str) -> tuple[int, dict]:
         return reply.status, await reply.json()
 
 
-async def call_on_screen(console, extension: str) -> str:
-    """A call rung and answered on `extension`, in progress at telephony, once it is the current pop."""
+async def call_on_screen(
+    console, extension: str, replica: str = "telephony", *, announced: bool = False
+) -> str:
+    """A call rung and answered on `extension`, in progress at the `replica` of telephony, once it is the
+    current pop; `announced`: its ringing names that replica's control address."""
     await console.end_leftover_call(extension)
-    call_id = await console.ring(extension=extension, number="+16145550999")
-    console.servers["telephony"].servicer.in_progress.add(call_id)
+    server = console.servers[replica]
+    call_id = await console.ring(
+        extension=extension, number="+16145550999", control_address=server.target if announced else ""
+    )
+    server.servicer.in_progress.add(call_id)
     await console.answer(extension=extension, call_id=call_id)
     headers = {"Authorization": f"Bearer {await console.token(extension)}"}
 
@@ -110,3 +116,30 @@ async def test_without_a_session_it_is_a_401(console):
     call_id = await call_on_screen(console, "1001")
     status, _ = await post(console, None, call_id, "pause")
     assert status == 401
+
+
+async def test_a_pause_reaches_the_replica_the_call_s_ringing_names_and_no_other(console):
+    call_id = await call_on_screen(console, "1001", "telephony-2", announced=True)
+    default, replica = console.servers["telephony"].servicer, console.servers["telephony-2"].servicer
+
+    assert (await post(console, "1001", call_id, "pause"))[1]["paused"] is True
+    assert await state(console, "1001", call_id) == (
+        200,
+        {"call_id": call_id, "paused": True, "changed": False},
+    )
+    assert call_id in replica.paused
+    assert ("PauseRecording", "ada", call_id) in replica.actors
+    assert not [a for a in default.actors if a[2] == call_id]  # the default replica was never asked
+    # Where the call is held stays between the services: the browser is never told.
+    headers = {"Authorization": f"Bearer {await console.token('1001')}"}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{console.base}/api/pop?extension=1001", headers=headers) as reply:
+            pop = (await reply.json())["pop"]
+    assert pop["call_id"] == call_id and "telephony_control" not in pop
+
+
+async def test_a_replica_address_answered_by_another_service_s_certificate_is_not_trusted(console):
+    call_id = await call_on_screen(console, "1001", "impostor", announced=True)
+    status, _ = await post(console, "1001", call_id, "pause")
+    assert status == 503  # the TLS handshake fails: nothing is paused, and nothing pretends it was
+    assert console.servers["impostor"].servicer.actors == []

@@ -235,7 +235,10 @@ def test_after_all_of_that_a_normal_call_still_pops_and_records(stack, bus):
     result = place_call(plan, edge=edge)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     call_id = plan.call_id + "-1"
-    assert bus.wait_for(call_id, "call_ringing")["data"]["caller"]["number"] == "+16145550123"
+    ringing = bus.wait_for(call_id, "call_ringing")["data"]
+    assert ringing["caller"]["number"] == "+16145550123"
+    # Where to pause it: this replica's control API (bound to 127.0.0.1 here, so that is what it says).
+    assert ringing["control_address"] == f"127.0.0.1:{service.control_port}"
     ended = bus.wait_for(call_id, "call_ended")["data"]
     assert len(samples_of(service, ended)) >= 1.5 * 8000
     wait_for(service.idle, timeout=10, what="nothing left of any call")

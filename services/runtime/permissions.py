@@ -95,6 +95,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.screenpop.v1.Screenpop/GetCurrentPop": "pops.watch",
     "/crs.telephony.v1.RecordingControl/PauseRecording": "recordings.control",
     "/crs.telephony.v1.RecordingControl/ResumeRecording": "recordings.control",
+    "/crs.telephony.v1.RecordingControl/GetRecordingState": "recordings.control",
     "/crs.fulfillment.v1.Fulfillment/RequestFulfillment": "fulfillment.request",
     "/crs.fulfillment.v1.Fulfillment/GetFulfillment": "fulfillment.request",
     "/crs.fulfillment.v1.Fulfillment/ListFulfillments": "fulfillment.request",

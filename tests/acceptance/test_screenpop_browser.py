@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from crs.contacts.v1 import casework_pb2, casework_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 
 from services.cli.seed import consumer_id
@@ -326,3 +327,51 @@ def test_with_billing_stopped_the_pop_still_comes_marked_partial(stack, browser)
             call.kill()
             call.wait()
         ada.close()
+
+
+def test_the_agent_pauses_the_recording_from_the_pop_and_after_a_reload_the_pop_still_says_so(stack, browser):
+    """The console has no CRS_TELEPHONY_GRPC of its own in this stack: the pause reaches telephony at the
+    address its call_ringing named, as it would reach the one replica of several that holds the call."""
+    ada = log_in(browser, stack["base"], "ada", "ada-demo-1001")
+    call = place_call(stack, seconds=12)
+    try:
+        toggle = ada.locator('[data-role="recording-toggle"]')
+        wait_for(lambda: toggle.count() == 1 and toggle.is_enabled(), timeout=15, what="the answered pop")
+        assert toggle.inner_text() == "Pause recording"
+        pop = ada.request.get(stack["base"] + "/api/pop?extension=1001").json()["pop"]
+        assert "telephony_control" not in pop  # where telephony holds the call is not the browser's
+        toggle.click()
+        wait_for(lambda: text_of(ada, "recording-state") == "Recording paused", timeout=5, what="the pause")
+
+        ada.reload()
+        wait_for(lambda: ada.locator("#status").inner_text() == "Connected", timeout=10, what="the socket")
+        toggle = ada.locator('[data-role="recording-toggle"]')
+        wait_for(
+            lambda: toggle.count() == 1 and toggle.is_enabled() and toggle.inner_text() == "Resume recording",
+            timeout=10,
+            what="the pop drawn again, still paused",
+        )
+        assert text_of(ada, "recording-state") == "Recording paused"
+        toggle.click()
+        wait_for(lambda: text_of(ada, "recording-state") == "Recording", timeout=5, what="the resumption")
+        assert toggle.inner_text() == "Pause recording"
+        assert call.wait(timeout=30) == 0, call.stdout.read()
+    finally:
+        if call.poll() is None:
+            call.kill()
+            call.wait()
+        ada.close()
+
+    with blocking_channel(stack["env"]["CRS_CONTACTS_GRPC"]) as channel:
+        casework = casework_pb2_grpc.CaseworkStub(channel)
+
+        def filed():
+            try:
+                return casework.GetCall(casework_pb2.GetCallRequest(call_id=pop["call_id"]), timeout=5)
+            except Exception:
+                return None
+
+        filed_call = wait_for(filed, timeout=30, what="the call filed with its recording's pauses")
+    (span,) = filed_call.paused
+    assert (span.paused_by, span.resumed_by) == ("ada", "ada")
+    assert 0 < span.start_seconds < span.end_seconds

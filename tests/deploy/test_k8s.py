@@ -330,3 +330,25 @@ def test_dev_runs_single_replica_postgresql_and_rabbitmq_in_the_namespace():
         assert statefulset["spec"]["replicas"] == 1
         assert statefulset["spec"]["template"]["metadata"]["labels"]["crs.io/role"] == role
     assert all(d["spec"]["replicas"] == 1 for d in objects("dev", "Deployment"))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_telephony_replica_names_its_own_node_for_pauses_and_the_console_may_dial_it(overlay):
+    """A pause must reach the replica holding the call: with the ConfigMap's empty advertise and every
+    address bound, telephony names CRS_SIP_ADVERTISE, its node's address, which the console may reach."""
+    config = configmap(overlay)
+    assert config["CRS_TELEPHONY_CONTROL_ADVERTISE"] == ""
+    assert config["CRS_GRPC_BIND_HOST"] == "0.0.0.0"
+    deployment, container = deployment_running(overlay, "telephony")
+    assert deployment["spec"]["template"]["spec"]["hostNetwork"] is True
+    env = {variable["name"]: variable for variable in container.get("env", [])}
+    assert env["CRS_SIP_ADVERTISE"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.hostIP"}}
+    console, _ = deployment_running(overlay, "console")
+    labels = console["spec"]["template"]["metadata"]["labels"]
+    to_any_address = set()
+    for policy in objects(overlay, "NetworkPolicy"):
+        if policy["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items():
+            for rule in policy["spec"].get("egress", []):
+                if "to" not in rule:
+                    to_any_address |= {p.get("port") for p in rule.get("ports", [])}
+    assert 50055 in to_any_address

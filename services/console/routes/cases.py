@@ -236,6 +236,15 @@ async def timeline(request: web.Request) -> web.Response:
     return web.json_response(as_json(reply))
 
 
+@routes.get("/api/calls/{call_id}")
+@requires("cases.read")
+@shapes(reply=pb.FiledCall.DESCRIPTOR)
+async def filed_call(request: web.Request) -> web.Response:
+    """GET -> the FiledCall: caller, recording key, duration, cases, and the recording's paused spans."""
+    call_id = request.match_info["call_id"][:512]
+    return web.json_response(as_json(await _casework(request, "GetCall", pb.GetCallRequest(call_id=call_id))))
+
+
 @routes.get("/api/queue")
 @requires("cases.queue")
 @shapes(reply=pb.SearchCasesResponse.DESCRIPTOR)

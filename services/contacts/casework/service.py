@@ -16,7 +16,7 @@ from services.contacts.casework.capture import GroupCapture
 from services.contacts.casework.domain import access, fields
 from services.contacts.casework.domain import codes as code_tables
 from services.contacts.casework.domain.access import Actor
-from services.contacts.casework.domain.calls import EndedCall
+from services.contacts.casework.domain.calls import EndedCall, PauseChange
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CachedCodeBook
 from services.contacts.casework.exceptions import InvalidInput, NotFound
@@ -47,6 +47,8 @@ class CaseRepository(Protocol):
     async def file_call(
         self, call: EndedCall, *, consumer_id: str | None, unidentified_caller_id: str | None
     ) -> str | None: ...
+
+    async def record_pause_change(self, change: PauseChange) -> bool: ...
 
     async def upsert_code(self, kind: str, row: dict) -> None: ...
 
@@ -256,6 +258,21 @@ class Casework:
             # Also on a redelivery: the filing may have committed without this.
             await self.consumers.contacted(consumer_id, call.started_at)
         return contact_id
+
+    async def record_pause_change(self, change: PauseChange) -> bool:
+        """Keep a pause or resumption of a call's recording for the timelines of the call's cases (those
+        linked already and those linked later); False when this event was recorded before."""
+        if not change.event_id:
+            raise InvalidInput("event_id: which event?")
+        fields.a_call_id(change.call_id)
+        if not fields.text(change.actor, "by", limit=200):
+            raise InvalidInput("by: who paused or resumed the recording?")
+        fields.text(change.actor_role, "by_role", limit=40)
+        async with self.unit_of_work() as uow:
+            recorded = await uow.cases.record_pause_change(change)
+            if recorded:
+                await uow.commit()
+        return recorded
 
     async def sweep_sla(self, *, now: datetime | None = None) -> int:
         """Flag every open case past a due time; return how many were flagged."""

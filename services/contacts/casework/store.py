@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from services.contacts.casework.domain.calls import EndedCall
+from services.contacts.casework.domain.calls import EndedCall, PauseChange
 from services.contacts.casework.domain.case import (
     PRODUCT_NAMES,
     REPORTER_NAMES,
@@ -233,9 +233,11 @@ class CaseRepository:
         """File the call as an uncoded contact; None when it is filed already (a redelivered event)."""
         rows = await self._rows(
             "INSERT INTO contact (consumer_id, unidentified_caller_id, channel, direction, summary, status,"
-            " occurred_at, call_id, duration_seconds, recording_key, caller_number, agent_extension)"
+            " occurred_at, call_id, duration_seconds, recording_key, caller_number, agent_extension,"
+            " recording_paused)"
             " VALUES (%(consumer_id)s, %(unidentified)s, 'phone', 'inbound', %(summary)s, 'new',"
-            " %(occurred_at)s, %(call_id)s, %(duration)s, %(recording_key)s, %(number)s, %(extension)s)"
+            " %(occurred_at)s, %(call_id)s, %(duration)s, %(recording_key)s, %(number)s, %(extension)s,"
+            " %(paused)s)"
             " ON CONFLICT (call_id) DO NOTHING RETURNING id::text AS id",
             {
                 "consumer_id": consumer_id,
@@ -247,9 +249,28 @@ class CaseRepository:
                 "recording_key": call.recording_key or None,
                 "number": call.number,
                 "extension": call.extension,
+                "paused": Jsonb([span.as_dict() for span in call.paused]),
             },
         )
         return rows[0]["id"] if rows else None
+
+    async def record_pause_change(self, change: PauseChange) -> bool:
+        """Keep a pause or resumption with its call; False when the event was kept before."""
+        rows = await self._rows(
+            "INSERT INTO call_recording_pause"
+            " (event_id, call_id, paused, actor, actor_role, occurred_at, offset_seconds)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            (
+                change.event_id,
+                change.call_id,
+                change.paused,
+                change.actor,
+                change.actor_role,
+                change.at,
+                change.offset_seconds,
+            ),
+        )
+        return bool(rows)
 
     # -- code tables --
 

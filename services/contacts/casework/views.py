@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from services.contacts.casework.domain import fields
-from services.contacts.casework.domain.calls import FiledCall
+from services.contacts.casework.domain.calls import FiledCall, PauseChange, PausedSpan
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CodeBook
 from services.contacts.casework.exceptions import InvalidInput, NotFound
@@ -68,6 +68,12 @@ class TimelineEvent:
     kind: str
     changes: dict
     note: str
+    call_id: str = ""  # for an event of one of the case's calls (a recording paused or resumed)
+
+    @classmethod
+    def of_call(cls, change: PauseChange) -> TimelineEvent:
+        entry = change.entry()
+        return cls(0, change.at, entry.actor, entry.kind, entry.changes, entry.note, change.call_id)
 
 
 @dataclass(frozen=True)
@@ -183,13 +189,27 @@ class CaseViews:
         return case_from_row(rows[0])
 
     async def timeline(self, case_id: str) -> list[TimelineEvent]:
-        """Every event of a case, oldest first."""
+        """Every event of a case, and the pauses of its calls' recordings, oldest first.
+
+        The pauses are the call's (call_recording_pause), read through the case's calls at each read, so a
+        case linked to a call after it was paused shows them too, and no case's version moves for them."""
         case = await self.case(case_id)
         rows = await self._rows(
             "SELECT id, occurred_at, actor, kind, changes, note FROM contact_event WHERE contact_id = %s ORDER BY id",
             (case.id,),
         )
-        return [TimelineEvent(**row) for row in rows]
+        own = [TimelineEvent(**row) for row in rows]
+        calls = case.all_call_ids
+        if not calls:
+            return own
+        pauses = await self._rows(
+            "SELECT event_id, call_id, paused, actor, actor_role, occurred_at AS at, offset_seconds"
+            " FROM call_recording_pause WHERE call_id = ANY(%s) ORDER BY occurred_at, event_id",
+            (calls,),
+        )
+        of_calls = [TimelineEvent.of_call(PauseChange(**row)) for row in pauses]
+        # A stable sort: the case's own events keep their order among themselves.
+        return sorted(own + of_calls, key=lambda event: event.occurred_at)
 
     async def search(self, query: Query, book: CodeBook, *, order: str = NEWEST_FIRST) -> list[Case]:
         """The cases that match, newest first."""
@@ -228,7 +248,7 @@ class CaseViews:
         call_id = fields.a_call_id(call_id)
         rows = await self._rows(
             "SELECT f.call_id, f.consumer_id::text, f.caller_number, f.recording_key, f.duration_seconds,"
-            " f.occurred_at AS started_at, f.agent_extension AS extension,"
+            " f.occurred_at AS started_at, f.agent_extension AS extension, f.recording_paused AS paused,"
             " ARRAY(SELECT id::text FROM (SELECT f.id WHERE f.issue_code IS NOT NULL"
             "  UNION SELECT cc.contact_id FROM contact_call cc WHERE cc.call_id = f.call_id) linked(id)"
             "  ORDER BY id) AS case_ids"
@@ -237,7 +257,8 @@ class CaseViews:
         )
         if not rows:
             raise NotFound(f"no filed call {call_id!r}")
-        return FiledCall(**rows[0])
+        row = rows[0]
+        return FiledCall(**row | {"paused": tuple(PausedSpan.from_dict(span) for span in row["paused"])})
 
     async def recent_contacts(
         self, *, consumer_ids: list[str], limit: int

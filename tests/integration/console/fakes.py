@@ -17,7 +17,7 @@ from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 from crs.telephony.v1 import control_pb2, control_pb2_grpc
 from google.protobuf import timestamp_pb2
 
-from services.runtime import grpcio
+from services.runtime import grpcio, tls
 
 ADA_NUMBER = "+16145550123"
 SHARED_NUMBER = "+16145550188"
@@ -298,23 +298,39 @@ class FakeRecordingControl(control_pb2_grpc.RecordingControlServicer):
     async def ResumeRecording(self, request, context):
         return await self._change("ResumeRecording", request, context, False)
 
+    async def GetRecordingState(self, request, context):
+        user = dict(context.invocation_metadata()).get("crs-principal-user", "")
+        self.actors.append(("GetRecordingState", user, request.call_id))
+        if request.call_id not in self.in_progress:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such call in progress")
+        return control_pb2.RecordingState(call_id=request.call_id, paused=request.call_id in self.paused)
+
 
 class FakeServer:
     """One fake servicer on a real port; stop() and start() again on the same port."""
 
-    def __init__(self, servicer, add_fn, also=()):
+    def __init__(self, servicer, add_fn, also=(), identity: str | None = None):
         self.servicer = servicer
         self.add_fn = add_fn
         self.also = list(also)
+        self.identity = identity  # whose certificate it presents (default: this process's)
         self.port = 0
         self.server: grpc.aio.Server | None = None
+
+    def _credentials(self) -> grpc.ServerCredentials:
+        if self.identity is None:
+            return grpcio.server_credentials()
+        own = tls.load(self.identity)
+        return grpc.ssl_server_credentials(
+            [(own.key, own.certificate)], root_certificates=own.ca, require_client_auth=True
+        )
 
     async def start(self) -> int:
         self.server = grpc.aio.server()
         self.add_fn(self.servicer, self.server)
         for servicer, add_fn in self.also:
             add_fn(servicer, self.server)
-        self.port = self.server.add_secure_port(f"127.0.0.1:{self.port}", grpcio.server_credentials())
+        self.port = self.server.add_secure_port(f"127.0.0.1:{self.port}", self._credentials())
         await self.server.start()
         return self.port
 
@@ -339,5 +355,17 @@ def fake_servers() -> dict[str, FakeServer]:
         "fulfillment": FakeServer(FakeCatalogue(), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server),
         "telephony": FakeServer(
             FakeRecordingControl(), control_pb2_grpc.add_RecordingControlServicer_to_server
+        ),
+        # A second telephony replica, reached only at the address its calls' ringing names.
+        "telephony-2": FakeServer(
+            FakeRecordingControl(),
+            control_pb2_grpc.add_RecordingControlServicer_to_server,
+            identity="telephony",
+        ),
+        # Answers at an address a ringing could name, but with a certificate that is not telephony's.
+        "impostor": FakeServer(
+            FakeRecordingControl(),
+            control_pb2_grpc.add_RecordingControlServicer_to_server,
+            identity="billing",
         ),
     }

@@ -61,6 +61,8 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/recordings/{call_id}"): {SUPERVISOR},
     ("POST", "/api/calls/{call_id}/recording/pause"): CASEWORKERS,
     ("POST", "/api/calls/{call_id}/recording/resume"): CASEWORKERS,
+    ("GET", "/api/calls/{call_id}/recording"): CASEWORKERS,
+    ("GET", "/api/calls/{call_id}"): CASEWORKERS,
     ("GET", "/api/audit"): {SUPERVISOR, ADMIN},
     ("POST", "/api/agents/{username}/unlock"): {ADMIN},
 }
@@ -97,6 +99,7 @@ METHODS: dict[str, set[str]] = {
     "/crs.screenpop.v1.Screenpop/GetCurrentPop": CASEWORKERS,
     "/crs.telephony.v1.RecordingControl/PauseRecording": CASEWORKERS,
     "/crs.telephony.v1.RecordingControl/ResumeRecording": CASEWORKERS,
+    "/crs.telephony.v1.RecordingControl/GetRecordingState": CASEWORKERS,
     "/crs.fulfillment.v1.Fulfillment/RequestFulfillment": CASEWORKERS,
     "/crs.fulfillment.v1.Fulfillment/GetFulfillment": CASEWORKERS,
     "/crs.fulfillment.v1.Fulfillment/ListFulfillments": CASEWORKERS,

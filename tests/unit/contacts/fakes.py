@@ -91,6 +91,7 @@ class FakeDatabase:
         self.callers: dict[str, str] = {}
         self.call_extensions: dict[str, str] = {}  # filed call id -> the extension that took it
         self.codes: list[tuple[str, dict]] = []
+        self.pauses: dict[str, object] = {}  # event id -> PauseChange, as call_recording_pause keeps them
         self.commits = 0
         self._reference = 0
 
@@ -174,6 +175,12 @@ class FakeCases:
         self.staged.append(lambda: self.db.cases.__setitem__(case.id, case))
         self.staged.append(lambda: self.db.call_extensions.__setitem__(call.call_id, call.extension))
         return case.id
+
+    async def record_pause_change(self, change):
+        if change.event_id in self.db.pauses:
+            return False
+        self.staged.append(lambda: self.db.pauses.__setitem__(change.event_id, change))
+        return True
 
     async def upsert_code(self, kind, row):
         self.staged.append(lambda: self.db.codes.append((kind, row)))

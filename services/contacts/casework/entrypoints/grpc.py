@@ -198,6 +198,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
                 kind=event.kind,
                 note=event.note,
                 occurred_at=_stamp(event.occurred_at),
+                call_id=event.call_id,
             )
             for name, change_ in event.changes.items():
                 item.changes.add(
@@ -300,4 +301,15 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
             ended_at=_stamp(call.ended_at),
             case_ids=call.case_ids,
             extension=call.extension,
+            paused=[
+                pb.RecordingPause(
+                    start_seconds=span.start_seconds,
+                    end_seconds=span.end_seconds,
+                    paused_by=span.paused_by,
+                    resumed_by=span.resumed_by,
+                    paused_at=_stamp(span.paused_at),
+                    resumed_at=_stamp(span.resumed_at),
+                )
+                for span in call.paused
+            ],
         )

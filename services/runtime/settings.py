@@ -26,6 +26,8 @@ def _development_secrets() -> dict[str, str]:
         # Read only when recordings go to S3 (CRS_RECORDINGS_URL=s3://...).
         "CRS_S3_ACCESS_KEY": "crs-dev",
         "CRS_S3_SECRET_KEY": "crs-dev-secret",
+        # kid:secret pairs, the first signing (services/console/tokens.py).
+        "CRS_CONSOLE_TOKEN_KEYS": "dev:crs-dev-console-token-key-for-laptops-only",
     }
     for schema in DATABASE_SCHEMAS:
         found[database_password_setting(schema)] = f"crs-dev-{schema}-db"
@@ -131,7 +133,7 @@ SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
     "billing": ("CRS_BILLING_DB_PASSWORD",),
     "fulfillment": ("CRS_FULFILLMENT_DB_PASSWORD",),
     "screenpop": ("CRS_SCREENPOP_DB_PASSWORD",),
-    "console": ("CRS_CONSOLE_DB_PASSWORD",),
+    "console": ("CRS_CONSOLE_DB_PASSWORD", "CRS_CONSOLE_TOKEN_KEYS"),
     "knowledge": ("CRS_KNOWLEDGE_DB_PASSWORD",),
     "telephony": (),
 }

@@ -28,6 +28,7 @@ def production_env(base: dict[str, str]) -> dict[str, str]:
     env["CRS_AMQP_URL"] = "amqp://crs:s3cret@127.0.0.1:9/"
     for name in settings.SECRETS:
         env[name] = f"a-real-{name.lower()}-value"
+    env["CRS_CONSOLE_TOKEN_KEYS"] = "k2026:a-real-console-token-key-of-forty-characters"
     return env
 
 

@@ -104,7 +104,7 @@ def development_keys() -> TokenKeys:
 
 def keys_from_env() -> TokenKeys:
     """The keys of CRS_CONSOLE_TOKEN_KEYS; in production none of them may be short or a development one."""
-    text = settings.secret(SETTING)
+    text = settings.env("CRS_CONSOLE_TOKEN_KEYS", settings.SECRETS[SETTING])
     try:
         keys = TokenKeys.parse(text)
     except BadKeys as exc:

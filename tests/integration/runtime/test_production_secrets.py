@@ -9,7 +9,11 @@ import pytest
 
 from services.runtime import settings
 
-PROCESSES = {name: secrets for name, secrets in settings.SECRETS_BY_PROCESS.items() if secrets}
+PROCESSES = {
+    name: [secret for secret in secrets if secret in settings.SECRETS]
+    for name, secrets in settings.SECRETS_BY_PROCESS.items()
+    if set(secrets) & set(settings.SECRETS)
+}
 
 
 def start(module: str, env: dict[str, str]) -> subprocess.CompletedProcess:

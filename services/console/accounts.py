@@ -93,6 +93,19 @@ class Accounts:
                 (actor, role, action, subject, address, detail),
             )
 
+    async def record_reads(
+        self, *, actor: str, role: str, action: str, subjects: list[str], address: str = "", detail: str = ""
+    ) -> None:
+        """One entry per subject, in one statement: the consumers and cases a search showed."""
+        if not subjects:
+            return
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO access_log (actor, actor_role, action, subject, client_address, detail)"
+                " SELECT %s, %s, %s, subject, %s, %s FROM unnest(%s::text[]) AS s(subject)",
+                (actor, role, action, address, detail, subjects),
+            )
+
     async def access_log(
         self,
         *,

@@ -89,7 +89,13 @@ class Principal:
 
     def for_services(self) -> principal.Principal:
         """Who is acting, as the services read it from a gRPC call's metadata."""
-        return principal.Principal(username=self.username, role=self.role)
+        return principal.Principal(
+            username=self.username,
+            role=self.role,
+            extension=self.extension or "",
+            team=self.team_id or "",
+            team_extensions=self.team_extensions if self.is_supervisor else frozenset(),
+        )
 
     def may_watch(self, extension: str) -> bool:
         """An agent sees only their own extension's pops; a supervisor also their team's."""

@@ -179,20 +179,25 @@ async def authenticate(request: web.Request, handler):
 
 def deny(request: web.Request, who: Principal, permission: str, message: str) -> web.StreamResponse:
     """A 403 for a signed-in person, logged with who, what and from where."""
+    log_refusal(request, who, permission, message)
+    return refuse(request, 403, message)
+
+
+def log_refusal(request: web.Request, who: Principal | None, permission: str, message: str) -> None:
+    """A refusal, the console's or a service's, with who, what and from where."""
     log.warning(
         "refused: %s",
         message,
         extra={
             "fields": {
-                "username": who.username,
-                "role": who.role,
+                "username": who.username if who else "",
+                "role": who.role if who else "",
                 "permission": permission,
                 "route": f"{request.method} {request.path}",
                 "client_address": request.remote or "",
             }
         },
     )
-    return refuse(request, 403, message)
 
 
 GRPC_STATUS = {
@@ -239,6 +244,10 @@ async def api_errors(request: web.Request, handler):
         status = GRPC_STATUS.get(exc.code(), 502)
         if status >= 500:
             log.warning("%s: a service call failed: %s", request.path, exc.code().name)
+        if status == 403:
+            # A rule of the case or the call (the service's domain) refused what the role alone allows.
+            handler_permission = permission_of(request.match_info.handler) or ""
+            log_refusal(request, request.get(PRINCIPAL), handler_permission, error_text(exc))
         if not wants_json(request):
             message = error_text(exc)
             return pages.render(

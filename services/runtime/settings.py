@@ -22,7 +22,6 @@ DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console"
 
 def _development_secrets() -> dict[str, str]:
     found = {
-        "CRS_RECORDING_LINK_SECRET": "crs-dev-recording-link-secret",
         # Read only when recordings go to S3 (CRS_RECORDINGS_URL=s3://...).
         "CRS_S3_ACCESS_KEY": "crs-dev",
         "CRS_S3_SECRET_KEY": "crs-dev-secret",
@@ -136,7 +135,7 @@ _BUCKET = ("CRS_S3_ACCESS_KEY", "CRS_S3_SECRET_KEY")
 
 # The credentials each process reads; a production process checks these before it does anything else.
 SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
-    "contacts": ("CRS_RECORDING_LINK_SECRET", "CRS_CONTACTS_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
+    "contacts": ("CRS_CONTACTS_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "billing": ("CRS_BILLING_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "fulfillment": ("CRS_FULFILLMENT_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "screenpop": ("CRS_SCREENPOP_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),

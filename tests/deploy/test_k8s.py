@@ -177,7 +177,7 @@ def test_every_setting_the_code_reads_is_set_and_nothing_set_goes_unread(overlay
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_credentials_come_from_secrets_and_are_never_inlined(overlay):
     secrets = {name for name in names_read() if is_secret(name)}
-    assert {"CRS_DATABASE_URL", "CRS_AMQP_URL", "CRS_RECORDING_LINK_SECRET"} <= secrets
+    assert {"CRS_DATABASE_URL", "CRS_AMQP_URL"} <= secrets
     config = configmap(overlay)
     # The ConfigMap may name the database's server, never a password for it.
     assert urlsplit(config["CRS_DATABASE_URL"]).password is None

@@ -54,6 +54,10 @@ class Query:
     open_only: bool = False
     limit: int = 0
     offset: int = 0
+    reference: int = 0  # the case number
+    reporter_phone: str = ""  # as stored: E.164 for a phone the reporter gave
+    reporter_name: str = ""  # the reporter's name, a prefix of it, any case
+    team: str = ""  # cases captured by this team only (domain/access.search_scope sets it)
 
 
 @dataclass(frozen=True)
@@ -132,12 +136,31 @@ def where_clauses(query: Query, book: CodeBook, channels: tuple[str, ...]) -> tu
     if consumer:
         params["consumer"] = consumer
         where.append("c.consumer_id = %(consumer)s")
+    _particular_clauses(query, where, params)
     if query.escalated_only:
         where.append("c.escalated")
     if query.open_only:
         params["open_statuses"] = [c for c, s in book.statuses.items() if s["stage"] not in CLOSED_STAGES]
         where.append("c.status = ANY(%(open_statuses)s)")
     return where, params
+
+
+def _particular_clauses(query: Query, where: list[str], params: dict) -> None:
+    """The filters that name one case or one caller, and the team a supervisor's listing is kept to."""
+    if query.reference:
+        params["reference"] = query.reference
+        where.append("c.reference = %(reference)s")
+    phone = fields.text(query.reporter_phone, "reporter_phone", limit=40)
+    if phone:
+        params["phone"] = phone
+        where.append("c.reporter_phone = %(phone)s")
+    name = fields.text(query.reporter_name, "reporter_name", limit=200)
+    if name:
+        params["name"] = name.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        where.append("c.reporter_name ILIKE %(name)s")
+    if query.team:
+        params["team"] = query.team
+        where.append("c.team = %(team)s")
 
 
 class CaseViews:
@@ -205,7 +228,7 @@ class CaseViews:
         call_id = fields.a_call_id(call_id)
         rows = await self._rows(
             "SELECT f.call_id, f.consumer_id::text, f.caller_number, f.recording_key, f.duration_seconds,"
-            " f.occurred_at AS started_at,"
+            " f.occurred_at AS started_at, f.agent_extension AS extension,"
             " ARRAY(SELECT id::text FROM (SELECT f.id WHERE f.issue_code IS NOT NULL"
             "  UNION SELECT cc.contact_id FROM contact_call cc WHERE cc.call_id = f.call_id) linked(id)"
             "  ORDER BY id) AS case_ids"

@@ -51,7 +51,7 @@ RECENT = contacts_pb2.ContactSummary(
     status="closed",
     occurred_at=_ts("2025-03-01T09:30:00Z"),
     call_id="k-1-call@test",
-    recording_url="https://recordings.example/r/k-1?sig=abc",
+    has_recording=True,
 )
 
 
@@ -185,6 +185,7 @@ class FakeCatalogue(FakeFulfillment):
 
 RECORDED_CALL = "recorded-call@test"
 RECORDING_KEY = "2026/12/01/recorded-call.wav"
+RECORDED_EXTENSION = "1001"  # ada's, in the demo team
 
 
 class FakeCasework(casework_pb2_grpc.CaseworkServicer):
@@ -257,8 +258,20 @@ class FakeCasework(casework_pb2_grpc.CaseworkServicer):
     async def GetCall(self, request, context):
         if request.call_id != RECORDED_CALL:
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such call")
+        if request.for_playback:
+            # Contacts' rule, as the contract states it: the call (taken at 1001) must be of the team.
+            found = dict(context.invocation_metadata())
+            team = found.get("crs-principal-team-extensions", "").split(",")
+            if found.get("crs-principal-role") != "supervisor" or RECORDED_EXTENSION not in team:
+                await context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED, "this recording is of a call outside your team"
+                )
         return casework_pb2.FiledCall(
-            call_id=RECORDED_CALL, consumer_id=ADA_ID, recording_key=RECORDING_KEY, duration_seconds=3
+            call_id=RECORDED_CALL,
+            consumer_id=ADA_ID,
+            recording_key=RECORDING_KEY,
+            duration_seconds=3,
+            extension=RECORDED_EXTENSION,
         )
 
 

@@ -48,8 +48,8 @@ async def test_a_json_form_becomes_an_anonymous_web_case(contacts, client, agent
     async with client.post(contacts.http_url + "/intake", json=GOOD) as response:
         assert response.status == 201
         reference = (await response.json())["reference"]
-    found = await agent.SearchCases(pb.SearchCasesRequest(lot_code="L2419", channel="web", limit=200))
-    case = next(c for c in found.cases if c.reference == reference)
+    found = await agent.SearchCases(pb.SearchCasesRequest(reference=reference))
+    (case,) = found.cases
     assert (case.channel, case.consumer_id, case.created_by) == ("web", "", "web-form")
     assert case.reporter.email == "jane.roe@example.com"
     assert case.verbatim == GOOD["message"]

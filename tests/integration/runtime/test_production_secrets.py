@@ -58,14 +58,12 @@ def test_a_production_process_refuses_a_development_broker_password(service_env)
 
 def test_outside_production_the_development_values_still_apply(monkeypatch):
     monkeypatch.delenv("CRS_ENV", raising=False)
-    monkeypatch.setenv("CRS_RECORDING_LINK_SECRET", "")
-    assert (
-        settings.env("CRS_RECORDING_LINK_SECRET", "ignored") == settings.SECRETS["CRS_RECORDING_LINK_SECRET"]
-    )
+    monkeypatch.setenv("CRS_S3_SECRET_KEY", "")
+    assert settings.env("CRS_S3_SECRET_KEY", "ignored") == settings.SECRETS["CRS_S3_SECRET_KEY"]
 
 
 def test_in_production_an_empty_secret_read_later_is_refused_too(monkeypatch):
     monkeypatch.setenv("CRS_ENV", "production")
-    monkeypatch.setenv("CRS_RECORDING_LINK_SECRET", "")
-    with pytest.raises(SystemExit, match="CRS_RECORDING_LINK_SECRET"):
-        settings.env("CRS_RECORDING_LINK_SECRET", "crs-dev-recording-link-secret")
+    monkeypatch.setenv("CRS_S3_SECRET_KEY", "")
+    with pytest.raises(SystemExit, match="CRS_S3_SECRET_KEY"):
+        settings.env("CRS_S3_SECRET_KEY", "crs-dev-secret")

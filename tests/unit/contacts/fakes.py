@@ -89,6 +89,7 @@ class FakeDatabase:
         self.timeline: dict[str, list] = {}
         self.outbox: list = []
         self.callers: dict[str, str] = {}
+        self.call_extensions: dict[str, str] = {}  # filed call id -> the extension that took it
         self.codes: list[tuple[str, dict]] = []
         self.commits = 0
         self._reference = 0
@@ -116,6 +117,9 @@ class FakeCases:
             if case.call_id == call_id and not case.coded:
                 return copy.deepcopy(case)
         return None
+
+    async def call_extension(self, call_id):
+        return self.db.call_extensions.get(call_id)
 
     def _stage(self, case: Case) -> None:
         stored = copy.deepcopy(case)
@@ -168,6 +172,7 @@ class FakeCases:
             created_at=call.started_at,
         )
         self.staged.append(lambda: self.db.cases.__setitem__(case.id, case))
+        self.staged.append(lambda: self.db.call_extensions.__setitem__(call.call_id, call.extension))
         return case.id
 
     async def upsert_code(self, kind, row):
@@ -241,12 +246,14 @@ def casework(db: FakeDatabase | None = None, *, consumers=None, clock=None) -> t
     return service, db
 
 
-def ended_call(call_id: str, number: str = "+16145550123", withheld: bool = False) -> EndedCall:
+def ended_call(
+    call_id: str, number: str = "+16145550123", withheld: bool = False, extension: str = "1001"
+) -> EndedCall:
     return EndedCall(
         call_id=call_id,
         number=number,
         withheld=withheld,
-        extension="1001",
+        extension=extension,
         reason="completed",
         duration_seconds=42.4,
         recording_key=f"{call_id}.wav",

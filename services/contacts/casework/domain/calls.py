@@ -49,6 +49,7 @@ class FiledCall:
     duration_seconds: float | None
     started_at: datetime
     case_ids: list[str]
+    extension: str = ""  # the agent extension that took it
 
     @property
     def ended_at(self) -> datetime | None:

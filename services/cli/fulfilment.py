@@ -20,6 +20,7 @@ from crs.fulfillment.v1 import fulfillment_pb2 as pb
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from google.protobuf import json_format
 
+from services.cli import operator
 from services.runtime.grpcio import blocking_channel
 from services.runtime.principal import ROLES, Principal
 from services.runtime.settings import grpc_target
@@ -42,10 +43,13 @@ def principal(args, default_role: str) -> Principal:
 
 
 def call(args, method: str, request, default_role: str = "agent"):
+    who = principal(args, default_role)
     try:
-        return getattr(stub(args), method)(
-            request, metadata=principal(args, default_role).metadata(), timeout=TIMEOUT
-        )
+        operator.require(args, who)
+    except operator.Refused as refusal:
+        raise CliError(f"refused: {refusal}") from None
+    try:
+        return getattr(stub(args), method)(request, metadata=who.metadata(), timeout=TIMEOUT)
     except grpc.RpcError as exc:
         if exc.code() == grpc.StatusCode.UNAVAILABLE:
             raise CliError(

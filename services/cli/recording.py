@@ -15,6 +15,7 @@ import sys
 import grpc
 from crs.telephony.v1 import control_pb2, control_pb2_grpc
 
+from services.cli import operator
 from services.runtime import grpcio
 from services.runtime.principal import ROLES, Principal
 from services.runtime.settings import env
@@ -39,6 +40,11 @@ def change(action: str, call_id: str, *, target: str, actor: Principal) -> contr
 
 def run(args: argparse.Namespace) -> int:
     actor = Principal(username=args.user, role=args.role)
+    try:
+        operator.require(args, actor)
+    except operator.Refused as refusal:
+        print(f"{args.action} refused: {refusal}", file=sys.stderr)
+        return 1
     target = args.telephony or env("CRS_TELEPHONY_GRPC", "127.0.0.1:50055")
     try:
         state = change(args.action, args.call_id, target=target, actor=actor)

@@ -1,16 +1,16 @@
 """Who is asking, and what they may see: passwords, session tokens, CSRF and the pop-watching rule.
 
 - Passwords are hashed with argon2id (argon2-cffi's defaults, the RFC 9106 second recommendation).
-- A session is a random 256-bit token; only its SHA-256 is stored, so a copy of the table opens nothing.
+- A session is a row in `console.sessions` named by a signed token (tokens.py: audience, expiry, kid).
 - The browser holds the token in an HttpOnly, SameSite=Strict cookie; `crs watch` and integrations send
-  it as a bearer token in the Authorization header (never in a URL). Forms carry a per-session CSRF token, compared in constant time.
+  it as a bearer token in the Authorization header (never in a URL). Forms carry a per-session CSRF
+  token, compared in constant time.
 - An agent watches the pops of their own extension; a supervisor also those of their team.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import re
 import secrets
@@ -59,10 +59,6 @@ def needs_rehash(password_hash: str) -> bool:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 def csrf_ok(expected: str, given: str | None) -> bool:

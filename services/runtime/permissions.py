@@ -129,3 +129,55 @@ def allowed(role: str, permission: str) -> bool:
 def method_permission(method: str) -> str | None:
     """The permission a person's call of `method` needs; None for a method not in the table."""
     return GRPC_METHODS.get(method)
+
+
+# Every `crs` command, with the permission it needs (docs/security.md, "The command line"). Two markers
+# instead of a permission: LOCAL for a command that changes no data and shows no one's personal data (it
+# prints settings or code tables or articles, writes development certificates, starts processes here, or
+# places a test call); OPERATOR for the install itself and for calls that act for no person (schemas,
+# demo data, the consumer directory as a service sees it), which only the holder of the database owner's
+# credentials may run. A command missing here is
+# refused (services/cli/operator.py), and tests/unit/console/test_permission_walk.py fails.
+LOCAL = "local"
+OPERATOR = "operator"
+CLI_COMMANDS: dict[str, str] = {
+    "agent add": "agents.manage",
+    "agent passwd": "agents.manage",
+    "agent disable": "agents.manage",
+    "agent token": "agents.manage",
+    "call": LOCAL,
+    "codes export": LOCAL,
+    "codes import": "codes.write",
+    "config": LOCAL,
+    "consumer add": OPERATOR,
+    "consumer get": OPERATOR,
+    "consumer match": OPERATOR,
+    "coupon check": "fulfillment.request",
+    "coupon redeem": "coupons.redeem",
+    "fulfilment request": "fulfillment.request",
+    "fulfilment show": "fulfillment.request",
+    "fulfilment approve": "fulfillment.approve",
+    "fulfilment refuse": "fulfillment.approve",
+    "fulfilment carrier-update": "inventory.manage",
+    "fulfilment letter": "fulfillment.request",
+    "fulfilment return": "inventory.manage",
+    "fulfilment carrier-import": "inventory.manage",
+    "inventory import": "inventory.manage",
+    "inventory show": "inventory.read",
+    "kb import": "knowledge.write",
+    "kb export": LOCAL,
+    "kb ask": LOCAL,
+    "migrate": OPERATOR,
+    "pki": LOCAL,
+    "recording": "recordings.control",
+    "run": LOCAL,
+    "seed": OPERATOR,
+    "suggest-codes": LOCAL,
+    # The console checks the token or password `crs watch` brings, as for any client.
+    "watch": "pops.watch",
+}
+
+
+def command_permission(command: str) -> str | None:
+    """The permission `crs <command>` needs (or LOCAL, OPERATOR); None for a command not in the table."""
+    return CLI_COMMANDS.get(command)

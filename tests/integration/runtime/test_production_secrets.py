@@ -9,7 +9,11 @@ import pytest
 
 from services.runtime import settings
 
-PROCESSES = {name: secrets for name, secrets in settings.SECRETS_BY_PROCESS.items() if secrets}
+PROCESSES = {
+    name: [secret for secret in secrets if secret in settings.SECRETS]
+    for name, secrets in settings.SECRETS_BY_PROCESS.items()
+    if set(secrets) & set(settings.SECRETS)
+}
 
 
 def start(module: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -28,6 +32,7 @@ def production_env(base: dict[str, str]) -> dict[str, str]:
     env["CRS_AMQP_URL"] = "amqp://crs:s3cret@127.0.0.1:9/"
     for name in settings.SECRETS:
         env[name] = f"a-real-{name.lower()}-value"
+    env["CRS_CONSOLE_TOKEN_KEYS"] = "k2026:a-real-console-token-key-of-forty-characters"
     return env
 
 

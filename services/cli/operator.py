@@ -109,5 +109,5 @@ def require(args, who: Principal) -> None:
             who.role,
             permission,
             f"crs {command} needs the permission {permission}, which {who.username} as {who.role} does not"
-            " hold (a " + " or ".join(sorted(permissions.PERMISSIONS[permission])) + " may)",
+            " hold (roles that do: " + ", ".join(sorted(permissions.PERMISSIONS[permission])) + ")",
         )

@@ -66,6 +66,7 @@ def register(subparsers) -> None:
     parser.add_argument("action", choices=["pause", "resume", "state"])
     parser.add_argument("call_id", metavar="CALL_ID", help="the SIP Call-ID of the call in progress")
     parser.add_argument("--user", default=getpass.getuser(), help="who is acting (default: you)")
-    parser.add_argument("--role", default="service", choices=[r for r in ROLES if r != "analyst"])
+    # The person on the call pauses it: an agent, unless a supervisor says so.
+    parser.add_argument("--role", default="agent", choices=[r for r in ROLES if r != "analyst"])
     parser.add_argument("--telephony", help="telephony's control API host:port (default CRS_TELEPHONY_GRPC)")
     parser.set_defaults(func=run)

@@ -80,6 +80,8 @@ def main() -> int:
             "CRS_DATABASE_URL": database_url,
             "CRS_AMQP_URL": amqp_url,
             "CRS_LOG_LEVEL": "WARNING",
+            # The bench's client carries the agent's principal as the command line does.
+            "CRS_PRINCIPAL_ISSUERS": "console,cli",
             "CRS_FULFILLMENT_GRPC": f"127.0.0.1:{api_port}",
             "CRS_CONTACTS_GRPC": f"127.0.0.1:{contacts_port}",
             "CRS_FULFILLMENT_METRICS_PORT": "0",

@@ -131,25 +131,52 @@ def location_from_pb(loc) -> tuple:
     )
 
 
+def location_to_pb(columns) -> fulfillment_pb2.Location:
+    lid, name, kind, country, region, postcode, lat, lon, serves = columns
+    return fulfillment_pb2.Location(
+        id=lid,
+        name=name,
+        kind=kind,
+        country=country,
+        region=region,
+        postcode=postcode,
+        latitude=lat,
+        longitude=lon,
+        serves=list(serves),
+    )
+
+
+def where_to_buy_to_pb(answer) -> fulfillment_pb2.WhereToBuyResponse:
+    q = answer.query
+    return fulfillment_pb2.WhereToBuyResponse(
+        sku=q.sku,
+        postcode=q.postcode,
+        country=q.country,
+        latitude=answer.latitude,
+        longitude=answer.longitude,
+        stores=[
+            fulfillment_pb2.StoreNearby(
+                location=location_to_pb(s.location),
+                available=s.available,
+                distance_km=round(s.distance_km, 2),
+            )
+            for s in answer.stores
+        ],
+    )
+
+
 def stock_to_pb(sku: str, rows) -> fulfillment_pb2.ProductStock:
     levels = []
-    for lid, name, kind, country, region, postcode, lat, lon, serves, on_hand, reserved in rows:
+    for row in rows:
+        on_hand, reserved, reorder = row[9:]
         levels.append(
             fulfillment_pb2.StockLevel(
-                location=fulfillment_pb2.Location(
-                    id=lid,
-                    name=name,
-                    kind=kind,
-                    country=country,
-                    region=region,
-                    postcode=postcode,
-                    latitude=lat,
-                    longitude=lon,
-                    serves=list(serves),
-                ),
+                location=location_to_pb(row[:9]),
                 on_hand=on_hand,
                 reserved=reserved,
                 available=on_hand - reserved,
+                reorder_point=reorder,
+                below_reorder_point=on_hand - reserved < reorder,
             )
         )
     return fulfillment_pb2.ProductStock(sku=sku, levels=levels, available=sum(lv.available for lv in levels))

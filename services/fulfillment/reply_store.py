@@ -9,7 +9,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from services.fulfillment import reply_events
+from services.fulfillment import reply_events, where_to_buy
 from services.fulfillment.coupons import Coupon
 from services.fulfillment.replies import (
     ApprovalLimit,
@@ -33,6 +33,10 @@ COUPON_COLUMNS = (
 )
 SHIPMENT_COLUMNS = "fulfillment_id::text, carrier, tracking_number, status, updated_at, location_id"
 NOT_COUNTED = ("cancelled", "failed")
+LOCATION_COLUMNS = (
+    "l.id, l.name, l.kind, l.country, l.region, l.postcode, coalesce(l.latitude, 0),"
+    " coalesce(l.longitude, 0), l.serves"
+)
 
 
 def _fulfillment(row, **extra) -> Fulfillment:
@@ -266,6 +270,22 @@ class SqlStore:
         )
         return rows[0] if rows else None
 
+    async def letter_template(self, name: str, language: str) -> tuple | None:
+        """The standard letter in `language`, or in English when it has none there."""
+        rows = await self._all(
+            "SELECT language, subject, greeting, paragraphs, closing FROM letter_template WHERE name = %s"
+            " AND language IN (%s, 'en') ORDER BY language = %s DESC LIMIT 1",
+            (name, language, language),
+        )
+        return rows[0] if rows else None
+
+    async def case_coupons(self, case_id: str) -> list[tuple[str, int, str]]:
+        return await self._all(
+            "SELECT c.code, c.value_minor, c.currency FROM coupon c JOIN fulfillment f ON f.id = c.fulfillment_id"
+            " WHERE f.case_id = %s ORDER BY c.issued_at",
+            (case_id,),
+        )
+
     async def shipment_by_tracking(self, carrier: str, tracking: str) -> Shipment | None:
         rows = await self._all(
             f"SELECT {SHIPMENT_COLUMNS} FROM shipment WHERE carrier = %s AND tracking_number = %s",
@@ -331,10 +351,45 @@ class SqlStore:
             await tx.commit()
         return adjusted
 
+    async def place_postcode(self, country: str, postcode: str) -> tuple[float, float] | None:
+        rows = await self._all(
+            "SELECT latitude, longitude FROM postcode WHERE country = %s AND postcode = %s",
+            (country, postcode),
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    async def nearest_stores(
+        self, sku: str, latitude: float, longitude: float, limit: int
+    ) -> list[where_to_buy.Nearby]:
+        # Haversine in SQL over the product's stocked stores (the stock key's sku prefix finds them); the
+        # top few of a sort is cheap even over every store that carries it.
+        rows = await self._all(
+            f"SELECT {LOCATION_COLUMNS}, s.on_hand - s.reserved,"
+            " 2 * %(r)s * asin(sqrt(power(sin(radians(l.latitude - %(lat)s) / 2), 2)"
+            "  + cos(radians(%(lat)s)) * cos(radians(l.latitude))"
+            "  * power(sin(radians(l.longitude - %(lon)s) / 2), 2))) AS km"
+            " FROM stock s JOIN location l ON l.id = s.location_id"
+            " WHERE s.sku = %(sku)s AND l.kind = 'store' AND s.on_hand - s.reserved > 0"
+            " AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL"
+            " ORDER BY km, l.id LIMIT %(n)s",
+            {"r": where_to_buy.EARTH_RADIUS_KM, "lat": latitude, "lon": longitude, "sku": sku, "n": limit},
+        )
+        return [where_to_buy.Nearby(tuple(r[:9]), r[9], r[10]) for r in rows]
+
+    async def import_postcodes(self, places: list[tuple[str, str, float, float]]) -> int:
+        async with self.transaction() as tx, tx.conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO postcode (country, postcode, latitude, longitude) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (country, postcode) DO UPDATE SET latitude = excluded.latitude,"
+                " longitude = excluded.longitude",
+                places,
+            )
+            await tx.commit()
+        return len(places)
+
     async def stock(self, sku: str) -> list[tuple]:
         return await self._all(
-            "SELECT l.id, l.name, l.kind, l.country, l.region, l.postcode, coalesce(l.latitude, 0),"
-            " coalesce(l.longitude, 0), l.serves, s.on_hand, s.reserved"
+            f"SELECT {LOCATION_COLUMNS}, s.on_hand, s.reserved, s.reorder_point"
             " FROM stock s JOIN location l ON l.id = s.location_id WHERE s.sku = %s ORDER BY l.id",
             (sku,),
         )

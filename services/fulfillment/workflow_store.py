@@ -233,7 +233,7 @@ def _print_letter(conn, request: Request, settings: Settings) -> str:
         language=language,
         name=request.consumer_name,
         address=request.address or {},
-        enclosures=[f"coupon {code} ({value / 100:.2f} {currency})" for code, value, currency in enclosed],
+        enclosures=letters.enclosure_lines(enclosed),
         on=date.today(),
     )
     conn.execute(

@@ -108,6 +108,11 @@ class SqlTransaction:
         return int(row[0]), int(row[1])
 
     async def insert(self, draft: Draft) -> None:
+        # Five statements whose results nobody reads: pipelined, one round trip instead of five.
+        async with self.conn.pipeline():
+            await self._insert(draft)
+
+    async def _insert(self, draft: Draft) -> None:
         new, who = draft.request, draft.requested_by
         await self.conn.execute(
             "INSERT INTO fulfillment (id, case_id, consumer_id, kind, state, value_minor, currency, sku,"
@@ -203,7 +208,9 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self):
-        async with self.pool.connection() as conn:
+        # Pipeline mode: a statement whose result is not read (a lock, an insert) goes out with the next
+        # read or the commit instead of costing a round trip of its own.
+        async with self.pool.connection() as conn, conn.pipeline():
             tx = SqlTransaction(conn)
             try:
                 yield tx
@@ -215,19 +222,21 @@ class SqlStore:
             return await (await conn.execute(query, params)).fetchall()
 
     async def get(self, fulfillment_id: str) -> Fulfillment | None:
-        rows = await self._all(
-            f"SELECT {FULFILLMENT_COLUMNS} FROM fulfillment f WHERE id = %s", (fulfillment_id,)
-        )
+        # The request, its steps, coupon and shipment: four reads sent together on one connection.
+        async with autocommit(self.pool) as conn, conn.pipeline():
+            cursors = [
+                await conn.execute(query, (fulfillment_id,))
+                for query in (
+                    f"SELECT {FULFILLMENT_COLUMNS} FROM fulfillment f WHERE id = %s",
+                    "SELECT occurred_at, state, stage, actor, note FROM fulfillment_step"
+                    " WHERE fulfillment_id = %s ORDER BY id",
+                    "SELECT code FROM coupon WHERE fulfillment_id = %s",
+                    f"SELECT {SHIPMENT_COLUMNS} FROM shipment WHERE fulfillment_id = %s",
+                )
+            ]
+            rows, history, code, shipment = [await c.fetchall() for c in cursors]
         if not rows:
             return None
-        history = await self._all(
-            "SELECT occurred_at, state, stage, actor, note FROM fulfillment_step WHERE fulfillment_id = %s ORDER BY id",
-            (fulfillment_id,),
-        )
-        code = await self._all("SELECT code FROM coupon WHERE fulfillment_id = %s", (fulfillment_id,))
-        shipment = await self._all(
-            f"SELECT {SHIPMENT_COLUMNS} FROM shipment WHERE fulfillment_id = %s", (fulfillment_id,)
-        )
         return _fulfillment(
             rows[0],
             coupon_code=code[0][0] if code else "",

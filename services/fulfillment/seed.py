@@ -169,11 +169,11 @@ def demo_postcodes() -> list[tuple[str, str, float, float]]:
     postcodes at their coordinates; other countries' postcodes are imported (crs postcodes import)."""
     import zipcodes
 
-    places = {
-        (z["country"], z["zip_code"]): (float(z["lat"]), float(z["long"]))
-        for z in zipcodes.list_all()
-        if z.get("lat") and z.get("long")
-    }
+    places = {}
+    for z in zipcodes.list_all():
+        lat, lon = float(z.get("lat") or 0), float(z.get("long") or 0)
+        if lat or lon:  # military (APO/FPO) ZIP codes have no place on the map
+            places[("US", z["zip_code"])] = (lat, lon)
     for _id, _name, _kind, country, _region, postcode, lat, lon, _serves in LOCATIONS:
         places.setdefault((country, where_to_buy.normalise_postcode(country, postcode)), (lat, lon))
     return [(country, postcode, lat, lon) for (country, postcode), (lat, lon) in sorted(places.items())]

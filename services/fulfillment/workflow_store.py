@@ -272,32 +272,42 @@ DO: dict[tuple[Kind, str], Callable[[psycopg.Connection, Request, Settings], str
 }
 
 
-def advance(conn: psycopg.Connection, fulfillment_id: str, settings: Settings, *, actor: str) -> Step | None:
-    """Do the next step of one request, in one transaction; None when it waits or is finished."""
-    with conn.transaction():
+def advance(
+    conn: psycopg.Connection, fulfillment_id: str, settings: Settings, *, actor: str
+) -> tuple[Step | None, bool]:
+    """Do the next step of one request, in one transaction: (the step done or None when it waits or is
+    finished, whether another step follows at once)."""
+    # Pipelined: the statements whose results the step does not read go out together with the next one
+    # it does, so a step costs three or four round trips instead of ten.
+    with conn.pipeline(), conn.transaction():
         request = _lock(conn, fulfillment_id)
         if request is None:
-            return None
+            return None, False
         step = next_step(request.kind, request.state, request.stage)
         if step is None:
-            return None
+            return None, False
         conn.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (GATE_PREFIX + step.name,))
         try:
             with conn.transaction():
                 note = DO[(request.kind, step.name)](conn, request, settings)
         except Outcome as failed:
             move(conn, request, State.FAILED, actor=actor, note=str(failed))
-            return step
+            return step, False
         move(conn, request, step.to_state, stage=step.to_stage, actor=actor, note=note)
-    return step
+    return step, next_step(request.kind, step.to_state, step.to_stage) is not None
 
 
 def run_to_rest(
     conn: psycopg.Connection, fulfillment_id: str, settings: Settings, *, actor: str
 ) -> list[str]:
-    """Advance a request step by step until it waits (for billing, a carrier) or is finished."""
+    """Advance a request step by step until it waits (for billing, a carrier) or is finished; the state
+    just committed says whether a step follows, so a finished request costs no extra transaction."""
     done = []
-    while (step := advance(conn, fulfillment_id, settings, actor=actor)) is not None:
+    more = True
+    while more:
+        step, more = advance(conn, fulfillment_id, settings, actor=actor)
+        if step is None:
+            break
         done.append(step.name)
     return done
 

@@ -370,20 +370,38 @@ class SqlStore:
     async def nearest_stores(
         self, sku: str, latitude: float, longitude: float, limit: int
     ) -> list[where_to_buy.Nearby]:
-        # Haversine in SQL over the product's stocked stores (the stock key's sku prefix finds them); the
-        # top few of a sort is cheap even over every store that carries it.
-        rows = await self._all(
-            f"SELECT {LOCATION_COLUMNS}, s.on_hand - s.reserved,"
-            " 2 * %(r)s * asin(sqrt(power(sin(radians(l.latitude - %(lat)s) / 2), 2)"
-            "  + cos(radians(%(lat)s)) * cos(radians(l.latitude))"
-            "  * power(sin(radians(l.longitude - %(lon)s) / 2), 2))) AS km"
-            " FROM stock s JOIN location l ON l.id = s.location_id"
-            " WHERE s.sku = %(sku)s AND l.kind = 'store' AND s.on_hand - s.reserved > 0"
-            " AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL"
-            " ORDER BY km, l.id LIMIT %(n)s",
-            {"r": where_to_buy.EARTH_RADIUS_KM, "lat": latitude, "lon": longitude, "sku": sku, "n": limit},
-        )
-        return [where_to_buy.Nearby(tuple(r[:9]), r[9], r[10]) for r in rows]
+        # Widening boxes: within a box of half-width r km every store nearer than r is found, so when
+        # `limit` of them are, they are the nearest; otherwise the box grows, and at last is the world.
+        for radius in (*where_to_buy.SEARCH_RADII_KM, None):
+            box = where_to_buy.box(latitude, longitude, radius) if radius else None
+            rows = await self._all(
+                f"SELECT * FROM (SELECT {LOCATION_COLUMNS}, s.on_hand - s.reserved,"
+                " 2 * %(r)s * asin(sqrt(power(sin(radians(l.latitude - %(lat)s) / 2), 2)"
+                "  + cos(radians(%(lat)s)) * cos(radians(l.latitude))"
+                "  * power(sin(radians(l.longitude - %(lon)s) / 2), 2))) AS km"
+                " FROM location l JOIN stock s ON s.location_id = l.id AND s.sku = %(sku)s"
+                " WHERE l.kind = 'store' AND s.on_hand - s.reserved > 0"
+                " AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL"
+                + (
+                    " AND l.latitude BETWEEN %(south)s AND %(north)s"
+                    " AND l.longitude BETWEEN %(west)s AND %(east)s"
+                    if box
+                    else ""
+                )
+                + ") found WHERE %(within)s::float8 IS NULL OR km <= %(within)s ORDER BY km, 1 LIMIT %(n)s",
+                {
+                    "r": where_to_buy.EARTH_RADIUS_KM,
+                    "lat": latitude,
+                    "lon": longitude,
+                    "sku": sku,
+                    "n": limit,
+                    "within": radius if box else None,
+                    **(box or {}),
+                },
+            )
+            if len(rows) >= limit or box is None:
+                return [where_to_buy.Nearby(tuple(r[:9]), r[9], r[10]) for r in rows]
+        return []
 
     async def import_postcodes(self, places: list[tuple[str, str, float, float]]) -> int:
         async with self.transaction() as tx, tx.conn.cursor() as cur:

@@ -16,6 +16,8 @@ from services.fulfillment.replies import InvalidRequest, NotFound
 EARTH_RADIUS_KM = 6371.0088
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 50
+# Where to buy looks within these distances of the postcode in turn, then everywhere.
+SEARCH_RADII_KM = (25.0, 100.0, 400.0, 1600.0)
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 
@@ -49,6 +51,22 @@ def validate(*, sku: str, country: str, postcode: str, limit: int) -> Query:
     if limit < 0 or limit > MAX_LIMIT:
         raise InvalidRequest(f"limit: from 1 to {MAX_LIMIT}")
     return Query(sku, country, folded, limit or DEFAULT_LIMIT)
+
+
+def box(latitude: float, longitude: float, radius_km: float) -> dict[str, float] | None:
+    """The latitude and longitude ranges that hold every point within `radius_km`; None when the box
+    would reach a pole or cross the date line (then the search is everywhere)."""
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    south, north = latitude - dlat, latitude + dlat
+    if south <= -89 or north >= 89:
+        return None
+    # The widest longitude span is at the latitude furthest from the equator.
+    widest = max(abs(south), abs(north))
+    dlon = math.degrees(radius_km / (EARTH_RADIUS_KM * math.cos(math.radians(widest))))
+    west, east = longitude - dlon, longitude + dlon
+    if west < -180 or east > 180:
+        return None
+    return {"south": south, "north": north, "west": west, "east": east}
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -196,6 +196,8 @@ async def where_to_buy(request: web.Request) -> web.Response:
         limit = int(q.get("limit") or 0)
     except ValueError:
         raise BadRequest("limit: a whole number") from None
+    if not 0 <= limit <= 50:
+        raise BadRequest("limit: from 1 to 50")
     message = pb.WhereToBuyRequest(
         sku=request.match_info["sku"][:64],
         postcode=q.get("postcode", "")[:20],

@@ -131,9 +131,32 @@ def main() -> int:
                     " FROM fulfillment.coupon c JOIN fulfillment.fulfillment f ON f.id = c.fulfillment_id"
                 ).fetchall()
             ]
+            # Where the time goes: waiting for a worker (approved → the worker's first step began) and the
+            # worker's own two steps (first step began → second step began), from the timeline's clocks.
+            waited, stepped = zip(
+                *conn.execute(
+                    "SELECT extract(epoch FROM i.occurred_at - a.occurred_at) * 1000,"
+                    " extract(epoch FROM d.occurred_at - i.occurred_at) * 1000"
+                    " FROM fulfillment.fulfillment_step a"
+                    " JOIN fulfillment.fulfillment_step i ON i.fulfillment_id = a.fulfillment_id"
+                    "  AND i.state = 'in_progress'"
+                    " JOIN fulfillment.fulfillment_step d ON d.fulfillment_id = a.fulfillment_id"
+                    "  AND d.state = 'delivered'"
+                    " WHERE a.state = 'approved'"
+                ).fetchall(),
+                strict=True,
+            )
         print(
             f"{count} coupons, {args.concurrency} clients: {count / elapsed:.0f} fulfillments/s to delivered"
         )
+        for label, samples in (
+            ("approved → worker's issue step", waited),
+            ("issue step → send step", stepped),
+        ):
+            print(
+                f"{label} (ms): "
+                + "  ".join(f"{k}={v:.1f}" for k, v in percentiles([float(x) for x in samples]).items())
+            )
         print(
             "RequestFulfillment (ms): "
             + "  ".join(f"{k}={v:.1f}" for k, v in percentiles(request_ms).items())

@@ -108,17 +108,37 @@ class SqlTransaction:
         return int(row[0]), int(row[1])
 
     async def insert(self, draft: Draft) -> None:
-        # Five statements whose results nobody reads: pipelined, one round trip instead of five.
-        async with self.conn.pipeline():
-            await self._insert(draft)
-
-    async def _insert(self, draft: Draft) -> None:
+        """The request, its first two steps and their events: one statement, one round trip."""
         new, who = draft.request, draft.requested_by
+        steps = [(State.REQUESTED, "", ""), (draft.state, draft.reason, State.REQUESTED)]
+        events = [
+            reply_events.changed(
+                fulfillment_id=draft.id,
+                case_id=new.case_id,
+                consumer_id=draft.household.consumer_id,
+                kind=new.kind.value,
+                state=state.value,
+                previous_state=previous,
+                actor=who.username,
+                note=note,
+            )
+            for state, note, previous in steps
+        ]
         await self.conn.execute(
-            "INSERT INTO fulfillment (id, case_id, consumer_id, kind, state, value_minor, currency, sku,"
-            " quantity, template, country, household_keys, requested_by, requested_role, reason,"
-            " idempotency_key, consumer_name, language, address)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "WITH made AS (INSERT INTO fulfillment (id, case_id, consumer_id, kind, state, value_minor,"
+            "  currency, sku, quantity, template, country, household_keys, requested_by, requested_role,"
+            "  reason, idempotency_key, consumer_name, language, address)"
+            "  VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "  RETURNING id),"
+            # The steps reference the request: inserted from `made`, so the key is checked after it.
+            " steps AS (INSERT INTO fulfillment_step (fulfillment_id, state, stage, actor, note)"
+            "  SELECT made.id, s.state, '', %s, s.note FROM made,"
+            "  unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(state, note, n) ORDER BY s.n),"
+            " added AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body)"
+            "  SELECT e.id, e.exchange, e.key, e.correlation, e.body FROM unnest(%s::uuid[], %s::text[],"
+            "  %s::text[], %s::text[], %s::bytea[]) WITH ORDINALITY AS e(id, exchange, key, correlation, body, n)"
+            "  ORDER BY e.n)"
+            " SELECT pg_notify(current_schema() || '_outbox', '')",
             (
                 draft.id,
                 new.case_id,
@@ -139,24 +159,16 @@ class SqlTransaction:
                 draft.household.name,
                 draft.household.language,
                 Jsonb(draft.household.address),
+                who.username,
+                [state.value for state, _, _ in steps],
+                [note for _, note, _ in steps],
+                [e.id for e in events],
+                [e.exchange for e in events],
+                [e.type for e in events],
+                [e.correlation_id for e in events],
+                [e.to_json() for e in events],
             ),
         )
-        steps = [(State.REQUESTED, "", ""), (draft.state, draft.reason, State.REQUESTED)]
-        for state, note, previous in steps:
-            await self._step(draft.id, state.value, "", who.username, note)
-            await outbox.add_event(
-                self.conn,
-                reply_events.changed(
-                    fulfillment_id=draft.id,
-                    case_id=new.case_id,
-                    consumer_id=draft.household.consumer_id,
-                    kind=new.kind.value,
-                    state=state.value,
-                    previous_state=previous,
-                    actor=who.username,
-                    note=note,
-                ),
-            )
 
     async def _step(self, fulfillment_id: str, state: str, stage: str, actor: str, note: str) -> None:
         await self.conn.execute(
@@ -208,9 +220,7 @@ class SqlStore:
 
     @asynccontextmanager
     async def transaction(self):
-        # Pipeline mode: a statement whose result is not read (a lock, an insert) goes out with the next
-        # read or the commit instead of costing a round trip of its own.
-        async with self.pool.connection() as conn, conn.pipeline():
+        async with self.pool.connection() as conn:
             tx = SqlTransaction(conn)
             try:
                 yield tx
@@ -222,8 +232,8 @@ class SqlStore:
             return await (await conn.execute(query, params)).fetchall()
 
     async def get(self, fulfillment_id: str) -> Fulfillment | None:
-        # The request, its steps, coupon and shipment: four reads sent together on one connection.
-        async with autocommit(self.pool) as conn, conn.pipeline():
+        # The request, its steps, coupon and shipment: four reads on one pooled connection.
+        async with autocommit(self.pool) as conn:
             cursors = [
                 await conn.execute(query, (fulfillment_id,))
                 for query in (

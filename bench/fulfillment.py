@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/fulfillment.py            # 2,000 coupons
     .venv/bin/python bench/fulfillment.py --quick    # 300 coupons
+    .venv/bin/python bench/fulfillment.py --workers 2  # two worker processes sharing the queue
 
 It creates a throwaway database and vhost, starts `python -m services.fulfillment` (API and relay) and
 `python -m services.fulfillment.worker` as real processes, answers contacts' GetCase and GetConsumer from
@@ -59,6 +60,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the queue")
     args = parser.parse_args()
     count = 300 if args.quick else 2000
     print(f"machine: {machine()}")
@@ -88,7 +90,10 @@ def main() -> int:
             "CRS_FULFILLMENT_WORKER_METRICS_PORT": str(worker_metrics),
         }
         processes.append(ServiceProcess("services.fulfillment", env).start(wait_port=api_port))
-        processes.append(ServiceProcess("services.fulfillment.worker", env).start(wait_port=worker_metrics))
+        for n in range(args.workers):
+            port = worker_metrics if n == 0 else free_port()
+            worker_env = {**env, "CRS_FULFILLMENT_WORKER_METRICS_PORT": str(port)}
+            processes.append(ServiceProcess("services.fulfillment.worker", worker_env).start(wait_port=port))
         from tests.integration.fulfillment.conftest import WORKER_QUEUE, queue_exists
 
         wait_for(lambda: queue_exists(amqp_url, WORKER_QUEUE), timeout=30, what="the worker's queue")
@@ -147,7 +152,8 @@ def main() -> int:
                 strict=True,
             )
         print(
-            f"{count} coupons, {args.concurrency} clients: {count / elapsed:.0f} fulfillments/s to delivered"
+            f"{count} coupons, {args.concurrency} clients, {args.workers} worker(s):"
+            f" {count / elapsed:.0f} fulfillments/s to delivered"
         )
         for label, samples in (
             ("approved → worker's issue step", waited),

@@ -118,6 +118,9 @@ def coupon_to_pb(coupon, status: str) -> fulfillment_pb2.CouponStatus:
 
 
 def location_from_pb(loc) -> tuple:
+    # Protobuf has no "unset" double: a location imported without coordinates arrives at 0, 0, which is
+    # stored as unknown rather than as a place in the Gulf of Guinea that where-to-buy would rank.
+    placed = loc.latitude != 0 or loc.longitude != 0
     return (
         loc.id,
         loc.name,
@@ -125,8 +128,8 @@ def location_from_pb(loc) -> tuple:
         loc.country.upper(),
         loc.region,
         loc.postcode,
-        loc.latitude,
-        loc.longitude,
+        loc.latitude if placed else None,
+        loc.longitude if placed else None,
         [c.upper() for c in loc.serves],
     )
 

@@ -134,8 +134,8 @@ async function approvalsPage() {
       const act = (verb) => async () => {
         try {
           await api("POST", `/api/fulfillments/${encodeURIComponent(f.id)}/${verb}`, { reason: reason.value });
+          await draw();  // first: an empty queue says so, and the decision's own message must stay on top
           say(`${KIND_NAME[f.kind]} ${verb === "approve" ? "approved" : "refused"}.`, "info");
-          await draw();
         } catch (error) {
           say(error.message);
         }

@@ -75,6 +75,10 @@ def sip_answers(port: int) -> bool:
 
 def check(service: str, edge_port: int) -> bool:
     if service in GRPC_SERVERS:
+        from services.runtime import tls
+
+        # The container holds only its own certificate, so the check presents that one.
+        tls.set_identity(service)
         return grpc_serving(split_hostport(grpc_target(service))[1])
     if service == EDGE:
         return sip_answers(edge_port)

@@ -1,5 +1,5 @@
-"""Print the permission table (services/runtime/permissions.py), each gRPC method's permission and each
-console route's, as Markdown for docs/security.md: `python scripts/permission_table.py`."""
+"""Print the permission table (services/runtime/permissions.py), each gRPC method's permission, each
+console route's and each `crs` command's, as Markdown for docs/security.md: `python scripts/permission_table.py`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ def main() -> None:
     for route in route_permissions(app):
         if route.method != "HEAD":
             print(f"| `{route.method} {route.path}` | `{route.permission}` |")
+    print()
+    print("| crs command | permission |")
+    print("|---|---|")
+    for command, needed in permissions.CLI_COMMANDS.items():
+        print(f"| `crs {command}` | `{needed}` |")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
-"""`crs agent add|passwd|token`: console accounts for agents and supervisors."""
+"""`crs agent add|passwd|disable|token`: console accounts for agents, supervisors, analysts and admins."""
 
 from __future__ import annotations
 
 import getpass
 import secrets
 import sys
+import time
 from datetime import timedelta
 
-from services.console import auth
-from services.console.accounts import UPSERT_TEAM
+from services.console import auth, tokens
+from services.console.accounts import UPSERT_TEAM, new_session_id
 from services.console.seed import SCHEMA, upsert_agent
 from services.runtime import db
 from services.runtime.settings import Common, env
@@ -72,29 +73,49 @@ def passwd(args) -> int:
     return 0
 
 
-def token(args) -> int:
-    """Print a bearer token for the console's API and `crs watch` (CRS_WATCH_TOKEN); only its hash is stored.
+def disable(args) -> int:
+    """Disable an agent: they cannot log in, and every session and token of theirs ends now."""
+    url = args.database_url or Common.from_env().database_url
+    with db.connect(url, schema=SCHEMA) as conn:
+        cur = conn.execute("UPDATE agents SET active = false WHERE username = %s", (args.username,))
+        conn.execute(
+            "DELETE FROM sessions WHERE agent_id = (SELECT id FROM agents WHERE username = %s)",
+            (args.username,),
+        )
+        conn.commit()
+    if cur.rowcount != 1:
+        print(f"crs agent: no agent named {args.username}", file=sys.stderr)
+        return 1
+    print(f"{args.username}: disabled, sessions ended")
+    return 0
 
-    Send it as `Authorization: Bearer <token>`; it carries the agent's permissions.
+
+def token(args) -> int:
+    """Print a bearer token for the console's API and `crs watch` (CRS_WATCH_TOKEN).
+
+    Send it as `Authorization: Bearer <token>`; it carries the agent's permissions. It is signed with the
+    first key of CRS_CONSOLE_TOKEN_KEYS for the API's audience, and names a session row that
+    `crs agent passwd` and `crs agent disable` delete.
     """
     url = args.database_url or Common.from_env().database_url
-    value = auth.new_token()
+    keys = tokens.keys_from_env()
+    session_id, ttl = new_session_id(), timedelta(days=args.days)
     with db.connect(url, schema=SCHEMA) as conn:
         cur = conn.execute(
-            "INSERT INTO sessions (token_hash, agent_id, kind, csrf_token, expires_at)"
+            "INSERT INTO sessions (id, agent_id, kind, csrf_token, expires_at)"
             " SELECT %s, id, 'api', %s, now() + %s FROM agents WHERE username = %s AND active",
-            (auth.token_hash(value), secrets.token_urlsafe(32), timedelta(days=args.days), args.username),
+            (session_id, secrets.token_urlsafe(32), ttl, args.username),
         )
         conn.commit()
     if cur.rowcount != 1:
         print(f"crs agent: no active agent named {args.username}", file=sys.stderr)
         return 1
-    print(value)
+    print(keys.issue(session_id=session_id, audience=tokens.API, ttl=ttl, now=time.time()))
     return 0
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("agent", help="console accounts: add, passwd, token")
+    parser = subparsers.add_parser("agent", help="console accounts: add, passwd, disable, token")
     parser.add_argument("--database-url", help="defaults to CRS_DATABASE_URL")
     commands = parser.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
 
@@ -111,6 +132,10 @@ def register(subparsers) -> None:
     passwd_parser.add_argument("username")
     passwd_parser.add_argument("--password", help="else CRS_AGENT_PASSWORD, else a prompt")
     passwd_parser.set_defaults(func=passwd)
+
+    disable_parser = commands.add_parser("disable", help="disable an agent and end their sessions")
+    disable_parser.add_argument("username")
+    disable_parser.set_defaults(func=disable)
 
     token_parser = commands.add_parser("token", help="print a bearer token for the console API and crs watch")
     token_parser.add_argument("username")

@@ -20,6 +20,7 @@ from crs.fulfillment.v1 import fulfillment_pb2 as pb
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from google.protobuf import json_format
 
+from services.cli import operator
 from services.runtime.grpcio import blocking_channel
 from services.runtime.principal import ROLES, Principal
 from services.runtime.settings import grpc_target
@@ -27,8 +28,6 @@ from services.runtime.settings import grpc_target
 TIMEOUT = 10.0
 # Currencies without a minor unit; every other one the CLI takes has two decimals.
 NO_MINOR_UNIT = {"JPY", "KRW", "VND", "CLP", "ISK"}
-REFERENCE_PAGES = 25
-REFERENCE_PAGE = 200
 
 
 class CliError(Exception):
@@ -44,10 +43,13 @@ def principal(args, default_role: str) -> Principal:
 
 
 def call(args, method: str, request, default_role: str = "agent"):
+    who = principal(args, default_role)
     try:
-        return getattr(stub(args), method)(
-            request, metadata=principal(args, default_role).metadata(), timeout=TIMEOUT
-        )
+        operator.require(args, who)
+    except operator.Refused as refusal:
+        raise CliError(f"refused: {refusal}") from None
+    try:
+        return getattr(stub(args), method)(request, metadata=who.metadata(), timeout=TIMEOUT)
     except grpc.RpcError as exc:
         if exc.code() == grpc.StatusCode.UNAVAILABLE:
             raise CliError(
@@ -76,11 +78,7 @@ def minor_units(amount: str, currency: str) -> int:
 
 
 def resolve_case(ref: str) -> str:
-    """A case id from an id or a reference number.
-
-    The Casework contract has no lookup by reference, so a reference is found among the most recent
-    cases (SearchCases pages); an older case is named by its id.
-    """
+    """A case id from an id or a reference number (SearchCases by reference)."""
     try:
         return str(uuid.UUID(ref))
     except ValueError:
@@ -90,19 +88,14 @@ def resolve_case(ref: str) -> str:
         raise CliError(f"--case takes a case id or reference number, not {ref!r}")
     cases = casework_pb2_grpc.CaseworkStub(blocking_channel(grpc_target("contacts")))
     try:
-        for page in range(REFERENCE_PAGES):
-            found = cases.SearchCases(
-                casework_pb2.SearchCasesRequest(limit=REFERENCE_PAGE, offset=page * REFERENCE_PAGE),
-                timeout=TIMEOUT,
-            ).cases
-            for case in found:
-                if case.reference == int(digits):
-                    return case.id
-            if len(found) < REFERENCE_PAGE:
-                break
+        found = cases.SearchCases(
+            casework_pb2.SearchCasesRequest(reference=int(digits), limit=1), timeout=TIMEOUT
+        ).cases
     except grpc.RpcError as exc:
         raise CliError(f"contacts could not look up case {ref}: {exc.details()}") from None
-    raise CliError(f"no recent case has reference {ref}; give its id instead")
+    if not found:
+        raise CliError(f"no case has reference {ref}")
+    return found[0].id
 
 
 def summary(f: pb.FulfillmentRequest) -> str:

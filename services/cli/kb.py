@@ -15,6 +15,7 @@ import grpc
 from crs.knowledge.v1 import knowledge_pb2 as pb
 from crs.knowledge.v1 import knowledge_pb2_grpc
 
+from services.cli import operator as cli_operator
 from services.knowledge import articles
 from services.knowledge.convert import article_from_pb
 from services.runtime import grpcio
@@ -28,9 +29,9 @@ def stub(args) -> knowledge_pb2_grpc.KnowledgeStub:
     return knowledge_pb2_grpc.KnowledgeStub(grpcio.blocking_channel(args.target or grpc_target("knowledge")))
 
 
-def operator() -> tuple[tuple[str, str], ...]:
+def operator_principal() -> Principal:
     name = "".join(c for c in getpass.getuser() if c.isalnum() or c in "._-") or "operator"
-    return Principal(username=name[:64], role="admin").metadata()
+    return Principal(username=name[:64], role="admin")
 
 
 def fail(exc: grpc.RpcError) -> int:
@@ -55,6 +56,12 @@ def import_(args) -> int:
         except (articles.InvalidArticle, UnicodeDecodeError) as exc:
             print(f"crs: {exc}", file=sys.stderr)
             return 1
+    who = operator_principal()
+    try:
+        cli_operator.require(args, who)
+    except cli_operator.Refused as refusal:
+        print(f"crs: refused: {refusal}", file=sys.stderr)
+        return 1
     client = stub(args)
     try:
         for a in parsed:
@@ -68,7 +75,7 @@ def import_(args) -> int:
                     body=a.body,
                     publish=True,
                 ),
-                metadata=operator(),
+                metadata=who.metadata(),
                 timeout=TIMEOUT,
             )
     except grpc.RpcError as exc:

@@ -11,6 +11,18 @@ import pkgutil
 import sys
 
 import services.cli as package
+from services.cli import operator
+
+
+def leaves(parser: argparse.ArgumentParser, path: str = "") -> list[tuple[str, argparse.ArgumentParser]]:
+    """Every command a person can type, by its words ("agent add"), with the parser that reads it."""
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not actions:
+        return [(path, parser)] if path else []
+    found = []
+    for name, sub in actions[0].choices.items():
+        found += leaves(sub, f"{path} {name}".strip())
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    for name, leaf in leaves(parser):
+        # What operator.check_command looks up in the permission table.
+        leaf.set_defaults(command_name=name)
     return parser
 
 
@@ -33,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        operator.check_command(args)
         return int(args.func(args) or 0)
+    except operator.Refused as refusal:
+        print(f"crs: refused: {refusal}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

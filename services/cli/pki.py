@@ -12,7 +12,8 @@ def run(args) -> int:
         print("CRS_ENV=production: certificates come from the deployment's own CA, not from here")
         return 2
     directory = tls.ensure_development_pki(pathlib.Path(args.dir) if args.dir else tls.tls_dir())
-    print(f"development CA and certificates in {directory}")
+    tls.write_identity_directories(directory)
+    print(f"development CA and certificates in {directory}, and each identity's own in {directory}/<name>")
     return 0
 
 

@@ -18,6 +18,7 @@ from services.console.accounts import Accounts
 from services.console.app import build_app
 from services.console.clients import Clients
 from services.console.pops import Hub, PopFeed
+from services.console.tokens import TokenKeys, keys_from_env
 from services.console.web import Context
 from services.runtime import bus, db, process
 from services.runtime.recordings import store_from_env
@@ -43,6 +44,7 @@ class Settings:
     pop_ttl_ms: int
     shutdown_grace: float
     behind_tls: bool
+    token_keys: TokenKeys
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,6 +66,7 @@ class Settings:
             # "true" when people reach the console over HTTPS (an ingress or proxy ends TLS in front of it):
             # cookies are then Secure and every answer carries HSTS.
             behind_tls=env("CRS_CONSOLE_BEHIND_TLS", "false").lower() in ("true", "1", "on"),
+            token_keys=keys_from_env(),
         )
 
 
@@ -93,6 +96,7 @@ async def serve(
         region=settings.home_region,
         page_deadline=settings.page_deadline,
         behind_tls=settings.behind_tls,
+        tokens=settings.token_keys,
     )
     runner = web.AppRunner(build_app(ctx), access_log=None, shutdown_timeout=settings.shutdown_grace)
     await runner.setup()

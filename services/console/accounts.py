@@ -9,7 +9,7 @@ from typing import Any
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from services.console.auth import Principal, token_hash
+from services.console.auth import Principal
 
 UPSERT_TEAM = (
     "INSERT INTO teams (id, name) VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET name = excluded.name"
@@ -30,7 +30,7 @@ SELECT a.id::text AS agent_id, a.username, a.display_name, a.role, a.team_id, e.
            SELECT te.extension FROM agents t JOIN extensions te ON te.agent_id = t.id
            WHERE t.team_id = a.team_id AND t.active) ELSE '{}'::text[] END AS team_extensions
 FROM sessions s JOIN agents a ON a.id = s.agent_id LEFT JOIN extensions e ON e.agent_id = a.id
-WHERE s.token_hash = %s AND s.expires_at > now() AND a.active
+WHERE s.id = %s AND s.kind = %s AND s.expires_at > now() AND a.active
 """
 
 
@@ -93,6 +93,19 @@ class Accounts:
                 (actor, role, action, subject, address, detail),
             )
 
+    async def record_reads(
+        self, *, actor: str, role: str, action: str, subjects: list[str], address: str = "", detail: str = ""
+    ) -> None:
+        """One entry per subject, in one statement: the consumers and cases a search showed."""
+        if not subjects:
+            return
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO access_log (actor, actor_role, action, subject, client_address, detail)"
+                " SELECT %s, %s, %s, subject, %s, %s FROM unnest(%s::text[]) AS s(subject)",
+                (actor, role, action, address, detail, subjects),
+            )
+
     async def access_log(
         self,
         *,
@@ -121,28 +134,29 @@ class Accounts:
             )
 
     async def open_session(
-        self, *, agent_id: str, token: str, csrf_token: str, kind: str, ttl: timedelta
+        self, *, session_id: str, agent_id: str, csrf_token: str, kind: str, ttl: timedelta
     ) -> None:
+        """The row a signed token names (its jti): deleting it, or disabling the agent, ends the token."""
         async with self.pool.connection() as conn:
             await conn.execute(
-                "INSERT INTO sessions (token_hash, agent_id, kind, csrf_token, expires_at)"
+                "INSERT INTO sessions (id, agent_id, kind, csrf_token, expires_at)"
                 " VALUES (%s, %s, %s, %s, now() + %s)",
-                (token_hash(token), agent_id, kind, csrf_token, ttl),
+                (session_id, agent_id, kind, csrf_token, ttl),
             )
             # Expired sessions are swept here rather than by a timer: logins are frequent enough.
             await conn.execute("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
 
-    async def close_session(self, token: str) -> None:
+    async def close_session(self, session_id: str) -> None:
         async with self.pool.connection() as conn:
-            await conn.execute("DELETE FROM sessions WHERE token_hash = %s", (token_hash(token),))
+            await conn.execute("DELETE FROM sessions WHERE id = %s", (session_id,))
 
-    async def principal(self, token: str | None) -> Principal | None:
-        """The agent a live session token belongs to, or None."""
-        if not token or len(token) > 200:
+    async def principal(self, session_id: str | None, kind: str) -> Principal | None:
+        """The agent of a live session of `kind` (a verified token's jti), or None."""
+        if not session_id:
             return None
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(PRINCIPAL, (token_hash(token),))
+            await cur.execute(PRINCIPAL, (session_id, kind))
             row = await cur.fetchone()
         if row is None:
             return None
@@ -173,4 +187,8 @@ class Accounts:
 
 
 def new_agent_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_session_id() -> str:
     return str(uuid.uuid4())

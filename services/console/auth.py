@@ -1,16 +1,16 @@
 """Who is asking, and what they may see: passwords, session tokens, CSRF and the pop-watching rule.
 
 - Passwords are hashed with argon2id (argon2-cffi's defaults, the RFC 9106 second recommendation).
-- A session is a random 256-bit token; only its SHA-256 is stored, so a copy of the table opens nothing.
+- A session is a row in `console.sessions` named by a signed token (tokens.py: audience, expiry, kid).
 - The browser holds the token in an HttpOnly, SameSite=Strict cookie; `crs watch` and integrations send
-  it as a bearer token in the Authorization header (never in a URL). Forms carry a per-session CSRF token, compared in constant time.
+  it as a bearer token in the Authorization header (never in a URL). Forms carry a per-session CSRF
+  token, compared in constant time.
 - An agent watches the pops of their own extension; a supervisor also those of their team.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import re
 import secrets
@@ -61,10 +61,6 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
 def csrf_ok(expected: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())
 
@@ -93,7 +89,13 @@ class Principal:
 
     def for_services(self) -> principal.Principal:
         """Who is acting, as the services read it from a gRPC call's metadata."""
-        return principal.Principal(username=self.username, role=self.role)
+        return principal.Principal(
+            username=self.username,
+            role=self.role,
+            extension=self.extension or "",
+            team=self.team_id or "",
+            team_extensions=self.team_extensions if self.is_supervisor else frozenset(),
+        )
 
     def may_watch(self, extension: str) -> bool:
         """An agent sees only their own extension's pops; a supervisor also their team's."""

@@ -6,6 +6,8 @@ the request (services/runtime/principal.py).
 
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
 from typing import Any
 
 from crs.billing.v1 import billing_pb2_grpc
@@ -19,6 +21,11 @@ from google.protobuf.message import Message
 from services.console.auth import Principal
 from services.runtime import grpcio
 
+# A replica's control address as telephony announces it (call_ringing.control_address): host:port.
+CONTROL_ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253}):[0-9]{1,5}$")
+# The identity every telephony replica's certificate carries, whatever address it is dialled at.
+TELEPHONY_IDENTITY = "telephony"
+MAX_REPLICA_CHANNELS = 32
 ENUM_PREFIXES = ("MATCH_KIND_", "CREDIT_STATUS_", "NO_MATCH_REASON_", "ENTRY_KIND_")
 
 
@@ -73,6 +80,26 @@ class Clients:
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(fulfillment_channel)
         self.screenpop = screenpop_pb2_grpc.ScreenpopStub(screenpop_channel)
         self.recording_control = control_pb2_grpc.RecordingControlStub(telephony_channel)
+        self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
+
+    async def recording_control_at(self, address: str):
+        """The recording control of the telephony replica at `address` (the one holding a call), or of
+        CRS_TELEPHONY_GRPC when the call does not say. The replica must present telephony's certificate:
+        the address only says where to dial, never whom to trust."""
+        if not address:
+            return self.recording_control
+        if not CONTROL_ADDRESS.match(address):
+            raise ValueError(f"not a control address: {address[:80]!r}")
+        if address in self._replicas:
+            self._replicas.move_to_end(address)
+            return self._replicas[address][1]
+        channel = grpcio.channel(address, tls_name=TELEPHONY_IDENTITY)
+        stub = control_pb2_grpc.RecordingControlStub(channel)
+        self._replicas[address] = (channel, stub)
+        if len(self._replicas) > MAX_REPLICA_CHANNELS:  # replicas come and go; keep the ones in use
+            _, (oldest, _) = self._replicas.popitem(last=False)
+            await oldest.close()
+        return stub
 
     async def call(self, method, request: Message, who: Principal | None, *, deadline: float | None = None):
         """`method(request)` under a deadline, as `who` when a person is asking."""
@@ -80,5 +107,5 @@ class Clients:
         return await method(request, timeout=deadline or self.deadline, metadata=metadata)
 
     async def close(self) -> None:
-        for channel in self._channels:
+        for channel in self._channels + [channel for channel, _ in self._replicas.values()]:
             await channel.close()

@@ -28,6 +28,16 @@ PUBLISHER = "screenpop"
 SOCKETS = Gauge("crs_console_sockets", "Console and watch sockets held by this replica")
 
 
+# What a pop carries for the console alone (where telephony holds the call): never sent to a browser.
+INTERNAL = ("telephony_control",)
+
+
+def for_browser(pop: dict[str, Any] | None) -> dict[str, Any] | None:
+    if pop is None:
+        return None
+    return {key: value for key, value in pop.items() if key not in INTERNAL}
+
+
 def routing_key(extension: str) -> str:
     return f"pop.{extension}"
 
@@ -141,4 +151,4 @@ class PopFeed:
         except ValueError:
             log.warning("dropping a pop message that is not JSON")
             return
-        await self.hub.deliver(extension, body)
+        await self.hub.deliver(extension, for_browser(body) if isinstance(body, dict) else body)

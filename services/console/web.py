@@ -1,7 +1,8 @@
 """What every console route shares: the context, who is asking, the permission and CSRF guard, and errors.
 
 A request is authenticated by the session cookie (a browser) or by a bearer token in the Authorization
-header (`crs watch`, integrations, tokens from `crs agent token`). The middleware reads the permission the
+header (`crs watch`, integrations, tokens from `crs agent token`): each a signed token (tokens.py) for its
+own audience, naming a session row that must still be live for an active agent. The middleware reads the permission the
 route named with @requires, and refuses before the handler runs:
 - nobody signed in: 401 (JSON for /api/ and the socket), or a redirect to the log-in page;
 - a permission the person lacks: 403, with a message saying which;
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import pathlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -27,6 +30,7 @@ from services.console.clients import Clients
 from services.console.permissions import PUBLIC, Denied, allowed, audit_of, permission_of
 from services.console.pops import Hub, PopFeed
 from services.console.throttle import AddressThrottle
+from services.console.tokens import AUDIENCE_OF_KIND, TokenKeys, development_keys
 from services.runtime import pages
 from services.runtime.recordings import RecordingStore
 
@@ -53,6 +57,8 @@ class Context:
     lockout_for: timedelta = timedelta(days=365)  # until an admin lifts it
     throttle: AddressThrottle = field(default_factory=AddressThrottle)
     behind_tls: bool = False
+    tokens: TokenKeys = field(default_factory=development_keys)
+    clock: Callable[[], float] = time.time
     ready: bool = False
     templates: jinja2.Environment = field(default_factory=lambda: pages.templates(TEMPLATES))
 
@@ -80,6 +86,19 @@ def session_token(request: web.Request) -> tuple[str | None, bool]:
     if bearer:
         return bearer, False
     return request.cookies.get(COOKIE), True
+
+
+def session_of(request: web.Request) -> tuple[str | None, str]:
+    """The session id the request's token names, if it verifies for its door, and that door's kind."""
+    token, from_cookie = session_token(request)
+    kind = "browser" if from_cookie else "api"
+    ctx = context(request)
+    return ctx.tokens.verify(token, audience=AUDIENCE_OF_KIND[kind], now=ctx.clock()), kind
+
+
+async def who_is_asking(request: web.Request) -> Principal | None:
+    session_id, kind = session_of(request)
+    return await context(request).accounts.principal(session_id, kind)
 
 
 def refuse(request: web.Request, status: int, message: str) -> web.StreamResponse:
@@ -128,8 +147,8 @@ async def authenticate(request: web.Request, handler):
         # A route that forgot to name its permission is closed, not open.
         log.error("route %s names no permission; refusing it", request.path)
         return refuse(request, 403, "this route names no permission")
-    token, from_cookie = session_token(request)
-    who = await context(request).accounts.principal(token)
+    _, from_cookie = session_token(request)
+    who = await who_is_asking(request)
     if who is None:
         return refuse(request, 401, "log in first, or send a token as Authorization: Bearer")
     if from_cookie and request.method not in SAFE_METHODS:
@@ -160,20 +179,25 @@ async def authenticate(request: web.Request, handler):
 
 def deny(request: web.Request, who: Principal, permission: str, message: str) -> web.StreamResponse:
     """A 403 for a signed-in person, logged with who, what and from where."""
+    log_refusal(request, who, permission, message)
+    return refuse(request, 403, message)
+
+
+def log_refusal(request: web.Request, who: Principal | None, permission: str, message: str) -> None:
+    """A refusal, the console's or a service's, with who, what and from where."""
     log.warning(
         "refused: %s",
         message,
         extra={
             "fields": {
-                "username": who.username,
-                "role": who.role,
+                "username": who.username if who else "",
+                "role": who.role if who else "",
                 "permission": permission,
                 "route": f"{request.method} {request.path}",
                 "client_address": request.remote or "",
             }
         },
     )
-    return refuse(request, 403, message)
 
 
 GRPC_STATUS = {
@@ -220,6 +244,10 @@ async def api_errors(request: web.Request, handler):
         status = GRPC_STATUS.get(exc.code(), 502)
         if status >= 500:
             log.warning("%s: a service call failed: %s", request.path, exc.code().name)
+        if status == 403:
+            # A rule of the case or the call (the service's domain) refused what the role alone allows.
+            handler_permission = permission_of(request.match_info.handler) or ""
+            log_refusal(request, request.get(PRINCIPAL), handler_permission, error_text(exc))
         if not wants_json(request):
             message = error_text(exc)
             return pages.render(

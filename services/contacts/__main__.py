@@ -16,9 +16,9 @@ from services.contacts.casework.wiring import CaseworkParts, CaseworkSettings
 from services.contacts.consumers.grpc_api import ContactsServicer
 from services.contacts.consumers.lookup import DirectoryLookup
 from services.contacts.consumers.store import SCHEMA, ContactsStore
-from services.runtime import bus, db, outbox, process, recordings
+from services.runtime import bus, db, outbox, process
 from services.runtime.grpcio import Server, Servicer
-from services.runtime.settings import Common, env, env_int, grpc_bind, split_hostport
+from services.runtime.settings import Common, env, grpc_bind, split_hostport
 
 
 @dataclass(frozen=True)
@@ -28,24 +28,18 @@ class Settings:
     home_region: str
     grpc_bind: str
     http_bind: str
-    # The origin that plays signed recording links (the console); "" = this server's address.
-    public_url: str
-    recording_link_ttl: int
     casework: CaseworkSettings = field(default_factory=CaseworkSettings.from_env)
 
     @classmethod
     def from_env(cls) -> Settings:
         common = Common.from_env()
         http_bind = env("CRS_CONTACTS_HTTP", "127.0.0.1:8081")
-        _, port = split_hostport(http_bind)
         return cls(
             database_url=common.database_url,
             amqp_url=common.amqp_url,
             home_region=common.home_region,
             grpc_bind=grpc_bind("contacts"),
             http_bind=http_bind,
-            public_url=env("CRS_CONTACTS_PUBLIC_URL", f"http://127.0.0.1:{port}"),
-            recording_link_ttl=env_int("CRS_RECORDING_LINK_TTL", 3600),
         )
 
 
@@ -59,13 +53,6 @@ async def serve(
     settings: Settings, stop: asyncio.Event, on_ready: Callable[[Bound], None] | None = None
 ) -> None:
     """Run contacts until `stop` is set, then drain: consumers, then servers, then the outbox."""
-    public_url = [settings.public_url.rstrip("/")]
-
-    def recording_link(key: str | None) -> str:
-        if not key:
-            return ""
-        return recordings.sign_link(key, base_url=public_url[0], ttl_seconds=settings.recording_link_ttl)
-
     pool = await db.open_pool(settings.database_url, schema=SCHEMA, min_size=4, max_size=16)
     store = ContactsStore(pool)
     connection = await bus.connect(settings.amqp_url)
@@ -75,9 +62,7 @@ async def serve(
         pool, consumers=DirectoryLookup(store, region=settings.home_region), settings=settings.casework
     )
     consumer = bus.Consumer(connection, "contacts", casework.subscriptions)
-    servicer = ContactsServicer(
-        store=store, history=casework.views, home_region=settings.home_region, recording_link=recording_link
-    )
+    servicer = ContactsServicer(store=store, history=casework.views, home_region=settings.home_region)
     server = Server(
         [
             Servicer(
@@ -101,8 +86,6 @@ async def serve(
     await consumer.start()
     casework.start()
     bound = Bound(grpc_port, runner.addresses[0][1])
-    if not public_url[0]:
-        public_url[0] = f"http://{http_host}:{bound.http_port}"
     if on_ready:
         on_ready(bound)
     await stop.wait()

@@ -87,16 +87,23 @@ def bulk_number(index: int, rng: random.Random) -> tuple[str, int, str]:
 
 
 def seed_bulk(database_url: str, consumer_ids: list[str]) -> None:
-    """Load consumers with numbers for `consumer_ids`; households and old numbers included."""
+    """Load consumers with numbers for `consumer_ids`; households and old numbers included.
+
+    Seeding again is harmless: consumers already there are kept as they are. Every row is still generated,
+    so that the numbers the others get do not depend on which were there before.
+    """
     rng = random.Random(20261123)
     now = datetime.now(UTC)
     with connect(database_url, schema=SCHEMA) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id::text FROM consumer WHERE id = ANY(%s::uuid[])", (consumer_ids,))
+        present = {row[0] for row in cur.fetchall()}
         with cur.copy("COPY consumer (id, name, language, created_at, last_contact_at) FROM STDIN") as copy:
             for index, consumer_id in enumerate(consumer_ids):
                 country = ("US", "US", "GB", "FR", "DE")[index % 5]
                 name = f"{rng.choice(FIRST[country])} {rng.choice(LAST[country])}"
                 last = now - timedelta(days=rng.randint(0, 900)) if index % 3 else None
-                copy.write_row((consumer_id, name, LANGUAGE[country], now, last))
+                if consumer_id not in present:
+                    copy.write_row((consumer_id, name, LANGUAGE[country], now, last))
         with cur.copy(
             "COPY phone_number (consumer_id, position, e164, country_code, national_number, suffix, type,"
             " valid_from, valid_to) FROM STDIN"
@@ -105,10 +112,15 @@ def seed_bulk(database_url: str, consumer_ids: list[str]) -> None:
             for index, consumer_id in enumerate(consumer_ids):
                 # Every 40th consumer shares the previous one's number: a household.
                 e164, code, national = previous if previous and index % 40 == 0 else bulk_number(index, rng)
-                copy.write_row((consumer_id, 0, e164, code, national, national[-7:], "mobile", now, None))
+                previous = (e164, code, national)
+                fresh = consumer_id not in present
+                if fresh:
+                    copy.write_row((consumer_id, 0, e164, code, national, national[-7:], "mobile", now, None))
                 if index % 10 == 0:
                     old, old_code, old_national = bulk_number(index + 7, rng)
                     gave_up = now - timedelta(days=365)
+                    if not fresh:
+                        continue
                     copy.write_row(
                         (
                             consumer_id,
@@ -122,7 +134,6 @@ def seed_bulk(database_url: str, consumer_ids: list[str]) -> None:
                             gave_up,
                         )
                     )
-                previous = (e164, code, national)
         conn.commit()
     # VACUUM sets the visibility map, without which matching's index-only scans still visit the table.
     with connect(database_url, schema=SCHEMA, autocommit=True) as conn:

@@ -259,12 +259,18 @@ def errors_to_status(statuses: dict[type[Exception], grpc.StatusCode]):
     return decorate
 
 
-def channel(target: str, *, default_deadline: float = DEFAULT_DEADLINE) -> grpc.aio.Channel:
-    """A long-lived mutual-TLS channel to `target` on which no call can wait forever."""
+def channel(
+    target: str, *, default_deadline: float = DEFAULT_DEADLINE, tls_name: str | None = None
+) -> grpc.aio.Channel:
+    """A long-lived mutual-TLS channel to `target` on which no call can wait forever.
+
+    `tls_name`: the identity the server's certificate must name, when `target` is an address that its
+    certificate does not (one replica of a service, dialled at its node's address)."""
+    options = CHANNEL_OPTIONS + ([("grpc.ssl_target_name_override", tls_name)] if tls_name else [])
     return grpc.aio.secure_channel(
         target,
         channel_credentials(),
-        options=CHANNEL_OPTIONS,
+        options=options,
         interceptors=[_DeadlineInterceptor(default_deadline)],
     )
 

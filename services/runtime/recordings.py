@@ -1,21 +1,19 @@
-"""Where call recordings live, and the signed, expiring links through which people reach them.
+"""Where call recordings live.
 
 A recording is addressed by a key such as `2024/05/01/<call id>.wav`. The store behind the key is a local
 directory by default (`CRS_RECORDINGS_URL=file:///...`) or an S3-compatible bucket
 (`CRS_RECORDINGS_URL=s3://bucket/prefix`, through botocore, with `CRS_S3_ENDPOINT`, `CRS_S3_REGION`, `CRS_S3_ACCESS_KEY`,
-`CRS_S3_SECRET_KEY`). A link handed to a browser is never a file path: it names the key, an expiry and an
-HMAC over both, keyed by `CRS_RECORDING_LINK_SECRET`.
+`CRS_S3_SECRET_KEY`).
+People play recordings through the console (`/recordings/{call_id}`), which checks their session and streams
+from the store; no page holds a link that works for whoever has it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
@@ -28,7 +26,6 @@ from services.runtime.settings import env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RECORDINGS_URL = (REPO_ROOT / "var" / "recordings").as_uri()
-DEV_LINK_SECRET = "crs-dev-recording-link-secret"
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=-]*(/[A-Za-z0-9][A-Za-z0-9._@+=-]*)*$")
 
@@ -212,30 +209,3 @@ def store_from_url(url: str) -> RecordingStore:
 def store_from_env() -> RecordingStore:
     """The store CRS_RECORDINGS_URL names (default: var/recordings in the repository)."""
     return store_from_url(env("CRS_RECORDINGS_URL", DEFAULT_RECORDINGS_URL))
-
-
-def _link_secret() -> bytes:
-    return env("CRS_RECORDING_LINK_SECRET", DEV_LINK_SECRET).encode()
-
-
-def _link_signature(key: str, expires: int) -> str:
-    return hmac.new(_link_secret(), f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
-
-
-def sign_link(key: str, *, base_url: str, ttl_seconds: int, now: float | None = None) -> str:
-    """A link to the recording `key` that works for `ttl_seconds` from `now`."""
-    expires = int((time.time() if now is None else now) + ttl_seconds)
-    signature = _link_signature(check_key(key), expires)
-    return f"{base_url.rstrip('/')}/recordings/{quote(key, safe='/')}?expires={expires}&signature={signature}"
-
-
-def verify_link(key: str, expires: int | str, signature: str, now: float | None = None) -> bool:
-    """True when `signature` is the one `sign_link` gave `key` and `expires` has not passed."""
-    try:
-        expires_at = int(expires)
-        check_key(key)
-    except (TypeError, ValueError):
-        return False
-    if expires_at < (time.time() if now is None else now):
-        return False
-    return hmac.compare_digest(_link_signature(key, expires_at), str(signature))

@@ -22,10 +22,11 @@ DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console"
 
 def _development_secrets() -> dict[str, str]:
     found = {
-        "CRS_RECORDING_LINK_SECRET": "crs-dev-recording-link-secret",
         # Read only when recordings go to S3 (CRS_RECORDINGS_URL=s3://...).
         "CRS_S3_ACCESS_KEY": "crs-dev",
         "CRS_S3_SECRET_KEY": "crs-dev-secret",
+        # kid:secret pairs, the first signing (services/console/tokens.py).
+        "CRS_CONSOLE_TOKEN_KEYS": "dev:crs-dev-console-token-key-for-laptops-only",
     }
     for schema in DATABASE_SCHEMAS:
         found[database_password_setting(schema)] = f"crs-dev-{schema}-db"
@@ -87,10 +88,11 @@ def secret(name: str) -> str:
 def refuse_development_secrets(names) -> None:
     """At start-up: stop now, naming the first secret of `names` a production process may not run with."""
     for name in names:
-        secret(name)
-    if in_production():
-        for name in ("CRS_DATABASE_URL", "CRS_AMQP_URL"):
-            _refuse_development_url(name)
+        if name in URLS_WITH_CREDENTIALS:
+            if in_production():
+                _refuse_development_url(name)
+        else:
+            secret(name)
 
 
 def _refuse_development_url(name: str) -> None:
@@ -125,16 +127,47 @@ SECRETS: dict[str, str] = _development_secrets()
 for _schema in DATABASE_SCHEMAS:
     KNOWN.setdefault(database_password_setting(_schema), SECRETS[database_password_setting(_schema)])
 
-# The secrets each process reads; a production process checks these before it does anything else.
+# The URLs whose password is a credential: a service's CRS_DATABASE_URL names only the server and the
+# database (it logs in with its own CRS_<SCHEMA>_DB_PASSWORD); the owner's credentials in it are for
+# migrations alone.
+URLS_WITH_CREDENTIALS = ("CRS_DATABASE_URL", "CRS_AMQP_URL")
+_BUCKET = ("CRS_S3_ACCESS_KEY", "CRS_S3_SECRET_KEY")
+
+# The credentials each process reads; a production process checks these before it does anything else.
 SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
-    "contacts": ("CRS_RECORDING_LINK_SECRET", "CRS_CONTACTS_DB_PASSWORD"),
-    "billing": ("CRS_BILLING_DB_PASSWORD",),
-    "fulfillment": ("CRS_FULFILLMENT_DB_PASSWORD",),
-    "screenpop": ("CRS_SCREENPOP_DB_PASSWORD",),
-    "console": ("CRS_CONSOLE_DB_PASSWORD",),
-    "knowledge": ("CRS_KNOWLEDGE_DB_PASSWORD",),
-    "telephony": (),
+    "contacts": ("CRS_CONTACTS_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
+    "billing": ("CRS_BILLING_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
+    "fulfillment": ("CRS_FULFILLMENT_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
+    "screenpop": ("CRS_SCREENPOP_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
+    "console": ("CRS_CONSOLE_DB_PASSWORD", "CRS_CONSOLE_TOKEN_KEYS", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
+    "knowledge": ("CRS_KNOWLEDGE_DB_PASSWORD", "CRS_DATABASE_URL"),
+    "telephony": ("CRS_AMQP_URL",),
 }
+# Credentials read only in some set-ups, so not refused at start when empty: the S3 keys when recordings
+# go to a bucket, the SIP passwords (which telephony and the edge check themselves). With the above, a
+# container receives these and no other (tests/deploy/test_secrets_per_container.py).
+OPTIONAL_SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
+    "console": _BUCKET,
+    "telephony": (*_BUCKET, "CRS_SIP_PASSWORD"),
+    "telephony.edge": ("CRS_SIP_PASSWORD", "CRS_SIP_PEER_USERNAME", "CRS_SIP_PEER_PASSWORD"),
+}
+# Processes that read another's credentials: fulfillment's workflow worker is fulfillment's, on its schema
+# and its broker; `crs migrate` (and the demo seed) act as every schema's owner.
+_SAME_CREDENTIALS = {"fulfillment.worker": "fulfillment"}
+MIGRATIONS = "cli"
+# Processes with a TLS identity of their own (a certificate named after the process: services/runtime/tls.py).
+TLS_IDENTITIES = ("contacts", "billing", "fulfillment", "screenpop", "console", "knowledge", "telephony")
+
+
+def credentials_of(process: str) -> frozenset[str]:
+    """Every credential `process` may be given: what it refuses to start without, and what it reads in
+    some set-ups. For migrations: the owner's database URL and every schema's login password."""
+    if process == MIGRATIONS:
+        return frozenset({"CRS_DATABASE_URL", *(database_password_setting(s) for s in DATABASE_SCHEMAS)})
+    process = _SAME_CREDENTIALS.get(process, process)
+    found = set(SECRETS_BY_PROCESS.get(process, ()) + OPTIONAL_SECRETS_BY_PROCESS.get(process, ()))
+    # A service's database URL names the server and the database; one with a password in it is the owner's.
+    return frozenset(found - {"CRS_DATABASE_URL"})
 
 
 def split_hostport(address: str) -> tuple[str, int]:

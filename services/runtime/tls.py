@@ -206,3 +206,18 @@ def _write(path: pathlib.Path, data: bytes) -> None:
     with open(os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
         handle.write(data)
     os.replace(staging, path)
+
+
+def write_identity_directories(directory: pathlib.Path, names=DEVELOPMENT_IDENTITIES) -> None:
+    """Beside the CA, one directory per identity holding the CA's certificate and that identity's own
+    certificate and key, and nothing else: a container mounts its own directory (compose: a volume
+    subpath), so it can present no other service's certificate and issue none."""
+    for name in names:
+        own = directory / name
+        own.mkdir(mode=0o700, exist_ok=True)
+        for source, target in (
+            ("ca.crt", "ca.crt"),
+            (f"{name}.crt", f"{name}.crt"),
+            (f"{name}.key", f"{name}.key"),
+        ):
+            _write(own / target, (directory / source).read_bytes())

@@ -188,6 +188,8 @@ def build_pop(
         },
         "route": route_for(withheld=withheld, candidates=candidates),
         "caller_trust": caller.get("trust", ""),  # CALLER_TRUST_UNTRUSTED_PEER: the number is unverified
+        # The replica of telephony holding the call, for the console's pause and resume; never shown.
+        "telephony_control": ringing.get("control_address", ""),
         "matches": [
             {
                 "consumer_id": c.get("consumer_id", ""),

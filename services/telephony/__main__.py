@@ -9,7 +9,7 @@ import threading
 
 from prometheus_client import Gauge
 
-from services.runtime import logs
+from services.runtime import logs, tls
 from services.runtime.recordings import REPO_ROOT, store_from_env
 from services.runtime.settings import Common, env, env_float, env_int, metrics_port, split_hostport
 from services.telephony.control import ControlServer
@@ -57,6 +57,20 @@ def control_bind(host: str) -> str:
     return f"{host}:{port}"
 
 
+WILDCARDS = ("", "0.0.0.0", "::", "[::]")
+
+
+def control_advertise(bind_host: str, port: int) -> str:
+    """Where others reach this replica's control API: CRS_TELEPHONY_CONTROL_ADVERTISE, else the bind host,
+    else (listening on every address) the address telephony gives the edge, CRS_SIP_ADVERTISE, which is
+    the node's in Kubernetes and the container's in compose."""
+    given = env("CRS_TELEPHONY_CONTROL_ADVERTISE", "")
+    if given:
+        return given
+    host = bind_host if bind_host not in WILDCARDS else env("CRS_SIP_ADVERTISE", "127.0.0.1")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def sip_password() -> str:
     password = env("CRS_SIP_PASSWORD", "")
     if not password:
@@ -88,6 +102,9 @@ def expose_gauges(service: TelephonyService, server: SipServer) -> None:
 
 
 def main() -> None:
+    # A threaded process, not started through process.run: it names itself, so its control API presents
+    # telephony's certificate (the console checks for it, whatever address it dials), not the cli's.
+    tls.set_identity("telephony")
     common = Common.from_env()
     logs.configure("telephony", common.log_level)
     start_metrics(metrics_port("telephony"))
@@ -116,6 +133,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     control = ControlServer(service, control_bind(common.grpc_bind_host))
+    service.control_address = control_advertise(common.grpc_bind_host, control.port)
     publisher.start()
     server.start()
     control.start()

@@ -64,6 +64,7 @@ class Call:
     reason: EndReason | None = None
     recording_key: str = ""
     paused: list = field(default_factory=list)  # the recording's PausedInterval spans, once stored
+    control_address: str = ""  # this replica's recording control API, for whoever pauses the call
     responses: dict[str, bytes] = field(default_factory=dict)
 
     @property
@@ -90,6 +91,7 @@ class Call:
             caller=self._caller_message(),
             extension=self.extension,
             invite_received_at=_timestamp(self.invite_received_at),
+            control_address=self.control_address,
         )
         return Event.of(SOURCE, "call_ringing", message, correlation_id=self.call_id)
 

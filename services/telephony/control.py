@@ -13,6 +13,7 @@ from concurrent import futures
 
 import grpc
 from crs.telephony.v1 import control_pb2, control_pb2_grpc, events_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -22,6 +23,14 @@ from services.telephony.service import NoSuchRecording, NotAllowed, TelephonySer
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = control_pb2.DESCRIPTOR.services_by_name["RecordingControl"].full_name
+
+
+def _stamp(moment) -> Timestamp | None:
+    if moment is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
 
 
 def _state(call_id: str, changed: bool, recording) -> control_pb2.RecordingState:
@@ -35,6 +44,8 @@ def _state(call_id: str, changed: bool, recording) -> control_pb2.RecordingState
                 end_seconds=i.end or 0.0,
                 paused_by=i.paused_by,
                 resumed_by=i.resumed_by,
+                paused_at=_stamp(i.paused_at),
+                resumed_at=_stamp(i.resumed_at),
             )
             for i in recording.paused
         ],
@@ -46,12 +57,17 @@ class RecordingControl(control_pb2_grpc.RecordingControlServicer):
         self.service = service
 
     def PauseRecording(self, request, context):
-        return self._change(self.service.pause, request, context)
+        return self._on_recording(self.service.pause, request, context)
 
     def ResumeRecording(self, request, context):
-        return self._change(self.service.resume, request, context)
+        return self._on_recording(self.service.resume, request, context)
 
-    def _change(self, action, request, context):
+    def GetRecordingState(self, request, context):
+        return self._on_recording(
+            lambda call_id, actor: (False, self.service.recording_state(call_id)), request, context
+        )
+
+    def _on_recording(self, action, request, context):
         actor = grpcio.authenticated_principal(context)
         if actor is None:
             context.abort(

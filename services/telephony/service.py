@@ -118,6 +118,8 @@ class TelephonyService:
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="recording-writer")
         self.endpoint = None  # set by the composition root: the SipServer that answers and hangs up
+        # Set by the composition root once the control API listens: where this replica's calls are paused.
+        self.control_address = ""
 
     def refusal(self) -> str | None:
         """Why a new call cannot be taken now, or None."""
@@ -144,6 +146,7 @@ class TelephonyService:
             invite_monotonic=received,
             to_tag="",
             record=record,
+            control_address=self.control_address if record else "",
         )
         if not self.book.add(call):
             return False
@@ -235,6 +238,10 @@ class TelephonyService:
             )  # fmt: skip
             self._log_pause(call_id, "recording resumed", principal)
         return interval is not None, recording
+
+    def recording_state(self, call_id: str):
+        """The recording of a call in progress, to read whether it is paused and its spans."""
+        return self._recorded_call(call_id)[1]
 
     def _recorded_call(self, call_id: str):
         call = self.book.get(call_id)

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from crs.contacts.v1 import casework_pb2, casework_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 
 from services.cli.seed import consumer_id
@@ -98,7 +99,7 @@ def stack(service_env, database_url, amqp_url, tmp_path_factory):
         if telephony is not None:
             unclean += [f"telephony exited {code}" for code in [telephony.process.stop()] if code != 0]
         if edge is not None:
-            edge.stop()
+            unclean += [f"edge exited {code}" for code in [edge.stop()] if code != 0]
         for process in reversed(started):
             if process.process.poll() is None:
                 code = process.stop()
@@ -115,6 +116,11 @@ def browser():
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# From `crs call` starting (a Python process, then sipp) to the pop on the page. The pop itself takes tens of
+# milliseconds; the rest is process start-up, which on a busy two-core machine can take several seconds.
+POP_WAIT = 30
 
 
 def log_in(browser, base: str, username: str, password: str):
@@ -175,7 +181,9 @@ def test_a_call_to_1001_pops_the_consumer_in_the_agents_browser_and_not_on_1002(
     call = place_call(stack, seconds=6)
     try:
         wait_for(
-            lambda: text_of(ada, "consumer-name") == CALLER_NAME, timeout=10, what="the pop in 1001's page"
+            lambda: text_of(ada, "consumer-name") == CALLER_NAME,
+            timeout=POP_WAIT,
+            what="the pop in 1001's page",
         )
         assert text_of(ada, "balance") == balance
         assert terms in text_of(ada, "credit-terms")
@@ -214,7 +222,7 @@ def test_beside_the_pop_an_agent_captures_and_escalates_the_supervisor_resolves_
     call = place_call(stack, seconds=4)
     sam = None
     try:
-        wait_for(lambda: text_of(ada, "consumer-name") == CALLER_NAME, timeout=10, what="the pop")
+        wait_for(lambda: text_of(ada, "consumer-name") == CALLER_NAME, timeout=POP_WAIT, what="the pop")
         ada.locator('[data-role="capture-contact"]').click()
         panel = ada.locator("#capture-panel")
         wait_for(lambda: panel.is_visible(), timeout=10, what="the capture form beside the pop")
@@ -306,7 +314,9 @@ def test_with_billing_stopped_the_pop_still_comes_marked_partial(stack, browser)
     ada = log_in(browser, stack["base"], "ada", "ada-demo-1001")
     call = place_call(stack, seconds=3)
     try:
-        wait_for(lambda: text_of(ada, "consumer-name") == CALLER_NAME, timeout=10, what="the partial pop")
+        wait_for(
+            lambda: text_of(ada, "consumer-name") == CALLER_NAME, timeout=POP_WAIT, what="the partial pop"
+        )
         assert "billing" in text_of(ada, "partial")
         assert text_of(ada, "balance") == "not available"
         assert text_of(ada, "last-purchase") not in ("", "none", "not available")
@@ -317,3 +327,51 @@ def test_with_billing_stopped_the_pop_still_comes_marked_partial(stack, browser)
             call.kill()
             call.wait()
         ada.close()
+
+
+def test_the_agent_pauses_the_recording_from_the_pop_and_after_a_reload_the_pop_still_says_so(stack, browser):
+    """The console has no CRS_TELEPHONY_GRPC of its own in this stack: the pause reaches telephony at the
+    address its call_ringing named, as it would reach the one replica of several that holds the call."""
+    ada = log_in(browser, stack["base"], "ada", "ada-demo-1001")
+    call = place_call(stack, seconds=12)
+    try:
+        toggle = ada.locator('[data-role="recording-toggle"]')
+        wait_for(lambda: toggle.count() == 1 and toggle.is_enabled(), timeout=15, what="the answered pop")
+        assert toggle.inner_text() == "Pause recording"
+        pop = ada.request.get(stack["base"] + "/api/pop?extension=1001").json()["pop"]
+        assert "telephony_control" not in pop  # where telephony holds the call is not the browser's
+        toggle.click()
+        wait_for(lambda: text_of(ada, "recording-state") == "Recording paused", timeout=5, what="the pause")
+
+        ada.reload()
+        wait_for(lambda: ada.locator("#status").inner_text() == "Connected", timeout=10, what="the socket")
+        toggle = ada.locator('[data-role="recording-toggle"]')
+        wait_for(
+            lambda: toggle.count() == 1 and toggle.is_enabled() and toggle.inner_text() == "Resume recording",
+            timeout=10,
+            what="the pop drawn again, still paused",
+        )
+        assert text_of(ada, "recording-state") == "Recording paused"
+        toggle.click()
+        wait_for(lambda: text_of(ada, "recording-state") == "Recording", timeout=5, what="the resumption")
+        assert toggle.inner_text() == "Pause recording"
+        assert call.wait(timeout=30) == 0, call.stdout.read()
+    finally:
+        if call.poll() is None:
+            call.kill()
+            call.wait()
+        ada.close()
+
+    with blocking_channel(stack["env"]["CRS_CONTACTS_GRPC"]) as channel:
+        casework = casework_pb2_grpc.CaseworkStub(channel)
+
+        def filed():
+            try:
+                return casework.GetCall(casework_pb2.GetCallRequest(call_id=pop["call_id"]), timeout=5)
+            except Exception:
+                return None
+
+        filed_call = wait_for(filed, timeout=30, what="the call filed with its recording's pauses")
+    (span,) = filed_call.paused
+    assert (span.paused_by, span.resumed_by) == ("ada", "ada")
+    assert 0 < span.start_seconds < span.end_seconds

@@ -24,8 +24,9 @@ def stack(tmp_path_factory, amqp_url):
     edge_process, edge = start_edge(tmp)
     service = start_telephony(tmp, amqp_url=amqp_url, edge=edge)
     yield tmp, edge, service
-    service.process.stop()
-    edge_process.stop()
+    # A crash or an unclean drain fails the teardown instead of passing unreported.
+    codes = {"telephony": service.process.stop(), "edge": edge_process.stop()}
+    assert codes == {"telephony": 0, "edge": 0}, service.process.log()[-3000:] + edge_process.log()[-2000:]
 
 
 @pytest.fixture

@@ -38,9 +38,10 @@ def system(tmp_path_factory, service_env):
         tmp, amqp_url=service_env["CRS_AMQP_URL"], edge=edge, CRS_RECORDINGS_URL=recordings_url
     )
     yield env, edge, grpc_port
-    telephony.process.stop()
-    edge_process.stop()
+    # A crash or an unclean drain of any of the three fails the teardown (contacts' stop() raises).
+    codes = {"telephony": telephony.process.stop(), "edge": edge_process.stop()}
     contacts.stop()
+    assert codes == {"telephony": 0, "edge": 0}, telephony.process.log()[-3000:] + edge_process.log()[-2000:]
 
 
 def crs(env, *args) -> subprocess.CompletedProcess:

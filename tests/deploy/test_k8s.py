@@ -10,11 +10,13 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 import yaml
 
+from services.runtime import settings
 from tests.deploy.codefacts import ROOT, grpc_ports, is_secret, metrics_ports, names_read, service_names
 
 OVERLAYS = ("dev", "prod")
@@ -78,6 +80,12 @@ def deployment_running(overlay: str, service: str) -> tuple[dict, dict]:
         if workload["kind"] == "Deployment" and module_of(container) == service:
             return workload, container
     raise AssertionError(f"{overlay}: no Deployment runs services.{service}")
+
+
+def credentials() -> set[str]:
+    """What only some containers get: every secret, and what is kept in the Secret for one process."""
+    kept = {name for names in settings.OPTIONAL_SECRETS_BY_PROCESS.values() for name in names}
+    return {name for name in names_read() if is_secret(name)} | kept
 
 
 def configmap(overlay: str) -> dict[str, str]:
@@ -159,7 +167,8 @@ def test_every_setting_the_code_reads_is_set_and_nothing_set_goes_unread(overlay
             provided |= set(config)
         for variable in container.get("env", []):
             provided.add(variable["name"])
-        missing = sorted(names_read() - provided)
+        # Credentials are each container's own: tests/deploy/test_secrets_per_container.py.
+        missing = sorted(names_read() - credentials() - provided)
         assert not missing, f"{workload['metadata']['name']}: the code reads {missing}, which is not set"
         unread = sorted({n for n in provided if n.startswith("CRS_")} - names_read())
         assert not unread, f"{workload['metadata']['name']}: sets {unread}, which no code reads"
@@ -168,13 +177,18 @@ def test_every_setting_the_code_reads_is_set_and_nothing_set_goes_unread(overlay
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_credentials_come_from_secrets_and_are_never_inlined(overlay):
     secrets = {name for name in names_read() if is_secret(name)}
-    assert {"CRS_DATABASE_URL", "CRS_AMQP_URL", "CRS_RECORDING_LINK_SECRET"} <= secrets
-    assert not secrets & set(configmap(overlay)), "a credential is in the ConfigMap"
+    assert {"CRS_DATABASE_URL", "CRS_AMQP_URL"} <= secrets
+    config = configmap(overlay)
+    # The ConfigMap may name the database's server, never a password for it.
+    assert urlsplit(config["CRS_DATABASE_URL"]).password is None
+    assert not (secrets - {"CRS_DATABASE_URL"}) & set(config), "a credential is in the ConfigMap"
     assert not objects(overlay, "Secret"), "a Secret is written into the manifests"
     for workload, _, container in crs_containers(overlay):
-        env = {v["name"]: v for v in container.get("env", [])}
-        for name in secrets:
-            assert "secretKeyRef" in env[name].get("valueFrom", {}), f"{workload['metadata']['name']}: {name}"
+        for variable in container.get("env", []):
+            if is_secret(variable["name"]):
+                assert "secretKeyRef" in variable.get("valueFrom", {}), (
+                    f"{workload['metadata']['name']}: {variable['name']}"
+                )
     for _, spec in pod_specs(overlay):
         for container in spec["containers"]:
             for variable in container.get("env", []):
@@ -330,3 +344,25 @@ def test_dev_runs_single_replica_postgresql_and_rabbitmq_in_the_namespace():
         assert statefulset["spec"]["replicas"] == 1
         assert statefulset["spec"]["template"]["metadata"]["labels"]["crs.io/role"] == role
     assert all(d["spec"]["replicas"] == 1 for d in objects("dev", "Deployment"))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_telephony_replica_names_its_own_node_for_pauses_and_the_console_may_dial_it(overlay):
+    """A pause must reach the replica holding the call: with the ConfigMap's empty advertise and every
+    address bound, telephony names CRS_SIP_ADVERTISE, its node's address, which the console may reach."""
+    config = configmap(overlay)
+    assert config["CRS_TELEPHONY_CONTROL_ADVERTISE"] == ""
+    assert config["CRS_GRPC_BIND_HOST"] == "0.0.0.0"
+    deployment, container = deployment_running(overlay, "telephony")
+    assert deployment["spec"]["template"]["spec"]["hostNetwork"] is True
+    env = {variable["name"]: variable for variable in container.get("env", [])}
+    assert env["CRS_SIP_ADVERTISE"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.hostIP"}}
+    console, _ = deployment_running(overlay, "console")
+    labels = console["spec"]["template"]["metadata"]["labels"]
+    to_any_address = set()
+    for policy in objects(overlay, "NetworkPolicy"):
+        if policy["spec"]["podSelector"].get("matchLabels", {}).items() <= labels.items():
+            for rule in policy["spec"].get("egress", []):
+                if "to" not in rule:
+                    to_any_address |= {p.get("port") for p in rule.get("ports", [])}
+    assert 50055 in to_any_address

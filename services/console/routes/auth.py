@@ -7,8 +7,10 @@ import logging
 from aiohttp import web
 
 from services.console import auth
+from services.console.accounts import new_session_id
 from services.console.permissions import public, requires
-from services.console.web import COOKIE, Context, context, principal, render, session_token
+from services.console.tokens import AUDIENCE_OF_KIND
+from services.console.web import COOKIE, Context, context, principal, render, session_of, who_is_asking
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -63,19 +65,19 @@ async def _failed(ctx: Context, username: str, address: str, action: str) -> Non
 
 
 async def open_session(ctx: Context, agent_id: str, kind: str) -> str:
-    token = auth.new_token()
+    """A session row, and the signed token for `kind`'s audience that names it."""
+    session_id = new_session_id()
     ttl = ctx.api_session if kind == "api" else ctx.browser_session
     await ctx.accounts.open_session(
-        agent_id=agent_id, token=token, csrf_token=auth.new_token(), kind=kind, ttl=ttl
+        session_id=session_id, agent_id=agent_id, csrf_token=auth.new_token(), kind=kind, ttl=ttl
     )
-    return token
+    return ctx.tokens.issue(session_id=session_id, audience=AUDIENCE_OF_KIND[kind], ttl=ttl, now=ctx.clock())
 
 
 @routes.get("/login")
 @public
 async def get_login(request: web.Request) -> web.Response:
-    token, _ = session_token(request)
-    if await context(request).accounts.principal(token) is not None:
+    if await who_is_asking(request) is not None:
         raise web.HTTPSeeOther("/")
     return render(request, "login.html", error="", username="")
 
@@ -114,9 +116,9 @@ async def post_login(request: web.Request) -> web.Response:
 @routes.post("/logout")
 @requires("console.use")
 async def post_logout(request: web.Request) -> web.Response:
-    token, _ = session_token(request)
-    if token:
-        await context(request).accounts.close_session(token)
+    session_id, _ = session_of(request)
+    if session_id:
+        await context(request).accounts.close_session(session_id)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(COOKIE, path="/")
     raise response

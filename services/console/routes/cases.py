@@ -82,13 +82,28 @@ async def create_case(request: web.Request) -> web.Response:
     return _case_reply(await _casework(request, "CreateCase", pb.CreateCaseRequest(case=case)), 201)
 
 
+def _personal_subjects(cases) -> list[str]:
+    """Whose personal data a search showed: each consumer, and each case whose reporter has none."""
+    subjects: dict[str, None] = {}
+    for case in cases:
+        if case.consumer_id:
+            subjects[case.consumer_id] = None
+        elif case.reporter.name or case.reporter.email or case.reporter.phone:
+            subjects[case.id] = None
+    return list(subjects)
+
+
 @routes.get("/api/contacts")
-@requires("cases.read")
+@requires("cases.search")
 @audited("case.search", "consumer_id")
 @shapes(reply=pb.SearchCasesResponse.DESCRIPTOR)
 async def search_cases(request: web.Request) -> web.Response:
-    """GET ?text=&issue_code=&product=&lot_code=&status=&channel=&language=&consumer_id=&from=&to=
-    &escalated_only=&open_only=&limit=&offset= -> {"cases": [Case]}."""
+    """GET ?text=&issue_code=&product=&lot_code=&status=&channel=&language=&consumer_id=&reference=
+    &reporter_phone=&reporter_name=&from=&to=&escalated_only=&open_only=&limit=&offset= -> {"cases": [Case]}.
+
+    How much a person may ask depends on their role (contacts' domain/access.py): an agent names someone
+    or something specific and gets at most 20; an analyst gets cases without personal data. Each consumer
+    (or reporter) a search shows is written to the access log."""
     q = request.query
     message = pb.SearchCasesRequest(
         text=q.get("text", "")[:500],
@@ -101,7 +116,10 @@ async def search_cases(request: web.Request) -> web.Response:
         consumer_id=q.get("consumer_id", "")[:64],
         escalated_only=q.get("escalated_only") in ("true", "1"),
         open_only=q.get("open_only") in ("true", "1"),
-        limit=_whole(q, "limit", 50, 1, MAX_LIMIT),
+        reference=_whole(q, "reference", 0, 1, 2**62),
+        reporter_phone=q.get("reporter_phone", "")[:40],
+        reporter_name=q.get("reporter_name", "")[:200],
+        limit=_whole(q, "limit", 0, 1, MAX_LIMIT),
         offset=_whole(q, "offset", 0, 0, 100_000),
     )
     for name in ("from", "to"):
@@ -113,6 +131,15 @@ async def search_cases(request: web.Request) -> web.Response:
                 raise BadRequest(f"{name}: a time such as 2026-01-31T00:00:00Z") from None
             getattr(message, name).CopyFrom(stamp)
     reply = await _casework(request, "SearchCases", message)
+    who = principal(request)
+    await context(request).accounts.record_reads(
+        actor=who.username,
+        role=who.role,
+        action="consumer.read",
+        subjects=_personal_subjects(reply.cases),
+        address=request.remote or "",
+        detail=f"{request.method} {request.path} (search)",
+    )
     return web.json_response({"cases": [as_json(c) for c in reply.cases]})
 
 
@@ -209,6 +236,15 @@ async def timeline(request: web.Request) -> web.Response:
     return web.json_response(as_json(reply))
 
 
+@routes.get("/api/calls/{call_id}")
+@requires("cases.read")
+@shapes(reply=pb.FiledCall.DESCRIPTOR)
+async def filed_call(request: web.Request) -> web.Response:
+    """GET -> the FiledCall: caller, recording key, duration, cases, and the recording's paused spans."""
+    call_id = request.match_info["call_id"][:512]
+    return web.json_response(as_json(await _casework(request, "GetCall", pb.GetCallRequest(call_id=call_id))))
+
+
 @routes.get("/api/queue")
 @requires("cases.queue")
 @shapes(reply=pb.SearchCasesResponse.DESCRIPTOR)
@@ -278,5 +314,5 @@ routes.get("/cases/")(_page("index", "cases.read"))
 routes.get("/cases/new")(_page("new", "cases.create"))
 routes.get("/cases/view")(_page("case", "cases.read"))
 routes.get("/cases/queue")(_page("queue", "cases.queue"))
-routes.get("/cases/search")(_page("search", "cases.read"))
+routes.get("/cases/search")(_page("search", "cases.search"))
 routes.get("/cases/early-warning")(_page("early_warning", "insights.early_warning"))

@@ -19,7 +19,7 @@ from crs.telephony.v1 import control_pb2
 from services.console import auth
 from services.console.auth import Principal
 from services.console.permissions import requires
-from services.console.pops import Watcher
+from services.console.pops import Watcher, for_browser
 from services.console.web import context, principal, render, session_token
 
 log = logging.getLogger(__name__)
@@ -48,35 +48,51 @@ async def api_current_pop(request: web.Request) -> web.Response:
     extension = request.query.get("extension") or who.extension or ""
     if not who.may_watch(extension):
         return web.json_response({"error": f"you may not watch extension {extension}"}, status=403)
-    return web.json_response({"pop": await current_pop(request, who, extension)})
+    return web.json_response({"pop": for_browser(await current_pop(request, who, extension))})
 
 
-async def popped_to(request: web.Request, who: Principal, call_id: str) -> str | None:
-    """The extension among those the person may watch whose current pop is this call, if any."""
+async def popped_to(request: web.Request, who: Principal, call_id: str) -> dict[str, Any] | None:
+    """The current pop of this call on an extension the person may watch, if any."""
     for extension in who.watchable():
         pop = await current_pop(request, who, extension)
         if pop is not None and pop.get("call_id") == call_id:
-            return extension
+            return pop
     return None
 
 
 async def control_recording(request: web.Request, rpc: str) -> web.Response:
-    """Pause or resume as the agent the call is popped to, or a supervisor of that agent's team."""
+    """Pause, resume or read the recording as the agent the call is popped to, or a supervisor of that
+    agent's team."""
     ctx = context(request)
     who = principal(request)
     call_id = request.match_info["call_id"]
-    if await popped_to(request, who, call_id) is None:
+    pop = await popped_to(request, who, call_id)
+    if pop is None:
         message = "only the agent on this call, or a supervisor of their team, may control its recording"
         return web.json_response({"error": message}, status=403)
+    # The replica of telephony that holds the call: with several, no other one has it.
+    try:
+        control = await ctx.clients.recording_control_at(pop.get("telephony_control") or "")
+    except ValueError:
+        log.warning("a pop names a telephony control address that is not one; using the default")
+        control = ctx.clients.recording_control
     try:
         state = await ctx.clients.call(
-            getattr(ctx.clients.recording_control, rpc), control_pb2.RecordingRequest(call_id=call_id), who
+            getattr(control, rpc), control_pb2.RecordingRequest(call_id=call_id), who
         )
     except grpc.aio.AioRpcError as exc:
         if exc.code() != grpc.StatusCode.NOT_FOUND:
             raise
         return web.json_response({"error": "no such call in progress, or it is not recorded"}, status=404)
     return web.json_response({"call_id": state.call_id, "paused": state.paused, "changed": state.changed})
+
+
+@routes.get("/api/calls/{call_id}/recording")
+@requires("recordings.control")
+async def recording_state(request: web.Request) -> web.Response:
+    """GET -> {"call_id", "paused", "changed": false}: whether the recording is paused now, for the pop's
+    button after the page is drawn again."""
+    return await control_recording(request, "GetRecordingState")
 
 
 @routes.post("/api/calls/{call_id}/recording/pause")
@@ -128,7 +144,7 @@ async def pop_socket(request: web.Request) -> web.StreamResponse:
                 current = None
             if current is not None:
                 replayed.add(current.get("call_id"))
-                await socket.send_str(json.dumps({**current, "replay": True}))
+                await socket.send_str(json.dumps({**for_browser(current), "replay": True}))
         await watcher.release(replayed)
         async for message in socket:
             if message.type == WSMsgType.ERROR:

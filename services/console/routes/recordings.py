@@ -23,13 +23,16 @@ CONTENT_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
 @requires("recordings.play")
 @audited("recording.play", "call_id")
 async def play(request: web.Request) -> web.StreamResponse:
-    """GET -> the call's recording (audio/wav), for the case page's player."""
+    """GET -> the call's recording (audio/wav), for the case page's player; contacts refuses (403) a call
+    outside the supervisor's team."""
     call_id = request.match_info["call_id"]
     if len(call_id) > MAX_CALL_ID:
         raise web.HTTPNotFound(text="no such call")
     ctx = context(request)
     call = await ctx.clients.call(
-        ctx.clients.casework.GetCall, pb.GetCallRequest(call_id=call_id), principal(request)
+        ctx.clients.casework.GetCall,
+        pb.GetCallRequest(call_id=call_id, for_playback=True),
+        principal(request),
     )
     if not call.recording_key:
         raise web.HTTPNotFound(text="this call was not recorded")

@@ -112,7 +112,33 @@ async function capturePage() {
 const KIND_TEXT = {
   created: "Captured", updated: "Changed", status: "Status", escalated: "Escalated", assigned: "Assigned",
   action: "Action", call_linked: "Call linked", sla_breached: "SLA breached",
+  recording_paused: "Recording paused", recording_resumed: "Recording resumed",
 };
+const CALL_KINDS = new Set(["recording_paused", "recording_resumed"]);
+
+// The silent spans (PCI pauses) of a call's recording, as its filed call lists them.
+function pausedText(paused) {
+  const secs = (x) => `${Number(x || 0).toFixed(1)} s`;
+  return paused.map((p) => {
+    const end = p.end_seconds ? secs(p.end_seconds) : "the end";
+    const by = p.resumed_by ? `paused by ${p.paused_by}, resumed by ${p.resumed_by}` : `paused by ${p.paused_by}`;
+    return `${secs(p.start_seconds)}–${end} (${by})`;
+  }).join("; ");
+}
+
+async function drawPauses(li, callId) {
+  let call;
+  try {
+    call = await api("GET", `/api/calls/${encodeURIComponent(callId)}`);
+  } catch {
+    return; // not filed yet: the call is still in progress, and the timeline shows its pauses
+  }
+  const paused = call.paused || [];
+  const text = paused.length ? `Silent (paused): ${pausedText(paused)}` : "Not paused";
+  const node = el("div", text, "paused");
+  node.dataset.role = "recording-paused";
+  li.appendChild(node);
+}
 
 function changeText(changes) {
   const show = (text) => {
@@ -157,6 +183,7 @@ async function drawCase(id) {
     li.appendChild(el("span", "Call recording "));
     li.appendChild(audio);
     recordings.appendChild(li);
+    drawPauses(li, callId); // not awaited: the timeline below does not wait for it
   }
   const { events } = await api("GET", `/api/contacts/${encodeURIComponent(id)}/timeline`);
   const timeline = $("timeline");
@@ -168,7 +195,9 @@ async function drawCase(id) {
     li.appendChild(el("time", when(e.occurred_at)));
     li.appendChild(el("b", ` ${KIND_TEXT[e.kind] || e.kind} `));
     li.appendChild(el("span", `by ${e.actor}`, "actor"));
-    const text = [e.note, changeText(e.kind === "created" ? [] : e.changes)].filter(Boolean).join(" — ");
+    if (e.call_id) li.dataset.callId = e.call_id;
+    const changes = e.kind === "created" || CALL_KINDS.has(e.kind) ? [] : e.changes;
+    const text = [e.note, changeText(changes)].filter(Boolean).join(" — ");
     if (text) li.appendChild(el("div", text, "what"));
     timeline.appendChild(li);
   }

@@ -6,6 +6,7 @@ document.querySelectorAll("section.pop[data-extension]").forEach((p) => panels.s
 const statusEl = document.getElementById("status");
 const csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
 const shown = new Map(); // extension -> call_id on screen
+const popped = new Map(); // extension -> the pop on screen
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -95,21 +96,29 @@ function captureButton(pop, consumer) {
 function recordingBlock(pop) {
   const state = el("span", { class: "recording-state", role: "recording-state" }, "Recording");
   const button = el("button", { type: "button", class: "button", role: "recording-toggle" }, "Pause recording");
+  const path = `/api/calls/${encodeURIComponent(pop.call_id)}/recording`;
   let paused = false;
+  const show = (now) => {
+    paused = now;
+    state.textContent = paused ? "Recording paused" : "Recording";
+    button.textContent = paused ? "Resume recording" : "Pause recording";
+  };
   button.addEventListener("click", async () => {
     button.disabled = true;
-    const action = paused ? "resume" : "pause";
     try {
-      const reply = await api("POST", `/api/calls/${encodeURIComponent(pop.call_id)}/recording/${action}`);
-      paused = reply.paused;
-      state.textContent = paused ? "Recording paused" : "Recording";
-      button.textContent = paused ? "Resume recording" : "Pause recording";
+      show((await api("POST", `${path}/${paused ? "resume" : "pause"}`)).paused);
     } catch (error) {
       state.textContent = error.message;
     } finally {
       button.disabled = false;
     }
   });
+  // A pop drawn again (a reload, a reconnect) asks telephony whether the recording is paused now.
+  button.disabled = true;
+  api("GET", path)
+    .then((reply) => show(reply.paused))
+    .catch(() => {}) // not recorded, or ended: the button stays as drawn
+    .finally(() => { button.disabled = false; });
   return el("div", { class: "recording" }, state, " ", button);
 }
 
@@ -147,6 +156,7 @@ function render(pop) {
   const panel = panels.get(pop.extension);
   if (!panel) return;
   shown.set(pop.extension, pop.call_id);
+  popped.set(pop.extension, pop);
   const body = panel.querySelector('[data-role="body"]');
   const caller = pop.caller || {};
   const head = el(
@@ -175,10 +185,21 @@ function render(pop) {
   else setState(panel, "Ringing", "ringing");
 }
 
+// The call on screen was answered: it is on call now, and its recording can be paused from here on.
+function answered(extension, callId) {
+  const panel = panels.get(extension);
+  if (!panel || shown.get(extension) !== callId) return;
+  setState(panel, "On call", "oncall");
+  const body = panel.querySelector('[data-role="body"]');
+  const head = body.querySelector(".caller");
+  if (head && !body.querySelector(".recording")) head.after(recordingBlock(popped.get(extension)));
+}
+
 function clear(extension, callId) {
   const panel = panels.get(extension);
   if (!panel || (callId && shown.get(extension) !== callId)) return;
   shown.delete(extension);
+  popped.delete(extension);
   panel.querySelector('[data-role="body"]').replaceChildren(el("p", { class: "empty" }, "Waiting for a call."));
   setState(panel, "Idle", "");
 }
@@ -336,7 +357,7 @@ function connect() {
     try { msg = JSON.parse(event.data); } catch { return; }
     if (msg.type === "pop") render(msg);
     else if (msg.type === "clear") clear(msg.extension, msg.call_id);
-    else if (msg.type === "call_state" && shown.get(msg.extension) === msg.call_id) setState(panels.get(msg.extension), "On call", "oncall");
+    else if (msg.type === "call_state" && msg.state === "answered") answered(msg.extension, msg.call_id);
   };
   socket.onclose = () => {
     setStatus("Reconnecting…", "warn");

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from services.contacts.casework.capture import GroupCapture
+from services.contacts.casework.domain import access, fields
 from services.contacts.casework.domain import codes as code_tables
-from services.contacts.casework.domain import fields
-from services.contacts.casework.domain.calls import EndedCall
+from services.contacts.casework.domain.access import Actor
+from services.contacts.casework.domain.calls import EndedCall, PauseChange
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CachedCodeBook
 from services.contacts.casework.exceptions import InvalidInput, NotFound
@@ -32,6 +33,9 @@ class CaseRepository(Protocol):
 
     async def uncoded_call(self, call_id: str) -> Case | None: ...
 
+    async def call_extension(self, call_id: str) -> str | None:
+        """The extension that took a filed call ('' when telephony named none); None when not filed."""
+
     async def add(self, cases: list[Case]) -> None: ...
 
     async def save(self, case: Case) -> None: ...
@@ -43,6 +47,8 @@ class CaseRepository(Protocol):
     async def file_call(
         self, call: EndedCall, *, consumer_id: str | None, unidentified_caller_id: str | None
     ) -> str | None: ...
+
+    async def record_pause_change(self, change: PauseChange) -> bool: ...
 
     async def upsert_code(self, kind: str, row: dict) -> None: ...
 
@@ -122,26 +128,32 @@ class Casework:
             raise NotFound(f"no case {checked}")
         return case
 
-    async def create(self, *, data: dict, actor: str, call_id: str | None = None) -> Case:
+    async def create(self, *, data: dict, actor: Actor | str, call_id: str | None = None) -> Case:
         """Capture a case. With a call id, the call's own filed contact becomes the case, or the call is
-        linked to it when the call is not filed yet."""
+        linked to it when the call is not filed yet; either only for a call the actor took."""
+        who = Actor.of(actor)
         book = await self.codes.get()
         now = self.clock()
         values = fields.clean(data, self.rules, now=now)
         await self._check_consumer(values)
         if call_id is None:
-            return await self.capture.capture(Case.capture(values, book=book, actor=actor, now=now))
+            case = Case.capture(values, book=book, actor=who.username, now=now)
+            case.team = who.team
+            return await self.capture.capture(case)
         call_id = fields.a_call_id(call_id)
         async with self.unit_of_work() as uow:
+            access.check_link(actor=who, call_extension=await uow.cases.call_extension(call_id))
             filed = await uow.cases.uncoded_call(call_id)
             if filed is None:
-                case = Case.capture(values, book=book, actor=actor, now=now, call_id=call_id)
+                case = Case.capture(values, book=book, actor=who.username, now=now, call_id=call_id)
+                case.team = who.team
                 await uow.cases.add([case])
                 await uow.publish(await self._events_of(case))
                 await uow.commit()
                 case.settle()
                 return case
-            filed.code_filed_call(values, book=book, actor=actor, now=now)
+            filed.code_filed_call(values, book=book, actor=who.username, now=now)
+            filed.team = who.team
             return await self._changed(uow, filed)
 
     async def update(
@@ -150,10 +162,11 @@ class Casework:
         case_id: str,
         data: dict,
         fields_named: set[str],
-        actor: str,
+        actor: Actor | str,
         expected_version: int | None = None,
     ) -> Case:
-        """Change the named fields of a case."""
+        """Change the named fields of a case; moving it to another consumer only as access.check_move says."""
+        who = Actor.of(actor)
         if not fields_named:
             raise InvalidInput("update_mask: name the fields to change")
         book = await self.codes.get()
@@ -161,7 +174,12 @@ class Casework:
         await self._check_consumer(values)
         async with self.unit_of_work() as uow:
             case = await self._locked(uow, case_id)
-            if not case.update(values, book=book, actor=actor, expected_version=expected_version):
+            if "consumer_id" in values:
+                sensitive = case.escalated or (case.coded and book.escalates(case.issue_code))
+                access.check_move(
+                    case, values["consumer_id"], actor=who, sensitive=sensitive, now=self.clock()
+                )
+            if not case.update(values, book=book, actor=who.username, expected_version=expected_version):
                 return case
             return await self._changed(uow, case)
 
@@ -202,10 +220,14 @@ class Casework:
             case.add_action(action_code, book=book, note=note, actor=actor, now=self.clock())
             return await self._changed(uow, case)
 
-    async def link_call(self, *, case_id: str, call_id: str, actor: str) -> Case:
+    async def link_call(self, *, case_id: str, call_id: str, actor: Actor | str) -> Case:
+        """Link a call to a case: only a call the actor took (access.check_link)."""
+        who = Actor.of(actor)
+        call_id = fields.a_call_id(call_id)
         async with self.unit_of_work() as uow:
             case = await self._locked(uow, case_id)
-            if not case.link_call(call_id, actor=actor):
+            access.check_link(actor=who, call_extension=await uow.cases.call_extension(call_id))
+            if not case.link_call(call_id, actor=who.username):
                 return case
             return await self._changed(uow, case)
 
@@ -236,6 +258,21 @@ class Casework:
             # Also on a redelivery: the filing may have committed without this.
             await self.consumers.contacted(consumer_id, call.started_at)
         return contact_id
+
+    async def record_pause_change(self, change: PauseChange) -> bool:
+        """Keep a pause or resumption of a call's recording for the timelines of the call's cases (those
+        linked already and those linked later); False when this event was recorded before."""
+        if not change.event_id:
+            raise InvalidInput("event_id: which event?")
+        fields.a_call_id(change.call_id)
+        if not fields.text(change.actor, "by", limit=200):
+            raise InvalidInput("by: who paused or resumed the recording?")
+        fields.text(change.actor_role, "by_role", limit=40)
+        async with self.unit_of_work() as uow:
+            recorded = await uow.cases.record_pause_change(change)
+            if recorded:
+                await uow.commit()
+        return recorded
 
     async def sweep_sla(self, *, now: datetime | None = None) -> int:
         """Flag every open case past a due time; return how many were flagged."""

@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from services.contacts.casework.domain.calls import EndedCall
+from services.contacts.casework.domain.calls import EndedCall, PauseChange
 from services.contacts.casework.domain.case import (
     PRODUCT_NAMES,
     REPORTER_NAMES,
@@ -34,7 +34,7 @@ _STORED_COLUMNS = (
     "id::text, reference, consumer_id::text, channel, direction, summary, status, occurred_at, call_id,"
     " reporter_name, reporter_email, reporter_phone, product_sku, product_upc, product_name,"
     " lot_code, best_by, produced_on, purchase_store, purchase_location, purchased_on, issue_code, severity,"
-    " action_codes, verbatim, notes, language, assignee, escalated, escalation_reason, created_by, created_at,"
+    " action_codes, verbatim, notes, language, assignee, escalated, escalation_reason, created_by, team, created_at,"
     " updated_at, first_response_at, resolved_at, closed_at, response_due_at, resolution_due_at,"
     " sla_breached_at, sla_breach, version"
 )
@@ -64,6 +64,7 @@ WRITTEN = (
     "escalated",
     "escalation_reason",
     "created_by",
+    "team",
     "first_response_at",
     "resolved_at",
     "closed_at",
@@ -99,6 +100,7 @@ def case_from_row(row: dict) -> Case:
         call_ids=list(row["call_ids"]),
         summary=row["summary"],
         created_by=row["created_by"],
+        team=row["team"],
         occurred_at=row["occurred_at"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -138,6 +140,11 @@ class CaseRepository:
             (call_id,),
         )
         return case_from_row(rows[0]) if rows else None
+
+    async def call_extension(self, call_id: str) -> str | None:
+        """The extension that took a filed call ('' when telephony named none); None when not filed."""
+        rows = await self._rows("SELECT agent_extension FROM contact WHERE call_id = %s", (call_id,))
+        return rows[0]["agent_extension"] if rows else None
 
     async def add(self, cases: list[Case]) -> None:
         """Insert new cases, all in one statement, with what they recorded; gives each its id and reference."""
@@ -226,9 +233,11 @@ class CaseRepository:
         """File the call as an uncoded contact; None when it is filed already (a redelivered event)."""
         rows = await self._rows(
             "INSERT INTO contact (consumer_id, unidentified_caller_id, channel, direction, summary, status,"
-            " occurred_at, call_id, duration_seconds, recording_key, caller_number)"
+            " occurred_at, call_id, duration_seconds, recording_key, caller_number, agent_extension,"
+            " recording_paused)"
             " VALUES (%(consumer_id)s, %(unidentified)s, 'phone', 'inbound', %(summary)s, 'new',"
-            " %(occurred_at)s, %(call_id)s, %(duration)s, %(recording_key)s, %(number)s)"
+            " %(occurred_at)s, %(call_id)s, %(duration)s, %(recording_key)s, %(number)s, %(extension)s,"
+            " %(paused)s)"
             " ON CONFLICT (call_id) DO NOTHING RETURNING id::text AS id",
             {
                 "consumer_id": consumer_id,
@@ -239,9 +248,29 @@ class CaseRepository:
                 "duration": call.duration_seconds,
                 "recording_key": call.recording_key or None,
                 "number": call.number,
+                "extension": call.extension,
+                "paused": Jsonb([span.as_dict() for span in call.paused]),
             },
         )
         return rows[0]["id"] if rows else None
+
+    async def record_pause_change(self, change: PauseChange) -> bool:
+        """Keep a pause or resumption with its call; False when the event was kept before."""
+        rows = await self._rows(
+            "INSERT INTO call_recording_pause"
+            " (event_id, call_id, paused, actor, actor_role, occurred_at, offset_seconds)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            (
+                change.event_id,
+                change.call_id,
+                change.paused,
+                change.actor,
+                change.actor_role,
+                change.at,
+                change.offset_seconds,
+            ),
+        )
+        return bool(rows)
 
     # -- code tables --
 

@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from services.contacts.casework.domain import fields
-from services.contacts.casework.domain.calls import FiledCall
+from services.contacts.casework.domain.calls import FiledCall, PauseChange, PausedSpan
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CodeBook
 from services.contacts.casework.exceptions import InvalidInput, NotFound
@@ -54,6 +54,10 @@ class Query:
     open_only: bool = False
     limit: int = 0
     offset: int = 0
+    reference: int = 0  # the case number
+    reporter_phone: str = ""  # as stored: E.164 for a phone the reporter gave
+    reporter_name: str = ""  # the reporter's name, a prefix of it, any case
+    team: str = ""  # cases captured by this team only (domain/access.search_scope sets it)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,12 @@ class TimelineEvent:
     kind: str
     changes: dict
     note: str
+    call_id: str = ""  # for an event of one of the case's calls (a recording paused or resumed)
+
+    @classmethod
+    def of_call(cls, change: PauseChange) -> TimelineEvent:
+        entry = change.entry()
+        return cls(0, change.at, entry.actor, entry.kind, entry.changes, entry.note, change.call_id)
 
 
 @dataclass(frozen=True)
@@ -132,12 +142,31 @@ def where_clauses(query: Query, book: CodeBook, channels: tuple[str, ...]) -> tu
     if consumer:
         params["consumer"] = consumer
         where.append("c.consumer_id = %(consumer)s")
+    _particular_clauses(query, where, params)
     if query.escalated_only:
         where.append("c.escalated")
     if query.open_only:
         params["open_statuses"] = [c for c, s in book.statuses.items() if s["stage"] not in CLOSED_STAGES]
         where.append("c.status = ANY(%(open_statuses)s)")
     return where, params
+
+
+def _particular_clauses(query: Query, where: list[str], params: dict) -> None:
+    """The filters that name one case or one caller, and the team a supervisor's listing is kept to."""
+    if query.reference:
+        params["reference"] = query.reference
+        where.append("c.reference = %(reference)s")
+    phone = fields.text(query.reporter_phone, "reporter_phone", limit=40)
+    if phone:
+        params["phone"] = phone
+        where.append("c.reporter_phone = %(phone)s")
+    name = fields.text(query.reporter_name, "reporter_name", limit=200)
+    if name:
+        params["name"] = name.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        where.append("c.reporter_name ILIKE %(name)s")
+    if query.team:
+        params["team"] = query.team
+        where.append("c.team = %(team)s")
 
 
 class CaseViews:
@@ -160,13 +189,27 @@ class CaseViews:
         return case_from_row(rows[0])
 
     async def timeline(self, case_id: str) -> list[TimelineEvent]:
-        """Every event of a case, oldest first."""
+        """Every event of a case, and the pauses of its calls' recordings, oldest first.
+
+        The pauses are the call's (call_recording_pause), read through the case's calls at each read, so a
+        case linked to a call after it was paused shows them too, and no case's version moves for them."""
         case = await self.case(case_id)
         rows = await self._rows(
             "SELECT id, occurred_at, actor, kind, changes, note FROM contact_event WHERE contact_id = %s ORDER BY id",
             (case.id,),
         )
-        return [TimelineEvent(**row) for row in rows]
+        own = [TimelineEvent(**row) for row in rows]
+        calls = case.all_call_ids
+        if not calls:
+            return own
+        pauses = await self._rows(
+            "SELECT event_id, call_id, paused, actor, actor_role, occurred_at AS at, offset_seconds"
+            " FROM call_recording_pause WHERE call_id = ANY(%s) ORDER BY occurred_at, event_id",
+            (calls,),
+        )
+        of_calls = [TimelineEvent.of_call(PauseChange(**row)) for row in pauses]
+        # A stable sort: the case's own events keep their order among themselves.
+        return sorted(own + of_calls, key=lambda event: event.occurred_at)
 
     async def search(self, query: Query, book: CodeBook, *, order: str = NEWEST_FIRST) -> list[Case]:
         """The cases that match, newest first."""
@@ -205,7 +248,7 @@ class CaseViews:
         call_id = fields.a_call_id(call_id)
         rows = await self._rows(
             "SELECT f.call_id, f.consumer_id::text, f.caller_number, f.recording_key, f.duration_seconds,"
-            " f.occurred_at AS started_at,"
+            " f.occurred_at AS started_at, f.agent_extension AS extension, f.recording_paused AS paused,"
             " ARRAY(SELECT id::text FROM (SELECT f.id WHERE f.issue_code IS NOT NULL"
             "  UNION SELECT cc.contact_id FROM contact_call cc WHERE cc.call_id = f.call_id) linked(id)"
             "  ORDER BY id) AS case_ids"
@@ -214,7 +257,8 @@ class CaseViews:
         )
         if not rows:
             raise NotFound(f"no filed call {call_id!r}")
-        return FiledCall(**rows[0])
+        row = rows[0]
+        return FiledCall(**row | {"paused": tuple(PausedSpan.from_dict(span) for span in row["paused"])})
 
     async def recent_contacts(
         self, *, consumer_ids: list[str], limit: int

@@ -112,7 +112,7 @@ def consumer_from_pb(message: pb.Consumer) -> Consumer:
     )
 
 
-def contact_to_pb(contact: ContactSummary, recording_url: str = "") -> pb.ContactSummary:
+def contact_to_pb(contact: ContactSummary) -> pb.ContactSummary:
     return pb.ContactSummary(
         id=contact.id,
         consumer_id=contact.consumer_id or "",
@@ -123,11 +123,11 @@ def contact_to_pb(contact: ContactSummary, recording_url: str = "") -> pb.Contac
         occurred_at=timestamp(contact.occurred_at),
         call_id=contact.call_id or "",
         duration_seconds=contact.duration_seconds or 0.0,
-        recording_url=recording_url,
+        has_recording=bool(contact.recording_key),
     )
 
 
-def candidate_to_pb(candidate: Candidate, link) -> pb.Candidate:
+def candidate_to_pb(candidate: Candidate) -> pb.Candidate:
     return pb.Candidate(
         consumer_id=candidate.consumer_id,
         name=candidate.name,
@@ -136,15 +136,15 @@ def candidate_to_pb(candidate: Candidate, link) -> pb.Candidate:
         current=candidate.current,
         last_contact_at=timestamp(candidate.last_contact_at),
         language=candidate.language,
-        recent_contacts=[contact_to_pb(c, link(c.recording_key)) for c in candidate.recent_contacts],
+        recent_contacts=[contact_to_pb(c) for c in candidate.recent_contacts],
     )
 
 
-def match_to_pb(result: MatchResult, link) -> pb.MatchCallerResponse:
+def match_to_pb(result: MatchResult) -> pb.MatchCallerResponse:
     return pb.MatchCallerResponse(
         number_e164=result.number_e164 or "",
         withheld=result.withheld,
-        candidates=[candidate_to_pb(c, link) for c in result.candidates],
+        candidates=[candidate_to_pb(c) for c in result.candidates],
         no_match_reason=NO_MATCH.get(result.no_match_reason, pb.NO_MATCH_REASON_UNSPECIFIED),
         explanation=result.explanation,
     )

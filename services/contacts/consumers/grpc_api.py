@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 import grpc
 from crs.contacts.v1 import contacts_pb2 as pb
@@ -14,10 +13,15 @@ from services.contacts.consumers.store import ContactsStore
 from services.contacts.consumers.validation import ValidationError
 from services.contacts.interfaces import ContactHistory
 from services.runtime.grpcio import errors_to_status
+from services.runtime.principal import from_metadata
 
 # Domain errors as the status codes a client can act on.
 _errors_to_status = errors_to_status(
-    {ValidationError: grpc.StatusCode.INVALID_ARGUMENT, directory.NotFound: grpc.StatusCode.NOT_FOUND}
+    {
+        ValidationError: grpc.StatusCode.INVALID_ARGUMENT,
+        directory.NotFound: grpc.StatusCode.NOT_FOUND,
+        directory.Forbidden: grpc.StatusCode.PERMISSION_DENIED,
+    }
 )
 
 
@@ -35,12 +39,10 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
         store: ContactsStore,
         history: ContactHistory,
         home_region: str,
-        recording_link: Callable[[str | None], str],
     ):
         self.store = store
         self.history = history
         self.home_region = home_region
-        self.recording_link = recording_link
 
     def _pb(self, consumer) -> pb.Consumer:
         return convert.consumer_to_pb(consumer, home_region=self.home_region)
@@ -77,6 +79,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
             page_size=request.page_size,
             page_token=request.page_token,
             name_prefix=request.name_prefix or None,
+            role=getattr(from_metadata(context.invocation_metadata()), "role", None),
         )
         return pb.ListConsumersResponse(consumers=[self._pb(c) for c in consumers], next_page_token=token)
 
@@ -91,7 +94,7 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
             recent_contacts=request.recent_contacts,
             max_candidates=request.max_candidates,
         )
-        return convert.match_to_pb(result, self.recording_link)
+        return convert.match_to_pb(result)
 
     @_errors_to_status
     async def ListRecentContacts(self, request: pb.ListRecentContactsRequest, context):
@@ -99,8 +102,5 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
         limit = max(1, min(request.limit or 10, 100))
         found = await self.history.recent_contacts(consumer_ids=[consumer_id], limit=limit)
         return pb.ListRecentContactsResponse(
-            contacts=[
-                convert.contact_to_pb(c, self.recording_link(c.recording_key))
-                for c in found.get(consumer_id, [])
-            ]
+            contacts=[convert.contact_to_pb(c) for c in found.get(consumer_id, [])]
         )

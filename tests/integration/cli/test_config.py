@@ -33,12 +33,12 @@ def test_config_shows_the_value_set_and_never_a_secret():
         os.environ,
         CRS_BILLING_SHUTDOWN_GRACE="7.5",
         CRS_SIP_EDGE_PORT="5099",
-        CRS_RECORDING_LINK_SECRET="s3cret-session-value",
+        CRS_CONTACTS_DB_PASSWORD="s3cret-session-value",
         CRS_S3_ACCESS_KEY="AKIA-not-to-be-shown",
     )
     rows = listed(env)
     assert rows["CRS_BILLING_SHUTDOWN_GRACE"] == "7.5"
     assert rows["CRS_SIP_EDGE_PORT"] == "5099"
-    assert rows["CRS_RECORDING_LINK_SECRET"] == "(set)"
+    assert rows["CRS_CONTACTS_DB_PASSWORD"] == "(set)"
     assert rows["CRS_S3_ACCESS_KEY"] == "(set)"
     assert "s3cret-session-value" not in str(rows) and "AKIA-not-to-be-shown" not in str(rows)

@@ -126,3 +126,22 @@ def test_the_demo_agent_logs_in_after_seed_demo(stack):
     seeded = crs(env, "seed", "--demo")
     assert seeded.returncode == 0, seeded.stderr
     assert log_in(base, "ada", "ada-demo-1001") == 200
+
+
+def test_agent_add_with_a_services_own_database_login_is_refused_and_creates_nobody(stack):
+    from services.runtime import db
+
+    env, base = stack
+    # What a console container holds: its own login, which may write the agents table, but is not the owner.
+    console_login = db.login_url(env["CRS_DATABASE_URL"], "console")
+    refused = crs(
+        dict(env, CRS_DATABASE_URL=console_login, CRS_AGENT_PASSWORD="mallory-pw-1"),
+        "agent",
+        "add",
+        "mallory",
+        "--role",
+        "admin",
+    )
+    assert refused.returncode == 1
+    assert "crs agent add runs only for the database owner" in refused.stderr
+    assert log_in(base, "mallory", "mallory-pw-1") == 401

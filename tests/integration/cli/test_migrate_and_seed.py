@@ -87,6 +87,23 @@ def test_seed_consumers_n_gives_n_consumers_each_with_a_phone_and_the_others_dat
     assert count(url, "SELECT count(DISTINCT consumer_id) FROM fulfillment.orders") > 0
 
 
+def test_seeding_the_same_consumers_again_keeps_them_as_they_were(fresh_database):
+    env = dict(os.environ, CRS_DATABASE_URL=fresh_database)
+    numbers = "SELECT string_agg(e164 || '/' || position, ',' ORDER BY consumer_id, position) FROM contacts.phone_number"
+    assert crs(env, "seed", "--consumers", "50").returncode == 0
+    first = count(fresh_database, numbers)
+    again = crs(env, "seed", "--consumers", "60")
+    assert again.returncode == 0, again.stderr
+    assert count(fresh_database, "SELECT count(*) FROM contacts.consumer") == 60
+    assert count(fresh_database, "SELECT count(*) FROM contacts.phone_number WHERE position = 0") == 60
+    kept = count(
+        fresh_database,
+        numbers.replace("phone_number", "phone_number WHERE consumer_id = ANY(%s::uuid[])"),
+        [consumer_id(BULK_OFFSET + i) for i in range(50)],
+    )
+    assert kept == first
+
+
 def test_seed_without_a_choice_says_what_to_pass(fresh_database):
     nothing = crs(dict(os.environ, CRS_DATABASE_URL=fresh_database), "seed")
     assert nothing.returncode == 2

@@ -17,7 +17,7 @@ from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 from crs.telephony.v1 import control_pb2, control_pb2_grpc
 from google.protobuf import timestamp_pb2
 
-from services.runtime import grpcio
+from services.runtime import grpcio, tls
 
 ADA_NUMBER = "+16145550123"
 SHARED_NUMBER = "+16145550188"
@@ -51,7 +51,7 @@ RECENT = contacts_pb2.ContactSummary(
     status="closed",
     occurred_at=_ts("2025-03-01T09:30:00Z"),
     call_id="k-1-call@test",
-    recording_url="https://recordings.example/r/k-1?sig=abc",
+    has_recording=True,
 )
 
 
@@ -185,6 +185,7 @@ class FakeCatalogue(FakeFulfillment):
 
 RECORDED_CALL = "recorded-call@test"
 RECORDING_KEY = "2026/12/01/recorded-call.wav"
+RECORDED_EXTENSION = "1001"  # ada's, in the demo team
 
 
 class FakeCasework(casework_pb2_grpc.CaseworkServicer):
@@ -257,8 +258,20 @@ class FakeCasework(casework_pb2_grpc.CaseworkServicer):
     async def GetCall(self, request, context):
         if request.call_id != RECORDED_CALL:
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such call")
+        if request.for_playback:
+            # Contacts' rule, as the contract states it: the call (taken at 1001) must be of the team.
+            found = dict(context.invocation_metadata())
+            team = found.get("crs-principal-team-extensions", "").split(",")
+            if found.get("crs-principal-role") != "supervisor" or RECORDED_EXTENSION not in team:
+                await context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED, "this recording is of a call outside your team"
+                )
         return casework_pb2.FiledCall(
-            call_id=RECORDED_CALL, consumer_id=ADA_ID, recording_key=RECORDING_KEY, duration_seconds=3
+            call_id=RECORDED_CALL,
+            consumer_id=ADA_ID,
+            recording_key=RECORDING_KEY,
+            duration_seconds=3,
+            extension=RECORDED_EXTENSION,
         )
 
 
@@ -285,23 +298,39 @@ class FakeRecordingControl(control_pb2_grpc.RecordingControlServicer):
     async def ResumeRecording(self, request, context):
         return await self._change("ResumeRecording", request, context, False)
 
+    async def GetRecordingState(self, request, context):
+        user = dict(context.invocation_metadata()).get("crs-principal-user", "")
+        self.actors.append(("GetRecordingState", user, request.call_id))
+        if request.call_id not in self.in_progress:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such call in progress")
+        return control_pb2.RecordingState(call_id=request.call_id, paused=request.call_id in self.paused)
+
 
 class FakeServer:
     """One fake servicer on a real port; stop() and start() again on the same port."""
 
-    def __init__(self, servicer, add_fn, also=()):
+    def __init__(self, servicer, add_fn, also=(), identity: str | None = None):
         self.servicer = servicer
         self.add_fn = add_fn
         self.also = list(also)
+        self.identity = identity  # whose certificate it presents (default: this process's)
         self.port = 0
         self.server: grpc.aio.Server | None = None
+
+    def _credentials(self) -> grpc.ServerCredentials:
+        if self.identity is None:
+            return grpcio.server_credentials()
+        own = tls.load(self.identity)
+        return grpc.ssl_server_credentials(
+            [(own.key, own.certificate)], root_certificates=own.ca, require_client_auth=True
+        )
 
     async def start(self) -> int:
         self.server = grpc.aio.server()
         self.add_fn(self.servicer, self.server)
         for servicer, add_fn in self.also:
             add_fn(servicer, self.server)
-        self.port = self.server.add_secure_port(f"127.0.0.1:{self.port}", grpcio.server_credentials())
+        self.port = self.server.add_secure_port(f"127.0.0.1:{self.port}", self._credentials())
         await self.server.start()
         return self.port
 
@@ -326,5 +355,17 @@ def fake_servers() -> dict[str, FakeServer]:
         "fulfillment": FakeServer(FakeCatalogue(), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server),
         "telephony": FakeServer(
             FakeRecordingControl(), control_pb2_grpc.add_RecordingControlServicer_to_server
+        ),
+        # A second telephony replica, reached only at the address its calls' ringing names.
+        "telephony-2": FakeServer(
+            FakeRecordingControl(),
+            control_pb2_grpc.add_RecordingControlServicer_to_server,
+            identity="telephony",
+        ),
+        # Answers at an address a ringing could name, but with a certificate that is not telephony's.
+        "impostor": FakeServer(
+            FakeRecordingControl(),
+            control_pb2_grpc.add_RecordingControlServicer_to_server,
+            identity="billing",
         ),
     }

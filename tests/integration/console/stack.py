@@ -60,13 +60,20 @@ class Stack:
         return self._tokens[who]
 
     async def ring(
-        self, *, extension: str, number: str = "", withheld: bool = False, call_id: str | None = None
+        self,
+        *,
+        extension: str,
+        number: str = "",
+        withheld: bool = False,
+        call_id: str | None = None,
+        control_address: str = "",
     ):
         call_id = call_id or f"{uuid.uuid4()}@test"
         message = events_pb2.CallRinging(
             call_id=call_id,
             extension=extension,
             caller=events_pb2.Caller(number=number, display="CALLER", withheld=withheld),
+            control_address=control_address,
         )
         message.invite_received_at.FromDatetime(datetime.now(UTC))
         await self.publisher.publish(Event.of("telephony", "call_ringing", message, correlation_id=call_id))
@@ -228,4 +235,7 @@ async def start_stack(service_env, database_url, amqp_url, tmp):
         await connection.close()
         for server in servers.values():
             await server.stop()
-    assert not stopped, "\n".join(stopped)
+        # Raised here, in the finally: the fixture closes this generator with aclose(), so code after
+        # the try statement would never run, and an unclean exit would pass unreported.
+        if stopped:
+            raise AssertionError("\n".join(stopped))

@@ -9,6 +9,9 @@ import sys
 
 import aiohttp
 
+from services.console.accounts import UPSERT_TEAM
+from services.console.seed import SCHEMA, upsert_agent
+from services.runtime import db
 from tests.integration.console.fakes import ADA_ID, RECORDED_CALL, RECORDING_KEY
 from tests.integration.console.test_pages import browser, browser_login, csrf_of
 
@@ -181,6 +184,26 @@ async def test_a_recording_plays_through_the_console_for_a_supervisor_only(conso
             assert await reply.read() == b"RIFF-fake-wave-bytes"
         async with http.get(f"{console.base}/recordings/unknown-call") as reply:
             assert reply.status == 404
+
+
+async def test_a_supervisor_of_another_team_is_refused_the_recording_with_403(console, database_url):
+    with db.connect(database_url, schema=SCHEMA) as conn:
+        conn.execute(UPSERT_TEAM, ("south", "South"))
+        upsert_agent(
+            conn,
+            username="sol",
+            display_name="Sol South",
+            password="sol-south-super",
+            role="supervisor",
+            extension="2001",
+            team_id="south",
+        )
+        conn.commit()
+    async with browser() as http:
+        await browser_login(http, console.base, "sol", "sol-south-super")
+        async with http.get(f"{console.base}/recordings/{RECORDED_CALL}") as reply:
+            assert reply.status == 403
+            assert "this recording is of a call outside your team" in await reply.text()
 
 
 async def test_the_capture_form_gets_the_consumers_purchases_first_then_the_catalogue(console, service_env):

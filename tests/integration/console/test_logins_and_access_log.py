@@ -94,33 +94,71 @@ async def test_an_analyst_sees_trends_but_no_consumer_and_no_queue(console):
             assert "cases.queue" in (await reply.json())["error"]
 
 
-async def test_forged_expired_and_revoked_tokens_are_refused(console, database_url):
+async def test_forged_expired_and_revoked_tokens_are_refused(console, database_url, service_env):
     import secrets
+    import subprocess
+    import sys
+    from datetime import timedelta
 
-    from services.console.auth import token_hash
+    import jwt
+
+    from services.console.tokens import API, TokenKeys
 
     async def me(http, token: str) -> int:
         async with http.get(f"{console.base}/api/me", headers={"Authorization": f"Bearer {token}"}) as reply:
             return reply.status
 
+    def session_of(token: str) -> str:
+        return jwt.decode(token, options={"verify_signature": False})["jti"]
+
     async with aiohttp.ClientSession() as http:
-        assert await me(http, secrets.token_urlsafe(32)) == 401  # forged
         expiring = (await api_login(http, console.base, *ANALYST))[1]["token"]
         revoked = (await api_login(http, console.base, *ANALYST))[1]["token"]
         assert await me(http, expiring) == 200 and await me(http, revoked) == 200
+        assert await me(http, secrets.token_urlsafe(32)) == 401  # not a token at all
+        # The live session's own id, signed with the right kid but a secret of our own.
+        forged = TokenKeys.parse("dev:" + "f" * 40).issue(
+            session_id=session_of(expiring), audience=API, ttl=timedelta(hours=1), now=time.time()
+        )
+        assert await me(http, forged) == 401
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(
-                "UPDATE console.sessions SET expires_at = now() - interval '1 second' WHERE token_hash = %s",
-                (token_hash(expiring),),
+                "UPDATE console.sessions SET expires_at = now() - interval '1 second' WHERE id = %s",
+                (session_of(expiring),),
             )
-        assert await me(http, expiring) == 401  # expired
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute("UPDATE console.agents SET active = false WHERE username = %s", (ANALYST[0],))
+        assert await me(http, expiring) == 401  # its session expired, though the token has hours left
+        disabled = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "services.cli.main", "agent", "disable", ANALYST[0]],
+            env=service_env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
         try:
+            assert disabled.returncode == 0, disabled.stderr
             assert await me(http, revoked) == 401  # the agent was disabled: at once
         finally:
             with psycopg.connect(database_url, autocommit=True) as conn:
                 conn.execute("UPDATE console.agents SET active = true WHERE username = %s", (ANALYST[0],))
+
+
+async def test_a_browser_cookie_is_no_bearer_token_and_a_bearer_token_no_cookie(console):
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.post(
+            f"{console.base}/login",
+            data={"username": ANALYST[0], "password": ANALYST[1]},
+            allow_redirects=False,
+        ) as reply:
+            assert reply.status == 303
+            cookie = reply.cookies["crs_session"].value
+        async with http.get(f"{console.base}/api/me") as reply:
+            assert reply.status == 200
+    bearer_token = None
+    async with aiohttp.ClientSession() as http:
+        bearer_token = (await api_login(http, console.base, *ANALYST))[1]["token"]
+        async with http.get(f"{console.base}/api/me", headers={"Authorization": f"Bearer {cookie}"}) as reply:
+            assert reply.status == 401
+    async with aiohttp.ClientSession(cookies={"crs_session": bearer_token}) as http:
+        async with http.get(f"{console.base}/api/me") as reply:
+            assert reply.status == 401
 
 
 # Last: the storm leaves this console refusing log-ins from 127.0.0.1 for a minute.

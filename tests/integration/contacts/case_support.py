@@ -13,9 +13,10 @@ from services.runtime.principal import Principal
 class Caller:
     """The Casework stub with `username`'s principal on every call (or none, when username is None)."""
 
-    def __init__(self, channel: grpc.aio.Channel, username: str | None, role: str = "agent"):
+    def __init__(self, channel: grpc.aio.Channel, username: str | None, role: str = "agent", **where):
+        """`where`: the principal's extension, team and team_extensions, as the console sends them."""
         self._stub = casework_pb2_grpc.CaseworkStub(channel)
-        self._metadata = Principal(username, role).metadata() if username else ()
+        self._metadata = Principal(username, role, **where).metadata() if username else ()
 
     def __getattr__(self, name: str):
         method = getattr(self._stub, name)

@@ -35,8 +35,6 @@ async def contacts(database_url, amqp_url):
         home_region="US",
         grpc_bind="127.0.0.1:0",
         http_bind="127.0.0.1:0",
-        public_url="https://console.example",
-        recording_link_ttl=600,
         casework=CaseworkSettings(
             sla_sweep_seconds=30.0,
             intake_per_minute=6.0,
@@ -57,12 +55,27 @@ async def contacts(database_url, amqp_url):
 
 @pytest.fixture
 def agent(contacts) -> Caller:
-    return Caller(contacts.channel, "alice")
+    """Alice at extension 1001, where the tests' calls are taken."""
+    return Caller(contacts.channel, "alice", extension="1001", team="north")
+
+
+@pytest.fixture
+def other_agent(contacts) -> Caller:
+    return Caller(contacts.channel, "bob", extension="1002", team="north")
 
 
 @pytest.fixture
 def supervisor(contacts) -> Caller:
-    return Caller(contacts.channel, "sam", "supervisor")
+    """Sam, supervising alice and bob."""
+    return Caller(
+        contacts.channel, "sam", "supervisor", team="north", team_extensions=frozenset({"1001", "1002"})
+    )
+
+
+@pytest.fixture
+def analyst(contacts) -> Caller:
+    """Quality assurance: searches across the centre, sees no personal data."""
+    return Caller(contacts.channel, "quinn", "analyst")
 
 
 @pytest.fixture

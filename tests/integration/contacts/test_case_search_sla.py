@@ -1,4 +1,6 @@
-"""Search over verbatims and filters, the early warning, and SLA breaches, over gRPC against PostgreSQL."""
+"""Search over verbatims and filters, the early warning, and SLA breaches, over gRPC against PostgreSQL.
+
+Searching by product, lot, words and dates across the centre is quality assurance's: an analyst's."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ def when(text: str) -> Timestamp:
     return stamp
 
 
-async def test_verbatims_are_searched_with_the_stemming_of_their_language(agent):
+async def test_verbatims_are_searched_with_the_stemming_of_their_language(agent, analyst):
     lot = uuid.uuid4().hex[:8]
     english = await agent.capture(
         product=pb.Product(sku="FL-1L", lot_code=lot),
@@ -48,17 +50,17 @@ async def test_verbatims_are_searched_with_the_stemming_of_their_language(agent)
         verbatim="Les bouteilles fuyaient dans le placard.",
         language="fr-CA",
     )
-    found = await agent.SearchCases(pb.SearchCasesRequest(text="leaking bottle", lot_code=lot))
+    found = await analyst.SearchCases(pb.SearchCasesRequest(text="leaking bottle", lot_code=lot))
     assert ids(found) == [english.id]
-    found = await agent.SearchCases(pb.SearchCasesRequest(text="bouteille", lot_code=lot, language="fr"))
+    found = await analyst.SearchCases(pb.SearchCasesRequest(text="bouteille", lot_code=lot, language="fr"))
     assert ids(found) == [french.id]
-    found = await agent.SearchCases(pb.SearchCasesRequest(text="bouteille", lot_code=lot))
+    found = await analyst.SearchCases(pb.SearchCasesRequest(text="bouteille", lot_code=lot))
     assert ids(found) == [french.id]
-    found = await agent.SearchCases(pb.SearchCasesRequest(lot_code=lot))
+    found = await analyst.SearchCases(pb.SearchCasesRequest(lot_code=lot))
     assert ids(found) == [french.id, english.id]  # newest first
 
 
-async def test_filters_by_code_product_status_channel_and_dates(agent):
+async def test_filters_by_code_product_status_channel_and_dates(agent, analyst):
     sku = "SKU-" + uuid.uuid4().hex[:6]
     plastic = await agent.capture(product=pb.Product(sku=sku, lot_code="A1"), channel="email")
     texture = await agent.capture(
@@ -71,36 +73,38 @@ async def test_filters_by_code_product_status_channel_and_dates(agent):
         occurred_at=when("2020-01-15T10:00:00Z"),
     )
     await agent.ChangeStatus(pb.ChangeStatusRequest(id=texture.id, status="in_progress"))
-    found = await agent.SearchCases(pb.SearchCasesRequest(product=sku, issue_code="complaint.quality"))
+    found = await analyst.SearchCases(pb.SearchCasesRequest(product=sku, issue_code="complaint.quality"))
     assert sorted(ids(found)) == sorted([plastic.id, texture.id])
-    found = await agent.SearchCases(pb.SearchCasesRequest(product=sku, status="in_progress"))
+    found = await analyst.SearchCases(pb.SearchCasesRequest(product=sku, status="in_progress"))
     assert ids(found) == [texture.id]
-    assert ids(await agent.SearchCases(pb.SearchCasesRequest(product=sku, channel="email"))) == [plastic.id]
+    assert ids(await analyst.SearchCases(pb.SearchCasesRequest(product=sku, channel="email"))) == [plastic.id]
     before_2021 = pb.SearchCasesRequest(product=sku, to=when("2021-01-01T00:00:00Z"))
-    assert ids(await agent.SearchCases(before_2021)) == [praise.id]
+    assert ids(await analyst.SearchCases(before_2021)) == [praise.id]
     since_2021 = pb.SearchCasesRequest(product=sku)
     getattr(since_2021, "from").CopyFrom(when("2021-01-01T00:00:00Z"))
-    assert praise.id not in ids(await agent.SearchCases(since_2021))
-    bad = await agent.refused("SearchCases", pb.SearchCasesRequest(status="nope"))
+    assert praise.id not in ids(await analyst.SearchCases(since_2021))
+    bad = await analyst.refused("SearchCases", pb.SearchCasesRequest(status="nope"))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT and "status" in bad.details()
-    bad = await agent.refused("SearchCases", pb.SearchCasesRequest(limit=100_000))
+    bad = await analyst.refused("SearchCases", pb.SearchCasesRequest(limit=100_000))
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT and "limit" in bad.details()
 
 
-async def test_open_only_leaves_out_resolved_and_closed_cases(agent):
+async def test_open_only_leaves_out_resolved_and_closed_cases(agent, analyst):
     sku = "OPEN-" + uuid.uuid4().hex[:6]
     open_case = await agent.capture(product=pb.Product(sku=sku))
     done = await agent.capture(product=pb.Product(sku=sku))
     await agent.ChangeStatus(pb.ChangeStatusRequest(id=done.id, status="resolved"))
-    assert ids(await agent.SearchCases(pb.SearchCasesRequest(product=sku, open_only=True))) == [open_case.id]
-    assert len(ids(await agent.SearchCases(pb.SearchCasesRequest(product=sku)))) == 2
+    assert ids(await analyst.SearchCases(pb.SearchCasesRequest(product=sku, open_only=True))) == [
+        open_case.id
+    ]
+    assert len(ids(await analyst.SearchCases(pb.SearchCasesRequest(product=sku)))) == 2
 
 
-async def test_sql_looking_text_is_stored_and_searched_verbatim(agent):
+async def test_sql_looking_text_is_stored_and_searched_verbatim(agent, analyst):
     words = "Robert'); DROP TABLE contact;-- said the pack was empty"
     case = await agent.capture(issue_code="complaint.packaging.under_filled", verbatim=words)
     assert (await agent.GetCase(pb.GetCaseRequest(id=case.id))).verbatim == words
-    assert case.id in ids(await agent.SearchCases(pb.SearchCasesRequest(text="DROP TABLE")))
+    assert case.id in ids(await analyst.SearchCases(pb.SearchCasesRequest(text="DROP TABLE")))
 
 
 async def test_a_lot_with_many_complaints_is_flagged_early(agent, supervisor):

@@ -48,8 +48,8 @@ async def test_a_json_form_becomes_an_anonymous_web_case(contacts, client, agent
     async with client.post(contacts.http_url + "/intake", json=GOOD) as response:
         assert response.status == 201
         reference = (await response.json())["reference"]
-    found = await agent.SearchCases(pb.SearchCasesRequest(lot_code="L2419", channel="web", limit=200))
-    case = next(c for c in found.cases if c.reference == reference)
+    found = await agent.SearchCases(pb.SearchCasesRequest(reference=reference))
+    (case,) = found.cases
     assert (case.channel, case.consumer_id, case.created_by) == ("web", "", "web-form")
     assert case.reporter.email == "jane.roe@example.com"
     assert case.verbatim == GOOD["message"]
@@ -109,6 +109,23 @@ async def test_a_bad_browser_form_is_shown_again_with_the_message_and_what_was_t
         assert response.status == 400
         page = await response.text()
     assert "product.purchased_on: is in the future" in page and "Jane Roe" in page
+    assert counts(database_url) == before
+
+
+async def test_a_form_with_the_hidden_field_filled_is_answered_as_sent_and_kept_nowhere(
+    contacts, client, database_url
+):
+    # Only a bot fills the field a person never sees: it is told the form went through, so it learns
+    # nothing to work around, and nothing is stored.
+    before = counts(database_url)
+    async with client.post(
+        contacts.http_url + "/intake", json={**GOOD, "website": "http://spam.example"}
+    ) as response:
+        assert response.status == 201
+        assert await response.json() == {"reference": 0}
+    async with client.post(contacts.http_url + "/intake", data={**GOOD, "website": "spam"}) as response:
+        assert response.status == 201
+        assert 'id="reference"' in await response.text()
     assert counts(database_url) == before
 
 

@@ -9,7 +9,11 @@ import pytest
 
 from services.runtime import settings
 
-PROCESSES = {name: secrets for name, secrets in settings.SECRETS_BY_PROCESS.items() if secrets}
+PROCESSES = {
+    name: [secret for secret in secrets if secret in settings.SECRETS]
+    for name, secrets in settings.SECRETS_BY_PROCESS.items()
+    if set(secrets) & set(settings.SECRETS)
+}
 
 
 def start(module: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -28,6 +32,7 @@ def production_env(base: dict[str, str]) -> dict[str, str]:
     env["CRS_AMQP_URL"] = "amqp://crs:s3cret@127.0.0.1:9/"
     for name in settings.SECRETS:
         env[name] = f"a-real-{name.lower()}-value"
+    env["CRS_CONSOLE_TOKEN_KEYS"] = "k2026:a-real-console-token-key-of-forty-characters"
     return env
 
 
@@ -53,14 +58,12 @@ def test_a_production_process_refuses_a_development_broker_password(service_env)
 
 def test_outside_production_the_development_values_still_apply(monkeypatch):
     monkeypatch.delenv("CRS_ENV", raising=False)
-    monkeypatch.setenv("CRS_RECORDING_LINK_SECRET", "")
-    assert (
-        settings.env("CRS_RECORDING_LINK_SECRET", "ignored") == settings.SECRETS["CRS_RECORDING_LINK_SECRET"]
-    )
+    monkeypatch.setenv("CRS_S3_SECRET_KEY", "")
+    assert settings.env("CRS_S3_SECRET_KEY", "ignored") == settings.SECRETS["CRS_S3_SECRET_KEY"]
 
 
 def test_in_production_an_empty_secret_read_later_is_refused_too(monkeypatch):
     monkeypatch.setenv("CRS_ENV", "production")
-    monkeypatch.setenv("CRS_RECORDING_LINK_SECRET", "")
-    with pytest.raises(SystemExit, match="CRS_RECORDING_LINK_SECRET"):
-        settings.env("CRS_RECORDING_LINK_SECRET", "crs-dev-recording-link-secret")
+    monkeypatch.setenv("CRS_S3_SECRET_KEY", "")
+    with pytest.raises(SystemExit, match="CRS_S3_SECRET_KEY"):
+        settings.env("CRS_S3_SECRET_KEY", "crs-dev-secret")

@@ -199,10 +199,18 @@ def test_crs_recording_pause_and_resume_and_who_may_resume(stack, caller, bus):
         assert (paused.returncode, paused.stdout.split("\n")[0]) == (0, f"{call.call_id}: paused"), paused
         other = crs("resume", call.call_id, "--user", "agent-2002", "--role", "agent", env_target=target)
         assert other.returncode == 1 and "PERMISSION_DENIED" in other.stderr, other
+        shown = crs("state", call.call_id, "--user", "agent-1001", "--role", "agent", env_target=target)
+        assert shown.returncode == 0 and shown.stdout.split("\n")[0] == f"{call.call_id}: paused", shown
+        assert "(paused by agent-1001)" in shown.stdout
         boss = crs("resume", call.call_id, "--user", "sup-1", "--role", "supervisor", env_target=target)
         assert (boss.returncode, boss.stdout.split("\n")[0]) == (0, f"{call.call_id}: recording"), boss
+        resumed = change("state", call.call_id, target=target, actor=AGENT)
+        assert (resumed.paused, resumed.changed, len(resumed.intervals)) == (False, False, 1)
+        assert resumed.intervals[0].resumed_by == "sup-1" and resumed.intervals[0].HasField("resumed_at")
         unknown = crs("pause", "no-such-call", "--user", "agent-1001", "--role", "agent", env_target=target)
         assert unknown.returncode == 1 and "NOT_FOUND" in unknown.stderr
+        missing = crs("state", "no-such-call", "--user", "agent-1001", "--role", "agent", env_target=target)
+        assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr
         with pytest.raises(grpc.RpcError) as anonymous:
             with grpcio.blocking_channel(target) as channel:
                 from crs.telephony.v1 import control_pb2, control_pb2_grpc
@@ -227,7 +235,10 @@ def test_after_all_of_that_a_normal_call_still_pops_and_records(stack, bus):
     result = place_call(plan, edge=edge)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     call_id = plan.call_id + "-1"
-    assert bus.wait_for(call_id, "call_ringing")["data"]["caller"]["number"] == "+16145550123"
+    ringing = bus.wait_for(call_id, "call_ringing")["data"]
+    assert ringing["caller"]["number"] == "+16145550123"
+    # Where to pause it: this replica's control API (bound to 127.0.0.1 here, so that is what it says).
+    assert ringing["control_address"] == f"127.0.0.1:{service.control_port}"
     ended = bus.wait_for(call_id, "call_ended")["data"]
     assert len(samples_of(service, ended)) >= 1.5 * 8000
     wait_for(service.idle, timeout=10, what="nothing left of any call")

@@ -36,11 +36,9 @@ def test_short_password_is_refused():
         raise AssertionError("a 5-character password was accepted")
 
 
-def test_tokens_are_unique_and_only_their_hash_is_kept():
+def test_csrf_tokens_are_unique_and_long():
     first, second = auth.new_token(), auth.new_token()
     assert first != second and len(first) >= 40
-    assert auth.token_hash(first) != auth.token_hash(second)
-    assert len(auth.token_hash(first)) == 32
 
 
 def test_an_agent_watches_only_their_own_extension():

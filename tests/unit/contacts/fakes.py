@@ -89,7 +89,9 @@ class FakeDatabase:
         self.timeline: dict[str, list] = {}
         self.outbox: list = []
         self.callers: dict[str, str] = {}
+        self.call_extensions: dict[str, str] = {}  # filed call id -> the extension that took it
         self.codes: list[tuple[str, dict]] = []
+        self.pauses: dict[str, object] = {}  # event id -> PauseChange, as call_recording_pause keeps them
         self.commits = 0
         self._reference = 0
 
@@ -116,6 +118,9 @@ class FakeCases:
             if case.call_id == call_id and not case.coded:
                 return copy.deepcopy(case)
         return None
+
+    async def call_extension(self, call_id):
+        return self.db.call_extensions.get(call_id)
 
     def _stage(self, case: Case) -> None:
         stored = copy.deepcopy(case)
@@ -168,7 +173,14 @@ class FakeCases:
             created_at=call.started_at,
         )
         self.staged.append(lambda: self.db.cases.__setitem__(case.id, case))
+        self.staged.append(lambda: self.db.call_extensions.__setitem__(call.call_id, call.extension))
         return case.id
+
+    async def record_pause_change(self, change):
+        if change.event_id in self.db.pauses:
+            return False
+        self.staged.append(lambda: self.db.pauses.__setitem__(change.event_id, change))
+        return True
 
     async def upsert_code(self, kind, row):
         self.staged.append(lambda: self.db.codes.append((kind, row)))
@@ -241,12 +253,14 @@ def casework(db: FakeDatabase | None = None, *, consumers=None, clock=None) -> t
     return service, db
 
 
-def ended_call(call_id: str, number: str = "+16145550123", withheld: bool = False) -> EndedCall:
+def ended_call(
+    call_id: str, number: str = "+16145550123", withheld: bool = False, extension: str = "1001"
+) -> EndedCall:
     return EndedCall(
         call_id=call_id,
         number=number,
         withheld=withheld,
-        extension="1001",
+        extension=extension,
         reason="completed",
         duration_seconds=42.4,
         recording_key=f"{call_id}.wav",

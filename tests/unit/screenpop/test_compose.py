@@ -214,3 +214,11 @@ def test_no_account_means_no_balance_but_terms_may_show():
         "status": "on_hold",
     }
     assert pop["partial"] == ["fulfillment"]
+
+
+async def test_the_pop_names_the_telephony_replica_holding_the_call():
+    ringing = {**RINGING, "control_address": "10.0.4.7:50055"}
+    pop = await compose_pop(ringing=ringing, sources=FakeSources([ADA]), deadlines=FAST, region="US")
+    assert pop["telephony_control"] == "10.0.4.7:50055"
+    older = await compose_pop(ringing=RINGING, sources=FakeSources([ADA]), deadlines=FAST, region="US")
+    assert older["telephony_control"] == ""  # from a telephony that does not say: the console's default

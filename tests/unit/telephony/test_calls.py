@@ -140,3 +140,19 @@ def test_scheduler_runs_actions_in_time_order_and_cancels_by_key():
         assert scheduler.pending() == 0
     finally:
         scheduler.stop()
+
+
+def test_the_control_address_a_ringing_names_is_where_this_replica_can_be_reached(monkeypatch):
+    from services.telephony.__main__ import control_advertise
+
+    monkeypatch.delenv("CRS_TELEPHONY_CONTROL_ADVERTISE", raising=False)
+    monkeypatch.setenv("CRS_SIP_ADVERTISE", "10.0.4.7")
+    assert control_advertise("127.0.0.1", 50055) == "127.0.0.1:50055"  # a bind host of its own
+    assert control_advertise("0.0.0.0", 50055) == "10.0.4.7:50055"  # every address: the node's (k8s)
+    monkeypatch.setenv("CRS_SIP_ADVERTISE", "fd00::7")
+    assert control_advertise("::", 50055) == "[fd00::7]:50055"
+    monkeypatch.setenv("CRS_TELEPHONY_CONTROL_ADVERTISE", "telephony-2.example:6000")
+    assert control_advertise("0.0.0.0", 50055) == "telephony-2.example:6000"
+    call = make_call()
+    call.control_address = "10.0.4.7:50055"
+    assert call.ringing_event().data["control_address"] == "10.0.4.7:50055"

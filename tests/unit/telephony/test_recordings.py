@@ -10,9 +10,7 @@ from services.runtime.recordings import (
     RecordingExists,
     RecordingNotFound,
     S3Store,
-    sign_link,
     store_from_url,
-    verify_link,
 )
 
 
@@ -43,32 +41,6 @@ def test_local_store_never_overwrites_a_recording(tmp_path):
 def test_local_store_refuses_keys_that_escape_its_root(tmp_path, key):
     with pytest.raises(ValueError):
         LocalDirectoryStore(tmp_path).put(key, b"x")
-
-
-def test_signed_link_verifies_until_it_expires():
-    link = sign_link("2024/05/01/call-1.wav", base_url="http://crs.example/", ttl_seconds=600, now=1_000_000)
-    assert link.startswith("http://crs.example/recordings/2024/05/01/call-1.wav?expires=1000600&signature=")
-    signature = link.rsplit("signature=", 1)[1]
-    assert verify_link("2024/05/01/call-1.wav", "1000600", signature, now=1_000_000)
-    assert verify_link("2024/05/01/call-1.wav", 1000600, signature, now=1_000_600)
-    assert not verify_link("2024/05/01/call-1.wav", 1000600, signature, now=1_000_601)
-
-
-def test_signed_link_rejects_tampering():
-    link = sign_link("a/call-1.wav", base_url="http://x", ttl_seconds=60, now=0)
-    signature = link.rsplit("signature=", 1)[1]
-    assert not verify_link("a/call-2.wav", 60, signature, now=0)
-    assert not verify_link("a/call-1.wav", 61, signature, now=0)
-    assert not verify_link("a/call-1.wav", 60, signature[:-1] + ("0" if signature[-1] != "0" else "1"), now=0)
-    assert not verify_link("a/call-1.wav", "soon", signature, now=0)
-
-
-def test_signed_link_depends_on_the_secret(monkeypatch):
-    monkeypatch.setenv("CRS_RECORDING_LINK_SECRET", "one")
-    link = sign_link("k.wav", base_url="http://x", ttl_seconds=60, now=0)
-    signature = link.rsplit("signature=", 1)[1]
-    monkeypatch.setenv("CRS_RECORDING_LINK_SECRET", "two")
-    assert not verify_link("k.wav", 60, signature, now=0)
 
 
 def test_store_from_url_picks_the_backend(tmp_path, monkeypatch):

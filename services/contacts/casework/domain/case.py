@@ -73,6 +73,7 @@ class Case:
     call_ids: list[str] = field(default_factory=list)  # calls linked to the case
     summary: str = ""
     created_by: str = SYSTEM
+    team: str = ""  # the team of whoever captured the case, for supervisors' rules; '' when none did
     occurred_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -200,11 +201,21 @@ class Case:
         changes = _changes(before, self.flat())
         if not changes:
             return False
-        self.timeline.append(Entry("updated", actor, changes))
+        self._record_update(actor, changes, moving=before["consumer_id"] is not None)
         self.events.append(Happened("contact_updated", actor=actor, changed_fields=tuple(sorted(changes))))
         if self.coded and book.escalates(self.issue_code) and not was_escalated:
             self._escalate(f"Health and safety: {book.path(self.issue_code)}", actor=SYSTEM)
         return True
+
+    def _record_update(self, actor: str, changes: dict, *, moving: bool) -> None:
+        """An update's timeline; moving the case from one consumer to another is a line of its own."""
+        rest = dict(changes)
+        moved = rest.pop("consumer_id", None) if moving else None
+        if moved is not None:
+            note = f"moved from consumer {moved['before']} to {moved['after'] or 'none'}"
+            self.timeline.append(Entry("moved", actor, {"consumer_id": moved}, note))
+        if rest:
+            self.timeline.append(Entry("updated", actor, rest))
 
     def change_status(
         self,

@@ -47,7 +47,7 @@ REPORTER_NAMES = {"name": "reporter_name", "email": "reporter_email", "phone": "
 class Entry:
     """One line of the case's timeline."""
 
-    kind: str  # created, updated, status, escalated, assigned, action, call_linked, sla_breached
+    kind: str  # created, updated, moved, status, escalated, assigned, action, call_linked, sla_breached
     actor: str
     changes: dict
     note: str = ""

@@ -1,4 +1,5 @@
-"""Events casework acts on: telephony's call_ended files the call as an uncoded contact."""
+"""Events casework acts on: telephony's call_ended files the call as an uncoded contact; its
+recording_paused and recording_resumed are kept with the call for the timelines of the call's cases."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import logging
 from datetime import UTC, datetime
 
 from crs.telephony.v1 import events_pb2 as telephony
+from google.protobuf import json_format
 
-from services.contacts.casework.domain.calls import EndedCall
+from services.contacts.casework.domain.calls import EndedCall, PauseChange, PausedSpan
+from services.contacts.casework.exceptions import InvalidInput
 from services.contacts.casework.service import Casework
 from services.runtime.bus import Subscription
 from services.runtime.events import Event
@@ -19,7 +22,36 @@ END_REASONS = {
     telephony.END_REASON_CALLER_HUNG_UP: "caller_hung_up",
     telephony.END_REASON_COMPLETED: "completed",
     telephony.END_REASON_FAILED: "failed",
+    telephony.END_REASON_NO_MEDIA: "completed",
 }
+
+
+def _moment(message, name: str) -> datetime | None:
+    return getattr(message, name).ToDatetime(tzinfo=UTC) if message.HasField(name) else None
+
+
+def paused_span(interval: telephony.PausedInterval) -> PausedSpan:
+    return PausedSpan(
+        start_seconds=interval.start_seconds,
+        end_seconds=interval.end_seconds,
+        paused_by=interval.paused_by,
+        resumed_by=interval.resumed_by,
+        paused_at=_moment(interval, "paused_at"),
+        resumed_at=_moment(interval, "resumed_at"),
+    )
+
+
+def pause_change(event: Event) -> PauseChange:
+    changed = event.parse(telephony.RecordingPauseChanged)
+    return PauseChange(
+        event_id=event.id,
+        call_id=changed.call_id,
+        paused=event.type == "recording_paused",
+        actor=changed.by,
+        actor_role=changed.by_role,
+        at=_moment(changed, "at") or event.time,
+        offset_seconds=changed.offset_seconds,
+    )
 
 
 def ended_call(event: Event) -> EndedCall | None:
@@ -36,6 +68,7 @@ def ended_call(event: Event) -> EndedCall | None:
         duration_seconds=ended.duration_seconds,
         recording_key=ended.recording_key,
         started_at=started or datetime.now(UTC),
+        paused=tuple(paused_span(interval) for interval in ended.paused),
     )
 
 
@@ -48,4 +81,17 @@ def subscriptions(casework: Casework) -> list[Subscription]:
         contact_id = await casework.file_call(call)
         log.info("call filed as contact %s" if contact_id else "call was filed before", contact_id)
 
-    return [Subscription("telephony", "call_ended", on_call_ended)]
+    async def on_pause_changed(event: Event) -> None:
+        try:
+            recorded = await casework.record_pause_change(pause_change(event))
+        except (InvalidInput, json_format.ParseError) as exc:
+            log.warning("%s event %s refused: %s", event.type, event.id, exc)
+            return
+        if not recorded:
+            log.info("%s event %s was recorded before", event.type, event.id)
+
+    return [
+        Subscription("telephony", "call_ended", on_call_ended),
+        Subscription("telephony", "recording_paused", on_pause_changed),
+        Subscription("telephony", "recording_resumed", on_pause_changed),
+    ]

@@ -18,6 +18,7 @@ from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.contacts.casework import views
+from services.contacts.casework.domain import access
 from services.contacts.casework.domain import codes as code_tables
 from services.contacts.casework.domain.codes import CodeBook
 from services.contacts.casework.exceptions import CaseworkError, Forbidden, InvalidInput, Unauthenticated
@@ -69,6 +70,23 @@ def change(*roles: str):
     return decorate
 
 
+def _actor(who: principals.Principal | None) -> access.Actor:
+    """Who casework's rules see: the person, or (no principal) the service that called on its own account."""
+    if who is None:
+        return access.Actor(username="service")
+    return access.Actor(
+        username=who.username,
+        role=who.role,
+        extension=who.extension,
+        team=who.team,
+        team_extensions=who.team_extensions,
+    )
+
+
+def _caller(context) -> access.Actor:
+    return _actor(principals.from_metadata(context.invocation_metadata()))
+
+
 def _as_dict(message) -> dict:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
@@ -115,7 +133,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
         call_ids = data.pop("call_ids", [])
         if len(call_ids) > 1:
             raise InvalidInput("case.call_ids: a new case takes at most the one call it was captured on")
-        case = await self.casework.create(data=data, actor=who.username, call_id=(call_ids or [None])[0])
+        case = await self.casework.create(data=data, actor=_actor(who), call_id=(call_ids or [None])[0])
         return await self._shown(case)
 
     @read
@@ -130,7 +148,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
             case_id=request.case.id,
             data={name: data.get(name) for name in named},
             fields_named=named,
-            actor=who.username,
+            actor=_actor(who),
             expected_version=request.expected_version or None,
         )
         return await self._shown(case)
@@ -167,7 +185,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
 
     @change()
     async def LinkCall(self, request: pb.LinkCallRequest, who) -> pb.Case:
-        case = await self.casework.link_call(case_id=request.id, call_id=request.call_id, actor=who.username)
+        case = await self.casework.link_call(case_id=request.id, call_id=request.call_id, actor=_actor(who))
         return await self._shown(case)
 
     @read
@@ -180,6 +198,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
                 kind=event.kind,
                 note=event.note,
                 occurred_at=_stamp(event.occurred_at),
+                call_id=event.call_id,
             )
             for name, change_ in event.changes.items():
                 item.changes.add(
@@ -207,8 +226,15 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
             open_only=request.open_only,
             limit=request.limit,
             offset=request.offset,
+            reference=request.reference,
+            reporter_phone=request.reporter_phone,
+            reporter_name=request.reporter_name,
         )
-        return await self._listed(await self.views.search(query, await self.casework.codes.get()))
+        who = _caller(context)
+        found = await self.views.search(
+            access.search_scope(query, actor=who), await self.casework.codes.get()
+        )
+        return await self._listed(access.shown(found, actor=who))
 
     @read
     async def GetQueue(self, request: pb.GetQueueRequest, context) -> pb.SearchCasesResponse:
@@ -263,6 +289,8 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
     @read
     async def GetCall(self, request: pb.GetCallRequest, context) -> pb.FiledCall:
         call = await self.views.filed_call(request.call_id)
+        if request.for_playback:
+            access.check_playback(actor=_caller(context), call_extension=call.extension)
         return pb.FiledCall(
             call_id=call.call_id,
             consumer_id=call.consumer_id or "",
@@ -272,4 +300,16 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
             started_at=_stamp(call.started_at),
             ended_at=_stamp(call.ended_at),
             case_ids=call.case_ids,
+            extension=call.extension,
+            paused=[
+                pb.RecordingPause(
+                    start_seconds=span.start_seconds,
+                    end_seconds=span.end_seconds,
+                    paused_by=span.paused_by,
+                    resumed_by=span.resumed_by,
+                    paused_at=_stamp(span.paused_at),
+                    resumed_at=_stamp(span.resumed_at),
+                )
+                for span in call.paused
+            ],
         )

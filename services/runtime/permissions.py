@@ -167,6 +167,8 @@ CLI_COMMANDS: dict[str, str] = {
     "fulfilment carrier-import": "inventory.manage",
     "inventory import": "inventory.manage",
     "inventory show": "inventory.read",
+    "where-to-buy": "inventory.read",
+    "postcodes import": "inventory.manage",
     "kb import": "knowledge.write",
     "kb export": LOCAL,
     "kb ask": LOCAL,

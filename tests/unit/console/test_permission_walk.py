@@ -165,6 +165,8 @@ COMMANDS: dict[str, set[str] | str] = {
     "fulfilment carrier-import": {SUPERVISOR, ADMIN},
     "inventory import": {SUPERVISOR, ADMIN},
     "inventory show": {AGENT, SUPERVISOR, ANALYST},
+    "where-to-buy": {AGENT, SUPERVISOR, ANALYST},
+    "postcodes import": {SUPERVISOR, ADMIN},
     "kb import": {SUPERVISOR, ADMIN},
     "kb export": "local",
     "kb ask": "local",

@@ -201,8 +201,9 @@ async function drawCase(id) {
     if (text) li.appendChild(el("div", text, "what"));
     timeline.appendChild(li);
   }
-  // fulfil.js (loaded after this script on the case page) adds the case's fulfillments and their steps.
-  if (typeof drawFulfillments === "function") await drawFulfillments(id, timeline);
+  // fulfil.js (loaded after this script on the case page) adds the case's fulfillments and their steps;
+  // a fulfillment service that does not answer leaves the rest of the case drawn.
+  if (typeof drawFulfillments === "function") await drawFulfillments(id, timeline).catch(fulfillmentsUnavailable);
   const history = $("history");
   history.replaceChildren();
   if (c.consumer_id) {

@@ -64,6 +64,14 @@ async function drawFulfillments(caseId, timeline) {
   }
 }
 
+function fulfillmentsUnavailable(error) {
+  const body = $("fulfillments");
+  const tr = row([`Fulfillments cannot be shown now: ${error.message}`]);
+  tr.className = "error";
+  tr.dataset.unavailable = "yes";
+  body.replaceChildren(tr);
+}
+
 function showFieldsFor(kind) {
   for (const node of document.querySelectorAll("#fulfil-form [data-for]")) {
     node.hidden = !node.dataset.for.split(" ").includes(kind);
@@ -102,7 +110,7 @@ function setUpFulfil(caseId) {
     }
   });
   // The worker moves requests along on its own: keep the table and the timeline current.
-  setInterval(() => drawFulfillments(caseId, $("timeline")).catch(() => {}), REFRESH_MS);
+  setInterval(() => drawFulfillments(caseId, $("timeline")).catch(fulfillmentsUnavailable), REFRESH_MS);
 }
 
 PAGES.case = async () => {

@@ -10,6 +10,7 @@ checked on the same stack: an agent is refused the approval queue and the decisi
 from __future__ import annotations
 
 import aiohttp
+import psycopg
 import pytest
 from crs.contacts.v1 import contacts_pb2 as cpb
 from crs.contacts.v1 import contacts_pb2_grpc
@@ -233,3 +234,45 @@ async def test_the_approval_api_refuses_an_agent_and_serves_a_supervisor(stack):
         ) as r:
             assert r.status == 400
             assert "value" in (await r.json())["error"]
+
+
+async def test_the_stock_page_prompts_a_restock_and_finds_where_to_buy(stack, database_url):
+    from playwright.async_api import async_playwright, expect
+
+    base, _ = stack
+    # A supply planner's figures for one product: the Manhattan shelf is down to 2 against a point of 6,
+    # the Paris shelf has none, every other location is above its point.
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE fulfillment.stock SET reorder_point = 0 WHERE sku = 'FD-OAT-500'")
+        conn.execute(
+            "UPDATE fulfillment.stock SET on_hand = 2, reorder_point = 6"
+            " WHERE sku = 'FD-OAT-500' AND location_id = 'ST-US-NYC-01'"
+        )
+        conn.execute(
+            "UPDATE fulfillment.stock SET on_hand = 0 WHERE sku = 'FD-OAT-500' AND location_id = 'ST-FR-PAR-01'"
+        )
+        conn.execute(
+            "UPDATE fulfillment.stock SET on_hand = 9 WHERE sku = 'FD-OAT-500' AND location_id = 'ST-US-SF-01'"
+        )
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            agent = await log_in(browser, base, "ada", "ada-demo-1001")
+            await agent.goto(f"{base}/products/stock?sku=FD-OAT-500")
+            await expect(agent.locator("#levels tr")).to_have_count(7)
+            await expect(agent.locator("#restock-list li")).to_have_text(
+                [
+                    "Main Street Market, Manhattan (Northeast): 2 available, below its reorder point of 6; send 4 or more."
+                ]
+            )
+            await expect(agent.locator("#levels tr.below")).to_have_attribute("data-location", "ST-US-NYC-01")
+            await agent.fill("#wtb-postcode", "10001")
+            await agent.click("#wtb")
+            # The stocked stores in the US data, nearest first; Paris has none left.
+            await expect(agent.locator("#wtb-stores tr td:first-child")).to_have_text(
+                ["Main Street Market, Manhattan", "Bay Grocers, Mission"]
+            )
+            # By hand: ZIP 10001's centre in the bundled data (40.7484, -73.9967) to the store, 0.247 km.
+            await expect(agent.locator("#wtb-stores tr").first).to_contain_text("0.3 km")
+        finally:
+            await browser.close()

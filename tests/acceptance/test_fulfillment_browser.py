@@ -134,6 +134,19 @@ async def test_an_agent_fulfils_from_the_case_and_a_supervisor_approves_a_refund
             assert preview.headers["content-type"] == "application/pdf"
             assert (await preview.body()).startswith(b"%PDF-")
 
+            # The apology letter, printed and posted; a replacement, reserved, picked and shipped.
+            await agent.fill("#fulfil-template", "apology")
+            await agent.click("#fulfil")
+            letter = agent.locator("#fulfillments tr[data-kind=letter]")
+            await expect(letter).to_have_attribute("data-state", "shipped", timeout=30_000)
+            await expect(letter.get_by_role("link")).to_have_text("letter (PDF)")
+            await agent.select_option("#fulfil-kind", "replacement")
+            await agent.fill("#fulfil-sku", "FD-OAT-500")
+            await agent.fill("#fulfil-value", "")
+            await agent.click("#fulfil")
+            replacement = agent.locator("#fulfillments tr[data-kind=replacement]")
+            await expect(replacement).to_have_attribute("data-state", "shipped", timeout=30_000)
+
             # A refund above her limit waits for a supervisor; meanwhile the case awaits fulfillment.
             await agent.select_option("#fulfil-kind", "refund")
             await agent.fill("#fulfil-value", "40.00")

@@ -16,6 +16,7 @@ from services.contacts.casework.wiring import CaseworkParts, CaseworkSettings
 from services.contacts.consumers.grpc_api import ContactsServicer
 from services.contacts.consumers.lookup import DirectoryLookup
 from services.contacts.consumers.store import SCHEMA, ContactsStore
+from services.contacts.privacy.wiring import PrivacyParts, PrivacySettings
 from services.runtime import bus, db, outbox, process, recordings
 from services.runtime.grpcio import Server, Servicer
 from services.runtime.settings import Common, env, env_int, grpc_bind, split_hostport
@@ -32,6 +33,7 @@ class Settings:
     public_url: str
     recording_link_ttl: int
     casework: CaseworkSettings = field(default_factory=CaseworkSettings.from_env)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings.from_env)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -75,6 +77,7 @@ async def serve(
         pool, consumers=DirectoryLookup(store, region=settings.home_region), settings=settings.casework
     )
     consumer = bus.Consumer(connection, "contacts", casework.subscriptions)
+    rights = PrivacyParts(pool, settings.privacy)
     servicer = ContactsServicer(
         store=store, history=casework.views, home_region=settings.home_region, recording_link=recording_link
     )
@@ -86,6 +89,7 @@ async def serve(
                 contacts_pb2.DESCRIPTOR.services_by_name["Contacts"].full_name,
             ),
             casework.grpc_servicer,
+            *rights.grpc_servicers,
         ],
         settings.grpc_bind,
     )
@@ -100,6 +104,7 @@ async def serve(
     await site.start()
     await consumer.start()
     casework.start()
+    rights.start()
     bound = Bound(grpc_port, runner.addresses[0][1])
     if not public_url[0]:
         public_url[0] = f"http://{http_host}:{bound.http_port}"
@@ -109,6 +114,7 @@ async def serve(
 
     await consumer.stop()
     await casework.stop()
+    await rights.stop()
     await server.stop(grace=5)
     await runner.cleanup()
     relay.stop()

@@ -117,6 +117,22 @@ METHODS: dict[str, set[str]] = {
     "/crs.knowledge.v1.Knowledge/Review": {SUPERVISOR, ADMIN},
     "/crs.knowledge.v1.Knowledge/Publish": {SUPERVISOR, ADMIN},
     "/crs.knowledge.v1.Knowledge/SetThreshold": {ADMIN},
+    "/crs.contacts.v1.ConsumerRights/ExportArchive": {SUPERVISOR, ADMIN},
+    "/crs.contacts.v1.ConsumerRights/RequestErasure": {SUPERVISOR, ADMIN},
+    "/crs.contacts.v1.ConsumerRights/GetErasure": {SUPERVISOR, ADMIN},
+    "/crs.contacts.v1.ConsumerRights/ListRetentionPolicies": {ADMIN},
+    "/crs.contacts.v1.ConsumerRights/PutRetentionPolicy": {ADMIN},
+    "/crs.contacts.v1.ConsumerRights/RunRetentionSweep": {ADMIN},
+    "/crs.contacts.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.contacts.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
+    "/crs.billing.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.billing.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
+    "/crs.fulfillment.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.fulfillment.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
+    "/crs.screenpop.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.screenpop.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
+    "/crs.telephony.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.telephony.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
 }
 
 

@@ -7,18 +7,23 @@ import asyncio
 import json
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
-from dataclasses import dataclass
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aio_pika
 
+from services.console.seed import seed_demo
 from tests.integration.telephony.stack import Telephony, start_edge, start_telephony
 from tests.support.processes import ServiceProcess, free_port
 
 
 @dataclass
 class System:
+    """The running system; `console_call` speaks to the console's JSON API as a signed-in person."""
+
     env: dict[str, str]
     edge: str
     contacts_port: int
@@ -27,6 +32,33 @@ class System:
     recordings: Path
     logs: list[Path]
     edge_process: object = None
+    console: str = ""
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    def console_call(self, method: str, path: str, *, who: tuple[str, str], body: dict | None = None):
+        """(status, headers, body bytes) of a console API call as `who` (username, password)."""
+        token = self._tokens.get(who[0]) or self._login(*who)
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.console}{path}", data=data, method=method)
+        request.add_header("Authorization", f"Bearer {token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=120) as reply:
+                return reply.status, dict(reply.headers), reply.read()
+        except urllib.error.HTTPError as refused:
+            return refused.code, dict(refused.headers), refused.read()
+
+    def _login(self, username: str, password: str) -> str:
+        request = urllib.request.Request(
+            f"{self.console}/api/login",
+            data=json.dumps({"username": username, "password": password}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            self._tokens[username] = json.loads(reply.read())["token"]
+        return self._tokens[username]
 
     def crs(self, *args: str, **extra: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -74,11 +106,25 @@ def start(tmp: Path, service_env: dict[str, str]) -> System:
     env["CRS_TELEPHONY_GRPC"] = f"127.0.0.1:{telephony.control_port}"
     env["CRS_SIP_EDGE"] = edge
     processes["contacts"] = ServiceProcess("services.contacts", env).start(wait_port=ports["contacts"])
-    return System(env, edge, ports["contacts"], telephony, processes, recordings, [], edge_process)
+    seed_demo(env["CRS_DATABASE_URL"])
+    console_port = free_port()
+    console_env = dict(env, CRS_CONSOLE_HTTP=f"127.0.0.1:{console_port}")
+    processes["console"] = ServiceProcess("services.console", console_env).start(wait_port=console_port)
+    return System(
+        env,
+        edge,
+        ports["contacts"],
+        telephony,
+        processes,
+        recordings,
+        [],
+        edge_process,
+        f"http://127.0.0.1:{console_port}",
+    )
 
 
 def stop(system: System) -> None:
-    for name in ("contacts", "screenpop", "fulfillment", "billing"):
+    for name in ("console", "contacts", "screenpop", "fulfillment", "billing"):
         system.processes[name].stop()
     system.telephony.process.stop()
     system.edge_process.stop()

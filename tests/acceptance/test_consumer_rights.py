@@ -356,3 +356,50 @@ def filed_count(system) -> int:
         return conn.execute(
             "SELECT count(*) FROM contact WHERE recording_key LIKE 'retention/%%'"
         ).fetchone()[0]
+
+
+SAM, ADA = ("sam", "sam-demo-super"), ("ada", "ada-demo-1001")
+
+
+def test_the_console_exports_and_erases_for_a_supervisor_with_a_reason_and_refuses_an_agent(system):
+    person = unique_person()
+    consumer_id = add_consumer(system, person)
+    export = f"/api/consumers/{consumer_id}/export"
+
+    assert system.console_call("GET", f"{export}?reason=asked", who=ADA)[0] == 403
+    assert (
+        system.console_call("POST", f"/api/consumers/{consumer_id}/erasure", who=ADA, body={"reason": "x"})[0]
+        == 403
+    )
+    status, _, body = system.console_call("GET", export, who=SAM)
+    assert status == 400 and b"reason" in body
+
+    status, headers, body = system.console_call("GET", f"{export}?reason=subject%20access%20request", who=SAM)
+    assert status == 200 and headers["Content-Type"] == "application/zip"
+    everything = json.loads(zipfile.ZipFile(io.BytesIO(body)).read("everything.json"))
+    assert everything["services"]["contacts"]["profile"]["name"] == person["name"]
+
+    status, _, body = system.console_call(
+        "POST",
+        f"/api/consumers/{consumer_id}/erasure",
+        who=SAM,
+        body={"reason": "the consumer asked by email"},
+    )
+    assert status == 202, body
+    erasure = json.loads(body)
+    assert erasure["requested_by"] == "sam" and erasure["reason"] == "the consumer asked by email"
+
+    def done():
+        status, _, body = system.console_call("GET", f"/api/erasures/{erasure['id']}", who=SAM)
+        return status == 200 and json.loads(body)["state"] == "done" and json.loads(body)
+
+    receipt = wait_for(done, timeout=30, what="the erasure's receipt")
+    assert [s["service"] for s in receipt["steps"]] == [
+        "telephony",
+        "screenpop",
+        "billing",
+        "fulfillment",
+        "contacts",
+    ]
+    assert {s["state"] for s in receipt["steps"]} == {"done"}
+    assert system.console_call("GET", f"{export}?reason=again", who=SAM)[0] == 404

@@ -62,6 +62,9 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/calls/{call_id}/recording/resume"): CASEWORKERS,
     ("GET", "/api/audit"): {SUPERVISOR, ADMIN},
     ("POST", "/api/agents/{username}/unlock"): {ADMIN},
+    ("GET", "/api/consumers/{consumer_id}/export"): {SUPERVISOR, ADMIN},
+    ("POST", "/api/consumers/{consumer_id}/erasure"): {SUPERVISOR, ADMIN},
+    ("GET", "/api/erasures/{erasure_id}"): {SUPERVISOR, ADMIN},
 }
 
 # Every method a service serves -> the roles whose calls (through the console, with their principal) it takes.

@@ -68,9 +68,15 @@ async def erase(conn: psycopg.AsyncConnection, keys: Keys) -> dict[str, int]:
     letters = await conn.execute(
         "DELETE FROM letter l USING fulfillment f WHERE f.id = l.fulfillment_id AND f.consumer_id = %s", ids
     )
+    # Staff notes on a request may quote the consumer; no one can tell which do, so they all go.
+    notes = await conn.execute(
+        "UPDATE fulfillment_step s SET note = '' FROM fulfillment f"
+        " WHERE f.id = s.fulfillment_id AND f.consumer_id = %s AND s.note <> ''",
+        ids,
+    )
     requests = await conn.execute(
         """UPDATE fulfillment SET consumer_id = %s, consumer_name = '', address = '{}', household_keys = '{}',
-                                 updated_at = now()
+                                 reason = '', updated_at = now()
            WHERE consumer_id = %s""",
         (anonymous, keys.consumer_id),
     )
@@ -86,6 +92,7 @@ async def erase(conn: psycopg.AsyncConnection, keys: Keys) -> dict[str, int]:
         "orders_unlinked": orders.rowcount,
         "fulfillments_anonymised": requests.rowcount,
         "letters": letters.rowcount,
+        "request_notes": notes.rowcount,
         "coupons_unlinked": coupons.rowcount,
         "purchase_tallies": tally.rowcount,
         "outbox_events": events,

@@ -45,7 +45,7 @@ def register(subparsers) -> None:
     actions.add_parser("list", help="the policies").set_defaults(func=show)
     set_parser = actions.add_parser("set", help="keep KIND for DAYS days (0: until erased)")
     set_parser.add_argument(
-        "kind", choices=("recordings", "unidentified_callers", "closed_case_personal_data")
+        "kind", choices=("recordings", "unidentified_callers", "closed_case_personal_data", "failed_logins")
     )
     set_parser.add_argument("days", type=int)
     set_parser.set_defaults(func=put)

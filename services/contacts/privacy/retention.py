@@ -5,7 +5,9 @@ Each policy says how many days a kind of personal data is kept (0: kept until so
   sweep's id; the case keeps the call, without the key;
 - unidentified_callers: the record of a number no consumer matched, with the number on its filed calls;
 - closed_case_personal_data: a case closed that long ago loses its reporter, link and mentions, as an
-  erased consumer's cases do, and keeps what it counts.
+  erased consumer's cases do, and keeps what it counts;
+- failed_logins: the console's records of failed and locked log-ins (with the client's address); the
+  console applies this one to its own access log (services/console/retention.py).
 
 The sweep runs on its own schedule with an injected clock, and records what each run removed (counts).
 """
@@ -22,7 +24,7 @@ from typing import Protocol
 
 log = logging.getLogger(__name__)
 
-KINDS = ("recordings", "unidentified_callers", "closed_case_personal_data")
+KINDS = ("recordings", "unidentified_callers", "closed_case_personal_data", "failed_logins")
 MAX_DAYS = 100 * 366
 BATCH = 1000
 

@@ -93,8 +93,10 @@ class Retention:
         if days.get("recordings"):
             expired = await self.store.expired_recordings(now - timedelta(days=days["recordings"]), BATCH)
             if expired:
-                removed["recordings"] = await self.delete_recordings([key for _, key in expired], sweep_id)
-                await self.store.forget_recordings([contact for contact, _ in expired])
+                # A file already gone (deleted by hand, or by a sweep that stopped half-way) still expires.
+                deleted = await self.delete_recordings([key for _, key in expired], sweep_id)
+                removed["recordings"] = await self.store.forget_recordings([contact for contact, _ in expired])
+                removed["recording_files_deleted"] = deleted
         if days.get("unidentified_callers"):
             before = now - timedelta(days=days["unidentified_callers"])
             removed["unidentified_callers"] = await self.store.remove_unidentified_callers(before, BATCH)

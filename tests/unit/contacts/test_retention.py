@@ -58,7 +58,7 @@ async def test_a_recording_older_than_the_policy_goes_and_a_younger_one_stays():
 
     assert deleted == ["2026/10/01/old.wav"]
     assert list(store.recordings) == ["c-young"]
-    assert dict(record.removed) == {"recordings": 1} and record.ran_at == NOW
+    assert dict(record.removed) == {"recordings": 1, "recording_files_deleted": 1} and record.ran_at == NOW
     assert store.sweeps == [record]
 
 

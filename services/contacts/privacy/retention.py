@@ -95,7 +95,9 @@ class Retention:
             if expired:
                 # A file already gone (deleted by hand, or by a sweep that stopped half-way) still expires.
                 deleted = await self.delete_recordings([key for _, key in expired], sweep_id)
-                removed["recordings"] = await self.store.forget_recordings([contact for contact, _ in expired])
+                removed["recordings"] = await self.store.forget_recordings(
+                    [contact for contact, _ in expired]
+                )
                 removed["recording_files_deleted"] = deleted
         if days.get("unidentified_callers"):
             before = now - timedelta(days=days["unidentified_callers"])

@@ -37,7 +37,7 @@ from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, rights_pb2, rights_
 from crs.telephony.v1 import events_pb2
 
 from bench._common import bench_database, free_port, machine, percentiles, require, run_bench
-from services.runtime import bus, grpcio
+from services.runtime import bus, grpcio, tls
 from services.runtime.events import Event
 from services.runtime.principal import Principal
 from services.runtime.recordings import LocalDirectoryStore
@@ -47,7 +47,8 @@ from tests.support import infra
 from tests.support.processes import ServiceProcess, stop_all
 
 CASES, CALLS = 100, 20
-SUPERVISOR = Principal("bench", "supervisor").metadata()
+# Cases are captured as the console captures them, for an agent; only the console may say who is acting.
+AGENT = Principal("bench", "agent").metadata()
 PHONE_BASE = 16145600000
 
 
@@ -110,7 +111,7 @@ def seed_consumer(env, url: str, store: LocalDirectoryStore, n: int) -> tuple[st
                 issue_code="complaint.quality.foreign_object.plastic",
                 verbatim=f"{name} found plastic, box {i}; call {number}",
             )
-            casework.CreateCase(casework_pb2.CreateCaseRequest(case=case), metadata=SUPERVISOR, timeout=10)
+            casework.CreateCase(casework_pb2.CreateCaseRequest(case=case), metadata=AGENT, timeout=10)
     with grpcio.blocking_channel(env["CRS_BILLING_GRPC"]) as chan:
         billing_pb2_grpc.BillingStub(chan).PostLedgerEntry(
             billing_pb2.PostLedgerEntryRequest(
@@ -122,7 +123,6 @@ def seed_consumer(env, url: str, store: LocalDirectoryStore, n: int) -> tuple[st
                 ),
                 idempotency_key=str(uuid.uuid4()),
             ),
-            metadata=SUPERVISOR,
             timeout=10,
         )
     keys = [f"bench/{consumer_id}/{i}.wav" for i in range(CALLS)]
@@ -198,6 +198,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--erasures", type=int, default=5)
     args = parser.parse_args()
+    tls.set_identity("console")
     consumers, expired = (100_000, 10_000) if args.quick else (1_000_000, 100_000)
     url = bench_database(f"crs_bench_{consumers}", consumers)
     print(f"machine: {machine()}; {consumers:,} consumers; load average {os.getloadavg()[0]:.1f}", flush=True)

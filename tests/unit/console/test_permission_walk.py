@@ -77,6 +77,9 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/calls/{call_id}"): CASEWORKERS,
     ("GET", "/api/audit"): {SUPERVISOR, ADMIN},
     ("POST", "/api/agents/{username}/unlock"): {ADMIN},
+    ("GET", "/api/consumers/{consumer_id}/export"): {SUPERVISOR, ADMIN},
+    ("POST", "/api/consumers/{consumer_id}/erasure"): {SUPERVISOR, ADMIN},
+    ("GET", "/api/erasures/{erasure_id}"): {SUPERVISOR, ADMIN},
 }
 
 # Every method a service serves -> the roles whose calls (through the console, with their principal) it takes.
@@ -136,6 +139,22 @@ METHODS: dict[str, set[str]] = {
     "/crs.knowledge.v1.Knowledge/Review": {SUPERVISOR, ADMIN},
     "/crs.knowledge.v1.Knowledge/Publish": {SUPERVISOR, ADMIN},
     "/crs.knowledge.v1.Knowledge/SetThreshold": {ADMIN},
+    "/crs.contacts.v1.ConsumerRights/ExportArchive": {SUPERVISOR, ADMIN},
+    "/crs.contacts.v1.ConsumerRights/RequestErasure": {SUPERVISOR, ADMIN},
+    "/crs.contacts.v1.ConsumerRights/GetErasure": {SUPERVISOR, ADMIN},
+    "/crs.contacts.v1.ConsumerRights/ListRetentionPolicies": {ADMIN},
+    "/crs.contacts.v1.ConsumerRights/PutRetentionPolicy": {ADMIN},
+    "/crs.contacts.v1.ConsumerRights/RunRetentionSweep": {ADMIN},
+    "/crs.contacts.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.contacts.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
+    "/crs.billing.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.billing.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
+    "/crs.fulfillment.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.fulfillment.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
+    "/crs.screenpop.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.screenpop.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
+    "/crs.telephony.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.telephony.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
 }
 
 
@@ -152,6 +171,12 @@ COMMANDS: dict[str, set[str] | str] = {
     "config": "local",
     "consumer add": "operator",
     "consumer get": "operator",
+    "consumer export": "operator",
+    "consumer erase": "operator",
+    "consumer erasure": "operator",
+    "retention list": "operator",
+    "retention set": "operator",
+    "retention sweep": "operator",
     "consumer match": "operator",
     "coupon check": CASEWORKERS,
     "coupon redeem": {SUPERVISOR},

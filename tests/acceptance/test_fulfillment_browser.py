@@ -18,6 +18,7 @@ from crs.contacts.v1 import contacts_pb2_grpc
 from services.runtime import grpcio
 from tests.acceptance.test_casework_browser import ARGS, CHROMIUM, healthy, log_in
 from tests.integration.fulfillment.conftest import WORKER_QUEUE, queue_exists
+from tests.support import infra
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import wait_for
 
@@ -25,7 +26,35 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def stack(service_env, database_url, amqp_url, tmp_path_factory):
+def own_database():
+    """A database of this module's own: the stock, stores and requests it checks are the demo's alone, not
+    what tests run earlier in the session left in the shared one."""
+    from services.runtime import migrate
+
+    name = infra.unique_name("crs_fulfil_browser")
+    url = infra.create_database(name)
+    try:
+        migrate.migrate_all(url)
+        yield url
+    finally:
+        infra.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def own_vhost():
+    """A vhost of this module's own: a fulfillment worker started earlier in the session (the integration
+    tests') would otherwise share the worker's queue and take this module's requests."""
+    name = infra.unique_name("crs-fulfil-browser")
+    url = infra.create_vhost(name)
+    try:
+        yield url
+    finally:
+        infra.delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+def stack(service_env, own_database, own_vhost, tmp_path_factory):
+    database_url, amqp_url = own_database, own_vhost
     from services.console.seed import seed_demo as seed_logins
     from services.fulfillment.seed import seed_demo as seed_products
 
@@ -34,6 +63,8 @@ def stack(service_env, database_url, amqp_url, tmp_path_factory):
     ports = {name: free_port() for name in ("console", "contacts", "http", "billing", "fulfil", "worker")}
     env = {
         **service_env,
+        "CRS_DATABASE_URL": database_url,
+        "CRS_AMQP_URL": amqp_url,
         "CRS_CONTACTS_HTTP": f"127.0.0.1:{ports['http']}",
         "CRS_CONTACTS_GRPC": f"127.0.0.1:{ports['contacts']}",
         "CRS_BILLING_GRPC": f"127.0.0.1:{ports['billing']}",
@@ -249,13 +280,13 @@ async def test_the_approval_api_refuses_an_agent_and_serves_a_supervisor(stack):
             assert "value" in (await r.json())["error"]
 
 
-async def test_the_stock_page_prompts_a_restock_and_finds_where_to_buy(stack, database_url):
+async def test_the_stock_page_prompts_a_restock_and_finds_where_to_buy(stack, own_database):
     from playwright.async_api import async_playwright, expect
 
     base, _ = stack
     # A supply planner's figures for one product: the Manhattan shelf is down to 2 against a point of 6,
     # the Paris shelf has none, every other location is above its point.
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    with psycopg.connect(own_database, autocommit=True) as conn:
         conn.execute("UPDATE fulfillment.stock SET reorder_point = 0 WHERE sku = 'FD-OAT-500'")
         conn.execute(
             "UPDATE fulfillment.stock SET on_hand = 2, reorder_point = 6"

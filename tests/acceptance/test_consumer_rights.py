@@ -29,6 +29,7 @@ from services.runtime.db import connect
 from services.runtime.events import Event
 from services.runtime.principal import Principal
 from tests.acceptance import rights_stack
+from tests.support import infra
 from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.sip
@@ -49,8 +50,20 @@ def unique_person() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory, service_env):
-    system = rights_stack.start(tmp_path_factory.mktemp("rights"), service_env)
+def amqp_vhost():
+    """A vhost of this module's own: its queues are the ones this system used, and no contacts consumer
+    started elsewhere in the session shares them and takes its calls."""
+    name = infra.unique_name("crs-rights")
+    url = infra.create_vhost(name)
+    try:
+        yield url
+    finally:
+        infra.delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory, service_env, amqp_vhost):
+    system = rights_stack.start(tmp_path_factory.mktemp("rights"), dict(service_env, CRS_AMQP_URL=amqp_vhost))
     yield system
     rights_stack.stop(system)
 
@@ -148,8 +161,9 @@ def call_and_wait_for_the_recording(system, channel, consumer_id: str, number: s
 
 
 def test_export_holds_everything_and_erasure_leaves_nothing_but_the_counts(
-    system, channel, database_url, amqp_url, tmp_path
+    system, channel, database_url, amqp_vhost, tmp_path
 ):
+    amqp_url = amqp_vhost
     person = unique_person()
     consumer_id = add_consumer(system, person)
     call_id = call_and_wait_for_the_recording(system, channel, consumer_id, person["phone"])
@@ -330,8 +344,9 @@ async def file_call(amqp_url: str, *, number: str, key: str, started_at: datetim
 
 
 def test_the_retention_sweep_removes_a_recording_older_than_the_policy_and_keeps_a_younger_one(
-    system, amqp_url
+    system, amqp_vhost
 ):
+    amqp_url = amqp_vhost
     store = recordings.store_from_url(system.env["CRS_RECORDINGS_URL"])
     now = datetime.now(UTC)
     old, young = f"retention/{uuid.uuid4().hex}.wav", f"retention/{uuid.uuid4().hex}.wav"

@@ -106,8 +106,6 @@ def settings(database_url: str, amqp_url: str, target: str) -> Settings:
         home_region="US",
         grpc_bind="127.0.0.1:0",
         http_bind="127.0.0.1:0",
-        public_url="https://console.example",
-        recording_link_ttl=600,
         casework=CaseworkSettings(
             sla_sweep_seconds=3600.0, intake_per_minute=6.0, intake_burst=5, trusted_proxies=frozenset()
         ),

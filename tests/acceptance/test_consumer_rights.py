@@ -34,7 +34,10 @@ from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.sip
 
-SUPERVISOR = Principal("sam", "supervisor").metadata()
+# The supervisor of the team whose extension took the call (1001), so casework lets the case link it.
+SUPERVISOR = Principal(
+    "sam", "supervisor", team="north", team_extensions=frozenset({"1001", "1002"})
+).metadata()
 SKU, LOT = "CRS-RIGHTS-1", "L2419"
 
 

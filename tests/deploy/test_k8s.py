@@ -292,6 +292,7 @@ GRPC_CALLERS = {
     "fulfillment": pods("screenpop", "console"),
     "screenpop": pods("console"),
     "knowledge": pods("console"),
+    "insights": pods("console"),
     "telephony": pods("console"),
 }
 

@@ -36,11 +36,13 @@ async def serve(
         insights = Insights(SqlStore(pool))
         if env("CRS_INSIGHTS_REBUILD", "") == "1":
             log.info("rebuilt the read models from %d logged contact events", await insights.rebuild())
-        insights.dirty = True
+        insights.dirty = True  # recompute once at start, with whatever changed while it was down
         consumer = bus.Consumer(connection, "insights", bus_consume.subscriptions(insights))
         await consumer.start()
         recompute = asyncio.create_task(
-            bus_consume.recompute_when_dirty(insights, stop, env_float("CRS_INSIGHTS_RECOMPUTE_SECONDS", 5.0))
+            bus_consume.recompute_when_dirty(
+                insights, stop, env_float("CRS_INSIGHTS_RECOMPUTE_SECONDS", 30.0)
+            )
         )
         server = Server([grpc_api.servicer(insights)], bind)
         port = await server.start()

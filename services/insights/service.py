@@ -5,6 +5,7 @@ early warning, and move alerts through their lifecycle. Plain Python over a Stor
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -73,12 +74,21 @@ class Insights:
     clock: Callable[[], datetime] = now
     tuning: signals.Tuning = field(default_factory=signals.Tuning)
     dirty: bool = False
+    dirty_since: float = 0.0  # time.monotonic() of the first change not yet recomputed
+    last_taken: float = 0.0
+
+    def _changed(self) -> None:
+        moment = time.monotonic()
+        if not self.dirty:
+            self.dirty, self.dirty_since = True, moment
+        self.last_taken = moment
 
     async def take(self, event: Received) -> bool:
         """Apply one event; False when it was taken before (the bus may deliver it twice)."""
         fact, version = _fact_of(event)
         fresh = await self.store.record(event, fact, version)
-        self.dirty = self.dirty or (fresh and fact is not None)
+        if fresh and fact is not None:
+            self._changed()
         return fresh
 
     async def rebuild(self) -> int:
@@ -90,7 +100,7 @@ class Insights:
             if fact is not None:
                 await self.store.put_contact(fact, version)
                 count += 1
-        self.dirty = True
+        self._changed()
         return count
 
     async def import_sales(self, rows: list[dict], *, source: str, actor: str, role: str) -> int:
@@ -98,7 +108,7 @@ class Insights:
             raise NotAllowed("only quality assurance (analyst) or an admin imports sales")
         parsed = sold.parse_rows(rows)
         count = await self.store.put_sales(parsed, source[:200], actor)
-        self.dirty = True
+        self._changed()
         return count
 
     async def cpmu(
@@ -133,6 +143,12 @@ class Insights:
             if new:
                 raised.append(alert)
         await self.store.save_alerts(changed, raised)
+        signalled = {s.alert_id for s in found}
+        for alert in existing.values():
+            if alert.status == "new" and alert.id not in signalled:
+                # Nobody has looked at it yet, and the figures no longer bear it out (a history that
+                # arrived in pieces, corrected sales): closed, saying so, rather than left to alarm.
+                await self.store.save_move(alerting.withdraw(alert, moment))
         return raised
 
     async def alerts(self, since: date | None = None, status: str = "") -> list[Alert]:

@@ -70,3 +70,13 @@ def move(alert: Alert, status: str, *, actor: str, reason: str, now: datetime) -
     return replace(
         alert, status=status, history=(*alert.history, Transition(status, actor, reason.strip(), now))
     )
+
+
+WITHDRAWN = "no longer signalled: later contacts or sales changed the figures"
+
+
+def withdraw(alert: Alert, now: datetime) -> Alert:
+    """Close a new alert that a recompute no longer raises."""
+    return replace(
+        alert, status="closed", history=(*alert.history, Transition("closed", "insights", WITHDRAWN, now))
+    )

@@ -127,3 +127,21 @@ async def test_bad_sales_lines_are_each_named():
         "line 3: sku must be a product code, not ''\n"
         "line 4: period_start must be a date YYYY-MM-DD, not '2026-11-31'"
     )
+
+
+async def test_a_new_alert_the_figures_no_longer_bear_out_is_closed_saying_why():
+    cases = scenario.cases(TODAY)
+    insights = await loaded(cases)
+    alert = next(a for a in await insights.recompute() if a.signal.lot_code == "L3")
+    for case in cases:
+        if case["issue_code"] == scenario.PLASTIC and case["product"]["sku"] == "OAT-500":
+            await insights.take(
+                event({**case, "issue_code": "praise.taste", "version": 2}, "contact_updated")
+            )
+    assert await insights.recompute() == []
+    closed = await insights.alert(alert.id)
+    assert closed.status == "closed"
+    assert (closed.history[-1].actor, closed.history[-1].reason) == (
+        "insights",
+        "no longer signalled: later contacts or sales changed the figures",
+    )

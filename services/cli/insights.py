@@ -1,4 +1,5 @@
-"""`crs sales import FILE`, `crs insights alerts [--since DATE] [--json]` and `crs insights move ID STATUS`.
+"""`crs sales import FILE`, `crs insights alerts [--since DATE] [--json]`, `crs insights cpmu [--by ...]`
+and `crs insights move ID STATUS`.
 
 The sales CSV has a header and the columns `sku, lot_code, region, period_start, period_end, units`
 (lot_code may be empty). Every line is checked before anything is sent; each bad line is named with why.
@@ -100,6 +101,32 @@ def alerts(args) -> int:
     return 0
 
 
+CPMU_COLUMNS = (
+    "sku",
+    "lot_code",
+    "region",
+    "period",
+    "contacts",
+    "contacts_counted",
+    "units",
+    "cpmu",
+    "no_sales",
+)
+
+
+def cpmu(args) -> int:
+    request = pb.GetCpmuRequest(by=args.by, issue_code=args.issue_code or "", since=args.since or "")
+    rows = call(args, "GetCpmu", request).rows
+    if args.json:
+        print(json.dumps([{c: getattr(r, c) for c in CPMU_COLUMNS} for r in rows]))
+        return 0
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(CPMU_COLUMNS)
+    for r in rows:
+        out.writerow([getattr(r, c) for c in CPMU_COLUMNS])
+    return 0
+
+
 def move(args) -> int:
     moved = call(args, "MoveAlert", pb.MoveAlertRequest(id=args.id, status=args.status, reason=args.reason))
     print(f"{moved.id} is {moved.status}")
@@ -139,6 +166,12 @@ def register(subparsers) -> None:
     listing.add_argument("--status", help="only alerts in this status")
     _options(listing)
     listing.set_defaults(func=guarded(alerts))
+    figures = actions.add_parser("cpmu", help="complaints per million units sold, as CSV (or --json)")
+    figures.add_argument("--by", choices=("product", "lot", "region", "period"), default="product")
+    figures.add_argument("--issue-code", help="this code and everything under it (default: complaint)")
+    figures.add_argument("--since", metavar="DATE", help="contacts received and sales ending on or after it")
+    _options(figures)
+    figures.set_defaults(func=guarded(cpmu))
     moving = actions.add_parser("move", help="move an alert: acknowledged, investigating, closed, escalated")
     moving.add_argument("id")
     moving.add_argument("status")

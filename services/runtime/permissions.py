@@ -173,6 +173,7 @@ CLI_COMMANDS: dict[str, str] = {
     "fulfilment return": "inventory.manage",
     "fulfilment carrier-import": "inventory.manage",
     "insights alerts": "insights.read",
+    "insights cpmu": "insights.read",
     "insights move": "insights.manage",
     "inventory import": "inventory.manage",
     "inventory show": "inventory.read",

@@ -99,6 +99,13 @@ async def test_a_lot_cluster_is_alerted_with_its_lot_and_the_best_seller_and_spa
     finally:
         await connection.close()
 
+    figures = crs(insights, "insights", "cpmu", "--as", "quinn")
+    assert figures.returncode == 0, figures.stderr
+    assert (
+        figures.stdout.splitlines()[0]
+        == "sku,lot_code,region,period,contacts,contacts_counted,units,cpmu,no_sales"
+    )
+    assert "CRN-1000,,,,104.0,104,10000000,10.4,False" in figures.stdout.splitlines()
     moved = crs(
         insights,
         "insights",

@@ -155,6 +155,7 @@ COMMANDS: dict[str, set[str] | str] = {
     "fulfilment return": {SUPERVISOR, ADMIN},
     "fulfilment carrier-import": {SUPERVISOR, ADMIN},
     "insights alerts": {SUPERVISOR, ANALYST},
+    "insights cpmu": {SUPERVISOR, ANALYST},
     "insights move": {ANALYST, ADMIN},
     "inventory import": {SUPERVISOR, ADMIN},
     "inventory show": {AGENT, SUPERVISOR, ANALYST},

@@ -102,7 +102,7 @@ def glr_alarms(products, units, counts, tuning):
         for r in range(REGIONS):
             x = [counts[p, r, lot_of(w), w] for w in range(WEEKS)]
             u = [units[p, r, w] for w in range(WEEKS)]
-            rate = (sum(x[:TRAIN]) + PRIOR_CONTACTS) / (sum(u[:TRAIN]) + PRIOR_CONTACTS / 1e-5)
+            rate = (sum(x[:TRAIN]) + PRIOR_CONTACTS) / sum(u[:TRAIN])  # as signals._baseline_rate
             run = glr_cusum(x[TRAIN:], [rate * v for v in u[TRAIN:]], threshold=tuning.glr_threshold,
                             window=tuning.glr_window)  # fmt: skip
             for n in run.alarms:

@@ -2,8 +2,10 @@
 exact Poisson test per lot with Benjamini-Hochberg across every lot tested.
 
 Expected counts are a rate times the units sold (the exposure). A series' rate is its own history before
-its last GUARD_WEEKS, shrunk towards the rate of the same issue level over every product (a half contact's
-worth of prior), so a product with little history starts from the pooled rate rather than from nothing.
+its last guard weeks, with half a contact added (a clean history expects a little, not nothing); a series
+with no history yet takes the rate of the same issue level over every product. Pooling a product with
+history towards the others was tried and dropped: a small product with ten times the others' rate was
+then expected to have a tenth of its usual complaints, and alarmed on its normal weeks.
 A lot is tested against the rate of the rest of its product, so its own cluster does not dilute its test.
 """
 
@@ -112,6 +114,25 @@ def _pooled_rates(facts: list[ContactFact], exposure: Exposure) -> dict[str, flo
     return {level: c / units for level, c in counts.items()} if units else {}
 
 
+def _series_regions(region: str, sold_in: set[str]) -> list[str]:
+    """The series a contact counts in: its region's, and all regions' when the product sells in several.
+    A contact without a region counts in all regions' alone (or the one region a product sells in)."""
+    if len(sold_in) == 1:
+        (only,) = sold_in
+        return [only] if region in ("", only) else [region]
+    return [region, ""] if region else [""]
+
+
+def _baseline_rate(contacts: float, units: float, pooled: float, all_units: list[float]) -> float:
+    """The series' own rate before its guard weeks, with half a contact added so that a clean history
+    expects a little rather than nothing; a series with no history takes the pooled rate."""
+    if units > 0:
+        return (contacts + PRIOR_CONTACTS) / units
+    if pooled > 0:
+        return pooled
+    return PRIOR_CONTACTS / max(sum(all_units), 1.0)
+
+
 def series_signals(
     facts: list[ContactFact], exposure: Exposure, *, today: date, tuning: Tuning = Tuning()
 ) -> list[Signal]:
@@ -121,7 +142,7 @@ def series_signals(
         if not f.sku or f.received_on > today:
             continue
         first = min(first, f.received_on)
-        regions = [f.region] if len(exposure.regions.get(f.sku, ())) <= 1 else [f.region, ""]
+        regions = _series_regions(f.region, exposure.regions.get(f.sku, set()))
         for level in _complaint_levels(f.issue_code):
             for region in regions:
                 s = series[f.sku, region, level]
@@ -134,13 +155,9 @@ def series_signals(
         observed = [s.counts.get(w, 0.0) for w in weeks]
         units = exposure.series(sku, region, weeks)
         if units is None:
-            # No sales data: weekly counts against the product's own weekly mean.
-            units = [1.0] * len(weeks)
-            prior_units = 1.0 / PRIOR_CONTACTS
-        else:
-            prior_units = PRIOR_CONTACTS / pooled[level] if pooled.get(level) else 1e6
+            units = [1.0] * len(weeks)  # no sales data: weekly counts against the product's own weekly mean
         base = max(len(weeks) - tuning.guard_weeks, 0)
-        rate = (sum(observed[:base]) + PRIOR_CONTACTS) / (sum(units[:base]) + prior_units)
+        rate = _baseline_rate(sum(observed[:base]), sum(units[:base]), pooled.get(level, 0.0), units)
         expected = [rate * u for u in units]
         run = glr_cusum(observed, expected, threshold=tuning.glr_threshold, window=tuning.glr_window)
         for n in run.alarms:

@@ -145,3 +145,12 @@ async def test_a_new_alert_the_figures_no_longer_bear_out_is_closed_saying_why()
         "insights",
         "no longer signalled: later contacts or sales changed the figures",
     )
+
+
+async def test_a_contact_without_a_region_counts_once_in_its_products_series():
+    no_region = scenario.case("OAT-500", "L3", scenario.PLASTIC, TODAY)
+    no_region["product"]["purchase_location"] = ""
+    located = [c for c in scenario.cases(TODAY) if c["product"]["sku"] == "OAT-500"]
+    insights = await loaded([*located, no_region])
+    series = [a for a in await insights.recompute() if a.signal.method == "glr_cusum"]
+    assert [(a.signal.region, a.signal.observed) for a in series] == [("IL", 9.0)]

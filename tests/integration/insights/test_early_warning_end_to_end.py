@@ -7,15 +7,25 @@ import asyncio
 import json
 import subprocess
 import sys
+import uuid
 from datetime import date
 
+import grpc
 import pytest
+from crs.insights.v1 import insights_pb2 as pb
+from crs.insights.v1 import insights_pb2_grpc
 
-from services.runtime import bus
+from services.insights.service import Insights
+from services.insights.store import SqlStore
+from services.runtime import bus, grpcio
+from services.runtime.db import connect, open_pool
 from services.runtime.events import Event
+from services.runtime.principal import Principal
 from tests.support import insights_scenario as scenario
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import async_wait_for
+
+QUINN = Principal("quinn", "analyst").metadata()
 
 
 def crs(env, *args: str) -> subprocess.CompletedProcess:
@@ -134,3 +144,76 @@ async def test_a_lot_cluster_is_alerted_with_its_lot_and_the_best_seller_and_spa
     )
     assert refused.returncode == 1
     assert "needs the permission insights.manage" in refused.stderr
+
+
+async def test_the_api_refuses_bad_sales_line_by_line_and_callers_without_the_permission(insights):
+    chan = grpcio.channel(insights["CRS_INSIGHTS_GRPC"], default_deadline=30)
+    stub = insights_pb2_grpc.InsightsStub(chan)
+    try:
+        bad = pb.ImportSalesRequest(
+            rows=[
+                pb.SalesRow(
+                    sku="OAT-500", region="IL", period_start="2026-11-01", period_end="2026-11-30", units=5
+                ),
+                pb.SalesRow(
+                    sku="OAT 500", region="IL", period_start="2026-11-01", period_end="2026-11-30", units=5
+                ),
+                pb.SalesRow(
+                    sku="OAT-500", region="", period_start="2026-11-01", period_end="2026-11-30", units=5
+                ),
+            ]
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.ImportSales(bad, metadata=QUINN)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert refused.value.details() == (
+            "line 3: sku must be a product code, not 'OAT 500'\nline 4: region is required (at most 64 characters)"
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.ListAlerts(pb.ListAlertsRequest(), metadata=Principal("ada", "agent").metadata())
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.MoveAlert(
+                pb.MoveAlertRequest(id=str(uuid.uuid4()), status="closed", reason="no"),
+                metadata=Principal("sam", "supervisor").metadata(),
+            )
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.GetAlert(pb.GetAlertRequest(id=str(uuid.uuid4())), metadata=QUINN)
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    finally:
+        await chan.close()
+
+
+async def test_the_read_model_rebuilds_from_the_event_log_and_a_redelivered_event_counts_once(
+    insights, amqp_url, database_url
+):
+    today = date.today()
+    connection = await bus.connect(amqp_url)
+    try:
+        publisher = await bus.Publisher(connection, "contacts").open()
+        case = scenario.case("GUM-1", "G1", scenario.TASTE, today)
+        once = Event(source="contacts", type="contact_created", data={"case": case})
+        await publisher.publish(once)
+        await publisher.publish(once)
+    finally:
+        await connection.close()
+
+    def logged():
+        with connect(database_url, schema="insights") as conn:
+            return conn.execute(
+                "SELECT count(*) FROM event_log WHERE data->'case'->>'id' = %s", (case["id"],)
+            ).fetchone()[0]
+
+    await async_wait_for(lambda: asyncio.to_thread(logged), timeout=30, what="the event logged")
+    pool = await open_pool(database_url, schema="insights", max_size=2)
+    try:
+        store = SqlStore(pool)
+        before = sorted(f.contact_id for f in await store.contacts())
+        rebuilt = await Insights(store).rebuild()
+        assert rebuilt == len(before)
+        assert sorted(f.contact_id for f in await store.contacts()) == before
+        assert before.count(case["id"]) == 1
+    finally:
+        await pool.close()
+    assert logged() == 1

@@ -154,3 +154,11 @@ async def test_a_contact_without_a_region_counts_once_in_its_products_series():
     insights = await loaded([*located, no_region])
     series = [a for a in await insights.recompute() if a.signal.method == "glr_cusum"]
     assert [(a.signal.region, a.signal.observed) for a in series] == [("IL", 9.0)]
+
+
+async def test_an_event_without_a_usable_case_is_logged_and_read_into_nothing(caplog):
+    insights = await loaded([])
+    broken = Received(str(uuid.uuid4()), "contacts", "contact_created", datetime(2026, 12, 2, tzinfo=UTC), {})
+    assert await insights.take(broken) is True
+    assert await insights.store.contacts() == []
+    assert f"ignoring contact_created event {broken.event_id}: the case carries no id" in caplog.text

@@ -133,6 +133,24 @@ def _baseline_rate(contacts: float, units: float, pooled: float, all_units: list
     return PRIOR_CONTACTS / max(sum(all_units), 1.0)
 
 
+def _monitor(observed: list[float], units: list[float], pooled: float, tuning: Tuning):
+    """The GLR-CUSUM run and its expected counts. The rate is estimated twice: the second time without the
+    weeks the first run alarmed on, so a cluster that has aged into the baseline does not raise the rate
+    that judges it (and quietly withdraw its own alert)."""
+    base = max(len(observed) - tuning.guard_weeks, 0)
+    excluded: set[int] = set()
+    for _ in range(2):
+        kept = [i for i in range(base) if i not in excluded]
+        rate = _baseline_rate(sum(observed[i] for i in kept), sum(units[i] for i in kept), pooled, units)
+        expected = [rate * u for u in units]
+        run = glr_cusum(observed, expected, threshold=tuning.glr_threshold, window=tuning.glr_window)
+        outbreak = {w for n in run.alarms for w in range(run.starts[n], n + 1)}
+        if outbreak <= excluded:
+            break
+        excluded |= outbreak
+    return run, expected
+
+
 def series_signals(
     facts: list[ContactFact], exposure: Exposure, *, today: date, tuning: Tuning = Tuning()
 ) -> list[Signal]:
@@ -156,10 +174,7 @@ def series_signals(
         units = exposure.series(sku, region, weeks)
         if units is None:
             units = [1.0] * len(weeks)  # no sales data: weekly counts against the product's own weekly mean
-        base = max(len(weeks) - tuning.guard_weeks, 0)
-        rate = _baseline_rate(sum(observed[:base]), sum(units[:base]), pooled.get(level, 0.0), units)
-        expected = [rate * u for u in units]
-        run = glr_cusum(observed, expected, threshold=tuning.glr_threshold, window=tuning.glr_window)
+        run, expected = _monitor(observed, units, pooled.get(level, 0.0), tuning)
         for n in run.alarms:
             k = run.starts[n]
             seen = sum(observed[k : n + 1])

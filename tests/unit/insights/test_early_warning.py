@@ -162,3 +162,12 @@ async def test_an_event_without_a_usable_case_is_logged_and_read_into_nothing(ca
     assert await insights.take(broken) is True
     assert await insights.store.contacts() == []
     assert f"ignoring contact_created event {broken.event_id}: the case carries no id" in caplog.text
+
+
+async def test_a_cluster_that_ages_into_the_baseline_keeps_its_alert():
+    insights = await loaded()
+    raised = await insights.recompute()
+    five_weeks_on = Insights(insights.store, clock=lambda: datetime(2027, 1, 6, 12, tzinfo=UTC))
+    assert await five_weeks_on.recompute() == []
+    assert {a.status for a in await insights.store.alerts()} == {"new"}
+    assert len(await insights.store.alerts()) == len(raised)

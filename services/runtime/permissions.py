@@ -64,6 +64,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.draft": frozenset({"agent", "supervisor", "admin"}),
     "knowledge.write": frozenset({"supervisor", "admin"}),
     "knowledge.configure": frozenset({"admin"}),
+    # The consumer's rights (docs/privacy.md): an export or an erasure is asked for, with a reason, by a
+    # supervisor or an admin; retention policies are an admin's.
+    "consumers.export": frozenset({"supervisor", "admin"}),
+    "consumers.erase": frozenset({"supervisor", "admin"}),
+    "retention.manage": frozenset({"admin"}),
 }
 
 # Every method a CRS service serves, with the permission a person's call needs. Health and reflection are
@@ -104,6 +109,9 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/GetFulfillment": "fulfillment.request",
     "/crs.fulfillment.v1.Fulfillment/ListFulfillments": "fulfillment.request",
     "/crs.fulfillment.v1.Fulfillment/GetLetter": "fulfillment.request",
+    "/crs.fulfillment.v1.Fulfillment/PreviewLetter": "fulfillment.request",
+    "/crs.fulfillment.v1.Fulfillment/WhereToBuy": "inventory.read",
+    "/crs.fulfillment.v1.Fulfillment/ImportPostcodes": "inventory.manage",
     "/crs.fulfillment.v1.Fulfillment/CheckCoupon": "fulfillment.request",
     "/crs.fulfillment.v1.Fulfillment/ApproveFulfillment": "fulfillment.approve",
     "/crs.fulfillment.v1.Fulfillment/RefuseFulfillment": "fulfillment.approve",
@@ -127,6 +135,22 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.knowledge.v1.Knowledge/Review": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/Publish": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/SetThreshold": "knowledge.configure",
+    "/crs.contacts.v1.ConsumerRights/ExportArchive": "consumers.export",
+    "/crs.contacts.v1.ConsumerRights/RequestErasure": "consumers.erase",
+    "/crs.contacts.v1.ConsumerRights/GetErasure": "consumers.erase",
+    "/crs.contacts.v1.ConsumerRights/ListRetentionPolicies": "retention.manage",
+    "/crs.contacts.v1.ConsumerRights/PutRetentionPolicy": "retention.manage",
+    "/crs.contacts.v1.ConsumerRights/RunRetentionSweep": "retention.manage",
+    "/crs.contacts.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.contacts.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.billing.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.billing.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.fulfillment.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.fulfillment.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.screenpop.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.screenpop.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.telephony.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.telephony.v1.Privacy/EraseConsumer": "consumers.erase",
 }
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 
@@ -161,6 +185,10 @@ CLI_COMMANDS: dict[str, str] = {
     "config": LOCAL,
     "consumer add": OPERATOR,
     "consumer get": OPERATOR,
+    # The consumer's rights from the command line: the local operator acts as an admin (docs/privacy.md).
+    "consumer export": OPERATOR,
+    "consumer erase": OPERATOR,
+    "consumer erasure": OPERATOR,
     "consumer match": OPERATOR,
     "coupon check": "fulfillment.request",
     "coupon redeem": "coupons.redeem",
@@ -177,12 +205,17 @@ CLI_COMMANDS: dict[str, str] = {
     "insights move": "insights.manage",
     "inventory import": "inventory.manage",
     "inventory show": "inventory.read",
+    "where-to-buy": "inventory.read",
+    "postcodes import": "inventory.manage",
     "kb import": "knowledge.write",
     "kb export": LOCAL,
     "kb ask": LOCAL,
     "migrate": OPERATOR,
     "pki": LOCAL,
     "recording": "recordings.control",
+    "retention list": OPERATOR,
+    "retention set": OPERATOR,
+    "retention sweep": OPERATOR,
     "run": LOCAL,
     "sales import": "insights.manage",
     "seed": OPERATOR,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -57,6 +57,24 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+# What insights keeps of a case, in its event log and read model: no reporter, notes, assignee or summary.
+# The verbatim stays (the voice of the consumer is read from it), and with it whatever the consumer wrote.
+KEPT_CASE_FIELDS = ("id", "version", "consumer_id", "channel", "product", "issue_code", "occurred_at",
+                    "created_at", "verbatim", "status", "resolved_at")  # fmt: skip
+KEPT_PRODUCT_FIELDS = ("sku", "lot_code", "purchase_location", "best_by", "produced_on", "purchased_on")
+
+
+def kept(event: Received) -> Received:
+    """The event as insights logs it: the case reduced to what insights reads."""
+    case = event.data.get("case")
+    if not isinstance(case, dict):
+        return replace(event, data={})
+    reduced = {k: case[k] for k in KEPT_CASE_FIELDS if k in case}
+    if isinstance(case.get("product"), dict):
+        reduced["product"] = {k: case["product"][k] for k in KEPT_PRODUCT_FIELDS if k in case["product"]}
+    return replace(event, data={"case": reduced})
+
+
 def _fact_of(event: Received) -> tuple[ContactFact | None, int]:
     if event.source != "contacts" or event.type not in CASE_EVENTS:
         return None, 0
@@ -85,6 +103,7 @@ class Insights:
 
     async def take(self, event: Received) -> bool:
         """Apply one event; False when it was taken before (the bus may deliver it twice)."""
+        event = kept(event)
         fact, version = _fact_of(event)
         fresh = await self.store.record(event, fact, version)
         if fresh and fact is not None:

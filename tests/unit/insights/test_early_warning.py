@@ -171,3 +171,18 @@ async def test_a_cluster_that_ages_into_the_baseline_keeps_its_alert():
     assert await five_weeks_on.recompute() == []
     assert {a.status for a in await insights.store.alerts()} == {"new"}
     assert len(await insights.store.alerts()) == len(raised)
+
+
+async def test_the_event_log_keeps_no_reporter_or_notes():
+    insights = await loaded([])
+    case = scenario.case("OAT-500", "L1", scenario.PLASTIC, TODAY)
+    case["reporter"] = {"name": "Jo Bloggs", "email": "jo@example.com", "phone": "+15555550100"}
+    case["notes"] = "called back on +15555550100"
+    await insights.take(event(case))
+    (logged,) = await insights.store.replay()
+    assert "reporter" not in logged.data["case"] and "notes" not in logged.data["case"]
+    assert logged.data["case"]["product"] == {
+        "sku": "OAT-500",
+        "lot_code": "L1",
+        "purchase_location": "Springfield, IL",
+    }

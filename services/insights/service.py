@@ -30,7 +30,7 @@ class NotAllowed(PermissionError):
 
 @dataclass(frozen=True)
 class Received:
-    """An event off the bus, as insights logs it for a replay."""
+    """An event off the bus; logged with `data` reduced to the contact insights read from it."""
 
     event_id: str
     source: str
@@ -55,24 +55,6 @@ class Store(Protocol):
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-# What insights keeps of a case, in its event log and read model: no reporter, notes, assignee or summary.
-# The verbatim stays (the voice of the consumer is read from it), and with it whatever the consumer wrote.
-KEPT_CASE_FIELDS = ("id", "version", "consumer_id", "channel", "product", "issue_code", "occurred_at",
-                    "created_at", "verbatim", "status", "resolved_at")  # fmt: skip
-KEPT_PRODUCT_FIELDS = ("sku", "lot_code", "purchase_location", "best_by", "produced_on", "purchased_on")
-
-
-def kept(event: Received) -> Received:
-    """The event as insights logs it: the case reduced to what insights reads."""
-    case = event.data.get("case")
-    if not isinstance(case, dict):
-        return replace(event, data={})
-    reduced = {k: case[k] for k in KEPT_CASE_FIELDS if k in case}
-    if isinstance(case.get("product"), dict):
-        reduced["product"] = {k: case["product"][k] for k in KEPT_PRODUCT_FIELDS if k in case["product"]}
-    return replace(event, data={"case": reduced})
 
 
 def _fact_of(event: Received) -> tuple[ContactFact | None, int]:
@@ -102,10 +84,14 @@ class Insights:
         self.last_taken = moment
 
     async def take(self, event: Received) -> bool:
-        """Apply one event; False when it was taken before (the bus may deliver it twice)."""
-        event = kept(event)
+        """Apply one event; False when it was taken before (the bus may deliver it twice).
+
+        The log keeps the contact as insights reads it, never the event's case: the case carries the
+        reporter, the verbatim and the consumer id, and insights is to hold no personal data at all.
+        """
         fact, version = _fact_of(event)
-        fresh = await self.store.record(event, fact, version)
+        record = contact_facts.to_record(fact, version) if fact is not None else {}
+        fresh = await self.store.record(replace(event, data=record), fact, version)
         if fresh and fact is not None:
             self._changed()
         return fresh
@@ -115,10 +101,15 @@ class Insights:
         await self.store.clear_read_models()
         count = 0
         for event in await self.store.replay():
-            fact, version = _fact_of(event)
-            if fact is not None:
-                await self.store.put_contact(fact, version)
-                count += 1
+            if not event.data:
+                continue  # an event taken for its id alone: it had no contact insights could read
+            try:
+                fact, version = contact_facts.from_record(event.data)
+            except InvalidFact as exc:
+                log.warning("skipping logged event %s: %s", event.event_id, exc)
+                continue
+            await self.store.put_contact(fact, version)
+            count += 1
         self._changed()
         return count
 

@@ -16,13 +16,13 @@ from services.insights.domain.signals import Signal
 from services.insights.service import Received
 from services.runtime.outbox import add_events
 
-_FACT_COLUMNS = "contact_id, sku, lot_code, region, issue_code, channel, received_on, weight, verbatim"
+_FACT_COLUMNS = "contact_id, sku, lot_code, region, issue_code, channel, received_on, consumer_on_file"
 _PUT_CONTACT = f"""
-INSERT INTO contact (version, {_FACT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+INSERT INTO contact (version, {_FACT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (contact_id) DO UPDATE SET version = EXCLUDED.version, sku = EXCLUDED.sku,
   lot_code = EXCLUDED.lot_code, region = EXCLUDED.region, issue_code = EXCLUDED.issue_code,
-  channel = EXCLUDED.channel, received_on = EXCLUDED.received_on, weight = EXCLUDED.weight,
-  verbatim = EXCLUDED.verbatim
+  channel = EXCLUDED.channel, received_on = EXCLUDED.received_on,
+  consumer_on_file = EXCLUDED.consumer_on_file
 WHERE contact.version <= EXCLUDED.version
 """
 _ALERT_COLUMNS = (
@@ -34,7 +34,7 @@ _ALERT_COLUMNS = (
 def _fact_params(fact: ContactFact, version: int) -> tuple:
     return (
         version, fact.contact_id, fact.sku, fact.lot_code, fact.region, fact.issue_code, fact.channel,
-        fact.received_on, fact.weight, fact.verbatim,
+        fact.received_on, fact.consumer_on_file,
     )  # fmt: skip
 
 

@@ -4,6 +4,10 @@ Built from the case in the event (crs.contacts.v1.Case in its JSON mapping), nev
 The date that counts is when the consumer's contact was received (`occurred_at`, which a back-dated letter
 carries), falling back on when the case was created.
 
+Of the case it keeps nothing that names or describes a person: no consumer id (only whether one is on file),
+no verbatim, reporter or notes. `to_record` is the whole of what insights stores of a case, in its read
+model and its event log alike, and `from_record` reads it back for a rebuild.
+
 Weight: a contact through the public web form without a verified consumer (no consumer on file) counts
 0.25. Such submissions are where spam and repeated submissions come from, yet a real surge also shows up
 there, so they are not dropped: four of them weigh what one verified complaint does, and an alert also needs
@@ -13,7 +17,8 @@ raise one, nor can they tip one verified complaint (1.75) over it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 
 UNVERIFIED_WEB_WEIGHT = 0.25
@@ -32,8 +37,11 @@ class ContactFact:
     issue_code: str
     channel: str
     received_on: date
-    weight: float
-    verbatim: str = ""
+    consumer_on_file: bool
+
+    @property
+    def weight(self) -> float:
+        return 1.0 if self.consumer_on_file or self.channel != "web" else UNVERIFIED_WEB_WEIGHT
 
 
 def region_of(purchase_location: str) -> str:
@@ -43,10 +51,6 @@ def region_of(purchase_location: str) -> str:
 
 def _day(text: str) -> date:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-
-
-def weight_of(channel: str, consumer_id: str) -> float:
-    return UNVERIFIED_WEB_WEIGHT if channel == "web" and not consumer_id else 1.0
 
 
 def from_case(case: dict) -> ContactFact:
@@ -68,9 +72,22 @@ def from_case(case: dict) -> ContactFact:
         issue_code=case.get("issue_code") or "",
         channel=channel,
         received_on=received_on,
-        weight=weight_of(channel, case.get("consumer_id") or ""),
-        verbatim=case.get("verbatim") or "",
+        consumer_on_file=bool(case.get("consumer_id")),
     )
+
+
+def to_record(fact: ContactFact, version: int) -> dict:
+    """The contact as insights logs it: JSON-ready, and nothing in it about the person."""
+    return {**asdict(fact), "received_on": fact.received_on.isoformat(), "version": version}
+
+
+def from_record(record: dict) -> tuple[ContactFact, int]:
+    try:
+        fields = {f.name: record[f.name] for f in dataclass_fields(ContactFact)}
+        fields["received_on"] = date.fromisoformat(fields["received_on"])
+        return ContactFact(**fields), int(record["version"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidFact(f"the logged contact is incomplete or malformed: {exc}") from exc
 
 
 def issue_levels(code: str) -> list[str]:

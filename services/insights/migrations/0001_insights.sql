@@ -1,12 +1,13 @@
 -- Insights' read models, built only from the other services' events (kept in event_log for a replay),
--- units sold as imported, and the alerts with their lifecycle.
+-- units sold as imported, and the alerts with their lifecycle. Nothing here is personal data: of a case,
+-- insights keeps its id, product, issue, channel, region, received date and whether a consumer is on file.
 CREATE TABLE event_log (
     seq bigserial PRIMARY KEY,
     event_id uuid NOT NULL UNIQUE,
     source text NOT NULL,
     type text NOT NULL,
     occurred_at timestamptz NOT NULL,
-    data jsonb NOT NULL,
+    data jsonb NOT NULL,  -- the contact as insights read it (facts.to_record), never the event's payload
     taken_at timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE event_log IS 'append-only: every event taken, in order, so the read models can be rebuilt';
@@ -20,8 +21,7 @@ CREATE TABLE contact (
     issue_code text NOT NULL,
     channel text NOT NULL,
     received_on date NOT NULL,
-    weight double precision NOT NULL CHECK (weight > 0),
-    verbatim text NOT NULL
+    consumer_on_file boolean NOT NULL
 );
 CREATE INDEX contact_product ON contact (sku, lot_code);
 

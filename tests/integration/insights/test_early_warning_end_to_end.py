@@ -202,7 +202,7 @@ async def test_the_read_model_rebuilds_from_the_event_log_and_a_redelivered_even
     def logged():
         with connect(database_url, schema="insights") as conn:
             return conn.execute(
-                "SELECT count(*) FROM event_log WHERE data->'case'->>'id' = %s", (case["id"],)
+                "SELECT count(*) FROM event_log WHERE data->>'contact_id' = %s", (case["id"],)
             ).fetchone()[0]
 
     await async_wait_for(lambda: asyncio.to_thread(logged), timeout=30, what="the event logged")
@@ -217,3 +217,54 @@ async def test_the_read_model_rebuilds_from_the_event_log_and_a_redelivered_even
     finally:
         await pool.close()
     assert logged() == 1
+
+
+PERSONAL = ("Jo Bloggs", "jo@example.com", "+15555550100", "a sharp blue shard")
+
+
+async def test_insights_stores_nothing_of_the_person_and_still_rebuilds(insights, amqp_url, database_url):
+    case = scenario.case("GUM-2", "G7", scenario.TASTE, date.today())
+    case["reporter"] = {"name": "Jo Bloggs", "email": "jo@example.com", "phone": "+15555550100"}
+    case["verbatim"] = "Jo Bloggs here: a sharp blue shard, call me on +15555550100"
+    case["notes"] = "called back on +15555550100, jo@example.com"
+    resolved = {**case, "version": 2, "status": "CASE_STATUS_RESOLVED"}
+    connection = await bus.connect(amqp_url)
+    try:
+        publisher = await bus.Publisher(connection, "contacts").open()
+        await publisher.publish(Event(source="contacts", type="contact_created", data={"case": case}))
+        await publisher.publish(Event(source="contacts", type="contact_resolved", data={"case": resolved}))
+    finally:
+        await connection.close()
+
+    def stored() -> tuple[int, str]:
+        with connect(database_url, schema="insights") as conn:
+            logged = conn.execute(
+                "SELECT count(*) FROM event_log WHERE data->>'contact_id' = %s", (case["id"],)
+            ).fetchone()[0]
+            everything = conn.execute(
+                "SELECT coalesce(string_agg(row_to_json(e)::text, ' '), '') FROM event_log e"
+                " UNION ALL SELECT coalesce(string_agg(row_to_json(c)::text, ' '), '') FROM contact c"
+            ).fetchall()
+            return logged, " ".join(row[0] for row in everything)
+
+    await async_wait_for(
+        lambda: asyncio.to_thread(lambda: stored()[0] == 2 or None), timeout=30, what="both events logged"
+    )
+    _, text = stored()
+    assert case["id"] in text
+    assert [p for p in (*PERSONAL, case["consumer_id"]) if p in text] == []
+
+    pool = await open_pool(database_url, schema="insights", max_size=2)
+    try:
+        store = SqlStore(pool)
+        await Insights(store).rebuild()
+        (rebuilt,) = [f for f in await store.contacts() if f.contact_id == case["id"]]
+        assert (rebuilt.sku, rebuilt.lot_code, rebuilt.region, rebuilt.issue_code) == (
+            "GUM-2",
+            "G7",
+            "IL",
+            "complaint.quality.taste",
+        )
+        assert rebuilt.consumer_on_file is True
+    finally:
+        await pool.close()

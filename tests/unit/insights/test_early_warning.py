@@ -173,16 +173,48 @@ async def test_a_cluster_that_ages_into_the_baseline_keeps_its_alert():
     assert len(await insights.store.alerts()) == len(raised)
 
 
-async def test_the_event_log_keeps_no_reporter_or_notes():
-    insights = await loaded([])
+CONSUMER = "0b6a1f5e-8a4e-4a55-9d1f-6f1f6a9f0c11"
+PERSONAL = ("Jo Bloggs", "jo@example.com", "+15555550100", "a sharp blue shard", CONSUMER)
+
+
+def reported_case() -> dict:
     case = scenario.case("OAT-500", "L1", scenario.PLASTIC, TODAY)
+    case["id"] = "c-personal"
+    case["consumer_id"] = CONSUMER
     case["reporter"] = {"name": "Jo Bloggs", "email": "jo@example.com", "phone": "+15555550100"}
-    case["notes"] = "called back on +15555550100"
-    await insights.take(event(case))
-    (logged,) = await insights.store.replay()
-    assert "reporter" not in logged.data["case"] and "notes" not in logged.data["case"]
-    assert logged.data["case"]["product"] == {
+    case["verbatim"] = "Jo Bloggs here, found a sharp blue shard; call +15555550100"
+    case["notes"] = "called back on +15555550100, jo@example.com"
+    return case
+
+
+async def test_neither_the_contact_nor_the_event_log_keeps_anything_of_the_person():
+    insights = await loaded([])
+    await insights.take(event(reported_case()))
+    await insights.take(event({**reported_case(), "version": 2, "status": "resolved"}, "contact_resolved"))
+    (fact,) = await insights.store.contacts()
+    logged = await insights.store.replay()
+    kept = repr(fact) + "".join(repr(e) for e in logged)
+    assert [p for p in PERSONAL if p in kept] == []
+    assert logged[0].data == {
+        "contact_id": "c-personal",
+        "version": 1,
         "sku": "OAT-500",
         "lot_code": "L1",
-        "purchase_location": "Springfield, IL",
+        "region": "IL",
+        "issue_code": "complaint.quality.foreign_object.plastic",
+        "channel": "phone",
+        "received_on": "2026-12-02",
+        "consumer_on_file": True,
     }
+    assert await insights.rebuild() == 2
+    assert await insights.store.contacts() == [fact]
+    assert fact.weight == 1.0
+
+
+async def test_an_event_with_no_readable_case_is_logged_by_its_id_alone():
+    insights = await loaded([])
+    broken = event({"id": "c-broken", "verbatim": "Jo Bloggs, no date given"})
+    assert await insights.take(broken) is True
+    assert await insights.take(broken) is False
+    assert [e.data for e in await insights.store.replay()] == [{}]
+    assert await insights.rebuild() == 0

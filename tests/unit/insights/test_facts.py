@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from services.insights.domain.facts import InvalidFact, from_case, issue_levels, region_of
+from services.insights.domain.facts import (
+    InvalidFact,
+    from_case,
+    from_record,
+    issue_levels,
+    region_of,
+    to_record,
+)
 
 
 def test_an_unverified_web_form_contact_weighs_a_quarter_and_a_verified_one_all():
@@ -42,3 +49,11 @@ def test_every_level_of_the_issue_tree():
         "complaint.quality.taste",
     ]
     assert issue_levels("") == []
+
+
+def test_a_logged_contact_reads_back_as_it_was_and_a_broken_one_is_refused():
+    web = from_case({"id": "c6", "channel": "web", "occurred_at": "2026-11-20T09:00:00Z"})
+    assert from_record(to_record(web, 3)) == (web, 3)
+    assert from_record(to_record(web, 3))[0].weight == 0.25
+    with pytest.raises(InvalidFact, match="incomplete or malformed"):
+        from_record({"contact_id": "c7", "version": 1})

@@ -19,6 +19,7 @@ PROCESSES = [
     ("fulfillment", "services.fulfillment"),
     ("fulfillment-worker", "services.fulfillment.worker"),
     ("knowledge", "services.knowledge"),
+    ("insights", "services.insights"),
     ("screenpop", "services.screenpop"),
     ("console", "services.console"),
     ("edge", "services.telephony.edge"),

@@ -292,6 +292,7 @@ GRPC_CALLERS = {
     "fulfillment": pods("screenpop", "console", "contacts"),
     "screenpop": pods("console", "contacts"),
     "knowledge": pods("console"),
+    "insights": pods("console"),
     "telephony": pods("console", "contacts"),
 }
 

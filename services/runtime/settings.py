@@ -206,18 +206,21 @@ class Common:
         )
 
 
+# Where each gRPC API is reached by default (its server listens on the same port).
+GRPC_TARGETS = {
+    "contacts": "127.0.0.1:50051",
+    "billing": "127.0.0.1:50052",
+    "fulfillment": "127.0.0.1:50053",
+    "screenpop": "127.0.0.1:50054",
+    "telephony": "127.0.0.1:50055",
+    "insights": "127.0.0.1:50056",
+    "knowledge": "127.0.0.1:50057",
+}
+
+
 def grpc_target(service: str) -> str:
     """The address clients use to reach `service`'s gRPC API."""
-    defaults = {
-        "contacts": "127.0.0.1:50051",
-        "billing": "127.0.0.1:50052",
-        "fulfillment": "127.0.0.1:50053",
-        "screenpop": "127.0.0.1:50054",
-        "telephony": "127.0.0.1:50055",
-        "insights": "127.0.0.1:50056",
-        "knowledge": "127.0.0.1:50057",
-    }
-    return env(f"CRS_{service.upper()}_GRPC", defaults[service])
+    return env(f"CRS_{service.upper()}_GRPC", GRPC_TARGETS[service])
 
 
 def grpc_bind(service: str) -> str:

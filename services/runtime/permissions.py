@@ -60,6 +60,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.draft": frozenset({"agent", "supervisor", "admin"}),
     "knowledge.write": frozenset({"supervisor", "admin"}),
     "knowledge.configure": frozenset({"admin"}),
+    # Inbound mail that became no case message (auto-replies, bounces, duplicates, malformed), with its reason.
+    "mail.rejections": frozenset({"supervisor", "admin"}),
 }
 
 # Every method a CRS service serves, with the permission a person's call needs. Health and reflection are
@@ -71,6 +73,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.contacts.v1.Contacts/ListConsumers": "consumers.read",
     "/crs.contacts.v1.Contacts/MatchCaller": "consumers.read",
     "/crs.contacts.v1.Contacts/ListRecentContacts": "consumers.read",
+    "/crs.contacts.v1.Contacts/MatchEmail": "consumers.read",
     "/crs.contacts.v1.Casework/CreateCase": "cases.create",
     "/crs.contacts.v1.Casework/GetCase": "cases.read",
     "/crs.contacts.v1.Casework/UpdateCase": "cases.update",
@@ -117,6 +120,23 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.knowledge.v1.Knowledge/Review": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/Publish": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/SetThreshold": "knowledge.configure",
+    "/crs.channels.v1.Channels/ListMessages": "cases.read",
+    "/crs.channels.v1.Channels/SendReply": "cases.update",
+    "/crs.channels.v1.Channels/ListRejections": "mail.rejections",
+}
+
+# What a service may call on its own account, as the principal (its name, role "service") that its
+# certificate vouches for: channels opens a case for an email and puts a consumer's answer on its case.
+SERVICE_METHODS: dict[str, frozenset[str]] = {
+    "channels": frozenset(
+        {
+            "/crs.contacts.v1.Casework/CreateCase",
+            "/crs.contacts.v1.Casework/GetCase",
+            "/crs.contacts.v1.Casework/ChangeStatus",
+            "/crs.contacts.v1.Casework/AddAction",
+            "/crs.contacts.v1.Contacts/MatchEmail",
+        }
+    ),
 }
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 

@@ -17,7 +17,7 @@ KNOWN: dict[str, str] = {}
 PRODUCTION = "production"
 # One schema per service that keeps data, each with its own login role (services/runtime/db.py). Order
 # matters only for humans reading the migration log: schemas never reference one another.
-DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console", "knowledge")
+DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console", "knowledge", "channels")
 
 
 def _development_secrets() -> dict[str, str]:
@@ -141,6 +141,7 @@ SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
     "screenpop": ("CRS_SCREENPOP_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "console": ("CRS_CONSOLE_DB_PASSWORD", "CRS_CONSOLE_TOKEN_KEYS", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "knowledge": ("CRS_KNOWLEDGE_DB_PASSWORD", "CRS_DATABASE_URL"),
+    "channels": ("CRS_CHANNELS_DB_PASSWORD", "CRS_DATABASE_URL"),
     "telephony": ("CRS_AMQP_URL",),
 }
 # Credentials read only in some set-ups, so not refused at start when empty: the S3 keys when recordings
@@ -156,7 +157,16 @@ OPTIONAL_SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
 _SAME_CREDENTIALS = {"fulfillment.worker": "fulfillment"}
 MIGRATIONS = "cli"
 # Processes with a TLS identity of their own (a certificate named after the process: services/runtime/tls.py).
-TLS_IDENTITIES = ("contacts", "billing", "fulfillment", "screenpop", "console", "knowledge", "telephony")
+TLS_IDENTITIES = (
+    "contacts",
+    "billing",
+    "fulfillment",
+    "screenpop",
+    "console",
+    "knowledge",
+    "channels",
+    "telephony",
+)
 
 
 def credentials_of(process: str) -> frozenset[str]:
@@ -205,6 +215,7 @@ def grpc_target(service: str) -> str:
         "screenpop": "127.0.0.1:50054",
         "telephony": "127.0.0.1:50055",
         "knowledge": "127.0.0.1:50057",
+        "channels": "127.0.0.1:50058",
     }
     return env(f"CRS_{service.upper()}_GRPC", defaults[service])
 
@@ -224,6 +235,7 @@ METRICS_PORTS = {
     "billing": 9105,
     "console": 9106,
     "knowledge": 9109,
+    "channels": 9110,
 }
 
 

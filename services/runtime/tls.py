@@ -33,6 +33,7 @@ DEVELOPMENT_IDENTITIES = (
     "telephony",
     "console",
     "knowledge",
+    "channels",
     "cli",
 )
 _identity: str | None = None

@@ -121,6 +121,10 @@ METHODS: dict[str, set[str]] = {
     "/crs.knowledge.v1.Knowledge/Review": {SUPERVISOR, ADMIN},
     "/crs.knowledge.v1.Knowledge/Publish": {SUPERVISOR, ADMIN},
     "/crs.knowledge.v1.Knowledge/SetThreshold": {ADMIN},
+    "/crs.contacts.v1.Contacts/MatchEmail": CASEWORKERS,
+    "/crs.channels.v1.Channels/ListMessages": CASEWORKERS,
+    "/crs.channels.v1.Channels/SendReply": CASEWORKERS,
+    "/crs.channels.v1.Channels/ListRejections": {SUPERVISOR, ADMIN},
 }
 
 

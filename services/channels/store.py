@@ -270,5 +270,3 @@ class SqlStore:
     async def _outbox(self, sql: str, params) -> None:
         async with autocommit(self.pool) as conn:
             await conn.execute(sql, params)
-
-

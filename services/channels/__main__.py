@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import pathlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,12 +15,23 @@ from services.channels import grpc_api, language, outbound
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.intake import Intake
 from services.channels.service import Channels
+from services.channels.sink import serve_sink
 from services.channels.smtp import SmtpRelay, serve_ingress
 from services.channels.store import SqlStore
 from services.runtime import grpcio, process
 from services.runtime.db import open_pool
 from services.runtime.grpcio import Server
-from services.runtime.settings import Common, env, env_float, env_int, grpc_bind, grpc_target
+from services.runtime.settings import (
+    Common,
+    env,
+    env_float,
+    env_int,
+    grpc_bind,
+    grpc_target,
+    in_production,
+)
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +49,17 @@ class Settings:
     issue_code: str
     thread_window_days: float
     outbox_interval: float
+    # The development sink, started when no relay is named (CRS_SMTP_URL unset) outside production.
+    sink_bind: str = ""
+    sink_dir: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
         from_address = env("CRS_CHANNELS_FROM", "care@crs.localhost")
+        sink_bind = env("CRS_CHANNELS_SINK_BIND", "127.0.0.1:2526")
+        relay = env("CRS_SMTP_URL", "")
+        if not relay and in_production():
+            raise SystemExit("CRS_SMTP_URL must name the SMTP relay replies leave by")
         return cls(
             database_url=Common.from_env().database_url,
             grpc_bind=grpc_bind("channels"),
@@ -48,12 +67,14 @@ class Settings:
             # The SMTP ingress an MTA delivers to; LMTP (for Postfix's lmtp transport) only when set.
             smtp_bind=env("CRS_CHANNELS_SMTP_BIND", "127.0.0.1:2525"),
             lmtp_bind=env("CRS_CHANNELS_LMTP_BIND", ""),
-            smtp_url=env("CRS_SMTP_URL", "smtp://127.0.0.1:2526"),
+            smtp_url=relay or f"smtp://{sink_bind}",
             from_address=from_address,
             domain=env("CRS_CHANNELS_MAIL_DOMAIN", from_address.rpartition("@")[2]),
             issue_code=env("CRS_CHANNELS_EMAIL_ISSUE", "question"),
             thread_window_days=env_float("CRS_CHANNELS_THREAD_WINDOW_DAYS", 14.0),
             outbox_interval=env_float("CRS_CHANNELS_OUTBOX_INTERVAL", 5.0),
+            sink_bind="" if relay else sink_bind,
+            sink_dir=env("CRS_CHANNELS_SINK_DIR", str(REPO_ROOT / "var" / "mail-sink")),
         )
 
 
@@ -98,15 +119,18 @@ async def serve(
             on_failed=lambda item, error: cases.not_delivered(item.case_id, error=error),
         )
         ingresses = [await serve_ingress(intake, settings.smtp_bind)]
+        if settings.sink_bind:
+            ingresses.append(await serve_sink(settings.sink_bind, pathlib.Path(settings.sink_dir)))
         if settings.lmtp_bind:
-            ingresses.append(await serve_ingress(intake, settings.lmtp_bind, lmtp=True))
+            lmtp = await serve_ingress(intake, settings.lmtp_bind, lmtp=True)
+            ingresses.append(lmtp)
         server = Server([grpc_api.servicer(channels)], settings.grpc_bind)
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
         if on_ready is not None:
             on_ready(
                 {"grpc": port, "smtp": ingresses[0].sockets[0].getsockname()[1]}
-                | ({"lmtp": ingresses[1].sockets[0].getsockname()[1]} if len(ingresses) > 1 else {})
+                | ({"lmtp": lmtp.sockets[0].getsockname()[1]} if settings.lmtp_bind else {})
             )
         await stop.wait()
         for ingress in ingresses:

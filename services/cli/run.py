@@ -19,6 +19,7 @@ PROCESSES = [
     ("fulfillment", "services.fulfillment"),
     ("fulfillment-worker", "services.fulfillment.worker"),
     ("knowledge", "services.knowledge"),
+    ("channels", "services.channels"),
     ("screenpop", "services.screenpop"),
     ("console", "services.console"),
     ("edge", "services.telephony.edge"),

@@ -45,6 +45,7 @@ class Settings:
     shutdown_grace: float
     behind_tls: bool
     token_keys: TokenKeys
+    channels: str = "127.0.0.1:50058"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +68,7 @@ class Settings:
             # cookies are then Secure and every answer carries HSTS.
             behind_tls=env("CRS_CONSOLE_BEHIND_TLS", "false").lower() in ("true", "1", "on"),
             token_keys=keys_from_env(),
+            channels=grpc_target("channels"),
         )
 
 
@@ -83,6 +85,7 @@ async def serve(
         screenpop=settings.screenpop,
         telephony=settings.telephony,
         deadline=settings.call_deadline,
+        channels=settings.channels,
     )
     hub = Hub()
     feed = PopFeed(connection, hub, ttl_ms=settings.pop_ttl_ms)

@@ -48,6 +48,8 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/contacts/{id}/actions"): CASEWORKERS,
     ("POST", "/api/contacts/{id}/calls"): CASEWORKERS,
     ("GET", "/api/contacts/{id}/timeline"): CASEWORKERS,
+    ("GET", "/api/contacts/{id}/messages"): CASEWORKERS,
+    ("POST", "/api/contacts/{id}/replies"): CASEWORKERS,
     ("GET", "/api/queue"): {SUPERVISOR},
     ("GET", "/api/early-warning"): {SUPERVISOR, ANALYST},
     ("GET", "/api/codes/{kind}"): EVERYONE,

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from services.channels import grpc_api, language, outbound
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
+from services.channels.dkim_sign import Signer
 from services.channels.intake import Intake
 from services.channels.service import Channels
 from services.channels.sink import serve_sink
@@ -52,6 +53,9 @@ class Settings:
     # The development sink, started when no relay is named (CRS_SMTP_URL unset) outside production.
     sink_bind: str = ""
     sink_dir: str = ""
+    # A PEM private key: replies are DKIM-signed for `domain` with this selector.
+    dkim_key: str = ""
+    dkim_selector: str = "crs"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -75,6 +79,8 @@ class Settings:
             outbox_interval=env_float("CRS_CHANNELS_OUTBOX_INTERVAL", 5.0),
             sink_bind="" if relay else sink_bind,
             sink_dir=env("CRS_CHANNELS_SINK_DIR", str(REPO_ROOT / "var" / "mail-sink")),
+            dkim_key=env("CRS_CHANNELS_DKIM_KEY", ""),
+            dkim_selector=env("CRS_CHANNELS_DKIM_SELECTOR", "crs"),
         )
 
 
@@ -111,7 +117,12 @@ async def serve(
             window=timedelta(days=settings.thread_window_days),
             detect_language=language.detect,
         )
-        channels = Channels(store, from_address=settings.from_address, domain=settings.domain)
+        signer = None
+        if settings.dkim_key:
+            signer = Signer.from_file(
+                settings.dkim_key, domain=settings.domain, selector=settings.dkim_selector
+            )
+        channels = Channels(store, from_address=settings.from_address, domain=settings.domain, signer=signer)
         sender = outbound.Sender(
             store=store,
             relay=SmtpRelay(settings.smtp_url),

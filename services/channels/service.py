@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime
 
 from services.channels import outbound
@@ -10,8 +11,10 @@ from services.channels.store import MessageRow, SqlStore
 
 
 class Channels:
-    def __init__(self, store: SqlStore, *, from_address: str, domain: str, clock=None):
+    def __init__(self, store: SqlStore, *, from_address: str, domain: str, signer=None, clock=None):
         self.store = store
+        # A services.channels.dkim_sign.Signer, or None: replies go unsigned.
+        self.signer = signer
         self.from_address = from_address
         self.domain = domain
         self.clock = clock or (lambda: datetime.now().astimezone())
@@ -30,6 +33,8 @@ class Channels:
             domain=self.domain,
             now=self.clock(),
         )
+        if self.signer is not None:
+            reply = dataclasses.replace(reply, mime=self.signer.sign(reply.mime))
         row = await self.store.queue_reply(thread, reply, author=author)
         self.queued.set()
         return row

@@ -58,6 +58,9 @@ class Store(Protocol):
         self, *, sender: str, subject: str, since: datetime
     ) -> tuple[str, int] | None: ...
     async def has_message(self, message_id: str) -> bool: ...
+    async def bounced(self, message_id: str, *, detail: str) -> str | None:
+        """Mark our outbound message `message_id` failed; its case id, or None when it is not ours."""
+
     async def add_inbound(
         self, *, raw_id: int, case_id: str, reference: int, parsed: mail.Parsed, language: str
     ) -> bool: ...
@@ -68,6 +71,7 @@ class Cases(Protocol):
         self, *, consumer: Consumer | None, parsed: mail.Parsed, language: str, verbatim: str
     ) -> NewCase: ...
     async def received(self, case_id: str, *, parsed: mail.Parsed) -> None: ...
+    async def not_delivered(self, case_id: str, *, error: str) -> None: ...
 
 
 class Consumers(Protocol):
@@ -118,6 +122,8 @@ class Intake:
             return await self._reject(raw_id, parsed.reason, parsed.detail, parsed.message_id)
         if parsed.loop:
             return await self._reject(raw_id, "loop", "mail this centre sent came back", parsed.message_id)
+        if parsed.automatic == "bounce" and parsed.bounced_message_id:
+            await self._bounce_onto_case(parsed)
         if parsed.automatic:
             return await self._reject(raw_id, parsed.automatic, parsed.automatic_detail, parsed.message_id)
         if await self.store.has_message(parsed.message_id):
@@ -125,6 +131,13 @@ class Intake:
                 raw_id, "duplicate", "this Message-ID is already on a case", parsed.message_id
             )
         return await self._thread(raw_id, parsed)
+
+    async def _bounce_onto_case(self, parsed: mail.Parsed) -> None:
+        """A reply of ours bounced: the case says it was not delivered (the bounce itself opens nothing)."""
+        detail = f"bounced: {parsed.subject or parsed.automatic_detail}"[:300]
+        case_id = await self.store.bounced(parsed.bounced_message_id, detail=detail)
+        if case_id is not None:
+            await self.cases.not_delivered(case_id, error=detail)
 
     async def _reject(self, raw_id: int, reason: str, detail: str, message_id: str) -> Outcome:
         log.info(

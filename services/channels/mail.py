@@ -65,6 +65,8 @@ class Parsed:
     automatic: str = ""
     automatic_detail: str = ""
     loop: bool = False
+    # A bounce: the Message-ID of the message that could not be delivered, from the report's copy of it.
+    bounced_message_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class _Walk:
     htmls: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     delivery_report: bool = False
+    returned_ids: list[str] = field(default_factory=list)
 
 
 def html_to_text(markup: str) -> str:
@@ -143,25 +146,41 @@ def _read(message: EmailMessage, *, own_domain: str) -> Parsed | Refused:
         automatic=automatic,
         automatic_detail=detail,
         loop=_is_loop(message, own_domain),
+        bounced_message_id=next(iter(walk.returned_ids), "") if automatic == "bounce" else "",
     )
 
 
 def _walk(part: EmailMessage, walk: _Walk) -> None:
+    kind = part.get_content_type()
+    if kind == "message/rfc822" or kind == "text/rfc822-headers":
+        # The returned message in a bounce: only its Message-ID matters, its text is not the sender's.
+        walk.returned_ids.extend(_returned_ids(part))
+        return
     if part.is_multipart():
         if part.get_content_type() == "multipart/report":
             walk.delivery_report = True
         for child in part.iter_parts():
             _walk(child, walk)
         return
-    kind = part.get_content_type()
     if part.get_content_disposition() == "attachment" or part.get_filename():
         walk.attachments.append(_attachment(part))
     elif kind == "text/plain":
         walk.texts.append(_text(part))
     elif kind == "text/html":
         walk.htmls.append(_text(part))
-    elif kind in ("message/delivery-status", "message/rfc822"):
-        walk.delivery_report = walk.delivery_report or kind == "message/delivery-status"
+    elif kind == "message/delivery-status":
+        walk.delivery_report = True
+
+
+def _returned_ids(part: EmailMessage) -> list[str]:
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload(0) if part.is_multipart() else None
+        return list(message_ids(str(inner.get("Message-ID", "")))) if inner is not None else []
+    try:
+        headers = email.message_from_string(part.get_content(), policy=email.policy.default)
+    except (LookupError, UnicodeError):
+        return []
+    return list(message_ids(str(headers.get("Message-ID", ""))))
 
 
 def _text(part: EmailMessage) -> str:

@@ -108,6 +108,17 @@ class SqlStore:
             cursor = await conn.execute("SELECT 1 FROM message WHERE message_id = %s", (message_id,))
             return await cursor.fetchone() is not None
 
+    async def bounced(self, message_id: str, *, detail: str) -> str | None:
+        async with autocommit(self.pool) as conn:
+            row = await (
+                await conn.execute(
+                    "UPDATE message SET delivery = 'failed', last_error = %s"
+                    " WHERE message_id = %s AND direction = 'outbound' RETURNING case_id::text",
+                    (detail, message_id),
+                )
+            ).fetchone()
+            return row[0] if row else None
+
     async def add_inbound(
         self, *, raw_id: int, case_id: str, reference: int, parsed: mail.Parsed, language: str
     ) -> bool:

@@ -43,6 +43,13 @@ class FakeStore:
                 return m["case_id"], m["reference"]
         return None
 
+    async def bounced(self, message_id, *, detail):
+        for m in self.messages:
+            if m["message_id"] == message_id and m.get("direction") == "outbound":
+                m["delivery"] = "failed"
+                return m["case_id"]
+        return None
+
     async def has_message(self, message_id):
         return any(m["message_id"] == message_id for m in self.messages)
 
@@ -68,6 +75,7 @@ class FakeStore:
 class FakeCases:
     opened: list[dict] = field(default_factory=list)
     received_on: list[str] = field(default_factory=list)
+    undelivered: list[tuple[str, str]] = field(default_factory=list)
 
     async def open_case(self, *, consumer, parsed, language, verbatim):
         reference = 1000 + len(self.opened) + 1
@@ -76,6 +84,9 @@ class FakeCases:
 
     async def received(self, case_id, *, parsed):
         self.received_on.append(case_id)
+
+    async def not_delivered(self, case_id, *, error):
+        self.undelivered.append((case_id, error))
 
 
 @dataclass

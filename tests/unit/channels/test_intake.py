@@ -144,6 +144,36 @@ async def test_a_bounce_is_recognised(parts):
     assert outcome.rejected == "bounce" and cases.opened == []
 
 
+async def test_a_bounce_of_our_reply_comes_back_onto_its_case(parts):
+    intake, store, cases = parts
+    store.messages.append(
+        {
+            "message_id": "<reply-1@crs.localhost>",
+            "case_id": "case-7",
+            "reference": 7,
+            "direction": "outbound",
+            "sender": "care@crs.localhost",
+            "thread_subject": "",
+            "at": NOW,
+        }
+    )
+    returned = EmailMessage()
+    returned["From"], returned["To"] = "care@crs.localhost", "gone@example.com"
+    returned["Message-ID"], returned["Subject"] = "<reply-1@crs.localhost>", "Re: Plastic [Case 7]"
+    returned.set_content("We are sorry.")
+    bounce = EmailMessage()
+    bounce["From"], bounce["To"] = "MAILER-DAEMON@mx.example.com", "care@crs.localhost"
+    bounce["Subject"], bounce["Message-ID"] = "Undelivered Mail Returned to Sender", "<b2@mx.example.com>"
+    bounce.make_mixed()
+    bounce.attach(EmailMessage())
+    bounce.get_payload(0).set_content("550 5.1.1 gone@example.com: user unknown")
+    bounce.add_attachment(returned)
+    outcome = await intake.receive(bounce.as_bytes())
+    assert outcome.rejected == "bounce" and cases.opened == []
+    assert cases.undelivered == [("case-7", "bounced: Undelivered Mail Returned to Sender")]
+    assert store.messages[0]["delivery"] == "failed"
+
+
 async def test_the_same_message_id_twice_makes_one_case(parts):
     intake, _, cases = parts
     await intake.receive(message())

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from services.channels import grpc_api, language, outbound
+from services.channels import grpc_api, language, metrics, outbound
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.intake import Intake
@@ -84,6 +84,11 @@ class Settings:
         )
 
 
+async def _counted(outcome: str, recording) -> None:
+    metrics.OUTBOUND.labels(outcome).inc()
+    await recording
+
+
 async def _send_loop(
     sender: outbound.Sender, channels: Channels, stop: asyncio.Event, interval: float
 ) -> None:
@@ -126,8 +131,10 @@ async def serve(
         sender = outbound.Sender(
             store=store,
             relay=SmtpRelay(settings.smtp_url),
-            on_sent=lambda item: cases.replied(item.case_id, author=item.author, subject=item.subject),
-            on_failed=lambda item, error: cases.not_delivered(item.case_id, error=error),
+            on_sent=lambda item: _counted(
+                "sent", cases.replied(item.case_id, author=item.author, subject=item.subject)
+            ),
+            on_failed=lambda item, error: _counted("failed", cases.not_delivered(item.case_id, error=error)),
         )
         ingresses = [await serve_ingress(intake, settings.smtp_bind)]
         if settings.sink_bind:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
-from services.channels import mail
+from services.channels import mail, metrics
 from services.channels.intake import Intake
 from services.channels.outbound import PermanentFailure
 from services.runtime.settings import split_hostport
@@ -31,12 +31,14 @@ class IngressHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
         try:
-            await self.intake.receive(
+            outcome = await self.intake.receive(
                 raw, envelope_from=envelope.mail_from or "", envelope_to=",".join(envelope.rcpt_tos)
             )
         except Exception:
             log.exception("inbound mail could not be stored or threaded; the sender's MTA will retry")
+            metrics.INBOUND.labels("deferred").inc()
             return "451 4.3.0 Try again later"
+        metrics.inbound(outcome)
         return "250 2.0.0 OK"
 
 

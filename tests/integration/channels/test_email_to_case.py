@@ -14,6 +14,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.smtp import SMTP
+from prometheus_client import REGISTRY
 from crs.channels.v1 import channels_pb2 as pb
 from crs.channels.v1 import channels_pb2_grpc
 from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2
@@ -236,8 +237,13 @@ async def _sent(stub, case_id):
     return found if found[-1].delivery == "sent" else None
 
 
+def counted(outcome: str) -> float:
+    return REGISTRY.get_sample_value("crs_channels_inbound_total", {"outcome": outcome}) or 0.0
+
+
 async def test_an_auto_reply_and_a_duplicate_make_no_case_and_are_listed_with_their_reason(channels):
     stub, ports = channels
+    before = counted("auto_reply"), counted("duplicate")
     await asyncio.to_thread(
         deliver,
         ports["smtp"],
@@ -265,3 +271,4 @@ async def test_an_auto_reply_and_a_duplicate_make_no_case_and_are_listed_with_th
         return reasons if {"auto_reply", "duplicate"} <= set(reasons) else None
 
     assert await async_wait_for(listed, timeout=15, what="the two rejections") == ["auto_reply", "duplicate"]
+    assert (counted("auto_reply") - before[0], counted("duplicate") - before[1]) == (1.0, 1.0)

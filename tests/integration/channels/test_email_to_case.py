@@ -14,10 +14,10 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.smtp import SMTP
-from prometheus_client import REGISTRY
 from crs.channels.v1 import channels_pb2 as pb
 from crs.channels.v1 import channels_pb2_grpc
 from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2
+from prometheus_client import REGISTRY
 
 from services.channels.__main__ import Settings, serve
 from services.runtime import grpcio

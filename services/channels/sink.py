@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 class MaildirHandler:
     def __init__(self, directory: pathlib.Path):
-        directory.mkdir(parents=True, exist_ok=True)
-        self.maildir = mailbox.Maildir(directory, create=True)
+        for sub in ("tmp", "new", "cur"):
+            (directory / sub).mkdir(parents=True, exist_ok=True)
+        self.maildir = mailbox.Maildir(directory, create=False)
 
     async def handle_DATA(self, server, session, envelope) -> str:
         await asyncio.to_thread(self.maildir.add, envelope.original_content or envelope.content)

@@ -20,6 +20,7 @@ from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2
 from prometheus_client import REGISTRY
 
 from services.channels.__main__ import Settings, serve
+from services.channels.sink import serve_sink
 from services.runtime import grpcio
 from services.runtime.principal import Principal
 from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
@@ -272,3 +273,17 @@ async def test_an_auto_reply_and_a_duplicate_make_no_case_and_are_listed_with_th
 
     assert await async_wait_for(listed, timeout=15, what="the two rejections") == ["auto_reply", "duplicate"]
     assert (counted("auto_reply") - before[0], counted("duplicate") - before[1]) == (1.0, 1.0)
+
+
+async def test_the_development_sink_files_what_it_receives_in_a_maildir(tmp_path):
+    server = await serve_sink("127.0.0.1:0", tmp_path / "sink")
+    port = server.sockets[0].getsockname()[1]
+    try:
+        raw = mail_from_ann("Filed.", subject="To the sink", message_id="<sink-1@example.com>")
+        await asyncio.to_thread(deliver, port, raw)
+    finally:
+        server.close()
+    (filed,) = list((tmp_path / "sink" / "new").iterdir())
+    assert (
+        email.message_from_bytes(filed.read_bytes(), policy=email.policy.default)["Subject"] == "To the sink"
+    )

@@ -117,6 +117,15 @@ class Intake:
     async def receive(self, raw: bytes, *, envelope_from: str = "", envelope_to: str = "") -> Outcome:
         """Keep `raw`, then put it on a case or reject it with a logged reason."""
         raw_id = await self.store.keep_raw(raw, envelope_from=envelope_from, envelope_to=envelope_to)
+        try:
+            return await self._read(raw_id, raw)
+        except Exception as exc:
+            # Casework or the database went away mid-way: the ingress answers 451 and the MTA delivers the
+            # message again; this copy is marked so that it is not taken for one still to be read.
+            await self.store.reject(raw_id, "deferred", f"{type(exc).__name__}: {str(exc)[:300]}")
+            raise
+
+    async def _read(self, raw_id: int, raw: bytes) -> Outcome:
         parsed = mail.parse(raw, own_domain=self.own_domain)
         if isinstance(parsed, mail.Refused):
             return await self._reject(raw_id, parsed.reason, parsed.detail, parsed.message_id)

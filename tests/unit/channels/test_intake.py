@@ -280,3 +280,16 @@ def test_subjects_and_references():
     assert case_reference("about case #77") == 77
     assert case_reference("Plastic in my cereal") is None
     assert bare_subject("RE: Fwd: Plastic  in my cereal [Case 9]") == "plastic in my cereal"
+
+
+async def test_a_message_casework_cannot_take_now_is_marked_deferred_and_the_error_reaches_the_ingress(parts):
+    intake, store, cases = parts
+
+    async def down(**_):
+        raise ConnectionError("casework is not answering")
+
+    cases.open_case = down
+    with pytest.raises(ConnectionError):
+        await intake.receive(message())
+    assert store.rejected == {1: ("deferred", "ConnectionError: casework is not answering")}
+    assert store.messages == []

@@ -13,7 +13,7 @@ import grpc
 from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, contacts_pb2_grpc
 
 from services.channels import mail
-from services.channels.intake import Consumer, NewCase
+from services.channels.intake import Consumer, NewCase, Unfileable
 from services.runtime.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,12 @@ class CaseworkCases:
         else:
             case.reporter.email = parsed.sender[:200]
             case.reporter.name = parsed.sender_name[:200]
-        created = await self.cases.CreateCase(casework_pb2.CreateCaseRequest(case=case), metadata=SERVICE)
+        try:
+            created = await self.cases.CreateCase(casework_pb2.CreateCaseRequest(case=case), metadata=SERVICE)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                raise Unfileable(f"casework refused the case: {exc.details()}") from None
+            raise
         return NewCase(created.id, created.reference)
 
     async def received(self, case_id: str, *, parsed: mail.Parsed) -> None:

@@ -24,6 +24,10 @@ REFERENCE = re.compile(r"\[?\bcase\s*#?\s*(\d{1,12})\b\]?", re.IGNORECASE)
 _PREFIXES = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
+class Unfileable(ValueError):
+    """Casework refused the case as given (a field it does not accept): delivering again will not help."""
+
+
 @dataclass(frozen=True)
 class Consumer:
     id: str
@@ -119,6 +123,8 @@ class Intake:
         raw_id = await self.store.keep_raw(raw, envelope_from=envelope_from, envelope_to=envelope_to)
         try:
             return await self._read(raw_id, raw)
+        except Unfileable as exc:
+            return await self._reject(raw_id, "unfileable", str(exc)[:300], "")
         except Exception as exc:
             # Casework or the database went away mid-way: the ingress answers 451 and the MTA delivers the
             # message again; this copy is marked so that it is not taken for one still to be read.

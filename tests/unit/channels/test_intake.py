@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import pytest
 
 from services.channels import mail
-from services.channels.intake import Consumer, Intake, bare_subject, case_reference
+from services.channels.intake import Consumer, Intake, Unfileable, bare_subject, case_reference
 from tests.unit.channels.fakes import FakeCases, FakeConsumers, FakeStore
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -293,3 +293,17 @@ async def test_a_message_casework_cannot_take_now_is_marked_deferred_and_the_err
         await intake.receive(message())
     assert store.rejected == {1: ("deferred", "ConnectionError: casework is not answering")}
     assert store.messages == []
+
+
+async def test_a_message_casework_refuses_as_given_is_rejected_for_good_not_retried(parts):
+    intake, store, cases = parts
+
+    async def refused(**_):
+        raise Unfileable("casework refused the case: reporter.email: not an email address")
+
+    cases.open_case = refused
+    outcome = await intake.receive(message())
+    assert outcome.rejected == "unfileable"
+    assert store.rejected == {
+        1: ("unfileable", "casework refused the case: reporter.email: not an email address")
+    }

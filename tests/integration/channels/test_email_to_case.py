@@ -264,14 +264,21 @@ async def test_an_auto_reply_and_a_duplicate_make_no_case_and_are_listed_with_th
             message_id="<ann-1@example.com>",
         ),
     )
+    await asyncio.to_thread(
+        deliver, ports["smtp"], b"From: =?x?Q?=ZZ?= <\r\nSubject: \xff\xfe\r\n\r\n\x00 garbage"
+    )
     supervisor = Principal("sam", "supervisor", team="north").metadata()
 
     async def listed():
         found = await stub.ListRejections(pb.ListRejectionsRequest(limit=10), metadata=supervisor)
         reasons = sorted(r.reason for r in found.rejections)
-        return reasons if {"auto_reply", "duplicate"} <= set(reasons) else None
+        return reasons if {"auto_reply", "duplicate", "malformed"} <= set(reasons) else None
 
-    assert await async_wait_for(listed, timeout=15, what="the two rejections") == ["auto_reply", "duplicate"]
+    assert await async_wait_for(listed, timeout=15, what="the three rejections") == [
+        "auto_reply",
+        "duplicate",
+        "malformed",
+    ]
     assert (counted("auto_reply") - before[0], counted("duplicate") - before[1]) == (1.0, 1.0)
 
 

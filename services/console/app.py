@@ -8,12 +8,23 @@ from aiohttp import web
 
 from services.console import present
 from services.console.permissions import public
-from services.console.routes import admin, auth, cases, consumers, messages, pops, probes, recordings
+from services.console.routes import (
+    admin,
+    auth,
+    cases,
+    consumers,
+    fulfillment,
+    messages,
+    pops,
+    probes,
+    recordings,
+    rights,
+)
 from services.console.web import CONTEXT, Context, api_errors, authenticate, transport_security
 from services.runtime import pages
 
 STATIC = pathlib.Path(__file__).resolve().parent / "static"
-AREAS = (auth, pops, consumers, cases, messages, recordings, admin, probes)
+AREAS = (auth, pops, consumers, cases, fulfillment, messages, recordings, admin, probes, rights)
 
 
 def build_app(ctx: Context) -> web.Application:

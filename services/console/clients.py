@@ -12,7 +12,7 @@ from typing import Any
 
 from crs.billing.v1 import billing_pb2_grpc
 from crs.channels.v1 import channels_pb2_grpc
-from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc
+from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc, rights_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
 from crs.telephony.v1 import control_pb2_grpc
@@ -56,8 +56,8 @@ def as_words(message: Message) -> dict[str, Any]:
 
 
 class Clients:
-    """Long-lived channels to contacts (its directory and casework), billing, fulfillment, screenpop,
-    telephony (its recording control) and channels (a case's email)."""
+    """Long-lived channels to contacts (its directory, casework and consumer rights), billing, fulfillment,
+    screenpop, telephony (its recording control) and channels (a case's email)."""
 
     def __init__(
         self,
@@ -72,7 +72,8 @@ class Clients:
     ):
         self.deadline = deadline
         targets = (contacts, billing, fulfillment, screenpop, telephony, channels)
-        self._channels = [grpcio.channel(t) for t in targets]
+        # Contacts' channel carries export archives, recordings inside: more than gRPC's default 4 MiB.
+        self._channels = [grpcio.channel(t, large_messages=t == contacts) for t in targets]
         (
             contacts_channel,
             billing_channel,
@@ -83,6 +84,7 @@ class Clients:
         ) = self._channels
         self.contacts = contacts_pb2_grpc.ContactsStub(contacts_channel)
         self.casework = casework_pb2_grpc.CaseworkStub(contacts_channel)
+        self.rights = rights_pb2_grpc.ConsumerRightsStub(contacts_channel)
         self.billing = billing_pb2_grpc.BillingStub(billing_channel)
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(fulfillment_channel)
         self.screenpop = screenpop_pb2_grpc.ScreenpopStub(screenpop_channel)

@@ -272,8 +272,16 @@ def errors_to_status(statuses: dict[type[Exception], grpc.StatusCode]):
     return decorate
 
 
+# An export answer carries the consumer's recordings and letters: more than gRPC's default 4 MiB.
+LARGE_MESSAGES = [("grpc.max_receive_message_length", 256 * 1024 * 1024)]
+
+
 def channel(
-    target: str, *, default_deadline: float = DEFAULT_DEADLINE, tls_name: str | None = None
+    target: str,
+    *,
+    default_deadline: float = DEFAULT_DEADLINE,
+    tls_name: str | None = None,
+    large_messages: bool = False,
 ) -> grpc.aio.Channel:
     """A long-lived mutual-TLS channel to `target` on which no call can wait forever.
 
@@ -283,11 +291,12 @@ def channel(
     return grpc.aio.secure_channel(
         target,
         channel_credentials(),
-        options=options,
+        options=options + (LARGE_MESSAGES if large_messages else []),
         interceptors=[_DeadlineInterceptor(default_deadline)],
     )
 
 
-def blocking_channel(target: str) -> grpc.Channel:
+def blocking_channel(target: str, *, large_messages: bool = False) -> grpc.Channel:
     """A blocking mutual-TLS channel for command-line tools; callers pass `timeout=` on each call."""
-    return grpc.secure_channel(target, channel_credentials(), options=CHANNEL_OPTIONS)
+    options = CHANNEL_OPTIONS + (LARGE_MESSAGES if large_messages else [])
+    return grpc.secure_channel(target, channel_credentials(), options=options)

@@ -152,7 +152,7 @@ function changeText(changes) {
 async function drawCase(id) {
   const c = await api("GET", `/api/contacts/${encodeURIComponent(id)}`);
   $("reference").textContent = `#${c.reference}`;
-  $("stage").textContent = c.escalated && !["resolved", "closed"].includes(c.stage) ? `${c.status} · escalated` : c.status;
+  $("stage").dataset.base = $("stage").textContent = c.escalated && !["resolved", "closed"].includes(c.stage) ? `${c.status} · escalated` : c.status;
   const details = $("details");
   details.replaceChildren();
   const facts = [
@@ -192,6 +192,7 @@ async function drawCase(id) {
   for (const e of events) {
     const li = el("li", undefined, `event ${e.kind}`);
     li.dataset.kind = e.kind;
+    li.dataset.at = e.occurred_at;
     li.appendChild(el("time", when(e.occurred_at)));
     li.appendChild(el("b", ` ${KIND_TEXT[e.kind] || e.kind} `));
     li.appendChild(el("span", `by ${e.actor}`, "actor"));
@@ -201,6 +202,9 @@ async function drawCase(id) {
     if (text) li.appendChild(el("div", text, "what"));
     timeline.appendChild(li);
   }
+  // fulfil.js (loaded after this script on the case page) adds the case's fulfillments and their steps;
+  // a fulfillment service that does not answer leaves the rest of the case drawn.
+  if (typeof drawFulfillments === "function") await drawFulfillments(id, timeline).catch(fulfillmentsUnavailable);
   const history = $("history");
   history.replaceChildren();
   if (c.consumer_id) {
@@ -331,11 +335,13 @@ async function earlyWarningPage() {
   await draw();
 }
 
+// Other scripts (fulfil.js) add their pages here before the document is loaded.
+const PAGES = {
+  new: capturePage, case: casePage, queue: queuePage, search: searchPage, "early-warning": earlyWarningPage,
+};
+
 async function start() {
-  const pages = {
-    new: capturePage, case: casePage, queue: queuePage, search: searchPage, "early-warning": earlyWarningPage,
-  };
-  const page = pages[document.body.dataset.page];
+  const page = PAGES[document.body.dataset.page];
   if (page) {
     try {
       await page();

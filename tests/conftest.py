@@ -79,6 +79,7 @@ def service_env(database_url, amqp_url):
         "console",
         "knowledge",
         "insights",
+        "channels",
     ):
         env[f"CRS_{service.upper()}_METRICS_PORT"] = "0"
     return env

@@ -20,6 +20,7 @@ PROCESSES = [
     ("fulfillment-worker", "services.fulfillment.worker"),
     ("knowledge", "services.knowledge"),
     ("insights", "services.insights"),
+    ("channels", "services.channels"),
     ("screenpop", "services.screenpop"),
     ("console", "services.console"),
     ("edge", "services.telephony.edge"),

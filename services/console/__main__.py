@@ -48,6 +48,7 @@ class Settings:
     shutdown_grace: float
     behind_tls: bool
     token_keys: TokenKeys
+    channels: str = "127.0.0.1:50058"
     # How often failed log-ins past the retention policy are removed; 0: never.
     retention_sweep_seconds: float = 3600.0
 
@@ -72,6 +73,7 @@ class Settings:
             # cookies are then Secure and every answer carries HSTS.
             behind_tls=env("CRS_CONSOLE_BEHIND_TLS", "false").lower() in ("true", "1", "on"),
             token_keys=keys_from_env(),
+            channels=grpc_target("channels"),
             retention_sweep_seconds=env_float("CRS_RETENTION_SWEEP_SECONDS", 3600.0),
         )
 
@@ -89,6 +91,7 @@ async def serve(
         screenpop=settings.screenpop,
         telephony=settings.telephony,
         deadline=settings.call_deadline,
+        channels=settings.channels,
     )
     hub = Hub()
     feed = PopFeed(connection, hub, ttl_ms=settings.pop_ttl_ms)

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from typing import Any
 
 from crs.billing.v1 import billing_pb2_grpc
+from crs.channels.v1 import channels_pb2_grpc
 from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc, rights_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
@@ -55,8 +56,8 @@ def as_words(message: Message) -> dict[str, Any]:
 
 
 class Clients:
-    """Long-lived channels to contacts (its directory, casework and consumer rights), billing, fulfillment, screenpop and
-    telephony (its recording control)."""
+    """Long-lived channels to contacts (its directory, casework and consumer rights), billing, fulfillment,
+    screenpop, telephony (its recording control) and channels (a case's email)."""
 
     def __init__(
         self,
@@ -67,14 +68,20 @@ class Clients:
         screenpop: str,
         telephony: str,
         deadline: float,
+        channels: str = "127.0.0.1:50058",
     ):
         self.deadline = deadline
-        targets = (contacts, billing, fulfillment, screenpop, telephony)
+        targets = (contacts, billing, fulfillment, screenpop, telephony, channels)
         # Contacts' channel carries export archives, recordings inside: more than gRPC's default 4 MiB.
         self._channels = [grpcio.channel(t, large_messages=t == contacts) for t in targets]
-        contacts_channel, billing_channel, fulfillment_channel, screenpop_channel, telephony_channel = (
-            self._channels
-        )
+        (
+            contacts_channel,
+            billing_channel,
+            fulfillment_channel,
+            screenpop_channel,
+            telephony_channel,
+            channels_channel,
+        ) = self._channels
         self.contacts = contacts_pb2_grpc.ContactsStub(contacts_channel)
         self.casework = casework_pb2_grpc.CaseworkStub(contacts_channel)
         self.rights = rights_pb2_grpc.ConsumerRightsStub(contacts_channel)
@@ -82,6 +89,7 @@ class Clients:
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(fulfillment_channel)
         self.screenpop = screenpop_pb2_grpc.ScreenpopStub(screenpop_channel)
         self.recording_control = control_pb2_grpc.RecordingControlStub(telephony_channel)
+        self.channels = channels_pb2_grpc.ChannelsStub(channels_channel)
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
     async def recording_control_at(self, address: str):

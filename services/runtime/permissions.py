@@ -64,6 +64,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.draft": frozenset({"agent", "supervisor", "admin"}),
     "knowledge.write": frozenset({"supervisor", "admin"}),
     "knowledge.configure": frozenset({"admin"}),
+    # Inbound mail that became no case message (auto-replies, bounces, duplicates, malformed), with its reason.
+    "mail.rejections": frozenset({"supervisor", "admin"}),
     # The consumer's rights (docs/privacy.md): an export or an erasure is asked for, with a reason, by a
     # supervisor or an admin; retention policies are an admin's.
     "consumers.export": frozenset({"supervisor", "admin"}),
@@ -80,6 +82,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.contacts.v1.Contacts/ListConsumers": "consumers.read",
     "/crs.contacts.v1.Contacts/MatchCaller": "consumers.read",
     "/crs.contacts.v1.Contacts/ListRecentContacts": "consumers.read",
+    "/crs.contacts.v1.Contacts/MatchEmail": "consumers.read",
     "/crs.contacts.v1.Casework/CreateCase": "cases.create",
     "/crs.contacts.v1.Casework/GetCase": "cases.read",
     "/crs.contacts.v1.Casework/UpdateCase": "cases.update",
@@ -151,6 +154,23 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.screenpop.v1.Privacy/EraseConsumer": "consumers.erase",
     "/crs.telephony.v1.Privacy/ExportConsumer": "consumers.export",
     "/crs.telephony.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.channels.v1.Channels/ListMessages": "cases.read",
+    "/crs.channels.v1.Channels/SendReply": "cases.update",
+    "/crs.channels.v1.Channels/ListRejections": "mail.rejections",
+}
+
+# What a service may call on its own account, as the principal (its name, role "service") that its
+# certificate vouches for: channels opens a case for an email and puts a consumer's answer on its case.
+SERVICE_METHODS: dict[str, frozenset[str]] = {
+    "channels": frozenset(
+        {
+            "/crs.contacts.v1.Casework/CreateCase",
+            "/crs.contacts.v1.Casework/GetCase",
+            "/crs.contacts.v1.Casework/ChangeStatus",
+            "/crs.contacts.v1.Casework/AddAction",
+            "/crs.contacts.v1.Contacts/MatchEmail",
+        }
+    ),
 }
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 

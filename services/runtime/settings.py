@@ -17,7 +17,16 @@ KNOWN: dict[str, str] = {}
 PRODUCTION = "production"
 # One schema per service that keeps data, each with its own login role (services/runtime/db.py). Order
 # matters only for humans reading the migration log: schemas never reference one another.
-DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console", "knowledge", "insights")
+DATABASE_SCHEMAS = (
+    "contacts",
+    "billing",
+    "fulfillment",
+    "screenpop",
+    "console",
+    "knowledge",
+    "insights",
+    "channels",
+)
 
 
 def _development_secrets() -> dict[str, str]:
@@ -142,6 +151,7 @@ SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
     "console": ("CRS_CONSOLE_DB_PASSWORD", "CRS_CONSOLE_TOKEN_KEYS", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "knowledge": ("CRS_KNOWLEDGE_DB_PASSWORD", "CRS_DATABASE_URL"),
     "insights": ("CRS_INSIGHTS_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
+    "channels": ("CRS_CHANNELS_DB_PASSWORD", "CRS_DATABASE_URL"),
     "telephony": ("CRS_AMQP_URL",),
 }
 # Credentials read only in some set-ups, so not refused at start when empty: the S3 keys when recordings
@@ -165,6 +175,7 @@ TLS_IDENTITIES = (
     "console",
     "knowledge",
     "insights",
+    "channels",
     "telephony",
 )
 
@@ -215,6 +226,7 @@ GRPC_TARGETS = {
     "telephony": "127.0.0.1:50055",
     "insights": "127.0.0.1:50056",
     "knowledge": "127.0.0.1:50057",
+    "channels": "127.0.0.1:50058",
 }
 
 
@@ -239,6 +251,7 @@ METRICS_PORTS = {
     "console": 9106,
     "insights": 9108,
     "knowledge": 9109,
+    "channels": 9110,
 }
 
 

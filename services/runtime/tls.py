@@ -34,6 +34,7 @@ DEVELOPMENT_IDENTITIES = (
     "console",
     "knowledge",
     "insights",
+    "channels",
     "cli",
 )
 _identity: str | None = None

@@ -185,6 +185,7 @@ async function drawCase(id) {
     recordings.appendChild(li);
     drawPauses(li, callId); // not awaited: the timeline below does not wait for it
   }
+  await drawMessages(id);
   const { events } = await api("GET", `/api/contacts/${encodeURIComponent(id)}/timeline`);
   const timeline = $("timeline");
   timeline.replaceChildren();
@@ -218,6 +219,29 @@ async function drawCase(id) {
   return c;
 }
 
+// The case's email both ways, from channels; a case with none shows no reply form.
+async function drawMessages(id) {
+  let messages = [];
+  try {
+    ({ messages } = await api("GET", `/api/contacts/${encodeURIComponent(id)}/messages`));
+  } catch (error) {
+    say(`messages: ${error.message}`);
+  }
+  const list = $("messages");
+  list.replaceChildren();
+  for (const m of messages) {
+    const li = el("li", "", `message-${m.direction}`);
+    const who = m.direction === "inbound" ? `from ${m.from_address}` : `to ${m.to_address} by ${m.author} (${m.delivery})`;
+    li.appendChild(el("strong", `${when(m.created_at)} ${m.direction} ${who}: ${m.subject}`));
+    li.appendChild(el("pre", m.body, "verbatim"));
+    for (const a of m.attachments) {
+      li.appendChild(el("div", `${a.filename} (${a.content_type}, ${a.size} bytes)${a.kept ? "" : ` not kept: ${a.reason}`}`));
+    }
+    list.appendChild(li);
+  }
+  $("reply-form").hidden = !messages.some((m) => m.direction === "inbound");
+}
+
 async function casePage() {
   const id = new URLSearchParams(location.search).get("id");
   const { codes: statuses } = await api("GET", "/api/codes/status");
@@ -245,6 +269,10 @@ async function casePage() {
   $("action-form").addEventListener("submit", act(() =>
     api("POST", `/api/contacts/${id}/actions`, { action_code: $("action_code").value, note: $("action-note").value })));
   $("take").addEventListener("click", act(() => api("POST", `/api/contacts/${id}/assign`, { assignee: me.username })));
+  $("reply-form").addEventListener("submit", act(async () => {
+    await api("POST", `/api/contacts/${id}/replies`, { body: $("reply-body").value });
+    $("reply-body").value = "";
+  }));
   try {
     await drawCase(id);
   } catch (error) {

@@ -22,7 +22,18 @@ async def real_stack(service_env, database_url, tmp_path_factory):
     seed_demo(database_url)
     tmp = tmp_path_factory.mktemp("console-fuzz")
     ports = {
-        name: free_port() for name in ("contacts", "http", "billing", "fulfillment", "screenpop", "console")
+        name: free_port()
+        for name in (
+            "contacts",
+            "http",
+            "billing",
+            "fulfillment",
+            "screenpop",
+            "channels",
+            "smtp",
+            "sink",
+            "console",
+        )
     }
     env = {
         **service_env,
@@ -31,12 +42,16 @@ async def real_stack(service_env, database_url, tmp_path_factory):
         "CRS_BILLING_GRPC": f"127.0.0.1:{ports['billing']}",
         "CRS_FULFILLMENT_GRPC": f"127.0.0.1:{ports['fulfillment']}",
         "CRS_SCREENPOP_GRPC": f"127.0.0.1:{ports['screenpop']}",
+        "CRS_CHANNELS_GRPC": f"127.0.0.1:{ports['channels']}",
+        "CRS_CHANNELS_SMTP_BIND": f"127.0.0.1:{ports['smtp']}",
+        "CRS_CHANNELS_SINK_BIND": f"127.0.0.1:{ports['sink']}",
+        "CRS_CHANNELS_SINK_DIR": str(tmp / "mail-sink"),
         "CRS_CONSOLE_HTTP": f"127.0.0.1:{ports['console']}",
         "CRS_RECORDINGS_URL": (tmp / "recordings").as_uri(),
     }
     started = []
     try:
-        for name in ("contacts", "billing", "fulfillment", "screenpop"):
+        for name in ("contacts", "billing", "fulfillment", "screenpop", "channels"):
             process = Process(f"services.{name}", env, tmp / f"{name}.log")
             started.append(process)
             await wait_serving(env[f"CRS_{name.upper()}_GRPC"], process)

@@ -210,8 +210,11 @@ async def test_the_read_model_rebuilds_from_the_event_log_and_a_redelivered_even
     try:
         store = SqlStore(pool)
         before = sorted(f.contact_id for f in await store.contacts())
+        with connect(database_url, schema="insights") as conn:
+            # Every logged event that carried a contact, earlier tests' included (a contact may have several).
+            readable = conn.execute("SELECT count(*) FROM event_log WHERE data <> '{}'::jsonb").fetchone()[0]
         rebuilt = await Insights(store).rebuild()
-        assert rebuilt == len(before)
+        assert rebuilt == readable
         assert sorted(f.contact_id for f in await store.contacts()) == before
         assert before.count(case["id"]) == 1
     finally:

@@ -242,11 +242,9 @@ async def test_each_change_is_published_as_an_event(contacts, amqp_url, agent, s
             return len(seen) >= 4
 
         await async_wait_for(got_all, timeout=15, what="the case's events")
-        assert seen == [
-            ("contact_created", "new"),
-            ("contact_escalated", "new"),
-            ("contact_updated", "resolved"),
-            ("contact_resolved", "resolved"),
-        ]
+        assert seen[:2] == [("contact_created", "new"), ("contact_escalated", "new")]
+        # The two events of one change leave in one batch, whose confirms are awaited together, so they may
+        # arrive in either order; each carries the case as it is after the change.
+        assert sorted(seen[2:]) == [("contact_resolved", "resolved"), ("contact_updated", "resolved")]
     finally:
         await connection.close()

@@ -17,10 +17,11 @@ from crs.insights.v1 import insights_pb2_grpc
 
 from services.insights.service import Insights
 from services.insights.store import SqlStore
-from services.runtime import bus, grpcio
+from services.runtime import bus, grpcio, migrate
 from services.runtime.db import connect, open_pool
 from services.runtime.events import Event
 from services.runtime.principal import Principal
+from tests.support import infra
 from tests.support import insights_scenario as scenario
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import async_wait_for
@@ -39,10 +40,36 @@ def crs(env, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def insights(service_env):
+def insights_db():
+    """A database of its own: insights counts every case it is told of, so cases other tests in the session
+    capture would otherwise raise alerts of their own here."""
+    name = infra.unique_name("crs_insights")
+    url = infra.create_database(name)
+    try:
+        migrate.migrate_all(url)
+        yield url
+    finally:
+        infra.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def insights_vhost():
+    """A vhost of its own, for the same reason: no other test's case events reach this insights."""
+    name = infra.unique_name("crs-insights")
+    url = infra.create_vhost(name)
+    try:
+        yield url
+    finally:
+        infra.delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+def insights(service_env, insights_db, insights_vhost):
     port = free_port()
     env = dict(
         service_env,
+        CRS_DATABASE_URL=insights_db,
+        CRS_AMQP_URL=insights_vhost,
         CRS_INSIGHTS_GRPC=f"127.0.0.1:{port}",
         CRS_INSIGHTS_RECOMPUTE_SECONDS="10",
         # `crs ... --as USER` acts for a person from the "cli" identity; this deployment trusts it to.
@@ -54,8 +81,9 @@ def insights(service_env):
 
 
 async def test_a_lot_cluster_is_alerted_with_its_lot_and_the_best_seller_and_spam_are_not(
-    insights, amqp_url, tmp_path
+    insights, insights_vhost, tmp_path
 ):
+    amqp_url = insights_vhost
     today = date.today()
     bad = tmp_path / "bad.csv"
     bad.write_text(
@@ -186,8 +214,10 @@ async def test_the_api_refuses_bad_sales_line_by_line_and_callers_without_the_pe
 
 
 async def test_the_read_model_rebuilds_from_the_event_log_and_a_redelivered_event_counts_once(
-    insights, amqp_url, database_url
+    insights, insights_vhost, insights_db
 ):
+    amqp_url = insights_vhost
+    database_url = insights_db
     today = date.today()
     connection = await bus.connect(amqp_url)
     try:
@@ -225,7 +255,11 @@ async def test_the_read_model_rebuilds_from_the_event_log_and_a_redelivered_even
 PERSONAL = ("Jo Bloggs", "jo@example.com", "+15555550100", "a sharp blue shard")
 
 
-async def test_insights_stores_nothing_of_the_person_and_still_rebuilds(insights, amqp_url, database_url):
+async def test_insights_stores_nothing_of_the_person_and_still_rebuilds(
+    insights, insights_vhost, insights_db
+):
+    amqp_url = insights_vhost
+    database_url = insights_db
     case = scenario.case("GUM-2", "G7", scenario.TASTE, date.today())
     case["reporter"] = {"name": "Jo Bloggs", "email": "jo@example.com", "phone": "+15555550100"}
     case["verbatim"] = "Jo Bloggs here: a sharp blue shard, call me on +15555550100"

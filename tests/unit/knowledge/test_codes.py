@@ -26,3 +26,21 @@ async def test_a_version_that_scores_worse_is_not_promoted():
     assert (version, promoted) == (2, False)
     assert kb.codes.version == 1
     assert (await kb.store.current_model())[0] == 1
+
+
+def test_no_held_out_phrasing_is_among_the_training_phrasings():
+    from services.knowledge.demo.phrasings import MORE
+    from services.knowledge.demo.verbatims import PHRASES, held_out_phrasings
+
+    for (code, language), phrasing in held_out_phrasings().items():
+        assert phrasing not in PHRASES[code][language][:-1]
+        # The phrasings added for training never contain the held-out words whole.
+        stem = phrasing.replace("{p}", "").strip()
+        assert [p for p in MORE[code][language] if stem in p] == [], (code, phrasing)
+
+
+def test_the_held_out_set_does_not_change_with_the_training_set():
+    from services.knowledge.demo.verbatims import generate as again
+
+    assert again(more=False)[1] == HELD_OUT
+    assert len(HELD_OUT) == 230

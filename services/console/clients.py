@@ -13,6 +13,7 @@ from typing import Any
 from crs.billing.v1 import billing_pb2_grpc
 from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
+from crs.knowledge.v1 import knowledge_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
 from crs.telephony.v1 import control_pb2_grpc
 from google.protobuf import json_format
@@ -55,8 +56,8 @@ def as_words(message: Message) -> dict[str, Any]:
 
 
 class Clients:
-    """Long-lived channels to contacts (its directory and casework), billing, fulfillment, screenpop and
-    telephony (its recording control)."""
+    """Long-lived channels to contacts (its directory and casework), billing, fulfillment, screenpop,
+    telephony (its recording control) and knowledge."""
 
     def __init__(
         self,
@@ -66,20 +67,27 @@ class Clients:
         fulfillment: str,
         screenpop: str,
         telephony: str,
+        knowledge: str,
         deadline: float,
     ):
         self.deadline = deadline
-        targets = (contacts, billing, fulfillment, screenpop, telephony)
+        targets = (contacts, billing, fulfillment, screenpop, telephony, knowledge)
         self._channels = [grpcio.channel(t) for t in targets]
-        contacts_channel, billing_channel, fulfillment_channel, screenpop_channel, telephony_channel = (
-            self._channels
-        )
+        (
+            contacts_channel,
+            billing_channel,
+            fulfillment_channel,
+            screenpop_channel,
+            telephony_channel,
+            knowledge_channel,
+        ) = self._channels
         self.contacts = contacts_pb2_grpc.ContactsStub(contacts_channel)
         self.casework = casework_pb2_grpc.CaseworkStub(contacts_channel)
         self.billing = billing_pb2_grpc.BillingStub(billing_channel)
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(fulfillment_channel)
         self.screenpop = screenpop_pb2_grpc.ScreenpopStub(screenpop_channel)
         self.recording_control = control_pb2_grpc.RecordingControlStub(telephony_channel)
+        self.knowledge = knowledge_pb2_grpc.KnowledgeStub(knowledge_channel)
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
     async def recording_control_at(self, address: str):

@@ -19,6 +19,7 @@ from services.console.seed import seed_demo
 from services.runtime import bus, grpcio
 from services.runtime.events import Event
 from tests.integration.console.fakes import fake_servers
+from tests.integration.console.knowledge_fake import knowledge_server
 from tests.support.wait import async_wait_for
 
 LOGINS = {
@@ -200,6 +201,7 @@ async def start_stack(service_env, database_url, amqp_url, tmp):
     """Start the fakes, screenpop and one console; an async generator that stops them all when closed."""
     seed_demo(database_url)
     servers = fake_servers()
+    servers["knowledge"] = await knowledge_server()
     for server in servers.values():
         await server.start()
     port = free_port()
@@ -209,6 +211,7 @@ async def start_stack(service_env, database_url, amqp_url, tmp):
         "CRS_BILLING_GRPC": servers["billing"].target,
         "CRS_FULFILLMENT_GRPC": servers["fulfillment"].target,
         "CRS_TELEPHONY_GRPC": servers["telephony"].target,
+        "CRS_KNOWLEDGE_GRPC": servers["knowledge"].target,
         "CRS_SCREENPOP_GRPC": f"127.0.0.1:{free_port()}",
         "CRS_SCREENPOP_SOURCE_DEADLINE_MS": str(SOURCE_DEADLINE_MS),
         "CRS_RECORDINGS_URL": f"file://{tmp}/recordings",

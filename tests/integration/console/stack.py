@@ -176,7 +176,7 @@ async def wait_ready(base: str, process: Process) -> None:
     await async_wait_for(ready, timeout=30, interval=0.1, what=f"{process.module} to be ready")
 
 
-async def wait_serving(target: str, process: Process) -> None:
+async def wait_serving(target: str, process: Process, *, timeout: float = 30) -> None:
     """Until the process's gRPC health says SERVING (screenpop: its bus consumer is bound by then)."""
 
     async def serving():
@@ -190,7 +190,7 @@ async def wait_serving(target: str, process: Process) -> None:
                 return False
         return reply.status == health_pb2.HealthCheckResponse.SERVING
 
-    await async_wait_for(serving, timeout=30, interval=0.1, what=f"{process.module} to serve")
+    await async_wait_for(serving, timeout=timeout, interval=0.1, what=f"{process.module} to serve")
 
 
 def console_env(env: dict[str, str], port: int) -> dict[str, str]:

@@ -22,7 +22,8 @@ async def real_stack(service_env, database_url, tmp_path_factory):
     seed_demo(database_url)
     tmp = tmp_path_factory.mktemp("console-fuzz")
     ports = {
-        name: free_port() for name in ("contacts", "http", "billing", "fulfillment", "screenpop", "console")
+        name: free_port()
+        for name in ("contacts", "http", "billing", "fulfillment", "screenpop", "knowledge", "console")
     }
     env = {
         **service_env,
@@ -31,15 +32,22 @@ async def real_stack(service_env, database_url, tmp_path_factory):
         "CRS_BILLING_GRPC": f"127.0.0.1:{ports['billing']}",
         "CRS_FULFILLMENT_GRPC": f"127.0.0.1:{ports['fulfillment']}",
         "CRS_SCREENPOP_GRPC": f"127.0.0.1:{ports['screenpop']}",
+        "CRS_KNOWLEDGE_GRPC": f"127.0.0.1:{ports['knowledge']}",
+        # The routes' contract is the same with or without the embedding model; without it the service
+        # trains its first code model in seconds rather than minutes.
+        "CRS_KNOWLEDGE_EMBEDDER": "none",
         "CRS_CONSOLE_HTTP": f"127.0.0.1:{ports['console']}",
         "CRS_RECORDINGS_URL": (tmp / "recordings").as_uri(),
     }
     started = []
     try:
-        for name in ("contacts", "billing", "fulfillment", "screenpop"):
+        for name in ("contacts", "billing", "fulfillment", "screenpop", "knowledge"):
             process = Process(f"services.{name}", env, tmp / f"{name}.log")
             started.append(process)
-            await wait_serving(env[f"CRS_{name.upper()}_GRPC"], process)
+            # Knowledge trains its first code model before it serves.
+            await wait_serving(
+                env[f"CRS_{name.upper()}_GRPC"], process, timeout=180 if name == "knowledge" else 30
+            )
         console = Process("services.console", env, tmp / "console.log")
         started.append(console)
         base = f"http://127.0.0.1:{ports['console']}"

@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from bench._common import machine, percentiles, require, run_bench
-from bench.knowledge_corpus import catalogue
+from bench._knowledge_corpus import catalogue
 from services.knowledge import articles, embedders, handoff
 from services.knowledge.demo.verbatims import generate
 from services.knowledge.search import Index

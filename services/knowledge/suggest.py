@@ -56,6 +56,10 @@ class CodeModel:
     def __getstate__(self) -> dict:
         return {**self.__dict__, "embedder": None}
 
+    def __setstate__(self, state: dict) -> None:
+        # Versions stored before the embedding half existed load as n-gram models.
+        self.__dict__.update({"dense": None, "embedder": None, **state})
+
     def attach(self, embedder) -> CodeModel:
         self.embedder = embedder
         return self

@@ -44,3 +44,15 @@ def test_the_held_out_set_does_not_change_with_the_training_set():
 
     assert again(more=False)[1] == HELD_OUT
     assert len(HELD_OUT) == 230
+
+
+async def test_a_version_stored_before_the_embedding_half_loads_and_suggests():
+    import pickle
+
+    kb = Knowledge(MemoryStore(), None)
+    await kb.train_codes(TRAINING, HELD_OUT)
+    older = kb.codes
+    del older.dense, older.embedder  # what a version stored before this change carries
+    loaded = pickle.loads(pickle.dumps(older)).attach(object())
+    codes = [code for code, _ in loaded.suggest("il y avait du plastique dans ma boîte")]
+    assert "complaint.quality.foreign_object.plastic" in codes[:3]

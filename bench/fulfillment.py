@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/fulfillment.py            # 2,000 coupons
     .venv/bin/python bench/fulfillment.py --quick    # 300 coupons
+    .venv/bin/python bench/fulfillment.py --workers 2  # two worker processes sharing the queue
 
 It creates a throwaway database and vhost, starts `python -m services.fulfillment` (API and relay) and
 `python -m services.fulfillment.worker` as real processes, answers contacts' GetCase and GetConsumer from
@@ -59,6 +60,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the queue")
     args = parser.parse_args()
     count = 300 if args.quick else 2000
     print(f"machine: {machine()}")
@@ -80,13 +82,18 @@ def main() -> int:
             "CRS_DATABASE_URL": database_url,
             "CRS_AMQP_URL": amqp_url,
             "CRS_LOG_LEVEL": "WARNING",
+            # The bench's client carries the agent's principal as the command line does.
+            "CRS_PRINCIPAL_ISSUERS": "console,cli",
             "CRS_FULFILLMENT_GRPC": f"127.0.0.1:{api_port}",
             "CRS_CONTACTS_GRPC": f"127.0.0.1:{contacts_port}",
             "CRS_FULFILLMENT_METRICS_PORT": "0",
             "CRS_FULFILLMENT_WORKER_METRICS_PORT": str(worker_metrics),
         }
         processes.append(ServiceProcess("services.fulfillment", env).start(wait_port=api_port))
-        processes.append(ServiceProcess("services.fulfillment.worker", env).start(wait_port=worker_metrics))
+        for n in range(args.workers):
+            port = worker_metrics if n == 0 else free_port()
+            worker_env = {**env, "CRS_FULFILLMENT_WORKER_METRICS_PORT": str(port)}
+            processes.append(ServiceProcess("services.fulfillment.worker", worker_env).start(wait_port=port))
         from tests.integration.fulfillment.conftest import WORKER_QUEUE, queue_exists
 
         wait_for(lambda: queue_exists(amqp_url, WORKER_QUEUE), timeout=30, what="the worker's queue")
@@ -129,9 +136,33 @@ def main() -> int:
                     " FROM fulfillment.coupon c JOIN fulfillment.fulfillment f ON f.id = c.fulfillment_id"
                 ).fetchall()
             ]
+            # Where the time goes: waiting for a worker (approved → the worker's first step began) and the
+            # worker's own two steps (first step began → second step began), from the timeline's clocks.
+            waited, stepped = zip(
+                *conn.execute(
+                    "SELECT extract(epoch FROM i.occurred_at - a.occurred_at) * 1000,"
+                    " extract(epoch FROM d.occurred_at - i.occurred_at) * 1000"
+                    " FROM fulfillment.fulfillment_step a"
+                    " JOIN fulfillment.fulfillment_step i ON i.fulfillment_id = a.fulfillment_id"
+                    "  AND i.state = 'in_progress'"
+                    " JOIN fulfillment.fulfillment_step d ON d.fulfillment_id = a.fulfillment_id"
+                    "  AND d.state = 'delivered'"
+                    " WHERE a.state = 'approved'"
+                ).fetchall(),
+                strict=True,
+            )
         print(
-            f"{count} coupons, {args.concurrency} clients: {count / elapsed:.0f} fulfillments/s to delivered"
+            f"{count} coupons, {args.concurrency} clients, {args.workers} worker(s):"
+            f" {count / elapsed:.0f} fulfillments/s to delivered"
         )
+        for label, samples in (
+            ("approved → worker's issue step", waited),
+            ("issue step → send step", stepped),
+        ):
+            print(
+                f"{label} (ms): "
+                + "  ".join(f"{k}={v:.1f}" for k, v in percentiles([float(x) for x in samples]).items())
+            )
         print(
             "RequestFulfillment (ms): "
             + "  ".join(f"{k}={v:.1f}" for k, v in percentiles(request_ms).items())

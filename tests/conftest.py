@@ -70,6 +70,16 @@ def service_env(database_url, amqp_url):
         CRS_AMQP_URL=amqp_url,
         CRS_LOG_LEVEL="INFO",
     )
-    for service in ("contacts", "telephony", "screenpop", "fulfillment", "billing", "console", "knowledge"):
+    for service in (
+        "contacts",
+        "telephony",
+        "screenpop",
+        "fulfillment",
+        "billing",
+        "console",
+        "knowledge",
+        "insights",
+        "channels",
+    ):
         env[f"CRS_{service.upper()}_METRICS_PORT"] = "0"
     return env

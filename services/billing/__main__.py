@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from services.billing import grpc_api, refunds
+from services.billing import grpc_api, privacy, refunds
 from services.billing.store import SqlStore
 from services.runtime import bus, process
 from services.runtime.db import open_pool
@@ -35,7 +35,7 @@ async def serve(
         store = SqlStore(pool)
         consumer = bus.Consumer(connection, "billing", [refunds.subscription(store)])
         await consumer.start()
-        server = Server([grpc_api.servicer(store)], bind)
+        server = Server([grpc_api.servicer(store), privacy.servicer(pool)], bind)
         port = await server.start()
         if on_ready is not None:
             on_ready(port)

@@ -59,7 +59,7 @@ def run(args) -> int:
         settings.KNOWN.setdefault(name, default)
     for service in settings.METRICS_PORTS:
         settings.metrics_port(service)
-    for service in ("contacts", "billing", "fulfillment", "knowledge"):
+    for service in settings.GRPC_TARGETS:
         settings.grpc_target(service)
     settings.Common.from_env()
     width = max(len(name) for name in settings.KNOWN)

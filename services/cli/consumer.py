@@ -1,4 +1,4 @@
-"""`crs consumer add|get|match`: the contacts service's API from a shell."""
+"""`crs consumer add|get|match|export|erase`: the contacts service's API from a shell."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from crs.contacts.v1 import contacts_pb2 as pb
 from crs.contacts.v1 import contacts_pb2_grpc
 from google.protobuf import json_format
 
+from services.cli import rights
 from services.runtime import grpcio
 from services.runtime.settings import Common, grpc_target
 
@@ -97,7 +98,7 @@ def match(args) -> int:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("consumer", help="add, show and match consumers")
+    parser = subparsers.add_parser("consumer", help="add, show, match, export and erase consumers")
     parser.add_argument("--target", help="contacts gRPC address (default CRS_CONTACTS_GRPC)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -119,3 +120,5 @@ def register(subparsers) -> None:
     match_parser.add_argument("--region", help="ISO country for national spellings (default CRS_HOME_REGION)")
     match_parser.add_argument("--json", action="store_true")
     match_parser.set_defaults(func=match)
+
+    rights.register_consumer_actions(actions)

@@ -19,6 +19,8 @@ PROCESSES = [
     ("fulfillment", "services.fulfillment"),
     ("fulfillment-worker", "services.fulfillment.worker"),
     ("knowledge", "services.knowledge"),
+    ("insights", "services.insights"),
+    ("channels", "services.channels"),
     ("screenpop", "services.screenpop"),
     ("console", "services.console"),
     ("edge", "services.telephony.edge"),

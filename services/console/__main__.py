@@ -11,9 +11,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiohttp import web
+from crs.contacts.v1 import rights_pb2
 
+from services.console import retention
 from services.console.accounts import Accounts
 from services.console.app import build_app
 from services.console.clients import Clients
@@ -46,6 +49,9 @@ class Settings:
     shutdown_grace: float
     behind_tls: bool
     token_keys: TokenKeys
+    channels: str = "127.0.0.1:50058"
+    # How often failed log-ins past the retention policy are removed; 0: never.
+    retention_sweep_seconds: float = 3600.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -69,6 +75,8 @@ class Settings:
             # cookies are then Secure and every answer carries HSTS.
             behind_tls=env("CRS_CONSOLE_BEHIND_TLS", "false").lower() in ("true", "1", "on"),
             token_keys=keys_from_env(),
+            channels=grpc_target("channels"),
+            retention_sweep_seconds=env_float("CRS_RETENTION_SWEEP_SECONDS", 3600.0),
         )
 
 
@@ -86,6 +94,7 @@ async def serve(
         telephony=settings.telephony,
         knowledge=settings.knowledge,
         deadline=settings.call_deadline,
+        channels=settings.channels,
     )
     hub = Hub()
     feed = PopFeed(connection, hub, ttl_ms=settings.pop_ttl_ms)
@@ -108,6 +117,10 @@ async def serve(
     await site.start()
     bound = runner.addresses[0][1] if runner.addresses else port
     ctx.ready = True
+    retention_task = None
+    if settings.retention_sweep_seconds:
+        schedule = failed_login_retention(ctx.accounts, clients, settings.retention_sweep_seconds)
+        retention_task = asyncio.create_task(schedule.run())
     log.info("console serving on port %d", bound)
     if on_ready is not None:
         on_ready(bound)
@@ -115,11 +128,39 @@ async def serve(
         await stop.wait()
     finally:
         ctx.ready = False
+        if retention_task is not None:
+            schedule.stop()
+            await retention_task
         await hub.close_all()
         await runner.cleanup()
         await clients.close()
         await connection.close()
         await pool.close()
+
+
+def failed_login_retention(accounts: Accounts, clients: Clients, interval: float) -> retention.Schedule:
+    """The console's share of the retention policies (services/console/retention.py), on a schedule."""
+
+    async def policy_days() -> int:
+        found = await clients.call(
+            clients.rights.ListRetentionPolicies, rights_pb2.ListRetentionPoliciesRequest(), None
+        )
+        return next((p.days for p in found.policies if p.kind == "failed_logins"), 0)
+
+    async def record(detail: str) -> None:
+        await accounts.record_access(
+            actor="service:console", role="service", action="retention.swept", detail=detail
+        )
+
+    async def once() -> int:
+        return await retention.sweep(
+            policy_days=policy_days,
+            remove_before=accounts.forget_failed_logins,
+            record=record,
+            now=datetime.now(UTC),
+        )
+
+    return retention.Schedule(once, interval=interval)
 
 
 def main() -> None:

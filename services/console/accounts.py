@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg.rows import dict_row
@@ -105,6 +105,13 @@ class Accounts:
                 " SELECT %s, %s, %s, subject, %s, %s FROM unnest(%s::text[]) AS s(subject)",
                 (actor, role, action, address, detail, subjects),
             )
+
+    async def forget_failed_logins(self, before: datetime) -> int:
+        """Delete failed and locked log-in records older than `before` (the retention policy's cut), and
+        none from the last day: the access log is append-only, and this is its one way out."""
+        async with self.pool.connection() as conn:
+            row = await (await conn.execute("SELECT forget_failed_logins(%s)", (before,))).fetchone()
+        return int(row[0])
 
     async def access_log(
         self,

@@ -8,12 +8,24 @@ from aiohttp import web
 
 from services.console import present
 from services.console.permissions import public
-from services.console.routes import admin, auth, cases, consumers, knowledge, pops, probes, recordings
+from services.console.routes import (
+    admin,
+    auth,
+    cases,
+    consumers,
+    fulfillment,
+    knowledge,
+    messages,
+    pops,
+    probes,
+    recordings,
+    rights,
+)
 from services.console.web import CONTEXT, Context, api_errors, authenticate, transport_security
 from services.runtime import pages
 
 STATIC = pathlib.Path(__file__).resolve().parent / "static"
-AREAS = (auth, pops, consumers, cases, knowledge, recordings, admin, probes)
+AREAS = (auth, pops, consumers, cases, fulfillment, knowledge, messages, recordings, admin, probes, rights)
 
 
 def build_app(ctx: Context) -> web.Application:

@@ -11,7 +11,8 @@ from collections import OrderedDict
 from typing import Any
 
 from crs.billing.v1 import billing_pb2_grpc
-from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc
+from crs.channels.v1 import channels_pb2_grpc
+from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc, rights_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from crs.knowledge.v1 import knowledge_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
@@ -56,8 +57,8 @@ def as_words(message: Message) -> dict[str, Any]:
 
 
 class Clients:
-    """Long-lived channels to contacts (its directory and casework), billing, fulfillment, screenpop,
-    telephony (its recording control) and knowledge."""
+    """Long-lived channels to contacts (its directory, casework and consumer rights), billing, fulfillment,
+    screenpop, telephony (its recording control), channels (a case's email) and knowledge."""
 
     def __init__(
         self,
@@ -69,24 +70,29 @@ class Clients:
         telephony: str,
         knowledge: str,
         deadline: float,
+        channels: str = "127.0.0.1:50058",
     ):
         self.deadline = deadline
-        targets = (contacts, billing, fulfillment, screenpop, telephony, knowledge)
-        self._channels = [grpcio.channel(t) for t in targets]
+        targets = (contacts, billing, fulfillment, screenpop, telephony, channels, knowledge)
+        # Contacts' channel carries export archives, recordings inside: more than gRPC's default 4 MiB.
+        self._channels = [grpcio.channel(t, large_messages=t == contacts) for t in targets]
         (
             contacts_channel,
             billing_channel,
             fulfillment_channel,
             screenpop_channel,
             telephony_channel,
+            channels_channel,
             knowledge_channel,
         ) = self._channels
         self.contacts = contacts_pb2_grpc.ContactsStub(contacts_channel)
         self.casework = casework_pb2_grpc.CaseworkStub(contacts_channel)
+        self.rights = rights_pb2_grpc.ConsumerRightsStub(contacts_channel)
         self.billing = billing_pb2_grpc.BillingStub(billing_channel)
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(fulfillment_channel)
         self.screenpop = screenpop_pb2_grpc.ScreenpopStub(screenpop_channel)
         self.recording_control = control_pb2_grpc.RecordingControlStub(telephony_channel)
+        self.channels = channels_pb2_grpc.ChannelsStub(channels_channel)
         self.knowledge = knowledge_pb2_grpc.KnowledgeStub(knowledge_channel)
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 

@@ -172,7 +172,7 @@ async def authenticate(request: web.Request, handler):
             action=action,
             subject=request.match_info.get(subject) or request.query.get(subject, ""),
             address=request.remote or "",
-            detail=f"{request.method} {request.path}",
+            detail=" ".join(filter(None, (request.method, request.path, request.get(AUDIT_DETAIL)))),
         )
     return response
 
@@ -227,6 +227,10 @@ def error_text(exc: Exception) -> str:
     if isinstance(exc, TimeoutError):
         return "the service did not answer in time"
     return "the service failed"
+
+
+# What a route adds to its access-log line (an export's reason, say).
+AUDIT_DETAIL = "crs.audit_detail"
 
 
 class BadRequest(Exception):

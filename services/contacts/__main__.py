@@ -16,6 +16,7 @@ from services.contacts.casework.wiring import CaseworkParts, CaseworkSettings
 from services.contacts.consumers.grpc_api import ContactsServicer
 from services.contacts.consumers.lookup import DirectoryLookup
 from services.contacts.consumers.store import SCHEMA, ContactsStore
+from services.contacts.privacy.wiring import PrivacyParts, PrivacySettings
 from services.runtime import bus, db, outbox, process
 from services.runtime.grpcio import Server, Servicer
 from services.runtime.settings import Common, env, grpc_bind, split_hostport
@@ -29,6 +30,7 @@ class Settings:
     grpc_bind: str
     http_bind: str
     casework: CaseworkSettings = field(default_factory=CaseworkSettings.from_env)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings.from_env)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -62,6 +64,7 @@ async def serve(
         pool, consumers=DirectoryLookup(store, region=settings.home_region), settings=settings.casework
     )
     consumer = bus.Consumer(connection, "contacts", casework.subscriptions)
+    rights = PrivacyParts(pool, settings.privacy)
     servicer = ContactsServicer(store=store, history=casework.views, home_region=settings.home_region)
     server = Server(
         [
@@ -71,6 +74,7 @@ async def serve(
                 contacts_pb2.DESCRIPTOR.services_by_name["Contacts"].full_name,
             ),
             casework.grpc_servicer,
+            *rights.grpc_servicers,
         ],
         settings.grpc_bind,
     )
@@ -85,6 +89,7 @@ async def serve(
     await site.start()
     await consumer.start()
     casework.start()
+    rights.start()
     bound = Bound(grpc_port, runner.addresses[0][1])
     if on_ready:
         on_ready(bound)
@@ -92,6 +97,7 @@ async def serve(
 
     await consumer.stop()
     await casework.stop()
+    await rights.stop()
     await server.stop(grace=5)
     await runner.cleanup()
     relay.stop()

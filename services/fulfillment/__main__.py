@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
-from services.fulfillment import demo_carrier, grpc_api
+from services.fulfillment import demo_carrier, grpc_api, privacy
 from services.fulfillment.directory import ContactsDirectory
 from services.fulfillment.reply_store import SqlStore as ReplyStore
 from services.fulfillment.store import SqlStore
@@ -47,7 +47,10 @@ async def serve(
         replies = ReplyStore(pool)
         if demo_carrier_seconds > 0:
             tasks.append(asyncio.create_task(demo_carrier.run(replies, demo_carrier_seconds, stop)))
-        server = Server([grpc_api.servicer(SqlStore(pool), replies, ContactsDirectory(contacts))], bind)
+        server = Server(
+            [grpc_api.servicer(SqlStore(pool), replies, ContactsDirectory(contacts)), privacy.servicer(pool)],
+            bind,
+        )
         port = await server.start()
         if on_ready is not None:
             on_ready(port)

@@ -118,6 +118,9 @@ def coupon_to_pb(coupon, status: str) -> fulfillment_pb2.CouponStatus:
 
 
 def location_from_pb(loc) -> tuple:
+    # Protobuf has no "unset" double: a location imported without coordinates arrives at 0, 0, which is
+    # stored as unknown rather than as a place in the Gulf of Guinea that where-to-buy would rank.
+    placed = loc.latitude != 0 or loc.longitude != 0
     return (
         loc.id,
         loc.name,
@@ -125,31 +128,58 @@ def location_from_pb(loc) -> tuple:
         loc.country.upper(),
         loc.region,
         loc.postcode,
-        loc.latitude,
-        loc.longitude,
+        loc.latitude if placed else None,
+        loc.longitude if placed else None,
         [c.upper() for c in loc.serves],
+    )
+
+
+def location_to_pb(columns) -> fulfillment_pb2.Location:
+    lid, name, kind, country, region, postcode, lat, lon, serves = columns
+    return fulfillment_pb2.Location(
+        id=lid,
+        name=name,
+        kind=kind,
+        country=country,
+        region=region,
+        postcode=postcode,
+        latitude=lat,
+        longitude=lon,
+        serves=list(serves),
+    )
+
+
+def where_to_buy_to_pb(answer) -> fulfillment_pb2.WhereToBuyResponse:
+    q = answer.query
+    return fulfillment_pb2.WhereToBuyResponse(
+        sku=q.sku,
+        postcode=q.postcode,
+        country=q.country,
+        latitude=answer.latitude,
+        longitude=answer.longitude,
+        stores=[
+            fulfillment_pb2.StoreNearby(
+                location=location_to_pb(s.location),
+                available=s.available,
+                distance_km=round(s.distance_km, 2),
+            )
+            for s in answer.stores
+        ],
     )
 
 
 def stock_to_pb(sku: str, rows) -> fulfillment_pb2.ProductStock:
     levels = []
-    for lid, name, kind, country, region, postcode, lat, lon, serves, on_hand, reserved in rows:
+    for row in rows:
+        on_hand, reserved, reorder = row[9:]
         levels.append(
             fulfillment_pb2.StockLevel(
-                location=fulfillment_pb2.Location(
-                    id=lid,
-                    name=name,
-                    kind=kind,
-                    country=country,
-                    region=region,
-                    postcode=postcode,
-                    latitude=lat,
-                    longitude=lon,
-                    serves=list(serves),
-                ),
+                location=location_to_pb(row[:9]),
                 on_hand=on_hand,
                 reserved=reserved,
                 available=on_hand - reserved,
+                reorder_point=reorder,
+                below_reorder_point=on_hand - reserved < reorder,
             )
         )
     return fulfillment_pb2.ProductStock(sku=sku, levels=levels, available=sum(lv.available for lv in levels))

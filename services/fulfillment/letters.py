@@ -27,6 +27,11 @@ class StandardLetter:
     closing: str
 
 
+def enclosure_lines(coupons: list[tuple[str, int, str]]) -> list[str]:
+    """The enclosures a letter lists: each coupon the case has been sent, by code and value."""
+    return [f"coupon {code} ({value / 100:.2f} {currency})" for code, value, currency in coupons]
+
+
 def address_block(name: str, address: dict) -> str:
     """The address as the destination country's post lays it out."""
     fields = {key: value for key, value in address.items() if value}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import grpc
 import psycopg
 
-from services.fulfillment import convert, replies, requesting
+from services.fulfillment import convert, replies, requesting, where_to_buy
 from services.fulfillment.coupons import AlreadyRedeemed, Expired, MalformedCode
 from services.fulfillment.directory import Unavailable
 from services.fulfillment.replies import FraudLimit, InvalidRequest, NotAllowed, NotFound, WrongState
@@ -176,6 +176,33 @@ class ReplyApi:
             pdf=bytes(pdf),
             created_at=convert.timestamp(created_at),
         )
+
+    @_status
+    async def PreviewLetter(self, request, context):
+        language, pdf = await requesting.preview_letter(
+            store=self.replies_store,
+            directory=self.directory,
+            case_id=request.case_id,
+            template=request.template,
+        )
+        return convert.fulfillment_pb2.Letter(template=request.template, language=language, pdf=pdf)
+
+    @_status
+    async def WhereToBuy(self, request, context):
+        query = where_to_buy.validate(
+            sku=request.sku, country=request.country, postcode=request.postcode, limit=request.limit
+        )
+        return convert.where_to_buy_to_pb(await where_to_buy.find(self.replies_store, query))
+
+    @_status
+    async def ImportPostcodes(self, request, context):
+        if _principal(context).role not in ("admin", "service"):
+            raise NotAllowed("only an admin imports postcodes")
+        places = where_to_buy.places_from_rows(
+            [(p.country, p.postcode, p.latitude, p.longitude) for p in request.places]
+        )
+        count = await self.replies_store.import_postcodes(places)
+        return convert.fulfillment_pb2.ImportPostcodesResponse(places=count)
 
     @_status
     async def RecordReturn(self, request, context):

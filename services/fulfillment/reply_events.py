@@ -16,6 +16,13 @@ OUTBOX_INSERT = (
     "WITH added AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body)"
     " VALUES (%s, %s, %s, %s, %s)) SELECT pg_notify(current_schema() || '_outbox', '')"
 )
+# The same write as the last part of a statement that makes the change too (`WITH … , <this>`), with
+# named parameters from outbox_params: the change and its event in one round trip.
+OUTBOX_CTE = (
+    "added AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body)"
+    " VALUES (%(event_id)s, %(exchange)s, %(routing_key)s, %(correlation_id)s, %(body)s))"
+    " SELECT pg_notify(current_schema() || '_outbox', '')"
+)
 
 
 def state_event_type(state: str) -> str:
@@ -69,3 +76,9 @@ def refund_reference(fulfillment_id: str) -> str:
 
 def outbox_row(event: Event) -> tuple:
     return (event.id, event.exchange, event.type, event.correlation_id, event.to_json())
+
+
+def outbox_params(event: Event) -> dict:
+    return dict(
+        zip(("event_id", "exchange", "routing_key", "correlation_id", "body"), outbox_row(event), strict=True)
+    )

@@ -9,7 +9,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from services.fulfillment import reply_events
+from services.fulfillment import reply_events, where_to_buy
 from services.fulfillment.coupons import Coupon
 from services.fulfillment.replies import (
     ApprovalLimit,
@@ -33,6 +33,10 @@ COUPON_COLUMNS = (
 )
 SHIPMENT_COLUMNS = "fulfillment_id::text, carrier, tracking_number, status, updated_at, location_id"
 NOT_COUNTED = ("cancelled", "failed")
+LOCATION_COLUMNS = (
+    "l.id, l.name, l.kind, l.country, l.region, l.postcode, coalesce(l.latitude, 0),"
+    " coalesce(l.longitude, 0), l.serves"
+)
 
 
 def _fulfillment(row, **extra) -> Fulfillment:
@@ -104,12 +108,37 @@ class SqlTransaction:
         return int(row[0]), int(row[1])
 
     async def insert(self, draft: Draft) -> None:
+        """The request, its first two steps and their events: one statement, one round trip."""
         new, who = draft.request, draft.requested_by
+        steps = [(State.REQUESTED, "", ""), (draft.state, draft.reason, State.REQUESTED)]
+        events = [
+            reply_events.changed(
+                fulfillment_id=draft.id,
+                case_id=new.case_id,
+                consumer_id=draft.household.consumer_id,
+                kind=new.kind.value,
+                state=state.value,
+                previous_state=previous,
+                actor=who.username,
+                note=note,
+            )
+            for state, note, previous in steps
+        ]
         await self.conn.execute(
-            "INSERT INTO fulfillment (id, case_id, consumer_id, kind, state, value_minor, currency, sku,"
-            " quantity, template, country, household_keys, requested_by, requested_role, reason,"
-            " idempotency_key, consumer_name, language, address)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "WITH made AS (INSERT INTO fulfillment (id, case_id, consumer_id, kind, state, value_minor,"
+            "  currency, sku, quantity, template, country, household_keys, requested_by, requested_role,"
+            "  reason, idempotency_key, consumer_name, language, address)"
+            "  VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "  RETURNING id),"
+            # The steps reference the request: inserted from `made`, so the key is checked after it.
+            " steps AS (INSERT INTO fulfillment_step (fulfillment_id, state, stage, actor, note)"
+            "  SELECT made.id, s.state, '', %s, s.note FROM made,"
+            "  unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(state, note, n) ORDER BY s.n),"
+            " added AS (INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body)"
+            "  SELECT e.id, e.exchange, e.key, e.correlation, e.body FROM unnest(%s::uuid[], %s::text[],"
+            "  %s::text[], %s::text[], %s::bytea[]) WITH ORDINALITY AS e(id, exchange, key, correlation, body, n)"
+            "  ORDER BY e.n)"
+            " SELECT pg_notify(current_schema() || '_outbox', '')",
             (
                 draft.id,
                 new.case_id,
@@ -130,24 +159,16 @@ class SqlTransaction:
                 draft.household.name,
                 draft.household.language,
                 Jsonb(draft.household.address),
+                who.username,
+                [state.value for state, _, _ in steps],
+                [note for _, note, _ in steps],
+                [e.id for e in events],
+                [e.exchange for e in events],
+                [e.type for e in events],
+                [e.correlation_id for e in events],
+                [e.to_json() for e in events],
             ),
         )
-        steps = [(State.REQUESTED, "", ""), (draft.state, draft.reason, State.REQUESTED)]
-        for state, note, previous in steps:
-            await self._step(draft.id, state.value, "", who.username, note)
-            await outbox.add_event(
-                self.conn,
-                reply_events.changed(
-                    fulfillment_id=draft.id,
-                    case_id=new.case_id,
-                    consumer_id=draft.household.consumer_id,
-                    kind=new.kind.value,
-                    state=state.value,
-                    previous_state=previous,
-                    actor=who.username,
-                    note=note,
-                ),
-            )
 
     async def _step(self, fulfillment_id: str, state: str, stage: str, actor: str, note: str) -> None:
         await self.conn.execute(
@@ -211,19 +232,21 @@ class SqlStore:
             return await (await conn.execute(query, params)).fetchall()
 
     async def get(self, fulfillment_id: str) -> Fulfillment | None:
-        rows = await self._all(
-            f"SELECT {FULFILLMENT_COLUMNS} FROM fulfillment f WHERE id = %s", (fulfillment_id,)
-        )
+        # The request, its steps, coupon and shipment: four reads on one pooled connection.
+        async with autocommit(self.pool) as conn:
+            cursors = [
+                await conn.execute(query, (fulfillment_id,))
+                for query in (
+                    f"SELECT {FULFILLMENT_COLUMNS} FROM fulfillment f WHERE id = %s",
+                    "SELECT occurred_at, state, stage, actor, note FROM fulfillment_step"
+                    " WHERE fulfillment_id = %s ORDER BY id",
+                    "SELECT code FROM coupon WHERE fulfillment_id = %s",
+                    f"SELECT {SHIPMENT_COLUMNS} FROM shipment WHERE fulfillment_id = %s",
+                )
+            ]
+            rows, history, code, shipment = [await c.fetchall() for c in cursors]
         if not rows:
             return None
-        history = await self._all(
-            "SELECT occurred_at, state, stage, actor, note FROM fulfillment_step WHERE fulfillment_id = %s ORDER BY id",
-            (fulfillment_id,),
-        )
-        code = await self._all("SELECT code FROM coupon WHERE fulfillment_id = %s", (fulfillment_id,))
-        shipment = await self._all(
-            f"SELECT {SHIPMENT_COLUMNS} FROM shipment WHERE fulfillment_id = %s", (fulfillment_id,)
-        )
         return _fulfillment(
             rows[0],
             coupon_code=code[0][0] if code else "",
@@ -265,6 +288,22 @@ class SqlStore:
             (fulfillment_id,),
         )
         return rows[0] if rows else None
+
+    async def letter_template(self, name: str, language: str) -> tuple | None:
+        """The standard letter in `language`, or in English when it has none there."""
+        rows = await self._all(
+            "SELECT language, subject, greeting, paragraphs, closing FROM letter_template WHERE name = %s"
+            " AND language IN (%s, 'en') ORDER BY language = %s DESC LIMIT 1",
+            (name, language, language),
+        )
+        return rows[0] if rows else None
+
+    async def case_coupons(self, case_id: str) -> list[tuple[str, int, str]]:
+        return await self._all(
+            "SELECT c.code, c.value_minor, c.currency FROM coupon c JOIN fulfillment f ON f.id = c.fulfillment_id"
+            " WHERE f.case_id = %s ORDER BY c.issued_at",
+            (case_id,),
+        )
 
     async def shipment_by_tracking(self, carrier: str, tracking: str) -> Shipment | None:
         rows = await self._all(
@@ -331,10 +370,63 @@ class SqlStore:
             await tx.commit()
         return adjusted
 
+    async def place_postcode(self, country: str, postcode: str) -> tuple[float, float] | None:
+        rows = await self._all(
+            "SELECT latitude, longitude FROM postcode WHERE country = %s AND postcode = %s",
+            (country, postcode),
+        )
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    async def nearest_stores(
+        self, sku: str, latitude: float, longitude: float, limit: int
+    ) -> list[where_to_buy.Nearby]:
+        # Widening boxes: within a box of half-width r km every store nearer than r is found, so when
+        # `limit` of them are, they are the nearest; otherwise the box grows, and at last is the world.
+        for radius in (*where_to_buy.SEARCH_RADII_KM, None):
+            box = where_to_buy.box(latitude, longitude, radius) if radius else None
+            rows = await self._all(
+                f"SELECT * FROM (SELECT {LOCATION_COLUMNS}, s.on_hand - s.reserved,"
+                " 2 * %(r)s * asin(sqrt(power(sin(radians(l.latitude - %(lat)s) / 2), 2)"
+                "  + cos(radians(%(lat)s)) * cos(radians(l.latitude))"
+                "  * power(sin(radians(l.longitude - %(lon)s) / 2), 2))) AS km"
+                " FROM location l JOIN stock s ON s.location_id = l.id AND s.sku = %(sku)s"
+                " WHERE l.kind = 'store' AND s.on_hand - s.reserved > 0"
+                " AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL"
+                + (
+                    " AND l.latitude BETWEEN %(south)s AND %(north)s"
+                    " AND l.longitude BETWEEN %(west)s AND %(east)s"
+                    if box
+                    else ""
+                )
+                + ") found WHERE %(within)s::float8 IS NULL OR km <= %(within)s ORDER BY km, 1 LIMIT %(n)s",
+                {
+                    "r": where_to_buy.EARTH_RADIUS_KM,
+                    "lat": latitude,
+                    "lon": longitude,
+                    "sku": sku,
+                    "n": limit,
+                    "within": radius if box else None,
+                    **(box or {}),
+                },
+            )
+            if len(rows) >= limit or box is None:
+                return [where_to_buy.Nearby(tuple(r[:9]), r[9], r[10]) for r in rows]
+        return []
+
+    async def import_postcodes(self, places: list[tuple[str, str, float, float]]) -> int:
+        async with self.transaction() as tx, tx.conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO postcode (country, postcode, latitude, longitude) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (country, postcode) DO UPDATE SET latitude = excluded.latitude,"
+                " longitude = excluded.longitude",
+                places,
+            )
+            await tx.commit()
+        return len(places)
+
     async def stock(self, sku: str) -> list[tuple]:
         return await self._all(
-            "SELECT l.id, l.name, l.kind, l.country, l.region, l.postcode, coalesce(l.latitude, 0),"
-            " coalesce(l.longitude, 0), l.serves, s.on_hand, s.reserved"
+            f"SELECT {LOCATION_COLUMNS}, s.on_hand, s.reserved, s.reorder_point"
             " FROM stock s JOIN location l ON l.id = s.location_id WHERE s.sku = %s ORDER BY l.id",
             (sku,),
         )

@@ -6,13 +6,14 @@ in the unit tests, and a `Directory` that answers who a case's consumer is (cont
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
-from services.fulfillment import coupons, replies
+from services.fulfillment import coupons, letters, replies
 from services.fulfillment.coupons import AlreadyRedeemed, Coupon, Expired
 from services.fulfillment.replies import (
     ApprovalLimit,
@@ -95,6 +96,11 @@ class Store(Protocol):
 
     async def redeem(self, code: str, reference: str, now: datetime) -> Coupon | None:
         """Mark the coupon redeemed if it is unredeemed and unexpired; return it when this call did."""
+
+    async def letter_template(self, name: str, language: str) -> tuple | None:
+        """(language, subject, greeting, paragraphs, closing) in `language`, else English; None if no such."""
+
+    async def case_coupons(self, case_id: str) -> list[tuple[str, int, str]]: ...
 
 
 def now() -> datetime:
@@ -213,3 +219,30 @@ async def record_return(*, store: Store, fulfillment_id: str, principal: Princip
             stage="returned",
         )
         await tx.commit()
+
+
+async def preview_letter(
+    *, store: Store, directory: Directory, case_id: str, template: str, on: date | None = None
+) -> tuple[str, bytes]:
+    """The letter a request for this case would print today, as (language, PDF): composed as the worker's
+    print step composes it, from contacts' current name and address, and stored nowhere."""
+    case_id = replies.parse_uuid(case_id, "case_id")
+    if not template or len(template) > 100:
+        raise replies.InvalidRequest("template: the name of a standard letter")
+    household = await directory.household_of_case(case_id)
+    found = await store.letter_template(template, household.language)
+    if found is None:
+        raise NotFound(f"there is no letter template {template!r}")
+    language, subject, greeting, paragraphs, closing = found
+    enclosures = letters.enclosure_lines(await store.case_coupons(case_id))
+    # WeasyPrint takes a few hundred milliseconds of CPU: off the event loop.
+    pdf = await asyncio.to_thread(
+        letters.render,
+        letters.StandardLetter(subject, greeting, tuple(paragraphs), closing),
+        language=language,
+        name=household.name,
+        address=household.address,
+        enclosures=enclosures,
+        on=on or date.today(),
+    )
+    return language, pdf

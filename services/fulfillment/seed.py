@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from services.cli.seed import consumer_id
-from services.fulfillment import store
+from services.fulfillment import store, where_to_buy
 from services.fulfillment.catalogue import CHANNELS, Order, OrderLine, Product, upc_check_digit
 from services.runtime.db import connect, copy_text, stage_ids
 
@@ -160,6 +160,25 @@ LOCATIONS = [
 ]
 
 
+# A shelf restocks below a week's sales, a warehouse below a month's: so a few demo shelves start below.
+REORDER_POINTS = {"store": 6, "warehouse": 60, "distribution_centre": 80}
+
+
+def demo_postcodes() -> list[tuple[str, str, float, float]]:
+    """Every US ZIP code's centre, from the zipcodes package's bundled data, and the demo locations' own
+    postcodes at their coordinates; other countries' postcodes are imported (crs postcodes import)."""
+    import zipcodes
+
+    places = {}
+    for z in zipcodes.list_all():
+        lat, lon = float(z.get("lat") or 0), float(z.get("long") or 0)
+        if lat or lon:  # military (APO/FPO) ZIP codes have no place on the map
+            places[("US", z["zip_code"])] = (lat, lon)
+    for _id, _name, _kind, country, _region, postcode, lat, lon, _serves in LOCATIONS:
+        places.setdefault((country, where_to_buy.normalise_postcode(country, postcode)), (lat, lon))
+    return [(country, postcode, lat, lon) for (country, postcode), (lat, lon) in sorted(places.items())]
+
+
 def _opening_stock() -> list[tuple[str, str, int]]:
     # Deterministic, so seeding twice gives the same numbers; a few store shelves are empty on purpose.
     rng = random.Random("demo-stock")
@@ -181,6 +200,8 @@ def seed_demo(database_url: str) -> None:
         store.upsert_products(conn, PRODUCTS)
         store.upsert_locations(conn, LOCATIONS)
         store.receive_stock_once(conn, _opening_stock())
+        store.set_reorder_points_once(conn, REORDER_POINTS)
+        store.load_postcodes_once(conn, demo_postcodes())
         for i in range(DEMO_CONSUMERS):
             consumer = consumer_id(i)
             rng = random.Random(f"demo-{i}")

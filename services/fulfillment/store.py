@@ -198,3 +198,24 @@ def receive_stock_once(conn: psycopg.Connection, counts: list[tuple[str, str, in
             " SELECT sku, location_id, 'received', on_hand FROM put",
             counts,
         )
+
+
+def set_reorder_points_once(conn: psycopg.Connection, points: dict[str, int]) -> None:
+    """A reorder point per location kind, where none is set yet: a planner's own figure is kept."""
+    conn.execute(
+        "UPDATE stock s SET reorder_point = p.point FROM location l,"
+        " unnest(%s::text[], %s::int[]) AS p(kind, point)"
+        " WHERE l.id = s.location_id AND l.kind = p.kind AND s.reorder_point = 0",
+        (list(points), list(points.values())),
+    )
+
+
+def load_postcodes_once(conn: psycopg.Connection, places: list[tuple[str, str, float, float]]) -> None:
+    """Postcode centres (country, normalised postcode, latitude, longitude); an imported one is kept."""
+    conn.execute("CREATE TEMPORARY TABLE incoming_postcode (LIKE postcode) ON COMMIT DROP")
+    with conn.cursor().copy("COPY incoming_postcode FROM STDIN") as copy:
+        for place in places:
+            copy.write_row(place)
+    conn.execute(
+        "INSERT INTO postcode SELECT * FROM incoming_postcode ON CONFLICT (country, postcode) DO NOTHING"
+    )

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import aio_pika
+import aiormq
 from aio_pika.abc import AbstractIncomingMessage
 
 from services.runtime import logs
@@ -170,7 +171,13 @@ class Consumer:
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop taking messages, then let the ones in hand finish and be acked."""
         for queue, tag in self._tags:
-            await queue.cancel(tag)
+            try:
+                await queue.cancel(tag)
+            except aiormq.exceptions.ChannelInvalidStateError:
+                # The broker is away (the channel closed under us): nothing is delivered to cancel.
+                log.warning(
+                    "stopping while the broker is unreachable; %s had no channel to cancel on", queue.name
+                )
         self._tags.clear()
         if self._in_flight:
             await asyncio.wait(self._in_flight, timeout=timeout)

@@ -7,8 +7,10 @@ every channel presents this process's own. Two exceptions, both narrow:
 - reflection is off unless CRS_GRPC_REFLECTION=on, a development setting.
 
 The principal in a call's metadata (services/runtime/principal.py) is believed only when the peer's
-certificate names one of CRS_PRINCIPAL_ISSUERS (the console); from any other peer such a call is refused.
-A believed principal's role must hold the method's permission (services/runtime/permissions.py).
+certificate names one of CRS_PRINCIPAL_ISSUERS (the console); from any other peer such a call is refused,
+except a service naming itself (role "service", its certificate's name), which may call the methods that
+permissions.SERVICE_METHODS gives it. A believed person's role must hold the method's permission
+(services/runtime/permissions.py).
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ def _permission_refusal(method: str, metadata) -> tuple[grpc.StatusCode, str] | 
     person = principal.from_metadata(metadata)
     if person is None:
         return grpc.StatusCode.UNAUTHENTICATED, "the call's principal is malformed: who is acting?"
+    if person.role == "service":
+        if method in permissions.SERVICE_METHODS.get(person.username, ()):
+            return None
+        return grpc.StatusCode.PERMISSION_DENIED, f"the service {person.username} may not call {method}"
     needed = permissions.method_permission(method)
     if needed is None:
         return grpc.StatusCode.PERMISSION_DENIED, f"{method} is not in the permission table"
@@ -79,6 +85,13 @@ def _permission_refusal(method: str, metadata) -> tuple[grpc.StatusCode, str] | 
             f"a {person.role} does not have the permission {needed} (held by: {holders})",
         )
     return None
+
+
+def _acts_for_itself(peer: str | None, metadata) -> bool:
+    """A service may name itself as the principal (role "service"), whatever the issuers: its certificate
+    says who it is, and the methods it may call so are in permissions.SERVICE_METHODS."""
+    person = principal.from_metadata(metadata)
+    return peer is not None and person is not None and person.role == "service" and person.username == peer
 
 
 def _claims_a_principal(metadata) -> bool:
@@ -114,7 +127,7 @@ class _MetricsInterceptor(grpc.aio.ServerInterceptor):
             try:
                 if _claims_a_principal(context.invocation_metadata()):
                     peer = tls.peer_identity(context)
-                    if peer not in issuers:
+                    if peer not in issuers and not _acts_for_itself(peer, context.invocation_metadata()):
                         log.warning(
                             "refused a principal from a peer that may not assert one",
                             extra={"fields": {"method": method, "peer": peer or "none"}},
@@ -259,8 +272,16 @@ def errors_to_status(statuses: dict[type[Exception], grpc.StatusCode]):
     return decorate
 
 
+# An export answer carries the consumer's recordings and letters: more than gRPC's default 4 MiB.
+LARGE_MESSAGES = [("grpc.max_receive_message_length", 256 * 1024 * 1024)]
+
+
 def channel(
-    target: str, *, default_deadline: float = DEFAULT_DEADLINE, tls_name: str | None = None
+    target: str,
+    *,
+    default_deadline: float = DEFAULT_DEADLINE,
+    tls_name: str | None = None,
+    large_messages: bool = False,
 ) -> grpc.aio.Channel:
     """A long-lived mutual-TLS channel to `target` on which no call can wait forever.
 
@@ -270,11 +291,12 @@ def channel(
     return grpc.aio.secure_channel(
         target,
         channel_credentials(),
-        options=options,
+        options=options + (LARGE_MESSAGES if large_messages else []),
         interceptors=[_DeadlineInterceptor(default_deadline)],
     )
 
 
-def blocking_channel(target: str) -> grpc.Channel:
+def blocking_channel(target: str, *, large_messages: bool = False) -> grpc.Channel:
     """A blocking mutual-TLS channel for command-line tools; callers pass `timeout=` on each call."""
-    return grpc.secure_channel(target, channel_credentials(), options=CHANNEL_OPTIONS)
+    options = CHANNEL_OPTIONS + (LARGE_MESSAGES if large_messages else [])
+    return grpc.secure_channel(target, channel_credentials(), options=options)

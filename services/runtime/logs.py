@@ -7,6 +7,7 @@ Personal data stays out of the logs:
   and so is any argument wrapped in `personal()`;
 - exception messages, in tracebacks or passed as arguments, lose their quoted values and the rows and keys
   PostgreSQL quotes back ("Failing row contains (...)", "Key (email)=(...)"), where names and verbatims hide;
+- a message body a broker client prints (a returned message, say) is withheld;
 - a correlation id that could carry a number or an address (a SIP Call-ID such as "+3361234567@host")
   is replaced by a stable digest, so every service still logs the same id for the same call.
 """
@@ -57,6 +58,9 @@ _DATABASE_ECHOES = [
     (re.compile(r"Key \(([^)]*)\)=\((.*?)\)( already exists| is not present| conflicts)"), r"Key (\1)=(" + REDACTED + r")\3"),
     (re.compile(r"input_value=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\S+)"), "input_value=" + REDACTED),
 ]  # fmt: skip
+# A broker client's own log lines print whole messages (aiormq logs a returned message with its body): a
+# pop or an event body carries names and numbers, so it never reaches the log.
+_MESSAGE_BODY = re.compile(r"body=b('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", re.S)
 _QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
 _RISKY_CORRELATION = re.compile(r"@|\d{7,}")
 
@@ -103,7 +107,7 @@ def _safe_argument(value: object) -> object:
 def _message(record: logging.LogRecord) -> str:
     if isinstance(record.args, tuple) and record.args:
         record = logging.makeLogRecord({**record.__dict__, "args": tuple(map(_safe_argument, record.args))})
-    return redact(record.getMessage())
+    return redact(_MESSAGE_BODY.sub("body=[withheld]", record.getMessage()))
 
 
 def format_exception(exc_info) -> str:

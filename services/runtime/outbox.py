@@ -129,6 +129,9 @@ class Relay:
         backoff = 0.1
         try:
             while not self._stopping.is_set():
+                # Cleared before draining, not after: a notification that arrives while the last batch
+                # is out keeps the wake set, instead of being lost and waiting for the poll.
+                self._wake.clear()
                 try:
                     while not self._stopping.is_set() and await self.publish_batch():
                         pass
@@ -139,7 +142,6 @@ class Relay:
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
                 except TimeoutError:

@@ -45,6 +45,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "codes.read": _EVERYONE,
     "codes.write": frozenset({"admin"}),
     "insights.early_warning": frozenset({"supervisor", "analyst"}),
+    # Insights' figures and alerts; quality assurance (the analyst role) and admins import units sold and
+    # move alerts through their lifecycle.
+    "insights.read": frozenset({"supervisor", "analyst"}),
+    "insights.manage": frozenset({"analyst", "admin"}),
     "recordings.play": _SUPERVISORS,
     "audit.read": frozenset({"supervisor", "admin"}),
     "agents.manage": frozenset({"admin"}),
@@ -60,6 +64,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.draft": frozenset({"agent", "supervisor", "admin"}),
     "knowledge.write": frozenset({"supervisor", "admin"}),
     "knowledge.configure": frozenset({"admin"}),
+    # Inbound mail that became no case message (auto-replies, bounces, duplicates, malformed), with its reason.
+    "mail.rejections": frozenset({"supervisor", "admin"}),
+    # The consumer's rights (docs/privacy.md): an export or an erasure is asked for, with a reason, by a
+    # supervisor or an admin; retention policies are an admin's.
+    "consumers.export": frozenset({"supervisor", "admin"}),
+    "consumers.erase": frozenset({"supervisor", "admin"}),
+    "retention.manage": frozenset({"admin"}),
 }
 
 # Every method a CRS service serves, with the permission a person's call needs. Health and reflection are
@@ -71,6 +82,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.contacts.v1.Contacts/ListConsumers": "consumers.read",
     "/crs.contacts.v1.Contacts/MatchCaller": "consumers.read",
     "/crs.contacts.v1.Contacts/ListRecentContacts": "consumers.read",
+    "/crs.contacts.v1.Contacts/MatchEmail": "consumers.read",
     "/crs.contacts.v1.Casework/CreateCase": "cases.create",
     "/crs.contacts.v1.Casework/GetCase": "cases.read",
     "/crs.contacts.v1.Casework/UpdateCase": "cases.update",
@@ -100,6 +112,9 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/GetFulfillment": "fulfillment.request",
     "/crs.fulfillment.v1.Fulfillment/ListFulfillments": "fulfillment.request",
     "/crs.fulfillment.v1.Fulfillment/GetLetter": "fulfillment.request",
+    "/crs.fulfillment.v1.Fulfillment/PreviewLetter": "fulfillment.request",
+    "/crs.fulfillment.v1.Fulfillment/WhereToBuy": "inventory.read",
+    "/crs.fulfillment.v1.Fulfillment/ImportPostcodes": "inventory.manage",
     "/crs.fulfillment.v1.Fulfillment/CheckCoupon": "fulfillment.request",
     "/crs.fulfillment.v1.Fulfillment/ApproveFulfillment": "fulfillment.approve",
     "/crs.fulfillment.v1.Fulfillment/RefuseFulfillment": "fulfillment.approve",
@@ -108,6 +123,12 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/ImportStock": "inventory.manage",
     "/crs.fulfillment.v1.Fulfillment/UpdateShipment": "inventory.manage",
     "/crs.fulfillment.v1.Fulfillment/RecordReturn": "inventory.manage",
+    "/crs.insights.v1.Insights/ImportSales": "insights.manage",
+    "/crs.insights.v1.Insights/GetCpmu": "insights.read",
+    "/crs.insights.v1.Insights/ListAlerts": "insights.read",
+    "/crs.insights.v1.Insights/GetAlert": "insights.read",
+    "/crs.insights.v1.Insights/MoveAlert": "insights.manage",
+    "/crs.insights.v1.Insights/Recompute": "insights.manage",
     "/crs.knowledge.v1.Knowledge/Search": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/Ask": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/SuggestCodes": "knowledge.read",
@@ -117,6 +138,39 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.knowledge.v1.Knowledge/Review": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/Publish": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/SetThreshold": "knowledge.configure",
+    "/crs.contacts.v1.ConsumerRights/ExportArchive": "consumers.export",
+    "/crs.contacts.v1.ConsumerRights/RequestErasure": "consumers.erase",
+    "/crs.contacts.v1.ConsumerRights/GetErasure": "consumers.erase",
+    "/crs.contacts.v1.ConsumerRights/ListRetentionPolicies": "retention.manage",
+    "/crs.contacts.v1.ConsumerRights/PutRetentionPolicy": "retention.manage",
+    "/crs.contacts.v1.ConsumerRights/RunRetentionSweep": "retention.manage",
+    "/crs.contacts.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.contacts.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.billing.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.billing.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.fulfillment.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.fulfillment.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.screenpop.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.screenpop.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.telephony.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.telephony.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.channels.v1.Channels/ListMessages": "cases.read",
+    "/crs.channels.v1.Channels/SendReply": "cases.update",
+    "/crs.channels.v1.Channels/ListRejections": "mail.rejections",
+}
+
+# What a service may call on its own account, as the principal (its name, role "service") that its
+# certificate vouches for: channels opens a case for an email and puts a consumer's answer on its case.
+SERVICE_METHODS: dict[str, frozenset[str]] = {
+    "channels": frozenset(
+        {
+            "/crs.contacts.v1.Casework/CreateCase",
+            "/crs.contacts.v1.Casework/GetCase",
+            "/crs.contacts.v1.Casework/ChangeStatus",
+            "/crs.contacts.v1.Casework/AddAction",
+            "/crs.contacts.v1.Contacts/MatchEmail",
+        }
+    ),
 }
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 
@@ -151,6 +205,10 @@ CLI_COMMANDS: dict[str, str] = {
     "config": LOCAL,
     "consumer add": OPERATOR,
     "consumer get": OPERATOR,
+    # The consumer's rights from the command line: the local operator acts as an admin (docs/privacy.md).
+    "consumer export": OPERATOR,
+    "consumer erase": OPERATOR,
+    "consumer erasure": OPERATOR,
     "consumer match": OPERATOR,
     "coupon check": "fulfillment.request",
     "coupon redeem": "coupons.redeem",
@@ -162,15 +220,24 @@ CLI_COMMANDS: dict[str, str] = {
     "fulfilment letter": "fulfillment.request",
     "fulfilment return": "inventory.manage",
     "fulfilment carrier-import": "inventory.manage",
+    "insights alerts": "insights.read",
+    "insights cpmu": "insights.read",
+    "insights move": "insights.manage",
     "inventory import": "inventory.manage",
     "inventory show": "inventory.read",
+    "where-to-buy": "inventory.read",
+    "postcodes import": "inventory.manage",
     "kb import": "knowledge.write",
     "kb export": LOCAL,
     "kb ask": LOCAL,
     "migrate": OPERATOR,
     "pki": LOCAL,
     "recording": "recordings.control",
+    "retention list": OPERATOR,
+    "retention set": OPERATOR,
+    "retention sweep": OPERATOR,
     "run": LOCAL,
+    "sales import": "insights.manage",
     "seed": OPERATOR,
     "suggest-codes": LOCAL,
     # The console checks the token or password `crs watch` brings, as for any client.

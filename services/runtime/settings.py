@@ -17,7 +17,16 @@ KNOWN: dict[str, str] = {}
 PRODUCTION = "production"
 # One schema per service that keeps data, each with its own login role (services/runtime/db.py). Order
 # matters only for humans reading the migration log: schemas never reference one another.
-DATABASE_SCHEMAS = ("contacts", "billing", "fulfillment", "screenpop", "console", "knowledge")
+DATABASE_SCHEMAS = (
+    "contacts",
+    "billing",
+    "fulfillment",
+    "screenpop",
+    "console",
+    "knowledge",
+    "insights",
+    "channels",
+)
 
 
 def _development_secrets() -> dict[str, str]:
@@ -141,6 +150,8 @@ SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
     "screenpop": ("CRS_SCREENPOP_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "console": ("CRS_CONSOLE_DB_PASSWORD", "CRS_CONSOLE_TOKEN_KEYS", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "knowledge": ("CRS_KNOWLEDGE_DB_PASSWORD", "CRS_DATABASE_URL"),
+    "insights": ("CRS_INSIGHTS_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
+    "channels": ("CRS_CHANNELS_DB_PASSWORD", "CRS_DATABASE_URL"),
     "telephony": ("CRS_AMQP_URL",),
 }
 # Credentials read only in some set-ups, so not refused at start when empty: the S3 keys when recordings
@@ -156,7 +167,17 @@ OPTIONAL_SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
 _SAME_CREDENTIALS = {"fulfillment.worker": "fulfillment"}
 MIGRATIONS = "cli"
 # Processes with a TLS identity of their own (a certificate named after the process: services/runtime/tls.py).
-TLS_IDENTITIES = ("contacts", "billing", "fulfillment", "screenpop", "console", "knowledge", "telephony")
+TLS_IDENTITIES = (
+    "contacts",
+    "billing",
+    "fulfillment",
+    "screenpop",
+    "console",
+    "knowledge",
+    "insights",
+    "channels",
+    "telephony",
+)
 
 
 def credentials_of(process: str) -> frozenset[str]:
@@ -196,17 +217,22 @@ class Common:
         )
 
 
+# Where each gRPC API is reached by default (its server listens on the same port).
+GRPC_TARGETS = {
+    "contacts": "127.0.0.1:50051",
+    "billing": "127.0.0.1:50052",
+    "fulfillment": "127.0.0.1:50053",
+    "screenpop": "127.0.0.1:50054",
+    "telephony": "127.0.0.1:50055",
+    "insights": "127.0.0.1:50056",
+    "knowledge": "127.0.0.1:50057",
+    "channels": "127.0.0.1:50058",
+}
+
+
 def grpc_target(service: str) -> str:
     """The address clients use to reach `service`'s gRPC API."""
-    defaults = {
-        "contacts": "127.0.0.1:50051",
-        "billing": "127.0.0.1:50052",
-        "fulfillment": "127.0.0.1:50053",
-        "screenpop": "127.0.0.1:50054",
-        "telephony": "127.0.0.1:50055",
-        "knowledge": "127.0.0.1:50057",
-    }
-    return env(f"CRS_{service.upper()}_GRPC", defaults[service])
+    return env(f"CRS_{service.upper()}_GRPC", GRPC_TARGETS[service])
 
 
 def grpc_bind(service: str) -> str:
@@ -223,7 +249,9 @@ METRICS_PORTS = {
     "fulfillment": 9104,
     "billing": 9105,
     "console": 9106,
+    "insights": 9108,
     "knowledge": 9109,
+    "channels": 9110,
 }
 
 

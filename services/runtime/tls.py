@@ -33,6 +33,8 @@ DEVELOPMENT_IDENTITIES = (
     "telephony",
     "console",
     "knowledge",
+    "insights",
+    "channels",
     "cli",
 )
 _identity: str | None = None

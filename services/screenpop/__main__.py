@@ -16,7 +16,7 @@ from datetime import timedelta
 from services.runtime import bus, db, process
 from services.runtime.grpcio import Server
 from services.runtime.settings import Common, env_float, env_int, grpc_bind, grpc_target
-from services.screenpop import grpc_api
+from services.screenpop import grpc_api, privacy
 from services.screenpop.bus_consume import CallEvents
 from services.screenpop.compose import Deadlines
 from services.screenpop.routing import PopRouter
@@ -94,7 +94,7 @@ async def serve(
     )
     await consumer.start()
     # Serving (and healthy) once the consumer is bound, so a ringing published after that is popped.
-    server = Server([grpc_api.servicer(store)], settings.grpc_bind)
+    server = Server([grpc_api.servicer(store), privacy.servicer(pool)], settings.grpc_bind)
     port = await server.start()
     forgetting = asyncio.create_task(forget_old_calls(store, stop))
     log.info("screenpop composing pops; its API on port %d", port)

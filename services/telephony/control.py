@@ -18,6 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.runtime import grpcio
+from services.telephony import privacy
 from services.telephony.service import NoSuchRecording, NotAllowed, TelephonyService
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,14 @@ class ControlServer:
     def __init__(self, service: TelephonyService, bind: str):
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="control"))
         control_pb2_grpc.add_RecordingControlServicer_to_server(RecordingControl(service), self.server)
+        privacy.add_to(self.server, service.store, service.publisher)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         if grpcio.reflection_enabled():
             reflection.enable_server_reflection(
                 [
                     SERVICE_NAME,
+                    privacy.SERVICE_NAME,
                     health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                     reflection.SERVICE_NAME,
                 ],
@@ -120,7 +123,7 @@ class ControlServer:
         self.server.start()
         if self.health_server is not None:
             self.health_server.start()
-        for name in ("", SERVICE_NAME):
+        for name in ("", SERVICE_NAME, privacy.SERVICE_NAME):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("recording control listening", extra={"fields": {"port": self.port}})
 

@@ -77,6 +77,20 @@ class EventPublisher:
             PENDING.set(len(self._buffer))
             self._wake.notify()
 
+    def forget(self, names_someone: Callable[[Event], bool]) -> int:
+        """Drop buffered events `names_someone` picks; returns how many. The head stays: it may be on the
+        wire already, and the publisher removes it once the broker confirms."""
+        with self._wake:
+            head, rest = list(self._buffer)[:1], list(self._buffer)[1:]
+            kept = [event for event in rest if not names_someone(event)]
+            self._buffer = collections.deque(head + kept)
+            PENDING.set(len(self._buffer))
+            return len(rest) - len(kept)
+
+    def buffered(self) -> list[Event]:
+        with self._wake:
+            return list(self._buffer)
+
     def stop(self, *, timeout: float = 10.0) -> bool:
         """Send what is buffered (for up to `timeout` seconds), then close; True when nothing was left."""
         deadline = time.monotonic() + timeout

@@ -279,6 +279,12 @@ def test_beside_the_pop_an_agent_captures_and_escalates_the_supervisor_resolves_
         wait_for(
             lambda: sam.locator("#stage").inner_text() == "resolved", timeout=10, what="the case resolved"
         )
+        # The timeline is fetched after the case itself: wait for the resolution's line to be drawn.
+        wait_for(
+            lambda: sam.locator("#timeline li[data-kind=status]").count() >= 1,
+            timeout=10,
+            what="the status line",
+        )
         kinds = sam.locator("#timeline li").evaluate_all("items => items.map(i => i.dataset.kind)")
         assert kinds[0] == "created" and "escalated" in kinds and kinds[-1] == "status"
         assert "by ada" in sam.locator("#timeline").inner_text()

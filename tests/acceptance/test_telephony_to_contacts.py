@@ -14,6 +14,7 @@ from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, conta
 
 from services.runtime import grpcio, recordings
 from tests.integration.telephony.stack import start_edge, start_telephony
+from tests.support import infra
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import wait_for
 
@@ -21,7 +22,19 @@ pytestmark = pytest.mark.sip
 
 
 @pytest.fixture(scope="module")
-def system(tmp_path_factory, service_env):
+def own_vhost():
+    """A vhost of its own: a contacts consumer elsewhere in the session (an in-process fixture) would
+    otherwise share the call_ended queue with this module's contacts and take its calls."""
+    name = infra.unique_name("crs-telephony-contacts")
+    url = infra.create_vhost(name)
+    try:
+        yield url
+    finally:
+        infra.delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory, service_env, own_vhost):
     tmp = tmp_path_factory.mktemp("telephony-contacts")
     recordings_url = (tmp / "recordings").as_uri()
     grpc_port, http_port = free_port(), free_port()
@@ -31,12 +44,11 @@ def system(tmp_path_factory, service_env):
         CRS_CONTACTS_GRPC=f"127.0.0.1:{grpc_port}",
         CRS_CONTACTS_HTTP=f"127.0.0.1:{http_port}",
         CRS_CONTACTS_METRICS_PORT="0",
+        CRS_AMQP_URL=own_vhost,
     )
     contacts = ServiceProcess("services.contacts", env).start(wait_port=grpc_port)
     edge_process, edge = start_edge(tmp)
-    telephony = start_telephony(
-        tmp, amqp_url=service_env["CRS_AMQP_URL"], edge=edge, CRS_RECORDINGS_URL=recordings_url
-    )
+    telephony = start_telephony(tmp, amqp_url=own_vhost, edge=edge, CRS_RECORDINGS_URL=recordings_url)
     yield env, edge, grpc_port
     # A crash or an unclean drain of any of the three fails the teardown (contacts' stop() raises).
     codes = {"telephony": telephony.process.stop(), "edge": edge_process.stop()}

@@ -287,12 +287,14 @@ def pods(*names: str) -> list[dict]:
 
 # The arrows of DESIGN.md: who may call each gRPC API.
 GRPC_CALLERS = {
-    "contacts": pods("screenpop", "console"),
-    "billing": pods("screenpop", "console"),
-    "fulfillment": pods("screenpop", "console"),
-    "screenpop": pods("console"),
+    "contacts": pods("screenpop", "console", "channels"),
+    "billing": pods("screenpop", "console", "contacts"),
+    "fulfillment": pods("screenpop", "console", "contacts"),
+    "screenpop": pods("console", "contacts"),
     "knowledge": pods("console"),
-    "telephony": pods("console"),
+    "insights": pods("console"),
+    "channels": pods("console"),
+    "telephony": pods("console", "contacts"),
 }
 
 

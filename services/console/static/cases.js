@@ -152,7 +152,7 @@ function changeText(changes) {
 async function drawCase(id) {
   const c = await api("GET", `/api/contacts/${encodeURIComponent(id)}`);
   $("reference").textContent = `#${c.reference}`;
-  $("stage").textContent = c.escalated && !["resolved", "closed"].includes(c.stage) ? `${c.status} · escalated` : c.status;
+  $("stage").dataset.base = $("stage").textContent = c.escalated && !["resolved", "closed"].includes(c.stage) ? `${c.status} · escalated` : c.status;
   const details = $("details");
   details.replaceChildren();
   const facts = [
@@ -185,12 +185,14 @@ async function drawCase(id) {
     recordings.appendChild(li);
     drawPauses(li, callId); // not awaited: the timeline below does not wait for it
   }
+  await drawMessages(id);
   const { events } = await api("GET", `/api/contacts/${encodeURIComponent(id)}/timeline`);
   const timeline = $("timeline");
   timeline.replaceChildren();
   for (const e of events) {
     const li = el("li", undefined, `event ${e.kind}`);
     li.dataset.kind = e.kind;
+    li.dataset.at = e.occurred_at;
     li.appendChild(el("time", when(e.occurred_at)));
     li.appendChild(el("b", ` ${KIND_TEXT[e.kind] || e.kind} `));
     li.appendChild(el("span", `by ${e.actor}`, "actor"));
@@ -200,6 +202,9 @@ async function drawCase(id) {
     if (text) li.appendChild(el("div", text, "what"));
     timeline.appendChild(li);
   }
+  // fulfil.js (loaded after this script on the case page) adds the case's fulfillments and their steps;
+  // a fulfillment service that does not answer leaves the rest of the case drawn.
+  if (typeof drawFulfillments === "function") await drawFulfillments(id, timeline).catch(fulfillmentsUnavailable);
   const history = $("history");
   history.replaceChildren();
   if (c.consumer_id) {
@@ -212,6 +217,29 @@ async function drawCase(id) {
     }
   }
   return c;
+}
+
+// The case's email both ways, from channels; a case with none shows no reply form.
+async function drawMessages(id) {
+  let messages = [];
+  try {
+    ({ messages } = await api("GET", `/api/contacts/${encodeURIComponent(id)}/messages`));
+  } catch (error) {
+    say(`messages: ${error.message}`);
+  }
+  const list = $("messages");
+  list.replaceChildren();
+  for (const m of messages) {
+    const li = el("li", "", `message-${m.direction}`);
+    const who = m.direction === "inbound" ? `from ${m.from_address}` : `to ${m.to_address} by ${m.author} (${m.delivery})`;
+    li.appendChild(el("strong", `${when(m.created_at)} ${m.direction} ${who}: ${m.subject}`));
+    li.appendChild(el("pre", m.body, "verbatim"));
+    for (const a of m.attachments) {
+      li.appendChild(el("div", `${a.filename} (${a.content_type}, ${a.size} bytes)${a.kept ? "" : ` not kept: ${a.reason}`}`));
+    }
+    list.appendChild(li);
+  }
+  $("reply-form").hidden = !messages.some((m) => m.direction === "inbound");
 }
 
 async function casePage() {
@@ -241,6 +269,10 @@ async function casePage() {
   $("action-form").addEventListener("submit", act(() =>
     api("POST", `/api/contacts/${id}/actions`, { action_code: $("action_code").value, note: $("action-note").value })));
   $("take").addEventListener("click", act(() => api("POST", `/api/contacts/${id}/assign`, { assignee: me.username })));
+  $("reply-form").addEventListener("submit", act(async () => {
+    await api("POST", `/api/contacts/${id}/replies`, { body: $("reply-body").value });
+    $("reply-body").value = "";
+  }));
   try {
     await drawCase(id);
   } catch (error) {
@@ -303,11 +335,13 @@ async function earlyWarningPage() {
   await draw();
 }
 
+// Other scripts (fulfil.js) add their pages here before the document is loaded.
+const PAGES = {
+  new: capturePage, case: casePage, queue: queuePage, search: searchPage, "early-warning": earlyWarningPage,
+};
+
 async function start() {
-  const pages = {
-    new: capturePage, case: casePage, queue: queuePage, search: searchPage, "early-warning": earlyWarningPage,
-  };
-  const page = pages[document.body.dataset.page];
+  const page = PAGES[document.body.dataset.page];
   if (page) {
     try {
       await page();

@@ -104,3 +104,11 @@ class ContactsServicer(contacts_pb2_grpc.ContactsServicer):
         return pb.ListRecentContactsResponse(
             contacts=[convert.contact_to_pb(c) for c in found.get(consumer_id, [])]
         )
+
+    @_errors_to_status
+    async def MatchEmail(self, request: pb.MatchEmailRequest, context) -> pb.MatchEmailResponse:
+        address = request.address.strip()
+        if not address or len(address) > 254 or "@" not in address:
+            raise ValidationError("address: an email address of at most 254 characters")
+        found = await self.store.consumers_with_email(address)
+        return pb.MatchEmailResponse(consumers=[self._pb(c) for c in found])

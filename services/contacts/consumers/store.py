@@ -199,6 +199,15 @@ class ConsumerRepository:
             for row in await cursor.fetchall()
         ]
 
+    async def with_email(self, address: str, limit: int) -> list[Consumer]:
+        cursor = await self.conn.execute(
+            "SELECT c.id::text FROM email e JOIN consumer c ON c.id = e.consumer_id"
+            " WHERE lower(e.address) = lower(%s)"
+            " ORDER BY c.last_contact_at DESC NULLS LAST, c.created_at LIMIT %s",
+            (address, limit),
+        )
+        return [await self.get(row[0]) for row in await cursor.fetchall()]
+
     async def exists(self, consumer_id: str) -> bool:
         cursor = await self.conn.execute("SELECT 1 FROM consumer WHERE id = %s", (consumer_id,))
         return await cursor.fetchone() is not None
@@ -245,6 +254,10 @@ class ContactsStore:
     async def contacted(self, consumer_id: str, at: datetime) -> None:
         async with autocommit(self.pool) as conn:
             await ConsumerRepository(conn).contacted(consumer_id, at)
+
+    async def consumers_with_email(self, address: str, limit: int = 5) -> list[Consumer]:
+        async with autocommit(self.pool) as conn:
+            return await ConsumerRepository(conn).with_email(address, limit)
 
     async def get_consumer(self, consumer_id: str) -> Consumer | None:
         async with self.pool.connection() as conn:

@@ -11,7 +11,7 @@ from tests.integration.cli.conftest import crs
 from tests.support import infra
 
 # What `crs migrate` creates, in the order it prints them.
-SCHEMAS = ["contacts", "billing", "fulfillment", "screenpop", "console", "knowledge"]
+SCHEMAS = ["contacts", "billing", "fulfillment", "screenpop", "console", "knowledge", "insights", "channels"]
 
 
 def count(url: str, sql: str, *params) -> int:

@@ -21,7 +21,8 @@ from tests.support.wait import wait_for
 
 GRPC_SERVICES = {"contacts": "crs.contacts.v1.Contacts", "billing": "crs.billing.v1.Billing",
                  "fulfillment": "crs.fulfillment.v1.Fulfillment", "knowledge": "crs.knowledge.v1.Knowledge",
-                 "screenpop": "crs.screenpop.v1.Screenpop"}  # fmt: skip
+                 "insights": "crs.insights.v1.Insights",
+                 "channels": "crs.channels.v1.Channels", "screenpop": "crs.screenpop.v1.Screenpop"}  # fmt: skip
 # Knowledge trains its model at its first start (15-20 s here), so it may be the last to serve.
 SERVING_TIMEOUT = 90
 
@@ -33,6 +34,8 @@ def run_env(service_env: dict[str, str], tmp_path) -> tuple[dict[str, str], dict
             *GRPC_SERVICES,
             "contacts_http",
             "console",
+            "channels_smtp",
+            "mail_sink",
             "telephony_metrics",
             "fulfillment_worker_metrics",
         )
@@ -46,7 +49,12 @@ def run_env(service_env: dict[str, str], tmp_path) -> tuple[dict[str, str], dict
         CRS_BILLING_GRPC=f"127.0.0.1:{ports['billing']}",
         CRS_FULFILLMENT_GRPC=f"127.0.0.1:{ports['fulfillment']}",
         CRS_KNOWLEDGE_GRPC=f"127.0.0.1:{ports['knowledge']}",
+        CRS_INSIGHTS_GRPC=f"127.0.0.1:{ports['insights']}",
         CRS_SCREENPOP_GRPC=f"127.0.0.1:{ports['screenpop']}",
+        CRS_CHANNELS_GRPC=f"127.0.0.1:{ports['channels']}",
+        CRS_CHANNELS_SMTP_BIND=f"127.0.0.1:{ports['channels_smtp']}",
+        CRS_CHANNELS_SINK_BIND=f"127.0.0.1:{ports['mail_sink']}",
+        CRS_CHANNELS_SINK_DIR=str(tmp_path / "mail-sink"),
         CRS_CONSOLE_HTTP=f"127.0.0.1:{ports['console']}",
         CRS_FULFILLMENT_WORKER_METRICS_PORT=str(ports["fulfillment_worker_metrics"]),
         CRS_TELEPHONY_METRICS_PORT=str(ports["telephony_metrics"]),
@@ -136,7 +144,7 @@ def test_crs_run_starts_every_service_healthy_and_sigterm_stops_them_all(service
     output.thread.join(timeout=5)
     text = output.text()
     assert text.splitlines()[0] == (
-        "starting: contacts, billing, fulfillment, fulfillment-worker, knowledge, screenpop, console, edge, telephony"
+        "starting: contacts, billing, fulfillment, fulfillment-worker, knowledge, insights, channels, screenpop, console, edge, telephony"
     )
     for name in (
         "contacts",
@@ -144,6 +152,8 @@ def test_crs_run_starts_every_service_healthy_and_sigterm_stops_them_all(service
         "fulfillment",
         "fulfillment-worker",
         "knowledge",
+        "insights",
+        "channels",
         "screenpop",
         "console",
     ):

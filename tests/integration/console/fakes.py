@@ -1,4 +1,4 @@
-"""Small real gRPC servers with canned answers, standing in for contacts, billing, fulfillment and telephony's recording control.
+"""Small real gRPC servers with canned answers, standing in for contacts, billing, fulfillment, channels and telephony's recording control.
 
 They implement the generated servicers and listen on real ports, so screenpop talks to them exactly as
 to the real services; a test can make one slow or stop it to see a source late or down.
@@ -11,6 +11,7 @@ import uuid
 
 import grpc
 from crs.billing.v1 import billing_pb2, billing_pb2_grpc
+from crs.channels.v1 import channels_pb2, channels_pb2_grpc
 from crs.common.v1 import money_pb2
 from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, contacts_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
@@ -310,6 +311,35 @@ class FakeRecordingControl(control_pb2_grpc.RecordingControlServicer):
         return control_pb2.RecordingState(call_id=request.call_id, paused=request.call_id in self.paused)
 
 
+class FakeChannels(channels_pb2_grpc.ChannelsServicer):
+    """One email case's conversation; a reply is appended with the author the principal names."""
+
+    def __init__(self):
+        self.messages: dict[str, list[channels_pb2.Message]] = {}
+
+    async def ListMessages(self, request, context):
+        return channels_pb2.ListMessagesResponse(messages=self.messages.get(request.case_id, []))
+
+    async def SendReply(self, request, context):
+        thread = self.messages.get(request.case_id)
+        if not thread:
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION, "this case has no email from the consumer"
+            )
+        author = dict(context.invocation_metadata()).get("crs-principal-user", "")
+        reply = channels_pb2.Message(
+            id=len(thread) + 1,
+            case_id=request.case_id,
+            direction="outbound",
+            body=request.body,
+            author=author,
+            to_address=thread[0].from_address,
+            delivery="queued",
+        )
+        thread.append(reply)
+        return reply
+
+
 class FakeServer:
     """One fake servicer on a real port; stop() and start() again on the same port."""
 
@@ -356,6 +386,7 @@ def fake_servers() -> dict[str, FakeServer]:
             also=[(FakeCasework(), casework_pb2_grpc.add_CaseworkServicer_to_server)],
         ),
         "billing": FakeServer(FakeBilling(), billing_pb2_grpc.add_BillingServicer_to_server),
+        "channels": FakeServer(FakeChannels(), channels_pb2_grpc.add_ChannelsServicer_to_server),
         "fulfillment": FakeServer(FakeCatalogue(), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server),
         "telephony": FakeServer(
             FakeRecordingControl(), control_pb2_grpc.add_RecordingControlServicer_to_server

@@ -211,6 +211,7 @@ async def start_stack(service_env, database_url, amqp_url, tmp):
         "CRS_BILLING_GRPC": servers["billing"].target,
         "CRS_FULFILLMENT_GRPC": servers["fulfillment"].target,
         "CRS_TELEPHONY_GRPC": servers["telephony"].target,
+        "CRS_CHANNELS_GRPC": servers["channels"].target,
         "CRS_KNOWLEDGE_GRPC": servers["knowledge"].target,
         "CRS_SCREENPOP_GRPC": f"127.0.0.1:{free_port()}",
         "CRS_SCREENPOP_SOURCE_DEADLINE_MS": str(SOURCE_DEADLINE_MS),

@@ -23,7 +23,18 @@ async def real_stack(service_env, database_url, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console-fuzz")
     ports = {
         name: free_port()
-        for name in ("contacts", "http", "billing", "fulfillment", "screenpop", "knowledge", "console")
+        for name in (
+            "contacts",
+            "http",
+            "billing",
+            "fulfillment",
+            "screenpop",
+            "channels",
+            "knowledge",
+            "smtp",
+            "sink",
+            "console",
+        )
     }
     env = {
         **service_env,
@@ -32,6 +43,10 @@ async def real_stack(service_env, database_url, tmp_path_factory):
         "CRS_BILLING_GRPC": f"127.0.0.1:{ports['billing']}",
         "CRS_FULFILLMENT_GRPC": f"127.0.0.1:{ports['fulfillment']}",
         "CRS_SCREENPOP_GRPC": f"127.0.0.1:{ports['screenpop']}",
+        "CRS_CHANNELS_GRPC": f"127.0.0.1:{ports['channels']}",
+        "CRS_CHANNELS_SMTP_BIND": f"127.0.0.1:{ports['smtp']}",
+        "CRS_CHANNELS_SINK_BIND": f"127.0.0.1:{ports['sink']}",
+        "CRS_CHANNELS_SINK_DIR": str(tmp / "mail-sink"),
         "CRS_KNOWLEDGE_GRPC": f"127.0.0.1:{ports['knowledge']}",
         # The routes' contract is the same with or without the embedding model; without it the service
         # trains its first code model in seconds rather than minutes.
@@ -41,7 +56,7 @@ async def real_stack(service_env, database_url, tmp_path_factory):
     }
     started = []
     try:
-        for name in ("contacts", "billing", "fulfillment", "screenpop", "knowledge"):
+        for name in ("contacts", "billing", "fulfillment", "screenpop", "channels", "knowledge"):
             process = Process(f"services.{name}", env, tmp / f"{name}.log")
             started.append(process)
             # Knowledge trains its first code model before it serves.

@@ -11,6 +11,7 @@ from crs.contacts.v1 import contacts_pb2_grpc
 
 from services.contacts.__main__ import Bound, Settings, serve
 from services.contacts.casework.wiring import CaseworkSettings
+from services.contacts.privacy.wiring import PrivacySettings
 from services.runtime import grpcio
 from tests.integration.contacts.case_support import Caller
 
@@ -40,6 +41,13 @@ async def contacts(database_url, amqp_url):
             intake_per_minute=6.0,
             intake_burst=5,
             trusted_proxies=frozenset({"127.0.0.1"}),
+        ),
+        # No other service runs beside this contacts: its erasure runner must not carry another test's
+        # erasures (test_erasure_outages.py runs its own), so it rounds once an hour against nothing.
+        privacy=PrivacySettings(
+            targets=dict.fromkeys(("billing", "fulfillment", "screenpop", "telephony"), "127.0.0.1:9"),
+            retry_seconds=3600.0,
+            sweep_seconds=0,
         ),
     )
     ready: asyncio.Future[Bound] = asyncio.get_running_loop().create_future()

@@ -122,3 +122,24 @@ def test_an_unknown_kind_or_a_malformed_amount_is_refused_with_a_message(stack, 
         stack, "fulfilment", "request", "--case", "not-a-case", "--kind", "letter", "--template", "x"
     )
     assert no_case.returncode == 1 and "--case" in no_case.stderr
+
+
+def test_postcodes_import_and_where_to_buy_from_the_command_line(stack, tmp_path):
+    sheet = tmp_path / "stock.csv"
+    sheet.write_text(
+        "sku,location_id,on_hand,location_name,kind,country,region,postcode,latitude,longitude\n"
+        "BV-TEA-80,ST-CLI-LYON,6,Épicerie Part-Dieu,store,FR,Auvergne-Rhône-Alpes,69003,45.7606,4.8590\n"
+        "BV-TEA-80,ST-CLI-VIL,2,Épicerie Villeurbanne,store,FR,Auvergne-Rhône-Alpes,69100,45.7719,4.8902\n"
+    )
+    assert crs_json(stack, "inventory", "import", str(sheet))["rows"] == 2
+    places = tmp_path / "postcodes.csv"
+    places.write_text("country,postcode,latitude,longitude\nFR,69002,45.7485,4.8270\n")
+    assert crs_json(stack, "postcodes", "import", str(places)) == {"places": 1}
+    found = crs_json(stack, "where-to-buy", "BV-TEA-80", "--near", "69002", "--country", "FR")
+    # By hand: haversine from 45.7485, 4.8270 to each store, to the hundredth the API gives.
+    assert [(s["location"]["id"], s["available"], s["distance_km"]) for s in found["stores"]] == [
+        ("ST-CLI-LYON", 6, 2.82),
+        ("ST-CLI-VIL", 2, 5.55),
+    ]
+    unknown = crs(stack, "where-to-buy", "BV-TEA-80", "--near", "69999", "--country", "FR")
+    assert unknown.returncode == 1 and "not in the postcode data" in unknown.stderr

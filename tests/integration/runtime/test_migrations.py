@@ -19,7 +19,11 @@ def test_migrations_run_once_and_an_edited_migration_is_refused(scratch_database
     service_dir.mkdir(parents=True)
     (service_dir / "0001_things.sql").write_text("CREATE TABLE thing (id int PRIMARY KEY);")
     monkeypatch.setattr(migrate, "SERVICES_DIR", pathlib.Path(tmp_path))
-    assert migrate.migrate(scratch_database, "scratchsvc") == ["runtime/0001_outbox.sql", "0001_things.sql"]
+    assert migrate.migrate(scratch_database, "scratchsvc") == [
+        "runtime/0001_outbox.sql",
+        "runtime/0002_erasure_log.sql",
+        "0001_things.sql",
+    ]
     assert migrate.migrate(scratch_database, "scratchsvc") == []
     (service_dir / "0001_things.sql").write_text("CREATE TABLE thing (id bigint PRIMARY KEY);")
     with pytest.raises(migrate.MigrationError, match="edited after it ran"):

@@ -11,7 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from services.runtime import grpcio, principal, tls
+from services.runtime import grpcio, permissions, principal, tls
 from tests.support.wait import wait_for
 
 # A method of the permission table (pops.watch: agents and supervisors), served here by a stand-in.
@@ -101,6 +101,22 @@ async def test_only_the_console_may_say_whom_a_call_acts_for(server):
                 await who(other, SUPERVISOR.metadata())
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert "may not act for a person" in refused.value.details()
+
+
+async def test_a_service_may_act_as_itself_only_for_the_methods_given_to_it(server, monkeypatch):
+    target = f"127.0.0.1:{server.port}"
+    itself = principal.Principal("channels", "service").metadata()
+    async with grpc.aio.secure_channel(target, credentials_of("channels")) as channels:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await who(channels, itself)
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert refused.value.details() == f"the service channels may not call {ECHO}"
+        monkeypatch.setitem(permissions.SERVICE_METHODS, "channels", frozenset({ECHO}))
+        assert await who(channels, itself) == b"nobody"  # served, and still no person's call
+        for claimed in (principal.Principal("contacts", "service"), principal.Principal("ada", "agent")):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await who(channels, claimed.metadata())
+            assert "may not act for a person" in refused.value.details()
 
 
 async def test_a_persons_call_needs_their_roles_permission_for_the_method(server):

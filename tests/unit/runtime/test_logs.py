@@ -91,3 +91,20 @@ def test_a_call_id_carrying_a_number_becomes_the_same_digest_in_every_line():
     assert format_line("x", cid="703dbbaa-4567-4567-bfbc-03c8da7dfb00")["correlation_id"] == (
         "703dbbaa-4567-4567-bfbc-03c8da7dfb00"
     )
+
+
+def test_a_message_body_a_broker_client_prints_is_withheld():
+    class Returned:
+        def __repr__(self):
+            return (
+                'DeliveredMessage(delivery=<Basic.Return>, body=b\'{"name":"Ysolde O\\\'Quist"}\', channel=1)'
+            )
+
+    record = logging.LogRecord(
+        "aiormq.channel", logging.ERROR, __file__, 1, "Unhandled message %r returning", (Returned(),), None
+    )
+    line = json.loads(logs.JsonFormatter("screenpop").format(record))
+    assert (
+        line["msg"]
+        == "Unhandled message DeliveredMessage(delivery=<Basic.Return>, body=[withheld], channel=1) returning"
+    )

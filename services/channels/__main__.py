@@ -1,0 +1,170 @@
+"""`python -m services.channels`: email in (SMTP/LMTP ingress), email out (the outbox and its sender), and
+the Channels gRPC API. Cases stay in casework: every inbound message reaches a case through its gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pathlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from services.channels import grpc_api, language, metrics, outbound
+from services.channels.contacts_client import CaseworkCases, ContactsConsumers
+from services.channels.dkim_sign import Signer
+from services.channels.intake import Intake
+from services.channels.service import Channels
+from services.channels.sink import serve_sink
+from services.channels.smtp import SmtpRelay, serve_ingress
+from services.channels.store import SqlStore
+from services.runtime import grpcio, process
+from services.runtime.db import open_pool
+from services.runtime.grpcio import Server
+from services.runtime.settings import (
+    Common,
+    env,
+    env_float,
+    env_int,
+    grpc_bind,
+    grpc_target,
+    in_production,
+)
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    grpc_bind: str
+    contacts: str
+    smtp_bind: str
+    lmtp_bind: str
+    smtp_url: str
+    from_address: str
+    domain: str
+    issue_code: str
+    thread_window_days: float
+    outbox_interval: float
+    # The development sink, started when no relay is named (CRS_SMTP_URL unset) outside production.
+    sink_bind: str = ""
+    sink_dir: str = ""
+    # A PEM private key: replies are DKIM-signed for `domain` with this selector.
+    dkim_key: str = ""
+    dkim_selector: str = "crs"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        from_address = env("CRS_CHANNELS_FROM", "care@crs.localhost")
+        sink_bind = env("CRS_CHANNELS_SINK_BIND", "127.0.0.1:2526")
+        relay = env("CRS_SMTP_URL", "")
+        if not relay and in_production():
+            raise SystemExit("CRS_SMTP_URL must name the SMTP relay replies leave by")
+        return cls(
+            database_url=Common.from_env().database_url,
+            grpc_bind=grpc_bind("channels"),
+            contacts=grpc_target("contacts"),
+            # The SMTP ingress an MTA delivers to; LMTP (for Postfix's lmtp transport) only when set.
+            smtp_bind=env("CRS_CHANNELS_SMTP_BIND", "127.0.0.1:2525"),
+            lmtp_bind=env("CRS_CHANNELS_LMTP_BIND", ""),
+            smtp_url=relay or f"smtp://{sink_bind}",
+            from_address=from_address,
+            domain=env("CRS_CHANNELS_MAIL_DOMAIN", from_address.rpartition("@")[2]),
+            issue_code=env("CRS_CHANNELS_EMAIL_ISSUE", "question"),
+            thread_window_days=env_float("CRS_CHANNELS_THREAD_WINDOW_DAYS", 14.0),
+            outbox_interval=env_float("CRS_CHANNELS_OUTBOX_INTERVAL", 5.0),
+            sink_bind="" if relay else sink_bind,
+            sink_dir=env("CRS_CHANNELS_SINK_DIR", str(REPO_ROOT / "var" / "mail-sink")),
+            dkim_key=env("CRS_CHANNELS_DKIM_KEY", ""),
+            dkim_selector=env("CRS_CHANNELS_DKIM_SELECTOR", "crs"),
+        )
+
+
+async def _counted(outcome: str, recording) -> None:
+    metrics.OUTBOUND.labels(outcome).inc()
+    await recording
+
+
+async def _send_loop(
+    sender: outbound.Sender, channels: Channels, stop: asyncio.Event, interval: float
+) -> None:
+    while not stop.is_set():
+        channels.queued.clear()
+        try:
+            await sender.deliver_due()
+        except Exception:
+            log.exception("the outbox sender failed this round; queued replies stay queued")
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(channels.queued.wait())]
+        await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def serve(
+    stop: asyncio.Event, settings: Settings, *, on_ready: Callable[[dict], None] | None = None
+) -> None:
+    pool = await open_pool(
+        settings.database_url, schema="channels", max_size=env_int("CRS_CHANNELS_DB_POOL_SIZE", 5)
+    )
+    contacts = grpcio.channel(settings.contacts)
+    try:
+        store = SqlStore(pool)
+        cases = CaseworkCases(contacts, issue_code=settings.issue_code)
+        intake = Intake(
+            store=store,
+            cases=cases,
+            consumers=ContactsConsumers(contacts),
+            own_domain=settings.domain,
+            window=timedelta(days=settings.thread_window_days),
+            detect_language=language.detect,
+        )
+        signer = None
+        if settings.dkim_key:
+            signer = Signer.from_file(
+                settings.dkim_key, domain=settings.domain, selector=settings.dkim_selector
+            )
+        channels = Channels(store, from_address=settings.from_address, domain=settings.domain, signer=signer)
+        sender = outbound.Sender(
+            store=store,
+            relay=SmtpRelay(settings.smtp_url),
+            on_sent=lambda item: _counted(
+                "sent", cases.replied(item.case_id, author=item.author, subject=item.subject)
+            ),
+            on_failed=lambda item, error: _counted("failed", cases.not_delivered(item.case_id, error=error)),
+        )
+        ingresses = [await serve_ingress(intake, settings.smtp_bind)]
+        if settings.sink_bind:
+            ingresses.append(await serve_sink(settings.sink_bind, pathlib.Path(settings.sink_dir)))
+        if settings.lmtp_bind:
+            lmtp = await serve_ingress(intake, settings.lmtp_bind, lmtp=True)
+            ingresses.append(lmtp)
+        server = Server([grpc_api.servicer(channels)], settings.grpc_bind)
+        port = await server.start()
+        sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
+        if on_ready is not None:
+            on_ready(
+                {"grpc": port, "smtp": ingresses[0].sockets[0].getsockname()[1]}
+                | ({"lmtp": lmtp.sockets[0].getsockname()[1]} if settings.lmtp_bind else {})
+            )
+        await stop.wait()
+        for ingress in ingresses:
+            ingress.close()
+        await server.stop(env_float("CRS_CHANNELS_SHUTDOWN_GRACE", 5.0))
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+    finally:
+        await contacts.close()
+        await pool.close()
+
+
+async def main(stop: asyncio.Event) -> None:
+    await serve(stop, Settings.from_env())
+
+
+if __name__ == "__main__":
+    process.run("channels", main)

@@ -1,0 +1,68 @@
+"""`python -m services.insights`: read models from the bus, units sold, CPMU and the early warning over
+gRPC, and the relay that publishes its alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from services.insights import bus_consume, grpc_api
+from services.insights.service import Insights
+from services.insights.store import SqlStore
+from services.runtime import bus, process
+from services.runtime.db import open_pool
+from services.runtime.grpcio import Server
+from services.runtime.outbox import Relay
+from services.runtime.settings import Common, env, env_float, env_int, grpc_bind
+
+log = logging.getLogger("services.insights")
+
+
+async def serve(
+    stop: asyncio.Event,
+    *,
+    database_url: str,
+    amqp_url: str,
+    bind: str,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    pool = await open_pool(database_url, schema="insights", max_size=env_int("CRS_INSIGHTS_DB_POOL_SIZE", 5))
+    connection = await bus.connect(amqp_url)
+    try:
+        publisher = await bus.Publisher(connection, "insights").open()
+        relay = Relay(pool, publisher, schema="insights")
+        relay_task = asyncio.create_task(relay.run())
+        insights = Insights(SqlStore(pool))
+        if env("CRS_INSIGHTS_REBUILD", "") == "1":
+            log.info("rebuilt the read models from %d logged contact events", await insights.rebuild())
+        insights.dirty = True  # recompute once at start, with whatever changed while it was down
+        consumer = bus.Consumer(connection, "insights", bus_consume.subscriptions(insights))
+        await consumer.start()
+        recompute = asyncio.create_task(
+            bus_consume.recompute_when_dirty(
+                insights, stop, env_float("CRS_INSIGHTS_RECOMPUTE_SECONDS", 30.0)
+            )
+        )
+        server = Server([grpc_api.servicer(insights)], bind)
+        port = await server.start()
+        if on_ready is not None:
+            on_ready(port)
+        await stop.wait()
+        await consumer.stop()
+        await recompute
+        await server.stop(env_float("CRS_INSIGHTS_SHUTDOWN_GRACE", 5.0))
+        relay.stop()
+        await relay_task
+    finally:
+        await connection.close()
+        await pool.close()
+
+
+async def main(stop: asyncio.Event) -> None:
+    common = Common.from_env()
+    await serve(stop, database_url=common.database_url, amqp_url=common.amqp_url, bind=grpc_bind("insights"))
+
+
+if __name__ == "__main__":
+    process.run("insights", main)

@@ -1,0 +1,46 @@
+"""Casework's case events in: each logged once by its event id, then folded into the contact read model.
+
+A recompute follows once the bus has been quiet for QUIET seconds, and at the latest
+CRS_INSIGHTS_RECOMPUTE_SECONDS after the contact that changed the figures: a burst of contacts (a history
+replayed, a day of letters keyed) costs one recompute, on the whole burst, not one per event on a part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from services.insights.service import CASE_EVENTS, Insights, Received
+from services.runtime import bus
+from services.runtime.events import Event
+
+log = logging.getLogger(__name__)
+
+
+def subscriptions(insights: Insights) -> list[bus.Subscription]:
+    async def take(event: Event) -> None:
+        await insights.take(Received(event.id, event.source, event.type, event.time, event.data))
+
+    return [bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS]
+
+
+QUIET = 2.0
+
+
+async def recompute_when_dirty(insights: Insights, stop: asyncio.Event, at_most: float) -> None:
+    tick = min(QUIET, at_most) / 4
+    while not stop.is_set():
+        now = time.monotonic()
+        due = now - insights.last_taken >= min(QUIET, at_most) or now - insights.dirty_since >= at_most
+        if insights.dirty and due:
+            try:
+                raised = await insights.recompute()
+                if raised:
+                    log.info("raised %d alerts", len(raised))
+            except Exception:
+                insights.dirty = True
+                log.exception("the recompute failed; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=tick)

@@ -1,0 +1,98 @@
+"""The Insights gRPC service: protobuf in, insights use cases, protobuf out. No SQL here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import grpc
+from crs.insights.v1 import insights_pb2 as pb
+from crs.insights.v1 import insights_pb2_grpc
+
+from services.insights import convert
+from services.insights.domain.alerts import AlertNotFound, InvalidMove
+from services.insights.domain.sales import InvalidSales
+from services.insights.service import Insights, NotAllowed
+from services.runtime.grpcio import Servicer, errors_to_status
+from services.runtime.principal import from_metadata
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Insights"].full_name
+ERRORS = errors_to_status(
+    {
+        InvalidSales: grpc.StatusCode.INVALID_ARGUMENT,
+        InvalidMove: grpc.StatusCode.INVALID_ARGUMENT,
+        NotAllowed: grpc.StatusCode.PERMISSION_DENIED,
+        AlertNotFound: grpc.StatusCode.NOT_FOUND,
+    }
+)
+MAX_ROWS = 100_000
+
+
+async def _principal(context):
+    principal = from_metadata(context.invocation_metadata())
+    if principal is None:
+        await context.abort(
+            grpc.StatusCode.UNAUTHENTICATED, "this call needs the caller's principal metadata"
+        )
+    return principal
+
+
+async def _date(context, text: str, name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} must be a date YYYY-MM-DD")
+
+
+class InsightsApi(insights_pb2_grpc.InsightsServicer):
+    def __init__(self, insights: Insights):
+        self.insights = insights
+
+    @ERRORS
+    async def ImportSales(self, request, context):
+        who = await _principal(context)
+        if not request.rows or len(request.rows) > MAX_ROWS:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"send 1 to {MAX_ROWS} rows at a time")
+        count = await self.insights.import_sales(
+            [convert.sales_row_from_pb(r) for r in request.rows],
+            source=request.source or "api",
+            actor=who.username,
+            role=who.role,
+        )
+        return pb.ImportSalesResponse(rows=count)
+
+    @ERRORS
+    async def GetCpmu(self, request, context):
+        since = await _date(context, request.since, "since")
+        rows = await self.insights.cpmu(
+            by=request.by or "product", issue_code=request.issue_code, since=since
+        )
+        return pb.GetCpmuResponse(rows=[convert.cpmu_to_pb(r) for r in rows])
+
+    @ERRORS
+    async def ListAlerts(self, request, context):
+        since = await _date(context, request.since, "since")
+        found = await self.insights.alerts(since, request.status)
+        return pb.ListAlertsResponse(alerts=[convert.alert_to_pb(a) for a in found])
+
+    @ERRORS
+    async def GetAlert(self, request, context):
+        return convert.alert_to_pb(await self.insights.alert(request.id))
+
+    @ERRORS
+    async def MoveAlert(self, request, context):
+        who = await _principal(context)
+        moved = await self.insights.move(
+            request.id, request.status, actor=who.username, role=who.role, reason=request.reason
+        )
+        return convert.alert_to_pb(moved)
+
+    @ERRORS
+    async def Recompute(self, request, context):
+        raised = await self.insights.recompute()
+        return pb.RecomputeResponse(alerts_raised=len(raised))
+
+
+def servicer(insights: Insights) -> Servicer:
+    return Servicer(InsightsApi(insights), insights_pb2_grpc.add_InsightsServicer_to_server, SERVICE_NAME)

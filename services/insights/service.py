@@ -1,0 +1,182 @@
+"""The insights service's use cases: take casework's events in, import units sold, compute CPMU and the
+early warning, and move alerts through their lifecycle. Plain Python over a Store protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from services.insights.domain import alerts as alerting
+from services.insights.domain import facts as contact_facts
+from services.insights.domain import sales as sold
+from services.insights.domain import signals
+from services.insights.domain.alerts import Alert, AlertNotFound, InvalidMove
+from services.insights.domain.facts import ContactFact, InvalidFact
+from services.insights.domain.sales import CpmuRow, SalesRow
+
+log = logging.getLogger(__name__)
+
+CASE_EVENTS = ("contact_created", "contact_updated", "contact_escalated", "contact_resolved")
+
+
+class NotAllowed(PermissionError):
+    pass
+
+
+@dataclass(frozen=True)
+class Received:
+    """An event off the bus; logged with `data` reduced to the contact insights read from it."""
+
+    event_id: str
+    source: str
+    type: str
+    time: datetime
+    data: dict
+
+
+class Store(Protocol):
+    async def record(self, event: Received, fact: ContactFact | None, version: int) -> bool: ...
+    async def replay(self) -> list[Received]: ...
+    async def clear_read_models(self) -> None: ...
+    async def put_contact(self, fact: ContactFact, version: int) -> None: ...
+    async def contacts(self) -> list[ContactFact]: ...
+    async def put_sales(self, rows: list[SalesRow], source: str, actor: str) -> int: ...
+    async def sales(self) -> list[SalesRow]: ...
+    async def alerts(self, since: date | None = None, status: str = "") -> list[Alert]: ...
+    async def alert(self, alert_id: str) -> Alert | None: ...
+    async def save_alerts(self, changed: list[Alert], raised: list[Alert]) -> None: ...
+    async def save_move(self, alert: Alert) -> None: ...
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _fact_of(event: Received) -> tuple[ContactFact | None, int]:
+    if event.source != "contacts" or event.type not in CASE_EVENTS:
+        return None, 0
+    case = event.data.get("case") or {}
+    try:
+        return contact_facts.from_case(case), int(case.get("version") or 0)
+    except (InvalidFact, ValueError) as exc:
+        log.warning("ignoring %s event %s: %s", event.type, event.event_id, exc)
+        return None, 0
+
+
+@dataclass
+class Insights:
+    store: Store
+    clock: Callable[[], datetime] = now
+    tuning: signals.Tuning = field(default_factory=signals.Tuning)
+    dirty: bool = False
+    dirty_since: float = 0.0  # time.monotonic() of the first change not yet recomputed
+    last_taken: float = 0.0
+
+    def _changed(self) -> None:
+        moment = time.monotonic()
+        if not self.dirty:
+            self.dirty, self.dirty_since = True, moment
+        self.last_taken = moment
+
+    async def take(self, event: Received) -> bool:
+        """Apply one event; False when it was taken before (the bus may deliver it twice).
+
+        The log keeps the contact as insights reads it, never the event's case: the case carries the
+        reporter, the verbatim and the consumer id, and insights is to hold no personal data at all.
+        """
+        fact, version = _fact_of(event)
+        record = contact_facts.to_record(fact, version) if fact is not None else {}
+        fresh = await self.store.record(replace(event, data=record), fact, version)
+        if fresh and fact is not None:
+            self._changed()
+        return fresh
+
+    async def rebuild(self) -> int:
+        """Drop the contact read model and build it again from every event logged, in order."""
+        await self.store.clear_read_models()
+        count = 0
+        for event in await self.store.replay():
+            if not event.data:
+                continue  # an event taken for its id alone: it had no contact insights could read
+            try:
+                fact, version = contact_facts.from_record(event.data)
+            except InvalidFact as exc:
+                log.warning("skipping logged event %s: %s", event.event_id, exc)
+                continue
+            await self.store.put_contact(fact, version)
+            count += 1
+        self._changed()
+        return count
+
+    async def import_sales(self, rows: list[dict], *, source: str, actor: str, role: str) -> int:
+        if role not in alerting.MANAGERS:
+            raise NotAllowed("only quality assurance (analyst) or an admin imports sales")
+        parsed = sold.parse_rows(rows)
+        count = await self.store.put_sales(parsed, source[:200], actor)
+        self._changed()
+        return count
+
+    async def cpmu(
+        self, by: str = "product", issue_code: str = "", since: date | None = None
+    ) -> list[CpmuRow]:
+        prefix = issue_code or signals.COMPLAINT
+        chosen = [
+            f
+            for f in await self.store.contacts()
+            if prefix in contact_facts.issue_levels(f.issue_code)
+            and (since is None or f.received_on >= since)
+        ]
+        sales = [s for s in await self.store.sales() if since is None or s.period_end >= since]
+        return sold.cpmu(chosen, sales, by=by)
+
+    async def recompute(self) -> list[Alert]:
+        """Every signal from the read models; returns the alerts raised for the first time."""
+        self.dirty = False
+        found = signals.compute(
+            await self.store.contacts(),
+            await self.store.sales(),
+            today=self.clock().date(),
+            tuning=self.tuning,
+        )
+        existing = {a.id: a for a in await self.store.alerts()}
+        changed, raised, moment = [], [], self.clock()
+        for signal in found:
+            before = existing.get(signal.alert_id)
+            alert, new = alerting.raise_or_refresh(before, signal, moment)
+            if alert != before:
+                changed.append(alert)
+            if new:
+                raised.append(alert)
+        await self.store.save_alerts(changed, raised)
+        signalled = {s.alert_id for s in found}
+        for alert in existing.values():
+            if alert.status == "new" and alert.id not in signalled:
+                # Nobody has looked at it yet, and the figures no longer bear it out (a history that
+                # arrived in pieces, corrected sales): closed, saying so, rather than left to alarm.
+                await self.store.save_move(alerting.withdraw(alert, moment))
+        return raised
+
+    async def alerts(self, since: date | None = None, status: str = "") -> list[Alert]:
+        if status and status not in alerting.MOVES:
+            raise InvalidMove(f"status must be one of {', '.join(alerting.MOVES)}")
+        return await self.store.alerts(since, status)
+
+    async def alert(self, alert_id: str) -> Alert:
+        found = await self.store.alert(alert_id)
+        if found is None:
+            raise AlertNotFound(f"no alert {alert_id}")
+        return found
+
+    async def move(self, alert_id: str, status: str, *, actor: str, role: str, reason: str) -> Alert:
+        if role not in alerting.MANAGERS:
+            raise NotAllowed("only quality assurance (analyst) or an admin moves an alert")
+        moved = alerting.move(
+            await self.alert(alert_id), status, actor=actor, reason=reason, now=self.clock()
+        )
+        await self.store.save_move(moved)
+        return moved

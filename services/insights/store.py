@@ -1,0 +1,168 @@
+"""SQL for the insights schema; nothing else."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from services.insights import convert
+from services.insights.domain.alerts import Alert, Transition
+from services.insights.domain.facts import ContactFact
+from services.insights.domain.sales import SalesRow
+from services.insights.domain.signals import Signal
+from services.insights.service import Received
+from services.runtime.outbox import add_events
+
+_FACT_COLUMNS = "contact_id, sku, lot_code, region, issue_code, channel, received_on, consumer_on_file"
+_PUT_CONTACT = f"""
+INSERT INTO contact (version, {_FACT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (contact_id) DO UPDATE SET version = EXCLUDED.version, sku = EXCLUDED.sku,
+  lot_code = EXCLUDED.lot_code, region = EXCLUDED.region, issue_code = EXCLUDED.issue_code,
+  channel = EXCLUDED.channel, received_on = EXCLUDED.received_on,
+  consumer_on_file = EXCLUDED.consumer_on_file
+WHERE contact.version <= EXCLUDED.version
+"""
+_ALERT_COLUMNS = (
+    "id, method, sku, lot_code, region, issue_code, observed, expected, score, contact_ids,"
+    " period_start, period_end, status, first_raised_at"
+)
+
+
+def _fact_params(fact: ContactFact, version: int) -> tuple:
+    return (
+        version, fact.contact_id, fact.sku, fact.lot_code, fact.region, fact.issue_code, fact.channel,
+        fact.received_on, fact.consumer_on_file,
+    )  # fmt: skip
+
+
+class SqlStore:
+    def __init__(self, pool: AsyncConnectionPool):
+        self.pool = pool
+
+    async def _rows(self, query: str, params=()) -> list[dict]:
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(query, params)
+            return await cur.fetchall()
+
+    async def record(self, event: Received, fact: ContactFact | None, version: int) -> bool:
+        async with self.pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                "INSERT INTO event_log (event_id, source, type, occurred_at, data) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (event_id) DO NOTHING",
+                (event.event_id, event.source, event.type, event.time, json.dumps(event.data)),
+            )
+            if cur.rowcount == 0:
+                return False
+            if fact is not None:
+                await conn.execute(_PUT_CONTACT, _fact_params(fact, version))
+            return True
+
+    async def replay(self) -> list[Received]:
+        rows = await self._rows(
+            "SELECT event_id, source, type, occurred_at, data FROM event_log ORDER BY seq"
+        )
+        return [
+            Received(str(r["event_id"]), r["source"], r["type"], r["occurred_at"], r["data"]) for r in rows
+        ]
+
+    async def clear_read_models(self) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute("DELETE FROM contact")
+
+    async def put_contact(self, fact: ContactFact, version: int) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(_PUT_CONTACT, _fact_params(fact, version))
+
+    async def contacts(self) -> list[ContactFact]:
+        rows = await self._rows(f"SELECT {_FACT_COLUMNS} FROM contact")
+        return [ContactFact(**r) for r in rows]
+
+    async def put_sales(self, rows: list[SalesRow], source: str, actor: str) -> int:
+        async with self.pool.connection() as conn, conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO sales (sku, lot_code, region, period_start, period_end, units, source, imported_by)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (sku, lot_code, region, period_start, period_end) DO UPDATE SET"
+                " units = EXCLUDED.units, source = EXCLUDED.source, imported_by = EXCLUDED.imported_by,"
+                " imported_at = now()",
+                [
+                    (r.sku, r.lot_code, r.region, r.period_start, r.period_end, r.units, source, actor)
+                    for r in rows
+                ],
+            )
+        return len(rows)
+
+    async def sales(self) -> list[SalesRow]:
+        rows = await self._rows("SELECT sku, lot_code, region, period_start, period_end, units FROM sales")
+        return [SalesRow(**r) for r in rows]
+
+    async def _alerts(self, where: str, params) -> list[Alert]:
+        rows = await self._rows(
+            f"SELECT {_ALERT_COLUMNS} FROM alert {where} ORDER BY first_raised_at, id", params
+        )
+        if not rows:
+            return []
+        moves = await self._rows(
+            "SELECT alert_id, status, actor, reason, at FROM alert_transition WHERE alert_id = ANY(%s) ORDER BY id",
+            ([r["id"] for r in rows],),
+        )
+        history: dict = {}
+        for m in moves:
+            history.setdefault(m["alert_id"], []).append(
+                Transition(m["status"], m["actor"], m["reason"], m["at"])
+            )
+        found = []
+        for r in rows:
+            signal = Signal(
+                r["method"], r["sku"], r["lot_code"], r["region"], r["issue_code"], r["observed"],
+                r["expected"], r["score"], tuple(r["contact_ids"]), r["period_start"], r["period_end"],
+            )  # fmt: skip
+            found.append(Alert(signal, r["status"], r["first_raised_at"], tuple(history.get(r["id"], ()))))
+        return found
+
+    async def alerts(self, since: date | None = None, status: str = "") -> list[Alert]:
+        return await self._alerts(
+            "WHERE (%s::date IS NULL OR first_raised_at >= %s::date) AND (%s = '' OR status = %s)",
+            (since, since, status, status),
+        )
+
+    async def alert(self, alert_id: str) -> Alert | None:
+        found = await self._alerts("WHERE id::text = %s", (alert_id,))
+        return found[0] if found else None
+
+    async def save_alerts(self, changed: list[Alert], raised: list[Alert]) -> None:
+        if not changed:
+            return
+        new = {a.id for a in raised}
+        async with self.pool.connection() as conn, conn.transaction():
+            for a in changed:
+                s = a.signal
+                await conn.execute(
+                    f"INSERT INTO alert ({_ALERT_COLUMNS}) VALUES"
+                    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    " ON CONFLICT (id) DO UPDATE SET observed = EXCLUDED.observed,"
+                    " expected = EXCLUDED.expected, score = EXCLUDED.score, contact_ids = EXCLUDED.contact_ids,"
+                    " period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end",
+                    (
+                        a.id, s.method, s.sku, s.lot_code, s.region, s.issue_code, s.observed, s.expected,
+                        s.score, list(s.contact_ids), s.period_start, s.period_end, a.status, a.first_raised_at,
+                    ),
+                )  # fmt: skip
+                if a.id in new:
+                    await self._transitions(conn, a, a.history)
+            await add_events(conn, [convert.alert_raised(a) for a in raised])
+
+    async def _transitions(self, conn, alert: Alert, moves) -> None:
+        for t in moves:
+            await conn.execute(
+                "INSERT INTO alert_transition (alert_id, status, actor, reason, at) VALUES (%s, %s, %s, %s, %s)",
+                (alert.id, t.status, t.actor, t.reason, t.at),
+            )
+
+    async def save_move(self, alert: Alert) -> None:
+        async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute("UPDATE alert SET status = %s WHERE id = %s", (alert.status, alert.id))
+            await self._transitions(conn, alert, alert.history[-1:])

@@ -1,0 +1,322 @@
+"""In a real browser, on the console's origin alone: an agent fulfils from a case page (a coupon within her
+limit goes out at once; a refund above it waits), a supervisor approves the refund from the approval
+queue, and the case shows each fulfillment's steps on its timeline until it is delivered.
+
+Contacts, billing, the fulfillment API, its nameko worker and the console run as their own processes on
+this run's database and broker; the people sign in with the demo logins. The JSON API's permissions are
+checked on the same stack: an agent is refused the approval queue and the decisions.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import psycopg
+import pytest
+from crs.contacts.v1 import contacts_pb2 as cpb
+from crs.contacts.v1 import contacts_pb2_grpc
+
+from services.runtime import grpcio
+from tests.acceptance.test_casework_browser import ARGS, CHROMIUM, healthy, log_in
+from tests.integration.fulfillment.conftest import WORKER_QUEUE, queue_exists
+from tests.support import infra
+from tests.support.processes import ServiceProcess, free_port
+from tests.support.wait import wait_for
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def own_database():
+    """A database of this module's own: the stock, stores and requests it checks are the demo's alone, not
+    what tests run earlier in the session left in the shared one."""
+    from services.runtime import migrate
+
+    name = infra.unique_name("crs_fulfil_browser")
+    url = infra.create_database(name)
+    try:
+        migrate.migrate_all(url)
+        yield url
+    finally:
+        infra.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def own_vhost():
+    """A vhost of this module's own: a fulfillment worker started earlier in the session (the integration
+    tests') would otherwise share the worker's queue and take this module's requests."""
+    name = infra.unique_name("crs-fulfil-browser")
+    url = infra.create_vhost(name)
+    try:
+        yield url
+    finally:
+        infra.delete_vhost(name)
+
+
+@pytest.fixture(scope="module")
+def stack(service_env, own_database, own_vhost, tmp_path_factory):
+    database_url, amqp_url = own_database, own_vhost
+    from services.console.seed import seed_demo as seed_logins
+    from services.fulfillment.seed import seed_demo as seed_products
+
+    seed_logins(database_url)
+    seed_products(database_url)
+    ports = {name: free_port() for name in ("console", "contacts", "http", "billing", "fulfil", "worker")}
+    env = {
+        **service_env,
+        "CRS_DATABASE_URL": database_url,
+        "CRS_AMQP_URL": amqp_url,
+        "CRS_CONTACTS_HTTP": f"127.0.0.1:{ports['http']}",
+        "CRS_CONTACTS_GRPC": f"127.0.0.1:{ports['contacts']}",
+        "CRS_BILLING_GRPC": f"127.0.0.1:{ports['billing']}",
+        "CRS_FULFILLMENT_GRPC": f"127.0.0.1:{ports['fulfil']}",
+        "CRS_FULFILLMENT_WORKER_METRICS_PORT": str(ports["worker"]),
+        "CRS_CONSOLE_HTTP": f"127.0.0.1:{ports['console']}",
+        "CRS_RECORDINGS_URL": f"file://{tmp_path_factory.mktemp('recordings')}",
+    }
+    started = []
+    try:
+        for module, port in (
+            ("services.contacts", ports["contacts"]),
+            ("services.billing", ports["billing"]),
+            ("services.fulfillment", ports["fulfil"]),
+            ("services.fulfillment.worker", ports["worker"]),
+            ("services.console", ports["console"]),
+        ):
+            started.append(ServiceProcess(module, env).start(wait_port=port))
+        base = f"http://127.0.0.1:{ports['console']}"
+        wait_for(lambda: healthy(base), timeout=30, what="the console")
+        wait_for(lambda: queue_exists(amqp_url, WORKER_QUEUE), timeout=30, what="the worker's queue")
+        yield base, env["CRS_CONTACTS_GRPC"]
+    finally:
+        for process in reversed(started):
+            process.stop()
+
+
+async def token(session: aiohttp.ClientSession, base: str, username: str, password: str) -> str:
+    async with session.post(f"{base}/api/login", json={"username": username, "password": password}) as r:
+        assert r.status == 200, await r.text()
+        return (await r.json())["token"]
+
+
+async def new_case(stack) -> str:
+    """A consumer on file and a complaint case for them, captured by ada through the console's API."""
+    base, contacts = stack
+    async with grpcio.channel(contacts) as channel:
+        consumer = await contacts_pb2_grpc.ContactsStub(channel).CreateConsumer(
+            cpb.CreateConsumerRequest(
+                consumer=cpb.Consumer(
+                    name="Jane Doe",
+                    phones=[cpb.PhoneNumber(number="+16145550142")],
+                    addresses=[
+                        cpb.PostalAddress(
+                            region_code="US",
+                            address_lines=["12 Elm Street"],
+                            locality="New York",
+                            administrative_area="NY",
+                            postal_code="10001",
+                        )
+                    ],
+                )
+            ),
+            timeout=5,
+        )
+    async with aiohttp.ClientSession() as session:
+        ada = await token(session, base, "ada", "ada-demo-1001")
+        body = {
+            "consumer_id": consumer.id,
+            "channel": "phone",
+            "direction": "inbound",
+            "issue_code": "complaint.quality.foreign_object.plastic",
+            "verbatim": "A piece of plastic in the oats.",
+        }
+        async with session.post(
+            f"{base}/api/contacts", json=body, headers={"Authorization": f"Bearer {ada}"}
+        ) as r:
+            assert r.status == 201, await r.text()
+            return (await r.json())["id"]
+
+
+async def test_an_agent_fulfils_from_the_case_and_a_supervisor_approves_a_refund_above_her_limit(stack):
+    from playwright.async_api import async_playwright, expect
+
+    base, _ = stack
+    case_id = await new_case(stack)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            agent = await log_in(browser, base, "ada", "ada-demo-1001")
+            await agent.goto(f"{base}/cases/view?id={case_id}")
+            await expect(agent.locator("#verbatim")).to_have_text("A piece of plastic in the oats.")
+
+            # A coupon within her limit (25.00): approved at once, issued and sent by the worker.
+            await agent.select_option("#fulfil-kind", "coupon")
+            await agent.fill("#fulfil-value", "5.00")
+            await agent.click("#fulfil")
+            await expect(agent.locator("#message")).to_have_text("Coupon approved and on its way.")
+            coupon = agent.locator("#fulfillments tr[data-kind=coupon]")
+            await expect(coupon).to_have_attribute("data-state", "delivered", timeout=30_000)
+            await expect(coupon).to_contain_text("5.00 USD")
+
+            # The letter's proof, before sending it.
+            await agent.select_option("#fulfil-kind", "letter")
+            href = await agent.locator("#letter-preview").get_attribute("href")
+            preview = await agent.request.get(base + href)
+            assert preview.status == 200
+            assert preview.headers["content-type"] == "application/pdf"
+            assert (await preview.body()).startswith(b"%PDF-")
+
+            # The apology letter, printed and posted; a replacement, reserved, picked and shipped.
+            await agent.fill("#fulfil-template", "apology")
+            await agent.click("#fulfil")
+            letter = agent.locator("#fulfillments tr[data-kind=letter]")
+            await expect(letter).to_have_attribute("data-state", "shipped", timeout=30_000)
+            await expect(letter.get_by_role("link")).to_have_text("letter (PDF)")
+            await agent.select_option("#fulfil-kind", "replacement")
+            await agent.fill("#fulfil-sku", "FD-OAT-500")
+            await agent.fill("#fulfil-value", "")
+            await agent.click("#fulfil")
+            replacement = agent.locator("#fulfillments tr[data-kind=replacement]")
+            await expect(replacement).to_have_attribute("data-state", "shipped", timeout=30_000)
+
+            # A refund above her limit waits for a supervisor; meanwhile the case awaits fulfillment.
+            await agent.select_option("#fulfil-kind", "refund")
+            await agent.fill("#fulfil-value", "40.00")
+            await agent.click("#fulfil")
+            await expect(agent.locator("#message")).to_contain_text("Sent to a supervisor for approval")
+            refund = agent.locator("#fulfillments tr[data-kind=refund]")
+            await expect(refund).to_have_attribute("data-state", "awaiting_approval")
+            await expect(agent.locator("#stage")).to_contain_text("awaiting fulfillment")
+
+            supervisor = await log_in(browser, base, "sam", "sam-demo-super")
+            await supervisor.goto(f"{base}/fulfillment/approvals")
+            waiting = supervisor.locator("#approvals tr", has_text="40.00 USD")
+            await expect(waiting).to_contain_text("ada")
+            await waiting.locator("button.refuse").click()  # a refusal needs a reason
+            await expect(supervisor.locator("#message")).to_contain_text("reason")
+            await waiting.locator("button.approve").click()
+            await expect(supervisor.locator("#message")).to_have_text("Refund approved.")
+            await expect(supervisor.locator("#approvals")).not_to_contain_text("40.00 USD")
+
+            # The agent's page follows the refund to delivered: billing posted the credit.
+            await expect(refund).to_have_attribute("data-state", "delivered", timeout=30_000)
+            await expect(refund).to_contain_text("sam")
+            await expect(agent.locator("#stage")).not_to_contain_text("awaiting fulfillment")
+            steps = await agent.locator("#timeline li[data-kind=fulfillment]").evaluate_all(
+                "items => items.map(i => i.querySelector('b').textContent.trim())"
+            )
+            assert steps[-5:] == [
+                "Refund: Requested",
+                "Refund: Awaiting approval",
+                "Refund: Approved",
+                "Refund: In progress (credit_requested)",
+                "Refund: Delivered",
+            ]
+            assert "Coupon: Delivered" in steps
+            kinds = await agent.locator("#timeline li").evaluate_all(
+                "items => items.map(i => i.dataset.kind)"
+            )
+            assert kinds[0] == "created"  # the capture comes first; every step after it, in time order
+
+            # An agent may not open the approval queue: the console says why.
+            refused = await agent.goto(f"{base}/fulfillment/approvals")
+            assert refused.status == 403
+            await expect(agent.locator("p.error")).to_have_text(
+                "you do not have the permission fulfillment.approve"
+            )
+        finally:
+            await browser.close()
+
+
+async def test_the_approval_api_refuses_an_agent_and_serves_a_supervisor(stack):
+    base, _ = stack
+    case_id = await new_case(stack)
+    async with aiohttp.ClientSession() as session:
+        ada = {"Authorization": f"Bearer {await token(session, base, 'ada', 'ada-demo-1001')}"}
+        sam = {"Authorization": f"Bearer {await token(session, base, 'sam', 'sam-demo-super')}"}
+        async with session.post(
+            f"{base}/api/contacts/{case_id}/fulfillments",
+            json={"kind": "refund", "value": "30.00", "currency": "USD"},
+            headers=ada,
+        ) as r:
+            assert r.status == 201, await r.text()
+            asked = await r.json()
+        assert asked["state"] == "awaiting_approval"
+
+        async with session.get(f"{base}/api/approvals", headers=ada) as r:
+            assert r.status == 403
+            assert await r.json() == {"error": "you do not have the permission fulfillment.approve"}
+        for verb in ("approve", "refuse"):
+            async with session.post(
+                f"{base}/api/fulfillments/{asked['id']}/{verb}", json={"reason": "mine"}, headers=ada
+            ) as r:
+                assert r.status == 403
+
+        async with session.get(f"{base}/api/approvals", headers=sam) as r:
+            assert r.status == 200
+            assert asked["id"] in [f["id"] for f in (await r.json())["fulfillments"]]
+        async with session.post(
+            f"{base}/api/fulfillments/{asked['id']}/refuse", json={"reason": ""}, headers=sam
+        ) as r:
+            assert r.status == 400
+        async with session.post(
+            f"{base}/api/fulfillments/{asked['id']}/refuse",
+            json={"reason": "a refund was sent last week"},
+            headers=sam,
+        ) as r:
+            assert r.status == 200
+            refused = await r.json()
+        assert (refused["state"], refused["decided_by"], refused["reason"]) == (
+            "cancelled",
+            "sam",
+            "a refund was sent last week",
+        )
+
+        async with session.post(
+            f"{base}/api/contacts/{case_id}/fulfillments",
+            json={"kind": "coupon", "value": "2.5x"},
+            headers=ada,
+        ) as r:
+            assert r.status == 400
+            assert "value" in (await r.json())["error"]
+
+
+async def test_the_stock_page_prompts_a_restock_and_finds_where_to_buy(stack, own_database):
+    from playwright.async_api import async_playwright, expect
+
+    base, _ = stack
+    # A supply planner's figures for one product: the Manhattan shelf is down to 2 against a point of 6,
+    # the Paris shelf has none, every other location is above its point.
+    with psycopg.connect(own_database, autocommit=True) as conn:
+        conn.execute("UPDATE fulfillment.stock SET reorder_point = 0 WHERE sku = 'FD-OAT-500'")
+        conn.execute(
+            "UPDATE fulfillment.stock SET on_hand = 2, reorder_point = 6"
+            " WHERE sku = 'FD-OAT-500' AND location_id = 'ST-US-NYC-01'"
+        )
+        conn.execute(
+            "UPDATE fulfillment.stock SET on_hand = 0 WHERE sku = 'FD-OAT-500' AND location_id = 'ST-FR-PAR-01'"
+        )
+        conn.execute(
+            "UPDATE fulfillment.stock SET on_hand = 9 WHERE sku = 'FD-OAT-500' AND location_id = 'ST-US-SF-01'"
+        )
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            agent = await log_in(browser, base, "ada", "ada-demo-1001")
+            await agent.goto(f"{base}/products/stock?sku=FD-OAT-500")
+            await expect(agent.locator("#levels tr")).to_have_count(7)
+            await expect(agent.locator("#restock-list li")).to_have_text(
+                [
+                    "Main Street Market, Manhattan (Northeast): 2 available, below its reorder point of 6; send 4 or more."
+                ]
+            )
+            await expect(agent.locator("#levels tr.below")).to_have_attribute("data-location", "ST-US-NYC-01")
+            await agent.fill("#wtb-postcode", "10001")
+            await agent.click("#wtb")
+            # The stocked stores in the US data, nearest first; Paris has none left.
+            await expect(agent.locator("#wtb-stores tr td:first-child")).to_have_text(
+                ["Main Street Market, Manhattan", "Bay Grocers, Mission"]
+            )
+            # By hand: ZIP 10001's centre in the bundled data (40.7484, -73.9967) to the store, 0.247 km.
+            await expect(agent.locator("#wtb-stores tr").first).to_contain_text("0.3 km")
+        finally:
+            await browser.close()

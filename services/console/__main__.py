@@ -42,6 +42,7 @@ class Settings:
     fulfillment: str
     screenpop: str
     telephony: str
+    knowledge: str
     call_deadline: float
     page_deadline: float
     pop_ttl_ms: int
@@ -65,6 +66,7 @@ class Settings:
             fulfillment=grpc_target("fulfillment"),
             screenpop=grpc_target("screenpop"),
             telephony=grpc_target("telephony"),
+            knowledge=grpc_target("knowledge"),
             call_deadline=env_int("CRS_CONSOLE_CALL_DEADLINE_MS", 2000) / 1000,
             page_deadline=env_int("CRS_CONSOLE_PAGE_DEADLINE_MS", 1500) / 1000,
             pop_ttl_ms=env_int("CRS_CONSOLE_POP_TTL_S", 120) * 1000,
@@ -90,6 +92,7 @@ async def serve(
         fulfillment=settings.fulfillment,
         screenpop=settings.screenpop,
         telephony=settings.telephony,
+        knowledge=settings.knowledge,
         deadline=settings.call_deadline,
         channels=settings.channels,
     )

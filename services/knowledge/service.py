@@ -71,7 +71,7 @@ class Knowledge:
         await self.reindex()
         saved = await self.store.current_model()
         if saved is not None:
-            self.codes = pickle.loads(saved[1])
+            self.codes = pickle.loads(saved[1]).attach(self.embedder)
 
     async def reindex(self) -> None:
         self.index = Index(await self.store.published(), self.embedder, cache=self.vectors)
@@ -157,7 +157,7 @@ class Knowledge:
     async def train_codes(self, training: list[Example], held_out: list[Example]) -> tuple[int, bool]:
         """Train the next version; it serves only when it beats the current one on `held_out`."""
         version = await self.store.next_model_version()
-        candidate = retrain(training, held_out, current=self.codes, version=version)
+        candidate = retrain(training, held_out, current=self.codes, version=version, embedder=self.embedder)
         await self.store.save_model(
             version,
             training,

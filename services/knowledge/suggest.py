@@ -1,7 +1,11 @@
-"""Issue-code suggestion: a linear model on character and word n-grams, trained from coded verbatims.
+"""Issue-code suggestion from coded verbatims: two linear models, fused.
 
-Character n-grams carry misspellings, run-on sentences and accents; the model is small enough to retrain in
-seconds. A new version replaces the current one only when it scores better on the held-out set.
+One reads the local embedding model's vector of the verbatim: it carries meaning across phrasings and
+languages, so a way of saying it that training never had still lands. The other reads character and word
+n-grams: misspellings, accents, exact words. Their probabilities are averaged, DENSE_WEIGHT to the first
+(chosen on a validation split carved from the training verbatims, never on the held-out set; see
+docs/benchmarks.md). Without an embedding model the n-gram model serves alone. A new version replaces the
+current one only when it scores better on the held-out set.
 """
 
 from __future__ import annotations
@@ -35,21 +39,47 @@ class Scores:
         return other is None or (self.top3, self.top1) > (other.top3, other.top1)
 
 
+DENSE_WEIGHT = 0.7
+DENSE_C = 20.0
+
+
 class CodeModel:
-    def __init__(self, version: int, pipeline, codes: Sequence[str]):
+    """A fitted version. Pickled without the embedding model, which `attach` gives back after loading."""
+
+    def __init__(self, version: int, pipeline, codes: Sequence[str], dense=None, embedder=None):
         self.version = version
         self.pipeline = pipeline
         self.codes = list(codes)
+        self.dense = dense
+        self.embedder = embedder
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "embedder": None}
+
+    def __setstate__(self, state: dict) -> None:
+        # Versions stored before the embedding half existed load as n-gram models.
+        self.__dict__.update({"dense": None, "embedder": None, **state})
+
+    def attach(self, embedder) -> CodeModel:
+        self.embedder = embedder
+        return self
+
+    def probabilities(self, verbatims: Sequence[str]) -> np.ndarray:
+        lexical = self.pipeline.predict_proba([fold(v) for v in verbatims])
+        if self.dense is None or self.embedder is None:
+            return lexical
+        dense = self.dense.predict_proba(self.embedder.queries(list(verbatims)))
+        return DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical
 
     def suggest(self, verbatim: str, limit: int = 3) -> list[tuple[str, float]]:
-        probabilities = self.pipeline.predict_proba([fold(verbatim)])[0]
+        probabilities = self.probabilities([verbatim])[0]
         order = np.argsort(-probabilities)[:limit]
         return [(self.codes[i], round(float(probabilities[i]), 4)) for i in order]
 
     def score(self, examples: Sequence[Example]) -> Scores:
         if not examples:
             return Scores(0.0, 0.0, 0)
-        probabilities = self.pipeline.predict_proba([fold(e.verbatim) for e in examples])
+        probabilities = self.probabilities([e.verbatim for e in examples])
         top = np.argsort(-probabilities, axis=1)[:, :3]
         wanted = [self.codes.index(e.code) if e.code in self.codes else -1 for e in examples]
         top1 = sum(int(top[i, 0] == w) for i, w in enumerate(wanted)) / len(examples)
@@ -57,7 +87,7 @@ class CodeModel:
         return Scores(round(top1, 4), round(top3, 4), len(examples))
 
 
-def train(examples: Sequence[Example], *, version: int) -> CodeModel:
+def train(examples: Sequence[Example], *, version: int, embedder=None) -> CodeModel:
     features = FeatureUnion(
         [
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)),
@@ -65,8 +95,13 @@ def train(examples: Sequence[Example], *, version: int) -> CodeModel:
         ]
     )
     pipeline = make_pipeline(features, LogisticRegression(C=20.0, max_iter=300))
-    pipeline.fit([fold(e.verbatim) for e in examples], [e.code for e in examples])
-    return CodeModel(version, pipeline, pipeline.classes_)
+    labels = [e.code for e in examples]
+    pipeline.fit([fold(e.verbatim) for e in examples], labels)
+    dense = None
+    if embedder is not None:
+        dense = LogisticRegression(C=DENSE_C, max_iter=3000)
+        dense.fit(embedder.queries([e.verbatim for e in examples]), labels)
+    return CodeModel(version, pipeline, pipeline.classes_, dense, embedder)
 
 
 def split(
@@ -86,10 +121,15 @@ class Candidate:
 
 
 def retrain(
-    training: Sequence[Example], held_out: Sequence[Example], *, current: CodeModel | None, version: int
+    training: Sequence[Example],
+    held_out: Sequence[Example],
+    *,
+    current: CodeModel | None,
+    version: int,
+    embedder=None,
 ) -> Candidate:
     """Train a new version and promote it only when it beats the current one on the same held-out set."""
-    candidate = train(training, version=version)
+    candidate = train(training, version=version, embedder=embedder)
     scores = candidate.score(held_out)
     baseline = current.score(held_out) if current is not None else None
     return Candidate(candidate, scores, scores.better_than(baseline))

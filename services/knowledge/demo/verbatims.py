@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from services.knowledge.demo.phrasings import MORE
 from services.knowledge.suggest import Example
 
 PRODUCTS = {
@@ -364,27 +365,45 @@ def _slip(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def generate(*, per_phrase: int = 2, seed: int = 11) -> tuple[list[Example], list[Example]]:
-    """(training, held-out): a held-out verbatim has a phrase and a frame the training set never has."""
-    rng = random.Random(seed)
+def _verbatim(phrase: str, frame: str, language: str, rng: random.Random) -> str:
+    inner = phrase.format(p=rng.choice(PRODUCTS[language]))
+    lot = f"{rng.choice('ABCLX')}{rng.randrange(10, 99)}{rng.randrange(100, 999)}"
+    text = frame.format(x=inner, lot=lot, date=f"{rng.randrange(1, 28)}/0{rng.randrange(1, 9)}/27")
+    return _slip(text.lower() if rng.random() < 0.5 else text, rng)
+
+
+def held_out_phrasings() -> dict[tuple[str, str], str]:
+    """(code, language) -> the one phrasing kept out of training: the last one written in PHRASES."""
+    return {(code, lang): phrases[-1] for code, langs in PHRASES.items() for lang, phrases in langs.items()}
+
+
+def generate(
+    *, per_phrase: int = 2, seed: int = 11, more: bool = True
+) -> tuple[list[Example], list[Example]]:
+    """(training, held-out): a held-out verbatim has a phrasing and a frame the training set never has.
+
+    Training: every phrasing but the last of PHRASES, and (with `more`) the phrasings of MORE, in the
+    training frames. Held-out: the last phrasing in the two held-out frames, drawn from its own random
+    stream, so it is the same whatever the training set holds.
+    """
+    train_rng, held_rng = random.Random(seed), random.Random(seed + 1)
+    kept = held_out_phrasings()
     training: list[Example] = []
     held_out: list[Example] = []
     for code, languages in PHRASES.items():
         for language, phrases in languages.items():
-            for k, phrase in enumerate(phrases):
-                unseen_phrase = k == len(phrases) - 1
+            seen = phrases[:-1] + (MORE[code][language] if more else [])
+            for phrase in seen:
                 for n, frame in enumerate(FRAMES[language]):
-                    unseen = unseen_phrase and n in HELD_OUT_FRAMES
-                    if unseen_phrase != (n in HELD_OUT_FRAMES):
+                    if n in HELD_OUT_FRAMES:
                         continue
-                    for _ in range(1 if unseen else per_phrase):
-                        inner = phrase.format(p=rng.choice(PRODUCTS[language]))
-                        lot = f"{rng.choice('ABCLX')}{rng.randrange(10, 99)}{rng.randrange(100, 999)}"
-                        text = frame.format(
-                            x=inner, lot=lot, date=f"{rng.randrange(1, 28)}/0{rng.randrange(1, 9)}/27"
+                    for _ in range(per_phrase):
+                        training.append(
+                            Example(_verbatim(phrase, frame, language, train_rng), code, language)
                         )
-                        if rng.random() < 0.5:
-                            text = text.lower()
-                        example = Example(_slip(text, rng), code, language)
-                        (held_out if unseen else training).append(example)
+            for n in sorted(HELD_OUT_FRAMES):
+                frame = FRAMES[language][n]
+                held_out.append(
+                    Example(_verbatim(kept[code, language], frame, language, held_rng), code, language)
+                )
     return training, held_out

@@ -246,11 +246,15 @@ class FakeCasework(casework_pb2_grpc.CaseworkServicer):
         return casework_pb2.SearchCasesResponse(cases=list(self.cases.values())[: request.limit or 50])
 
     async def ListCodes(self, request, context):
-        return casework_pb2.ListCodesResponse(
-            codes=[
-                casework_pb2.Code(kind=request.kind, code="complaint.quality", label="Quality", active=True)
+        codes = [casework_pb2.Code(kind=request.kind, code="complaint.quality", label="Quality", active=True)]
+        if request.kind == "issue":
+            from tests.integration.console.knowledge_fake import issue_paths
+
+            codes += [
+                casework_pb2.Code(kind="issue", code=c, label=p.rpartition("\u203a ")[2], path=p, active=True)
+                for c, p in issue_paths().items()
             ]
-        )
+        return casework_pb2.ListCodesResponse(codes=codes)
 
     async def PutCode(self, request, context):
         self._actor("PutCode", context)

@@ -19,6 +19,7 @@ from services.console.seed import seed_demo
 from services.runtime import bus, grpcio
 from services.runtime.events import Event
 from tests.integration.console.fakes import fake_servers
+from tests.integration.console.knowledge_fake import knowledge_server
 from tests.support.wait import async_wait_for
 
 LOGINS = {
@@ -175,7 +176,7 @@ async def wait_ready(base: str, process: Process) -> None:
     await async_wait_for(ready, timeout=30, interval=0.1, what=f"{process.module} to be ready")
 
 
-async def wait_serving(target: str, process: Process) -> None:
+async def wait_serving(target: str, process: Process, *, timeout: float = 30) -> None:
     """Until the process's gRPC health says SERVING (screenpop: its bus consumer is bound by then)."""
 
     async def serving():
@@ -189,7 +190,7 @@ async def wait_serving(target: str, process: Process) -> None:
                 return False
         return reply.status == health_pb2.HealthCheckResponse.SERVING
 
-    await async_wait_for(serving, timeout=30, interval=0.1, what=f"{process.module} to serve")
+    await async_wait_for(serving, timeout=timeout, interval=0.1, what=f"{process.module} to serve")
 
 
 def console_env(env: dict[str, str], port: int) -> dict[str, str]:
@@ -200,6 +201,7 @@ async def start_stack(service_env, database_url, amqp_url, tmp):
     """Start the fakes, screenpop and one console; an async generator that stops them all when closed."""
     seed_demo(database_url)
     servers = fake_servers()
+    servers["knowledge"] = await knowledge_server()
     for server in servers.values():
         await server.start()
     port = free_port()
@@ -210,6 +212,7 @@ async def start_stack(service_env, database_url, amqp_url, tmp):
         "CRS_FULFILLMENT_GRPC": servers["fulfillment"].target,
         "CRS_TELEPHONY_GRPC": servers["telephony"].target,
         "CRS_CHANNELS_GRPC": servers["channels"].target,
+        "CRS_KNOWLEDGE_GRPC": servers["knowledge"].target,
         "CRS_SCREENPOP_GRPC": f"127.0.0.1:{free_port()}",
         "CRS_SCREENPOP_SOURCE_DEADLINE_MS": str(SOURCE_DEADLINE_MS),
         "CRS_RECORDINGS_URL": f"file://{tmp}/recordings",

@@ -30,6 +30,7 @@ async def real_stack(service_env, database_url, tmp_path_factory):
             "fulfillment",
             "screenpop",
             "channels",
+            "knowledge",
             "smtp",
             "sink",
             "console",
@@ -46,15 +47,22 @@ async def real_stack(service_env, database_url, tmp_path_factory):
         "CRS_CHANNELS_SMTP_BIND": f"127.0.0.1:{ports['smtp']}",
         "CRS_CHANNELS_SINK_BIND": f"127.0.0.1:{ports['sink']}",
         "CRS_CHANNELS_SINK_DIR": str(tmp / "mail-sink"),
+        "CRS_KNOWLEDGE_GRPC": f"127.0.0.1:{ports['knowledge']}",
+        # The routes' contract is the same with or without the embedding model; without it the service
+        # trains its first code model in seconds rather than minutes.
+        "CRS_KNOWLEDGE_EMBEDDER": "none",
         "CRS_CONSOLE_HTTP": f"127.0.0.1:{ports['console']}",
         "CRS_RECORDINGS_URL": (tmp / "recordings").as_uri(),
     }
     started = []
     try:
-        for name in ("contacts", "billing", "fulfillment", "screenpop", "channels"):
+        for name in ("contacts", "billing", "fulfillment", "screenpop", "channels", "knowledge"):
             process = Process(f"services.{name}", env, tmp / f"{name}.log")
             started.append(process)
-            await wait_serving(env[f"CRS_{name.upper()}_GRPC"], process)
+            # Knowledge trains its first code model before it serves.
+            await wait_serving(
+                env[f"CRS_{name.upper()}_GRPC"], process, timeout=180 if name == "knowledge" else 30
+            )
         console = Process("services.console", env, tmp / "console.log")
         started.append(console)
         base = f"http://127.0.0.1:{ports['console']}"

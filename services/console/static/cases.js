@@ -149,8 +149,15 @@ function changeText(changes) {
   return (changes || []).map((c) => `${c.field}: ${show(c.before)} → ${show(c.after)}`).join("; ");
 }
 
+// Draws overlap (a change redraws while the previous draw still waits on a slow source); only the newest
+// may touch the page, or an answer fetched before a change would paint over the one fetched after it.
+let latestDraw = 0;
+
 async function drawCase(id) {
+  const draw = ++latestDraw;
+  const superseded = () => draw !== latestDraw;
   const c = await api("GET", `/api/contacts/${encodeURIComponent(id)}`);
+  if (superseded()) return c;
   $("reference").textContent = `#${c.reference}`;
   $("stage").dataset.base = $("stage").textContent = c.escalated && !["resolved", "closed"].includes(c.stage) ? `${c.status} · escalated` : c.status;
   const details = $("details");
@@ -187,6 +194,7 @@ async function drawCase(id) {
   }
   await drawMessages(id);
   const { events } = await api("GET", `/api/contacts/${encodeURIComponent(id)}/timeline`);
+  if (superseded()) return c;
   const timeline = $("timeline");
   timeline.replaceChildren();
   for (const e of events) {
@@ -205,10 +213,12 @@ async function drawCase(id) {
   // fulfil.js (loaded after this script on the case page) adds the case's fulfillments and their steps;
   // a fulfillment service that does not answer leaves the rest of the case drawn.
   if (typeof drawFulfillments === "function") await drawFulfillments(id, timeline).catch(fulfillmentsUnavailable);
+  if (superseded()) return c;
   const history = $("history");
   history.replaceChildren();
   if (c.consumer_id) {
     const { cases } = await api("GET", `/api/contacts?consumer_id=${encodeURIComponent(c.consumer_id)}&limit=20`);
+    if (superseded()) return c;
     for (const other of cases) {
       const li = el("li");
       li.appendChild(link(other));

@@ -37,26 +37,15 @@ def pytest_unconfigure(config):
 @pytest.fixture(scope="session")
 def database_url():
     """A PostgreSQL database created for this run, migrated for every service, dropped afterwards."""
-    from services.runtime import migrate
-
-    name = infra.unique_name("crs_test")
-    url = infra.create_database(name)
-    try:
-        migrate.migrate_all(url)
+    with infra.migrated_database("crs_test") as url:
         yield url
-    finally:
-        infra.drop_database(name)
 
 
 @pytest.fixture(scope="session")
 def amqp_url():
     """A RabbitMQ vhost created for this run and deleted afterwards."""
-    name = infra.unique_name("crs-test")
-    url = infra.create_vhost(name)
-    try:
+    with infra.own_vhost("crs-test") as url:
         yield url
-    finally:
-        infra.delete_vhost(name)
 
 
 @pytest.fixture(scope="session")

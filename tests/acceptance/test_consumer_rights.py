@@ -56,12 +56,8 @@ def unique_person() -> dict[str, str]:
 def amqp_vhost():
     """A vhost of this module's own: its queues are the ones this system used, and no contacts consumer
     started elsewhere in the session shares them and takes its calls."""
-    name = infra.unique_name("crs-rights")
-    url = infra.create_vhost(name)
-    try:
+    with infra.own_vhost("crs-rights") as url:
         yield url
-    finally:
-        infra.delete_vhost(name)
 
 
 @pytest.fixture(scope="module")

@@ -29,27 +29,16 @@ pytestmark = pytest.mark.browser
 def own_database():
     """A database of this module's own: the stock, stores and requests it checks are the demo's alone, not
     what tests run earlier in the session left in the shared one."""
-    from services.runtime import migrate
-
-    name = infra.unique_name("crs_fulfil_browser")
-    url = infra.create_database(name)
-    try:
-        migrate.migrate_all(url)
+    with infra.migrated_database("crs_fulfil_browser") as url:
         yield url
-    finally:
-        infra.drop_database(name)
 
 
 @pytest.fixture(scope="module")
 def own_vhost():
     """A vhost of this module's own: a fulfillment worker started earlier in the session (the integration
     tests') would otherwise share the worker's queue and take this module's requests."""
-    name = infra.unique_name("crs-fulfil-browser")
-    url = infra.create_vhost(name)
-    try:
+    with infra.own_vhost("crs-fulfil-browser") as url:
         yield url
-    finally:
-        infra.delete_vhost(name)
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,8 @@ pytestmark = pytest.mark.sip
 def own_vhost():
     """A vhost of its own: a contacts consumer elsewhere in the session (an in-process fixture) would
     otherwise share the call_ended queue with this module's contacts and take its calls."""
-    name = infra.unique_name("crs-telephony-contacts")
-    url = infra.create_vhost(name)
-    try:
+    with infra.own_vhost("crs-telephony-contacts") as url:
         yield url
-    finally:
-        infra.delete_vhost(name)
 
 
 @pytest.fixture(scope="module")

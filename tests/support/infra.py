@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
@@ -47,3 +49,30 @@ def create_vhost(name: str) -> str:
 
 def delete_vhost(name: str) -> None:
     _rabbitmqctl("delete_vhost", name)
+
+
+@contextmanager
+def migrated_database(prefix: str) -> Iterator[str]:
+    """A database of its own, migrated for every service, dropped afterwards: for tests whose figures must
+    not see what other tests of the session wrote."""
+    from services.runtime import migrate
+
+    name = unique_name(prefix)
+    url = create_database(name)
+    try:
+        migrate.migrate_all(url)
+        yield url
+    finally:
+        drop_database(name)
+
+
+@contextmanager
+def own_vhost(prefix: str) -> Iterator[str]:
+    """A vhost of its own, deleted afterwards: no consumer started elsewhere in the session shares its
+    queues and takes its messages."""
+    name = unique_name(prefix)
+    url = create_vhost(name)
+    try:
+        yield url
+    finally:
+        delete_vhost(name)

@@ -17,7 +17,7 @@ from crs.insights.v1 import insights_pb2_grpc
 
 from services.insights.service import Insights
 from services.insights.store import SqlStore
-from services.runtime import bus, grpcio, migrate
+from services.runtime import bus, grpcio
 from services.runtime.db import connect, open_pool
 from services.runtime.events import Event
 from services.runtime.principal import Principal
@@ -43,24 +43,15 @@ def crs(env, *args: str) -> subprocess.CompletedProcess:
 def insights_db():
     """A database of its own: insights counts every case it is told of, so cases other tests in the session
     capture would otherwise raise alerts of their own here."""
-    name = infra.unique_name("crs_insights")
-    url = infra.create_database(name)
-    try:
-        migrate.migrate_all(url)
+    with infra.migrated_database("crs_insights") as url:
         yield url
-    finally:
-        infra.drop_database(name)
 
 
 @pytest.fixture(scope="module")
 def insights_vhost():
     """A vhost of its own, for the same reason: no other test's case events reach this insights."""
-    name = infra.unique_name("crs-insights")
-    url = infra.create_vhost(name)
-    try:
+    with infra.own_vhost("crs-insights") as url:
         yield url
-    finally:
-        infra.delete_vhost(name)
 
 
 @pytest.fixture(scope="module")

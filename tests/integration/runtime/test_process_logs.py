@@ -19,10 +19,8 @@ from tests.support.wait import async_wait_for, wait_for
 @pytest.fixture(scope="module")
 def own_vhost():
     """A vhost of its own: in the session's, another contacts consumer of this run could take the event."""
-    name = infra.unique_name("crs-logs")
-    url = infra.create_vhost(name)
-    yield url
-    infra.delete_vhost(name)
+    with infra.own_vhost("crs-logs") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,9 @@ run: setup run-deps
 	$(VENV)/bin/crs seed --demo
 	$(VENV)/bin/crs run
 
-test: setup system-deps
+# The suite migrates databases of its own (tests/support/infra.py), so it neither needs nor touches the
+# development database that `make run` migrates.
+test: preflight $(INSTALLED) $(GENERATED) system-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from services.runtime import migrate
 from services.runtime.settings import Common
 
@@ -10,7 +12,12 @@ def run(args) -> int:
     url = args.database_url or Common.from_env().database_url
     if migrate.ensure_database(url):
         print("created the database")
-    for schema, applied in migrate.migrate_all(url).items():
+    try:
+        results = migrate.migrate_all(url)
+    except migrate.MigrationError as failure:
+        print(f"crs migrate: {failure}", file=sys.stderr)
+        return 1
+    for schema, applied in results.items():
         print(f"{schema}: {'applied ' + ', '.join(applied) if applied else 'up to date'}")
     return 0
 

@@ -33,6 +33,10 @@ APPEND_ONLY = "append-only"
 _ROLE_RACES = (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation, psycopg.errors.InternalError)
 
 
+# duplicate table, object, column, function and schema
+_ALREADY_THERE = frozenset({"42P07", "42710", "42701", "42723", "42P06"})
+
+
 class MigrationError(RuntimeError):
     pass
 
@@ -98,7 +102,8 @@ def migrate(url: str, schema: str) -> list[str]:
                     )
                 ).fetchall()
             )
-            for migration in migrations_for(schema):
+            pending = migrations_for(schema)
+            for migration in pending:
                 if migration.version in done:
                     if done[migration.version] != migration.checksum:
                         raise MigrationError(
@@ -106,19 +111,63 @@ def migrate(url: str, schema: str) -> list[str]:
                             "add a new migration instead"
                         )
                     continue
-                with conn.transaction():
-                    conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
-                    conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
-                    conn.execute(migration.sql)
-                    conn.execute(
-                        "INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)",
-                        (migration.version, migration.checksum),
-                    )
+                renamed_from = _renamed_from(migration, done, {m.version for m in pending})
+                if renamed_from:
+                    _record_rename(conn, schema, renamed_from, migration.version)
+                    done[migration.version] = done.pop(renamed_from)
+                    continue
+                _apply(conn, schema, role, migration)
                 applied_now.append(migration.version)
             grant_login_role(conn, schema)
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"crs-migrate:{schema}",))
     return applied_now
+
+
+def _renamed_from(migration: Migration, done: dict[str, str], present: set[str]) -> str | None:
+    """The recorded version this migration ran as before its file was renumbered: the same checksum under
+    a name that no file has any more. Renumbering happens when two lines of work each add a migration with
+    the same number; a database migrated from one of them must not run the same SQL a second time."""
+    for version, checksum in done.items():
+        if checksum == migration.checksum and version not in present:
+            return version
+    return None
+
+
+def _record_rename(conn: psycopg.Connection, schema: str, old: str, new: str) -> None:
+    conn.execute(
+        sql.SQL("UPDATE {}.schema_migrations SET version = %s WHERE version = %s").format(
+            sql.Identifier(schema)
+        ),
+        (new, old),
+    )
+
+
+def _apply(conn: psycopg.Connection, schema: str, role: str, migration: Migration) -> None:
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
+            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+            conn.execute(migration.sql)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)",
+                (migration.version, migration.checksum),
+            )
+    except psycopg.Error as exc:
+        if exc.sqlstate not in _ALREADY_THERE:
+            raise MigrationError(
+                f"{schema}: migration {migration.version} failed, nothing of it was applied: "
+                f"{exc.diag.message_primary or exc}"
+            ) from exc
+        # The schema holds what this migration creates, but its record says it never ran: a database
+        # migrated from other migration files (another branch's).
+        raise MigrationError(
+            f"{schema}: migration {migration.version} failed, nothing of it was applied: "
+            f"{exc.diag.message_primary}. The schema already holds what it creates, but "
+            f"{schema}.schema_migrations does not record it, so this database was migrated from other "
+            "migration files. Migrate a new database (CRS_DATABASE_URL) or drop this one's "
+            f"{schema} schema and run `crs migrate` again."
+        ) from exc
 
 
 def _ensure_role(conn: psycopg.Connection, role: str, *, login: bool, password: str = "") -> None:

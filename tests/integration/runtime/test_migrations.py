@@ -70,7 +70,9 @@ def test_a_migration_renumbered_after_it_ran_is_recognised_and_not_run_again(
     assert migrate.migrate(scratch_database, "scratchsvc") == []
 
 
-def test_a_database_migrated_from_other_files_is_refused_with_what_to_do(scratch_database, tmp_path, monkeypatch):
+def test_a_database_migrated_from_other_files_is_refused_with_what_to_do(
+    scratch_database, tmp_path, monkeypatch
+):
     service_dir = tmp_path / "scratchsvc" / "migrations"
     service_dir.mkdir(parents=True)
     (service_dir / "0001_pauses.sql").write_text("CREATE TABLE pause (id int PRIMARY KEY);")

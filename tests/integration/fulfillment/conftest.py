@@ -6,7 +6,9 @@ is, and the stand-in lets each test choose phones and addresses to share a house
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import grpc
@@ -101,6 +103,7 @@ class Stack:
     billing: billing_pb2_grpc.BillingStub
     worker: ServiceProcess
     database_url: str
+    processes: tuple[ServiceProcess, ...] = ()
 
     def start_worker(self) -> ServiceProcess:
         port = int(self.env["CRS_FULFILLMENT_WORKER_METRICS_PORT"])
@@ -173,6 +176,16 @@ def queue_exists(amqp_url: str, name: str) -> bool:
 
 @pytest.fixture(scope="session")
 def stack(service_env, database_url, directory):
+    with running_stack(service_env, database_url, directory) as started:
+        yield started
+
+
+@contextmanager
+def running_stack(
+    service_env: dict, database_url: str, directory: Directory, **settings: str
+) -> Iterator[Stack]:
+    """Billing, the fulfillment API and its worker on `database_url` and the broker of `service_env`;
+    `settings` override the environment below."""
     fulfillment_port, billing_port, worker_metrics = free_port(), free_port(), free_port()
     env = dict(
         service_env,
@@ -187,7 +200,9 @@ def stack(service_env, database_url, directory):
         # `crs fulfilment ... --as USER` acts for a person from the "cli" identity; this deployment trusts it
         # to, as an operator may choose (docs/security.md). The console alone is the default.
         CRS_PRINCIPAL_ISSUERS="console,cli",
+        CRS_DATABASE_URL=database_url,
     )
+    env.update(settings)
     billing = ServiceProcess("services.billing", env).start(wait_port=billing_port)
     api = ServiceProcess("services.fulfillment", env).start(wait_port=fulfillment_port)
     stack = Stack(
@@ -196,6 +211,7 @@ def stack(service_env, database_url, directory):
         billing=billing_pb2_grpc.BillingStub(blocking_channel(env["CRS_BILLING_GRPC"])),
         worker=None,
         database_url=database_url,
+        processes=(billing, api),
     )
     stack.start_worker()
     yield stack

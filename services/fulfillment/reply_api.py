@@ -192,7 +192,9 @@ class ReplyApi:
         query = where_to_buy.validate(
             sku=request.sku, country=request.country, postcode=request.postcode, limit=request.limit
         )
-        return convert.where_to_buy_to_pb(await where_to_buy.find(self.replies_store, query))
+        answer = await where_to_buy.find(self.replies_store, query)
+        await self.count_where_to_buy(answer)
+        return convert.where_to_buy_to_pb(answer)
 
     @_status
     async def ImportPostcodes(self, request, context):

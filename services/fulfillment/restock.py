@@ -140,31 +140,34 @@ def decide(
 ) -> Decisions:
     """Compare what holds now with the prompts already open."""
     open_by_key = {p.key: p for p in open_prompts}
-    raised, refreshed, holding = [], [], set()
+    raised, refreshed, cleared = [], [], []
     for fig in figures:
         why = reasons(fig, policy)
-        if not why:
-            continue
-        holding.add(fig.key)
-        measured = dict(
-            reasons=why,
-            units_sold=fig.units_sold,
-            available=fig.available,
-            misses=fig.misses,
-            usual_misses=usual_misses(fig, policy),
-            window_days=policy.window_days,
-            cover_threshold_days=policy.cover_days,
-            evaluated_at=now,
-        )
-        already = open_by_key.get(fig.key)
-        if already is None:
+        already = open_by_key.pop(fig.key, None)
+        measured = _measured(fig, why, policy, now)
+        if why and already is None:
             raised.append(Prompt(str(new_id()), fig.sku, fig.country, fig.region, raised_at=now, **measured))
-        else:
+        elif why:
             refreshed.append(replace(already, **measured))
-    cleared = [
-        replace(p, evaluated_at=now, cleared_at=now) for key, p in open_by_key.items() if key not in holding
-    ]
+        elif already is not None:
+            # The figures that cleared it go with it, so the planner sees why it no longer holds.
+            cleared.append(replace(already, **measured, cleared_at=now))
+    # A prompt whose product and region were not measured at all has nothing left behind it.
+    cleared += [replace(p, evaluated_at=now, cleared_at=now) for p in open_by_key.values()]
     return Decisions(raised, refreshed, cleared)
+
+
+def _measured(fig: Figures, why: tuple[str, ...], policy: Policy, now: datetime) -> dict:
+    return dict(
+        reasons=why,
+        units_sold=fig.units_sold,
+        available=fig.available,
+        misses=fig.misses,
+        usual_misses=usual_misses(fig, policy),
+        window_days=policy.window_days,
+        cover_threshold_days=policy.cover_days,
+        evaluated_at=now,
+    )
 
 
 class Store(Protocol):

@@ -71,7 +71,7 @@ SELECT p.sku, p.country, p.region,
        greatest(coalesce(bo.units, 0) + coalesce(bm.units, 0), 0)::int,
        coalesce(st.available, 0)::int, coalesce(mi.misses, 0)::int, coalesce(mi.baseline, 0)::int
   FROM pairs p
-  JOIN product ON product.sku = p.sku
+  JOIN product USING (sku)
   LEFT JOIN by_orders bo USING (sku, country, region)
   LEFT JOIN by_movements bm USING (sku, country, region)
   LEFT JOIN missed mi USING (sku, country, region)
@@ -102,6 +102,17 @@ def _prompt(row) -> Prompt:
 
 def prompt_event(event_type: str, prompt: Prompt) -> Event:
     return Event.of(SOURCE, event_type, convert.restock_prompt_to_pb(prompt), correlation_id=prompt.id)
+
+
+async def _update(conn, p: Prompt) -> bool:
+    """Today's figures on an open prompt (and its clearing, when `cleared_at` is set)."""
+    done = await conn.execute(
+        "UPDATE restock_prompt SET reasons = %s, units_sold = %s, available = %s, misses = %s,"
+        " usual_misses = %s, window_days = %s, cover_threshold_days = %s, evaluated_at = %s, cleared_at = %s"
+        " WHERE id = %s AND cleared_at IS NULL",
+        (list(p.reasons), *astuple(p)[5:11], p.evaluated_at, p.cleared_at, p.id),
+    )
+    return done.rowcount > 0
 
 
 class SqlStore:
@@ -166,21 +177,10 @@ class SqlStore:
                     await outbox.add_event(conn, prompt_event(RAISED, p))
                     raised.append(p)
             for p in decisions.refreshed:
-                done = await conn.execute(
-                    "UPDATE restock_prompt SET reasons = %s, units_sold = %s, available = %s, misses = %s,"
-                    " usual_misses = %s, window_days = %s, cover_threshold_days = %s, evaluated_at = %s"
-                    " WHERE id = %s AND cleared_at IS NULL",
-                    (list(p.reasons), *astuple(p)[5:11], p.evaluated_at, p.id),
-                )
-                if done.rowcount:
+                if await _update(conn, p):
                     refreshed.append(p)
             for p in decisions.cleared:
-                done = await conn.execute(
-                    "UPDATE restock_prompt SET evaluated_at = %s, cleared_at = %s"
-                    " WHERE id = %s AND cleared_at IS NULL",
-                    (p.evaluated_at, p.cleared_at, p.id),
-                )
-                if done.rowcount:
+                if await _update(conn, p):
                     await outbox.add_event(conn, prompt_event(CLEARED, p))
                     cleared.append(p)
             await conn.commit()

@@ -95,7 +95,8 @@ def test_a_prompt_is_raised_once_while_it_holds_with_its_figures_refreshed_then_
     store.measured = [figures(units_sold=280, available=500)]  # restocked
     cleared = evaluate(store, T0 + timedelta(hours=2))
     assert [p.id for p in cleared.cleared] == [prompt.id]
-    assert store.prompts[prompt.id].cleared_at == T0 + timedelta(hours=2)
+    gone = store.prompts[prompt.id]
+    assert (gone.cleared_at, gone.reasons, gone.available) == (T0 + timedelta(hours=2), (), 500)
     assert store.events == [("restock_prompt_raised", "FD-OAT-500"), ("restock_prompt_cleared", "FD-OAT-500")]
 
 

@@ -212,8 +212,27 @@ async def run(
             pass
 
 
-def is_cant_find(issue_code: str) -> bool:
-    return issue_code == CANT_FIND_ISSUE or issue_code.startswith(CANT_FIND_ISSUE + ".")
+def is_cant_find(issue_code: str, cant_find_issue: str = CANT_FIND_ISSUE) -> bool:
+    return issue_code == cant_find_issue or issue_code.startswith(cant_find_issue + ".")
+
+
+@dataclass(frozen=True)
+class CantFind:
+    """A contact coded "can't find it" about a product, from a consumer we can place."""
+
+    case_id: str
+    consumer_id: str
+    sku: str
+    at: datetime
+
+
+def cant_find(
+    *, case_id: str, consumer_id: str, sku: str, issue_code: str, at: datetime, cant_find_issue: str
+) -> CantFind | None:
+    """The miss a case stands for, or None: it needs the code, a product and a consumer to place."""
+    if not (case_id and consumer_id and sku and is_cant_find(issue_code, cant_find_issue)):
+        return None
+    return CantFind(case_id, consumer_id, sku, at)
 
 
 def is_miss(nearest_store_km: float | None) -> bool:

@@ -15,6 +15,7 @@ import pytest
 from crs.fulfillment.v1 import fulfillment_pb2 as pb
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 
+from services.runtime.events import Event
 from services.runtime.grpcio import blocking_channel
 from services.runtime.principal import Principal
 from tests.integration.fulfillment.conftest import AGENT, OPERATOR, SUPERVISOR
@@ -24,7 +25,7 @@ from tests.support.wait import wait_for
 
 PLANNER = SUPERVISOR
 ANALYST = Principal("quinn", "analyst")
-STEADY, PUSHED, UNFOUND = "RS-STEADY", "RS-PUSHED", "RS-UNFOUND"
+STEADY, PUSHED, UNFOUND, ASKED = "RS-STEADY", "RS-PUSHED", "RS-UNFOUND", "RS-ASKED"
 
 
 class Restock:
@@ -61,6 +62,10 @@ class Restock:
             self.events.append((method.routing_key, json.loads(body)["data"]))
         return [data for key, data in self.events if key == routing_key and data["sku"] == sku]
 
+    def publish_case(self, event_type: str, case: dict) -> None:
+        event = Event(source="contacts", type=event_type, data={"case": case})
+        self.channel.basic_publish("contacts.events", event_type, event.to_json())
+
     def sell(self, sku: str, location_id: str, units: int, *, days_ago: float) -> None:
         order = str(uuid.uuid4())
         placed = datetime.now(UTC) - timedelta(days=days_ago)
@@ -94,14 +99,15 @@ def restock(service_env, directory):
         )
         connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
         channel = connection.channel()
-        channel.exchange_declare("fulfillment.events", exchange_type="topic", durable=True)
+        for exchange in ("fulfillment.events", "contacts.events"):
+            channel.exchange_declare(exchange, exchange_type="topic", durable=True)
         api = ServiceProcess("services.fulfillment", env).start(wait_port=port)
         try:
             found = Restock(env, database_url, channel)
             found.sql(
                 "INSERT INTO product (sku, name) VALUES (%s, 'Steady Oats'), (%s, 'Pushed Oats'),"
-                " (%s, 'Unfound Oats')",
-                (STEADY, PUSHED, UNFOUND),
+                " (%s, 'Unfound Oats'), (%s, 'Asked-for Oats')",
+                (STEADY, PUSHED, UNFOUND, ASKED),
             )
             locations = [
                 location("RS-SF", "store", "West", "94110", 37.7486, -122.4184),
@@ -217,3 +223,28 @@ def test_a_planner_sets_the_thresholds_and_an_agent_may_not(restock):
         assert (list(prompt.reasons), prompt.cover_threshold_days) == (["low_cover"], 60)
     finally:
         restock.call("SetRestockPolicy", pb.RestockPolicy(cover_days=7), PLANNER)
+
+
+def test_contacts_coded_cant_find_it_count_once_each_as_misses_in_the_consumers_region(restock, directory):
+    in_manhattan = [directory.add_case(address=("1 Main St", "10001"), country="US") for _ in range(3)]
+    elsewhere = directory.add_case(address=("1 Rue", "75004"), country="FR")  # a postcode not in the data
+
+    def case(case_id: str, issue_code: str = "question.where_to_buy") -> dict:
+        consumer = directory.cases[case_id].consumer_id
+        return {"id": case_id, "consumer_id": consumer, "product": {"sku": ASKED}, "issue_code": issue_code}
+
+    restock.publish_case("contact_created", case(in_manhattan[0]))
+    restock.publish_case("contact_created", case(in_manhattan[1], "complaint.quality"))  # not a miss
+    restock.publish_case("contact_created", case(elsewhere))
+    # The same case delivered again, and changed, is still one miss.
+    for _ in range(2):
+        restock.publish_case("contact_updated", case(in_manhattan[0]))
+    restock.publish_case("contact_updated", case(in_manhattan[1]))  # recoded as "can't find it"
+    restock.publish_case("contact_created", case(in_manhattan[2], "question.where_to_buy.not_in_store"))
+
+    [prompt] = wait_for(lambda: restock.prompts(ASKED), timeout=20, what="a prompt from contacts")
+    assert (prompt.region, list(prompt.reasons), prompt.misses) == ("Northeast", ["misses_climbing"], 3)
+    counted = restock.sql(
+        "SELECT source_id, region FROM where_to_buy_miss WHERE sku = %s ORDER BY 1", (ASKED,)
+    )
+    assert counted == sorted((case_id, "Northeast") for case_id in in_manhattan)

@@ -155,3 +155,14 @@ def test_the_periodic_run_evaluates_at_the_clocks_time_and_survives_a_failing_ro
     assert prompt.raised_at == T0
     assert prompt.evaluated_at == T0 + timedelta(minutes=2)  # the round at minute 1 failed and was skipped
     assert store.events == [("restock_prompt_raised", "FD-OAT-500")]
+
+
+def test_a_case_is_a_cant_find_it_miss_only_with_the_code_a_product_and_a_consumer():
+    case = dict(case_id="c1", consumer_id="p1", sku="FD-OAT-500", issue_code="question.where_to_buy", at=T0)
+    assert restock.cant_find(**case, cant_find_issue="question.where_to_buy") == restock.CantFind(
+        "c1", "p1", "FD-OAT-500", T0
+    )
+    for missing in ({"sku": ""}, {"consumer_id": ""}, {"issue_code": "complaint.quality"}):
+        assert restock.cant_find(**{**case, **missing}, cant_find_issue="question.where_to_buy") is None
+    # The code is a setting: a company may code it more narrowly.
+    assert restock.cant_find(**case, cant_find_issue="question.where_to_buy.cant_find") is None

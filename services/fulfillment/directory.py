@@ -47,7 +47,6 @@ class ContactsDirectory:
             address=_postal(consumer.addresses[0]) if consumer.addresses else {},
         )
 
-
     async def consumer_place(self, consumer_id: str) -> tuple[str, str] | None:
         """The consumer's first address as (country, postcode); None for no such consumer or address."""
         try:

@@ -5,6 +5,7 @@ Protobuf in, use cases, protobuf out; each domain error ends the call with its s
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import grpc
@@ -48,6 +49,8 @@ class ReplyApi:
 
     replies_store: SqlStore
     directory: requesting.Directory
+    # From RestockApi, mixed in beside it: a lookup that found no stocked store near is a miss.
+    count_where_to_buy: Callable[[where_to_buy.Answer], Awaitable[None]]
 
     @_status
     async def RequestFulfillment(self, request, context):

@@ -61,6 +61,13 @@ def validate_policy(policy: Policy) -> Policy:
     return policy
 
 
+def days_of_cover(units_sold: int, available: int, window_days: int) -> float | None:
+    """How long the available stock lasts at the window's pace; None while nothing sells (for ever)."""
+    if units_sold <= 0:
+        return None
+    return max(available, 0) / (units_sold / window_days)
+
+
 @dataclass(frozen=True)
 class Figures:
     """What was measured for one product in one region over the window."""
@@ -105,9 +112,7 @@ class Prompt:
 
     @property
     def days_of_cover(self) -> float | None:
-        """None while nothing sells: the stock lasts for ever."""
-        velocity = self.velocity_per_day
-        return max(self.available, 0) / velocity if velocity > 0 else None
+        return days_of_cover(self.units_sold, self.available, self.window_days)
 
 
 def usual_misses(figures: Figures, policy: Policy) -> float:
@@ -117,10 +122,9 @@ def usual_misses(figures: Figures, policy: Policy) -> float:
 def reasons(figures: Figures, policy: Policy) -> tuple[str, ...]:
     """Why this product needs restocking in this region; empty when it does not."""
     found = []
-    if figures.units_sold > 0:
-        cover = max(figures.available, 0) / (figures.units_sold / policy.window_days)
-        if cover < policy.cover_days:
-            found.append(LOW_COVER)
+    cover = days_of_cover(figures.units_sold, figures.available, policy.window_days)
+    if cover is not None and cover < policy.cover_days:
+        found.append(LOW_COVER)
     if figures.misses >= policy.min_misses and figures.misses > policy.miss_factor * usual_misses(
         figures, policy
     ):

@@ -71,4 +71,6 @@ class CantFindContacts:
             source_id=found.case_id,
         )
         if region is not None:
-            log.info("case %s: a can't-find-it miss for %s in %s/%s", found.case_id, found.sku, country, region)
+            log.info(
+                "case %s: a can't-find-it miss for %s in %s/%s", found.case_id, found.sku, country, region
+            )

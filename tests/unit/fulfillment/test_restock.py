@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.fulfillment import restock
+from services.fulfillment import restock, restock_api, where_to_buy
 from services.fulfillment.replies import InvalidRequest
 from services.fulfillment.restock import Decisions, Figures, Policy, Prompt
 
@@ -166,3 +166,45 @@ def test_a_case_is_a_cant_find_it_miss_only_with_the_code_a_product_and_a_consum
         assert restock.cant_find(**{**case, **missing}, cant_find_issue="question.where_to_buy") is None
     # The code is a setting: a company may code it more narrowly.
     assert restock.cant_find(**case, cant_find_issue="question.where_to_buy.cant_find") is None
+
+
+def prompt(sku: str, units_sold: int, available: int, misses: int = 0) -> Prompt:
+    return Prompt(
+        sku, sku, "US", "West", (restock.LOW_COVER,), units_sold, available, misses, 0.0, 14, 7, T0, T0
+    )
+
+
+def test_the_planners_list_puts_the_shortest_cover_first_and_the_unsold_last_by_misses():
+    listed = restock_api.ranked(
+        [prompt("slow", 14, 60), prompt("quiet", 0, 5, misses=3), prompt("fast", 140, 50),
+         prompt("missed", 0, 5, misses=9)]
+    )  # fmt: skip
+    assert [p.sku for p in listed] == ["fast", "slow", "missed", "quiet"]
+    assert [p.days_of_cover for p in listed] == [5.0, 60.0, None, None]
+
+
+class MissLog:
+    def __init__(self, fails: bool = False):
+        self.fails = fails
+        self.recorded: list[tuple[str, str]] = []
+
+    async def record_miss(self, *, sku, country, latitude, longitude, at):
+        if self.fails:
+            raise ConnectionError("the database went away")
+        self.recorded.append((sku, country))
+
+
+def answer(*distances: float) -> where_to_buy.Answer:
+    query = where_to_buy.Query("FD-OAT-500", "US", "10001", 5)
+    return where_to_buy.Answer(query, 40.75, -74.0, [where_to_buy.Nearby((), 3, km) for km in distances])
+
+
+def test_a_lookup_without_a_stocked_store_near_is_counted_and_a_failed_count_does_not_fail_it():
+    api = restock_api.RestockApi()
+    api.restock_store = MissLog()
+    for found in (answer(2.5, 40.0), answer(30.0), answer()):
+        asyncio.run(api.count_where_to_buy(found))
+    assert api.restock_store.recorded == [("FD-OAT-500", "US")] * 2
+    api.restock_store = MissLog(fails=True)
+    asyncio.run(api.count_where_to_buy(answer()))  # logged, not raised: the consumer still gets the answer
+    assert api.restock_store.recorded == []

@@ -1,21 +1,25 @@
 """`python -m services.fulfillment`: the catalogue, purchase history and reply-fulfillment gRPC API, with
-the relay that publishes fulfillment's outbox (its own events and those its worker writes)."""
+the relay that publishes fulfillment's outbox (its own events and those its worker writes) and the
+periodic evaluation of restock prompts."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import Callable
+from datetime import datetime
 
-from services.fulfillment import demo_carrier, grpc_api, privacy
+from services.fulfillment import demo_carrier, grpc_api, privacy, restock
 from services.fulfillment.directory import ContactsDirectory
 from services.fulfillment.reply_store import SqlStore as ReplyStore
+from services.fulfillment.restock_contacts import CantFindContacts
+from services.fulfillment.restock_store import SqlStore as RestockStore
 from services.fulfillment.store import SqlStore
 from services.runtime import bus, grpcio, process
 from services.runtime.db import open_pool
 from services.runtime.grpcio import Server
 from services.runtime.outbox import Relay
-from services.runtime.settings import Common, env_float, env_int, grpc_bind, grpc_target
+from services.runtime.settings import Common, env, env_float, env_int, grpc_bind, grpc_target
 
 
 async def serve(
@@ -26,11 +30,16 @@ async def serve(
     amqp_url: str | None = None,
     contacts_target: str | None = None,
     demo_carrier_seconds: float = 0.0,
+    restock_seconds: float = 0.0,
+    cant_find_issue: str = restock.CANT_FIND_ISSUE,
+    clock: Callable[[], datetime] = restock.utc_now,
     on_ready: Callable[[int], None] | None = None,
 ) -> None:
     """Serve until `stop` is set, then let calls in flight and the outbox batch finish, and close.
 
     Without `amqp_url` the outbox is left for another relay (the read-side tests need no broker).
+    Restock prompts are evaluated every `restock_seconds` at `clock()`'s time (0: not here); with a
+    broker, contacts coded `cant_find_issue` (or under it) about a product are counted as misses.
     """
     pool = await open_pool(
         database_url, schema="fulfillment", max_size=env_int("CRS_FULFILLMENT_DB_POOL_SIZE", 10)
@@ -39,23 +48,28 @@ async def serve(
     connection = await bus.connect(amqp_url) if amqp_url else None
     tasks: list[asyncio.Task] = []
     try:
-        relay = None
+        relay = consumer = None
+        replies, restocking, directory = ReplyStore(pool), RestockStore(pool), ContactsDirectory(contacts)
         if connection is not None:
             publisher = await bus.Publisher(connection, "fulfillment").open()
             relay = Relay(pool, publisher, schema="fulfillment")
             tasks.append(asyncio.create_task(relay.run()))
-        replies = ReplyStore(pool)
+            misses = CantFindContacts(directory, replies, restocking, cant_find_issue)
+            consumer = bus.Consumer(connection, "fulfillment", misses.subscriptions())
+            await consumer.start()
         if demo_carrier_seconds > 0:
             tasks.append(asyncio.create_task(demo_carrier.run(replies, demo_carrier_seconds, stop)))
-        server = Server(
-            [grpc_api.servicer(SqlStore(pool), replies, ContactsDirectory(contacts)), privacy.servicer(pool)],
-            bind,
-        )
+        if restock_seconds > 0:
+            tasks.append(asyncio.create_task(restock.run(restocking, restock_seconds, stop, clock)))
+        api = grpc_api.servicer(SqlStore(pool), replies, directory, restocking)
+        server = Server([api, privacy.servicer(pool)], bind)
         port = await server.start()
         if on_ready is not None:
             on_ready(port)
         await stop.wait()
         await server.stop(env_float("CRS_FULFILLMENT_SHUTDOWN_GRACE", 5.0))
+        if consumer is not None:
+            await consumer.stop()
         if relay is not None:
             relay.stop()
         for task in tasks:
@@ -76,6 +90,8 @@ async def main(stop: asyncio.Event) -> None:
         amqp_url=common.amqp_url,
         bind=grpc_bind("fulfillment"),
         demo_carrier_seconds=env_float("CRS_FULFILLMENT_DEMO_CARRIER_SECONDS", 0.0),
+        restock_seconds=env_float("CRS_FULFILLMENT_RESTOCK_SECONDS", 300.0),
+        cant_find_issue=env("CRS_FULFILLMENT_CANT_FIND_ISSUE", restock.CANT_FIND_ISSUE),
     )
 
 

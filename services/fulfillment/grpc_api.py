@@ -10,16 +10,21 @@ from services.fulfillment.catalogue import InvalidRequest, ProductNotFound, Stor
 from services.fulfillment.reply_api import ReplyApi
 from services.fulfillment.reply_store import SqlStore as ReplyStore
 from services.fulfillment.requesting import Directory
+from services.fulfillment.restock_api import RestockApi
+from services.fulfillment.restock_store import SqlStore as RestockStore
 from services.runtime.grpcio import Servicer
 
 SERVICE_NAME = fulfillment_pb2.DESCRIPTOR.services_by_name["Fulfillment"].full_name
 
 
-class FulfillmentApi(ReplyApi, fulfillment_pb2_grpc.FulfillmentServicer):
-    def __init__(self, store: Store, replies_store: ReplyStore, directory: Directory):
+class FulfillmentApi(ReplyApi, RestockApi, fulfillment_pb2_grpc.FulfillmentServicer):
+    def __init__(
+        self, store: Store, replies_store: ReplyStore, directory: Directory, restock_store: RestockStore
+    ):
         self.store = store
         self.replies_store = replies_store
         self.directory = directory
+        self.restock_store = restock_store
 
     async def GetPurchaseHistory(self, request, context):
         try:
@@ -57,10 +62,12 @@ class FulfillmentApi(ReplyApi, fulfillment_pb2_grpc.FulfillmentServicer):
         )
 
 
-def servicer(store: Store, replies_store: ReplyStore, directory: Directory) -> Servicer:
+def servicer(
+    store: Store, replies_store: ReplyStore, directory: Directory, restock_store: RestockStore
+) -> Servicer:
     """The Fulfillment servicer, ready for `services.runtime.grpcio.Server`."""
     return Servicer(
-        FulfillmentApi(store, replies_store, directory),
+        FulfillmentApi(store, replies_store, directory, restock_store),
         fulfillment_pb2_grpc.add_FulfillmentServicer_to_server,
         SERVICE_NAME,
     )

@@ -58,6 +58,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "coupons.redeem": _SUPERVISORS,
     "inventory.read": frozenset({"agent", "supervisor", "analyst"}),
     "inventory.manage": frozenset({"supervisor", "admin"}),
+    # Supply planning: restock prompts are read by supervisors (the supply planners), analysts and admins;
+    # their thresholds are set by supervisors and admins.
+    "restock.read": frozenset({"supervisor", "analyst", "admin"}),
+    "restock.manage": frozenset({"supervisor", "admin"}),
     "knowledge.read": _EVERYONE,
     "knowledge.answer": _AGENTS,
     # Authors (agents among them) write drafts; a supervisor or admin reviews and publishes them.
@@ -123,6 +127,9 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/ImportStock": "inventory.manage",
     "/crs.fulfillment.v1.Fulfillment/UpdateShipment": "inventory.manage",
     "/crs.fulfillment.v1.Fulfillment/RecordReturn": "inventory.manage",
+    "/crs.fulfillment.v1.Fulfillment/ListRestockPrompts": "restock.read",
+    "/crs.fulfillment.v1.Fulfillment/GetRestockPolicy": "restock.read",
+    "/crs.fulfillment.v1.Fulfillment/SetRestockPolicy": "restock.manage",
     "/crs.insights.v1.Insights/ImportSales": "insights.manage",
     "/crs.insights.v1.Insights/GetCpmu": "insights.read",
     "/crs.insights.v1.Insights/ListAlerts": "insights.read",

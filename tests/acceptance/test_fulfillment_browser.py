@@ -20,7 +20,7 @@ from tests.acceptance.test_casework_browser import ARGS, CHROMIUM, healthy, log_
 from tests.integration.fulfillment.conftest import WORKER_QUEUE, queue_exists
 from tests.support import infra
 from tests.support.processes import ServiceProcess, free_port
-from tests.support.wait import wait_for
+from tests.support.wait import async_wait_for, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +59,7 @@ def stack(service_env, own_database, own_vhost, tmp_path_factory):
         "CRS_BILLING_GRPC": f"127.0.0.1:{ports['billing']}",
         "CRS_FULFILLMENT_GRPC": f"127.0.0.1:{ports['fulfil']}",
         "CRS_FULFILLMENT_WORKER_METRICS_PORT": str(ports["worker"]),
+        "CRS_FULFILLMENT_RESTOCK_SECONDS": "0.5",
         "CRS_CONSOLE_HTTP": f"127.0.0.1:{ports['console']}",
         "CRS_RECORDINGS_URL": f"file://{tmp_path_factory.mktemp('recordings')}",
     }
@@ -309,3 +310,51 @@ async def test_the_stock_page_prompts_a_restock_and_finds_where_to_buy(stack, ow
             await expect(agent.locator("#wtb-stores tr").first).to_contain_text("0.3 km")
         finally:
             await browser.close()
+
+
+async def test_a_supply_planner_sees_a_restock_prompt_with_its_figures_and_an_agent_does_not(
+    stack, own_database
+):
+    base, _ = stack
+    # The Manhattan shelf sold 1,400 jars of coffee in the last hour: 100 a day over the 14-day window,
+    # against what the Northeast (the shelf and the Allentown distribution centre) has available.
+    with psycopg.connect(own_database, autocommit=True) as conn:
+        conn.execute("SET search_path = fulfillment")
+        [(available,)] = conn.execute(
+            "SELECT sum(s.on_hand - s.reserved)::int FROM stock s JOIN location l ON l.id = s.location_id"
+            " WHERE s.sku = 'BV-COF-250' AND l.country = 'US' AND l.region = 'Northeast'"
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO orders (id, consumer_id, placed_at, channel, status, currency, total_minor, location_id)"
+            " VALUES ('5e1f0000-0000-4000-8000-000000000001', gen_random_uuid(), now() - interval '1 hour',"
+            " 'retail', 'delivered', 'USD', 0, 'ST-US-NYC-01')"
+        )
+        conn.execute(
+            "INSERT INTO order_line (order_id, line_no, sku, quantity, unit_price_minor)"
+            " VALUES ('5e1f0000-0000-4000-8000-000000000001', 1, 'BV-COF-250', 1400, 699)"
+        )
+    async with aiohttp.ClientSession() as session:
+        ada = {"Authorization": f"Bearer {await token(session, base, 'ada', 'ada-demo-1001')}"}
+        sam = {"Authorization": f"Bearer {await token(session, base, 'sam', 'sam-demo-super')}"}
+
+        async def coffee_prompts():
+            async with session.get(f"{base}/api/restock-prompts?sku=BV-COF-250", headers=sam) as r:
+                assert r.status == 200, await r.text()
+                return [p for p in (await r.json())["prompts"] if p["region"] == "Northeast"]
+
+        [prompt] = await async_wait_for(coffee_prompts, timeout=20, what="a restock prompt for the coffee")
+        assert (prompt["reasons"], prompt["units_sold"], prompt["velocity_per_day"]) == (
+            ["low_cover"],
+            1400,
+            100,
+        )
+        assert (prompt["available"], prompt["days_of_cover"]) == (available, round(available / 100, 2))
+
+        for path in ("/api/restock-prompts", "/products/restock"):
+            async with session.get(f"{base}{path}", headers=ada) as r:
+                assert r.status == 403
+        async with session.get(f"{base}/products/restock", headers=sam) as r:
+            assert r.status == 200
+            assert 'data-page="restock"' in await r.text()
+        async with session.put(f"{base}/api/restock-policy", json={"cover_days": "x"}, headers=sam) as r:
+            assert r.status == 400

@@ -1,5 +1,5 @@
 """Reply fulfillment in the console: fulfil from a case, the supervisors' approval queue, a product's stock
-by location with its restock prompts, and letters (a proof before sending, the printed one after).
+by location with its reorder points, the supply planners' restock prompts, and letters (a proof before sending, the printed one after).
 
 Each route is a call to fulfillment's gRPC API with the signed-in person's principal; fulfillment decides
 whether a request is within the person's limits (approved at once) or waits for a supervisor.
@@ -207,6 +207,57 @@ async def where_to_buy(request: web.Request) -> web.Response:
     return web.json_response(as_json(await _fulfillment(request, "WhereToBuy", message)))
 
 
+@routes.get("/api/restock-prompts")
+@requires("restock.read")
+@shapes(reply=pb.ListRestockPromptsResponse.DESCRIPTOR)
+async def restock_prompts(request: web.Request) -> web.Response:
+    """GET ?sku=&region= -> {"prompts": [RestockPrompt]}: the open prompts, the shortest cover first."""
+    message = pb.ListRestockPromptsRequest(
+        sku=request.query.get("sku", "")[:64], region=request.query.get("region", "")[:100]
+    )
+    return web.json_response(as_json(await _fulfillment(request, "ListRestockPrompts", message)))
+
+
+@routes.get("/api/restock-policy")
+@requires("restock.read")
+@shapes(reply=pb.RestockPolicy.DESCRIPTOR)
+async def restock_policy(request: web.Request) -> web.Response:
+    """GET -> the RestockPolicy: the thresholds prompts are raised at."""
+    return web.json_response(
+        as_json(await _fulfillment(request, "GetRestockPolicy", pb.GetRestockPolicyRequest()))
+    )
+
+
+def _number(body: dict, name: str, kind: type) -> float | int:
+    raw = body.get(name, 0)
+    if raw in ("", None):
+        return 0
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name}: a number") from None
+    if isinstance(raw, bool) or value < 0 or value != value or value > 10**6:
+        raise BadRequest(f"{name}: a positive number")
+    return value
+
+
+@routes.put("/api/restock-policy")
+@requires("restock.manage")
+@shapes(reply=pb.RestockPolicy.DESCRIPTOR)
+async def set_restock_policy(request: web.Request) -> web.Response:
+    """PUT {"cover_days", "window_days", "baseline_windows", "miss_factor", "min_misses"} (each optional:
+    one left out keeps its value) -> the RestockPolicy."""
+    body = await json_body(request)
+    message = pb.RestockPolicy(
+        cover_days=_number(body, "cover_days", float),
+        window_days=_number(body, "window_days", int),
+        baseline_windows=_number(body, "baseline_windows", int),
+        miss_factor=_number(body, "miss_factor", float),
+        min_misses=_number(body, "min_misses", int),
+    )
+    return web.json_response(as_json(await _fulfillment(request, "SetRestockPolicy", message)))
+
+
 def _pdf(letter: pb.Letter, name: str) -> web.Response:
     return web.Response(
         body=letter.pdf,
@@ -247,3 +298,9 @@ async def approvals_page(request: web.Request) -> web.Response:
 @requires("inventory.read")
 async def stock_page(request: web.Request) -> web.Response:
     return render(request, "fulfillment/stock.html")
+
+
+@routes.get("/products/restock")
+@requires("restock.read")
+async def restock_page(request: web.Request) -> web.Response:
+    return render(request, "fulfillment/restock.html")

@@ -1,4 +1,5 @@
-// Reply fulfillment on the console's pages: fulfil from a case, the approval queue, stock by location.
+// Reply fulfillment on the console's pages: fulfil from a case, the approval queue, stock by location,
+// restock prompts.
 // Loaded after cases.js, whose helpers ($, api, el, say, when, row, link, PAGES) it uses; everything is
 // drawn with textContent, never as HTML.
 "use strict";
@@ -214,5 +215,54 @@ async function stockPage() {
   }
 }
 
+// -- the supply planners' restock prompts, with the figures behind each --
+
+const REASON_TEXT = { low_cover: "Low cover", misses_climbing: "Misses climbing" };
+const POLICY_FIELDS = ["cover_days", "window_days", "baseline_windows", "miss_factor", "min_misses"];
+
+async function restockPage() {
+  const draw = async () => {
+    const [{ prompts }, policy] = await Promise.all([
+      api("GET", "/api/restock-prompts"), api("GET", "/api/restock-policy")]);
+    $("restock-policy").textContent = `Prompted below ${policy.cover_days} days of cover over a `
+      + `${policy.window_days}-day window, or at ${policy.min_misses}+ misses above ${policy.miss_factor}× `
+      + `their usual level (the ${policy.baseline_windows} windows before).`;
+    for (const name of POLICY_FIELDS) {
+      const input = $(`policy-${name}`);
+      if (input && document.activeElement !== input) input.value = policy[name];
+    }
+    const body = $("prompts");
+    body.replaceChildren();
+    for (const p of prompts) {
+      const cover = p.days_of_cover === undefined ? "no sales" : Number(p.days_of_cover).toFixed(1);
+      const tr = row([p.sku, p.country, p.region, p.reasons.map((r) => REASON_TEXT[r] || r).join(", "),
+        p.units_sold, Number(p.velocity_per_day).toFixed(1), p.available, cover,
+        `${p.misses} (${Number(p.usual_misses).toFixed(1)})`, when(p.raised_at), when(p.evaluated_at)]);
+      tr.dataset.sku = p.sku;
+      tr.dataset.region = p.region;
+      body.appendChild(tr);
+    }
+    if (!prompts.length) say("No product needs restocking anywhere.", "info");
+    else say("");
+  };
+  const form = $("policy-form");
+  if (form) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = Object.fromEntries(POLICY_FIELDS.map((name) => [name, $(`policy-${name}`).value]));
+      try {
+        await api("PUT", "/api/restock-policy", body);
+        await draw();
+        say("Thresholds saved; the next evaluation uses them.", "info");
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
+  await draw();
+  setInterval(() => draw().catch((error) => say(error.message)), REFRESH_MS * 10);
+}
+
 PAGES.approvals = approvalsPage;
+PAGES.restock = restockPage;
 PAGES.stock = stockPage;

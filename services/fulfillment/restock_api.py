@@ -1,0 +1,86 @@
+"""The restock half of the Fulfillment gRPC service: the open prompts, the thresholds, and the
+where-to-buy misses counted as lookups are answered. Protobuf in, restock rules, protobuf out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from crs.fulfillment.v1 import fulfillment_pb2 as pb
+
+from services.fulfillment import convert, restock
+from services.fulfillment.replies import NotAllowed
+from services.fulfillment.reply_api import _principal, _status
+from services.fulfillment.restock_store import SqlStore
+from services.fulfillment.where_to_buy import Answer
+
+log = logging.getLogger(__name__)
+POLICY_SETTERS = ("supervisor", "admin", "service")
+
+
+def ranked(prompts: list[restock.Prompt]) -> list[restock.Prompt]:
+    """The shortest cover first (a region selling nothing last), then the most misses."""
+    return sorted(
+        prompts,
+        key=lambda p: (
+            p.days_of_cover is None,
+            p.days_of_cover or 0.0,
+            -p.misses,
+            p.sku,
+            p.country,
+            p.region,
+        ),
+    )
+
+
+class RestockApi:
+    """Mixed into the Fulfillment servicer."""
+
+    restock_store: SqlStore
+
+    @_status
+    async def ListRestockPrompts(self, request, context):
+        prompts = await self.restock_store.open_prompts(sku=request.sku[:64], region=request.region[:100])
+        return pb.ListRestockPromptsResponse(
+            prompts=[convert.restock_prompt_to_pb(p) for p in ranked(prompts)]
+        )
+
+    @_status
+    async def GetRestockPolicy(self, request, context):
+        return convert.restock_policy_to_pb(*await self.restock_store.policy_row())
+
+    @_status
+    async def SetRestockPolicy(self, request, context):
+        principal = _principal(context)
+        if principal.role not in POLICY_SETTERS:
+            raise NotAllowed("restock thresholds are set by a supply planner (supervisor) or an admin")
+        current = await self.restock_store.policy()
+        # A field left at 0 keeps its current value: a planner may change one threshold alone.
+        policy = restock.validate_policy(
+            restock.Policy(
+                cover_days=request.cover_days or current.cover_days,
+                window_days=request.window_days or current.window_days,
+                baseline_windows=request.baseline_windows or current.baseline_windows,
+                miss_factor=request.miss_factor or current.miss_factor,
+                min_misses=request.min_misses or current.min_misses,
+            )
+        )
+        await self.restock_store.set_policy(policy, principal.username)
+        return convert.restock_policy_to_pb(*await self.restock_store.policy_row())
+
+    async def count_where_to_buy(self, answer: Answer) -> None:
+        """A lookup with no stocked store near the consumer is a miss for the product in their region.
+        The consumer's answer matters more than the count: a miss that cannot be written is logged."""
+        nearest = answer.stores[0].distance_km if answer.stores else None
+        if not restock.is_miss(nearest):
+            return
+        try:
+            await self.restock_store.record_miss(
+                sku=answer.query.sku,
+                country=answer.query.country,
+                latitude=answer.latitude,
+                longitude=answer.longitude,
+                at=datetime.now(UTC),
+            )
+        except Exception:
+            log.exception("a where-to-buy miss for %s could not be counted", answer.query.sku)

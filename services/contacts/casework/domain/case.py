@@ -14,6 +14,12 @@ from datetime import UTC, date, datetime
 
 from services.contacts.casework.domain.codes import SEVERITIES, CodeBook, severity_rank
 from services.contacts.casework.domain.fields import MAX_NOTE, a_call_id, search_config, text
+from services.contacts.casework.domain.fulfillments import (
+    STATE_WORDS,
+    CaseFulfillment,
+    FulfillmentChange,
+    moves_on,
+)
 from services.contacts.casework.domain.records import (
     PRODUCT_NAMES,
     REPORTER_NAMES,
@@ -34,7 +40,23 @@ TRANSITIONS = {
     "closed": set(),
 }
 OPEN_STAGES = ("new", "in_progress", "awaiting_consumer", "awaiting_fulfillment")
+# The status (and its stage) a case is in while a fulfillment for it is open; fulfillment's events set it.
+AWAITING = "awaiting_fulfillment"
+# The stages a case waits from, and so the ones it goes back to when the last fulfillment ends.
+WAITS_FROM = ("new", "in_progress", "awaiting_consumer")
 SYSTEM = "system"
+_NOT_FLAT = frozenset(
+    {
+        "reporter",
+        "product",
+        "timeline",
+        "events",
+        "calls_linked",
+        "call_ids",
+        "fulfillments",
+        "fulfillments_heard",
+    }
+)
 _ASSIGNEE = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 
 
@@ -85,10 +107,13 @@ class Case:
     sla_breached_at: datetime | None = None
     sla_breach: str = ""
     version: int = 1
+    status_before_fulfillment: str = ""  # while awaiting fulfillment: the status to go back to
+    fulfillments: dict[str, CaseFulfillment] = field(default_factory=dict)  # by fulfillment id
     # What this unit of work did to the case, for the store and the notifier; never stored as such.
     timeline: list[Entry] = field(default_factory=list, repr=False)
     events: list[Happened] = field(default_factory=list, repr=False)
     calls_linked: list[str] = field(default_factory=list, repr=False)
+    fulfillments_heard: list[str] = field(default_factory=list, repr=False)
 
     # -- reading --
 
@@ -103,11 +128,7 @@ class Case:
 
     def flat(self) -> dict:
         """The case's own fields one level deep, named as the timeline and the store name them."""
-        values = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in ("reporter", "product", "timeline", "events", "calls_linked", "call_ids")
-        }
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_FLAT}
         values.update({PRODUCT_NAMES[k]: v for k, v in vars(self.product).items()})
         values.update({REPORTER_NAMES[k]: v for k, v in vars(self.reporter).items()})
         values["search_config"] = search_config(self.language)
@@ -116,11 +137,17 @@ class Case:
     def stage(self, book: CodeBook) -> str:
         return book.stage_of(self.status)
 
+    @property
+    def open_fulfillments(self) -> dict[str, CaseFulfillment]:
+        """The fulfillments the company still owes the consumer, by id."""
+        return {fid: f for fid, f in self.fulfillments.items() if f.open}
+
     def settle(self) -> None:
         """What this unit of work recorded is written and sent: forget it, so it is never sent twice."""
         self.timeline.clear()
         self.events.clear()
         self.calls_linked.clear()
+        self.fulfillments_heard.clear()
 
     # -- capture --
 
@@ -226,11 +253,14 @@ class Case:
         actor: str,
         now: datetime,
         may_close_escalated: bool = True,
+        may_resolve_waiting: bool = True,
     ) -> None:
         """Move the case to `status`, if the workflow allows it from where it is.
 
         An escalated or health-and-safety case is resolved or closed only by someone who
-        `may_close_escalated` (a supervisor): it is a legal record, not an agent's to finish."""
+        `may_close_escalated` (a supervisor): it is a legal record, not an agent's to finish. Awaiting
+        fulfillment is fulfillment's to set and end (`_check_waiting`); a case reopened while one is open
+        goes on waiting."""
         if not isinstance(status, str) or not status:
             raise InvalidInput("status: which status?")
         target = book.status(status)
@@ -243,9 +273,12 @@ class Case:
         sensitive = self.escalated or book.escalates(self.issue_code)
         if to_stage in ("resolved", "closed") and sensitive and not may_close_escalated:
             raise Forbidden("only a supervisor may resolve or close an escalated or health-and-safety case")
+        self._check_waiting(stage, to_stage, may_resolve_waiting=may_resolve_waiting)
         before = self.flat()
         was_resolved = self.resolved_at is not None
         self.status = status
+        if stage == AWAITING:
+            self.status_before_fulfillment = ""
         if self.first_response_at is None and to_stage != "new":
             self.first_response_at = now
         if to_stage == "resolved":
@@ -260,6 +293,77 @@ class Case:
         self.events.append(Happened("contact_updated", actor=actor, changed_fields=tuple(sorted(changes))))
         if to_stage == "resolved" or (to_stage == "closed" and not was_resolved):
             self.events.append(Happened("contact_resolved", actor=actor))
+        if self.open_fulfillments and to_stage in WAITS_FROM:
+            self._await_fulfillment(book, note=f"Reopened while waiting on {self._owed()}")
+
+    def _check_waiting(self, stage: str, to_stage: str, *, may_resolve_waiting: bool) -> None:
+        """A person never moves a case into awaiting fulfillment, nor out of it while the company still owes
+        the consumer something; resolving or closing over an open fulfillment is a supervisor's call."""
+        if to_stage == AWAITING:
+            raise Refused(
+                "a case awaits fulfillment by itself while a fulfillment for it is open: request one from the case"
+            )
+        if not self.open_fulfillments:
+            return
+        if to_stage in ("resolved", "closed"):
+            if not may_resolve_waiting:
+                raise Forbidden(
+                    f"the consumer is still owed {self._owed()}: the case leaves awaiting fulfillment by itself"
+                    " when it has gone out, then resolve it; only a supervisor may resolve it before"
+                )
+        elif stage == AWAITING:
+            back = self.status_before_fulfillment or "in_progress"
+            raise Refused(
+                f"the case awaits {self._owed()}; it goes back to {back} by itself when the last one ends"
+            )
+
+    # -- fulfillment --
+
+    def fulfillment_changed(self, change: FulfillmentChange, *, book: CodeBook) -> bool:
+        """Hear that one of the case's fulfillments moved: while any is open the case awaits fulfillment,
+        and when the last one ends it goes back to the status it had. False when the event tells nothing
+        new (redelivered, or overtaken by a later state: see domain/fulfillments.py)."""
+        if not moves_on(change.state, self.fulfillments.get(change.fulfillment_id)):
+            return False
+        was_waiting = bool(self.open_fulfillments)
+        heard = CaseFulfillment(change.kind, change.state)
+        self.fulfillments = {**self.fulfillments, change.fulfillment_id: heard}
+        self.fulfillments_heard.append(change.fulfillment_id)
+        if self.open_fulfillments and not was_waiting:
+            self._await_fulfillment(book, note=f"Waiting on {change.words}")
+        elif was_waiting and not self.open_fulfillments:
+            self._end_waiting(book, note=f"No fulfillment open any more: {change.words}")
+        return True
+
+    def _owed(self) -> str:
+        owed = sorted(
+            f"a {f.kind.replace('_', ' ')} ({STATE_WORDS.get(f.state, f.state)})"
+            for f in self.open_fulfillments.values()
+        )
+        return ", ".join(owed)
+
+    def _await_fulfillment(self, book: CodeBook, *, note: str) -> None:
+        """Wait, from an open stage; a resolved or closed case, or an uncoded contact, stays as it is."""
+        stage = self.stage(book)
+        waiting_status = book.statuses.get(AWAITING)
+        if not self.coded or stage not in WAITS_FROM or not (waiting_status and waiting_status["active"]):
+            return
+        self._system_move(AWAITING, note=note, go_back_to=self.status)
+
+    def _end_waiting(self, book: CodeBook, *, note: str) -> None:
+        if self.stage(book) != AWAITING:
+            return  # resolved over it by a supervisor, or never waiting
+        back = book.statuses.get(self.status_before_fulfillment)
+        status = back["code"] if back and back["active"] and back["stage"] in WAITS_FROM else "in_progress"
+        self._system_move(status, note=note, go_back_to="")
+
+    def _system_move(self, status: str, *, note: str, go_back_to: str) -> None:
+        """A move fulfillment's events make: no person answered, so the first-response clock runs on."""
+        before = self.flat()
+        self.status, self.status_before_fulfillment = status, go_back_to
+        changes = _changes(before, self.flat())
+        self.timeline.append(Entry("status", SYSTEM, changes, note))
+        self.events.append(Happened("contact_updated", actor=SYSTEM, changed_fields=tuple(sorted(changes))))
 
     def escalate(self, reason: str, *, book: CodeBook, actor: str) -> None:
         """Send the case to the supervisors' queue, with the reason."""
@@ -375,5 +479,5 @@ def _changes(before: dict, after: dict) -> dict:
     return {
         name: {"before": _json_value(before[name]), "after": _json_value(value)}
         for name, value in after.items()
-        if before.get(name) != value and name not in ("version", "updated_at")
+        if before.get(name) != value and name not in ("version", "updated_at", "status_before_fulfillment")
     }

@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from services.contacts.casework.domain.codes import SEVERITIES, CodeBook, severity_rank
 from services.contacts.casework.domain.fields import MAX_NOTE, a_call_id, search_config, text
 from services.contacts.casework.domain.fulfillments import (
-    STATE_WORDS,
+    AWAITING,
+    WAITS_FROM,
+    AwaitsFulfillment,
     CaseFulfillment,
-    FulfillmentChange,
-    moves_on,
 )
 from services.contacts.casework.domain.records import (
     PRODUCT_NAMES,
     REPORTER_NAMES,
+    SYSTEM,
     Entry,
     Happened,
     Product,
     Reporter,
+    changes_between,
+    json_value,
 )
 from services.contacts.casework.exceptions import Forbidden, InvalidInput, Refused, StaleVersion
 
@@ -40,11 +43,6 @@ TRANSITIONS = {
     "closed": set(),
 }
 OPEN_STAGES = ("new", "in_progress", "awaiting_consumer", "awaiting_fulfillment")
-# The status (and its stage) a case is in while a fulfillment for it is open; fulfillment's events set it.
-AWAITING = "awaiting_fulfillment"
-# The stages a case waits from, and so the ones it goes back to when the last fulfillment ends.
-WAITS_FROM = ("new", "in_progress", "awaiting_consumer")
-SYSTEM = "system"
 _NOT_FLAT = frozenset(
     {
         "reporter",
@@ -64,16 +62,8 @@ def allowed(from_stage: str, to_stage: str) -> bool:
     return to_stage in TRANSITIONS.get(from_stage, set())
 
 
-def _json_value(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 @dataclass(eq=False)
-class Case:
+class Case(AwaitsFulfillment):
     id: str | None = None
     reference: int | None = None
     consumer_id: str | None = None
@@ -137,11 +127,6 @@ class Case:
     def stage(self, book: CodeBook) -> str:
         return book.stage_of(self.status)
 
-    @property
-    def open_fulfillments(self) -> dict[str, CaseFulfillment]:
-        """The fulfillments the company still owes the consumer, by id."""
-        return {fid: f for fid, f in self.fulfillments.items() if f.open}
-
     def settle(self) -> None:
         """What this unit of work recorded is written and sent: forget it, so it is never sent twice."""
         self.timeline.clear()
@@ -200,7 +185,7 @@ class Case:
         """The fields worth showing on the timeline's first line."""
         keep = ("channel", "consumer_id", "issue_code", "severity", "status", "language")
         view = {k: getattr(self, k) for k in keep if getattr(self, k)}
-        product = {k: _json_value(v) for k, v in vars(self.product).items() if v}
+        product = {k: json_value(v) for k, v in vars(self.product).items() if v}
         if product:
             view["product"] = product
         if self.all_call_ids:
@@ -225,7 +210,7 @@ class Case:
         if self.coded and ("issue_code" in values or "severity" in values):
             self._code(book, since=self.created_at)
         self.summary = self._summary(book)
-        changes = _changes(before, self.flat())
+        changes = changes_between(before, self.flat())
         if not changes:
             return False
         self._record_update(actor, changes, moving=before["consumer_id"] is not None)
@@ -288,82 +273,13 @@ class Case:
             self.resolved_at = self.resolved_at or now
         elif stage == "resolved":
             self.resolved_at = None  # reopened
-        changes = _changes(before, self.flat())
+        changes = changes_between(before, self.flat())
         self.timeline.append(Entry("status", actor, changes, note))
         self.events.append(Happened("contact_updated", actor=actor, changed_fields=tuple(sorted(changes))))
         if to_stage == "resolved" or (to_stage == "closed" and not was_resolved):
             self.events.append(Happened("contact_resolved", actor=actor))
         if self.open_fulfillments and to_stage in WAITS_FROM:
             self._await_fulfillment(book, note=f"Reopened while waiting on {self._owed()}")
-
-    def _check_waiting(self, stage: str, to_stage: str, *, may_resolve_waiting: bool) -> None:
-        """A person never moves a case into awaiting fulfillment, nor out of it while the company still owes
-        the consumer something; resolving or closing over an open fulfillment is a supervisor's call."""
-        if to_stage == AWAITING:
-            raise Refused(
-                "a case awaits fulfillment by itself while a fulfillment for it is open: request one from the case"
-            )
-        if not self.open_fulfillments:
-            return
-        if to_stage in ("resolved", "closed"):
-            if not may_resolve_waiting:
-                raise Forbidden(
-                    f"the consumer is still owed {self._owed()}: the case leaves awaiting fulfillment by itself"
-                    " when it has gone out, then resolve it; only a supervisor may resolve it before"
-                )
-        elif stage == AWAITING:
-            back = self.status_before_fulfillment or "in_progress"
-            raise Refused(
-                f"the case awaits {self._owed()}; it goes back to {back} by itself when the last one ends"
-            )
-
-    # -- fulfillment --
-
-    def fulfillment_changed(self, change: FulfillmentChange, *, book: CodeBook) -> bool:
-        """Hear that one of the case's fulfillments moved: while any is open the case awaits fulfillment,
-        and when the last one ends it goes back to the status it had. False when the event tells nothing
-        new (redelivered, or overtaken by a later state: see domain/fulfillments.py)."""
-        if not moves_on(change.state, self.fulfillments.get(change.fulfillment_id)):
-            return False
-        was_waiting = bool(self.open_fulfillments)
-        heard = CaseFulfillment(change.kind, change.state)
-        self.fulfillments = {**self.fulfillments, change.fulfillment_id: heard}
-        self.fulfillments_heard.append(change.fulfillment_id)
-        if self.open_fulfillments and not was_waiting:
-            self._await_fulfillment(book, note=f"Waiting on {change.words}")
-        elif was_waiting and not self.open_fulfillments:
-            self._end_waiting(book, note=f"No fulfillment open any more: {change.words}")
-        return True
-
-    def _owed(self) -> str:
-        owed = sorted(
-            f"a {f.kind.replace('_', ' ')} ({STATE_WORDS.get(f.state, f.state)})"
-            for f in self.open_fulfillments.values()
-        )
-        return ", ".join(owed)
-
-    def _await_fulfillment(self, book: CodeBook, *, note: str) -> None:
-        """Wait, from an open stage; a resolved or closed case, or an uncoded contact, stays as it is."""
-        stage = self.stage(book)
-        waiting_status = book.statuses.get(AWAITING)
-        if not self.coded or stage not in WAITS_FROM or not (waiting_status and waiting_status["active"]):
-            return
-        self._system_move(AWAITING, note=note, go_back_to=self.status)
-
-    def _end_waiting(self, book: CodeBook, *, note: str) -> None:
-        if self.stage(book) != AWAITING:
-            return  # resolved over it by a supervisor, or never waiting
-        back = book.statuses.get(self.status_before_fulfillment)
-        status = back["code"] if back and back["active"] and back["stage"] in WAITS_FROM else "in_progress"
-        self._system_move(status, note=note, go_back_to="")
-
-    def _system_move(self, status: str, *, note: str, go_back_to: str) -> None:
-        """A move fulfillment's events make: no person answered, so the first-response clock runs on."""
-        before = self.flat()
-        self.status, self.status_before_fulfillment = status, go_back_to
-        changes = _changes(before, self.flat())
-        self.timeline.append(Entry("status", SYSTEM, changes, note))
-        self.events.append(Happened("contact_updated", actor=SYSTEM, changed_fields=tuple(sorted(changes))))
 
     def escalate(self, reason: str, *, book: CodeBook, actor: str) -> None:
         """Send the case to the supervisors' queue, with the reason."""
@@ -381,7 +297,7 @@ class Case:
         self.escalated, self.escalation_reason, self.assignee = True, reason, ""
         if "escalated" not in self.action_codes:
             self.action_codes = [*self.action_codes, "escalated"]
-        self.timeline.append(Entry("escalated", actor, _changes(before, self.flat()), reason))
+        self.timeline.append(Entry("escalated", actor, changes_between(before, self.flat()), reason))
         self.events.append(Happened("contact_escalated", actor=actor, reason=reason))
 
     def assign(self, assignee: str, *, actor: str) -> bool:
@@ -408,7 +324,7 @@ class Case:
         self.action_codes = [*self.action_codes, action_code]
         if action["is_response"] and self.first_response_at is None:
             self.first_response_at = now
-        changes = _changes(before, self.flat())
+        changes = changes_between(before, self.flat())
         self.timeline.append(Entry("action", actor, changes, note or action["label"]))
         self.events.append(Happened("contact_updated", actor=actor, changed_fields=tuple(sorted(changes))))
 
@@ -472,12 +388,3 @@ class Case:
         if product:
             parts.append(product + (f", lot {self.product.lot_code}" if self.product.lot_code else ""))
         return " — ".join(p for p in parts if p)[:300]
-
-
-def _changes(before: dict, after: dict) -> dict:
-    """Before and after of every field that changed, as JSON values."""
-    return {
-        name: {"before": _json_value(before[name]), "after": _json_value(value)}
-        for name, value in after.items()
-        if before.get(name) != value and name not in ("version", "updated_at", "status_before_fulfillment")
-    }

@@ -10,7 +10,7 @@ import pytest
 
 from services.contacts.casework.domain.fulfillments import FulfillmentChange
 from services.contacts.casework.exceptions import Forbidden, InvalidInput, NotFound, Refused
-from tests.unit.contacts.fakes import NOW, Clock, casework
+from tests.unit.contacts.fakes import NOW, Clock, casework, ended_call
 
 PLASTIC = "complaint.quality.foreign_object.plastic"
 
@@ -242,3 +242,16 @@ async def test_an_event_for_an_unknown_case_is_not_found(service):
     service, _ = service
     with pytest.raises(NotFound):
         await service.fulfillment_changed(change(str(uuid.uuid4()), "requested", a_fulfillment()))
+
+
+async def test_an_uncoded_contact_keeps_the_fulfillment_and_waits_once_it_is_coded(service):
+    service, db = service
+    contact_id = await service.file_call(ended_call("call-77"))
+    letter = a_fulfillment()
+    assert await service.fulfillment_changed(change(contact_id, "requested", letter, kind="letter"))
+    assert db.cases[contact_id].status == "new"  # an uncoded contact has no workflow yet
+    case = await service.create(data={"issue_code": PLASTIC}, actor="alice", call_id="call-77")
+    assert case.id == contact_id and case.status == "awaiting_fulfillment"
+    assert db.timeline[case.id][-1].note == "Coded while waiting on a letter (requested)"
+    await service.fulfillment_changed(change(contact_id, "shipped", letter, kind="letter"))
+    assert db.cases[contact_id].status == "new"

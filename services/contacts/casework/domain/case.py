@@ -180,6 +180,8 @@ class Case(AwaitsFulfillment):
                 Entry("escalated", SYSTEM, {"escalated": {"before": False, "after": True}}, reason)
             )
             self.events.append(Happened("contact_escalated", actor=SYSTEM, reason=reason))
+        if self.open_fulfillments:  # requested for the call's contact before anyone coded it
+            self._await_fulfillment(book, note=f"Coded while waiting on {self._owed()}")
 
     def _created_view(self) -> dict:
         """The fields worth showing on the timeline's first line."""

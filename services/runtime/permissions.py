@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cases.assign": _AGENTS,
     "cases.assign_others": _SUPERVISORS,
     "cases.close_escalated": _SUPERVISORS,
+    # Resolving or closing a case while a fulfillment for it is open (an agent waits for it to end).
+    "cases.resolve_awaiting_fulfillment": _SUPERVISORS,
     "cases.queue": _SUPERVISORS,
     "billing.read": _AGENTS,
     "billing.post": _SUPERVISORS,

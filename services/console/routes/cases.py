@@ -249,10 +249,12 @@ async def filed_call(request: web.Request) -> web.Response:
 @requires("cases.queue")
 @shapes(reply=pb.SearchCasesResponse.DESCRIPTOR)
 async def queue(request: web.Request) -> web.Response:
-    """GET ?limit=&offset= -> {"cases": [Case]}: open escalated cases, most urgent first."""
+    """GET ?limit=&offset=&status= -> {"cases": [Case]}: open escalated cases (in `status`, such as
+    awaiting_fulfillment, when named), most urgent first."""
     message = pb.GetQueueRequest(
         limit=_whole(request.query, "limit", 100, 1, MAX_LIMIT),
         offset=_whole(request.query, "offset", 0, 0, 100_000),
+        status=request.query.get("status", "")[:64],
     )
     reply = await _casework(request, "GetQueue", message)
     return web.json_response({"cases": [as_json(c) for c in reply.cases]})

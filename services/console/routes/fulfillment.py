@@ -5,7 +5,8 @@ Each route is a call to fulfillment's gRPC API with the signed-in person's princ
 whether a request is within the person's limits (approved at once) or waits for a supervisor.
 
 The case page shows a case's fulfillments by asking fulfillment for them (ListFulfillments by case, then
-each one's steps), rather than keeping a copy in casework: see docs/fulfillment.md, "The case page".
+each one's steps): see docs/fulfillment.md, "The case page". Whether the case awaits fulfillment is the
+case's own status, which casework keeps from fulfillment's events (docs/casework.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from aiohttp import web
 from crs.common.v1 import money_pb2
+from crs.contacts.v1 import casework_pb2 as casework_pb
 from crs.fulfillment.v1 import fulfillment_pb2 as pb
 
 from services.console.clients import as_json
@@ -24,8 +26,6 @@ from services.console.web import BadRequest, context, json_body, principal, rend
 
 routes = web.RouteTableDef()
 
-# A request the company still owes an action on: the case is "awaiting fulfillment" while one is.
-OPEN_STATES = frozenset({"requested", "awaiting_approval", "approved", "in_progress"})
 MAX_VALUE_MINOR = 10**9
 CASE_LIST_LIMIT = 100
 
@@ -33,10 +33,6 @@ CASE_LIST_LIMIT = 100
 async def _fulfillment(request: web.Request, rpc: str, message):
     ctx = context(request)
     return await ctx.clients.call(getattr(ctx.clients.fulfillment, rpc), message, principal(request))
-
-
-def awaiting_fulfillment(fulfillments: list[dict]) -> bool:
-    return any(f.get("state") in OPEN_STATES for f in fulfillments)
 
 
 def _text(body: dict, name: str, limit: int) -> str:
@@ -100,11 +96,17 @@ def request_from(case_id: str, body: dict) -> pb.RequestFulfillmentRequest:
 @routes.get("/api/contacts/{id}/fulfillments")
 @requires("fulfillment.request")
 async def case_fulfillments(request: web.Request) -> web.Response:
-    """GET -> {"fulfillments": [FulfillmentRequest with history], "awaiting_fulfillment"}, oldest first."""
-    listed = await _fulfillment(
-        request,
-        "ListFulfillments",
-        pb.ListFulfillmentsRequest(case_id=request.match_info["id"], limit=CASE_LIST_LIMIT),
+    """GET -> {"fulfillments": [FulfillmentRequest with history], oldest first, and the case's stored
+    "status", "stage", "escalated" and "awaiting_fulfillment"}: what the page polls to follow both."""
+    ctx = context(request)
+    case_id = request.match_info["id"]
+    case, listed = await asyncio.gather(
+        ctx.clients.call(
+            ctx.clients.casework.GetCase, casework_pb.GetCaseRequest(id=case_id), principal(request)
+        ),
+        _fulfillment(
+            request, "ListFulfillments", pb.ListFulfillmentsRequest(case_id=case_id, limit=CASE_LIST_LIMIT)
+        ),
     )
     # The list carries no steps; a case has a handful of fulfillments, fetched side by side.
     full = await asyncio.gather(
@@ -113,8 +115,15 @@ async def case_fulfillments(request: web.Request) -> web.Response:
             for f in listed.fulfillments
         )
     )
-    found = [as_json(f) for f in full]
-    return web.json_response({"fulfillments": found, "awaiting_fulfillment": awaiting_fulfillment(found)})
+    return web.json_response(
+        {
+            "fulfillments": [as_json(f) for f in full],
+            "status": case.status,
+            "stage": case.stage,
+            "escalated": case.escalated,
+            "awaiting_fulfillment": case.stage == "awaiting_fulfillment",
+        }
+    )
 
 
 @routes.post("/api/contacts/{id}/fulfillments")

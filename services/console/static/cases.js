@@ -153,13 +153,21 @@ function changeText(changes) {
 // may touch the page, or an answer fetched before a change would paint over the one fetched after it.
 let latestDraw = 0;
 
+// The case's badge: its status ("awaiting fulfillment" in words: fulfillment's events set it), and
+// "escalated" while an escalated case is open.
+function stageBadge(c) {
+  const status = c.stage === "awaiting_fulfillment" ? "awaiting fulfillment" : c.status;
+  return c.escalated && !["resolved", "closed"].includes(c.stage) ? `${status} · escalated` : status;
+}
+
 async function drawCase(id) {
   const draw = ++latestDraw;
   const superseded = () => draw !== latestDraw;
   const c = await api("GET", `/api/contacts/${encodeURIComponent(id)}`);
   if (superseded()) return c;
   $("reference").textContent = `#${c.reference}`;
-  $("stage").dataset.base = $("stage").textContent = c.escalated && !["resolved", "closed"].includes(c.stage) ? `${c.status} · escalated` : c.status;
+  $("stage").textContent = stageBadge(c);
+  $("stage").dataset.awaiting = c.stage === "awaiting_fulfillment" ? "yes" : "no";
   const details = $("details");
   details.replaceChildren();
   const facts = [
@@ -293,11 +301,14 @@ async function casePage() {
 // -- the supervisors' queue and search --
 
 async function queuePage() {
-  const { cases } = await api("GET", "/api/queue");
+  const status = new URLSearchParams(location.search).get("status") || "";
+  $("queue-status").value = status;
+  $("queue-status").addEventListener("change", () => { location.search = new URLSearchParams({ status: $("queue-status").value }); });
+  const { cases } = await api("GET", `/api/queue?${new URLSearchParams({ status })}`);
   const body = $("queue");
   for (const c of cases) {
-    body.appendChild(row([link(c), c.issue_path, c.severity, productText(c.product), c.escalation_reason,
-      c.assignee, when(c.resolution_due_at)]));
+    body.appendChild(row([link(c), c.issue_path, c.severity, productText(c.product), stageBadge(c),
+      c.escalation_reason, c.assignee, when(c.resolution_due_at)]));
   }
   if (!cases.length) say("Nothing is waiting for a supervisor.", "info");
 }

@@ -25,13 +25,16 @@ function stepText(f, step) {
   return `${KIND_NAME[f.kind] || f.kind}: ${state}${step.stage ? ` (${step.stage})` : ""}`;
 }
 
-// The case's fulfillments in their table, and each one's steps on the timeline among the case's events.
+// The case's fulfillments in their table, and each one's steps on the timeline among the case's events;
+// the badge from the case's stored status, which fulfillment's events move while the page is open.
 async function drawFulfillments(caseId, timeline) {
-  const { fulfillments, awaiting_fulfillment: awaiting } = await api(
-    "GET", `/api/contacts/${encodeURIComponent(caseId)}/fulfillments`);
-  const stage = $("stage");
-  stage.textContent = awaiting ? `${stage.dataset.base} · awaiting fulfillment` : stage.dataset.base;
-  stage.dataset.awaiting = awaiting ? "yes" : "no";
+  const drawing = latestDraw;
+  const found = await api("GET", `/api/contacts/${encodeURIComponent(caseId)}/fulfillments`);
+  const { fulfillments } = found;
+  if (drawing === latestDraw) {  // else a draw of the whole case began meanwhile, with a newer status
+    $("stage").textContent = stageBadge(found);
+    $("stage").dataset.awaiting = found.awaiting_fulfillment ? "yes" : "no";
+  }
   const body = $("fulfillments");
   body.replaceChildren();
   for (const f of fulfillments) {

@@ -19,6 +19,7 @@ from services.contacts.casework.domain.access import Actor
 from services.contacts.casework.domain.calls import EndedCall, PauseChange
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CachedCodeBook
+from services.contacts.casework.domain.fulfillments import FulfillmentChange
 from services.contacts.casework.exceptions import InvalidInput, NotFound
 from services.contacts.casework.notifier import Notifier
 from services.contacts.interfaces import ConsumerLookup
@@ -49,6 +50,9 @@ class CaseRepository(Protocol):
     ) -> str | None: ...
 
     async def record_pause_change(self, change: PauseChange) -> bool: ...
+
+    async def save_fulfillments(self, case: Case) -> None:
+        """Keep what the case heard of its fulfillments, without a new version of the case."""
 
     async def upsert_code(self, kind: str, row: dict) -> None: ...
 
@@ -184,7 +188,14 @@ class Casework:
             return await self._changed(uow, case)
 
     async def change_status(
-        self, *, case_id: str, status: str, note: str, actor: str, may_close_escalated: bool = True
+        self,
+        *,
+        case_id: str,
+        status: str,
+        note: str,
+        actor: str,
+        may_close_escalated: bool = True,
+        may_resolve_waiting: bool = True,
     ) -> Case:
         book = await self.codes.get()
         async with self.unit_of_work() as uow:
@@ -196,8 +207,27 @@ class Casework:
                 actor=actor,
                 now=self.clock(),
                 may_close_escalated=may_close_escalated,
+                may_resolve_waiting=may_resolve_waiting,
             )
             return await self._changed(uow, case)
+
+    async def fulfillment_changed(self, change: FulfillmentChange) -> bool:
+        """Hear of a fulfillment's new state (Case.fulfillment_changed); False when it told nothing new.
+        A move of the case's status is a new version with its timeline entry and event; hearing of a
+        state that moves nothing is kept without one, so an agent's open edit does not go stale for it."""
+        change = change.checked()
+        book = await self.codes.get()
+        async with self.unit_of_work() as uow:
+            case = await self._locked(uow, change.case_id)
+            if not case.fulfillment_changed(change, book=book):
+                return False
+            if case.timeline:
+                await self._changed(uow, case)
+                return True
+            await uow.cases.save_fulfillments(case)
+            await uow.commit()
+            case.settle()
+            return True
 
     async def escalate(self, *, case_id: str, reason: str, actor: str) -> Case:
         book = await self.codes.get()

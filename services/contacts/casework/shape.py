@@ -44,6 +44,10 @@ _TIMES = (
 )
 
 
+def _open(case: Case) -> list:
+    return sorted(case.open_fulfillments.items())
+
+
 def case_json(case: Case, book: CodeBook) -> dict:
     """The case in the JSON mapping of Case (empty times left out, as protobuf leaves them out)."""
     shown = {
@@ -73,6 +77,9 @@ def case_json(case: Case, book: CodeBook) -> dict:
         "version": case.version,
         "time_to_first_response_seconds": _seconds(case.created_at, case.first_response_at),
         "time_to_resolution_seconds": _seconds(case.created_at, case.resolved_at),
+        "open_fulfillments": [
+            {"fulfillment_id": fid, "kind": f.kind, "state": f.state} for fid, f in _open(case)
+        ],
     }
     for name in _TIMES:
         shown[name] = _json(getattr(case, name))
@@ -119,6 +126,9 @@ def case_pb(case: Case, book: CodeBook) -> pb.Case:
         version=case.version,
         time_to_first_response_seconds=_seconds(case.created_at, case.first_response_at),
         time_to_resolution_seconds=_seconds(case.created_at, case.resolved_at),
+        open_fulfillments=[
+            pb.OpenFulfillment(fulfillment_id=fid, kind=f.kind, state=f.state) for fid, f in _open(case)
+        ],
     )
     for name in _TIMES:
         value = getattr(case, name)

@@ -24,6 +24,7 @@ from services.contacts.casework.domain.case import (
     Reporter,
 )
 from services.contacts.casework.domain.codes import CodeBook
+from services.contacts.casework.domain.fulfillments import CaseFulfillment
 from services.contacts.casework.domain.sla import SlaPolicy
 from services.contacts.casework.exceptions import InvalidInput
 from services.runtime import outbox
@@ -36,12 +37,22 @@ _STORED_COLUMNS = (
     " lot_code, best_by, produced_on, purchase_store, purchase_location, purchased_on, issue_code, severity,"
     " action_codes, verbatim, notes, language, assignee, escalated, escalation_reason, created_by, team, created_at,"
     " updated_at, first_response_at, resolved_at, closed_at, response_due_at, resolution_due_at,"
-    " sla_breached_at, sla_breach, version"
+    " sla_breached_at, sla_breach, version, status_before_fulfillment"
 )
+
+
+def _fulfillments_of(case: str) -> str:
+    """The case's fulfillments as one JSON object: {fulfillment id: [kind, state]}."""
+    return (
+        "SELECT coalesce(jsonb_object_agg(f.fulfillment_id, jsonb_build_array(f.kind, f.state)), '{}')"
+        f" AS fulfillments FROM case_fulfillment f WHERE f.contact_id = {case}"
+    )
+
+
 CASE_COLUMNS = (
     ", ".join(f"c.{column.strip()}" for column in _STORED_COLUMNS.split(","))
     + ", ARRAY(SELECT cc.call_id FROM contact_call cc WHERE cc.contact_id = c.id ORDER BY cc.linked_at)"
-    " AS call_ids"
+    " AS call_ids, (" + _fulfillments_of("c.id") + ") AS fulfillments"
 )
 # The columns a case writes; the rest are the database's (reference, version, updated_at) or the filing's.
 WRITTEN = (
@@ -72,6 +83,7 @@ WRITTEN = (
     "resolution_due_at",
     "sla_breached_at",
     "sla_breach",
+    "status_before_fulfillment",
 )
 _INSERTED = ("id", "created_at", *WRITTEN)
 _SET = ", ".join(f"{c} = %({c})s" for c in WRITTEN)
@@ -112,7 +124,13 @@ def case_from_row(row: dict) -> Case:
         sla_breached_at=row["sla_breached_at"],
         sla_breach=row["sla_breach"],
         version=row["version"],
+        status_before_fulfillment=row["status_before_fulfillment"],
+        fulfillments=fulfillments_from(row["fulfillments"]),
     )
+
+
+def fulfillments_from(stored: dict) -> dict[str, CaseFulfillment]:
+    return {fid: CaseFulfillment(kind, state) for fid, (kind, state) in stored.items()}
 
 
 class CaseRepository:
@@ -131,7 +149,14 @@ class CaseRepository:
         rows = await self._rows(
             f"SELECT {CASE_COLUMNS} FROM contact c WHERE c.id = %s FOR UPDATE OF c", (case_id,)
         )
-        return case_from_row(rows[0]) if rows else None
+        return await self._with_fulfillments(case_from_row(rows[0])) if rows else None
+
+    async def _with_fulfillments(self, case: Case) -> Case:
+        """Read the fulfillments again once the case is locked: a statement that waited for the lock reads
+        other tables as they were when it began, before the event that held the lock wrote its own."""
+        rows = await self._rows(_fulfillments_of("%s"), (case.id,))
+        case.fulfillments = fulfillments_from(rows[0]["fulfillments"])
+        return case
 
     async def uncoded_call(self, call_id: str) -> Case | None:
         """The contact filed for `call_id`, while nobody has coded it yet; locked."""
@@ -139,7 +164,7 @@ class CaseRepository:
             f"SELECT {CASE_COLUMNS} FROM contact c WHERE c.call_id = %s AND c.issue_code IS NULL FOR UPDATE OF c",
             (call_id,),
         )
-        return case_from_row(rows[0]) if rows else None
+        return await self._with_fulfillments(case_from_row(rows[0])) if rows else None
 
     async def call_extension(self, call_id: str) -> str | None:
         """The extension that took a filed call ('' when telephony named none); None when not filed."""
@@ -183,6 +208,25 @@ class CaseRepository:
             raise InvalidInput("consumer_id: no consumer has this id") from None
         case.updated_at, case.version = rows[0]["updated_at"], rows[0]["version"]
         await self._record([case])
+        await self.save_fulfillments(case)
+
+    async def save_fulfillments(self, case: Case) -> None:
+        """Keep what the case heard of its fulfillments in this unit of work (the case's row is locked)."""
+        heard = sorted(set(case.fulfillments_heard))
+        if not heard:
+            return
+        await self.conn.execute(
+            "INSERT INTO case_fulfillment (fulfillment_id, contact_id, kind, state)"
+            " SELECT f, %s, k, s FROM unnest(%s::uuid[], %s::text[], %s::text[]) AS u (f, k, s)"
+            " ON CONFLICT (fulfillment_id) DO UPDATE SET kind = excluded.kind, state = excluded.state,"
+            " updated_at = now() WHERE case_fulfillment.contact_id = excluded.contact_id",
+            (
+                case.id,
+                heard,
+                [case.fulfillments[f].kind for f in heard],
+                [case.fulfillments[f].state for f in heard],
+            ),
+        )
 
     async def _record(self, cases: list[Case]) -> None:
         entries: list[tuple[str, Entry]] = [(case.id, entry) for case in cases for entry in case.timeline]

@@ -225,9 +225,9 @@ class CaseViews:
         )
         return [case_from_row(row) for row in rows]
 
-    async def queue(self, book: CodeBook, *, limit: int, offset: int) -> list[Case]:
-        """Open escalated cases, most urgent first."""
-        query = Query(escalated_only=True, open_only=True, limit=limit, offset=offset)
+    async def queue(self, book: CodeBook, *, limit: int, offset: int, status: str = "") -> list[Case]:
+        """Open escalated cases (in `status`, when named), most urgent first."""
+        query = Query(escalated_only=True, open_only=True, status=status, limit=limit, offset=offset)
         return await self.search(query, book, order=URGENT_FIRST)
 
     async def early_warning(self, *, days: int, threshold: int, issue_prefix: str) -> list[LotCluster]:

@@ -125,7 +125,7 @@ class FakeCases:
     def _stage(self, case: Case) -> None:
         stored = copy.deepcopy(case)
         entries = list(case.timeline)
-        stored.timeline, stored.events, stored.calls_linked = [], [], []
+        stored.timeline, stored.events, stored.calls_linked, stored.fulfillments_heard = [], [], [], []
 
         def apply():
             self.db.cases[stored.id] = stored
@@ -143,6 +143,14 @@ class FakeCases:
     async def save(self, case):
         case.version += 1
         self._stage(case)
+
+    async def save_fulfillments(self, case):
+        fulfillments = dict(case.fulfillments)
+
+        def apply():
+            self.db.cases[case.id].fulfillments = fulfillments
+
+        self.staged.append(apply)
 
     async def due_for_breach(self, now, limit):
         due = [

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime
+from datetime import datetime
 
 from services.contacts.casework.domain.codes import SEVERITIES, CodeBook, severity_rank
 from services.contacts.casework.domain.fields import MAX_NOTE, a_call_id, search_config, text
+from services.contacts.casework.domain.fulfillments import (
+    AWAITING,
+    WAITS_FROM,
+    AwaitsFulfillment,
+    CaseFulfillment,
+)
 from services.contacts.casework.domain.records import (
     PRODUCT_NAMES,
     REPORTER_NAMES,
+    SYSTEM,
     Entry,
     Happened,
     Product,
     Reporter,
+    changes_between,
+    json_value,
 )
 from services.contacts.casework.exceptions import Forbidden, InvalidInput, Refused, StaleVersion
 
@@ -34,7 +43,18 @@ TRANSITIONS = {
     "closed": set(),
 }
 OPEN_STAGES = ("new", "in_progress", "awaiting_consumer", "awaiting_fulfillment")
-SYSTEM = "system"
+_NOT_FLAT = frozenset(
+    {
+        "reporter",
+        "product",
+        "timeline",
+        "events",
+        "calls_linked",
+        "call_ids",
+        "fulfillments",
+        "fulfillments_heard",
+    }
+)
 _ASSIGNEE = re.compile(r"^[A-Za-z0-9._@+-]{1,64}$")
 
 
@@ -42,16 +62,8 @@ def allowed(from_stage: str, to_stage: str) -> bool:
     return to_stage in TRANSITIONS.get(from_stage, set())
 
 
-def _json_value(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 @dataclass(eq=False)
-class Case:
+class Case(AwaitsFulfillment):
     id: str | None = None
     reference: int | None = None
     consumer_id: str | None = None
@@ -85,10 +97,13 @@ class Case:
     sla_breached_at: datetime | None = None
     sla_breach: str = ""
     version: int = 1
+    status_before_fulfillment: str = ""  # while awaiting fulfillment: the status to go back to
+    fulfillments: dict[str, CaseFulfillment] = field(default_factory=dict)  # by fulfillment id
     # What this unit of work did to the case, for the store and the notifier; never stored as such.
     timeline: list[Entry] = field(default_factory=list, repr=False)
     events: list[Happened] = field(default_factory=list, repr=False)
     calls_linked: list[str] = field(default_factory=list, repr=False)
+    fulfillments_heard: list[str] = field(default_factory=list, repr=False)
 
     # -- reading --
 
@@ -103,11 +118,7 @@ class Case:
 
     def flat(self) -> dict:
         """The case's own fields one level deep, named as the timeline and the store name them."""
-        values = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in ("reporter", "product", "timeline", "events", "calls_linked", "call_ids")
-        }
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_FLAT}
         values.update({PRODUCT_NAMES[k]: v for k, v in vars(self.product).items()})
         values.update({REPORTER_NAMES[k]: v for k, v in vars(self.reporter).items()})
         values["search_config"] = search_config(self.language)
@@ -121,6 +132,7 @@ class Case:
         self.timeline.clear()
         self.events.clear()
         self.calls_linked.clear()
+        self.fulfillments_heard.clear()
 
     # -- capture --
 
@@ -168,12 +180,14 @@ class Case:
                 Entry("escalated", SYSTEM, {"escalated": {"before": False, "after": True}}, reason)
             )
             self.events.append(Happened("contact_escalated", actor=SYSTEM, reason=reason))
+        if self.open_fulfillments:  # requested for the call's contact before anyone coded it
+            self._await_fulfillment(book, note=f"Coded while waiting on {self._owed()}")
 
     def _created_view(self) -> dict:
         """The fields worth showing on the timeline's first line."""
         keep = ("channel", "consumer_id", "issue_code", "severity", "status", "language")
         view = {k: getattr(self, k) for k in keep if getattr(self, k)}
-        product = {k: _json_value(v) for k, v in vars(self.product).items() if v}
+        product = {k: json_value(v) for k, v in vars(self.product).items() if v}
         if product:
             view["product"] = product
         if self.all_call_ids:
@@ -198,7 +212,7 @@ class Case:
         if self.coded and ("issue_code" in values or "severity" in values):
             self._code(book, since=self.created_at)
         self.summary = self._summary(book)
-        changes = _changes(before, self.flat())
+        changes = changes_between(before, self.flat())
         if not changes:
             return False
         self._record_update(actor, changes, moving=before["consumer_id"] is not None)
@@ -226,11 +240,14 @@ class Case:
         actor: str,
         now: datetime,
         may_close_escalated: bool = True,
+        may_resolve_waiting: bool = True,
     ) -> None:
         """Move the case to `status`, if the workflow allows it from where it is.
 
         An escalated or health-and-safety case is resolved or closed only by someone who
-        `may_close_escalated` (a supervisor): it is a legal record, not an agent's to finish."""
+        `may_close_escalated` (a supervisor): it is a legal record, not an agent's to finish. Awaiting
+        fulfillment is fulfillment's to set and end (`_check_waiting`); a case reopened while one is open
+        goes on waiting."""
         if not isinstance(status, str) or not status:
             raise InvalidInput("status: which status?")
         target = book.status(status)
@@ -243,9 +260,12 @@ class Case:
         sensitive = self.escalated or book.escalates(self.issue_code)
         if to_stage in ("resolved", "closed") and sensitive and not may_close_escalated:
             raise Forbidden("only a supervisor may resolve or close an escalated or health-and-safety case")
+        self._check_waiting(stage, to_stage, may_resolve_waiting=may_resolve_waiting)
         before = self.flat()
         was_resolved = self.resolved_at is not None
         self.status = status
+        if stage == AWAITING:
+            self.status_before_fulfillment = ""
         if self.first_response_at is None and to_stage != "new":
             self.first_response_at = now
         if to_stage == "resolved":
@@ -255,11 +275,13 @@ class Case:
             self.resolved_at = self.resolved_at or now
         elif stage == "resolved":
             self.resolved_at = None  # reopened
-        changes = _changes(before, self.flat())
+        changes = changes_between(before, self.flat())
         self.timeline.append(Entry("status", actor, changes, note))
         self.events.append(Happened("contact_updated", actor=actor, changed_fields=tuple(sorted(changes))))
         if to_stage == "resolved" or (to_stage == "closed" and not was_resolved):
             self.events.append(Happened("contact_resolved", actor=actor))
+        if self.open_fulfillments and to_stage in WAITS_FROM:
+            self._await_fulfillment(book, note=f"Reopened while waiting on {self._owed()}")
 
     def escalate(self, reason: str, *, book: CodeBook, actor: str) -> None:
         """Send the case to the supervisors' queue, with the reason."""
@@ -277,7 +299,7 @@ class Case:
         self.escalated, self.escalation_reason, self.assignee = True, reason, ""
         if "escalated" not in self.action_codes:
             self.action_codes = [*self.action_codes, "escalated"]
-        self.timeline.append(Entry("escalated", actor, _changes(before, self.flat()), reason))
+        self.timeline.append(Entry("escalated", actor, changes_between(before, self.flat()), reason))
         self.events.append(Happened("contact_escalated", actor=actor, reason=reason))
 
     def assign(self, assignee: str, *, actor: str) -> bool:
@@ -304,7 +326,7 @@ class Case:
         self.action_codes = [*self.action_codes, action_code]
         if action["is_response"] and self.first_response_at is None:
             self.first_response_at = now
-        changes = _changes(before, self.flat())
+        changes = changes_between(before, self.flat())
         self.timeline.append(Entry("action", actor, changes, note or action["label"]))
         self.events.append(Happened("contact_updated", actor=actor, changed_fields=tuple(sorted(changes))))
 
@@ -368,12 +390,3 @@ class Case:
         if product:
             parts.append(product + (f", lot {self.product.lot_code}" if self.product.lot_code else ""))
         return " — ".join(p for p in parts if p)[:300]
-
-
-def _changes(before: dict, after: dict) -> dict:
-    """Before and after of every field that changed, as JSON values."""
-    return {
-        name: {"before": _json_value(before[name]), "after": _json_value(value)}
-        for name, value in after.items()
-        if before.get(name) != value and name not in ("version", "updated_at")
-    }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+
+SYSTEM = "system"  # the actor of what no person did: escalation by code, SLA breaches, fulfillment's moves
 
 
 @dataclass
@@ -63,3 +65,24 @@ class Happened:
     changed_fields: tuple[str, ...] = ()
     breach: str = ""
     due_at: datetime | None = None
+
+
+def json_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# Kept with the case but not news on its timeline: the status a waiting case goes back to is in the note.
+_UNRECORDED = ("version", "updated_at", "status_before_fulfillment")
+
+
+def changes_between(before: dict, after: dict) -> dict:
+    """Before and after of every field that changed, as JSON values."""
+    return {
+        name: {"before": json_value(before[name]), "after": json_value(value)}
+        for name, value in after.items()
+        if before.get(name) != value and name not in _UNRECORDED
+    }

@@ -1,16 +1,19 @@
 """Events casework acts on: telephony's call_ended files the call as an uncoded contact; its
-recording_paused and recording_resumed are kept with the call for the timelines of the call's cases."""
+recording_paused and recording_resumed are kept with the call for the timelines of the call's cases;
+fulfillment's fulfillment_<state> move a case into awaiting fulfillment and back (domain/fulfillments.py)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
 
+from crs.fulfillment.v1 import fulfillment_pb2
 from crs.telephony.v1 import events_pb2 as telephony
 from google.protobuf import json_format
 
 from services.contacts.casework.domain.calls import EndedCall, PauseChange, PausedSpan
-from services.contacts.casework.exceptions import InvalidInput
+from services.contacts.casework.domain.fulfillments import STATES, FulfillmentChange
+from services.contacts.casework.exceptions import InvalidInput, NotFound
 from services.contacts.casework.service import Casework
 from services.runtime.bus import Subscription
 from services.runtime.events import Event
@@ -72,6 +75,18 @@ def ended_call(event: Event) -> EndedCall | None:
     )
 
 
+def fulfillment_change(event: Event) -> FulfillmentChange:
+    changed = event.parse(fulfillment_pb2.FulfillmentChanged)
+    return FulfillmentChange(
+        event_id=event.id,
+        fulfillment_id=changed.fulfillment_id,
+        case_id=changed.case_id,
+        kind=changed.kind,
+        state=changed.state,
+        actor=changed.actor,
+    )
+
+
 def subscriptions(casework: Casework) -> list[Subscription]:
     async def on_call_ended(event: Event) -> None:
         call = ended_call(event)
@@ -90,7 +105,17 @@ def subscriptions(casework: Casework) -> list[Subscription]:
         if not recorded:
             log.info("%s event %s was recorded before", event.type, event.id)
 
+    async def on_fulfillment_changed(event: Event) -> None:
+        try:
+            heard = await casework.fulfillment_changed(fulfillment_change(event))
+        except (InvalidInput, NotFound, json_format.ParseError) as exc:
+            log.warning("%s event %s refused: %s", event.type, event.id, exc)
+            return
+        if not heard:
+            log.info("%s event %s told nothing new (redelivered or overtaken)", event.type, event.id)
+
     return [
+        *(Subscription("fulfillment", f"fulfillment_{state}", on_fulfillment_changed) for state in STATES),
         Subscription("telephony", "call_ended", on_call_ended),
         Subscription("telephony", "recording_paused", on_pause_changed),
         Subscription("telephony", "recording_resumed", on_pause_changed),

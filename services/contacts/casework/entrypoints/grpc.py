@@ -161,6 +161,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
             note=request.note,
             actor=who.username,
             may_close_escalated=permissions.allowed(who.role, "cases.close_escalated"),
+            may_resolve_waiting=permissions.allowed(who.role, "cases.resolve_awaiting_fulfillment"),
         )
         return await self._shown(case)
 
@@ -239,7 +240,10 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
     @read
     async def GetQueue(self, request: pb.GetQueueRequest, context) -> pb.SearchCasesResponse:
         book = await self.casework.codes.get()
-        return await self._listed(await self.views.queue(book, limit=request.limit, offset=request.offset))
+        found = await self.views.queue(
+            book, limit=request.limit, offset=request.offset, status=request.status
+        )
+        return await self._listed(found)
 
     @read
     async def GetEarlyWarning(self, request: pb.GetEarlyWarningRequest, context) -> pb.EarlyWarning:

@@ -27,8 +27,9 @@ PROCESSES = [
     ("telephony", "services.telephony"),
 ]
 STOP_GRACE = 10.0
-# The demo run shows parcels moving: the demo carrier advances them unless the environment says otherwise.
-DEMO_DEFAULTS = {"CRS_FULFILLMENT_DEMO_CARRIER_SECONDS": "10"}
+# The demo run shows parcels moving (the demo carrier advances them) and restock prompts following what
+# is tried (a where-to-buy miss, a count imported), unless the environment says otherwise.
+DEMO_DEFAULTS = {"CRS_FULFILLMENT_DEMO_CARRIER_SECONDS": "10", "CRS_FULFILLMENT_RESTOCK_SECONDS": "30"}
 
 
 def available() -> list[tuple[str, str]]:

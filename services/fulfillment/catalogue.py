@@ -57,6 +57,9 @@ class Order:
     status: str
     currency: str
     lines: list[OrderLine] = field(default_factory=list)
+    # The store it was sold at or the location it shipped from; "" when not known (it then counts toward
+    # no region's sell-through).
+    location_id: str = ""
 
     @property
     def total_minor(self) -> int:

@@ -66,6 +66,12 @@ class RestockApi:
             )
         )
         await self.restock_store.set_policy(policy, principal.username)
+        # The planner sees the new thresholds' effect at once, not at the next round; evaluating here as
+        # well is safe, as every prompt's write is conditional on its state.
+        try:
+            await restock.evaluate(self.restock_store, datetime.now(UTC))
+        except Exception:
+            log.exception("restock prompts not re-evaluated after the thresholds changed; next round")
         return convert.restock_policy_to_pb(*await self.restock_store.policy_row())
 
     async def count_where_to_buy(self, answer: Answer) -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from services.cli.seed import consumer_id
-from services.fulfillment import store, where_to_buy
+from services.fulfillment import seed_sales, store, where_to_buy
 from services.fulfillment.catalogue import CHANNELS, Order, OrderLine, Product, upc_check_digit
 from services.runtime.db import connect, copy_text, stage_ids
 
@@ -92,20 +92,30 @@ def _orders_for(consumer: str, rng: random.Random, count: int, today: datetime) 
             p.sku: p
             for p in rng.sample(favourites, rng.randint(1, 2)) + rng.sample(PRODUCTS, rng.randint(0, 1))
         }
+        channel = rng.choices(CHANNELS, weights=(5, 2, 3, 1))[0]
         orders.append(
             Order(
                 id=order_id(consumer, n),
                 consumer_id=consumer,
                 placed_at=today - timedelta(days=rng.randint(1, 720), minutes=rng.randint(0, 1439)),
-                channel=rng.choices(CHANNELS, weights=(5, 2, 3, 1))[0],
+                channel=channel,
                 status="delivered"
                 if rng.random() < 0.9
                 else rng.choice(("shipped", "returned", "cancelled")),
                 currency="USD",
                 lines=[OrderLine(p, rng.randint(1, 4), PRICES[p.sku]) for p in chosen.values()],
+                location_id=_sold_from(consumer, channel),
             )
         )
     return orders
+
+
+def _sold_from(consumer: str, channel: str) -> str:
+    """The demo consumers live on either coast: they shop at its store and are shipped from its centre."""
+    east = int(uuid.UUID(consumer)) % 2 == 0
+    if channel == "retail":
+        return "ST-US-NYC-01" if east else "ST-US-SF-01"
+    return "DC-US-EAST" if east else "DC-US-WEST"
 
 
 # (id, name, kind, country, region, postcode, latitude, longitude, countries it ships to)
@@ -186,15 +196,16 @@ def _opening_stock() -> list[tuple[str, str, int]]:
     for product in PRODUCTS:
         for location in LOCATIONS:
             store_shelf = location[2] == "store"
-            counts.append(
-                (product.sku, location[0], rng.randint(0, 24) if store_shelf else rng.randint(40, 400))
-            )
+            count = rng.randint(0, 24) if store_shelf else rng.randint(40, 400)
+            if product.sku == seed_sales.PUSHED_SKU:
+                count = seed_sales.PUSHED_STOCK.get(location[0], count)
+            counts.append((product.sku, location[0], count))
     return counts
 
 
 def seed_demo(database_url: str) -> None:
-    """The catalogue, locations with opening stock, and a few orders for each demo consumer; running it
-    again changes nothing."""
+    """The catalogue, locations with opening stock, a few orders for each demo consumer, and four weeks of
+    sales at the locations (seed_sales); running it again changes nothing."""
     today = datetime.now(UTC).replace(second=0, microsecond=0)
     with connect(database_url, schema="fulfillment") as conn:
         store.upsert_products(conn, PRODUCTS)
@@ -207,6 +218,9 @@ def seed_demo(database_url: str) -> None:
             rng = random.Random(f"demo-{i}")
             for order in _orders_for(consumer, rng, 2 + i % 5, today):
                 store.record_order(conn, order)
+        for order in seed_sales.orders(PRODUCTS, PRICES, today):
+            store.record_order(conn, order)
+        store.record_misses_once(conn, seed_sales.misses(today))
         conn.commit()
 
 

@@ -139,8 +139,8 @@ def upsert_products(conn: psycopg.Connection, products: list[Product]) -> None:
 def record_order(conn: psycopg.Connection, order: Order) -> bool:
     """Write an order, its lines and its share of the tally; False when the order was already there."""
     inserted = conn.execute(
-        "INSERT INTO orders (id, consumer_id, placed_at, channel, status, currency, total_minor)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+        "INSERT INTO orders (id, consumer_id, placed_at, channel, status, currency, total_minor, location_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
         (
             order.id,
             order.consumer_id,
@@ -149,6 +149,7 @@ def record_order(conn: psycopg.Connection, order: Order) -> bool:
             order.status,
             order.currency,
             order.total_minor,
+            order.location_id or None,
         ),
     ).fetchone()
     if inserted is None:
@@ -219,3 +220,15 @@ def load_postcodes_once(conn: psycopg.Connection, places: list[tuple[str, str, f
     conn.execute(
         "INSERT INTO postcode SELECT * FROM incoming_postcode ON CONFLICT (country, postcode) DO NOTHING"
     )
+
+
+def record_misses_once(conn: psycopg.Connection, misses: list[tuple[str, str, str, str, datetime]]) -> None:
+    """Where-to-buy misses (sku, country, region, lookup id, when) known by an id of their own: one
+    already recorded is left alone."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO where_to_buy_miss (sku, country, region, source, source_id, occurred_at)"
+            " VALUES (%s, %s, %s, 'where_to_buy', %s, %s)"
+            " ON CONFLICT (source, source_id) WHERE source_id IS NOT NULL DO NOTHING",
+            misses,
+        )

@@ -182,6 +182,24 @@ def _movement(conn, request: Request, location_id: str, kind: str, quantity: int
     )
 
 
+def _release(conn, request: Request) -> None:
+    """A request giving up while it holds stock puts the units back: available again, with the movement
+    (restock sell-through counts what was reserved less what was released)."""
+    held = conn.execute(
+        "UPDATE reservation SET state = 'released' WHERE fulfillment_id = %s AND state IN ('held', 'picked')"
+        " RETURNING location_id, quantity",
+        (request.id,),
+    ).fetchone()
+    if held is None:
+        return
+    location_id, quantity = held
+    conn.execute(
+        "UPDATE stock SET reserved = reserved - %s WHERE sku = %s AND location_id = %s",
+        (quantity, request.sku, location_id),
+    )
+    _movement(conn, request, location_id, "released", -quantity)
+
+
 def _pick(conn, request: Request, settings: Settings) -> str:
     (location_id,) = conn.execute(
         "UPDATE reservation SET state = 'picked' WHERE fulfillment_id = %s AND state = 'held' RETURNING location_id",
@@ -323,6 +341,7 @@ def record_failure(conn: psycopg.Connection, fulfillment_id: str, error: str, *,
             (fulfillment_id,),
         ).fetchone()
         if attempts >= MAX_ATTEMPTS:
+            _release(conn, request)
             move(
                 conn,
                 request,

@@ -312,18 +312,31 @@ async def test_the_stock_page_prompts_a_restock_and_finds_where_to_buy(stack, ow
             await browser.close()
 
 
+def sold_in_window(conn, sku: str, region: str, days: int = 14) -> int:
+    """Units of `sku` sold in the last `days` at the locations of a US region, from the orders alone."""
+    [(units,)] = conn.execute(
+        "SELECT coalesce(sum(ol.quantity), 0)::int FROM orders o JOIN order_line ol ON ol.order_id = o.id"
+        " JOIN location l ON l.id = o.location_id WHERE ol.sku = %s AND l.country = 'US' AND l.region = %s"
+        " AND o.placed_at > now() - make_interval(days => %s) AND o.status NOT IN ('cancelled', 'returned')",
+        (sku, region, days),
+    ).fetchall()
+    return units
+
+
 async def test_a_supply_planner_sees_a_restock_prompt_with_its_figures_and_an_agent_does_not(
     stack, own_database
 ):
     base, _ = stack
-    # The Manhattan shelf sold 1,400 jars of coffee in the last hour: 100 a day over the 14-day window,
-    # against what the Northeast (the shelf and the Allentown distribution centre) has available.
+    # The Manhattan shelf sold 1,400 jars of coffee in the last hour, on top of the demo's steady sales:
+    # over 100 a day over the 14-day window, against what the Northeast (the shelf and the Allentown
+    # distribution centre) has available.
     with psycopg.connect(own_database, autocommit=True) as conn:
         conn.execute("SET search_path = fulfillment")
         [(available,)] = conn.execute(
             "SELECT sum(s.on_hand - s.reserved)::int FROM stock s JOIN location l ON l.id = s.location_id"
             " WHERE s.sku = 'BV-COF-250' AND l.country = 'US' AND l.region = 'Northeast'"
         ).fetchall()
+        steady = sold_in_window(conn, "BV-COF-250", "Northeast")
         conn.execute(
             "INSERT INTO orders (id, consumer_id, placed_at, channel, status, currency, total_minor, location_id)"
             " VALUES ('5e1f0000-0000-4000-8000-000000000001', gen_random_uuid(), now() - interval '1 hour',"
@@ -343,12 +356,13 @@ async def test_a_supply_planner_sees_a_restock_prompt_with_its_figures_and_an_ag
                 return [p for p in (await r.json())["prompts"] if p["region"] == "Northeast"]
 
         [prompt] = await async_wait_for(coffee_prompts, timeout=20, what="a restock prompt for the coffee")
+        per_day = (steady + 1400) / 14
         assert (prompt["reasons"], prompt["units_sold"], prompt["velocity_per_day"]) == (
             ["low_cover"],
-            1400,
-            100,
+            steady + 1400,
+            round(per_day, 3),
         )
-        assert (prompt["available"], prompt["days_of_cover"]) == (available, round(available / 100, 2))
+        assert (prompt["available"], prompt["days_of_cover"]) == (available, round(available / per_day, 2))
 
         for path in ("/api/restock-prompts", "/products/restock"):
             async with session.get(f"{base}{path}", headers=ada) as r:
@@ -358,3 +372,72 @@ async def test_a_supply_planner_sees_a_restock_prompt_with_its_figures_and_an_ag
             assert 'data-page="restock"' in await r.text()
         async with session.put(f"{base}/api/restock-policy", json={"cover_days": "x"}, headers=sam) as r:
             assert r.status == 400
+
+
+async def test_a_planner_sees_the_demo_heatwave_prompt_in_the_browser_and_moves_it_with_the_thresholds(
+    stack, own_database
+):
+    """The demo's own sell-through: sun lotion in US/West is selling faster than the region's 42 units
+    will last, and six lookups there found none nearby (against two in the four windows before)."""
+    from playwright.async_api import async_playwright, expect
+
+    base, _ = stack
+    with psycopg.connect(own_database, autocommit=True) as conn:
+        conn.execute("SET search_path = fulfillment")
+        sold = sold_in_window(conn, "PC-SUN-200", "West")
+    per_day = sold / 14
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            sam = await log_in(browser, base, "sam", "sam-demo-super")
+            await sam.goto(f"{base}/products/restock")
+            prompt = sam.locator('#prompts tr[data-sku="PC-SUN-200"][data-region="West"]')
+            cells = prompt.locator("td")
+            await expect(cells.nth(3)).to_have_text("Low cover, Misses climbing", timeout=20_000)
+            figures = await cells.evaluate_all("tds => tds.slice(0, 9).map((td) => td.textContent)")
+            assert figures == [
+                "PC-SUN-200",
+                "US",
+                "West",
+                "Low cover, Misses climbing",
+                str(sold),
+                f"{per_day:.1f}",
+                "42",
+                f"{42 / per_day:.1f}",
+                "6 (0.5)",
+            ]
+            assert 42 / per_day < 7  # the demo's point: under the default threshold, a week of cover
+
+            # Below 3 days of cover: about five is no longer low, the misses still climb.
+            await sam.fill("#policy-cover_days", "3")
+            await sam.click("#save-policy")
+            await expect(sam.locator("#message")).to_have_text(
+                "Thresholds saved; the prompts below follow them."
+            )
+            await expect(sam.locator("#restock-policy")).to_contain_text("Prompted below 3 days of cover")
+            await expect(cells.nth(3)).to_have_text("Misses climbing")
+            # At least ten misses before they count: nothing holds, the prompt is cleared.
+            await sam.fill("#policy-min_misses", "10")
+            await sam.click("#save-policy")
+            await expect(prompt).to_have_count(0)
+            # Back to the defaults: raised again, for both reasons.
+            await sam.fill("#policy-cover_days", "7")
+            await sam.fill("#policy-min_misses", "3")
+            await sam.click("#save-policy")
+            await expect(cells.nth(3)).to_have_text("Low cover, Misses climbing")
+
+            # An agent is refused the page, and the thresholds through the API.
+            ada = await log_in(browser, base, "ada", "ada-demo-1001")
+            refused = await ada.goto(f"{base}/products/restock")
+            assert refused.status == 403
+            await expect(ada.locator("p.error")).to_have_text("you do not have the permission restock.read")
+            async with aiohttp.ClientSession() as session:
+                ada_token = await token(session, base, "ada", "ada-demo-1001")
+                async with session.put(
+                    f"{base}/api/restock-policy",
+                    json={"cover_days": "30"},
+                    headers={"Authorization": f"Bearer {ada_token}"},
+                ) as r:
+                    assert r.status == 403
+        finally:
+            await browser.close()

@@ -256,7 +256,7 @@ async function restockPage() {
       try {
         await api("PUT", "/api/restock-policy", body);
         await draw();
-        say("Thresholds saved; the next evaluation uses them.", "info");
+        say("Thresholds saved; the prompts below follow them.", "info");
       } catch (error) {
         say(error.message);
       }

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from services.fulfillment import demo_carrier, grpc_api, privacy, restock
+from services.fulfillment import demo_carrier, grpc_api, letters, privacy, restock
 from services.fulfillment.directory import ContactsDirectory
 from services.fulfillment.reply_store import SqlStore as ReplyStore
 from services.fulfillment.restock_contacts import CantFindContacts
@@ -20,6 +21,8 @@ from services.runtime.db import open_pool
 from services.runtime.grpcio import Server
 from services.runtime.outbox import Relay
 from services.runtime.settings import Common, env, env_float, env_int, grpc_bind, grpc_target
+
+log = logging.getLogger("services.fulfillment")
 
 
 async def serve(
@@ -57,6 +60,7 @@ async def serve(
             misses = CantFindContacts(directory, replies, restocking, cant_find_issue)
             consumer = bus.Consumer(connection, "fulfillment", misses.subscriptions())
             await consumer.start()
+        tasks.append(asyncio.create_task(_warm_letters()))
         if demo_carrier_seconds > 0:
             tasks.append(asyncio.create_task(demo_carrier.run(replies, demo_carrier_seconds, stop)))
         if restock_seconds > 0:
@@ -80,6 +84,13 @@ async def serve(
             await connection.close()
         await contacts.close()
         await pool.close()
+
+
+async def _warm_letters() -> None:
+    try:
+        await asyncio.to_thread(letters.warm_up)
+    except Exception:
+        log.exception("letter renderer warm-up failed; the first letter will load it")
 
 
 async def main(stop: asyncio.Event) -> None:

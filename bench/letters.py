@@ -97,12 +97,14 @@ def _render_some(standard: dict[str, letters.StandardLetter], count: int) -> tup
     languages = sorted(CONSUMERS)
     for n in range(WARM_UP):
         _render(standard, languages[n % len(languages)])
-    took_ms, checked = [], 0
-    cpu, wall = time.process_time(), time.perf_counter()
+    took_ms, checked, cpu = [], 0, 0.0
+    wall = time.perf_counter()
     for n in range(count):
         language = languages[n % len(languages)]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         pdf = _render(standard, language)
+        # The reading back below is the bench's check, not rendering: outside both clocks.
+        cpu += time.process_time() - cpu_started
         took_ms.append((time.perf_counter() - started) * 1000)
         require(pdf.startswith(b"%PDF"), f"letter {n} is not a PDF")
         if n % 10 == 0:
@@ -111,7 +113,7 @@ def _render_some(standard: dict[str, letters.StandardLetter], count: int) -> tup
             require(standard[language].subject in text, f"letter {n} ({language}) lacks its subject")
             require(postcode in text, f"letter {n} ({language}) lacks the postcode {postcode}")
             checked += 1
-    return time.process_time() - cpu, time.perf_counter() - wall, took_ms, checked
+    return cpu, time.perf_counter() - wall, took_ms, checked
 
 
 def _render(standard: dict[str, letters.StandardLetter], language: str) -> bytes:

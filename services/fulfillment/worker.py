@@ -48,7 +48,8 @@ def main() -> None:
     runner = ServiceRunner(
         {
             "AMQP_URI": common.amqp_url,
-            "max_workers": env_int("CRS_FULFILLMENT_WORKER_CONCURRENCY", 10),
+            # Also the broker's prefetch, and so how many requests a batch can gather.
+            "max_workers": env_int("CRS_FULFILLMENT_WORKER_CONCURRENCY", 50),
             "serializer": "json",
         }
     )

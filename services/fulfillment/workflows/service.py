@@ -23,6 +23,7 @@ import eventlet
 import psycopg
 from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
+from eventlet.semaphore import Semaphore
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
@@ -53,13 +54,20 @@ class WorkerSettings:
 
 
 class Database(DependencyProvider):
-    """A pool of blocking connections in the fulfillment schema, shared by the service's workers."""
+    """A pool of blocking connections in the fulfillment schema, shared by the service's workers.
+
+    There are more workers than connections (most wait on a batch, holding none), so a worker waits for
+    a free connection as long as it takes, as a message waits on the broker, rather than for the pool's
+    timeout: with a step paused, every connection can be held by a worker waiting at the gate.
+    """
 
     def __init__(self, settings: WorkerSettings):
         self.settings = settings
         self.pool: ConnectionPool | None = None
+        self.free: Semaphore | None = None
 
     def setup(self):
+        self.free = Semaphore(self.settings.pool_size)
         self.pool = ConnectionPool(
             self.settings.database_url,
             min_size=1,
@@ -73,11 +81,11 @@ class Database(DependencyProvider):
             self.pool.close()
 
     def get_dependency(self, worker_ctx):
-        pool = self.pool
+        pool, free = self.pool, self.free
 
         @contextmanager
         def connection():
-            with pool.connection() as conn:
+            with free, pool.connection() as conn:
                 yield conn
 
         return connection

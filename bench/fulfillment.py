@@ -157,7 +157,7 @@ def main() -> int:
         )
         for label, samples in (
             ("approved → worker's issue step", waited),
-            ("issue step → send step", stepped),
+            ("issue step → send step (0 when one transaction did both)", stepped),
         ):
             print(
                 f"{label} (ms): "

@@ -65,12 +65,12 @@ class ReplyApi:
             idempotency_key=request.idempotency_key,
         )
         try:
-            fid = await requesting.request(
+            found = await requesting.request(
                 store=self.replies_store, directory=self.directory, new=new, principal=_principal(context)
             )
         except psycopg.errors.ForeignKeyViolation:
             raise InvalidRequest(f"no product with SKU {new.sku!r}") from None
-        return convert.fulfillment_to_pb(await requesting.get(store=self.replies_store, fulfillment_id=fid))
+        return convert.fulfillment_to_pb(found)
 
     @_status
     async def GetFulfillment(self, request, context):

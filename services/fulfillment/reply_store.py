@@ -107,8 +107,9 @@ class SqlTransaction:
         )
         return int(row[0]), int(row[1])
 
-    async def insert(self, draft: Draft) -> None:
-        """The request, its first two steps and their events: one statement, one round trip."""
+    async def insert(self, draft: Draft) -> datetime:
+        """The request, its first two steps and their events: one statement, one round trip. Returns
+        the transaction's time, which the rows carry (their columns default to now())."""
         new, who = draft.request, draft.requested_by
         steps = [(State.REQUESTED, "", ""), (draft.state, draft.reason, State.REQUESTED)]
         events = [
@@ -124,7 +125,7 @@ class SqlTransaction:
             )
             for state, note, previous in steps
         ]
-        await self.conn.execute(
+        written = await self._one(
             "WITH made AS (INSERT INTO fulfillment (id, case_id, consumer_id, kind, state, value_minor,"
             "  currency, sku, quantity, template, country, household_keys, requested_by, requested_role,"
             "  reason, idempotency_key, consumer_name, language, address)"
@@ -138,7 +139,7 @@ class SqlTransaction:
             "  SELECT e.id, e.exchange, e.key, e.correlation, e.body FROM unnest(%s::uuid[], %s::text[],"
             "  %s::text[], %s::text[], %s::bytea[]) WITH ORDINALITY AS e(id, exchange, key, correlation, body, n)"
             "  ORDER BY e.n)"
-            " SELECT pg_notify(current_schema() || '_outbox', '')",
+            " SELECT now(), pg_notify(current_schema() || '_outbox', '')",
             (
                 draft.id,
                 new.case_id,
@@ -169,6 +170,7 @@ class SqlTransaction:
                 [e.to_json() for e in events],
             ),
         )
+        return written[0]
 
     async def _step(self, fulfillment_id: str, state: str, stage: str, actor: str, note: str) -> None:
         await self.conn.execute(

@@ -20,6 +20,7 @@ from services.fulfillment.replies import (
     CouponPolicy,
     FraudLimit,
     Fulfillment,
+    HistoryEntry,
     Kind,
     NewRequest,
     NotFound,
@@ -73,8 +74,9 @@ class Transaction(Protocol):
         self, consumer_id: str, household_keys: tuple[str, ...], since: datetime
     ) -> tuple[int, int]: ...
 
-    async def insert(self, draft: Draft) -> None:
-        """Write the request with its first steps and their events."""
+    async def insert(self, draft: Draft) -> datetime:
+        """Write the request with its first steps and their events; when it was written, by the store's
+        clock (the time its rows carry)."""
 
     async def lock(self, fulfillment_id: str) -> Fulfillment | None: ...
 
@@ -109,44 +111,85 @@ def now() -> datetime:
 
 async def request(
     *, store: Store, directory: Directory, new: NewRequest, principal: Principal, at: datetime | None = None
-) -> str:
-    """Take a request: approved at once within the requester's limits, otherwise waiting for a supervisor."""
+) -> Fulfillment:
+    """Take a request: approved at once within the requester's limits, otherwise waiting for a supervisor.
+
+    Returns the request as written, which is what a lookup would show at that moment (no second read);
+    a retry with the same idempotency key gets the first request as it is now.
+    """
     at = at or now()
     household = await directory.household_of_case(new.case_id)
+    earlier = None
     async with store.transaction() as tx:
         if new.idempotency_key:
             earlier = await tx.by_idempotency_key(new.idempotency_key)
-            if earlier is not None:
-                return earlier
-        await tx.lock_consumer(household.consumer_id, household.household_keys)
-        if new.kind is Kind.COUPON:
-            policy = await tx.coupon_policy()
-            consumer_count, household_count = await tx.coupon_counts(
-                household.consumer_id, household.household_keys, at - timedelta(days=policy.period_days)
-            )
-            refusal = replies.coupon_refusal(
-                policy, consumer_count=consumer_count, household_count=household_count
-            )
-            if refusal:
-                raise FraudLimit(refusal)
-        limit = await tx.approval_limit(principal.username, principal.role, new.currency)
-        total = 0
-        if limit is not None and new.value_minor:
-            total = await tx.consumer_total(
-                household.consumer_id, new.currency, at - timedelta(days=limit.period_days)
-            )
-        wait = replies.needs_approval(value_minor=new.value_minor, limit=limit, consumer_total_minor=total)
-        draft = Draft(
-            id=str(uuid.uuid4()),
-            request=new,
-            household=household,
-            requested_by=principal,
-            state=State.AWAITING_APPROVAL if wait else State.APPROVED,
-            reason=wait or "",
+        if earlier is None:
+            draft, written_at = await _write(tx, new, household, principal, at)
+    if earlier is not None:
+        return await get(store=store, fulfillment_id=earlier)
+    return as_written(draft, written_at)
+
+
+async def _write(
+    tx: Transaction, new: NewRequest, household: Household, principal: Principal, at: datetime
+) -> tuple[Draft, datetime]:
+    """Check the limits under the consumer's and household's locks, and write the request."""
+    await tx.lock_consumer(household.consumer_id, household.household_keys)
+    if new.kind is Kind.COUPON:
+        policy = await tx.coupon_policy()
+        consumer_count, household_count = await tx.coupon_counts(
+            household.consumer_id, household.household_keys, at - timedelta(days=policy.period_days)
         )
-        await tx.insert(draft)
-        await tx.commit()
-    return draft.id
+        refusal = replies.coupon_refusal(
+            policy, consumer_count=consumer_count, household_count=household_count
+        )
+        if refusal:
+            raise FraudLimit(refusal)
+    limit = await tx.approval_limit(principal.username, principal.role, new.currency)
+    total = 0
+    if limit is not None and new.value_minor:
+        total = await tx.consumer_total(
+            household.consumer_id, new.currency, at - timedelta(days=limit.period_days)
+        )
+    wait = replies.needs_approval(value_minor=new.value_minor, limit=limit, consumer_total_minor=total)
+    draft = Draft(
+        id=str(uuid.uuid4()),
+        request=new,
+        household=household,
+        requested_by=principal,
+        state=State.AWAITING_APPROVAL if wait else State.APPROVED,
+        reason=wait or "",
+    )
+    written_at = await tx.insert(draft)
+    await tx.commit()
+    return draft, written_at
+
+
+def as_written(draft: Draft, at: datetime) -> Fulfillment:
+    """The request just written, with its first two steps, as the store would return it."""
+    new, who = draft.request, draft.requested_by.username
+    return Fulfillment(
+        id=draft.id,
+        case_id=new.case_id,
+        consumer_id=draft.household.consumer_id,
+        kind=new.kind.value,
+        state=draft.state.value,
+        stage="",
+        value_minor=new.value_minor,
+        currency=new.currency,
+        sku=new.sku,
+        quantity=new.quantity,
+        template=new.template,
+        requested_by=who,
+        decided_by="",
+        reason=draft.reason,
+        created_at=at,
+        updated_at=at,
+        history=(
+            HistoryEntry(at, State.REQUESTED.value, "", who, ""),
+            HistoryEntry(at, draft.state.value, "", who, draft.reason),
+        ),
+    )
 
 
 async def decide(

@@ -37,6 +37,7 @@ def settings_from_env(common: Common) -> WorkerSettings:
         escalate_after_seconds=env_float("CRS_FULFILLMENT_ESCALATE_AFTER_SECONDS", 4 * 3600.0),
         stalled_after_seconds=env_float("CRS_FULFILLMENT_STALLED_AFTER_SECONDS", 60.0),
         carrier=env("CRS_FULFILLMENT_CARRIER", "demo"),
+        batch_size=env_int("CRS_FULFILLMENT_WORKER_BATCH", 50),
     )
 
 
@@ -47,7 +48,8 @@ def main() -> None:
     runner = ServiceRunner(
         {
             "AMQP_URI": common.amqp_url,
-            "max_workers": env_int("CRS_FULFILLMENT_WORKER_CONCURRENCY", 10),
+            # Also the broker's prefetch, and so how many requests a batch can gather.
+            "max_workers": env_int("CRS_FULFILLMENT_WORKER_CONCURRENCY", 50),
             "serializer": "json",
         }
     )

@@ -61,16 +61,21 @@ class Outcome(Exception):
     """A step that cannot be done, ever (no stock anywhere): the request fails with this reason."""
 
 
+REQUEST_COLUMNS = (
+    "id::text, case_id::text, consumer_id::text, kind, state, stage, value_minor, currency,"
+    " coalesce(sku, ''), quantity, template, country, consumer_name, language, address"
+)
+
+
+def request_from_row(row) -> Request:
+    return Request(row[0], row[1], row[2], Kind(row[3]), State(row[4]), *row[5:])
+
+
 def _lock(conn: psycopg.Connection, fulfillment_id: str) -> Request | None:
     row = conn.execute(
-        "SELECT id::text, case_id::text, consumer_id::text, kind, state, stage, value_minor, currency,"
-        " coalesce(sku, ''), quantity, template, country, consumer_name, language, address"
-        " FROM fulfillment WHERE id = %s FOR UPDATE",
-        (fulfillment_id,),
+        f"SELECT {REQUEST_COLUMNS} FROM fulfillment WHERE id = %s FOR UPDATE", (fulfillment_id,)
     ).fetchone()
-    if row is None:
-        return None
-    return Request(row[0], row[1], row[2], Kind(row[3]), State(row[4]), *row[5:])
+    return None if row is None else request_from_row(row)
 
 
 def _event(conn: psycopg.Connection, event) -> None:

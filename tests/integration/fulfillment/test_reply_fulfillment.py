@@ -98,6 +98,8 @@ def test_a_refund_above_the_agents_limit_waits_for_a_supervisor_and_is_credited_
     case = directory.add_case(phones=["+15550100004"])
     asked = stack.request(case, "refund", value=4000)
     assert asked.state == "awaiting_approval" and "limit" in asked.reason
+    # The answer is the request as written, not read back: it must be what a lookup shows.
+    assert asked == stack.get(asked.id)
     with pytest.raises(grpc.RpcError) as agent_tries:
         stack.call("ApproveFulfillment", fulfillment_pb2.DecideFulfillmentRequest(id=asked.id))
     assert agent_tries.value.code() == grpc.StatusCode.PERMISSION_DENIED

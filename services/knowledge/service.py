@@ -170,11 +170,18 @@ class Knowledge:
             return []
         return self.codes.suggest(verbatim, limit=limit)
 
-    async def train_codes(self, training: list[Example], held_out: list[Example]) -> tuple[int, bool]:
+    async def train_codes(
+        self, training: list[Example], held_out: list[Example], *, with_embeddings: bool = True
+    ) -> tuple[int, bool]:
         """Train the next version; it serves only when it beats the current one on `held_out`."""
         version = await self.store.next_model_version()
         candidate = await asyncio.to_thread(
-            retrain, training, held_out, current=self.codes, version=version, embedder=self.embedder
+            retrain,
+            training,
+            held_out,
+            current=self.codes,
+            version=version,
+            embedder=self.embedder if with_embeddings else None,
         )
         await self.store.save_model(
             version,

@@ -140,7 +140,7 @@ async def test_the_service_serves_before_its_first_code_model_is_trained(running
     # Training on a fresh database takes a minute or more: readiness did not wait for it.
     assert (running.first_codes.model_version, list(running.first_codes.codes)) == (0, [])
     trained = await trained_suggestion(running.stub, "the lid will not open")
-    assert trained.model_version == 1 and len(trained.codes) == 3
+    assert trained.model_version >= 1 and len(trained.codes) == 3
 
 
 async def test_bad_input_gets_a_clear_error(knowledge):

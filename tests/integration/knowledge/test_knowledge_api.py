@@ -143,6 +143,28 @@ async def test_the_service_serves_before_its_first_code_model_is_trained(running
     assert trained.model_version >= 1 and len(trained.codes) == 3
 
 
+async def test_a_restart_searches_with_the_stored_article_vectors(running):
+    with connect(running.database_url, schema="knowledge") as conn:
+        stored, published = conn.execute(
+            "SELECT (SELECT count(*) FROM article_vector),"
+            " (SELECT count(*) FROM article_version WHERE state = 'published')"
+        ).fetchone()
+    assert stored >= published > 0
+    stop = asyncio.Event()
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve(stop, database_url=running.database_url, bind="127.0.0.1:0", on_ready=ready.set_result)
+    )
+    port = await asyncio.wait_for(asyncio.shield(ready), 120)
+    async with channel(f"127.0.0.1:{port}", default_deadline=30) as chan:
+        found = await knowledge_pb2_grpc.KnowledgeStub(chan).Search(
+            pb.SearchRequest(query="dans quel magasin trouver l'avoine golden", language="fr")
+        )
+    stop.set()
+    await task
+    assert (found.hits[0].article.id, found.hits[0].article.language) == ("oats-where-to-buy", "fr")
+
+
 async def test_bad_input_gets_a_clear_error(knowledge):
     with pytest.raises(grpc.aio.AioRpcError) as empty:
         await knowledge.Ask(pb.AskRequest(question="   "))

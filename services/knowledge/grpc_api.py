@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 from crs.knowledge.v1 import knowledge_pb2, knowledge_pb2_grpc
 
@@ -43,8 +45,12 @@ class KnowledgeApi(knowledge_pb2_grpc.KnowledgeServicer):
 
     async def Search(self, request, context):
         query = await _text(context, request.query, "query")
-        hits, language = self.knowledge.search(
-            query, language=request.language, product_sku=request.product_sku, limit=request.limit or 5
+        hits, language = await asyncio.to_thread(
+            self.knowledge.search,
+            query,
+            language=request.language,
+            product_sku=request.product_sku,
+            limit=request.limit or 5,
         )
         return knowledge_pb2.SearchResponse(hits=[convert.hit_to_pb(h) for h in hits], language=language)
 
@@ -66,7 +72,7 @@ class KnowledgeApi(knowledge_pb2_grpc.KnowledgeServicer):
 
     async def SuggestCodes(self, request, context):
         verbatim = await _text(context, request.verbatim, "verbatim")
-        codes = self.knowledge.suggest_codes(verbatim, limit=request.limit or 3)
+        codes = await asyncio.to_thread(self.knowledge.suggest_codes, verbatim, limit=request.limit or 3)
         model = self.knowledge.codes
         return knowledge_pb2.SuggestCodesResponse(
             codes=[knowledge_pb2.CodeSuggestion(code=c, score=s) for c, s in codes],

@@ -5,9 +5,12 @@ Plain Python over a Store protocol; the gRPC layer and the SQL live elsewhere.
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from dataclasses import dataclass, field, replace
 from typing import Protocol
+
+import numpy as np
 
 from services.knowledge import articles, handoff
 from services.knowledge.articles import Article, ArticleNotFound
@@ -21,6 +24,8 @@ class Store(Protocol):
     async def save(self, article: Article, *, new: bool) -> None: ...
     async def published(self) -> list[Article]: ...
     async def all_latest(self) -> list[Article]: ...
+    async def vectors(self, model: str) -> dict[tuple[str, str, int], np.ndarray]: ...
+    async def save_vectors(self, model: str, vectors: dict[tuple[str, str, int], np.ndarray]) -> None: ...
     async def threshold(self) -> float: ...
     async def set_threshold(self, value: float, actor: str) -> None: ...
     async def log_answer(self, entry: AnswerLog) -> int: ...
@@ -68,13 +73,23 @@ class Knowledge:
     vectors: dict = field(default_factory=dict)
 
     async def load(self) -> None:
+        if self.embedder is not None:
+            self.vectors.update(await self.store.vectors(self.embedder.name))
         await self.reindex()
         saved = await self.store.current_model()
         if saved is not None:
             self.codes = pickle.loads(saved[1]).attach(self.embedder)
+            self.codes.suggest("warm-up")  # the first real request should not pay for lazy set-up
 
     async def reindex(self) -> None:
-        self.index = Index(await self.store.published(), self.embedder, cache=self.vectors)
+        known = set(self.vectors)
+        # Encoding new articles is CPU work outside the GIL: other calls are served meanwhile.
+        self.index = await asyncio.to_thread(
+            Index, await self.store.published(), self.embedder, cache=self.vectors
+        )
+        if self.embedder is not None:
+            added = {key: self.vectors[key] for key in self.vectors.keys() - known}
+            await self.store.save_vectors(self.embedder.name, added)
 
     async def put(self, draft: Article, *, actor: str, role: str, publish: bool = False) -> Article:
         previous = await self.store.latest(draft.id, draft.language)
@@ -108,7 +123,8 @@ class Knowledge:
         return self.index.search(query, language=language, product_sku=product_sku, limit=limit), language
 
     async def ask(self, question: str, *, language: str = "", channel: str = "api") -> Answer:
-        hits, language = self.search(question, language=language, limit=3)
+        # The encoding is CPU work outside the GIL: off the event loop, other calls keep being served.
+        hits, language = await asyncio.to_thread(self.search, question, language=language, limit=3)
         top = hits[0] if hits else None
         confidence = (top.similarity if self.embedder is not None else top.score) if top else 0.0
         decision = handoff.decide(question, confidence=confidence, threshold=await self.store.threshold())
@@ -154,10 +170,19 @@ class Knowledge:
             return []
         return self.codes.suggest(verbatim, limit=limit)
 
-    async def train_codes(self, training: list[Example], held_out: list[Example]) -> tuple[int, bool]:
+    async def train_codes(
+        self, training: list[Example], held_out: list[Example], *, with_embeddings: bool = True
+    ) -> tuple[int, bool]:
         """Train the next version; it serves only when it beats the current one on `held_out`."""
         version = await self.store.next_model_version()
-        candidate = retrain(training, held_out, current=self.codes, version=version, embedder=self.embedder)
+        candidate = await asyncio.to_thread(
+            retrain,
+            training,
+            held_out,
+            current=self.codes,
+            version=version,
+            embedder=self.embedder if with_embeddings else None,
+        )
         await self.store.save_model(
             version,
             training,

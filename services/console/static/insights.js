@@ -56,7 +56,8 @@ function draw(name, config, sliceOf) {
     responsive: true, maintainAspectRatio: false, animation: false,
     plugins: { legend: { display: true, position: "top" } },
     onClick: (event, elements) => {
-      if (elements.length) drill(sliceOf(elements[0].datasetIndex, elements[0].index));
+      const slice = elements.length ? sliceOf(elements[0].datasetIndex, elements[0].index) : null;
+      if (slice) drill(slice);
     },
     ...config.options,
   };
@@ -67,14 +68,13 @@ function csvLink(id, path, params) {
   $(id).href = `${path}?${query({ ...params, format: "csv" })}`;
 }
 
+// A bar of contacts without a product or region ("(none)") cannot be asked for: an empty field of a
+// slice does not narrow it.
 function volumeSlice(by, key, week, issueCode) {
-  const slice = { start: week, end: addDays(week, 6), issue_code: issueCode || "" };
-  if (key !== "(none)") {
-    const field = { issue: "issue_code", product: "sku", region: "region", channel: "channel" }[by];
-    slice[field] = key;
-  }
-  slice.label = `${key}, week of ${week}`;
-  return slice;
+  if (key === "(none)") return null;
+  const field = { issue: "issue_code", product: "sku", region: "region", channel: "channel" }[by];
+  return { issue_code: issueCode || "", [field]: key, start: week, end: addDays(week, 6),
+    label: `${key}, week of ${week}` };
 }
 
 async function drawVolumes(name, path, by, issueCode, params) {

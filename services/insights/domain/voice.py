@@ -121,18 +121,6 @@ def volumes(
     return Volumes(span, kept, points, len(ranked) - len(kept))
 
 
-def slice_of_volume(by: str, key: str, week: date, issue_code: str = "") -> Slice:
-    """The contacts behind one bar of a volume chart."""
-    if by not in DIMENSIONS:
-        raise InvalidQuery(f"by: one of {', '.join(DIMENSIONS)}")
-    value = "" if key == UNKNOWN else key
-    end = week + timedelta(days=6)
-    if by == "issue":
-        return Slice(issue_code=value or issue_code, start=week, end=end)
-    field = {"product": "sku", "region": "region", "channel": "channel"}[by]
-    return Slice(**{field: value}, issue_code=issue_code, start=week, end=end)
-
-
 @dataclass(frozen=True)
 class Rising:
     sku: str
@@ -199,7 +187,10 @@ class CpmuTrend:
 
 
 def _per_million(count: float, units: float, no_sales: bool) -> float:
-    return round(count if no_sales else count * 1e6 / units if units else 0.0, 3)
+    """Per million units; the count itself for a product without sales data."""
+    if no_sales:
+        return round(count, 3)
+    return round(count * 1e6 / units, 3) if units else 0.0
 
 
 def cpmu_trend(

@@ -123,7 +123,7 @@ async def test_the_contacts_behind_a_point_are_the_ones_it_counts():
     found, total = await insights.contacts_in(where)
     assert total == len(cluster) == scenario.CLUSTER
     assert {f.contact_id for f in found} == cluster
-    bar = voice.slice_of_volume("product", "TEA-20", THIS_WEEK)
+    bar = voice.Slice(sku="TEA-20", start=THIS_WEEK, end=THIS_WEEK + timedelta(days=6))
     found, total = await insights.contacts_in(bar, limit=2)
     assert total == 3 and len(found) == 2
 
@@ -132,7 +132,9 @@ async def test_a_volume_bar_opens_onto_the_contacts_it_counted():
     insights, _ = await loaded()
     chart = await insights.volumes(by="channel", weeks=13)
     for point in chart.points:
-        _, total = await insights.contacts_in(voice.slice_of_volume("channel", point.key, point.week))
+        # As the dashboard asks for a bar: the bar's key and its week.
+        bar = voice.Slice(channel=point.key, start=point.week, end=point.week + timedelta(days=6))
+        _, total = await insights.contacts_in(bar)
         assert total == point.contacts, point
 
 

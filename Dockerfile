@@ -4,6 +4,14 @@
 # docs/deploy.md says why one image and why the edge is a separate target.
 
 ARG PYTHON_IMAGE=python:3.11-slim
+ARG NODE_IMAGE=node:20-slim
+
+# ---- assets: the console's chart library from npm, by package-lock.json ------------------------------------
+FROM ${NODE_IMAGE} AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error \
+ && mkdir vendor && cp node_modules/chart.js/dist/chart.umd.min.js vendor/chart.umd.js
 
 # ---- builder: dependencies into a virtualenv, protobuf code generated from protos/ -------------------------
 FROM ${PYTHON_IMAGE} AS builder
@@ -58,6 +66,7 @@ CMD ["python", "-m", "services.telephony.edge"]
 
 # ---- app (default target): every other process -------------------------------------------------------------
 FROM base AS app
+COPY --from=assets /assets/vendor /app/services/console/static/vendor
 # Letters: WeasyPrint renders with Pango; the fonts cover Latin scripts and Japanese.
 USER root
 RUN apt-get update \

@@ -12,15 +12,18 @@ PYTEST_ARGS ?=
 # `make bench BENCH_ARGS=--quick` for a short run of every benchmark.
 BENCH_ARGS ?=
 
+# The console's chart library, from npm by package-lock.json, served from its own static files.
+CHART_JS := services/console/static/vendor/chart.umd.js
+
 .PHONY: run test bench lint setup preflight migrate run-deps system-deps clean
 
-run: setup run-deps
+run: setup run-deps $(CHART_JS)
 	$(VENV)/bin/crs seed --demo
 	$(VENV)/bin/crs run
 
 # The suite migrates databases of its own (tests/support/infra.py), so it neither needs nor touches the
 # development database that `make run` migrates.
-test: preflight $(INSTALLED) $(GENERATED) system-deps
+test: preflight $(INSTALLED) $(GENERATED) system-deps $(CHART_JS)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -54,6 +57,13 @@ $(GENERATED): $(PROTOS) $(INSTALLED) scripts/gen_protos.py
 migrate: $(INSTALLED) $(GENERATED)
 	$(VENV)/bin/crs migrate
 
+# Installs from the registry here, at set-up, and never at run time; the console serves the copy.
+$(CHART_JS): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js and npm (Debian: apt-get install npm), then run make again" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(@D)
+	cp node_modules/chart.js/dist/chart.umd.min.js $@
+
 # Debian packages, installed when missing: for running, the SIP edge and sipp (`crs call`);
 # for testing, also the SIP peers and the browser the acceptance tests drive.
 run-deps:
@@ -63,4 +73,4 @@ system-deps:
 	@scripts/system-deps.sh test
 
 clean:
-	rm -rf $(VENV) gen .pytest_cache .ruff_cache
+	rm -rf $(VENV) gen .pytest_cache .ruff_cache node_modules $(dir $(CHART_JS))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a command needs, when they are missing.
-#   system-deps.sh run    what `make run` needs: kamailio for the SIP edge, sipp for `crs call`
+#   system-deps.sh run    what `make run` needs: kamailio for the SIP edge, sipp for `crs call`, npm for
+#                         the console's chart library
 #   system-deps.sh test   that, plus the SIP peers and the browser the tests drive
 # Non-interactive. When it cannot install (not root, no apt-get), it says what to install and fails at once.
 set -euo pipefail
@@ -8,6 +9,7 @@ purpose="${1:-test}"
 declare -A need=(
   [sipp]=sip-tester
   [kamailio]=kamailio
+  [npm]=npm
 )
 if [ "$purpose" = test ]; then
   need+=(

@@ -50,6 +50,7 @@ class Settings:
     behind_tls: bool
     token_keys: TokenKeys
     channels: str = "127.0.0.1:50058"
+    insights: str = "127.0.0.1:50056"
     # How often failed log-ins past the retention policy are removed; 0: never.
     retention_sweep_seconds: float = 3600.0
 
@@ -76,6 +77,7 @@ class Settings:
             behind_tls=env("CRS_CONSOLE_BEHIND_TLS", "false").lower() in ("true", "1", "on"),
             token_keys=keys_from_env(),
             channels=grpc_target("channels"),
+            insights=grpc_target("insights"),
             retention_sweep_seconds=env_float("CRS_RETENTION_SWEEP_SECONDS", 3600.0),
         )
 
@@ -95,6 +97,7 @@ async def serve(
         knowledge=settings.knowledge,
         deadline=settings.call_deadline,
         channels=settings.channels,
+        insights=settings.insights,
     )
     hub = Hub()
     feed = PopFeed(connection, hub, ttl_ms=settings.pop_ttl_ms)

@@ -14,6 +14,7 @@ from services.console.routes import (
     cases,
     consumers,
     fulfillment,
+    insights,
     knowledge,
     messages,
     pops,
@@ -25,7 +26,20 @@ from services.console.web import CONTEXT, Context, api_errors, authenticate, tra
 from services.runtime import pages
 
 STATIC = pathlib.Path(__file__).resolve().parent / "static"
-AREAS = (auth, pops, consumers, cases, fulfillment, knowledge, messages, recordings, admin, probes, rights)
+AREAS = (
+    auth,
+    pops,
+    consumers,
+    cases,
+    fulfillment,
+    insights,
+    knowledge,
+    messages,
+    recordings,
+    admin,
+    probes,
+    rights,
+)
 
 
 def build_app(ctx: Context) -> web.Application:

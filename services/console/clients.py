@@ -14,6 +14,7 @@ from crs.billing.v1 import billing_pb2_grpc
 from crs.channels.v1 import channels_pb2_grpc
 from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc, rights_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
+from crs.insights.v1 import insights_pb2_grpc
 from crs.knowledge.v1 import knowledge_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
 from crs.telephony.v1 import control_pb2_grpc
@@ -58,7 +59,7 @@ def as_words(message: Message) -> dict[str, Any]:
 
 class Clients:
     """Long-lived channels to contacts (its directory, casework and consumer rights), billing, fulfillment,
-    screenpop, telephony (its recording control), channels (a case's email) and knowledge."""
+    screenpop, telephony (its recording control), channels (a case's email), knowledge and insights."""
 
     def __init__(
         self,
@@ -71,6 +72,7 @@ class Clients:
         knowledge: str,
         deadline: float,
         channels: str = "127.0.0.1:50058",
+        insights: str = "127.0.0.1:50056",
     ):
         self.deadline = deadline
         targets = (contacts, billing, fulfillment, screenpop, telephony, channels, knowledge)
@@ -94,6 +96,8 @@ class Clients:
         self.recording_control = control_pb2_grpc.RecordingControlStub(telephony_channel)
         self.channels = channels_pb2_grpc.ChannelsStub(channels_channel)
         self.knowledge = knowledge_pb2_grpc.KnowledgeStub(knowledge_channel)
+        self._channels.append(grpcio.channel(insights))
+        self.insights = insights_pb2_grpc.InsightsStub(self._channels[-1])
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
     async def recording_control_at(self, address: str):

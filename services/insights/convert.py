@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from crs.insights.v1 import events_pb2, insights_pb2
 
+from services.insights.domain import voice
 from services.insights.domain.alerts import Alert
+from services.insights.domain.facts import ContactFact
 from services.insights.domain.sales import CpmuRow
 from services.runtime.events import Event
 
@@ -56,3 +58,49 @@ def sales_row_from_pb(row: insights_pb2.SalesRow) -> dict:
         "period_end": row.period_end,
         "units": str(row.units),
     }
+
+
+def volumes_to_pb(found: voice.Volumes) -> insights_pb2.GetVolumesResponse:
+    return insights_pb2.GetVolumesResponse(
+        weeks=[w.isoformat() for w in found.weeks],
+        keys=found.keys,
+        points=[
+            insights_pb2.VolumePoint(week=p.week.isoformat(), key=p.key, contacts=p.contacts)
+            for p in found.points
+        ],
+        keys_left_off=found.keys_left_off,
+    )
+
+
+def rising_to_pb(row: voice.Rising) -> insights_pb2.RisingIssue:
+    return insights_pb2.RisingIssue(
+        sku=row.sku,
+        region=row.region,
+        issue_code=row.issue_code,
+        observed=row.observed,
+        expected=row.expected,
+        score=row.score,
+        period_start=row.start.isoformat(),
+        period_end=row.end.isoformat(),
+        alarming=row.alarming,
+    )
+
+
+def trend_to_pb(trend: voice.CpmuTrend) -> insights_pb2.CpmuTrend:
+    return insights_pb2.CpmuTrend(
+        sku=trend.sku,
+        no_sales=trend.no_sales,
+        points=[insights_pb2.CpmuPoint(**{**vars(p), "week": p.week.isoformat()}) for p in trend.points],
+    )
+
+
+def slice_contact_to_pb(fact: ContactFact) -> insights_pb2.SliceContact:
+    return insights_pb2.SliceContact(
+        contact_id=fact.contact_id,
+        sku=fact.sku,
+        lot_code=fact.lot_code,
+        region=fact.region,
+        issue_code=fact.issue_code,
+        channel=fact.channel,
+        received_on=fact.received_on.isoformat(),
+    )

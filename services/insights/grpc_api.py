@@ -11,6 +11,7 @@ from crs.insights.v1 import insights_pb2_grpc
 from services.insights import convert
 from services.insights.domain.alerts import AlertNotFound, InvalidMove
 from services.insights.domain.sales import InvalidSales
+from services.insights.domain.voice import InvalidQuery, Slice
 from services.insights.service import Insights, NotAllowed
 from services.runtime.grpcio import Servicer, errors_to_status
 from services.runtime.principal import from_metadata
@@ -20,6 +21,7 @@ ERRORS = errors_to_status(
     {
         InvalidSales: grpc.StatusCode.INVALID_ARGUMENT,
         InvalidMove: grpc.StatusCode.INVALID_ARGUMENT,
+        InvalidQuery: grpc.StatusCode.INVALID_ARGUMENT,
         NotAllowed: grpc.StatusCode.PERMISSION_DENIED,
         AlertNotFound: grpc.StatusCode.NOT_FOUND,
     }
@@ -92,6 +94,46 @@ class InsightsApi(insights_pb2_grpc.InsightsServicer):
     async def Recompute(self, request, context):
         raised = await self.insights.recompute()
         return pb.RecomputeResponse(alerts_raised=len(raised))
+
+    @ERRORS
+    async def GetVolumes(self, request, context):
+        found = await self.insights.volumes(
+            by=request.by,
+            weeks=request.weeks or 26,
+            issue_code=request.issue_code,
+            level=request.level or 2,
+            max_keys=request.max_keys or 8,
+        )
+        return convert.volumes_to_pb(found)
+
+    @ERRORS
+    async def GetRisingIssues(self, request, context):
+        found = await self.insights.rising(limit=request.limit or 10)
+        return pb.GetRisingIssuesResponse(
+            issues=[convert.rising_to_pb(r) for r in found], threshold=self.insights.tuning.glr_threshold
+        )
+
+    @ERRORS
+    async def GetCpmuTrend(self, request, context):
+        found = await self.insights.cpmu_trend(weeks=request.weeks or 26, sku=request.sku)
+        return pb.GetCpmuTrendResponse(products=[convert.trend_to_pb(t) for t in found])
+
+    @ERRORS
+    async def ListSliceContacts(self, request, context):
+        s = request.slice
+        where = Slice(
+            sku=s.sku,
+            lot_code=s.lot_code,
+            region=s.region,
+            channel=s.channel,
+            issue_code=s.issue_code,
+            start=await _date(context, s.start, "slice.start"),
+            end=await _date(context, s.end, "slice.end"),
+        )
+        found, total = await self.insights.contacts_in(where, request.limit or 200)
+        return pb.ListSliceContactsResponse(
+            contacts=[convert.slice_contact_to_pb(f) for f in found], total=total
+        )
 
 
 def servicer(insights: Insights) -> Servicer:

@@ -14,7 +14,7 @@ from typing import Protocol
 from services.insights.domain import alerts as alerting
 from services.insights.domain import facts as contact_facts
 from services.insights.domain import sales as sold
-from services.insights.domain import signals
+from services.insights.domain import signals, voice
 from services.insights.domain.alerts import Alert, AlertNotFound, InvalidMove
 from services.insights.domain.facts import ContactFact, InvalidFact
 from services.insights.domain.sales import CpmuRow, SalesRow
@@ -180,3 +180,30 @@ class Insights:
         )
         await self.store.save_move(moved)
         return moved
+
+    # -- the voice of the consumer (the dashboard) --
+
+    async def volumes(self, **query) -> voice.Volumes:
+        return voice.volumes(await self.store.contacts(), today=self.clock().date(), **query)
+
+    async def rising(self, limit: int = 10) -> list[voice.Rising]:
+        return voice.rising(
+            await self.store.contacts(),
+            await self.store.sales(),
+            today=self.clock().date(),
+            tuning=self.tuning,
+            limit=limit,
+        )
+
+    async def cpmu_trend(self, weeks: int = 26, sku: str = "") -> list[voice.CpmuTrend]:
+        return voice.cpmu_trend(
+            await self.store.contacts(),
+            await self.store.sales(),
+            today=self.clock().date(),
+            weeks=weeks,
+            sku=sku,
+            tuning=self.tuning,
+        )
+
+    async def contacts_in(self, where: voice.Slice, limit: int = 200) -> tuple[list[ContactFact], int]:
+        return voice.contacts_in(await self.store.contacts(), where, limit)

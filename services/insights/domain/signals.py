@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 from services.insights.domain.facts import ContactFact, issue_levels
 from services.insights.domain.sales import SalesRow, monday, weekly_units
-from services.insights.domain.stats import benjamini_hochberg, glr_cusum, poisson_upper_p
+from services.insights.domain.stats import CusumRun, benjamini_hochberg, glr_cusum, poisson_upper_p
 
 COMPLAINT = "complaint"
 MIN_WEIGHTED_COUNT = 2.0
@@ -151,9 +151,25 @@ def _monitor(observed: list[float], units: list[float], pooled: float, tuning: T
     return run, expected
 
 
-def series_signals(
+@dataclass(frozen=True)
+class Watched:
+    """One series as the GLR-CUSUM watches it: its weeks, observed and expected counts and the run.
+    `units` is None for a product without sales data (then watched on its weekly counts)."""
+
+    sku: str
+    region: str
+    issue_code: str
+    weeks: list[date]
+    observed: list[float]
+    units: list[float] | None
+    expected: list[float]
+    run: CusumRun
+    contacts: dict[date, list[str]]
+
+
+def watched(
     facts: list[ContactFact], exposure: Exposure, *, today: date, tuning: Tuning = Tuning()
-) -> list[Signal]:
+) -> list[Watched]:
     series: dict[tuple[str, str, str], _Series] = defaultdict(_Series)
     first = today
     for f in facts:
@@ -172,18 +188,27 @@ def series_signals(
     for (sku, region, level), s in series.items():
         observed = [s.counts.get(w, 0.0) for w in weeks]
         units = exposure.series(sku, region, weeks)
-        if units is None:
-            units = [1.0] * len(weeks)  # no sales data: weekly counts against the product's own weekly mean
-        run, expected = _monitor(observed, units, pooled.get(level, 0.0), tuning)
+        # No sales data: weekly counts against the product's own weekly mean.
+        run, expected = _monitor(observed, units or [1.0] * len(weeks), pooled.get(level, 0.0), tuning)
+        found.append(Watched(sku, region, level, weeks, observed, units, expected, run, s.contacts))
+    return found
+
+
+def series_signals(
+    facts: list[ContactFact], exposure: Exposure, *, today: date, tuning: Tuning = Tuning()
+) -> list[Signal]:
+    found = []
+    for w in watched(facts, exposure, today=today, tuning=tuning):
+        observed, expected, run, weeks = w.observed, w.expected, w.run, w.weeks
         for n in run.alarms:
             k = run.starts[n]
             seen = sum(observed[k : n + 1])
             if seen < MIN_WEIGHTED_COUNT:
                 continue
-            ids = tuple(c for w in weeks[k : n + 1] for c in s.contacts.get(w, ()))
+            ids = tuple(c for week in weeks[k : n + 1] for c in w.contacts.get(week, ()))
             found.append(
                 Signal(
-                    "glr_cusum", sku, "", region, level, round(seen, 3),
+                    "glr_cusum", w.sku, "", w.region, w.issue_code, round(seen, 3),
                     round(sum(expected[k : n + 1]), 3), round(run.statistics[n], 3), ids,
                     weeks[k], weeks[n] + timedelta(days=6),
                 )

@@ -57,12 +57,17 @@ def test_seed_demo_loads_the_demo_consumers_and_their_accounts_and_orders_once(f
             "billing: demo data in place",
             "fulfillment: demo data in place",
             "console: demo data in place",
+            "insights: demo data in place",
         ]
     url = fresh_database
     assert count(url, "SELECT count(*) FROM contacts.consumer") == 10
     assert count(url, "SELECT count(*) FROM contacts.consumer WHERE id = %s", consumer_id(0)) == 1
     assert count(url, "SELECT count(*) FROM billing.account") == 9  # the tenth demo consumer has none
     assert count(url, "SELECT count(*) FROM fulfillment.orders") > 0
+    assert count(url, "SELECT count(*) FROM insights.contact") == count(
+        url, "SELECT count(*) FROM insights.event_log"
+    )
+    assert count(url, "SELECT count(*) FROM insights.sales") > 0
 
 
 def test_seed_consumers_n_gives_n_consumers_each_with_a_phone_and_the_others_data(fresh_database):

@@ -31,6 +31,7 @@ async def real_stack(service_env, database_url, tmp_path_factory):
             "screenpop",
             "channels",
             "knowledge",
+            "insights",
             "smtp",
             "sink",
             "console",
@@ -48,6 +49,7 @@ async def real_stack(service_env, database_url, tmp_path_factory):
         "CRS_CHANNELS_SINK_BIND": f"127.0.0.1:{ports['sink']}",
         "CRS_CHANNELS_SINK_DIR": str(tmp / "mail-sink"),
         "CRS_KNOWLEDGE_GRPC": f"127.0.0.1:{ports['knowledge']}",
+        "CRS_INSIGHTS_GRPC": f"127.0.0.1:{ports['insights']}",
         # The routes' contract is the same with or without the embedding model; without it the service
         # trains its first code model in seconds rather than minutes.
         "CRS_KNOWLEDGE_EMBEDDER": "none",
@@ -56,7 +58,7 @@ async def real_stack(service_env, database_url, tmp_path_factory):
     }
     started = []
     try:
-        for name in ("contacts", "billing", "fulfillment", "screenpop", "channels", "knowledge"):
+        for name in ("contacts", "billing", "fulfillment", "screenpop", "channels", "knowledge", "insights"):
             process = Process(f"services.{name}", env, tmp / f"{name}.log")
             started.append(process)
             # Knowledge trains its first code model before it serves.

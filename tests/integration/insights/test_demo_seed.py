@@ -1,0 +1,43 @@
+"""`crs seed --demo` for insights: a year of sales and coded contacts with one planted lot problem, which
+the early warning raises and the dashboard ranks first; seeding again changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.insights import seed
+from services.insights.service import Insights
+from services.insights.store import SqlStore
+from services.runtime.db import open_pool
+from tests.support import infra
+
+
+@pytest.fixture(scope="module")
+def demo_db():
+    with infra.migrated_database("crs_insights_demo") as url:
+        yield url
+
+
+async def test_the_demo_raises_the_planted_lot_problem_and_seeding_again_changes_nothing(demo_db):
+    seed.seed_demo(demo_db)
+    pool = await open_pool(demo_db, schema="insights", max_size=2)
+    try:
+        insights = Insights(SqlStore(pool))
+        contacts, sales = len(await insights.store.contacts()), len(await insights.store.sales())
+        assert contacts > 1000 and sales > 100
+        seed.seed_demo(demo_db)
+        assert len(await insights.store.contacts()) == contacts
+        assert len(await insights.store.sales()) == sales
+
+        raised = await insights.recompute()
+        lots = {(a.signal.sku, a.signal.lot_code, a.signal.issue_code) for a in raised if a.signal.lot_code}
+        assert (seed.PLANTED_SKU, "OAT-12", seed.PLANTED_CODE) in lots
+        top = (await insights.rising(limit=1))[0]
+        assert (top.sku, top.issue_code, top.alarming) == (seed.PLANTED_SKU, seed.PLANTED_CODE, True)
+        (oats,) = await insights.cpmu_trend(weeks=13, sku=seed.PLANTED_SKU)
+        assert oats.points[-1].week <= date.today() and oats.points[-1].above
+        assert await insights.rebuild() == contacts, "the demo's contacts survive a rebuild"
+    finally:
+        await pool.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -17,6 +18,10 @@ from services.runtime.grpcio import Server
 from services.runtime.settings import Common, env, env_float, env_int, grpc_bind
 
 log = logging.getLogger(__name__)
+
+
+# How long a stop waits for a training that is fitting, which its encoding's slices cannot interrupt.
+TRAINING_GRACE_SECONDS = 2.0
 
 
 async def serve(
@@ -46,7 +51,14 @@ async def serve(
         if first_training is not None and not first_training.done():
             if knowledge.embedder is not None:
                 knowledge.embedder.close()  # the training's thread stops at its next slice
-            await first_training
+            await asyncio.wait({first_training}, timeout=TRAINING_GRACE_SECONDS)
+            if not first_training.done():
+                log.info(
+                    "stopping before the issue-code training ended; it saved nothing and runs again next start"
+                )
+                first_training.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await first_training
     finally:
         await pool.close()
 

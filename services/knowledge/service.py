@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -175,7 +176,7 @@ class Knowledge:
     ) -> tuple[int, bool]:
         """Train the next version; it serves only when it beats the current one on `held_out`."""
         version = await self.store.next_model_version()
-        candidate = await asyncio.to_thread(
+        candidate = await in_daemon_thread(
             retrain,
             training,
             held_out,
@@ -194,3 +195,34 @@ class Knowledge:
         if candidate.promoted:
             self.codes = candidate.model
         return version, candidate.promoted
+
+
+async def in_daemon_thread(function, *args, **kwargs):
+    """`function(*args, **kwargs)` in a thread of its own that the process does not wait for at exit.
+
+    For a training: it saves nothing until it ends, so a stop may leave it unfinished, and its fitting
+    (seconds when idle, half a minute on a loaded machine) cannot be interrupted the way its encoding is.
+    asyncio's default executor would hold the process open until the training ended."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def settle(result, error) -> None:
+        if done.cancelled():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = function(*args, **kwargs), None
+        except BaseException as exc:  # handed to the awaiting task, which decides
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop has closed: nobody is waiting any more
+            pass
+
+    threading.Thread(target=run, name=f"knowledge-{function.__name__}", daemon=True).start()
+    return await done

@@ -8,8 +8,10 @@ restart, as a broker's data directory does. It runs as the current user, beside 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import uuid
@@ -17,7 +19,6 @@ from pathlib import Path
 
 import pika
 
-from tests.support.processes import free_port
 from tests.support.wait import wait_for
 
 SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
@@ -26,8 +27,8 @@ SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 class PrivateBroker:
     def __init__(self) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="crs-broker-"))
-        self.port = free_port()
-        self.dist_port = free_port()
+        self.port = port_outside_the_ephemeral_range()
+        self.dist_port = port_outside_the_ephemeral_range()
         self.node = f"crs-test-{uuid.uuid4().hex[:8]}@localhost"
         self.process: subprocess.Popen | None = None
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/"
@@ -107,3 +108,20 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def port_outside_the_ephemeral_range() -> int:
+    """A free port below the range the kernel hands out to outgoing connections. The node binds it only
+    when it has booted, seconds later, and binds it again after each restart; a port from the ephemeral
+    range can meanwhile become the local port of one of the run's many client connections."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+        lowest_ephemeral = int(ranges.read().split()[0])
+    for _ in range(100):
+        port = random.randrange(10000, lowest_ephemeral)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")

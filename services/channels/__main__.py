@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from services.channels import grpc_api, language, metrics, outbound
+from aiohttp import web
+
+from services.channels import chat_web, grpc_api, language, metrics, outbound
+from services.channels.chat import ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.intake import Intake
@@ -30,6 +33,7 @@ from services.runtime.settings import (
     grpc_bind,
     grpc_target,
     in_production,
+    split_hostport,
 )
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -56,6 +60,11 @@ class Settings:
     # A PEM private key: replies are DKIM-signed for `domain` with this selector.
     dkim_key: str = ""
     dkim_selector: str = "crs"
+    # The chat widget's script and socket; only pages of these origins may open the socket.
+    chat_bind: str = ""
+    chat_origins: frozenset[str] = frozenset()
+    chat_burst: float = 10.0
+    chat_rate: float = 2.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -81,6 +90,14 @@ class Settings:
             sink_dir=env("CRS_CHANNELS_SINK_DIR", str(REPO_ROOT / "var" / "mail-sink")),
             dkim_key=env("CRS_CHANNELS_DKIM_KEY", ""),
             dkim_selector=env("CRS_CHANNELS_DKIM_SELECTOR", "crs"),
+            chat_bind=env("CRS_CHANNELS_CHAT_BIND", "127.0.0.1:8082"),
+            chat_origins=frozenset(
+                o.strip()
+                for o in env("CRS_CHANNELS_CHAT_ORIGINS", "http://localhost:8083").split(",")
+                if o.strip()
+            ),
+            chat_burst=env_float("CRS_CHANNELS_CHAT_BURST", 10.0),
+            chat_rate=env_float("CRS_CHANNELS_CHAT_RATE", 2.0),
         )
 
 
@@ -102,6 +119,23 @@ async def _send_loop(
         await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
+
+
+async def _serve_chat(desks: ChatDesks, settings: Settings) -> web.AppRunner | None:
+    """The widget's script and socket, unless CRS_CHANNELS_CHAT_BIND is empty."""
+    if not settings.chat_bind:
+        return None
+    runner = web.AppRunner(
+        chat_web.app(
+            desks, origins=settings.chat_origins, burst=settings.chat_burst, rate=settings.chat_rate
+        ),
+        access_log=None,
+    )
+    await runner.setup()
+    host, port = split_hostport(settings.chat_bind)
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner
 
 
 async def serve(
@@ -142,13 +176,22 @@ async def serve(
         if settings.lmtp_bind:
             lmtp = await serve_ingress(intake, settings.lmtp_bind, lmtp=True)
             ingresses.append(lmtp)
-        server = Server([grpc_api.servicer(channels)], settings.grpc_bind)
+        desks = ChatDesks(
+            store=store,
+            cases=cases,
+            consumers=intake.consumers,
+            intake=intake,
+            centre_address=settings.from_address,
+        )
+        chat = await _serve_chat(desks, settings)
+        server = Server([grpc_api.servicer(channels, desks)], settings.grpc_bind)
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
         if on_ready is not None:
             on_ready(
                 {"grpc": port, "smtp": ingresses[0].sockets[0].getsockname()[1]}
                 | ({"lmtp": lmtp.sockets[0].getsockname()[1]} if settings.lmtp_bind else {})
+                | ({"chat": chat.addresses[0][1]} if chat is not None else {})
             )
         await stop.wait()
         for ingress in ingresses:
@@ -157,6 +200,8 @@ async def serve(
         sending.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sending
+        if chat is not None:
+            await chat.cleanup()
     finally:
         await contacts.close()
         await pool.close()

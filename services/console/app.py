@@ -12,6 +12,7 @@ from services.console.routes import (
     admin,
     auth,
     cases,
+    chat,
     consumers,
     fulfillment,
     knowledge,
@@ -25,7 +26,20 @@ from services.console.web import CONTEXT, Context, api_errors, authenticate, tra
 from services.runtime import pages
 
 STATIC = pathlib.Path(__file__).resolve().parent / "static"
-AREAS = (auth, pops, consumers, cases, fulfillment, knowledge, messages, recordings, admin, probes, rights)
+AREAS = (
+    auth,
+    pops,
+    chat,
+    consumers,
+    cases,
+    fulfillment,
+    knowledge,
+    messages,
+    recordings,
+    admin,
+    probes,
+    rights,
+)
 
 
 def build_app(ctx: Context) -> web.Application:

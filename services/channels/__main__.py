@@ -65,6 +65,9 @@ class Settings:
     chat_origins: frozenset[str] = frozenset()
     chat_burst: float = 10.0
     chat_rate: float = 2.0
+    # Development only: a demo page of "the brand's site", on another origin (allowed beside chat_origins),
+    # that carries the widget.
+    chat_demo_bind: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -92,12 +95,13 @@ class Settings:
             dkim_selector=env("CRS_CHANNELS_DKIM_SELECTOR", "crs"),
             chat_bind=env("CRS_CHANNELS_CHAT_BIND", "127.0.0.1:8082"),
             chat_origins=frozenset(
-                o.strip()
-                for o in env("CRS_CHANNELS_CHAT_ORIGINS", "http://localhost:8083").split(",")
+                o.strip().rstrip("/").lower()
+                for o in env("CRS_CHANNELS_CHAT_ORIGINS", "").split(",")
                 if o.strip()
             ),
             chat_burst=env_float("CRS_CHANNELS_CHAT_BURST", 10.0),
             chat_rate=env_float("CRS_CHANNELS_CHAT_RATE", 2.0),
+            chat_demo_bind="" if in_production() else env("CRS_CHANNELS_CHAT_DEMO_BIND", "127.0.0.1:8083"),
         )
 
 
@@ -121,20 +125,31 @@ async def _send_loop(
             waiter.cancel()
 
 
-async def _serve_chat(desks: ChatDesks, settings: Settings) -> web.AppRunner | None:
-    """The widget's script and socket, unless CRS_CHANNELS_CHAT_BIND is empty."""
+async def _serve_chat(desks: ChatDesks, settings: Settings) -> list[web.AppRunner]:
+    """The widget's script and socket (none when settings made by hand leave chat_bind empty); in
+    development, the demo page that carries the widget."""
     if not settings.chat_bind:
-        return None
-    runner = web.AppRunner(
-        chat_web.app(
-            desks, origins=settings.chat_origins, burst=settings.chat_burst, rate=settings.chat_rate
-        ),
-        access_log=None,
-    )
+        return []
+    origins = set(settings.chat_origins)
+    chat = chat_web.app(desks, origins=origins, burst=settings.chat_burst, rate=settings.chat_rate)
+    runners = [await _site(chat, settings.chat_bind)]
+    if settings.chat_demo_bind:
+        host = split_hostport(settings.chat_bind)[0].replace("0.0.0.0", "127.0.0.1")
+        widget = f"http://{host}:{runners[0].addresses[0][1]}/chat/widget.js"
+        runners.append(await _site(chat_web.demo_app(widget), settings.chat_demo_bind))
+        demo_host, demo_port = runners[1].addresses[0][:2]
+        demo_host = "127.0.0.1" if demo_host == "0.0.0.0" else demo_host
+        origins |= {f"http://{demo_host}:{demo_port}", f"http://localhost:{demo_port}"}
+    if not origins:
+        log.warning("CRS_CHANNELS_CHAT_ORIGINS names no site: every widget socket will be refused")
+    return runners
+
+
+async def _site(application: web.Application, bind: str) -> web.AppRunner:
+    runner = web.AppRunner(application, access_log=None)
     await runner.setup()
-    host, port = split_hostport(settings.chat_bind)
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    host, port = split_hostport(bind)
+    await web.TCPSite(runner, host, port).start()
     return runner
 
 
@@ -191,7 +206,8 @@ async def serve(
             on_ready(
                 {"grpc": port, "smtp": ingresses[0].sockets[0].getsockname()[1]}
                 | ({"lmtp": lmtp.sockets[0].getsockname()[1]} if settings.lmtp_bind else {})
-                | ({"chat": chat.addresses[0][1]} if chat is not None else {})
+                | ({"chat": chat[0].addresses[0][1]} if chat else {})
+                | ({"chat_demo": chat[1].addresses[0][1]} if len(chat) > 1 else {})
             )
         await stop.wait()
         for ingress in ingresses:
@@ -200,8 +216,8 @@ async def serve(
         sending.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sending
-        if chat is not None:
-            await chat.cleanup()
+        for runner in chat:
+            await runner.cleanup()
     finally:
         await contacts.close()
         await pool.close()

@@ -121,12 +121,13 @@ class WidgetSocket:
             await self.desks.consumer_left(self.chat)
 
 
-def allowed_origin(origin: str | None, allowed: frozenset[str]) -> bool:
+def allowed_origin(origin: str | None, allowed: set[str]) -> bool:
     return bool(origin) and origin.rstrip("/").lower() in allowed
 
 
-def app(desks: ChatDesks, *, origins: frozenset[str], burst: float, rate: float) -> web.Application:
-    allowed = frozenset(o.rstrip("/").lower() for o in origins)
+def app(desks: ChatDesks, *, origins: set[str], burst: float, rate: float) -> web.Application:
+    """`origins` (lower case, no trailing slash) is read at each connection: the demo page adds its own."""
+    allowed = origins
 
     async def widget(request: web.Request) -> web.Response:
         return web.Response(
@@ -155,6 +156,28 @@ def app(desks: ChatDesks, *, origins: frozenset[str], burst: float, rate: float)
     application.add_routes(
         [web.get("/chat/widget.js", widget), web.get("/chat/ws", socket), web.get("/healthz", healthz)]
     )
+    return application
+
+
+DEMO_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Oat Co. (a demo brand site)</title></head>
+<body><h1>Oat Co. cereals</h1>
+<p>A page of the brand's own site, on another origin than CRS: the chat button comes from this tag alone.</p>
+<pre>&lt;script src="{widget}" async&gt;&lt;/script&gt;</pre>
+<script src="{widget}" async></script>
+</body></html>
+"""
+
+
+def demo_app(widget_url: str) -> web.Application:
+    """A stand-in for the brand's site in development: one page that carries the widget's script tag."""
+    page = DEMO_PAGE.format(widget=widget_url)
+
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    application = web.Application()
+    application.add_routes([web.get("/", index)])
     return application
 
 

@@ -39,7 +39,17 @@ def chat_stack(service_env, database_url, tmp_path):
     seed_demo(database_url)
     ports = {
         name: free_port()
-        for name in ("console", "contacts_grpc", "contacts_http", "channels", "chat", "smtp", "sink", "brand")
+        for name in (
+            "console",
+            "contacts_grpc",
+            "contacts_http",
+            "channels",
+            "chat",
+            "smtp",
+            "sink",
+            "brand",
+            "demo",
+        )
     }
     brand = f"http://127.0.0.1:{ports['brand']}"
     env = {
@@ -49,6 +59,7 @@ def chat_stack(service_env, database_url, tmp_path):
         "CRS_CHANNELS_GRPC": f"127.0.0.1:{ports['channels']}",
         "CRS_CHANNELS_CHAT_BIND": f"127.0.0.1:{ports['chat']}",
         "CRS_CHANNELS_CHAT_ORIGINS": brand,
+        "CRS_CHANNELS_CHAT_DEMO_BIND": f"127.0.0.1:{ports['demo']}",
         "CRS_CHANNELS_SMTP_BIND": f"127.0.0.1:{ports['smtp']}",
         "CRS_CHANNELS_SINK_BIND": f"127.0.0.1:{ports['sink']}",
         "CRS_CHANNELS_SINK_DIR": str(tmp_path / "sink"),

@@ -39,6 +39,7 @@ async def channels(contacts, database_url):  # noqa: F811
         outbox_interval=5,
         chat_bind="127.0.0.1:0",
         chat_origins=frozenset({ORIGIN}),
+        chat_demo_bind="127.0.0.1:0",
         chat_burst=5,
         chat_rate=1,
     )
@@ -47,7 +48,11 @@ async def channels(contacts, database_url):  # noqa: F811
     task = asyncio.create_task(serve(stop, settings, on_ready=ready.set_result))
     ports = await asyncio.wait_for(asyncio.shield(ready), 30)
     chan = grpcio.channel(f"127.0.0.1:{ports['grpc']}")
-    yield channels_pb2_grpc.ChannelsStub(chan), f"ws://127.0.0.1:{ports['chat']}/chat/ws"
+    yield (
+        channels_pb2_grpc.ChannelsStub(chan),
+        f"ws://127.0.0.1:{ports['chat']}/chat/ws",
+        f"http://127.0.0.1:{ports['chat_demo']}",
+    )
     await chan.close()
     stop.set()
     await asyncio.wait_for(task, 30)
@@ -80,7 +85,7 @@ async def frames_until(ws, kind):
 
 
 async def test_a_chat_reaches_the_agents_desk_and_its_transcript_is_the_case(channels, contacts):  # noqa: F811
-    stub, url = channels
+    stub, url, _ = channels
     desk = Desk(stub)
     await desk.open(("en", "fr"))
     async with aiohttp.ClientSession() as session, session.ws_connect(url, origin=ORIGIN) as ws:
@@ -118,7 +123,7 @@ async def test_a_chat_reaches_the_agents_desk_and_its_transcript_is_the_case(cha
 
 
 async def test_a_socket_from_an_origin_not_allowed_is_refused(channels):
-    _, url = channels
+    _, url, _ = channels
     async with aiohttp.ClientSession() as session:
         for headers in ({"Origin": "https://evil.test"}, {}):
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
@@ -127,7 +132,7 @@ async def test_a_socket_from_an_origin_not_allowed_is_refused(channels):
 
 
 async def test_oversized_frames_and_floods_are_refused_and_chat_goes_on(channels):
-    _, url = channels
+    _, url, _ = channels
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(url, origin=ORIGIN) as ws:
             await ws.send_str(json.dumps({"type": "say", "body": "x" * 9000}))
@@ -155,7 +160,7 @@ async def test_oversized_frames_and_floods_are_refused_and_chat_goes_on(channels
 
 
 async def test_only_an_agent_may_open_a_desk(channels):
-    stub, _ = channels
+    stub, _, _ = channels
     for who, code in (
         (Principal("quinn", "analyst"), grpc.StatusCode.PERMISSION_DENIED),
         (Principal("channels", "service"), grpc.StatusCode.PERMISSION_DENIED),
@@ -164,3 +169,15 @@ async def test_only_an_agent_may_open_a_desk(channels):
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await desk.open()
         assert refused.value.code() == code
+
+
+async def test_the_demo_page_carries_the_widget_and_its_origin_may_open_the_socket(channels):
+    _, url, demo = channels
+    async with aiohttp.ClientSession() as session:
+        async with session.get(demo + "/") as page:
+            assert url.replace("ws://", "http://").replace("/chat/ws", "/chat/widget.js") in await page.text()
+        async with session.get(url.replace("ws://", "http://").replace("/ws", "/widget.js")) as script:
+            assert script.content_type == "application/javascript" and "WebSocket" in await script.text()
+        async with session.ws_connect(url, origin=demo) as ws:
+            await ws.send_json({"type": "hello", "language": "en"})
+            assert "available" in await frames_until(ws, "welcome")

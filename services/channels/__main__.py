@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from services.channels import grpc_api, language, metrics, outbound
+from aiohttp import web
+
+from services.channels import chat_web, grpc_api, language, metrics, outbound
+from services.channels.chat import ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.intake import Intake
@@ -30,6 +33,7 @@ from services.runtime.settings import (
     grpc_bind,
     grpc_target,
     in_production,
+    split_hostport,
 )
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -56,6 +60,14 @@ class Settings:
     # A PEM private key: replies are DKIM-signed for `domain` with this selector.
     dkim_key: str = ""
     dkim_selector: str = "crs"
+    # The chat widget's script and socket; only pages of these origins may open the socket.
+    chat_bind: str = ""
+    chat_origins: frozenset[str] = frozenset()
+    chat_burst: float = 10.0
+    chat_rate: float = 2.0
+    # Development only: a demo page of "the brand's site", on another origin (allowed beside chat_origins),
+    # that carries the widget.
+    chat_demo_bind: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -81,6 +93,15 @@ class Settings:
             sink_dir=env("CRS_CHANNELS_SINK_DIR", str(REPO_ROOT / "var" / "mail-sink")),
             dkim_key=env("CRS_CHANNELS_DKIM_KEY", ""),
             dkim_selector=env("CRS_CHANNELS_DKIM_SELECTOR", "crs"),
+            chat_bind=env("CRS_CHANNELS_CHAT_BIND", "127.0.0.1:8082"),
+            chat_origins=frozenset(
+                o.strip().rstrip("/").lower()
+                for o in env("CRS_CHANNELS_CHAT_ORIGINS", "").split(",")
+                if o.strip()
+            ),
+            chat_burst=env_float("CRS_CHANNELS_CHAT_BURST", 10.0),
+            chat_rate=env_float("CRS_CHANNELS_CHAT_RATE", 2.0),
+            chat_demo_bind="" if in_production() else env("CRS_CHANNELS_CHAT_DEMO_BIND", "127.0.0.1:8083"),
         )
 
 
@@ -102,6 +123,34 @@ async def _send_loop(
         await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
+
+
+async def _serve_chat(desks: ChatDesks, settings: Settings) -> list[web.AppRunner]:
+    """The widget's script and socket (none when settings made by hand leave chat_bind empty); in
+    development, the demo page that carries the widget."""
+    if not settings.chat_bind:
+        return []
+    origins = set(settings.chat_origins)
+    chat = chat_web.app(desks, origins=origins, burst=settings.chat_burst, rate=settings.chat_rate)
+    runners = [await _site(chat, settings.chat_bind)]
+    if settings.chat_demo_bind:
+        host = split_hostport(settings.chat_bind)[0].replace("0.0.0.0", "127.0.0.1")
+        widget = f"http://{host}:{runners[0].addresses[0][1]}/chat/widget.js"
+        runners.append(await _site(chat_web.demo_app(widget), settings.chat_demo_bind))
+        demo_host, demo_port = runners[1].addresses[0][:2]
+        demo_host = "127.0.0.1" if demo_host == "0.0.0.0" else demo_host
+        origins |= {f"http://{demo_host}:{demo_port}", f"http://localhost:{demo_port}"}
+    if not origins:
+        log.warning("CRS_CHANNELS_CHAT_ORIGINS names no site: every widget socket will be refused")
+    return runners
+
+
+async def _site(application: web.Application, bind: str) -> web.AppRunner:
+    runner = web.AppRunner(application, access_log=None)
+    await runner.setup()
+    host, port = split_hostport(bind)
+    await web.TCPSite(runner, host, port).start()
+    return runner
 
 
 async def serve(
@@ -142,13 +191,23 @@ async def serve(
         if settings.lmtp_bind:
             lmtp = await serve_ingress(intake, settings.lmtp_bind, lmtp=True)
             ingresses.append(lmtp)
-        server = Server([grpc_api.servicer(channels)], settings.grpc_bind)
+        desks = ChatDesks(
+            store=store,
+            cases=cases,
+            consumers=intake.consumers,
+            intake=intake,
+            centre_address=settings.from_address,
+        )
+        chat = await _serve_chat(desks, settings)
+        server = Server([grpc_api.servicer(channels, desks)], settings.grpc_bind)
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
         if on_ready is not None:
             on_ready(
                 {"grpc": port, "smtp": ingresses[0].sockets[0].getsockname()[1]}
                 | ({"lmtp": lmtp.sockets[0].getsockname()[1]} if settings.lmtp_bind else {})
+                | ({"chat": chat[0].addresses[0][1]} if chat else {})
+                | ({"chat_demo": chat[1].addresses[0][1]} if len(chat) > 1 else {})
             )
         await stop.wait()
         for ingress in ingresses:
@@ -157,6 +216,8 @@ async def serve(
         sending.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sending
+        for runner in chat:
+            await runner.cleanup()
     finally:
         await contacts.close()
         await pool.close()

@@ -55,6 +55,34 @@ class CaseworkCases:
             raise
         return NewCase(created.id, created.reference)
 
+    async def open_chat_case(
+        self, *, consumer: Consumer | None, name: str, email: str, language: str, verbatim: str
+    ) -> NewCase:
+        """A case on the channel "chat"; its verbatim is the consumer's first line, the rest its messages."""
+        case = casework_pb2.Case(
+            channel="chat",
+            direction="inbound",
+            issue_code=self.issue_code,
+            verbatim=verbatim[:20000],
+            language=language or "en",
+        )
+        if consumer is not None:
+            case.consumer_id = consumer.id
+        else:
+            case.reporter.email = email[:200]
+            case.reporter.name = (name or "Chat visitor")[:200]
+        created = await self.cases.CreateCase(casework_pb2.CreateCaseRequest(case=case), metadata=SERVICE)
+        return NewCase(created.id, created.reference)
+
+    async def chat_answered(self, case_id: str, *, author: str) -> None:
+        """An agent's first line in a chat answers the consumer: the first-response clock stops."""
+        await self.cases.AddAction(
+            casework_pb2.AddActionRequest(
+                id=case_id, action_code="replied", note=f"Chat answered by {author}"
+            ),
+            metadata=SERVICE,
+        )
+
     async def received(self, case_id: str, *, parsed: mail.Parsed) -> None:
         """The consumer wrote again: reopen the case when it was resolved or waiting for them, else note it."""
         case = await self.cases.GetCase(casework_pb2.GetCaseRequest(id=case_id), metadata=SERVICE)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import grpc
 from crs.channels.v1 import channels_pb2, channels_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from services.channels.chat import ChatDesks, Refused
 from services.channels.outbound import InvalidReply, NoThread
 from services.channels.service import Channels
 from services.channels.store import MessageRow
@@ -43,6 +45,7 @@ def message_pb(row: MessageRow) -> channels_pb2.Message:
         created_at=_stamp(row.created_at),
         attempts=row.attempts,
         last_error=row.last_error,
+        channel=row.channel,
     )
 
 
@@ -53,9 +56,83 @@ async def _case_id(context, value: str) -> str:
         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "case_id: not a case id")
 
 
+def chat_event_pb(event: dict) -> channels_pb2.ChatEvent:
+    lines = [
+        channels_pb2.ChatLine(id=x.id, author=x.author, body=x.body, at=_stamp(x.at))
+        for x in event.get("lines", ())
+    ]
+    return channels_pb2.ChatEvent(**{k: v for k, v in event.items() if k != "lines"}, lines=lines)
+
+
+class DeskStream:
+    """An agent's desk as chat sees it: events queued for the stream back to their console."""
+
+    def __init__(self):
+        self.events: asyncio.Queue[channels_pb2.ChatEvent | None] = asyncio.Queue(maxsize=1000)
+
+    async def send(self, event: dict) -> None:
+        self.events.put_nowait(chat_event_pb(event))
+
+
+async def _act(desks: ChatDesks, username: str, action, desk: DeskStream) -> None:
+    """One action from the agent's console; a refused one is told back to the desk, the stream goes on."""
+    try:
+        if action.kind == "reply":
+            await desks.agent_says(username, action.chat_id, action.body)
+        elif action.kind == "typing":
+            await desks.agent_typing(username, action.chat_id)
+        elif action.kind == "delivered":
+            await desks.agent_saw(username, action.chat_id, action.line_id)
+        elif action.kind == "end":
+            await desks.agent_ends(username, action.chat_id)
+        else:
+            raise Refused(f"not a chat action: {action.kind[:40]!r}")
+    except Refused as exc:
+        await desk.send({"kind": "refused", "chat_id": action.chat_id, "detail": str(exc)})
+
+
 class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
-    def __init__(self, channels: Channels):
+    def __init__(self, channels: Channels, desks: ChatDesks | None = None):
         self.channels = channels
+        self.desks = desks
+
+    async def AgentChat(self, request_iterator, context):
+        who = from_metadata(context.invocation_metadata())
+        if who is None or who.role == "service":
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a chat desk is an agent's: name them")
+        if self.desks is None:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "chat is not served here")
+        first = await anext(aiter(request_iterator), None)
+        if first is None or first.kind != "available":
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "the first action opens the desk: available"
+            )
+        desk = DeskStream()
+        try:
+            await self.desks.open_desk(
+                who.username,
+                first.display_name[:100],
+                languages=list(first.languages),
+                capacity=first.capacity,
+                sink=desk,
+            )
+        except Refused as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+
+        async def read_actions():
+            try:
+                async for action in request_iterator:
+                    await _act(self.desks, who.username, action, desk)
+            finally:
+                desk.events.put_nowait(None)
+
+        reading = asyncio.create_task(read_actions())
+        try:
+            while (event := await desk.events.get()) is not None:
+                yield event
+        finally:
+            self.desks.close_desk(who.username, desk)
+            reading.cancel()
 
     async def ListMessages(self, request, context):
         found = await self.channels.store.messages(await _case_id(context, request.case_id))
@@ -86,5 +163,7 @@ class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
         )
 
 
-def servicer(channels: Channels) -> Servicer:
-    return Servicer(ChannelsApi(channels), channels_pb2_grpc.add_ChannelsServicer_to_server, SERVICE_NAME)
+def servicer(channels: Channels, desks: ChatDesks | None = None) -> Servicer:
+    return Servicer(
+        ChannelsApi(channels, desks), channels_pb2_grpc.add_ChannelsServicer_to_server, SERVICE_NAME
+    )

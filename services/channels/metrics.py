@@ -1,4 +1,4 @@
-"""Channels' Prometheus instruments: what became of inbound mail, and of replies."""
+"""Channels' Prometheus instruments: what became of inbound mail, of replies, and of chats."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ INBOUND = Counter(
     ["outcome"],
 )
 OUTBOUND = Counter("crs_channels_outbound_total", "Replies by outcome: sent or failed", ["outcome"])
+CHATS = Counter("crs_channels_chats_total", "Chats routed to an agent")
+CHAT_REFUSED = Counter(
+    "crs_channels_chat_refused_total",
+    "Chat connections or frames refused: origin, rate or invalid",
+    ["reason"],
+)
 
 
 def inbound(outcome) -> None:

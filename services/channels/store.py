@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from services.channels import mail
+from services.channels.chat import Chat, Line
 from services.channels.intake import bare_subject
 from services.channels.outbound import Queued, Reply, Thread
 from services.runtime.db import autocommit
@@ -33,6 +35,7 @@ class MessageRow:
     created_at: datetime
     attempts: int
     last_error: str
+    channel: str = "email"
     attachments: list[dict] = field(default_factory=list)
 
 
@@ -49,7 +52,7 @@ class RejectionRow:
 
 _MESSAGE_COLUMNS = (
     "id, case_id::text, direction, message_id, from_address, to_address, subject, body, language, delivery,"
-    " author, created_at, attempts, last_error, attachments"
+    " author, created_at, attempts, last_error, channel, attachments"
 )
 
 
@@ -197,13 +200,15 @@ class SqlStore:
             row = await (
                 await conn.execute(
                     "SELECT case_reference, from_address, subject, message_id, refs, language FROM message"
-                    " WHERE case_id = %s AND direction = 'inbound' ORDER BY id DESC LIMIT 1",
+                    " WHERE case_id = %s AND direction = 'inbound' AND channel = 'email'"
+                    " ORDER BY id DESC LIMIT 1",
                     (case_id,),
                 )
             ).fetchone()
             last = await (
                 await conn.execute(
-                    "SELECT message_id, refs FROM message WHERE case_id = %s ORDER BY id DESC LIMIT 1",
+                    "SELECT message_id, refs FROM message WHERE case_id = %s AND channel = 'email'"
+                    " ORDER BY id DESC LIMIT 1",
                     (case_id,),
                 )
             ).fetchone()
@@ -244,6 +249,33 @@ class SqlStore:
                 ),
             )
             return _message(await cursor.fetchone())
+
+    async def add_chat_line(
+        self, *, chat: Chat, author: str, body: str, inbound: bool, from_address: str, to_address: str
+    ) -> Line:
+        """One line of a chat, kept on its case before the other side is shown it."""
+        async with autocommit(self.pool) as conn:
+            cursor = await conn.execute(
+                "INSERT INTO message (case_id, case_reference, channel, chat_id, direction, message_id,"
+                " from_address, to_address, subject, body, language, author, delivery)"
+                " VALUES (%s, %s, 'chat', %s, %s, %s, %s, %s, 'Chat', %s, %s, %s, %s)"
+                " RETURNING id, created_at",
+                (
+                    chat.case_id,
+                    chat.reference,
+                    chat.id,
+                    "inbound" if inbound else "outbound",
+                    f"<chat.{chat.id}.{uuid.uuid4().hex}@chat.invalid>",
+                    from_address[:200],
+                    to_address[:200],
+                    body,
+                    chat.language,
+                    "" if inbound else author,
+                    "received" if inbound else "sent",
+                ),
+            )
+            line_id, at = await cursor.fetchone()
+        return Line(line_id, author, body, at)
 
     async def due(self, *, now: datetime, limit: int) -> list[Queued]:
         """Claim up to `limit` queued messages that are due; another replica skips the ones claimed."""

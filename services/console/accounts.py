@@ -40,6 +40,13 @@ class Accounts:
 
     # -- agents and sessions --
 
+    async def chat_languages(self, agent_id: str) -> list[str]:
+        """The languages the agent answers chats in."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT languages FROM agents WHERE id = %s", (agent_id,))
+            row = await cur.fetchone()
+        return list(row[0]) if row else []
+
     async def login_record(self, username: str) -> dict[str, Any] | None:
         """The agent's id, password hash and whether a lockout holds now, to verify a login."""
         async with self.pool.connection() as conn:

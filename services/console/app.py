@@ -12,6 +12,7 @@ from services.console.routes import (
     admin,
     auth,
     cases,
+    chat,
     consumers,
     fulfillment,
     insights,
@@ -29,6 +30,7 @@ STATIC = pathlib.Path(__file__).resolve().parent / "static"
 AREAS = (
     auth,
     pops,
+    chat,
     consumers,
     cases,
     fulfillment,

@@ -57,6 +57,10 @@ def upsert_agent(
     return agent_id
 
 
+# The languages each demo agent answers chats in (every agent has English by default).
+DEMO_LANGUAGES = {"ada": ["en", "fr"], "ben": ["en", "es"]}
+
+
 def seed_demo(database_url: str) -> None:
     """The demo team: ada on 1001, ben on 1002, sam their supervisor."""
     with db.connect(database_url, schema=SCHEMA) as conn:
@@ -71,4 +75,6 @@ def seed_demo(database_url: str) -> None:
                 extension=extension,
                 team_id=DEMO_TEAM[0],
             )
+        for username, languages in DEMO_LANGUAGES.items():
+            conn.execute("UPDATE agents SET languages = %s WHERE username = %s", (languages, username))
         conn.commit()

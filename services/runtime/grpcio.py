@@ -98,6 +98,25 @@ def _claims_a_principal(metadata) -> bool:
     return any(key in (principal.USER_KEY, principal.ROLE_KEY) for key, _ in metadata or ())
 
 
+async def _refuse_unless_allowed(method: str, context, issuers: frozenset[str]) -> None:
+    """Abort the call when it claims a principal its peer may not assert, or one without the permission."""
+    if not _claims_a_principal(context.invocation_metadata()):
+        return
+    peer = tls.peer_identity(context)
+    if peer not in issuers and not _acts_for_itself(peer, context.invocation_metadata()):
+        log.warning(
+            "refused a principal from a peer that may not assert one",
+            extra={"fields": {"method": method, "peer": peer or "none"}},
+        )
+        await context.abort(
+            grpc.StatusCode.PERMISSION_DENIED, f"{peer or 'this caller'} may not act for a person"
+        )
+    refusal = _permission_refusal(method, context.invocation_metadata())
+    if refusal:
+        log.warning("refused: %s", refusal[1], extra={"fields": {"method": method}})
+        await context.abort(*refusal)
+
+
 class _MetricsInterceptor(grpc.aio.ServerInterceptor):
     """Times every unary call by method and status, and refuses a principal from a peer that may not
     assert one; wrapped handlers are built once per method."""
@@ -112,10 +131,31 @@ class _MetricsInterceptor(grpc.aio.ServerInterceptor):
         if wrapped is not None:
             return wrapped
         handler = await continuation(handler_call_details)
+        if handler is not None and handler.stream_stream is not None:
+            self._wrapped[method] = wrapped = self._checked_stream(method, handler, self._issuers)
+            return wrapped
         if handler is None or handler.unary_unary is None:
             return handler
         self._wrapped[method] = wrapped = self._timed(method, handler, self._issuers)
         return wrapped
+
+    @staticmethod
+    def _checked_stream(
+        method: str, handler: grpc.RpcMethodHandler, issuers: frozenset[str]
+    ) -> grpc.RpcMethodHandler:
+        """A long-lived stream is not timed, but its principal is checked like a unary call's."""
+        inner = handler.stream_stream
+
+        async def checked(requests, context):
+            await _refuse_unless_allowed(method, context, issuers)
+            async for response in inner(requests, context):
+                yield response
+
+        return grpc.stream_stream_rpc_method_handler(
+            checked,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
 
     @staticmethod
     def _timed(method: str, handler: grpc.RpcMethodHandler, issuers: frozenset[str]) -> grpc.RpcMethodHandler:
@@ -125,21 +165,7 @@ class _MetricsInterceptor(grpc.aio.ServerInterceptor):
         async def timed(request, context):
             started = time.perf_counter()
             try:
-                if _claims_a_principal(context.invocation_metadata()):
-                    peer = tls.peer_identity(context)
-                    if peer not in issuers and not _acts_for_itself(peer, context.invocation_metadata()):
-                        log.warning(
-                            "refused a principal from a peer that may not assert one",
-                            extra={"fields": {"method": method, "peer": peer or "none"}},
-                        )
-                        await context.abort(
-                            grpc.StatusCode.PERMISSION_DENIED,
-                            f"{peer or 'this caller'} may not act for a person",
-                        )
-                    refusal = _permission_refusal(method, context.invocation_metadata())
-                    if refusal:
-                        log.warning("refused: %s", refusal[1], extra={"fields": {"method": method}})
-                        await context.abort(*refusal)
+                await _refuse_unless_allowed(method, context, issuers)
                 response = await inner(request, context)
             except BaseException:
                 code = context.code()

@@ -25,6 +25,8 @@ _EVERYONE = frozenset(ROLES)
 PERMISSIONS: dict[str, frozenset[str]] = {
     "console.use": _EVERYONE,
     "pops.watch": _AGENTS,
+    # Being available for chat, and answering the chats routed to you (services/channels/chat.py).
+    "chat.answer": _AGENTS,
     "consumers.read": _AGENTS,
     "consumers.create": _AGENTS,
     "consumers.update": _AGENTS,
@@ -170,6 +172,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/ListMessages": "cases.read",
     "/crs.channels.v1.Channels/SendReply": "cases.update",
     "/crs.channels.v1.Channels/ListRejections": "mail.rejections",
+    "/crs.channels.v1.Channels/AgentChat": "chat.answer",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its

@@ -257,7 +257,7 @@ async function drawMessages(id) {
     }
     list.appendChild(li);
   }
-  $("reply-form").hidden = !messages.some((m) => m.direction === "inbound");
+  $("reply-form").hidden = !messages.some((m) => m.direction === "inbound" && m.channel !== "chat");
 }
 
 async function casePage() {

@@ -95,3 +95,48 @@ class FakeConsumers:
 
     async def by_email(self, address):
         return self.known.get(address)
+
+
+@dataclass
+class FakeChatCases:
+    """Casework as chat sees it: the cases opened for chats and the ones answered."""
+
+    opened: list[dict] = field(default_factory=list)
+    answered: list[tuple[str, str]] = field(default_factory=list)
+
+    async def open_chat_case(self, *, consumer, name, email, language, verbatim):
+        reference = 2000 + len(self.opened) + 1
+        self.opened.append(
+            {"consumer": consumer, "name": name, "email": email, "language": language, "verbatim": verbatim}
+        )
+        return NewCase(f"chat-case-{reference}", reference)
+
+    async def chat_answered(self, case_id, *, author):
+        self.answered.append((case_id, author))
+
+
+@dataclass
+class FakeChatStore:
+    """Chat lines as channels keeps them on the case's messages."""
+
+    lines: list[dict] = field(default_factory=list)
+    now: datetime | None = None
+
+    async def add_chat_line(self, *, chat, author, body, inbound, from_address, to_address):
+        from services.channels.chat import Line
+
+        self.lines.append({"case_id": chat.case_id, "author": author, "body": body, "inbound": inbound})
+        return Line(len(self.lines), author, body, self.now)
+
+
+@dataclass
+class Recorder:
+    """One side's connection: every event it was sent."""
+
+    events: list[dict] = field(default_factory=list)
+
+    async def send(self, event):
+        self.events.append(event)
+
+    def kinds(self, key="kind"):
+        return [e.get(key) for e in self.events]

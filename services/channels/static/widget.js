@@ -1,0 +1,171 @@
+// The CRS chat widget: <script src="https://<channels>/chat/widget.js" async></script> on the brand's page.
+// It draws a button and a panel in its own shadow root and talks to the socket beside this script.
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  if (!script || window.__crsChat) return;
+  window.__crsChat = true;
+  const base = new URL(script.src);
+  const socketUrl = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}/chat/ws`;
+  const language = (navigator.language || "en").split("-")[0].toLowerCase();
+
+  const host = document.createElement("div");
+  host.id = "crs-chat";
+  document.body.appendChild(host);
+  const root = host.attachShadow({ mode: "open" });
+  root.innerHTML = `
+    <style>
+      :host { all: initial; font: 14px/1.4 system-ui, sans-serif; }
+      .launch { position: fixed; right: 20px; bottom: 20px; padding: 10px 16px; border: 0;
+        border-radius: 20px; background: #1f5fa8; color: #fff; cursor: pointer; }
+      .panel { position: fixed; right: 20px; bottom: 70px; width: 320px; max-height: 480px; display: flex;
+        flex-direction: column; background: #fff; border: 1px solid #ccc; border-radius: 8px;
+        box-shadow: 0 4px 16px rgba(0,0,0,.2); }
+      .panel[hidden], form[hidden] { display: none; }
+      .status { padding: 8px 12px; background: #f3f5f8; border-bottom: 1px solid #ddd; }
+      ol { list-style: none; margin: 0; padding: 8px 12px; overflow-y: auto; flex: 1; min-height: 60px; }
+      li { margin: 4px 0; }
+      li.mine { text-align: right; }
+      .state { color: #777; font-size: 11px; margin-left: 4px; }
+      .typing { padding: 0 12px; color: #777; font-style: italic; min-height: 1.4em; }
+      form { display: flex; flex-direction: column; gap: 6px; padding: 8px 12px; }
+      input, textarea { font: inherit; padding: 4px 6px; }
+      .error { color: #a11; padding: 0 12px; }
+    </style>
+    <button class="launch" part="launch" type="button">Chat with us</button>
+    <div class="panel" hidden>
+      <div class="status" role="status">Connecting…</div>
+      <ol class="lines" aria-live="polite"></ol>
+      <div class="typing"></div>
+      <div class="error" role="alert"></div>
+      <form class="start" hidden>
+        <input name="name" placeholder="Your name (optional)" maxlength="200" autocomplete="name">
+        <input name="email" type="email" placeholder="Your email (optional)" maxlength="200" autocomplete="email">
+        <textarea name="body" placeholder="How can we help?" maxlength="2000" required></textarea>
+        <button type="submit">Start chat</button>
+      </form>
+      <form class="say" hidden>
+        <textarea name="body" placeholder="Type a message" maxlength="2000" required></textarea>
+        <button type="submit">Send</button>
+      </form>
+      <form class="leave" hidden>
+        <input name="name" placeholder="Your name (optional)" maxlength="200" autocomplete="name">
+        <input name="email" type="email" placeholder="Your email" maxlength="200" required autocomplete="email">
+        <textarea name="body" placeholder="Your message" maxlength="2000" required></textarea>
+        <button type="submit">Leave a message</button>
+      </form>
+    </div>`;
+  const $ = (selector) => root.querySelector(selector);
+  const panel = $(".panel");
+  const forms = { start: $("form.start"), say: $("form.say"), leave: $("form.leave") };
+  const states = new Map();
+  let socket = null;
+  let typingTimer = 0;
+  let lastTyping = 0;
+
+  const status = (text) => { $(".status").textContent = text; };
+  const show = (name) => {
+    for (const [key, form] of Object.entries(forms)) form.hidden = key !== name;
+  };
+  const send = (frame) => {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  };
+
+  function addLine(line, mine) {
+    const item = document.createElement("li");
+    item.className = mine ? "mine" : "theirs";
+    item.dataset.lineId = String(line.id);
+    const who = document.createElement("b");
+    who.textContent = mine ? "You: " : `${line.author}: `;
+    const text = document.createElement("span");
+    text.className = "body";
+    text.textContent = line.body;
+    item.append(who, text);
+    if (mine) {
+      const state = document.createElement("span");
+      state.className = "state";
+      state.textContent = "sent";
+      item.append(state);
+      states.set(line.id, state);
+    }
+    $(".lines").append(item);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  const handlers = {
+    welcome(m) {
+      if (m.available) {
+        status("Chat with us");
+        show("start");
+      } else {
+        status("No one is free to chat just now: leave us a message and we will answer by email.");
+        show("leave");
+      }
+    },
+    started(m) { status(`Connected: case ${m.case_reference}`); show("say"); },
+    sent(m) { addLine(m.line, true); },
+    line(m) {
+      $(".typing").textContent = "";
+      addLine(m.line, false);
+      send({ type: "delivered", line_id: m.line.id });
+    },
+    delivered(m) {
+      const state = states.get(m.line_id);
+      if (state) state.textContent = "delivered";
+    },
+    typing() {
+      $(".typing").textContent = "The agent is typing…";
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(() => { $(".typing").textContent = ""; }, 4000);
+    },
+    unavailable() {
+      status("No one is free to chat just now: leave us a message and we will answer by email.");
+      forms.leave.elements.body.value = forms.start.elements.body.value;
+      forms.leave.elements.name.value = forms.start.elements.name.value;
+      forms.leave.elements.email.value = forms.start.elements.email.value;
+      show("leave");
+    },
+    left(m) { status(`Thank you: your message is case ${m.case_reference}. We will answer by email.`); show(""); },
+    ended(m) { status(`The chat has ended (${m.detail}).`); show(""); },
+    error(m) { $(".error").textContent = m.detail; },
+  };
+
+  function connect() {
+    socket = new WebSocket(socketUrl);
+    socket.addEventListener("open", () => send({ type: "hello", language }));
+    socket.addEventListener("message", (event) => {
+      const message = JSON.parse(event.data);
+      $(".error").textContent = "";
+      (handlers[message.type] || (() => {}))(message);
+    });
+    socket.addEventListener("close", () => {
+      if (!forms.say.hidden) status("The chat was disconnected.");
+      show("");
+    });
+  }
+
+  const fields = (form) => Object.fromEntries(new FormData(form).entries());
+  forms.start.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send({ type: "start", ...fields(forms.start) });
+  });
+  forms.say.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send({ type: "say", body: forms.say.elements.body.value });
+    forms.say.elements.body.value = "";
+  });
+  forms.say.elements.body.addEventListener("input", () => {
+    if (Date.now() - lastTyping > 2000) {
+      lastTyping = Date.now();
+      send({ type: "typing" });
+    }
+  });
+  forms.leave.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send({ type: "leave", ...fields(forms.leave) });
+  });
+  $(".launch").addEventListener("click", () => {
+    panel.hidden = !panel.hidden;
+    if (!panel.hidden && !socket) connect();
+  });
+})();

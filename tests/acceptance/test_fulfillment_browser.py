@@ -19,7 +19,7 @@ from services.runtime import grpcio
 from tests.acceptance.test_casework_browser import ARGS, CHROMIUM, healthy, log_in
 from tests.integration.fulfillment.conftest import WORKER_QUEUE, queue_exists
 from tests.support import infra
-from tests.support.processes import ServiceProcess, free_port
+from tests.support.processes import free_port, running
 from tests.support.wait import async_wait_for, wait_for
 
 pytestmark = pytest.mark.browser
@@ -63,23 +63,20 @@ def stack(service_env, own_database, own_vhost, tmp_path_factory):
         "CRS_CONSOLE_HTTP": f"127.0.0.1:{ports['console']}",
         "CRS_RECORDINGS_URL": f"file://{tmp_path_factory.mktemp('recordings')}",
     }
-    started = []
-    try:
-        for module, port in (
+    with running(
+        env,
+        (
             ("services.contacts", ports["contacts"]),
             ("services.billing", ports["billing"]),
             ("services.fulfillment", ports["fulfil"]),
             ("services.fulfillment.worker", ports["worker"]),
             ("services.console", ports["console"]),
-        ):
-            started.append(ServiceProcess(module, env).start(wait_port=port))
+        ),
+    ):
         base = f"http://127.0.0.1:{ports['console']}"
         wait_for(lambda: healthy(base), timeout=30, what="the console")
         wait_for(lambda: queue_exists(amqp_url, WORKER_QUEUE), timeout=30, what="the worker's queue")
         yield base, env["CRS_CONTACTS_GRPC"]
-    finally:
-        for process in reversed(started):
-            process.stop()
 
 
 async def token(session: aiohttp.ClientSession, base: str, username: str, password: str) -> str:

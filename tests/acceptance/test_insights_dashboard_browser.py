@@ -23,7 +23,7 @@ from services.runtime import db, grpcio
 from services.runtime.principal import Principal
 from tests.acceptance.test_casework_browser import ARGS, CHROMIUM, healthy, log_in
 from tests.support import infra
-from tests.support.processes import ServiceProcess, free_port
+from tests.support.processes import free_port, running
 from tests.support.wait import async_wait_for, wait_for
 
 pytestmark = pytest.mark.browser
@@ -70,20 +70,17 @@ def stack(service_env, own_database, own_vhost, tmp_path_factory):
         "CRS_CONSOLE_HTTP": f"127.0.0.1:{ports['console']}",
         "CRS_RECORDINGS_URL": f"file://{tmp_path_factory.mktemp('recordings')}",
     }
-    started = []
-    try:
-        for module, port in (
+    with running(
+        env,
+        (
             ("services.contacts", ports["contacts"]),
             ("services.insights", ports["insights"]),
             ("services.console", ports["console"]),
-        ):
-            started.append(ServiceProcess(module, env).start(wait_port=port))
+        ),
+    ):
         base = f"http://127.0.0.1:{ports['console']}"
         wait_for(lambda: healthy(base), timeout=30, what="the console")
         yield base, env["CRS_INSIGHTS_GRPC"]
-    finally:
-        for process in reversed(started):
-            process.stop()
 
 
 async def token(session: aiohttp.ClientSession, base: str, username: str, password: str) -> str:

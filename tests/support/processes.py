@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from tests.support.wait import wait_for
@@ -99,3 +101,17 @@ def stop_all(processes: list[ServiceProcess]) -> None:
             failures.append(str(failure))
     if failures:
         raise AssertionError("\n\n".join(failures))
+
+
+@contextmanager
+def running(env: dict[str, str], services: Sequence[tuple[str, int]]) -> Iterator[list[ServiceProcess]]:
+    """Each (module, port) started in order, each answering on its port before the next starts; all
+    stopped afterwards, the last started first."""
+    started: list[ServiceProcess] = []
+    try:
+        for module, port in services:
+            started.append(ServiceProcess(module, env).start(wait_port=port))
+        yield started
+    finally:
+        for process in reversed(started):
+            process.stop()

@@ -185,6 +185,9 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
             "/crs.contacts.v1.Casework/ChangeStatus",
             "/crs.contacts.v1.Casework/AddAction",
             "/crs.contacts.v1.Contacts/MatchEmail",
+            # The public web form's suggested articles, and whether they answered the consumer.
+            "/crs.knowledge.v1.Knowledge/Ask",
+            "/crs.knowledge.v1.Knowledge/RecordOutcome",
         }
     ),
 }

@@ -247,6 +247,8 @@ async def test_a_question_gets_articles_and_a_deflection_is_counted_once(
     posted = {"answer_id": found["answer_id"], "article_id": top["id"]}
     async with client.post("/intake/answered", json=posted) as r:
         assert r.status == 200 and await r.json() == {"counted": True}
+    async with client.post("/intake/answered", json=posted) as r:
+        assert r.status == 200 and await r.json() == {"counted": False}
     async with client.post("/intake/answered", data={k: str(v) for k, v in posted.items()}) as r:
         assert r.status == 200 and 'id="answered"' in await r.text()
     assert deflections(database_url) == before + 1

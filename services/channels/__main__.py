@@ -22,6 +22,7 @@ from services.channels.service import Channels
 from services.channels.sink import serve_sink
 from services.channels.smtp import SmtpRelay, serve_ingress
 from services.channels.store import SqlStore
+from services.channels.web_form_store import SqlOffers
 from services.channels.web_form_wiring import WebFormSettings, web_form_app
 from services.runtime import grpcio, process
 from services.runtime.db import open_pool
@@ -206,7 +207,8 @@ async def serve(
         chat = await _serve_chat(desks, settings)
         form = settings.web_form
         form_site = await _site(web_form_app(form, pool, contacts, knowledge), form.bind) if form else None
-        server = Server([grpc_api.servicer(channels, desks)], settings.grpc_bind)
+        tally = SqlOffers(pool)
+        server = Server([grpc_api.servicer(channels, desks, web_form=tally)], settings.grpc_bind)
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
         if on_ready is not None:

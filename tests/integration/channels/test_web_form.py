@@ -9,9 +9,11 @@ import itertools
 import pathlib
 
 import aiohttp
+import grpc
 import psycopg
 import pytest
 import pytest_asyncio
+from crs.channels.v1 import channels_pb2, channels_pb2_grpc
 from crs.contacts.v1 import casework_pb2 as pb
 from crs.knowledge.v1 import knowledge_pb2 as kb
 from crs.knowledge.v1 import knowledge_pb2_grpc
@@ -30,6 +32,8 @@ from tests.support import infra
 
 DEMO = pathlib.Path(articles.__file__).parent / "demo" / "articles"
 ADMIN = Principal("kb.admin", "admin").metadata()
+SUPERVISOR = Principal("sam", "supervisor", team="north").metadata()
+AGENT = Principal("ada", "agent", extension="1001", team="north").metadata()
 # Each test speaks from its own address, through the proxy channels is told to trust (loopback), so their
 # rate limits do not mix.
 _addresses = (f"198.51.100.{i}" for i in itertools.count(1))
@@ -89,7 +93,7 @@ async def knowledge_target():
 
 
 @pytest_asyncio.fixture(scope="module")
-async def form_url(contacts, database_url, knowledge_target):  # noqa: F811
+async def channels_ports(contacts, database_url, knowledge_target):  # noqa: F811
     settings = Settings(
         database_url=database_url,
         grpc_bind="127.0.0.1:0",
@@ -113,10 +117,23 @@ async def form_url(contacts, database_url, knowledge_target):  # noqa: F811
     ready: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
     task = asyncio.create_task(serve(stop, settings, on_ready=ready.set_result))
-    ports = await asyncio.wait_for(asyncio.shield(ready), 30)
-    yield f"http://127.0.0.1:{ports['web_form']}"
+    yield await asyncio.wait_for(asyncio.shield(ready), 30)
     stop.set()
     await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+def form_url(channels_ports):
+    return f"http://127.0.0.1:{channels_ports['web_form']}"
+
+
+async def tally(channels_ports, who=SUPERVISOR):
+    chan = grpcio.channel(f"127.0.0.1:{channels_ports['grpc']}")
+    try:
+        stub = channels_pb2_grpc.ChannelsStub(chan)
+        return await stub.WebFormTally(channels_pb2.WebFormTallyRequest(days=1), metadata=who)
+    finally:
+        await chan.close()
 
 
 @pytest.fixture
@@ -235,8 +252,9 @@ def deflections(database_url: str) -> int:
 
 
 async def test_a_question_gets_articles_and_a_deflection_is_counted_once(
-    client, knowledge_target, database_url
+    client, knowledge_target, database_url, channels_ports
 ):
+    before_tally = await tally(channels_ports)
     async with client.get("/intake/suggest", params={"question": WHERE_TO_BUY, "language": "en"}) as r:
         assert r.status == 200
         found = await r.json()
@@ -254,6 +272,16 @@ async def test_a_question_gets_articles_and_a_deflection_is_counted_once(
     assert deflections(database_url) == before + 1
     outcome, article, score, channel = answer_log(knowledge_target[1], found["answer_id"])
     assert (outcome, article, channel) == ("resolved", top["id"], "web") and score > 0
+    after_tally = await tally(channels_ports)
+    assert after_tally.deflected == before_tally.deflected + 1
+    assert after_tally.offered == before_tally.offered + 1
+    assert top["id"] in [a.article_id for a in after_tally.articles]
+
+
+async def test_only_supervisors_analysts_and_admins_see_the_tally(channels_ports):
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await tally(channels_ports, AGENT)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,8 @@ async def submit(request: web.Request) -> web.Response:
 
 
 async def _suggest_page(web_form: WebForm, form: dict, client: str) -> web.Response:
-    found = await web_form.suggest(form.get("message", ""), language=form.get("language", ""), client=client)
+    # Knowledge reads the language from the question: the page's own may not be the consumer's.
+    found = await web_form.suggest(form.get("message", ""), language="", client=client)
     if isinstance(found, Limited):
         return _limited(found, False)
     values = {k: v for k, v in form.items() if k != "website"}

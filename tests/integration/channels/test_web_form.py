@@ -335,3 +335,10 @@ async def test_suggestions_have_their_own_budget_apart_from_the_forms(client):
             assert r.status == 400
     async with client.get("/intake/suggest", params={"question": WHERE_TO_BUY}) as r:
         assert r.status == 200
+
+
+async def test_a_question_in_french_gets_the_french_article_whatever_the_pages_language(client):
+    typed = {**GOOD, "message": "où acheter les flocons d'avoine ?", "language": "en", "action": "suggest"}
+    async with client.post("/intake", data=typed) as r:
+        assert r.status == 200
+        assert "Où acheter les flocons d&#39;avoine Golden Rolled Oats" in await r.text()

@@ -6,7 +6,6 @@
   var region = document.getElementById("suggestions");
   var template = document.getElementById("suggestion-template");
   var answerField = document.getElementById("answer_id");
-  var language = document.getElementById("language");
   if (!message || !region || !template) return;
   var PAUSE_MS = 600;
   var MIN_LENGTH = 12;
@@ -47,7 +46,8 @@
     if (question.length < MIN_LENGTH || question === asked) return;
     asked = question;
     var mine = ++latest;
-    var query = new URLSearchParams({ question: question, language: language ? language.value : "" });
+    // No language: knowledge reads it from the question (the page's own may not be the consumer's).
+    var query = new URLSearchParams({ question: question });
     fetch("/intake/suggest?" + query.toString(), { headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (found) { if (found && mine === latest) show(found); })

@@ -11,8 +11,11 @@ whole, so a refused form leaves no row behind.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 TOPICS = {
     "question": "A question",
@@ -36,6 +39,7 @@ PRODUCT_FIELDS = {
 FORM_FIELDS = {*REPORTER_FIELDS, *PRODUCT_FIELDS, "topic", "message", "language", "website", "answer_id"}
 # A question shorter than this has too few words to find an article by.
 MIN_QUESTION = 12
+MAX_ANSWER_ID = 2**63 - 1
 MAX_QUESTION = 2000
 
 
@@ -148,9 +152,13 @@ def to_case(form: dict) -> WebCase:
     )
 
 
-def _answer_id(form: dict) -> int:
-    value = form.get("answer_id", "")
-    return int(value) if isinstance(value, str) and value.isdigit() else 0
+def answer_id_of(value) -> int:
+    """An automated answer's id as posted, or 0 when it cannot be one (knowledge's ids are bigints)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ANSWER_ID:
+        return 0
+    return value
 
 
 @dataclass
@@ -174,12 +182,20 @@ class WebForm:
             return Submitted(0)
         case = to_case(form)
         reference = await self.cases.open_web_case(case)
-        answer_id = _answer_id(form)
-        # The consumer saw suggestions and wrote in all the same: a person answers them.
-        outcome = await self.offers.submitted(answer_id) if answer_id else ""
-        if outcome:
-            await self.answers.outcome(answer_id, outcome)
+        answer_id = answer_id_of(form.get("answer_id", ""))
+        if answer_id:
+            await self._sent_after(answer_id)
         return Submitted(reference)
+
+    async def _sent_after(self, answer_id: int) -> None:
+        """The consumer saw suggestions and wrote in all the same: a person answers them. The case is made
+        already, so a failure here is logged and the consumer still gets their reference."""
+        try:
+            outcome = await self.offers.submitted(answer_id)
+            if outcome:
+                await self.answers.outcome(answer_id, outcome)
+        except Exception:
+            log.exception("the outcome of automated answer %s was not recorded", answer_id)
 
     async def suggest(self, question: str, *, language: str, client: str) -> Suggestions | Limited:
         """Articles that may answer the question; none for safety wording or a question too short."""

@@ -22,6 +22,7 @@ from services.channels.web_form import (
     Limited,
     Suggestions,
     WebForm,
+    answer_id_of,
 )
 from services.runtime import pages
 
@@ -29,6 +30,7 @@ WEB = pathlib.Path(__file__).resolve().parent / "web"
 TEMPLATES = pages.templates(WEB / "templates")
 WEB_FORM = web.AppKey("web_form", WebForm)
 CLIENT = web.AppKey("client", Callable[[web.Request], str])
+MAX_ARTICLE_ID = 200
 TOO_MANY = "too many messages from your address; please try again in a minute"
 
 
@@ -140,10 +142,8 @@ async def answered(request: web.Request) -> web.Response:
     wants_json = request.content_type == "application/json"
     try:
         form, wants_json = await _read_form(request)
-        answer_id, article_id = form.get("answer_id"), form.get("article_id")
-        if isinstance(answer_id, str) and answer_id.isdigit():
-            answer_id = int(answer_id)
-        if not isinstance(answer_id, int) or isinstance(answer_id, bool) or not isinstance(article_id, str):
+        answer_id, article_id = answer_id_of(form.get("answer_id")), form.get("article_id")
+        if not answer_id or not isinstance(article_id, str) or not 0 < len(article_id) <= MAX_ARTICLE_ID:
             raise InvalidForm("answer_id and article_id: name the suggestion that answered you")
     except InvalidForm as exc:
         if wants_json:

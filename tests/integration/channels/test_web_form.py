@@ -342,3 +342,13 @@ async def test_a_question_in_french_gets_the_french_article_whatever_the_pages_l
     async with client.post("/intake", data=typed) as r:
         assert r.status == 200
         assert "Où acheter les flocons d&#39;avoine Golden Rolled Oats" in await r.text()
+
+
+@pytest.mark.parametrize(
+    "answer_id", [2**63, "99999999999999999999", -4, True, "\uff11\uff12"]
+)  # the last: full-width digits
+async def test_an_answer_id_that_cannot_be_one_is_refused_clearly_and_the_form_still_goes(client, answer_id):
+    async with client.post("/intake/answered", json={"answer_id": answer_id, "article_id": "x"}) as r:
+        assert r.status == 400 and "answer_id and article_id" in (await r.json())["error"]
+    async with client.post("/intake", json={**GOOD, "answer_id": str(answer_id)}) as r:
+        assert r.status == 201

@@ -5,15 +5,29 @@ module's fixtures)."""
 
 from __future__ import annotations
 
+import pytest_asyncio
+
 from tests.acceptance.test_casework_browser import ARGS, CHROMIUM
 from tests.integration.channels.test_web_form import (  # noqa: F401  (the fixtures)
     WHERE_TO_BUY,
-    channels_ports,
     contacts,
     form_url,
     knowledge_target,
+    running_channels,
     tally,
 )
+from tests.support import infra
+
+
+@pytest_asyncio.fixture(scope="module")
+async def channels_ports(contacts, knowledge_target):  # noqa: F811
+    # A database of its own: channels keys what it suggested on knowledge's answer ids, and this module's
+    # knowledge server numbers its answers from 1 again.
+    with infra.migrated_database("crs_webform_browser") as url:
+        async with running_channels(
+            url, f"127.0.0.1:{contacts.bound.grpc_port}", knowledge_target[0]
+        ) as ports:
+            yield ports
 
 
 async def test_typing_a_question_shows_its_article_and_a_deflection_is_counted(form_url, channels_ports):  # noqa: F811

@@ -5,6 +5,7 @@ message and leave no row behind; a question gets suggested articles, and a defle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import pathlib
 
@@ -92,12 +93,13 @@ async def knowledge_target():
         await pool.close()
 
 
-@pytest_asyncio.fixture(scope="module")
-async def channels_ports(contacts, database_url, knowledge_target):  # noqa: F811
+@contextlib.asynccontextmanager
+async def running_channels(database_url: str, contacts_target: str, knowledge: str):
+    """Channels in this process with its web form on a free port; yields the ports it bound."""
     settings = Settings(
         database_url=database_url,
         grpc_bind="127.0.0.1:0",
-        contacts=f"127.0.0.1:{contacts.bound.grpc_port}",
+        contacts=contacts_target,
         smtp_bind="127.0.0.1:0",
         lmtp_bind="",
         smtp_url="smtp://127.0.0.1:9",
@@ -108,7 +110,7 @@ async def channels_ports(contacts, database_url, knowledge_target):  # noqa: F81
         outbox_interval=5,
         web_form=WebFormSettings(
             bind="127.0.0.1:0",
-            knowledge=knowledge_target[0],
+            knowledge=knowledge,
             per_minute=6.0,
             burst=5,
             trusted_proxies=TrustedProxies.parse("127.0.0.1"),
@@ -117,9 +119,19 @@ async def channels_ports(contacts, database_url, knowledge_target):  # noqa: F81
     ready: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
     task = asyncio.create_task(serve(stop, settings, on_ready=ready.set_result))
-    yield await asyncio.wait_for(asyncio.shield(ready), 30)
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    try:
+        yield await asyncio.wait_for(asyncio.shield(ready), 30)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def channels_ports(contacts, database_url, knowledge_target):  # noqa: F811
+    async with running_channels(
+        database_url, f"127.0.0.1:{contacts.bound.grpc_port}", knowledge_target[0]
+    ) as ports:
+        yield ports
 
 
 @pytest.fixture

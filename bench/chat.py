@@ -59,6 +59,7 @@ def start_stack(url: str, amqp_url: str) -> tuple[dict, list]:
         CRS_CHANNELS_GRPC=f"127.0.0.1:{ports['channels']}",
         CRS_CHANNELS_CHAT_BIND=f"127.0.0.1:{ports['chat']}",
         CRS_CHANNELS_CHAT_DEMO_BIND=f"127.0.0.1:{ports['demo']}",
+        CRS_CHANNELS_WEB_FORM_BIND=f"127.0.0.1:{free_port()}",
         CRS_CHANNELS_CHAT_ORIGINS=ORIGIN,
         CRS_CHANNELS_SMTP_BIND=f"127.0.0.1:{ports['smtp']}",
         CRS_CHANNELS_SINK_BIND=f"127.0.0.1:{ports['sink']}",

@@ -22,6 +22,8 @@ from services.channels.service import Channels
 from services.channels.sink import serve_sink
 from services.channels.smtp import SmtpRelay, serve_ingress
 from services.channels.store import SqlStore
+from services.channels.web_form_store import SqlOffers
+from services.channels.web_form_wiring import WebFormSettings, web_form_app
 from services.runtime import grpcio, process
 from services.runtime.db import open_pool
 from services.runtime.grpcio import Server
@@ -68,6 +70,8 @@ class Settings:
     # Development only: a demo page of "the brand's site", on another origin (allowed beside chat_origins),
     # that carries the widget.
     chat_demo_bind: str = ""
+    # The public web form (none when settings made by hand leave it out).
+    web_form: WebFormSettings | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -102,6 +106,7 @@ class Settings:
             chat_burst=env_float("CRS_CHANNELS_CHAT_BURST", 10.0),
             chat_rate=env_float("CRS_CHANNELS_CHAT_RATE", 2.0),
             chat_demo_bind="" if in_production() else env("CRS_CHANNELS_CHAT_DEMO_BIND", "127.0.0.1:8083"),
+            web_form=WebFormSettings.from_env(),
         )
 
 
@@ -160,6 +165,7 @@ async def serve(
         settings.database_url, schema="channels", max_size=env_int("CRS_CHANNELS_DB_POOL_SIZE", 5)
     )
     contacts = grpcio.channel(settings.contacts)
+    knowledge = grpcio.channel(settings.web_form.knowledge) if settings.web_form else None
     try:
         store = SqlStore(pool)
         cases = CaseworkCases(contacts, issue_code=settings.issue_code)
@@ -199,7 +205,10 @@ async def serve(
             centre_address=settings.from_address,
         )
         chat = await _serve_chat(desks, settings)
-        server = Server([grpc_api.servicer(channels, desks)], settings.grpc_bind)
+        form = settings.web_form
+        form_site = await _site(web_form_app(form, pool, contacts, knowledge), form.bind) if form else None
+        tally = SqlOffers(pool)
+        server = Server([grpc_api.servicer(channels, desks, web_form=tally)], settings.grpc_bind)
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
         if on_ready is not None:
@@ -208,6 +217,7 @@ async def serve(
                 | ({"lmtp": lmtp.sockets[0].getsockname()[1]} if settings.lmtp_bind else {})
                 | ({"chat": chat[0].addresses[0][1]} if chat else {})
                 | ({"chat_demo": chat[1].addresses[0][1]} if len(chat) > 1 else {})
+                | ({"web_form": form_site.addresses[0][1]} if form_site else {})
             )
         await stop.wait()
         for ingress in ingresses:
@@ -218,8 +228,12 @@ async def serve(
             await sending
         for runner in chat:
             await runner.cleanup()
+        if form_site is not None:
+            await form_site.cleanup()
     finally:
         await contacts.close()
+        if knowledge is not None:
+            await knowledge.close()
         await pool.close()
 
 

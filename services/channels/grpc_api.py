@@ -13,6 +13,7 @@ from services.channels.chat import ChatDesks, Refused
 from services.channels.outbound import InvalidReply, NoThread
 from services.channels.service import Channels
 from services.channels.store import MessageRow
+from services.channels.web_form_grpc import WebFormTally, web_form_tally
 from services.runtime.grpcio import Servicer, errors_to_status
 from services.runtime.principal import from_metadata
 
@@ -92,9 +93,10 @@ async def _act(desks: ChatDesks, username: str, action, desk: DeskStream) -> Non
 
 
 class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
-    def __init__(self, channels: Channels, desks: ChatDesks | None = None):
+    def __init__(self, channels: Channels, desks: ChatDesks | None = None, *, web_form: WebFormTally):
         self.channels = channels
         self.desks = desks
+        self.web_form = web_form
 
     async def AgentChat(self, request_iterator, context):
         who = from_metadata(context.invocation_metadata())
@@ -162,8 +164,13 @@ class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
             ]
         )
 
+    async def WebFormTally(self, request, context):
+        return await web_form_tally(self.web_form, request)
 
-def servicer(channels: Channels, desks: ChatDesks | None = None) -> Servicer:
+
+def servicer(channels: Channels, desks: ChatDesks | None = None, *, web_form: WebFormTally) -> Servicer:
     return Servicer(
-        ChannelsApi(channels, desks), channels_pb2_grpc.add_ChannelsServicer_to_server, SERVICE_NAME
+        ChannelsApi(channels, desks, web_form=web_form),
+        channels_pb2_grpc.add_ChannelsServicer_to_server,
+        SERVICE_NAME,
     )

@@ -20,3 +20,9 @@ CHAT_REFUSED = Counter(
 
 def inbound(outcome) -> None:
     INBOUND.labels(outcome.rejected or ("new_case" if outcome.created else "threaded")).inc()
+
+
+WEB_FORM_DEFLECTIONS = Counter(
+    "crs_channels_web_form_deflections_total",
+    "Web-form consumers who said a suggested article answered them and sent nothing",
+)

@@ -22,6 +22,7 @@ from services.console.routes import (
     probes,
     recordings,
     rights,
+    web_form,
 )
 from services.console.web import CONTEXT, Context, api_errors, authenticate, transport_security
 from services.runtime import pages
@@ -41,6 +42,7 @@ AREAS = (
     admin,
     probes,
     rights,
+    web_form,
 )
 
 

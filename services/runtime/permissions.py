@@ -74,6 +74,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.configure": frozenset({"admin"}),
     # Inbound mail that became no case message (auto-replies, bounces, duplicates, malformed), with its reason.
     "mail.rejections": frozenset({"supervisor", "admin"}),
+    # The public web form's suggested articles: shown, deflected (answered, nothing sent), sent anyway.
+    "web_form.tally": frozenset({"supervisor", "analyst", "admin"}),
     # The consumer's rights (docs/privacy.md): an export or an erasure is asked for, with a reason, by a
     # supervisor or an admin; retention policies are an admin's.
     "consumers.export": frozenset({"supervisor", "admin"}),
@@ -173,6 +175,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/SendReply": "cases.update",
     "/crs.channels.v1.Channels/ListRejections": "mail.rejections",
     "/crs.channels.v1.Channels/AgentChat": "chat.answer",
+    "/crs.channels.v1.Channels/WebFormTally": "web_form.tally",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its
@@ -185,6 +188,9 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
             "/crs.contacts.v1.Casework/ChangeStatus",
             "/crs.contacts.v1.Casework/AddAction",
             "/crs.contacts.v1.Contacts/MatchEmail",
+            # The public web form's suggested articles, and whether they answered the consumer.
+            "/crs.knowledge.v1.Knowledge/Ask",
+            "/crs.knowledge.v1.Knowledge/RecordOutcome",
         }
     ),
 }

@@ -49,6 +49,7 @@ def chat_stack(service_env, database_url, tmp_path):
             "sink",
             "brand",
             "demo",
+            "web_form",
         )
     }
     brand = f"http://127.0.0.1:{ports['brand']}"
@@ -60,6 +61,7 @@ def chat_stack(service_env, database_url, tmp_path):
         "CRS_CHANNELS_CHAT_BIND": f"127.0.0.1:{ports['chat']}",
         "CRS_CHANNELS_CHAT_ORIGINS": brand,
         "CRS_CHANNELS_CHAT_DEMO_BIND": f"127.0.0.1:{ports['demo']}",
+        "CRS_CHANNELS_WEB_FORM_BIND": f"127.0.0.1:{ports['web_form']}",
         "CRS_CHANNELS_SMTP_BIND": f"127.0.0.1:{ports['smtp']}",
         "CRS_CHANNELS_SINK_BIND": f"127.0.0.1:{ports['sink']}",
         "CRS_CHANNELS_SINK_DIR": str(tmp_path / "sink"),

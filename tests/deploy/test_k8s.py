@@ -291,7 +291,7 @@ GRPC_CALLERS = {
     "billing": pods("screenpop", "console", "contacts"),
     "fulfillment": pods("screenpop", "console", "contacts"),
     "screenpop": pods("console", "contacts"),
-    "knowledge": pods("console"),
+    "knowledge": pods("console", "channels"),
     "insights": pods("console"),
     "channels": pods("console"),
     "telephony": pods("console", "contacts"),
@@ -324,6 +324,14 @@ def test_the_console_may_reach_every_grpc_api_and_browsers_only_the_console_and_
                 reachable |= {p.get("port") for p in rule.get("ports", [])}
     assert set(grpc_ports().values()) <= reachable
     assert allowed_sources(overlay, labels, 8080) == ["anywhere"]
+    channels, _ = deployment_running(overlay, "channels")
+    web_form = int(configmap(overlay)["CRS_CHANNELS_WEB_FORM_BIND"].rpartition(":")[2])
+    assert allowed_sources(overlay, channels["spec"]["template"]["metadata"]["labels"], web_form) == [
+        "anywhere"
+    ]
+    contacts, _ = deployment_running(overlay, "contacts")
+    contacts_http = int(configmap(overlay)["CRS_CONTACTS_HTTP"].rpartition(":")[2])
+    assert allowed_sources(overlay, contacts["spec"]["template"]["metadata"]["labels"], contacts_http) == []
 
 
 def test_prod_uses_operator_managed_postgresql_and_rabbitmq():

@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.contacts.casework import shape, store
 from services.contacts.casework.domain.codes import CachedCodeBook
-from services.contacts.casework.entrypoints import bus, web_form
+from services.contacts.casework.entrypoints import bus
 from services.contacts.casework.entrypoints.grpc import SERVICE_NAME, CaseworkServicer
 from services.contacts.casework.service import Casework, utc_now
 from services.contacts.casework.sweeper import Sweeper
@@ -21,25 +21,16 @@ from services.contacts.casework.views import CaseViews
 from services.contacts.interfaces import ConsumerLookup
 from services.runtime.bus import Subscription
 from services.runtime.grpcio import Servicer
-from services.runtime.settings import env, env_float, env_int
+from services.runtime.settings import env_float
 
 
 @dataclass(frozen=True)
 class CaseworkSettings:
     sla_sweep_seconds: float
-    intake_per_minute: float
-    intake_burst: int
-    trusted_proxies: frozenset[str]
 
     @classmethod
     def from_env(cls) -> CaseworkSettings:
-        proxies = env("CRS_INTAKE_TRUSTED_PROXIES", "")
-        return cls(
-            sla_sweep_seconds=env_float("CRS_SLA_SWEEP_SECONDS", 30.0),
-            intake_per_minute=env_float("CRS_INTAKE_PER_MINUTE", 6.0),
-            intake_burst=env_int("CRS_INTAKE_BURST", 5),
-            trusted_proxies=frozenset(p.strip() for p in proxies.split(",") if p.strip()),
-        )
+        return cls(sla_sweep_seconds=env_float("CRS_SLA_SWEEP_SECONDS", 30.0))
 
 
 class CaseworkParts:
@@ -79,17 +70,13 @@ class CaseworkParts:
         return bus.subscriptions(self.casework)
 
     def web_app(self) -> web.Application:
-        """The public web form, and health for probes."""
+        """Health for probes and process supervisors; the public web form is channels' (services/channels)."""
 
         async def healthz(request: web.Request) -> web.Response:
             return web.json_response({"status": "ok"})
 
-        app = web.Application(client_max_size=web_form.MAX_FORM)
+        app = web.Application()
         app.router.add_get("/healthz", healthz)
-        limiter = web_form.RateLimiter(
-            per_minute=self.settings.intake_per_minute, burst=self.settings.intake_burst
-        )
-        web_form.install(app, web_form.Intake(self.casework, limiter, self.settings.trusted_proxies))
         return app
 
     def start(self) -> None:

@@ -339,6 +339,16 @@ class FakeChannels(channels_pb2_grpc.ChannelsServicer):
         thread.append(reply)
         return reply
 
+    async def WebFormTally(self, request, context):
+        return channels_pb2.WebFormTallyResponse(
+            days=request.days,
+            offered=40,
+            deflected=12,
+            submitted=25,
+            reopened=1,
+            articles=[channels_pb2.ArticleDeflections(article_id="oats-where-to-buy", deflections=9)],
+        )
+
 
 class FakeServer:
     """One fake servicer on a real port; stop() and start() again on the same port."""

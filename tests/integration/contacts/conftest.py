@@ -36,12 +36,7 @@ async def contacts(database_url, amqp_url):
         home_region="US",
         grpc_bind="127.0.0.1:0",
         http_bind="127.0.0.1:0",
-        casework=CaseworkSettings(
-            sla_sweep_seconds=30.0,
-            intake_per_minute=6.0,
-            intake_burst=5,
-            trusted_proxies=frozenset({"127.0.0.1"}),
-        ),
+        casework=CaseworkSettings(sla_sweep_seconds=30.0),
         # No other service runs beside this contacts: its erasure runner must not carry another test's
         # erasures (test_erasure_outages.py runs its own), so it rounds once an hour against nothing.
         privacy=PrivacySettings(

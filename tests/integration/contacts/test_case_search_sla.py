@@ -23,9 +23,7 @@ from tests.support.wait import async_wait_for
 
 def casework_parts(pool, *, sweep_seconds: float = 3600.0, clock=None) -> CaseworkParts:
     """Casework over its own pool, beside the running service, with its own SLA schedule and clock."""
-    settings = CaseworkSettings(
-        sla_sweep_seconds=sweep_seconds, intake_per_minute=6.0, intake_burst=5, trusted_proxies=frozenset()
-    )
+    settings = CaseworkSettings(sla_sweep_seconds=sweep_seconds)
     consumers = DirectoryLookup(ContactsStore(pool), region="US")
     return CaseworkParts(pool, consumers=consumers, settings=settings, **({"clock": clock} if clock else {}))
 

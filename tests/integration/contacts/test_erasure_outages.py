@@ -106,9 +106,7 @@ def settings(database_url: str, amqp_url: str, target: str) -> Settings:
         home_region="US",
         grpc_bind="127.0.0.1:0",
         http_bind="127.0.0.1:0",
-        casework=CaseworkSettings(
-            sla_sweep_seconds=3600.0, intake_per_minute=6.0, intake_burst=5, trusted_proxies=frozenset()
-        ),
+        casework=CaseworkSettings(sla_sweep_seconds=3600.0),
         privacy=PrivacySettings(targets=dict.fromkeys(SERVICES, target), retry_seconds=0.2, sweep_seconds=0),
     )
 

@@ -1,1 +1,1 @@
-"""Casework's entrances, each thin: gRPC (grpc.py), the bus (bus.py) and the public web form (web_form.py)."""
+"""Casework's entrances, each thin: gRPC (grpc.py) and the bus (bus.py). The public web form is channels'."""

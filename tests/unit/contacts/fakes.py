@@ -224,7 +224,11 @@ class FakeInbox:
     save_follow_up = add_follow_up
 
     async def due_follow_ups(self, now, limit):
-        due = [f for f in self.db.follow_ups.values() if f.state == "open" and not f.reminded_at and f.due_at <= now]
+        due = [
+            f
+            for f in self.db.follow_ups.values()
+            if f.state == "open" and not f.reminded_at and f.due_at <= now
+        ]
         return sorted(due, key=lambda f: f.due_at)[:limit]
 
     async def put_rule(self, rule, *, actor):

@@ -29,7 +29,8 @@ async def parts():
 
 async def an_email(service):
     return await service.create(
-        data={"issue_code": "question", "channel": "email", "verbatim": "Where can I buy it?"}, actor="channels"
+        data={"issue_code": "question", "channel": "email", "verbatim": "Where can I buy it?"},
+        actor="channels",
     )
 
 
@@ -116,7 +117,11 @@ async def test_a_completed_follow_up_never_reminds(parts):
     service, box, db, clock = parts
     case = await an_email(service)
     follow_up = await box.add_follow_up(
-        case_id=case.id, assignee="", text="chase QA for the lab result", due_at=NOW + timedelta(hours=2), actor=ADA
+        case_id=case.id,
+        assignee="",
+        text="chase QA for the lab result",
+        due_at=NOW + timedelta(hours=2),
+        actor=ADA,
     )
     with pytest.raises(Forbidden, match="ada's"):
         await box.close_follow_up(follow_up_id=follow_up.id, state="done", actor=BEN)
@@ -132,7 +137,9 @@ async def test_an_agent_sets_follow_ups_for_themselves_and_a_supervisor_for_anyo
     case = await an_email(service)
     with pytest.raises(Forbidden):
         await box.add_follow_up(case_id=case.id, assignee="ben", text="x", due_at=NOW, actor=ADA)
-    given = await box.add_follow_up(case_id=case.id, assignee="ben", text="ring the lab", due_at=NOW, actor=SAM)
+    given = await box.add_follow_up(
+        case_id=case.id, assignee="ben", text="ring the lab", due_at=NOW, actor=SAM
+    )
     assert given.assignee == "ben"
     with pytest.raises(InvalidInput, match="text"):
         await box.add_follow_up(case_id=case.id, assignee="", text="  ", due_at=NOW, actor=ADA)
@@ -142,7 +149,8 @@ async def test_an_agent_sets_follow_ups_for_themselves_and_a_supervisor_for_anyo
 
 def test_a_rule_routes_somewhere_and_names_real_conditions():
     rule = inbox_rules.InboxRule.clean(
-        {"name": "French letters", "channel": "letter", "language": "fr", "skill": "French"}, channels=CHANNELS
+        {"name": "French letters", "channel": "letter", "language": "fr", "skill": "French"},
+        channels=CHANNELS,
     )
     assert (rule.channel, rule.language, rule.skill, rule.position) == ("letter", "fr", "french", 100)
     with pytest.raises(InvalidInput, match="team, skill"):
@@ -150,13 +158,20 @@ def test_a_rule_routes_somewhere_and_names_real_conditions():
     with pytest.raises(InvalidInput, match="channel"):
         inbox_rules.InboxRule.clean({"name": "fax", "channel": "fax", "team": "t"}, channels=CHANNELS)
     with pytest.raises(InvalidInput, match="issue_prefix"):
-        inbox_rules.InboxRule.clean({"name": "bad", "issue_prefix": "Complaint!", "team": "t"}, channels=CHANNELS)
+        inbox_rules.InboxRule.clean(
+            {"name": "bad", "issue_prefix": "Complaint!", "team": "t"}, channels=CHANNELS
+        )
 
 
 def test_the_workload_counts_each_agents_open_due_soon_and_overdue_work():
     loads = inbox_rules.workload(
         ["ada", "ben"],
-        cases=[("ada", NOW - timedelta(minutes=1)), ("ada", NOW + timedelta(minutes=30)), ("ada", None), ("zoe", NOW)],
+        cases=[
+            ("ada", NOW - timedelta(minutes=1)),
+            ("ada", NOW + timedelta(minutes=30)),
+            ("ada", None),
+            ("zoe", NOW),
+        ],
         follow_ups=[("ben", NOW + timedelta(hours=3)), ("ben", NOW)],
         claimed=["ada"],
         now=NOW,

@@ -35,7 +35,7 @@ async def an_email(service):
 
 
 async def test_the_second_claim_is_refused_naming_the_holder_until_the_first_expires(parts):
-    service, box, db, clock = parts
+    service, box, _db, clock = parts
     case = await an_email(service)
     claim = await box.claim(case_id=case.id, actor=ADA)
     assert (claim.agent, claim.expires_at) == ("ada", NOW + timedelta(minutes=15))
@@ -46,7 +46,7 @@ async def test_the_second_claim_is_refused_naming_the_holder_until_the_first_exp
 
 
 async def test_claiming_again_extends_ones_own_claim(parts):
-    service, box, db, clock = parts
+    service, box, _db, clock = parts
     case = await an_email(service)
     await box.claim(case_id=case.id, actor=ADA)
     clock.now = NOW + timedelta(minutes=10)
@@ -55,7 +55,7 @@ async def test_claiming_again_extends_ones_own_claim(parts):
 
 
 async def test_a_person_may_not_change_a_case_another_holds_but_a_service_may(parts):
-    service, box, db, clock = parts
+    service, box, db, _clock = parts
     case = await an_email(service)
     await box.claim(case_id=case.id, actor=ADA)
     with pytest.raises(ClaimHeld, match="your change was not saved"):
@@ -72,7 +72,7 @@ async def test_a_person_may_not_change_a_case_another_holds_but_a_service_may(pa
 
 
 async def test_only_the_holder_or_a_supervisor_releases_a_claim(parts):
-    service, box, db, clock = parts
+    service, box, _db, _clock = parts
     case = await an_email(service)
     await box.claim(case_id=case.id, actor=ADA)
     with pytest.raises(Forbidden, match="ada holds this case"):
@@ -85,7 +85,7 @@ async def test_only_the_holder_or_a_supervisor_releases_a_claim(parts):
 
 
 async def test_a_case_assigned_to_another_agent_or_closed_cannot_be_claimed(parts):
-    service, box, db, clock = parts
+    service, box, db, _clock = parts
     case = await an_email(service)
     await service.assign(case_id=case.id, assignee="ben", actor=SAM)
     with pytest.raises(ClaimHeld, match="assigned to ben"):
@@ -96,7 +96,7 @@ async def test_a_case_assigned_to_another_agent_or_closed_cannot_be_claimed(part
 
 
 async def test_a_follow_up_reminds_its_assignee_once_when_due(parts):
-    service, box, db, clock = parts
+    service, box, db, _clock = parts
     case = await an_email(service)
     due = NOW + timedelta(days=1)
     follow_up = await box.add_follow_up(
@@ -114,7 +114,7 @@ async def test_a_follow_up_reminds_its_assignee_once_when_due(parts):
 
 
 async def test_a_completed_follow_up_never_reminds(parts):
-    service, box, db, clock = parts
+    service, box, _db, _clock = parts
     case = await an_email(service)
     follow_up = await box.add_follow_up(
         case_id=case.id,
@@ -133,7 +133,7 @@ async def test_a_completed_follow_up_never_reminds(parts):
 
 
 async def test_an_agent_sets_follow_ups_for_themselves_and_a_supervisor_for_anyone(parts):
-    service, box, db, clock = parts
+    service, box, _db, _clock = parts
     case = await an_email(service)
     with pytest.raises(Forbidden):
         await box.add_follow_up(case_id=case.id, assignee="ben", text="x", due_at=NOW, actor=ADA)

@@ -15,6 +15,7 @@ from services.console.routes import (
     chat,
     consumers,
     fulfillment,
+    inbox,
     insights,
     knowledge,
     messages,
@@ -41,6 +42,7 @@ AREAS = (
     admin,
     probes,
     rights,
+    inbox,
 )
 
 

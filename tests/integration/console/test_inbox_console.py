@@ -1,0 +1,109 @@
+"""The inbox through the console, with contacts and the console as real processes on this run's database:
+a case of every channel in the agents' inboxes, two agents claiming it at once (one gets it, the other
+is told who has it), the other's answer refused, a follow-up on the case and in the inbox, and the
+supervisor's team inbox and workload."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+
+from services.console.seed import seed_demo
+from tests.support.processes import free_port, running
+
+
+@pytest.fixture
+def stack(service_env, database_url, tmp_path):
+    seed_demo(database_url)
+    console_port, grpc_port, http_port = free_port(), free_port(), free_port()
+    env = {
+        **service_env,
+        "CRS_CONTACTS_HTTP": f"127.0.0.1:{http_port}",
+        "CRS_CONTACTS_GRPC": f"127.0.0.1:{grpc_port}",
+        "CRS_CONSOLE_HTTP": f"127.0.0.1:{console_port}",
+        "CRS_RECORDINGS_URL": f"file://{tmp_path}",
+    }
+    with running(env, [("services.contacts", http_port), ("services.console", console_port)]):
+        yield f"http://127.0.0.1:{console_port}"
+
+
+async def bearer(http, base: str, username: str, password: str) -> dict[str, str]:
+    async with http.post(f"{base}/api/login", json={"username": username, "password": password}) as reply:
+        assert reply.status == 200, await reply.text()
+        return {"Authorization": f"Bearer {(await reply.json())['token']}"}
+
+
+async def test_two_agents_claim_one_email_and_the_one_who_lost_is_told_who_has_it(stack):
+    base = stack
+    async with aiohttp.ClientSession() as http:
+        ada = await bearer(http, base, "ada", "ada-demo-1001")
+        ben = await bearer(http, base, "ben", "ben-demo-1002")
+        sam = await bearer(http, base, "sam", "sam-demo-super")
+        body = {"issue_code": "question", "channel": "email", "verbatim": "Where can I buy the oat bars?"}
+        async with http.post(f"{base}/api/contacts", json=body, headers=ben) as reply:
+            assert reply.status == 201, await reply.text()
+            case = await reply.json()
+        async with http.get(f"{base}/api/inbox?channel=email", headers=ada) as reply:
+            assert reply.status == 200, await reply.text()
+            shown = {item["case"]["id"]: item for item in (await reply.json())["items"]}
+        assert case["id"] in shown and shown[case["id"]]["case"]["channel"] == "email"
+        assert shown[case["id"]].get("due_at")  # worked in SLA order: the response due time
+
+        async def claim(who):
+            async with http.post(f"{base}/api/contacts/{case['id']}/claim", json={}, headers=who) as reply:
+                return reply.status, await reply.json()
+
+        outcomes = await asyncio.gather(claim(ada), claim(ben))
+        assert sorted(status for status, _ in outcomes) == [200, 409], outcomes
+        winner = next(answer["agent"] for status, answer in outcomes if status == 200)
+        loser_error = next(answer["error"] for status, answer in outcomes if status == 409)
+        assert f"{winner} claimed this case" in loser_error
+        loser = ben if winner == "ada" else ada
+        action = {"action_code": "replied", "note": "Dear consumer"}
+        async with http.post(
+            f"{base}/api/contacts/{case['id']}/actions", json=action, headers=loser
+        ) as reply:
+            assert reply.status == 409
+            assert f"{winner} claimed this case" in (await reply.json())["error"]
+
+        holder = ada if winner == "ada" else ben
+        due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+        follow_up = {"text": "call back Tuesday", "due_at": due.isoformat().replace("+00:00", "Z")}
+        async with http.post(
+            f"{base}/api/contacts/{case['id']}/follow-ups", json=follow_up, headers=holder
+        ) as reply:
+            assert reply.status == 201, await reply.text()
+            added = await reply.json()
+        assert (added["assignee"], added["text"], added["state"]) == (winner, "call back Tuesday", "open")
+        async with http.get(f"{base}/api/contacts/{case['id']}/follow-ups", headers=loser) as reply:
+            assert [f["text"] for f in (await reply.json())["follow_ups"]] == ["call back Tuesday"]
+        async with http.get(f"{base}/api/inbox", headers=holder) as reply:
+            page = await reply.json()
+        assert added["id"] in {f["id"] for f in page["follow_ups"]}
+        assert page["items"][0]["case"]["id"] != "" and case["id"] in {i["case"]["id"] for i in page["items"]}
+
+        async with http.get(f"{base}/api/inbox?scope=team", headers=sam) as reply:
+            assert reply.status == 200, await reply.text()
+            team = {item["case"]["id"]: item for item in (await reply.json())["items"]}
+        assert team[case["id"]]["claim"]["agent"] == winner
+        async with http.get(f"{base}/api/inbox/workload", headers=sam) as reply:
+            loads = {load["agent"]: load for load in (await reply.json())["agents"]}
+        assert set(loads) == {"ada", "ben"}
+        assert (loads[winner].get("claimed", 0), loads[winner].get("open_follow_ups", 0)) == (1, 1)
+        async with http.get(f"{base}/api/inbox?scope=team", headers=ada) as reply:
+            assert reply.status == 403
+        async with http.get(f"{base}/api/inbox/workload", headers=ada) as reply:
+            assert reply.status == 403
+
+        async with http.delete(f"{base}/api/contacts/{case['id']}/claim", headers=sam) as reply:
+            assert reply.status == 200, await reply.text()
+        async with http.post(
+            f"{base}/api/contacts/{case['id']}/actions", json=action, headers=loser
+        ) as reply:
+            assert reply.status == 200, await reply.text()
+        async with http.get(f"{base}/inbox", headers=ada) as reply:
+            assert reply.status == 200
+            assert "Follow-ups" in await reply.text()

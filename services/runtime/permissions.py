@@ -87,6 +87,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "inbox.release_others": _SUPERVISORS,
     "inbox.team": _SUPERVISORS,
     "inbox.rules": frozenset({"supervisor", "admin"}),
+    # Reading the rules: the agents they route work to, and the people who edit them.
+    "inbox.rules_read": frozenset({"agent", "supervisor", "admin"}),
     "follow_ups.write": _AGENTS,
 }
 
@@ -189,7 +191,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.contacts.v1.Inbox/ListFollowUps": "inbox.read",
     "/crs.contacts.v1.Inbox/CloseFollowUp": "follow_ups.write",
     "/crs.contacts.v1.Inbox/GetWorkload": "inbox.team",
-    "/crs.contacts.v1.Inbox/ListInboxRules": "inbox.read",
+    "/crs.contacts.v1.Inbox/ListInboxRules": "inbox.rules_read",
     "/crs.contacts.v1.Inbox/PutInboxRule": "inbox.rules",
 }
 

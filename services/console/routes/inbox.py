@@ -140,7 +140,7 @@ async def workload(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/inbox/rules")
-@requires("inbox.read")
+@requires("inbox.rules_read")
 @shapes(reply=pb.InboxRules.DESCRIPTOR)
 async def list_rules(request: web.Request) -> web.Response:
     """GET -> {"rules": [InboxRule]}, in the order they are tried."""

@@ -72,8 +72,8 @@ async def claim(request: web.Request) -> web.Response:
     the case, naming them; claiming again extends one's own claim."""
     body = await json_body(request) if request.can_read_body else {}
     minutes = body.get("minutes", 0)
-    if not isinstance(minutes, int) or isinstance(minutes, bool):
-        raise BadRequest("minutes: a whole number")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 <= minutes <= 480:
+        raise BadRequest("minutes: a whole number from 1 to 480 (0: the default, 15)")
     message = pb.ClaimCaseRequest(case_id=request.match_info["id"], minutes=minutes)
     return web.json_response(as_json(await _inbox(request, "ClaimCase", message)))
 

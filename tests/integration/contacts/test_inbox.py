@@ -237,3 +237,26 @@ async def test_a_follow_ups_reminder_fires_at_its_time_once_and_not_again_after_
         await (restarted or parts).stop()
         await pool.close()
         await connection.close()
+
+
+async def test_an_email_channels_files_is_in_every_agents_inbox_and_shows_who_claimed_it(
+    contacts, database_url, alice_inbox
+):
+    pool = await db.open_pool(database_url, schema="contacts")
+    try:
+        parts = parts_with_clock(pool, lambda: datetime.now(UTC))
+        # As channels files an inbound email: a service on its own account, so no team captured it.
+        email = await parts.casework.create(
+            data={"issue_code": "question", "channel": "email", "verbatim": "Do the bars contain nuts?"},
+            actor="channels",
+        )
+        elsewhere = InboxCaller(contacts.channel, "zoe", team="south")
+        for inbox in (alice_inbox, elsewhere):
+            page = await inbox.GetInbox(ipb.GetInboxRequest(channel="email", limit=200))
+            assert email.id in {item.case.id for item in page.items}
+        await alice_inbox.ClaimCase(ipb.ClaimCaseRequest(case_id=email.id))
+        page = await elsewhere.GetInbox(ipb.GetInboxRequest(channel="email", limit=200))
+        (item,) = [item for item in page.items if item.case.id == email.id]
+        assert item.claim.agent == "alice"
+    finally:
+        await pool.close()

@@ -6,6 +6,7 @@ supervisor's team inbox and workload."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -25,6 +26,7 @@ def stack(service_env, database_url, tmp_path):
         "CRS_CONTACTS_GRPC": f"127.0.0.1:{grpc_port}",
         "CRS_CONSOLE_HTTP": f"127.0.0.1:{console_port}",
         "CRS_RECORDINGS_URL": f"file://{tmp_path}",
+        "CRS_FOLLOW_UP_SWEEP_SECONDS": "0.2",
     }
     with running(env, [("services.contacts", http_port), ("services.console", console_port)]):
         yield f"http://127.0.0.1:{console_port}"
@@ -107,3 +109,43 @@ async def test_two_agents_claim_one_email_and_the_one_who_lost_is_told_who_has_i
         async with http.get(f"{base}/inbox", headers=ada) as reply:
             assert reply.status == 200
             assert "Follow-ups" in await reply.text()
+
+
+async def next_reminder(socket) -> dict:
+    """The next reminder on a pop socket, past its hello (and any pop)."""
+    while True:
+        message = json.loads((await socket.receive(timeout=20)).data)
+        if message["type"] == "reminder":
+            return message
+
+
+async def test_a_follow_ups_reminder_reaches_its_assignees_socket_and_no_one_elses(stack):
+    base = stack
+    async with aiohttp.ClientSession() as http:
+        ada = await bearer(http, base, "ada", "ada-demo-1001")
+        ben = await bearer(http, base, "ben", "ben-demo-1002")
+        body = {"issue_code": "question", "channel": "letter", "verbatim": "Please send me the recipe book."}
+        async with http.post(f"{base}/api/contacts", json=body, headers=ada) as reply:
+            case = await reply.json()
+        async with (
+            http.ws_connect(f"{base}/ws", headers=ada) as ada_socket,
+            http.ws_connect(f"{base}/ws", headers=ben) as ben_socket,
+        ):
+            for socket in (ada_socket, ben_socket):
+                assert json.loads((await socket.receive(timeout=10)).data)["type"] == "hello"
+            due = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+            for who, text in ((ada, "chase QA for the lab result"), (ben, "post the recipe book")):
+                follow_up = {"text": text, "due_at": due}
+                async with http.post(
+                    f"{base}/api/contacts/{case['id']}/follow-ups", json=follow_up, headers=who
+                ) as reply:
+                    assert reply.status == 201, await reply.text()
+                # One at a time: ada's reminder is on the bus before ben's follow-up exists.
+                if who is ada:
+                    reminded = await next_reminder(ada_socket)
+                    assert (reminded["case_id"], reminded["text"]) == (
+                        case["id"],
+                        "chase QA for the lab result",
+                    )
+            # Ben's socket gets his own reminder first: ada's, published earlier, never came to him.
+            assert (await next_reminder(ben_socket))["text"] == "post the recipe book"

@@ -65,15 +65,16 @@ class Inbox:
         return [code for code, row in book.statuses.items() if row["stage"] in OPEN_STAGES]
 
     @staticmethod
-    async def _open_case(uow: UnitOfWork, case_id: str, book):
+    async def _answerable(uow: UnitOfWork, case_id: str, book):
+        """The case, locked, unless it is closed (a resolved case may still be answered, and reopened)."""
         checked = fields.an_id(case_id, "case_id")
         if checked is None:
             raise InvalidInput("case_id: which case?")
         case = await uow.cases.get(checked)
         if case is None or not case.coded:
             raise NotFound(f"no case {checked}")
-        if case.stage(book) not in OPEN_STAGES:
-            raise Refused(f"case {case.reference} is {case.status}: there is nothing to answer")
+        if case.stage(book) == "closed":
+            raise Refused(f"case {case.reference} is closed: there is nothing to answer")
         return case
 
     async def claim(self, *, case_id: str, actor: Actor, minutes: int = 0) -> Claim:
@@ -84,7 +85,7 @@ class Inbox:
         book = await self.codes.get()
         now = self.clock()
         async with self.unit_of_work() as uow:
-            case = await self._open_case(uow, case_id, book)
+            case = await self._answerable(uow, case_id, book)
             claim = claims.take(
                 await uow.inbox.claim_of(case.id),
                 case_id=case.id,
@@ -121,7 +122,7 @@ class Inbox:
         book = await self.codes.get()
         now = self.clock()
         async with self.unit_of_work() as uow:
-            case = await self._open_case(uow, case_id, book)
+            case = await self._answerable(uow, case_id, book)
             claims.check_may_change(await uow.inbox.claim_of(case.id), actor=actor, now=now)
             follow_up = FollowUp.new(
                 case_id=case.id, assignee=assignee, text=text, due_at=due_at, actor=actor, now=now

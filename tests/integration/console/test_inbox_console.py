@@ -70,6 +70,13 @@ async def test_two_agents_claim_one_email_and_the_one_who_lost_is_told_who_has_i
         ) as reply:
             assert reply.status == 409
             assert f"{winner} claimed this case" in (await reply.json())["error"]
+        # Nor does the loser's email reply go out: replying takes the claim first, and is refused.
+        reply_body = {"body": "Dear consumer, you can buy them at any grocer."}
+        async with http.post(
+            f"{base}/api/contacts/{case['id']}/replies", json=reply_body, headers=loser
+        ) as reply:
+            assert reply.status == 409
+            assert f"{winner} claimed this case" in (await reply.json())["error"]
 
         holder = ada if winner == "ada" else ben
         due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)

@@ -260,3 +260,34 @@ async def test_an_email_channels_files_is_in_every_agents_inbox_and_shows_who_cl
         assert item.claim.agent == "alice"
     finally:
         await pool.close()
+
+
+async def test_a_follow_up_is_in_the_consumers_export_and_loses_their_name_on_erasure(
+    contacts, agent, alice_inbox
+):
+    from crs.common.v1 import privacy_pb2 as common
+    from crs.contacts.v1 import contacts_pb2 as cpb
+    from crs.contacts.v1 import privacy_pb2_grpc
+
+    consumer = await contacts.stub.CreateConsumer(
+        cpb.CreateConsumerRequest(consumer=cpb.Consumer(name="Odile Brunet"), region="US")
+    )
+    case = await agent.capture(issue_code="question", channel="email", consumer_id=consumer.id)
+    stamp = ipb.FollowUp().due_at
+    stamp.FromDatetime(datetime.now(UTC) + timedelta(days=1))
+    text = "call Odile Brunet back about the lab result"
+    await alice_inbox.AddFollowUp(ipb.AddFollowUpRequest(case_id=case.id, text=text, due_at=stamp))
+    privacy = privacy_pb2_grpc.PrivacyStub(contacts.channel)
+    metadata = Principal("sam", "supervisor", team="north").metadata()
+    keys = common.ConsumerKeys(consumer_id=consumer.id)
+    exported = await privacy.ExportConsumer(
+        common.ExportConsumerRequest(consumer=keys), metadata=metadata, timeout=20
+    )
+    assert [f["body"] for f in json.loads(exported.data_json)["follow_ups"]] == [text]
+    await privacy.EraseConsumer(
+        common.EraseConsumerRequest(consumer=keys, erasure_id=str(uuid.uuid4())),
+        metadata=metadata,
+        timeout=20,
+    )
+    listed = await alice_inbox.ListFollowUps(ipb.ListFollowUpsRequest(case_id=case.id))
+    assert [f.text for f in listed.follow_ups] == ["call [redacted] back about the lab result"]

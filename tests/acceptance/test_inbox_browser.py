@@ -105,8 +105,46 @@ async def test_ada_claims_an_email_sets_a_follow_up_and_is_reminded_in_her_inbox
                 await follow_up.get_by_role("button", name="Done").click()
                 await expect(page.locator("#follow-ups")).not_to_contain_text("call back Tuesday")
                 await expect(page.locator("#reminders-box")).to_be_hidden()
+
+                # sam writes a rule in the browser: Spanish email goes to the agents with the skill es (ben).
+                sam = await (await browser.new_context()).new_page()
+                await sam.goto(f"{base}/login")
+                await sam.fill('input[name="username"]', "sam")
+                await sam.fill('input[name="password"]', "sam-demo-super")
+                await sam.click('button[type="submit"]')
+                await sam.wait_for_url(f"{base}/")
+                await sam.goto(f"{base}/inbox")
+                await sam.click("text=Assignment rules")
+                await sam.wait_for_url(f"{base}/inbox/rules")
+                await sam.fill("#rule-name", "Spanish email")
+                await sam.fill("#rule-position", "1")
+                await sam.select_option("#rule-channel", "email")
+                await sam.fill("#rule-language", "es")
+                await sam.fill("#rule-skill", "es")
+                await sam.click("#save-rule")
+                await expect(sam.locator("#rules tr", has_text="Spanish email")).to_contain_text("es")
             finally:
                 await browser.close()
+
+        spanish = await an_email(http, base, ada, "¿Dónde puedo comprar las barritas?")
+        async with http.patch(
+            f"{base}/api/contacts/{spanish['id']}",
+            json={"language": "es", "version": spanish["version"]},
+            headers=ada,
+        ) as reply:
+            assert reply.status == 200, await reply.text()
+        inboxes = {}
+        for name, who in (("ada", ada), ("ben", ben)):
+            async with http.get(f"{base}/api/inbox?channel=email", headers=who) as reply:
+                inboxes[name] = {item["case"]["id"] for item in (await reply.json())["items"]}
+        assert spanish["id"] in inboxes["ben"] and spanish["id"] not in inboxes["ada"]
+        sam_api = await bearer(http, base, "sam", "sam-demo-super")
+        async with http.get(f"{base}/api/inbox/rules", headers=sam_api) as reply:
+            (rule,) = [r for r in (await reply.json())["rules"] if r["name"] == "Spanish email"]
+        async with http.post(
+            f"{base}/api/inbox/rules", json={**rule, "active": False}, headers=sam_api
+        ) as reply:
+            assert reply.status == 200, await reply.text()
 
         action = {"action_code": "replied", "note": "Dear consumer"}
         async with http.post(f"{base}/api/contacts/{free['id']}/actions", json=action, headers=ben) as reply:

@@ -41,6 +41,12 @@ async def inbox_page(request: web.Request) -> web.Response:
     return render(request, "inbox.html")
 
 
+@routes.get("/inbox/rules")
+@requires("inbox.rules")
+async def rules_page(request: web.Request) -> web.Response:
+    return render(request, "inbox_rules.html")
+
+
 @routes.get("/api/inbox")
 @requires("inbox.read")
 @shapes(reply=pb.InboxPage.DESCRIPTOR)

@@ -212,13 +212,15 @@ async function inboxPage() {
   };
   $("inbox-channel").addEventListener("change", () => draw().catch((error) => say(error.message)));
   if ($("inbox-scope")) $("inbox-scope").addEventListener("change", () => draw().catch((e) => say(e.message)));
-  if (supervisor) {
-    setUpRules();
-    await drawRules();
-  }
   await draw();
   // Reminders come due while the page is open: look again on a schedule.
   setInterval(() => draw().catch((error) => say(error.message)), INBOX_REFRESH_MS);
 }
 
+async function rulesPage() {
+  setUpRules();
+  await drawRules();
+}
+
 PAGES.inbox = inboxPage;
+PAGES["inbox-rules"] = rulesPage;

@@ -68,6 +68,7 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/cases/view"): CASEWORKERS,
     ("GET", "/cases/queue"): {SUPERVISOR},
     ("GET", "/inbox"): CASEWORKERS,
+    ("GET", "/inbox/rules"): {SUPERVISOR, ADMIN},
     ("GET", "/api/inbox"): CASEWORKERS,
     ("POST", "/api/contacts/{id}/claim"): CASEWORKERS,
     ("DELETE", "/api/contacts/{id}/claim"): CASEWORKERS,

@@ -116,7 +116,10 @@ async def test_a_claimed_case_refuses_another_agents_answer_until_released(
 
 async def test_rules_route_a_case_to_the_agents_with_its_skill(agent, alice_inbox, bob_inbox, sam_inbox):
     skill = "lang-" + uuid.uuid4().hex[:6]
-    letter = await agent.capture(issue_code="question", channel="letter", language="fr-CA")
+    # Critical: due within the hour, so it heads the inbox whatever other tests of this run left open.
+    letter = await agent.capture(
+        issue_code="question", channel="letter", language="fr-CA", severity="critical"
+    )
     rule = await sam_inbox.PutInboxRule(
         ipb.InboxRule(
             name="French letters", channel="letter", language="fr", skill=skill, position=1, active=True
@@ -247,7 +250,13 @@ async def test_an_email_channels_files_is_in_every_agents_inbox_and_shows_who_cl
         parts = parts_with_clock(pool, lambda: datetime.now(UTC))
         # As channels files an inbound email: a service on its own account, so no team captured it.
         email = await parts.casework.create(
-            data={"issue_code": "question", "channel": "email", "verbatim": "Do the bars contain nuts?"},
+            # Critical: due within the hour, so it heads the inbox whatever other tests of this run left open.
+            data={
+                "issue_code": "question",
+                "channel": "email",
+                "severity": "critical",
+                "verbatim": "Do the bars contain nuts?",
+            },
             actor="channels",
         )
         elsewhere = InboxCaller(contacts.channel, "zoe", team="south")

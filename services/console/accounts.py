@@ -47,6 +47,24 @@ class Accounts:
             row = await cur.fetchone()
         return list(row[0]) if row else []
 
+    async def inbox_skills(self, agent_id: str) -> list[str]:
+        """The skills the agent's inbox is routed by (contacts' assignment rules)."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT skills FROM agents WHERE id = %s", (agent_id,))
+            row = await cur.fetchone()
+        return list(row[0]) if row else []
+
+    async def team_agents(self, team_id: str | None) -> list[str]:
+        """The usernames of the active agents of a team, for its inbox and workload."""
+        if not team_id:
+            return []
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT username FROM agents WHERE team_id = %s AND active AND role = 'agent' ORDER BY username",
+                (team_id,),
+            )
+            return [row[0] for row in await cur.fetchall()]
+
     async def login_record(self, username: str) -> dict[str, Any] | None:
         """The agent's id, password hash and whether a lockout holds now, to verify a login."""
         async with self.pool.connection() as conn:

@@ -15,6 +15,7 @@ from services.console.routes import (
     chat,
     consumers,
     fulfillment,
+    inbox,
     insights,
     knowledge,
     messages,
@@ -43,6 +44,7 @@ AREAS = (
     probes,
     rights,
     web_form,
+    inbox,
 )
 
 

@@ -4,6 +4,10 @@ Screenpop publishes each pop on `screenpop.events` with the routing key `pop.<ex
 exclusive, auto-delete queue is bound to `pop.<extension>` while it holds a socket for that extension and
 unbound when the last one leaves, so any replica can serve any agent. Pops are perishable: taken without
 acks; one lost with a dying replica is replaced by the current pop the reconnecting page fetches.
+
+The same queue takes contacts' `follow_up_due`, a follow-up's reminder, and sends it as a `reminder`
+message to the sockets of its assignee held here. It is perishable too: the reminder stays in the
+assignee's inbox (docs/casework.md, "The inbox"), which is where a reminder missed here is read.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from services.runtime.bus import declare_events_exchange
 log = logging.getLogger(__name__)
 
 PUBLISHER = "screenpop"
+REMINDERS = ("contacts", "follow_up_due")  # the publisher and the routing key of follow-ups' reminders
 SOCKETS = Gauge("crs_console_sockets", "Console and watch sockets held by this replica")
 
 
@@ -49,8 +54,9 @@ class Watcher:
     holding what arrives meanwhile keeps the hello first and sends a pop that was also replayed once.
     """
 
-    def __init__(self, socket: web.WebSocketResponse):
+    def __init__(self, socket: web.WebSocketResponse, username: str = ""):
         self.socket = socket
+        self.username = username
         self._held: list[dict[str, Any]] | None = []
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -73,6 +79,34 @@ class Hub:
 
     def __init__(self) -> None:
         self._watchers: dict[str, set[Watcher]] = defaultdict(set)
+        self._people: dict[str, set[Watcher]] = defaultdict(set)
+
+    def join(self, watcher: Watcher) -> None:
+        """Hold the socket for its person too, for the reminders addressed to them."""
+        self._people[watcher.username].add(watcher)
+
+    def leave(self, watcher: Watcher) -> None:
+        held = self._people.get(watcher.username)
+        if held is not None:
+            held.discard(watcher)
+            if not held:
+                del self._people[watcher.username]
+
+    async def remind(self, event: dict[str, Any]) -> None:
+        """A follow-up's reminder (contacts' FollowUpDue event) to every socket of its assignee here."""
+        follow_up = (event.get("data") or {}).get("follow_up") or {}
+        watchers = list(self._people.get(follow_up.get("assignee") or "", ()))
+        message = {
+            "type": "reminder",
+            "follow_up_id": follow_up.get("id", ""),
+            "case_id": follow_up.get("case_id", ""),
+            "text": follow_up.get("text", ""),
+            "due_at": follow_up.get("due_at", ""),
+        }
+        results = await asyncio.gather(*(w.send(message) for w in watchers), return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                log.info("a socket went away while a reminder was sent: %s", type(result).__name__)
 
     def add(self, extension: str, watcher: Watcher) -> None:
         self._watchers[extension].add(watcher)
@@ -123,6 +157,9 @@ class PopFeed:
             auto_delete=True,
             arguments={"x-message-ttl": self.ttl_ms},
         )
+        publisher, key = REMINDERS
+        reminders = await declare_events_exchange(channel, publisher)
+        await self._queue.bind(reminders.name, routing_key=key)
         await self._queue.consume(self._on_message, no_ack=True)
 
     async def watch(self, extension: str) -> None:
@@ -150,5 +187,8 @@ class PopFeed:
             body = json.loads(message.body)
         except ValueError:
             log.warning("dropping a pop message that is not JSON")
+            return
+        if message.routing_key == REMINDERS[1] and isinstance(body, dict):
+            await self.hub.remind(body)
             return
         await self.hub.deliver(extension, for_browser(body) if isinstance(body, dict) else body)

@@ -59,6 +59,8 @@ def upsert_agent(
 
 # The languages each demo agent answers chats in (every agent has English by default).
 DEMO_LANGUAGES = {"ada": ["en", "fr"], "ben": ["en", "es"]}
+# The skills each demo agent's inbox is routed by (contacts' assignment rules name them).
+DEMO_SKILLS = {"ada": ["fr"], "ben": ["es"]}
 
 
 def seed_demo(database_url: str) -> None:
@@ -77,4 +79,6 @@ def seed_demo(database_url: str) -> None:
             )
         for username, languages in DEMO_LANGUAGES.items():
             conn.execute("UPDATE agents SET languages = %s WHERE username = %s", (languages, username))
+        for username, skills in DEMO_SKILLS.items():
+            conn.execute("UPDATE agents SET skills = %s WHERE username = %s", (skills, username))
         conn.commit()

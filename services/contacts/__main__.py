@@ -74,6 +74,7 @@ async def serve(
                 contacts_pb2.DESCRIPTOR.services_by_name["Contacts"].full_name,
             ),
             casework.grpc_servicer,
+            casework.inbox_servicer,
             *rights.grpc_servicers,
         ],
         settings.grpc_bind,

@@ -81,6 +81,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "consumers.export": frozenset({"supervisor", "admin"}),
     "consumers.erase": frozenset({"supervisor", "admin"}),
     "retention.manage": frozenset({"admin"}),
+    # The one inbox (docs/casework.md, "The inbox"): an agent's own, claiming a case to answer it, and
+    # follow-ups; a supervisor's team inbox and workload, releasing another's claim; the assignment rules
+    # are data a supervisor or an admin edits.
+    "inbox.read": _AGENTS,
+    "inbox.claim": _AGENTS,
+    "inbox.release_others": _SUPERVISORS,
+    "inbox.team": _SUPERVISORS,
+    "inbox.rules": frozenset({"supervisor", "admin"}),
+    # Reading the rules: the agents they route work to, and the people who edit them.
+    "inbox.rules_read": frozenset({"agent", "supervisor", "admin"}),
+    "follow_ups.write": _AGENTS,
 }
 
 # Every method a CRS service serves, with the permission a person's call needs. Health and reflection are
@@ -176,6 +187,15 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/ListRejections": "mail.rejections",
     "/crs.channels.v1.Channels/AgentChat": "chat.answer",
     "/crs.channels.v1.Channels/WebFormTally": "web_form.tally",
+    "/crs.contacts.v1.Inbox/GetInbox": "inbox.read",
+    "/crs.contacts.v1.Inbox/ClaimCase": "inbox.claim",
+    "/crs.contacts.v1.Inbox/ReleaseCase": "inbox.claim",
+    "/crs.contacts.v1.Inbox/AddFollowUp": "follow_ups.write",
+    "/crs.contacts.v1.Inbox/ListFollowUps": "inbox.read",
+    "/crs.contacts.v1.Inbox/CloseFollowUp": "follow_ups.write",
+    "/crs.contacts.v1.Inbox/GetWorkload": "inbox.team",
+    "/crs.contacts.v1.Inbox/ListInboxRules": "inbox.rules_read",
+    "/crs.contacts.v1.Inbox/PutInboxRule": "inbox.rules",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its

@@ -127,7 +127,8 @@ async def pop_socket(request: web.Request) -> web.StreamResponse:
             return web.json_response({"error": f"you may not watch extension {extension}"}, status=403)
     socket = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
     await socket.prepare(request)
-    watcher = Watcher(socket)
+    watcher = Watcher(socket, who.username)
+    ctx.hub.join(watcher)
     for extension in extensions:
         ctx.hub.add(extension, watcher)
         await ctx.feed.watch(extension)
@@ -150,6 +151,7 @@ async def pop_socket(request: web.Request) -> web.StreamResponse:
             if message.type == WSMsgType.ERROR:
                 break
     finally:
+        ctx.hub.leave(watcher)
         for extension in extensions:
             ctx.hub.remove(extension, watcher)
             await ctx.feed.unwatch(extension)

@@ -347,6 +347,20 @@ function showSaved(c) {
   $("capture-escalate-form").hidden = c.escalated;
 }
 
+// A follow-up come due (contacts' reminder, sent to its assignee's sockets): listed above the pops.
+function remind(msg) {
+  const list = $("reminders");
+  if (!list) return;
+  const item = document.createElement("li");
+  item.textContent = `Follow-up due: ${msg.text} `;
+  const open = document.createElement("a");
+  open.textContent = "open the case";
+  open.href = `/cases/view?id=${encodeURIComponent(msg.case_id)}`;
+  item.appendChild(open);
+  list.appendChild(item);
+  list.hidden = false;
+}
+
 let delay = 500;
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -358,6 +372,7 @@ function connect() {
     if (msg.type === "pop") render(msg);
     else if (msg.type === "clear") clear(msg.extension, msg.call_id);
     else if (msg.type === "call_state" && msg.state === "answered") answered(msg.extension, msg.call_id);
+    else if (msg.type === "reminder") remind(msg);
   };
   socket.onclose = () => {
     setStatus("Reconnecting…", "warn");

@@ -10,11 +10,13 @@ from datetime import UTC
 
 from crs.contacts.v1 import casework_pb2 as pb
 from crs.contacts.v1 import events_pb2 as events_pb
+from crs.contacts.v1 import inbox_pb2 as inbox_pb
 
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CodeBook
+from services.contacts.casework.domain.follow_ups import FollowUp
 from services.contacts.casework.domain.records import Happened
-from services.contacts.casework.shape import case_json
+from services.contacts.casework.shape import case_json, follow_up_pb
 from services.runtime.events import Event
 
 SOURCE = "contacts"
@@ -77,3 +79,7 @@ class Notifier:
             recording_key=recording_key or "",
         )
         return Event.of(SOURCE, "call_contact_attached", message, correlation_id=call_id)
+
+    def follow_up_due(self, follow_up: FollowUp) -> Event:
+        """A follow-up's reminder to its assignee (crs.contacts.v1.FollowUpDue)."""
+        return Event.of(SOURCE, "follow_up_due", inbox_pb.FollowUpDue(follow_up=follow_up_pb(follow_up)))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from services.contacts.casework.capture import GroupCapture
-from services.contacts.casework.domain import access, fields
+from services.contacts.casework.domain import access, claims, fields
 from services.contacts.casework.domain import codes as code_tables
 from services.contacts.casework.domain.access import Actor
 from services.contacts.casework.domain.calls import EndedCall, PauseChange
@@ -57,10 +57,17 @@ class CaseRepository(Protocol):
     async def upsert_code(self, kind: str, row: dict) -> None: ...
 
 
+class InboxClaims(Protocol):
+    """What a change of a case asks of the inbox (the whole of it: inbox_service.InboxRepository)."""
+
+    async def claim_of(self, case_id: str) -> claims.Claim | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: what is written through `cases` and `publish` stays only if `commit()` is called."""
 
     cases: CaseRepository
+    inbox: InboxClaims
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -122,6 +129,10 @@ class Casework:
         case.settle()
         return case
 
+    async def _unclaimed(self, uow: UnitOfWork, case: Case, who: Actor) -> None:
+        """Refuse a person's change to a case another person has claimed to answer (domain/claims.py)."""
+        claims.check_may_change(await uow.inbox.claim_of(case.id), actor=who, now=self.clock())
+
     @staticmethod
     async def _locked(uow: UnitOfWork, case_id: str) -> Case:
         checked = fields.an_id(case_id, "id")
@@ -178,6 +189,7 @@ class Casework:
         await self._check_consumer(values)
         async with self.unit_of_work() as uow:
             case = await self._locked(uow, case_id)
+            await self._unclaimed(uow, case, who)
             if "consumer_id" in values:
                 sensitive = case.escalated or (case.coded and book.escalates(case.issue_code))
                 access.check_move(
@@ -193,18 +205,20 @@ class Casework:
         case_id: str,
         status: str,
         note: str,
-        actor: str,
+        actor: Actor | str,
         may_close_escalated: bool = True,
         may_resolve_waiting: bool = True,
     ) -> Case:
+        who = Actor.of(actor)
         book = await self.codes.get()
         async with self.unit_of_work() as uow:
             case = await self._locked(uow, case_id)
+            await self._unclaimed(uow, case, who)
             case.change_status(
                 status,
                 book=book,
                 note=note,
-                actor=actor,
+                actor=who.username,
                 now=self.clock(),
                 may_close_escalated=may_close_escalated,
                 may_resolve_waiting=may_resolve_waiting,
@@ -229,25 +243,31 @@ class Casework:
             case.settle()
             return True
 
-    async def escalate(self, *, case_id: str, reason: str, actor: str) -> Case:
+    async def escalate(self, *, case_id: str, reason: str, actor: Actor | str) -> Case:
+        who = Actor.of(actor)
         book = await self.codes.get()
         async with self.unit_of_work() as uow:
             case = await self._locked(uow, case_id)
-            case.escalate(reason, book=book, actor=actor)
+            await self._unclaimed(uow, case, who)
+            case.escalate(reason, book=book, actor=who.username)
             return await self._changed(uow, case)
 
-    async def assign(self, *, case_id: str, assignee: str, actor: str) -> Case:
+    async def assign(self, *, case_id: str, assignee: str, actor: Actor | str) -> Case:
+        who = Actor.of(actor)
         async with self.unit_of_work() as uow:
             case = await self._locked(uow, case_id)
-            if not case.assign(assignee, actor=actor):
+            await self._unclaimed(uow, case, who)
+            if not case.assign(assignee, actor=who.username):
                 return case
             return await self._changed(uow, case)
 
-    async def add_action(self, *, case_id: str, action_code: str, note: str, actor: str) -> Case:
+    async def add_action(self, *, case_id: str, action_code: str, note: str, actor: Actor | str) -> Case:
+        who = Actor.of(actor)
         book = await self.codes.get()
         async with self.unit_of_work() as uow:
             case = await self._locked(uow, case_id)
-            case.add_action(action_code, book=book, note=note, actor=actor, now=self.clock())
+            await self._unclaimed(uow, case, who)
+            case.add_action(action_code, book=book, note=note, actor=who.username, now=self.clock())
             return await self._changed(uow, case)
 
     async def link_call(self, *, case_id: str, call_id: str, actor: Actor | str) -> Case:
@@ -256,6 +276,7 @@ class Casework:
         call_id = fields.a_call_id(call_id)
         async with self.unit_of_work() as uow:
             case = await self._locked(uow, case_id)
+            await self._unclaimed(uow, case, who)
             access.check_link(actor=who, call_extension=await uow.cases.call_extension(call_id))
             if not case.link_call(call_id, actor=who.username):
                 return case

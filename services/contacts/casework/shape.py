@@ -10,9 +10,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from crs.contacts.v1 import casework_pb2 as pb
+from crs.contacts.v1 import inbox_pb2 as inbox_pb
 
 from services.contacts.casework.domain.case import Case
+from services.contacts.casework.domain.claims import Claim
 from services.contacts.casework.domain.codes import CodeBook
+from services.contacts.casework.domain.follow_ups import FollowUp
 from services.runtime import protoschema
 
 CASE_RULES = protoschema.rules(pb.Case.DESCRIPTOR)
@@ -134,4 +137,39 @@ def case_pb(case: Case, book: CodeBook) -> pb.Case:
         value = getattr(case, name)
         if value is not None:
             getattr(message, name).FromDatetime(value)
+    return message
+
+
+def _stamped(message, **times) -> None:
+    for name, value in times.items():
+        if value is not None:
+            getattr(message, name).FromDatetime(value)
+
+
+def follow_up_pb(follow_up: FollowUp, *, reference: int = 0) -> inbox_pb.FollowUp:
+    message = inbox_pb.FollowUp(
+        id=follow_up.id,
+        case_id=follow_up.case_id,
+        case_reference=reference,
+        assignee=follow_up.assignee,
+        text=follow_up.text,
+        state=follow_up.state,
+        created_by=follow_up.created_by,
+        closed_by=follow_up.closed_by,
+    )
+    _stamped(
+        message,
+        due_at=follow_up.due_at,
+        created_at=follow_up.created_at,
+        closed_at=follow_up.closed_at,
+        reminded_at=follow_up.reminded_at,
+    )
+    return message
+
+
+def claim_pb(claim: Claim | None, case_id: str = "") -> inbox_pb.CaseClaim:
+    if claim is None:
+        return inbox_pb.CaseClaim(case_id=case_id)
+    message = inbox_pb.CaseClaim(case_id=claim.case_id, agent=claim.agent)
+    _stamped(message, claimed_at=claim.claimed_at, expires_at=claim.expires_at)
     return message

@@ -27,6 +27,7 @@ from services.contacts.casework.domain.codes import CodeBook
 from services.contacts.casework.domain.fulfillments import CaseFulfillment
 from services.contacts.casework.domain.sla import SlaPolicy
 from services.contacts.casework.exceptions import InvalidInput
+from services.contacts.casework.inbox_store import InboxRepository
 from services.runtime import outbox
 from services.runtime.db import UnitOfWork
 from services.runtime.events import Event
@@ -351,10 +352,12 @@ class PostgresUnitOfWork(UnitOfWork):
     """One transaction over casework's tables; it rolls back unless `commit()` was called."""
 
     cases: CaseRepository
+    inbox: InboxRepository
 
     async def __aenter__(self) -> PostgresUnitOfWork:
         await super().__aenter__()
         self.cases = CaseRepository(self.conn)
+        self.inbox = InboxRepository(self.conn)
         return self
 
     async def publish(self, events: list[Event]) -> None:

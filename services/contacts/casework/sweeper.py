@@ -1,4 +1,4 @@
-"""The scheduled SLA sweep: every `interval` seconds, flag the cases past a due time at the clock's now."""
+"""Scheduled sweeps: every `interval` seconds, the SLA breaches and the follow-ups due at the clock's now."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ class Sweeper:
         *,
         interval: float,
         clock: Callable[[], datetime],
+        what: str = "SLA breaches",
     ):
         self.sweep = sweep
+        self.what = what
         self.interval = interval
         self.clock = clock
         self.rounds = 0
@@ -31,9 +33,9 @@ class Sweeper:
             try:
                 count = await self.sweep(now=self.clock())
                 if count:
-                    log.info("flagged %d SLA breaches", count)
+                    log.info("%s: %d", self.what, count)
             except Exception as exc:
-                log.warning("SLA sweep failed (%s); trying again in %.0fs", exc, self.interval)
+                log.warning("sweep for %s failed (%s); trying again in %.0fs", self.what, exc, self.interval)
             self.rounds += 1
             try:
                 await asyncio.wait_for(self._stop.wait(), timeout=self.interval)

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
-from crs.contacts.v1 import casework_pb2_grpc
+from crs.contacts.v1 import casework_pb2_grpc, inbox_pb2_grpc
 from psycopg_pool import AsyncConnectionPool
 
 from services.contacts.casework import shape, store
 from services.contacts.casework.domain.codes import CachedCodeBook
-from services.contacts.casework.entrypoints import bus
+from services.contacts.casework.entrypoints import bus, inbox_grpc
 from services.contacts.casework.entrypoints.grpc import SERVICE_NAME, CaseworkServicer
+from services.contacts.casework.entrypoints.inbox_grpc import InboxServicer
+from services.contacts.casework.inbox_service import Inbox
+from services.contacts.casework.inbox_views import InboxViews
 from services.contacts.casework.service import Casework, utc_now
 from services.contacts.casework.sweeper import Sweeper
 from services.contacts.casework.views import CaseViews
@@ -27,10 +30,15 @@ from services.runtime.settings import env_float
 @dataclass(frozen=True)
 class CaseworkSettings:
     sla_sweep_seconds: float
+    # How often due follow-ups are looked for and their reminders fired.
+    follow_up_sweep_seconds: float = 15.0
 
     @classmethod
     def from_env(cls) -> CaseworkSettings:
-        return cls(sla_sweep_seconds=env_float("CRS_SLA_SWEEP_SECONDS", 30.0))
+        return cls(
+            sla_sweep_seconds=env_float("CRS_SLA_SWEEP_SECONDS", 30.0),
+            follow_up_sweep_seconds=env_float("CRS_FOLLOW_UP_SWEEP_SECONDS", 15.0),
+        )
 
 
 class CaseworkParts:
@@ -55,7 +63,21 @@ class CaseworkParts:
         )
         self.views = CaseViews(pool, channels=shape.CASE_RULES["channel"].one_of)
         self.sweeper = Sweeper(self.casework.sweep_sla, interval=settings.sla_sweep_seconds, clock=clock)
-        self._sweep_task: asyncio.Task | None = None
+        self.inbox = Inbox(
+            unit_of_work=lambda: store.PostgresUnitOfWork(pool),
+            codes=self.codes,
+            channels=shape.CASE_RULES["channel"].one_of,
+            reminder=self.casework.notifier.follow_up_due,
+            clock=clock,
+        )
+        self.inbox_views = InboxViews(pool)
+        self.reminders = Sweeper(
+            self.inbox.fire_reminders,
+            interval=settings.follow_up_sweep_seconds,
+            clock=clock,
+            what="follow-up reminders fired",
+        )
+        self._sweep_tasks: list[asyncio.Task] = []
 
     @property
     def grpc_servicer(self) -> Servicer:
@@ -63,6 +85,14 @@ class CaseworkParts:
             CaseworkServicer(casework=self.casework, views=self.views),
             casework_pb2_grpc.add_CaseworkServicer_to_server,
             SERVICE_NAME,
+        )
+
+    @property
+    def inbox_servicer(self) -> Servicer:
+        return Servicer(
+            InboxServicer(inbox=self.inbox, views=self.inbox_views),
+            inbox_pb2_grpc.add_InboxServicer_to_server,
+            inbox_grpc.SERVICE_NAME,
         )
 
     @property
@@ -80,10 +110,11 @@ class CaseworkParts:
         return app
 
     def start(self) -> None:
-        self._sweep_task = asyncio.create_task(self.sweeper.run())
+        self._sweep_tasks = [asyncio.create_task(s.run()) for s in (self.sweeper, self.reminders)]
 
     async def stop(self) -> None:
         self.sweeper.stop()
-        if self._sweep_task:
-            await self._sweep_task
+        self.reminders.stop()
+        for task in self._sweep_tasks:
+            await task
         await self.casework.capture.close()

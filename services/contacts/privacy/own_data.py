@@ -122,6 +122,9 @@ async def export(pool: AsyncConnectionPool, keys: Keys):
                 "SELECT * FROM contact_event WHERE contact_id = ANY(%(ids)s) ORDER BY id", ids
             ),
             "linked_calls": await rows("SELECT * FROM contact_call WHERE contact_id = ANY(%(ids)s)", ids),
+            "follow_ups": await rows(
+                "SELECT * FROM case_follow_up WHERE contact_id = ANY(%(ids)s) ORDER BY due_at", ids
+            ),
             "unidentified_caller_records": await rows(
                 "SELECT * FROM unidentified_caller WHERE number_key = ANY(%(numbers)s)", _params(keys)
             ),
@@ -187,6 +190,14 @@ async def anonymise_contacts(
         await conn.execute(
             "UPDATE contact_event SET changes = %s, note = %s WHERE id = %s",
             (Jsonb(scrub_changes(e["changes"], terms)), redact(e["note"], terms), e["id"]),
+        )
+    # A follow-up's text may name the person too ("call Jane back on her mobile").
+    follow_ups = await (
+        await cur.execute("SELECT id, body FROM case_follow_up WHERE contact_id = ANY(%s)", (ids,))
+    ).fetchall()
+    for f in follow_ups:
+        await conn.execute(
+            "UPDATE case_follow_up SET body = %s WHERE id = %s", (redact(f["body"], terms), f["id"])
         )
     return len(contacts), len(events)
 

@@ -13,7 +13,14 @@ import grpc
 from crs.billing.v1 import billing_pb2, billing_pb2_grpc
 from crs.channels.v1 import channels_pb2, channels_pb2_grpc
 from crs.common.v1 import money_pb2
-from crs.contacts.v1 import casework_pb2, casework_pb2_grpc, contacts_pb2, contacts_pb2_grpc
+from crs.contacts.v1 import (
+    casework_pb2,
+    casework_pb2_grpc,
+    contacts_pb2,
+    contacts_pb2_grpc,
+    inbox_pb2,
+    inbox_pb2_grpc,
+)
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 from crs.telephony.v1 import control_pb2, control_pb2_grpc
 from google.protobuf import timestamp_pb2
@@ -280,6 +287,22 @@ class FakeCasework(casework_pb2_grpc.CaseworkServicer):
         )
 
 
+class FakeInbox(inbox_pb2_grpc.InboxServicer):
+    """Claims as the inbox keeps them: a case another person holds refuses the claim, naming them."""
+
+    def __init__(self):
+        self.holders: dict[str, str] = {}  # case id -> who holds it
+
+    async def ClaimCase(self, request, context):
+        who = dict(context.invocation_metadata()).get("crs-principal-user", "")
+        holder = self.holders.setdefault(request.case_id, who)
+        if holder != who:
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION, f"{holder} claimed this case and is answering it"
+            )
+        return inbox_pb2.CaseClaim(case_id=request.case_id, agent=who)
+
+
 class FakeRecordingControl(control_pb2_grpc.RecordingControlServicer):
     """Pauses and resumes the recording of the calls a test says are in progress; remembers who asked."""
 
@@ -393,7 +416,10 @@ def fake_servers() -> dict[str, FakeServer]:
         "contacts": FakeServer(
             FakeContacts(),
             contacts_pb2_grpc.add_ContactsServicer_to_server,
-            also=[(FakeCasework(), casework_pb2_grpc.add_CaseworkServicer_to_server)],
+            also=[
+                (FakeCasework(), casework_pb2_grpc.add_CaseworkServicer_to_server),
+                (FakeInbox(), inbox_pb2_grpc.add_InboxServicer_to_server),
+            ],
         ),
         "billing": FakeServer(FakeBilling(), billing_pb2_grpc.add_BillingServicer_to_server),
         "channels": FakeServer(FakeChannels(), channels_pb2_grpc.add_ChannelsServicer_to_server),

@@ -10,6 +10,8 @@ from services.contacts.casework.domain.calls import EndedCall
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CachedCodeBook, CodeBook
 from services.contacts.casework.domain.sla import SlaPolicy
+from services.contacts.casework.inbox_service import Inbox
+from services.contacts.casework.notifier import Notifier
 from services.contacts.casework.service import Casework
 from services.contacts.casework.shape import CASE_RULES
 
@@ -92,6 +94,9 @@ class FakeDatabase:
         self.call_extensions: dict[str, str] = {}  # filed call id -> the extension that took it
         self.codes: list[tuple[str, dict]] = []
         self.pauses: dict[str, object] = {}  # event id -> PauseChange, as call_recording_pause keeps them
+        self.claims: dict[str, object] = {}  # case id -> Claim, as case_claim keeps them
+        self.follow_ups: dict[str, object] = {}  # follow-up id -> FollowUp
+        self.rules: dict[str, object] = {}  # rule id -> InboxRule
         self.commits = 0
         self._reference = 0
 
@@ -194,6 +199,42 @@ class FakeCases:
         self.staged.append(lambda: self.db.codes.append((kind, row)))
 
 
+class FakeInbox:
+    """Claims, follow-ups and rules, staged like the cases until the unit of work commits."""
+
+    def __init__(self, db: FakeDatabase, staged: list):
+        self.db = db
+        self.staged = staged
+
+    async def claim_of(self, case_id):
+        return self.db.claims.get(case_id)
+
+    async def put_claim(self, claim):
+        self.staged.append(lambda: self.db.claims.__setitem__(claim.case_id, claim))
+
+    async def drop_claim(self, case_id):
+        self.staged.append(lambda: self.db.claims.pop(case_id, None))
+
+    async def follow_up(self, follow_up_id):
+        return self.db.follow_ups.get(follow_up_id)
+
+    async def add_follow_up(self, follow_up):
+        self.staged.append(lambda: self.db.follow_ups.__setitem__(follow_up.id, follow_up))
+
+    save_follow_up = add_follow_up
+
+    async def due_follow_ups(self, now, limit):
+        due = [
+            f
+            for f in self.db.follow_ups.values()
+            if f.state == "open" and not f.reminded_at and f.due_at <= now
+        ]
+        return sorted(due, key=lambda f: f.due_at)[:limit]
+
+    async def put_rule(self, rule, *, actor):
+        self.staged.append(lambda: self.db.rules.__setitem__(rule.id, rule))
+
+
 class FakeUnitOfWork:
     """Rolls back unless committed, like the real one: nothing staged reaches the database before commit()."""
 
@@ -201,6 +242,7 @@ class FakeUnitOfWork:
         self.db = db
         self.staged: list = []
         self.cases = FakeCases(db, self.staged)
+        self.inbox = FakeInbox(db, self.staged)
 
     async def __aenter__(self):
         return self
@@ -273,4 +315,20 @@ def ended_call(
         duration_seconds=42.4,
         recording_key=f"{call_id}.wav",
         started_at=NOW - timedelta(minutes=5),
+    )
+
+
+def inbox(db: FakeDatabase, *, clock=None) -> Inbox:
+    """The inbox's use cases over the same fake database as `casework(db)`."""
+    codes = book()
+
+    async def load():
+        return codes
+
+    return Inbox(
+        unit_of_work=lambda: FakeUnitOfWork(db),
+        codes=CachedCodeBook(load),
+        channels=CASE_RULES["channel"].one_of,
+        reminder=Notifier().follow_up_due,
+        clock=clock or Clock(),
     )

@@ -159,7 +159,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
             case_id=request.id,
             status=request.status,
             note=request.note,
-            actor=who.username,
+            actor=_actor(who),
             may_close_escalated=permissions.allowed(who.role, "cases.close_escalated"),
             may_resolve_waiting=permissions.allowed(who.role, "cases.resolve_awaiting_fulfillment"),
         )
@@ -167,20 +167,20 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
 
     @change()
     async def Escalate(self, request: pb.EscalateRequest, who) -> pb.Case:
-        case = await self.casework.escalate(case_id=request.id, reason=request.reason, actor=who.username)
+        case = await self.casework.escalate(case_id=request.id, reason=request.reason, actor=_actor(who))
         return await self._shown(case)
 
     @change()
     async def Assign(self, request: pb.AssignRequest, who) -> pb.Case:
         if request.assignee != who.username and who.role not in ASSIGNERS:
             raise Forbidden("an agent may take a case, not give it to others or put it back")
-        case = await self.casework.assign(case_id=request.id, assignee=request.assignee, actor=who.username)
+        case = await self.casework.assign(case_id=request.id, assignee=request.assignee, actor=_actor(who))
         return await self._shown(case)
 
     @change()
     async def AddAction(self, request: pb.AddActionRequest, who) -> pb.Case:
         case = await self.casework.add_action(
-            case_id=request.id, action_code=request.action_code, note=request.note, actor=who.username
+            case_id=request.id, action_code=request.action_code, note=request.note, actor=_actor(who)
         )
         return await self._shown(case)
 

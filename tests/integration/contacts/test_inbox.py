@@ -151,9 +151,6 @@ async def test_rules_route_a_case_to_the_agents_with_its_skill(agent, alice_inbo
 def parts_with_clock(pool, clock) -> CaseworkParts:
     settings = CaseworkSettings(
         sla_sweep_seconds=3600.0,
-        intake_per_minute=6.0,
-        intake_burst=5,
-        trusted_proxies=frozenset(),
         follow_up_sweep_seconds=0.05,
     )
     consumers = DirectoryLookup(ContactsStore(pool), region="US")

@@ -9,14 +9,15 @@ import logging
 import pathlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from services.channels import chat_web, grpc_api, language, metrics, outbound
+from services.channels import chat_web, grpc_api, imap, imap_client, language, metrics, outbound
 from services.channels.chat import ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
+from services.channels.imap_store import SqlPositions
 from services.channels.intake import Intake
 from services.channels.service import Channels
 from services.channels.sink import serve_sink
@@ -68,6 +69,10 @@ class Settings:
     # Development only: a demo page of "the brand's site", on another origin (allowed beside chat_origins),
     # that carries the widget.
     chat_demo_bind: str = ""
+    # Hosted mailboxes read over IMAP with IDLE: imap[s]://user:password@host:port/FOLDER each.
+    imap_urls: tuple[str, ...] = ()
+    imap_stale_seconds: float = 900.0
+    imap_idle_seconds: float = 300.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -102,6 +107,9 @@ class Settings:
             chat_burst=env_float("CRS_CHANNELS_CHAT_BURST", 10.0),
             chat_rate=env_float("CRS_CHANNELS_CHAT_RATE", 2.0),
             chat_demo_bind="" if in_production() else env("CRS_CHANNELS_CHAT_DEMO_BIND", "127.0.0.1:8083"),
+            imap_urls=tuple(u.strip() for u in env("CRS_CHANNELS_IMAP_URLS", "").split(",") if u.strip()),
+            imap_stale_seconds=env_float("CRS_CHANNELS_IMAP_STALE_SECONDS", 900.0),
+            imap_idle_seconds=env_float("CRS_CHANNELS_IMAP_IDLE_SECONDS", 300.0),
         )
 
 
@@ -143,6 +151,39 @@ async def _serve_chat(desks: ChatDesks, settings: Settings) -> list[web.AppRunne
     if not origins:
         log.warning("CRS_CHANNELS_CHAT_ORIGINS names no site: every widget socket will be refused")
     return runners
+
+
+def _read_mailboxes(intake: Intake, pool, settings: Settings, stop: asyncio.Event) -> list[asyncio.Task]:
+    """A reader per IMAP mailbox, and the watchdog that reports one not read for too long."""
+    mailboxes = [imap.Mailbox.from_url(url) for url in settings.imap_urls]
+    if not mailboxes:
+        return []
+    health = imap.Health(started=datetime.now().astimezone(), read_at={})
+    positions = SqlPositions(pool)
+    tasks = [
+        asyncio.create_task(
+            imap.Reader(
+                mailbox,
+                connect=imap_client.connect,
+                positions=positions,
+                intake=intake,
+                health=health,
+                on_outcome=metrics.inbound,
+                idle_timeout=settings.imap_idle_seconds,
+            ).run(stop)
+        )
+        for mailbox in mailboxes
+    ]
+    stale_after = timedelta(seconds=settings.imap_stale_seconds)
+    watchdog = imap.watch(
+        health,
+        [m.name for m in mailboxes],
+        stale_after=stale_after,
+        report=metrics.imap_health,
+        stop=stop,
+        every=min(10.0, settings.imap_stale_seconds / 4),
+    )
+    return [*tasks, asyncio.create_task(watchdog)]
 
 
 async def _site(application: web.Application, bind: str) -> web.AppRunner:
@@ -202,6 +243,7 @@ async def serve(
         server = Server([grpc_api.servicer(channels, desks)], settings.grpc_bind)
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
+        reading = _read_mailboxes(intake, pool, settings, stop)
         if on_ready is not None:
             on_ready(
                 {"grpc": port, "smtp": ingresses[0].sockets[0].getsockname()[1]}
@@ -216,6 +258,7 @@ async def serve(
         sending.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sending
+        await asyncio.gather(*reading, return_exceptions=True)
         for runner in chat:
             await runner.cleanup()
     finally:

@@ -47,12 +47,12 @@ class AioImapClient:
         idle = await self.client.idle_start(timeout=timeout + 60)
         gone = asyncio.ensure_future(self.lost.wait())
         deadline = asyncio.get_running_loop().time() + timeout
+        push = None
         try:
             while (left := deadline - asyncio.get_running_loop().time()) > 0:
                 push = asyncio.ensure_future(self.client.wait_server_push(timeout=left))
                 done, _ = await asyncio.wait({push, gone}, return_when=asyncio.FIRST_COMPLETED)
                 if gone in done:
-                    push.cancel()
                     raise ImapError("the connection was lost during IDLE")
                 if push.exception() is not None:  # nothing came before the deadline
                     break
@@ -61,6 +61,8 @@ class AioImapClient:
                     break
         finally:
             gone.cancel()
+            if push is not None and not push.done():
+                push.cancel()
         self.client.idle_done()
         await asyncio.wait_for(idle, self.client.timeout)
 

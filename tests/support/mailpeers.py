@@ -8,6 +8,7 @@ system-wide service, its configuration or port 25. Postfix's master must start a
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import os
 import pwd
@@ -107,6 +108,7 @@ service stats {{
     def start(self) -> Dovecot:
         self.process = subprocess.Popen(
             [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
+            start_new_session=True,
             stdout=subprocess.DEVNULL,
             stderr=open(self.root / "dovecot.stderr", "ab"),
         )
@@ -118,9 +120,17 @@ service stats {{
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
+        """Stop the master and every process it started (a client's `imap` process outlives the master
+        otherwise, and its session would carry on as if the server had not gone)."""
+        if self.process is None:
+            return
+        group = self.process.pid
+        if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
+        wait_for(lambda: not _group_alive(group), timeout=10, what="Dovecot's processes gone")
         wait_for(lambda: not listening(self.imap_port), timeout=10, what="Dovecot's IMAP port freed")
 
     def restart(self) -> None:
@@ -158,6 +168,14 @@ service stats {{
             return found
         finally:
             client.logout()
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @dataclass

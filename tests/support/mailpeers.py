@@ -213,6 +213,9 @@ mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 smtputf8_enable = no
 biff = no
+# As an MX for mail from elsewhere: headers left as the sender wrote them, and room for channels' 25 MiB.
+local_header_rewrite_clients =
+message_size_limit = 31457280
 alias_maps =
 alias_database =
 lmtp_destination_concurrency_limit = 4

@@ -203,3 +203,118 @@ async def test_a_hosted_mailbox_read_by_imap_idle_loses_and_doubles_nothing_acro
     )
     assert counted("duplicate") == duplicates  # resumed at the stored UID: nothing read twice
     await async_wait_for(lambda: asyncio.sleep(0, not stale()), timeout=15, what="the alert cleared")
+
+
+def corpus() -> list[tuple[str, bytes]]:
+    """(what it is, raw message) for the mail corpus, each from dee@example.com, each its own subject."""
+
+    def text(subject: str, body: str, charset: str, message_id: str) -> bytes:
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"], m["Message-ID"] = (
+            "dee@example.com",
+            "care@crs.test",
+            subject,
+            message_id,
+        )
+        m.set_content(body, charset=charset, cte="base64" if charset != "iso-8859-1" else "8bit")
+        return m.as_bytes()
+
+    nested = EmailMessage()
+    nested["From"], nested["To"], nested["Subject"] = "dee@example.com", "care@crs.test", "Photo of the lid"
+    nested["Message-ID"] = "<dee-nested@example.com>"
+    nested.set_content("The lid was cracked, photo attached.")
+    nested.add_alternative("<p>The lid was <b>cracked</b>, photo attached.</p>", subtype="html")
+    nested.add_attachment(
+        b"\x89PNG\r\n\x1a\n" + b"\0" * 64, maintype="image", subtype="png", filename="lid.png"
+    )
+    oversized = EmailMessage()
+    oversized["From"], oversized["To"], oversized["Subject"] = (
+        "dee@example.com",
+        "care@crs.test",
+        "Scan of receipt",
+    )
+    oversized["Message-ID"] = "<dee-big@example.com>"
+    oversized.set_content("The receipt is attached.")
+    big = b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024)
+    oversized.add_attachment(big, maintype="application", subtype="pdf", filename="receipt.pdf")
+    bounce = (
+        b"From: MAILER-DAEMON@example.com\r\nTo: care@crs.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b"Message-ID: <bounce-1@example.com>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n"
+        b"Final-Recipient: rfc822; nobody@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b--\r\n"
+    )
+    auto = text("Out of office", "I am away until Monday.", "utf-8", "<dee-ooo@example.com>")
+    auto = b"Auto-Submitted: auto-replied\r\n" + auto
+    loop = b"X-CRS-Loop: crs.test\r\n" + text(
+        "Re: your case", "Our own reply came back.", "utf-8", "<loop@crs.test>"
+    )
+    latin = text(
+        "Café trop amer", "Le café était trop amer, même sucré.", "iso-8859-1", "<dee-latin@example.com>"
+    )
+    return [
+        ("latin", latin),
+        ("shift_jis", text("異物混入", "ビスケットに異物が入っていました。", "shift_jis", "<dee-sjis@example.com>")),
+        ("gb2312", text("包装破损", "包装破损了。饼干碎了。", "gb2312", "<dee-gb@example.com>")),
+        ("html", (
+            b"From: dee@example.com\r\nTo: care@crs.test\r\nSubject: Broken seal\r\nMessage-ID: <dee-html@example.com>\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+            b"<html><head><style>p{color:red}</style><script>track()</script></head>"
+            b"<body><p>The seal was <b>broken</b>.</p><p>Please advise.</p></body></html>\r\n"
+        )),
+        ("nested", nested.as_bytes()),
+        ("oversized", oversized.as_bytes()),
+        ("bounce", bounce),
+        ("auto_reply", auto),
+        ("loop", loop),
+        ("duplicate", latin),
+        ("malformed", b"From: =?x?Q?=ZZ?= <\r\nSubject: \xff\xfe\r\n\r\n\x00 garbage\r\n"),
+    ]  # fmt: skip
+
+
+async def test_the_mail_corpus_through_postfix_and_lmtp_gives_each_its_documented_outcome(
+    contacts,  # noqa: F811
+    channels,
+    peers,
+):
+    postfix, _, _ = peers
+    dee = await consumer(contacts, "Dee Park", "dee@example.com")
+    before = {
+        reason: counted(reason) for reason in ("bounce", "auto_reply", "loop", "duplicate", "malformed")
+    }
+
+    def deliver_all() -> None:
+        with smtplib.SMTP("127.0.0.1", postfix.smtp_port, timeout=60) as client:
+            for _, raw in corpus():
+                client.sendmail("dee@example.com", ["care@crs.test"], raw)
+
+    await asyncio.to_thread(deliver_all)
+    cases = {c.verbatim.split("\n")[0]: c for c in await cases_of(contacts, dee.id, 6)}
+    assert "Le café était trop amer, même sucré." in cases["Café trop amer"].verbatim
+    assert "ビスケットに異物が入っていました。" in cases["異物混入"].verbatim
+    assert "包装破损了。饼干碎了。" in cases["包装破损"].verbatim
+    html = cases["Broken seal"].verbatim
+    assert "The seal was broken." in html and "Please advise." in html
+    assert "track()" not in html and "color:red" not in html
+
+    async def attachments(subject: str):
+        found = await channels.ListMessages(pb.ListMessagesRequest(case_id=cases[subject].id), metadata=ADA)
+        return [(a.filename, a.kept) for a in found.messages[0].attachments]
+
+    assert "The lid was cracked, photo attached." in cases["Photo of the lid"].verbatim
+    assert await attachments("Photo of the lid") == [("lid.png", True)]
+    assert await attachments("Scan of receipt") == [("receipt.pdf", False)]
+
+    async def refused():
+        changed = {reason: counted(reason) - before[reason] for reason in before}
+        return changed if all(changed.values()) else None
+
+    assert await async_wait_for(refused, timeout=30, what="every refusal") == dict.fromkeys(before, 1.0)
+    assert len(await cases_of(contacts, dee.id, 6)) == 6  # nothing refused made a case
+    # And the service goes on taking mail.
+    await asyncio.to_thread(
+        send, postfix.smtp_port, "dee@example.com", "care@crs.test", subject="Still there?",
+        body="One more question.", message_id="<dee-after@example.com>",
+    )  # fmt: skip
+    assert len(await cases_of(contacts, dee.id, 7)) == 7

@@ -31,7 +31,7 @@ from email.message import EmailMessage
 
 import psycopg
 
-from bench._common import free_port, machine, require, run_bench
+from bench._common import free_port, machine, percentiles, require, run_bench
 from bench.casework import seed_contacts
 from services.runtime import migrate
 from tests.support import infra
@@ -77,13 +77,15 @@ def messages(count: int, references: list[int], seed: int = 5) -> list[bytes]:
     return built
 
 
-def deliver(port: int, batch: list[bytes]) -> int:
-    accepted = 0
+def deliver(port: int, batch: list[bytes]) -> list[float]:
+    """Each message's time from DATA sent to 250 (ms); smtplib raises on any other answer."""
+    took = []
     with smtplib.LMTP("127.0.0.1", port) as client:
         for raw in batch:
+            started = time.perf_counter()
             client.sendmail("sender@example.com", ["care@crs.test"], raw)
-            accepted += 1
-    return accepted
+            took.append((time.perf_counter() - started) * 1000)
+    return took
 
 
 def inbound_count(url: str) -> int:
@@ -102,13 +104,16 @@ async def measure(url: str, lmtp_port: int, total: int) -> None:
     batch = messages(total, references)
     shares = [batch[i::CONCURRENCY] for i in range(CONCURRENCY)]
     started = time.perf_counter()
-    accepted = await asyncio.gather(*(asyncio.to_thread(deliver, lmtp_port, share) for share in shares))
+    answered = await asyncio.gather(*(asyncio.to_thread(deliver, lmtp_port, share) for share in shares))
     took = time.perf_counter() - started
-    require(sum(accepted) == total, f"{sum(accepted)} of {total} accepted")
+    latencies = [ms for share in answered for ms in share]
+    require(len(latencies) == total, f"{len(latencies)} of {total} accepted")
     added = inbound_count(url) - before - len(warm)
     require(added == total, f"{added} inbound messages on cases for {total} delivered")
     print(f"inbound email to case over LMTP: {total:,} messages in {took:.1f}s = {total / took:.0f}/s "
           f"(half new cases, half threaded by In-Reply-To; {CONCURRENCY} connections)")  # fmt: skip
+    cut = percentiles(latencies, what="messages")
+    print("per message, sent to 250: " + ", ".join(f"{k} {v:.1f} ms" for k, v in cut.items()))
 
 
 async def main_async() -> None:

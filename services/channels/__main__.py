@@ -19,6 +19,8 @@ from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.imap_store import SqlPositions
 from services.channels.intake import Intake
+from services.channels.reply_templates import ReplyTemplates
+from services.channels.reply_templates_store import SqlTemplates
 from services.channels.service import Channels
 from services.channels.sink import serve_sink
 from services.channels.smtp import SmtpRelay, serve_ingress
@@ -240,7 +242,8 @@ async def serve(
             centre_address=settings.from_address,
         )
         chat = await _serve_chat(desks, settings)
-        server = Server([grpc_api.servicer(channels, desks)], settings.grpc_bind)
+        templates = ReplyTemplates(SqlTemplates(pool))
+        server = Server([grpc_api.servicer(channels, desks, templates)], settings.grpc_bind)
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
         reading = _read_mailboxes(intake, pool, settings, stop)

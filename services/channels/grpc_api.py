@@ -11,6 +11,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.channels.chat import ChatDesks, Refused
 from services.channels.outbound import InvalidReply, NoThread
+from services.channels.reply_templates import ReplyTemplates
+from services.channels.reply_templates_api import ReplyTemplatesApi
 from services.channels.service import Channels
 from services.channels.store import MessageRow
 from services.runtime.grpcio import Servicer, errors_to_status
@@ -91,10 +93,13 @@ async def _act(desks: ChatDesks, username: str, action, desk: DeskStream) -> Non
         await desk.send({"kind": "refused", "chat_id": action.chat_id, "detail": str(exc)})
 
 
-class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
-    def __init__(self, channels: Channels, desks: ChatDesks | None = None):
+class ChannelsApi(ReplyTemplatesApi, channels_pb2_grpc.ChannelsServicer):
+    def __init__(
+        self, channels: Channels, desks: ChatDesks | None = None, templates: ReplyTemplates | None = None
+    ):
         self.channels = channels
         self.desks = desks
+        self.templates = templates
 
     async def AgentChat(self, request_iterator, context):
         who = from_metadata(context.invocation_metadata())
@@ -163,7 +168,11 @@ class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
         )
 
 
-def servicer(channels: Channels, desks: ChatDesks | None = None) -> Servicer:
+def servicer(
+    channels: Channels, desks: ChatDesks | None = None, templates: ReplyTemplates | None = None
+) -> Servicer:
     return Servicer(
-        ChannelsApi(channels, desks), channels_pb2_grpc.add_ChannelsServicer_to_server, SERVICE_NAME
+        ChannelsApi(channels, desks, templates),
+        channels_pb2_grpc.add_ChannelsServicer_to_server,
+        SERVICE_NAME,
     )

@@ -21,6 +21,7 @@ from services.console.routes import (
     pops,
     probes,
     recordings,
+    reply_templates,
     rights,
 )
 from services.console.web import CONTEXT, Context, api_errors, authenticate, transport_security
@@ -37,6 +38,7 @@ AREAS = (
     insights,
     knowledge,
     messages,
+    reply_templates,
     recordings,
     admin,
     probes,

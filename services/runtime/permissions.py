@@ -74,6 +74,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "knowledge.configure": frozenset({"admin"}),
     # Inbound mail that became no case message (auto-replies, bounces, duplicates, malformed), with its reason.
     "mail.rejections": frozenset({"supervisor", "admin"}),
+    # The reply templates agents answer with, in each language, are kept by admins.
+    "templates.manage": frozenset({"admin"}),
+    "templates.read": frozenset({"agent", "supervisor", "admin"}),
     # The consumer's rights (docs/privacy.md): an export or an erasure is asked for, with a reason, by a
     # supervisor or an admin; retention policies are an admin's.
     "consumers.export": frozenset({"supervisor", "admin"}),
@@ -173,6 +176,9 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/SendReply": "cases.update",
     "/crs.channels.v1.Channels/ListRejections": "mail.rejections",
     "/crs.channels.v1.Channels/AgentChat": "chat.answer",
+    "/crs.channels.v1.Channels/ListReplyTemplates": "templates.read",
+    "/crs.channels.v1.Channels/SaveReplyTemplate": "templates.manage",
+    "/crs.channels.v1.Channels/DeleteReplyTemplate": "templates.manage",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from services.channels import chat_web, grpc_api, imap, imap_client, language, metrics, outbound
+from services.channels import acknowledge, chat_web, grpc_api, imap, imap_client, language, metrics, outbound
+from services.channels.acknowledge import Acknowledger
 from services.channels.chat import ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.imap_store import SqlPositions
-from services.channels.intake import Intake
+from services.channels.intake import Intake, verbatim_of
+from services.channels.knowledge_client import KnowledgeClient
 from services.channels.reply_templates import ReplyTemplates
 from services.channels.reply_templates_store import SqlTemplates
 from services.channels.service import Channels
@@ -75,6 +77,9 @@ class Settings:
     imap_urls: tuple[str, ...] = ()
     imap_stale_seconds: float = 900.0
     imap_idle_seconds: float = 300.0
+    # Knowledge's gRPC target: a new email case that asks a question is acknowledged with suggested
+    # articles; empty, no acknowledgements.
+    knowledge: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -112,6 +117,7 @@ class Settings:
             imap_urls=tuple(u.strip() for u in env("CRS_CHANNELS_IMAP_URLS", "").split(",") if u.strip()),
             imap_stale_seconds=env_float("CRS_CHANNELS_IMAP_STALE_SECONDS", 900.0),
             imap_idle_seconds=env_float("CRS_CHANNELS_IMAP_IDLE_SECONDS", 300.0),
+            knowledge=grpc_target("knowledge") if env("CRS_CHANNELS_EMAIL_ACK", "1") == "1" else "",
         )
 
 
@@ -188,6 +194,38 @@ def _read_mailboxes(intake: Intake, pool, settings: Settings, stop: asyncio.Even
     return [*tasks, asyncio.create_task(watchdog)]
 
 
+class Acknowledgements:
+    """Each new email case considered for an acknowledgement in the background: the ingress never waits
+    for knowledge, and knowledge away only means no acknowledgement."""
+
+    def __init__(self, acknowledger: Acknowledger | None):
+        self.acknowledger = acknowledger
+        self.running: set[asyncio.Task] = set()
+
+    def __call__(self, outcome, parsed, language: str) -> None:
+        if self.acknowledger is None:
+            return
+        task = asyncio.create_task(self._consider(outcome, parsed, language))
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+
+    async def _consider(self, outcome, parsed, language: str) -> None:
+        try:
+            done = await self.acknowledger.consider(
+                case_id=outcome.case_id,
+                reference=outcome.reference,
+                text=verbatim_of(parsed),
+                language=language,
+            )
+        except Exception as exc:
+            log.warning("case %s: no acknowledgement (%s)", outcome.reference, exc)
+            return
+        log.info("case %s: %s", outcome.reference, done, extra={"fields": {"case_id": outcome.case_id}})
+
+    async def drain(self) -> None:
+        await asyncio.gather(*self.running, return_exceptions=True)
+
+
 async def _site(application: web.Application, bind: str) -> web.AppRunner:
     runner = web.AppRunner(application, access_log=None)
     await runner.setup()
@@ -203,6 +241,8 @@ async def serve(
         settings.database_url, schema="channels", max_size=env_int("CRS_CHANNELS_DB_POOL_SIZE", 5)
     )
     contacts = grpcio.channel(settings.contacts)
+    knowledge = grpcio.channel(settings.knowledge) if settings.knowledge else None
+    acknowledgements = Acknowledgements(None)
     try:
         store = SqlStore(pool)
         cases = CaseworkCases(contacts, issue_code=settings.issue_code)
@@ -213,6 +253,7 @@ async def serve(
             own_domain=settings.domain,
             window=timedelta(days=settings.thread_window_days),
             detect_language=language.detect,
+            on_new_case=acknowledgements,
         )
         signer = None
         if settings.dkim_key:
@@ -220,11 +261,19 @@ async def serve(
                 settings.dkim_key, domain=settings.domain, selector=settings.dkim_selector
             )
         channels = Channels(store, from_address=settings.from_address, domain=settings.domain, signer=signer)
+        if knowledge is not None:
+            acknowledgements.acknowledger = Acknowledger(
+                knowledge=KnowledgeClient(knowledge), replies=channels
+            )
         sender = outbound.Sender(
             store=store,
             relay=SmtpRelay(settings.smtp_url),
             on_sent=lambda item: _counted(
-                "sent", cases.replied(item.case_id, author=item.author, subject=item.subject)
+                "sent",
+                # An acknowledgement is no agent's answer: it does not stop the first-response clock.
+                asyncio.sleep(0)
+                if item.author == acknowledge.AUTHOR
+                else cases.replied(item.case_id, author=item.author, subject=item.subject),
             ),
             on_failed=lambda item, error: _counted("failed", cases.not_delivered(item.case_id, error=error)),
         )
@@ -262,10 +311,13 @@ async def serve(
         with contextlib.suppress(asyncio.CancelledError):
             await sending
         await asyncio.gather(*reading, return_exceptions=True)
+        await acknowledgements.drain()
         for runner in chat:
             await runner.cleanup()
     finally:
         await contacts.close()
+        if knowledge is not None:
+            await knowledge.close()
         await pool.close()
 
 

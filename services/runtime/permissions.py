@@ -191,6 +191,10 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
             "/crs.contacts.v1.Casework/ChangeStatus",
             "/crs.contacts.v1.Casework/AddAction",
             "/crs.contacts.v1.Contacts/MatchEmail",
+            # The acknowledgement with suggested articles: is it a question, what answers it, and its log.
+            "/crs.knowledge.v1.Knowledge/SuggestCodes",
+            "/crs.knowledge.v1.Knowledge/Ask",
+            "/crs.knowledge.v1.Knowledge/RecordOutcome",
         }
     ),
 }

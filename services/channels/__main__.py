@@ -222,8 +222,15 @@ class Acknowledgements:
             return
         log.info("case %s: %s", outcome.reference, done, extra={"fields": {"case_id": outcome.case_id}})
 
-    async def drain(self) -> None:
-        await asyncio.gather(*self.running, return_exceptions=True)
+    async def drain(self, grace: float = 5.0) -> None:
+        """Let acknowledgements under way finish for `grace` seconds; those still waiting are dropped
+        (an acknowledgement is a courtesy: the case itself is already stored)."""
+        if not self.running:
+            return
+        _, late = await asyncio.wait(set(self.running), timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
 
 async def _site(application: web.Application, bind: str) -> web.AppRunner:

@@ -18,7 +18,7 @@ from services.channels.acknowledge import Acknowledger
 from services.channels.chat import ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
-from services.channels.imap_store import SqlPositions
+from services.channels.imap_store import SqlLeases, SqlPositions
 from services.channels.intake import Intake, verbatim_of
 from services.channels.knowledge_client import KnowledgeClient
 from services.channels.reply_templates import ReplyTemplates
@@ -162,36 +162,44 @@ async def _serve_chat(desks: ChatDesks, settings: Settings) -> list[web.AppRunne
 
 
 def _read_mailboxes(intake: Intake, pool, settings: Settings, stop: asyncio.Event) -> list[asyncio.Task]:
-    """A reader per IMAP mailbox, and the watchdog that reports one not read for too long."""
+    """A reader per IMAP mailbox (each read by one replica at a time, under its lease), and the watchdog
+    that reports one not read for too long."""
     mailboxes = [imap.Mailbox.from_url(url) for url in settings.imap_urls]
     if not mailboxes:
         return []
     health = imap.Health(started=datetime.now().astimezone(), read_at={})
     positions = SqlPositions(pool)
-    tasks = [
-        asyncio.create_task(
-            imap.Reader(
-                mailbox,
-                connect=imap_client.connect,
-                positions=positions,
-                intake=intake,
-                health=health,
-                on_outcome=metrics.inbound,
-                idle_timeout=settings.imap_idle_seconds,
-            ).run(stop)
+    leases = SqlLeases(settings.database_url)
+    readers = [
+        imap.Reader(
+            mailbox,
+            connect=imap_client.connect,
+            positions=positions,
+            intake=intake,
+            health=health,
+            on_outcome=metrics.inbound,
+            idle_timeout=settings.imap_idle_seconds,
+            leases=leases,
         )
         for mailbox in mailboxes
     ]
-    stale_after = timedelta(seconds=settings.imap_stale_seconds)
+
+    async def read() -> None:
+        try:
+            await asyncio.gather(*(reader.run(stop) for reader in readers))
+        finally:
+            await leases.close()
+
     watchdog = imap.watch(
         health,
         [m.name for m in mailboxes],
-        stale_after=stale_after,
+        stale_after=timedelta(seconds=settings.imap_stale_seconds),
         report=metrics.imap_health,
         stop=stop,
         every=min(10.0, settings.imap_stale_seconds / 4),
+        read_times=positions.read_times,
     )
-    return [*tasks, asyncio.create_task(watchdog)]
+    return [asyncio.create_task(read()), asyncio.create_task(watchdog)]
 
 
 class Acknowledgements:

@@ -83,6 +83,25 @@ class Positions(Protocol):
     async def advance(self, mailbox: str, position: Position, *, read_at: datetime) -> None: ...
 
 
+class Leases(Protocol):
+    """Which replica reads a mailbox: one holds its lease at a time; another takes it when that one is gone."""
+
+    async def acquire(self, mailbox: str) -> bool:
+        """True while this process holds (or now takes) the mailbox's lease."""
+
+    async def release(self, mailbox: str) -> None: ...
+
+
+class SoleReader:
+    """Leases for a process that is the only reader (tests, a single replica)."""
+
+    async def acquire(self, mailbox: str) -> bool:
+        return True
+
+    async def release(self, mailbox: str) -> None:
+        pass
+
+
 class Intake(Protocol):
     async def receive(self, raw: bytes, *, envelope_from: str = "", envelope_to: str = ""): ...
 
@@ -112,8 +131,13 @@ class Reader:
         backoff: tuple[float, float] = (1.0, 60.0),
         clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
         sleep=asyncio.sleep,
+        leases: Leases | None = None,
+        standby: float = 15.0,
     ):
         self.mailbox = mailbox
+        self.leases = leases or SoleReader()
+        # How often a replica without the lease asks for it again.
+        self.standby = standby
         self.connect = connect
         self.positions = positions
         self.intake = intake
@@ -125,9 +149,29 @@ class Reader:
         self.sleep = sleep
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Read, watch, and on any failure reconnect after a doubling pause, until `stop`."""
+        """Read, watch, and on any failure reconnect after a doubling pause, until `stop`; only while this
+        process holds the mailbox's lease (another replica may)."""
+        try:
+            await self._read_while_leased(stop)
+        finally:
+            try:
+                await self.leases.release(self.mailbox.name)
+            except Exception as exc:
+                log.warning("IMAP mailbox %s: lease not released (%s)", self.mailbox.name, exc)
+
+    async def _leased(self) -> bool:
+        try:
+            return await self.leases.acquire(self.mailbox.name)
+        except Exception as exc:
+            log.warning("IMAP mailbox %s: cannot ask for its lease (%s)", self.mailbox.name, exc)
+            return False
+
+    async def _read_while_leased(self, stop: asyncio.Event) -> None:
         pause = self.backoff[0]
         while not stop.is_set():
+            if not await self._leased():
+                await _wait(stop, self.sleep(self.standby))
+                continue
             try:
                 client = await self.connect(self.mailbox)
             except Exception as exc:
@@ -151,9 +195,12 @@ class Reader:
             pause = min(pause * 2, self.backoff[1])
 
     async def _session(self, client: Client, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+        while not stop.is_set() and await self._leased():
             await self.read_new(client)
-            await _wait(stop, client.wait_for_news(self.idle_timeout))
+            # Bounded here too: a client that never returns would be a reader silently stopped.
+            await _wait(
+                stop, asyncio.wait_for(client.wait_for_news(self.idle_timeout), self.idle_timeout + 60)
+            )
 
     async def read_new(self, client: Client) -> int:
         """Take every message after the stored position through the intake, oldest first; how many."""
@@ -211,9 +258,19 @@ async def watch(
     stop: asyncio.Event,
     every: float = 10.0,
     clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+    read_times=None,
 ) -> None:
-    """Every `every` seconds, report each mailbox's time since it was read, and alert on stale ones."""
+    """Every `every` seconds, report each mailbox's time since it was read, and alert on stale ones.
+
+    `read_times` (a coroutine function: mailbox → when it was last read through, by whichever replica)
+    refreshes what this process knows, so a replica standing by reports the mailbox as the reader does.
+    """
     while not stop.is_set():
+        if read_times is not None:
+            try:
+                health.read_at.update(await read_times())
+            except Exception as exc:
+                log.warning("IMAP watchdog: read times not refreshed (%s)", exc)
         now = clock()
         stale = set(stale_mailboxes(health, names, now=now, stale_after=stale_after))
         for name in names:

@@ -44,7 +44,10 @@ class AioImapClient:
         return literals[0] if literals else None
 
     async def wait_for_news(self, timeout: float) -> None:
-        idle = await self.client.idle_start(timeout=timeout + 60)
+        if self.lost.is_set():
+            raise ImapError("the connection was lost")
+        # aioimaplib waits for IDLE's answer without a limit: a server gone at that moment would hang it.
+        idle = await asyncio.wait_for(self.client.idle_start(timeout=timeout + 60), self.client.timeout)
         gone = asyncio.ensure_future(self.lost.wait())
         deadline = asyncio.get_running_loop().time() + timeout
         push = None
@@ -80,9 +83,14 @@ async def connect(mailbox: Mailbox, *, timeout: float = 20.0) -> AioImapClient:
         conn_lost_cb=lambda exc: lost.set(),
         ssl_context=ssl.create_default_context() if mailbox.tls else None,
     )
-    await client.wait_hello_from_server()
-    _ok(await client.login(mailbox.user, mailbox.password), "LOGIN")
-    selected = _ok(await client.select(mailbox.folder), "SELECT")
+    try:
+        await client.wait_hello_from_server()
+        _ok(await client.login(mailbox.user, mailbox.password), "LOGIN")
+        selected = _ok(await client.select(mailbox.folder), "SELECT")
+    except BaseException:
+        if client.protocol.transport is not None:
+            client.protocol.transport.close()
+        raise
     validity = next(
         (int(m.group(1)) for line in selected.lines if (m := _UIDVALIDITY.search(bytes(line)))), 0
     )

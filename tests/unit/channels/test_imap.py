@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.channels.imap import Health, Mailbox, Position, Reader, stale_mailboxes, watch
+from tests.support.wait import async_wait_for
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BOX = Mailbox.from_url("imap://care%40brand.test:pw@imap.brand.test:143/INBOX")
@@ -185,3 +186,53 @@ async def test_the_watchdog_reports_every_mailbox_and_alerts_on_a_stale_one(capl
     assert reports == [("fresh", 60.0, False), ("silent", 1800.0, True)]
     assert "ALERT: IMAP mailbox silent has not been read for 1800 s" in caplog.text
     assert "fresh" not in caplog.text
+
+
+class FakeLeases:
+    """One lease per mailbox, shared by the replicas' readers."""
+
+    def __init__(self):
+        self.holder: dict[str, object] = {}
+
+    def of(self, replica: str):
+        leases = self
+
+        class Replica:
+            async def acquire(self, mailbox):
+                return leases.holder.setdefault(mailbox, replica) == replica
+
+            async def release(self, mailbox):
+                if leases.holder.get(mailbox) == replica:
+                    del leases.holder[mailbox]
+
+        return Replica()
+
+
+async def test_a_replica_without_the_lease_stands_by_and_takes_over_when_the_reader_is_gone():
+    server, positions = FakeServer(), FakePositions()
+    server.messages = {1: b"one"}
+    shared = FakeLeases()
+    first_intake, second_intake = FakeIntake(), FakeIntake()
+    stop_first, stop_second = asyncio.Event(), asyncio.Event()
+    standby_rounds: list[float] = []
+
+    async def sleep(seconds):
+        standby_rounds.append(seconds)
+        await asyncio.sleep(0)
+
+    first = reader(server, positions, first_intake, leases=shared.of("a"), idle_timeout=0)
+    second = reader(server, positions, second_intake, leases=shared.of("b"), standby=15.0, sleep=sleep)
+    running = asyncio.create_task(first.run(stop_first))
+    await async_wait_for(lambda: asyncio.sleep(0, first_intake.received), timeout=5, what="the first read")
+    standing_by = asyncio.create_task(second.run(stop_second))
+    await async_wait_for(lambda: asyncio.sleep(0, len(standby_rounds) >= 3), timeout=5, what="standing by")
+    assert second_intake.received == [] and set(standby_rounds) == {15.0}
+
+    stop_first.set()
+    await asyncio.wait_for(running, 5)  # the first replica stops and gives the lease up
+    server.messages[2] = b"two"
+    await async_wait_for(lambda: asyncio.sleep(0, second_intake.received), timeout=5, what="the takeover")
+    stop_second.set()
+    await asyncio.wait_for(standing_by, 5)
+    assert (first_intake.received, second_intake.received) == ([b"one"], [b"two"])
+    assert shared.holder == {}

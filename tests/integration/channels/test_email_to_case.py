@@ -139,6 +139,8 @@ async def test_a_mail_becomes_a_case_the_reply_goes_out_threaded_and_the_answer_
     assert case.verbatim == "Plastic in my cereal\n\nI found blue plastic in my oat clusters."
     assert (case.channel, case.created_by) == ("email", "channels")
 
+    # Casework has the case a moment before channels has filed the mail on it.
+    await async_wait_for(lambda: case_messages(stub, case.id), timeout=10, what="the mail on its case")
     sent = await stub.SendReply(
         pb.SendReplyRequest(case_id=case.id, body="We are sorry. Could you send us the lot code?"),
         metadata=ADA,
@@ -215,6 +217,7 @@ async def test_a_reply_waits_in_the_outbox_while_the_mail_server_is_down(contact
         return list(found.cases)
 
     (case,) = await async_wait_for(opened, timeout=15, what="the case")
+    await async_wait_for(lambda: case_messages(stub, case.id), timeout=10, what="the mail on its case")
     before = len(mailbox.received)
     mailbox.down = True
     await stub.SendReply(pb.SendReplyRequest(case_id=case.id, body="Any supermarket."), metadata=ADA)

@@ -307,7 +307,8 @@ async def serve(
         )
         chat = await _serve_chat(desks, settings)
         templates = ReplyTemplates(SqlTemplates(pool))
-        server = Server([grpc_api.servicer(channels, desks, templates)], settings.grpc_bind)
+        sink_dir = pathlib.Path(settings.sink_dir) if settings.sink_bind else None
+        server = Server([grpc_api.servicer(channels, desks, templates, sink_dir)], settings.grpc_bind)
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
         reading = _read_mailboxes(intake, pool, settings, stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pathlib
 import uuid
 
 import grpc
@@ -14,6 +15,7 @@ from services.channels.outbound import InvalidReply, NoThread
 from services.channels.reply_templates import ReplyTemplates
 from services.channels.reply_templates_api import ReplyTemplatesApi
 from services.channels.service import Channels
+from services.channels.sink_api import SinkApi
 from services.channels.store import MessageRow
 from services.runtime.grpcio import Servicer, errors_to_status
 from services.runtime.principal import from_metadata
@@ -93,13 +95,18 @@ async def _act(desks: ChatDesks, username: str, action, desk: DeskStream) -> Non
         await desk.send({"kind": "refused", "chat_id": action.chat_id, "detail": str(exc)})
 
 
-class ChannelsApi(ReplyTemplatesApi, channels_pb2_grpc.ChannelsServicer):
+class ChannelsApi(ReplyTemplatesApi, SinkApi, channels_pb2_grpc.ChannelsServicer):
     def __init__(
-        self, channels: Channels, desks: ChatDesks | None = None, templates: ReplyTemplates | None = None
+        self,
+        channels: Channels,
+        desks: ChatDesks | None = None,
+        templates: ReplyTemplates | None = None,
+        sink_dir: pathlib.Path | None = None,
     ):
         self.channels = channels
         self.desks = desks
         self.templates = templates
+        self.sink_dir = sink_dir
 
     async def AgentChat(self, request_iterator, context):
         who = from_metadata(context.invocation_metadata())
@@ -169,10 +176,13 @@ class ChannelsApi(ReplyTemplatesApi, channels_pb2_grpc.ChannelsServicer):
 
 
 def servicer(
-    channels: Channels, desks: ChatDesks | None = None, templates: ReplyTemplates | None = None
+    channels: Channels,
+    desks: ChatDesks | None = None,
+    templates: ReplyTemplates | None = None,
+    sink_dir: pathlib.Path | None = None,
 ) -> Servicer:
     return Servicer(
-        ChannelsApi(channels, desks, templates),
+        ChannelsApi(channels, desks, templates, sink_dir),
         channels_pb2_grpc.add_ChannelsServicer_to_server,
         SERVICE_NAME,
     )

@@ -77,6 +77,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The reply templates agents answer with, in each language, are kept by admins.
     "templates.manage": frozenset({"admin"}),
     "templates.read": frozenset({"agent", "supervisor", "admin"}),
+    # Development: what the mail sink received (the replies that would have gone to consumers).
+    "mail.sink": frozenset({"admin"}),
     # The consumer's rights (docs/privacy.md): an export or an erasure is asked for, with a reason, by a
     # supervisor or an admin; retention policies are an admin's.
     "consumers.export": frozenset({"supervisor", "admin"}),
@@ -179,6 +181,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/ListReplyTemplates": "templates.read",
     "/crs.channels.v1.Channels/SaveReplyTemplate": "templates.manage",
     "/crs.channels.v1.Channels/DeleteReplyTemplate": "templates.manage",
+    "/crs.channels.v1.Channels/ListSinkMail": "mail.sink",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its

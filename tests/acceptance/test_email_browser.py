@@ -1,6 +1,7 @@
 """In Chromium: a consumer's email becomes a case; ada opens it, picks a reply template in the consumer's
-language, edits it and sends it; the reply arrives in the development mail sink, threaded. An admin adds a
-template on the Reply templates page and it is offered on the next case.
+language, edits it and sends it; the reply arrives in the development mail sink, threaded, and an admin
+finds it on the Mail sink page. The admin adds a template on the Reply templates page and it is offered on
+the next reply.
 
 Contacts, channels and the console run as their own processes, as `make run` starts them.
 """
@@ -142,6 +143,12 @@ async def test_ada_answers_an_email_with_a_template_in_the_consumers_language_an
 
             # An admin adds a French template; the next reply on the case is offered it.
             root = await log_in(browser, console, "root", ADMIN_PASSWORD)
+            # The admin browses the development sink and finds the reply, with the headers that thread it.
+            await root.goto(f"{console}/mail-sink")
+            filed_reply = root.locator("#sink li").first
+            await expect(filed_reply).to_contain_text(f"Re: Des morceaux dans mes flocons [Case {reference}]")
+            await expect(filed_reply).to_contain_text("In-Reply-To: <marie-1@example.fr>")
+            await expect(filed_reply).to_contain_text("Merci de nous avoir écrit")
             await root.goto(f"{console}/reply-templates")
             await root.fill("#template-name", "Merci")
             await root.fill("#template-language", "fr")

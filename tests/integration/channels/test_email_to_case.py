@@ -12,6 +12,7 @@ import email.policy
 import smtplib
 from email.message import EmailMessage
 
+import grpc
 import pytest
 from aiosmtpd.smtp import SMTP
 from crs.channels.v1 import channels_pb2 as pb
@@ -297,3 +298,14 @@ async def test_the_development_sink_files_what_it_receives_in_a_maildir(tmp_path
     assert (
         email.message_from_bytes(filed.read_bytes(), policy=email.policy.default)["Subject"] == "To the sink"
     )
+
+
+async def test_the_sink_is_listed_only_where_one_runs_and_only_for_admins(channels):
+    stub, _ = channels
+    root = Principal("root", "admin").metadata()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.ListSinkMail(pb.ListSinkMailRequest(), metadata=root)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # replies go to a relay here
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.ListSinkMail(pb.ListSinkMailRequest(), metadata=ADA)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED

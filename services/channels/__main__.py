@@ -19,7 +19,7 @@ from services.channels.chat import ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.imap_store import SqlLeases, SqlPositions
-from services.channels.intake import Intake, verbatim_of
+from services.channels.intake import Intake
 from services.channels.knowledge_client import KnowledgeClient
 from services.channels.reply_templates import ReplyTemplates
 from services.channels.reply_templates_store import SqlTemplates
@@ -202,45 +202,6 @@ def _read_mailboxes(intake: Intake, pool, settings: Settings, stop: asyncio.Even
     return [asyncio.create_task(read()), asyncio.create_task(watchdog)]
 
 
-class Acknowledgements:
-    """Each new email case considered for an acknowledgement in the background: the ingress never waits
-    for knowledge, and knowledge away only means no acknowledgement."""
-
-    def __init__(self, acknowledger: Acknowledger | None):
-        self.acknowledger = acknowledger
-        self.running: set[asyncio.Task] = set()
-
-    def __call__(self, outcome, parsed, language: str) -> None:
-        if self.acknowledger is None:
-            return
-        task = asyncio.create_task(self._consider(outcome, parsed, language))
-        self.running.add(task)
-        task.add_done_callback(self.running.discard)
-
-    async def _consider(self, outcome, parsed, language: str) -> None:
-        try:
-            done = await self.acknowledger.consider(
-                case_id=outcome.case_id,
-                reference=outcome.reference,
-                text=verbatim_of(parsed),
-                language=language,
-            )
-        except Exception as exc:
-            log.warning("case %s: no acknowledgement (%s)", outcome.reference, exc)
-            return
-        log.info("case %s: %s", outcome.reference, done, extra={"fields": {"case_id": outcome.case_id}})
-
-    async def drain(self, grace: float = 5.0) -> None:
-        """Let acknowledgements under way finish for `grace` seconds; those still waiting are dropped
-        (an acknowledgement is a courtesy: the case itself is already stored)."""
-        if not self.running:
-            return
-        _, late = await asyncio.wait(set(self.running), timeout=grace)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
-
-
 async def _site(application: web.Application, bind: str) -> web.AppRunner:
     runner = web.AppRunner(application, access_log=None)
     await runner.setup()
@@ -257,7 +218,7 @@ async def serve(
     )
     contacts = grpcio.channel(settings.contacts)
     knowledge = grpcio.channel(settings.knowledge) if settings.knowledge else None
-    acknowledgements = Acknowledgements(None)
+    acknowledgements = acknowledge.InBackground(None)
     try:
         store = SqlStore(pool)
         cases = CaseworkCases(contacts, issue_code=settings.issue_code)

@@ -11,9 +11,12 @@ Plain Python: knowledge and the replies are ports (gRPC and the outbox in the se
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Protocol
+
+from services.channels.intake import verbatim_of
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +119,42 @@ class Acknowledger:
         await self.replies.reply(case_id, body=body, subject="", author=AUTHOR)
         await self.knowledge.record_outcome(answer.log_id, "handed_off")
         return f"acknowledged with {len(articles)} article(s)"
+
+
+class InBackground:
+    """Each new email case considered for an acknowledgement in the background: the ingress never waits
+    for knowledge, and knowledge away only means no acknowledgement."""
+
+    def __init__(self, acknowledger: Acknowledger | None):
+        self.acknowledger = acknowledger
+        self.running: set[asyncio.Task] = set()
+
+    def __call__(self, outcome, parsed, language: str) -> None:
+        if self.acknowledger is None:
+            return
+        task = asyncio.create_task(self._consider(outcome, parsed, language))
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+
+    async def _consider(self, outcome, parsed, language: str) -> None:
+        try:
+            done = await self.acknowledger.consider(
+                case_id=outcome.case_id,
+                reference=outcome.reference,
+                text=verbatim_of(parsed),
+                language=language,
+            )
+        except Exception as exc:
+            log.warning("case %s: no acknowledgement (%s)", outcome.reference, exc)
+            return
+        log.info("case %s: %s", outcome.reference, done, extra={"fields": {"case_id": outcome.case_id}})
+
+    async def drain(self, grace: float = 5.0) -> None:
+        """Let acknowledgements under way finish for `grace` seconds; those still waiting are dropped
+        (an acknowledgement is a courtesy: the case itself is already stored)."""
+        if not self.running:
+            return
+        _, late = await asyncio.wait(set(self.running), timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)

@@ -78,7 +78,7 @@ async def test_a_question_is_acknowledged_with_articles_and_a_complaint_or_a_saf
     stack,
     caplog,
 ):
-    caplog.set_level(logging.INFO, logger="services.channels.__main__")
+    caplog.set_level(logging.INFO, logger="services.channels.acknowledge")
     kb, _ = knowledge
     stub, ports, box = stack
     quinn = await contacts.stub.CreateConsumer(

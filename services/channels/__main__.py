@@ -9,15 +9,20 @@ import logging
 import pathlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from services.channels import chat_web, grpc_api, language, metrics, outbound
+from services.channels import acknowledge, chat_web, grpc_api, imap, imap_client, language, metrics, outbound
+from services.channels.acknowledge import Acknowledger
 from services.channels.chat import ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
+from services.channels.imap_store import SqlLeases, SqlPositions
 from services.channels.intake import Intake
+from services.channels.knowledge_client import KnowledgeClient
+from services.channels.reply_templates import ReplyTemplates
+from services.channels.reply_templates_store import SqlTemplates
 from services.channels.service import Channels
 from services.channels.sink import serve_sink
 from services.channels.smtp import SmtpRelay, serve_ingress
@@ -72,6 +77,13 @@ class Settings:
     chat_demo_bind: str = ""
     # The public web form (none when settings made by hand leave it out).
     web_form: WebFormSettings | None = None
+    # Hosted mailboxes read over IMAP with IDLE: imap[s]://user:password@host:port/FOLDER each.
+    imap_urls: tuple[str, ...] = ()
+    imap_stale_seconds: float = 900.0
+    imap_idle_seconds: float = 300.0
+    # Knowledge's gRPC target: a new email case that asks a question is acknowledged with suggested
+    # articles; empty, no acknowledgements.
+    knowledge: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -107,6 +119,10 @@ class Settings:
             chat_rate=env_float("CRS_CHANNELS_CHAT_RATE", 2.0),
             chat_demo_bind="" if in_production() else env("CRS_CHANNELS_CHAT_DEMO_BIND", "127.0.0.1:8083"),
             web_form=WebFormSettings.from_env(),
+            imap_urls=tuple(u.strip() for u in env("CRS_CHANNELS_IMAP_URLS", "").split(",") if u.strip()),
+            imap_stale_seconds=env_float("CRS_CHANNELS_IMAP_STALE_SECONDS", 900.0),
+            imap_idle_seconds=env_float("CRS_CHANNELS_IMAP_IDLE_SECONDS", 300.0),
+            knowledge=grpc_target("knowledge") if env("CRS_CHANNELS_EMAIL_ACK", "1") == "1" else "",
         )
 
 
@@ -150,6 +166,47 @@ async def _serve_chat(desks: ChatDesks, settings: Settings) -> list[web.AppRunne
     return runners
 
 
+def _read_mailboxes(intake: Intake, pool, settings: Settings, stop: asyncio.Event) -> list[asyncio.Task]:
+    """A reader per IMAP mailbox (each read by one replica at a time, under its lease), and the watchdog
+    that reports one not read for too long."""
+    mailboxes = [imap.Mailbox.from_url(url) for url in settings.imap_urls]
+    if not mailboxes:
+        return []
+    health = imap.Health(started=datetime.now().astimezone(), read_at={})
+    positions = SqlPositions(pool)
+    leases = SqlLeases(settings.database_url)
+    readers = [
+        imap.Reader(
+            mailbox,
+            connect=imap_client.connect,
+            positions=positions,
+            intake=intake,
+            health=health,
+            on_outcome=metrics.inbound,
+            idle_timeout=settings.imap_idle_seconds,
+            leases=leases,
+        )
+        for mailbox in mailboxes
+    ]
+
+    async def read() -> None:
+        try:
+            await asyncio.gather(*(reader.run(stop) for reader in readers))
+        finally:
+            await leases.close()
+
+    watchdog = imap.watch(
+        health,
+        [m.name for m in mailboxes],
+        stale_after=timedelta(seconds=settings.imap_stale_seconds),
+        report=metrics.imap_health,
+        stop=stop,
+        every=min(10.0, settings.imap_stale_seconds / 4),
+        read_times=positions.read_times,
+    )
+    return [asyncio.create_task(read()), asyncio.create_task(watchdog)]
+
+
 async def _site(application: web.Application, bind: str) -> web.AppRunner:
     runner = web.AppRunner(application, access_log=None)
     await runner.setup()
@@ -165,7 +222,10 @@ async def serve(
         settings.database_url, schema="channels", max_size=env_int("CRS_CHANNELS_DB_POOL_SIZE", 5)
     )
     contacts = grpcio.channel(settings.contacts)
-    knowledge = grpcio.channel(settings.web_form.knowledge) if settings.web_form else None
+    # One channel to knowledge, for the web form's suggestions and email acknowledgements alike.
+    knowledge_target = settings.knowledge or (settings.web_form.knowledge if settings.web_form else "")
+    knowledge = grpcio.channel(knowledge_target) if knowledge_target else None
+    acknowledgements = acknowledge.InBackground(None)
     try:
         store = SqlStore(pool)
         cases = CaseworkCases(contacts, issue_code=settings.issue_code)
@@ -176,6 +236,7 @@ async def serve(
             own_domain=settings.domain,
             window=timedelta(days=settings.thread_window_days),
             detect_language=language.detect,
+            on_new_case=acknowledgements,
         )
         signer = None
         if settings.dkim_key:
@@ -183,11 +244,19 @@ async def serve(
                 settings.dkim_key, domain=settings.domain, selector=settings.dkim_selector
             )
         channels = Channels(store, from_address=settings.from_address, domain=settings.domain, signer=signer)
+        if settings.knowledge and knowledge is not None:
+            acknowledgements.acknowledger = Acknowledger(
+                knowledge=KnowledgeClient(knowledge), replies=channels
+            )
         sender = outbound.Sender(
             store=store,
             relay=SmtpRelay(settings.smtp_url),
             on_sent=lambda item: _counted(
-                "sent", cases.replied(item.case_id, author=item.author, subject=item.subject)
+                "sent",
+                # An acknowledgement is no agent's answer: it does not stop the first-response clock.
+                asyncio.sleep(0)
+                if item.author == acknowledge.AUTHOR
+                else cases.replied(item.case_id, author=item.author, subject=item.subject),
             ),
             on_failed=lambda item, error: _counted("failed", cases.not_delivered(item.case_id, error=error)),
         )
@@ -207,10 +276,15 @@ async def serve(
         chat = await _serve_chat(desks, settings)
         form = settings.web_form
         form_site = await _site(web_form_app(form, pool, contacts, knowledge), form.bind) if form else None
-        tally = SqlOffers(pool)
-        server = Server([grpc_api.servicer(channels, desks, web_form=tally)], settings.grpc_bind)
+        templates = ReplyTemplates(SqlTemplates(pool))
+        sink_dir = pathlib.Path(settings.sink_dir) if settings.sink_bind else None
+        server = Server(
+            [grpc_api.servicer(channels, desks, templates, sink_dir, web_form=SqlOffers(pool))],
+            settings.grpc_bind,
+        )
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
+        reading = _read_mailboxes(intake, pool, settings, stop)
         if on_ready is not None:
             on_ready(
                 {"grpc": port, "smtp": ingresses[0].sockets[0].getsockname()[1]}
@@ -226,6 +300,8 @@ async def serve(
         sending.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sending
+        await asyncio.gather(*reading, return_exceptions=True)
+        await acknowledgements.drain()
         for runner in chat:
             await runner.cleanup()
         if form_site is not None:

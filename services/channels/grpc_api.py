@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pathlib
 import uuid
 
 import grpc
@@ -11,7 +12,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.channels.chat import ChatDesks, Refused
 from services.channels.outbound import InvalidReply, NoThread
+from services.channels.reply_templates import ReplyTemplates
+from services.channels.reply_templates_api import ReplyTemplatesApi
 from services.channels.service import Channels
+from services.channels.sink_api import SinkApi
 from services.channels.store import MessageRow
 from services.channels.web_form_grpc import WebFormTally, web_form_tally
 from services.runtime.grpcio import Servicer, errors_to_status
@@ -92,10 +96,20 @@ async def _act(desks: ChatDesks, username: str, action, desk: DeskStream) -> Non
         await desk.send({"kind": "refused", "chat_id": action.chat_id, "detail": str(exc)})
 
 
-class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
-    def __init__(self, channels: Channels, desks: ChatDesks | None = None, *, web_form: WebFormTally):
+class ChannelsApi(ReplyTemplatesApi, SinkApi, channels_pb2_grpc.ChannelsServicer):
+    def __init__(
+        self,
+        channels: Channels,
+        desks: ChatDesks | None = None,
+        templates: ReplyTemplates | None = None,
+        sink_dir: pathlib.Path | None = None,
+        *,
+        web_form: WebFormTally,
+    ):
         self.channels = channels
         self.desks = desks
+        self.templates = templates
+        self.sink_dir = sink_dir
         self.web_form = web_form
 
     async def AgentChat(self, request_iterator, context):
@@ -168,9 +182,16 @@ class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
         return await web_form_tally(self.web_form, request)
 
 
-def servicer(channels: Channels, desks: ChatDesks | None = None, *, web_form: WebFormTally) -> Servicer:
+def servicer(
+    channels: Channels,
+    desks: ChatDesks | None = None,
+    templates: ReplyTemplates | None = None,
+    sink_dir: pathlib.Path | None = None,
+    *,
+    web_form: WebFormTally,
+) -> Servicer:
     return Servicer(
-        ChannelsApi(channels, desks, web_form=web_form),
+        ChannelsApi(channels, desks, templates, sink_dir, web_form=web_form),
         channels_pb2_grpc.add_ChannelsServicer_to_server,
         SERVICE_NAME,
     )

@@ -109,6 +109,7 @@ class Intake:
         window: timedelta,
         detect_language=lambda text: "",
         clock=None,
+        on_new_case=None,
     ):
         self.store = store
         self.cases = cases
@@ -117,6 +118,8 @@ class Intake:
         self.window = window
         self.detect_language = detect_language
         self.clock = clock or (lambda: datetime.now().astimezone())
+        # Told (outcome, parsed, language) of each new case, once its message is stored; must not block.
+        self.on_new_case = on_new_case
 
     async def receive(self, raw: bytes, *, envelope_from: str = "", envelope_to: str = "") -> Outcome:
         """Keep `raw`, then put it on a case or reject it with a logged reason."""
@@ -204,10 +207,13 @@ class Intake:
             )
         if not created:
             await self.cases.received(case_id, parsed=parsed)
+        outcome = Outcome(raw_id, case_id=case_id, reference=reference, created=created)
+        if created and self.on_new_case is not None:
+            self.on_new_case(outcome, parsed, language)
         log.info(
             "inbound mail on case %s (%s)",
             reference,
             "new case" if created else "threaded",
             extra={"fields": {"raw_id": raw_id, "case_id": case_id}},
         )
-        return Outcome(raw_id, case_id=case_id, reference=reference, created=created)
+        return outcome

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 INBOUND = Counter(
     "crs_channels_inbound_total",
@@ -26,3 +26,18 @@ WEB_FORM_DEFLECTIONS = Counter(
     "crs_channels_web_form_deflections_total",
     "Web-form consumers who said a suggested article answered them and sent nothing",
 )
+IMAP_UNREAD = Gauge(
+    "crs_channels_imap_unread_seconds",
+    "Seconds since each IMAP mailbox was last read through",
+    ["mailbox"],
+)
+IMAP_STALE = Gauge(
+    "crs_channels_imap_stale",
+    "1 while an IMAP mailbox has not been read for CRS_CHANNELS_IMAP_STALE_SECONDS (an alert), else 0",
+    ["mailbox"],
+)
+
+
+def imap_health(mailbox: str, unread_seconds: float, stale: bool) -> None:
+    IMAP_UNREAD.labels(mailbox).set(unread_seconds)
+    IMAP_STALE.labels(mailbox).set(1 if stale else 0)

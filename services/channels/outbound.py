@@ -7,6 +7,7 @@ for now, tries again later with a growing delay. Nothing is lost while the mail 
 
 from __future__ import annotations
 
+import email.policy
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -111,7 +112,8 @@ def compose(
         to_address=thread.consumer_address,
         subject=str(message["Subject"]),
         body=text,
-        mime=message.as_bytes(),
+        # CRLF line ends, as SMTP carries them: a relay may refuse a multi-line body with bare LFs.
+        mime=message.as_bytes(policy=email.policy.SMTP),
     )
 
 

@@ -33,6 +33,8 @@ def _load_everything() -> None:
 
 READERS = {"env", "env_int", "env_float"}
 SECRET = re.compile(r"SECRET|PASSWORD|ACCESS_KEY|TOKEN")
+# A password inside a URL's user part (CRS_SMTP_URL, CRS_CHANNELS_IMAP_URLS) is shown as ***.
+URL_PASSWORD = re.compile(r"(://[^/:@,\s]+:)[^@,\s]*@")
 
 
 def _read_where_they_are_used() -> dict[str, str]:
@@ -67,6 +69,7 @@ def run(args) -> int:
         value = os.environ.get(name) or settings.KNOWN[name]
         if SECRET.search(name):
             value = "(set)" if os.environ.get(name) else "(development default)" if value else "(unset)"
+        value = URL_PASSWORD.sub(r"\1***@", value)
         print(f"{name:<{width}}  {value}")
     return 0
 

@@ -76,6 +76,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "mail.rejections": frozenset({"supervisor", "admin"}),
     # The public web form's suggested articles: shown, deflected (answered, nothing sent), sent anyway.
     "web_form.tally": frozenset({"supervisor", "analyst", "admin"}),
+    # The reply templates agents answer with, in each language, are kept by admins.
+    "templates.manage": frozenset({"admin"}),
+    "templates.read": frozenset({"agent", "supervisor", "admin"}),
+    # Development: what the mail sink received (the replies that would have gone to consumers).
+    "mail.sink": frozenset({"admin"}),
     # The consumer's rights (docs/privacy.md): an export or an erasure is asked for, with a reason, by a
     # supervisor or an admin; retention policies are an admin's.
     "consumers.export": frozenset({"supervisor", "admin"}),
@@ -196,6 +201,10 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.contacts.v1.Inbox/GetWorkload": "inbox.team",
     "/crs.contacts.v1.Inbox/ListInboxRules": "inbox.rules_read",
     "/crs.contacts.v1.Inbox/PutInboxRule": "inbox.rules",
+    "/crs.channels.v1.Channels/ListReplyTemplates": "templates.read",
+    "/crs.channels.v1.Channels/SaveReplyTemplate": "templates.manage",
+    "/crs.channels.v1.Channels/DeleteReplyTemplate": "templates.manage",
+    "/crs.channels.v1.Channels/ListSinkMail": "mail.sink",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its
@@ -209,6 +218,8 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
             "/crs.contacts.v1.Casework/AddAction",
             "/crs.contacts.v1.Contacts/MatchEmail",
             # The public web form's suggested articles, and whether they answered the consumer.
+            # The acknowledgement with suggested articles: is it a question, what answers it, and its log.
+            "/crs.knowledge.v1.Knowledge/SuggestCodes",
             "/crs.knowledge.v1.Knowledge/Ask",
             "/crs.knowledge.v1.Knowledge/RecordOutcome",
         }

@@ -237,6 +237,30 @@ async function drawCase(id) {
   return c;
 }
 
+// The reply templates in the consumer's language: choosing one puts its text in the reply, to edit.
+async function offerTemplates(id) {
+  const picker = $("reply-template");
+  let offered = { templates: [] };
+  try {
+    offered = await api("GET", `/api/contacts/${id}/reply-templates`);
+  } catch (error) {
+    picker.disabled = true;
+    return;
+  }
+  $("reply-language").textContent = offered.language ? `(${offered.language})` : "";
+  for (const template of offered.templates || []) {
+    const option = document.createElement("option");
+    option.value = String(template.id);
+    option.textContent = template.language === offered.language ? template.name : `${template.name} (${template.language})`;
+    option.dataset.body = template.body;
+    picker.append(option);
+  }
+  picker.addEventListener("change", () => {
+    const chosen = picker.selectedOptions[0];
+    if (chosen && chosen.dataset.body) $("reply-body").value = chosen.dataset.body;
+  });
+}
+
 // The case's email both ways, from channels; a case with none shows no reply form.
 async function drawMessages(id) {
   let messages = [];
@@ -287,6 +311,7 @@ async function casePage() {
   $("action-form").addEventListener("submit", act(() =>
     api("POST", `/api/contacts/${id}/actions`, { action_code: $("action_code").value, note: $("action-note").value })));
   $("take").addEventListener("click", act(() => api("POST", `/api/contacts/${id}/assign`, { assignee: me.username })));
+  offerTemplates(id);
   $("reply-form").addEventListener("submit", act(async () => {
     await api("POST", `/api/contacts/${id}/replies`, { body: $("reply-body").value });
     $("reply-body").value = "";

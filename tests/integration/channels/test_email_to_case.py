@@ -12,6 +12,7 @@ import email.policy
 import smtplib
 from email.message import EmailMessage
 
+import grpc
 import pytest
 from aiosmtpd.smtp import SMTP
 from crs.channels.v1 import channels_pb2 as pb
@@ -139,6 +140,8 @@ async def test_a_mail_becomes_a_case_the_reply_goes_out_threaded_and_the_answer_
     assert case.verbatim == "Plastic in my cereal\n\nI found blue plastic in my oat clusters."
     assert (case.channel, case.created_by) == ("email", "channels")
 
+    # Casework has the case a moment before channels has filed the mail on it.
+    await async_wait_for(lambda: case_messages(stub, case.id), timeout=10, what="the mail on its case")
     sent = await stub.SendReply(
         pb.SendReplyRequest(case_id=case.id, body="We are sorry. Could you send us the lot code?"),
         metadata=ADA,
@@ -215,6 +218,7 @@ async def test_a_reply_waits_in_the_outbox_while_the_mail_server_is_down(contact
         return list(found.cases)
 
     (case,) = await async_wait_for(opened, timeout=15, what="the case")
+    await async_wait_for(lambda: case_messages(stub, case.id), timeout=10, what="the mail on its case")
     before = len(mailbox.received)
     mailbox.down = True
     await stub.SendReply(pb.SendReplyRequest(case_id=case.id, body="Any supermarket."), metadata=ADA)
@@ -294,3 +298,14 @@ async def test_the_development_sink_files_what_it_receives_in_a_maildir(tmp_path
     assert (
         email.message_from_bytes(filed.read_bytes(), policy=email.policy.default)["Subject"] == "To the sink"
     )
+
+
+async def test_the_sink_is_listed_only_where_one_runs_and_only_for_admins(channels):
+    stub, _ = channels
+    root = Principal("root", "admin").metadata()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.ListSinkMail(pb.ListSinkMailRequest(), metadata=root)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION  # replies go to a relay here
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.ListSinkMail(pb.ListSinkMailRequest(), metadata=ADA)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -42,3 +42,18 @@ def test_config_shows_the_value_set_and_never_a_secret():
     assert rows["CRS_CONTACTS_DB_PASSWORD"] == "(set)"
     assert rows["CRS_S3_ACCESS_KEY"] == "(set)"
     assert "s3cret-session-value" not in str(rows) and "AKIA-not-to-be-shown" not in str(rows)
+
+
+def test_config_shows_the_imap_mailboxes_and_the_relay_without_their_passwords():
+    env = dict(
+        os.environ,
+        CRS_CHANNELS_IMAP_URLS="imap://care%40brand.test:imap-pass-1@imap.brand.test:143/INBOX,"
+        "imaps://sales:imap-pass-2@imap.brand.test/Support",
+        CRS_SMTP_URL="smtp://relay-user:relay-pass@relay.brand.test:587",
+    )
+    rows = listed(env)
+    assert rows["CRS_CHANNELS_IMAP_URLS"] == (
+        "imap://care%40brand.test:***@imap.brand.test:143/INBOX,imaps://sales:***@imap.brand.test/Support"
+    )
+    assert rows["CRS_SMTP_URL"] == "smtp://relay-user:***@relay.brand.test:587"
+    assert rows["CRS_CHANNELS_IMAP_STALE_SECONDS"] == "900.0"

@@ -339,6 +339,14 @@ class FakeChannels(channels_pb2_grpc.ChannelsServicer):
 
     def __init__(self):
         self.messages: dict[str, list[channels_pb2.Message]] = {}
+        self.template_languages: list[str] = []  # the language of each ListReplyTemplates asked
+
+    async def ListReplyTemplates(self, request, context):
+        self.template_languages.append(request.language)
+        template = channels_pb2.ReplyTemplate(
+            id=1, name="Lot code", language=request.language or "en", body="…"
+        )
+        return channels_pb2.ListReplyTemplatesResponse(templates=[template])
 
     async def ListMessages(self, request, context):
         return channels_pb2.ListMessagesResponse(messages=self.messages.get(request.case_id, []))

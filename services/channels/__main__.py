@@ -18,6 +18,7 @@ from services.channels.chat import ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.intake import Intake
+from services.channels.knowledge_client import FulfillmentShops, KnowledgeAnswers
 from services.channels.service import Channels
 from services.channels.sink import serve_sink
 from services.channels.smtp import SmtpRelay, serve_ingress
@@ -68,6 +69,10 @@ class Settings:
     # Development only: a demo page of "the brand's site", on another origin (allowed beside chat_origins),
     # that carries the widget.
     chat_demo_bind: str = ""
+    # The chat assistant asks knowledge and lists stores from fulfillment (none when left empty).
+    knowledge: str = ""
+    fulfillment: str = ""
+    home_region: str = "US"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -102,6 +107,9 @@ class Settings:
             chat_burst=env_float("CRS_CHANNELS_CHAT_BURST", 10.0),
             chat_rate=env_float("CRS_CHANNELS_CHAT_RATE", 2.0),
             chat_demo_bind="" if in_production() else env("CRS_CHANNELS_CHAT_DEMO_BIND", "127.0.0.1:8083"),
+            knowledge=grpc_target("knowledge"),
+            fulfillment=grpc_target("fulfillment"),
+            home_region=Common.from_env().home_region,
         )
 
 
@@ -160,6 +168,7 @@ async def serve(
         settings.database_url, schema="channels", max_size=env_int("CRS_CHANNELS_DB_POOL_SIZE", 5)
     )
     contacts = grpcio.channel(settings.contacts)
+    helpers = [grpcio.channel(t) for t in (settings.knowledge, settings.fulfillment) if t]
     try:
         store = SqlStore(pool)
         cases = CaseworkCases(contacts, issue_code=settings.issue_code)
@@ -197,6 +206,10 @@ async def serve(
             consumers=intake.consumers,
             intake=intake,
             centre_address=settings.from_address,
+            answers=KnowledgeAnswers(helpers[0]) if settings.knowledge else None,
+            shops=FulfillmentShops(helpers[-1], country=settings.home_region)
+            if settings.fulfillment
+            else None,
         )
         chat = await _serve_chat(desks, settings)
         server = Server([grpc_api.servicer(channels, desks)], settings.grpc_bind)
@@ -219,6 +232,8 @@ async def serve(
         for runner in chat:
             await runner.cleanup()
     finally:
+        for channel in helpers:
+            await channel.close()
         await contacts.close()
         await pool.close()
 

@@ -6,6 +6,11 @@ consumer's language (the one who waited longest, among equals). Each line is kep
 of the channel "chat" before it is shown to the other side. With no agent free, the consumer may leave a
 message instead: it goes through the email intake, so it becomes an email-channel case like any mail.
 
+With an assistant (chat_bot.py), a chat starts with it instead: it answers from the knowledge base, and
+hands the chat to an agent when knowledge says so or the consumer asks; a chat handed off when no agent
+is free waits, escalated ones first, for the next free place. When knowledge cannot be reached, a chat
+starts with an agent as it would without an assistant.
+
 Plain Python: the store, casework, the consumer directory and the intake are ports (fakes in tests).
 The desks and live chats are held by this process: chat runs as one replica of channels.
 """
@@ -23,7 +28,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
+from services.channels import chat_bot
+from services.channels.chat_assistant import AssistantTurns
+from services.channels.chat_shapes import Line, Refused, Sink, line_json
 from services.channels.intake import Consumer, NewCase, Outcome
+
+__all__ = ["ChatDesks", "Line", "Refused", "Sink", "language_of"]
 
 log = logging.getLogger(__name__)
 
@@ -32,24 +42,6 @@ MAX_NAME = 200
 MAX_CAPACITY = 8
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 ADDRESS = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
-
-
-class Refused(ValueError):
-    """What the consumer or agent asked for is not allowed; the message says why, for them to read."""
-
-
-@dataclass(frozen=True)
-class Line:
-    id: int
-    author: str  # "consumer", or the agent's username
-    body: str
-    at: datetime
-
-
-class Sink(Protocol):
-    """One side's connection: the consumer's widget socket, or an agent's desk stream."""
-
-    async def send(self, event: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -75,6 +67,12 @@ class Chat:
     lines: list[Line] = field(default_factory=list)
     answered: bool = False
     ended: bool = False
+    # With the assistant: agent is "" until the chat is handed off; waiting once handed off with no place.
+    waiting: int = 0  # the order it began waiting in; 0 when not waiting
+    escalated: bool = False
+    answer_log: int = 0  # knowledge's log of the assistant's last answer, until its outcome is known
+    resolved_log: int = 0  # the answer the consumer said resolved it: reopened if they write again
+    stores_for: str = ""  # the product whose nearest stores a postcode would list
 
 
 class Store(Protocol):
@@ -88,6 +86,9 @@ class Cases(Protocol):
         self, *, consumer: Consumer | None, name: str, email: str, language: str, verbatim: str
     ) -> NewCase: ...
     async def chat_answered(self, case_id: str, *, author: str) -> None: ...
+    async def escalate(self, case_id: str, *, reason: str) -> None: ...
+    async def resolved_by_assistant(self, case_id: str, *, note: str) -> None: ...
+    async def reopened(self, case_id: str, *, note: str) -> None: ...
 
 
 class Consumers(Protocol):
@@ -122,7 +123,7 @@ def checked_contact(name: Any, email: Any) -> tuple[str, str]:
     return name, email
 
 
-class ChatDesks:
+class ChatDesks(AssistantTurns):
     def __init__(
         self,
         *,
@@ -131,6 +132,8 @@ class ChatDesks:
         consumers: Consumers,
         intake: MailIntake,
         centre_address: str,
+        answers: chat_bot.Answers | None = None,
+        shops: chat_bot.Shops | None = None,
         clock=None,
     ):
         self.store = store
@@ -138,10 +141,12 @@ class ChatDesks:
         self.consumers = consumers
         self.intake = intake
         self.centre_address = centre_address
+        self.answers = answers
+        self.shops = shops
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.desks: dict[str, Desk] = {}
         self.chats: dict[str, Chat] = {}
-        self._turns = itertools.count()
+        self._turns = itertools.count(1)
         # Routing and opening a case are one step, so that two chats never both take an agent's last place.
         self._routing = asyncio.Lock()
 
@@ -166,6 +171,7 @@ class ChatDesks:
         await sink.send({"kind": "ready", "detail": ",".join(sorted(spoken))})
         for chat in self._open_chats_of(username):
             await sink.send(self._offer(chat))
+        await self._serve_waiting()
         return desk
 
     def close_desk(self, username: str, sink: Sink) -> None:
@@ -178,7 +184,8 @@ class ChatDesks:
         return [c for c in self.chats.values() if c.agent == username and not c.ended]
 
     def available(self, language: str) -> bool:
-        return self._pick(language_of(language)) is not None
+        """Someone can take a chat in this language: the assistant, or a free agent who speaks it."""
+        return self.answers is not None or self._pick(language_of(language)) is not None
 
     def _pick(self, language: str) -> Desk | None:
         free = [
@@ -191,10 +198,25 @@ class ChatDesks:
     # -- the consumer --
 
     async def start(self, *, name: Any, email: Any, language: str, first: Any, consumer: Sink) -> Chat | None:
-        """A new chat on a new case with the agent it is routed to; None when no agent is free."""
+        """A new chat on a new case, with the assistant or else with the agent it is routed to; None when
+        neither can take it."""
         body = checked_line(first)
         name, email = checked_contact(name, email)
         language = language_of(language)
+        reply = await self._ask(body, language) if self.answers is not None else None
+        if reply is None:
+            return await self._start_with_agent(name, email, language, body, consumer)
+        chat = Chat(uuid.uuid4().hex, language, name, email, consumer, agent="")
+        self.chats[chat.id] = chat
+        await self._open_case(chat, body)
+        log.info("chat %s started with the assistant on case %s", chat.id, chat.reference)
+        await self._consumer_line(chat, body)
+        await self._assistant_replies(chat, reply)
+        return chat
+
+    async def _start_with_agent(
+        self, name: str, email: str, language: str, body: str, consumer: Sink
+    ) -> Chat | None:
         async with self._routing:
             desk = self._pick(language)
             if desk is None:
@@ -202,24 +224,31 @@ class ChatDesks:
             chat = Chat(uuid.uuid4().hex, language, name, email, consumer, desk.username)
             self.chats[chat.id] = chat
             desk.opened = next(self._turns)
+        await self._open_case(chat, body)
+        log.info("chat %s routed to %s on case %s", chat.id, desk.username, chat.reference)
+        await self._consumer_line(chat, body)
+        await desk.sink.send(self._offer(chat))
+        return chat
+
+    async def _open_case(self, chat: Chat, body: str) -> None:
         try:
-            known = await self.consumers.by_email(email) if email else None
+            known = await self.consumers.by_email(chat.email) if chat.email else None
             case = await self.cases.open_chat_case(
-                consumer=known, name=name, email=email, language=language, verbatim=body
+                consumer=known, name=chat.name, email=chat.email, language=chat.language, verbatim=body
             )
         except Exception:
             del self.chats[chat.id]
             raise
         chat.case_id, chat.reference = case.id, case.reference
-        log.info("chat %s routed to %s on case %s", chat.id, desk.username, case.reference)
-        await self._consumer_line(chat, body)
-        await desk.sink.send(self._offer(chat))
-        return chat
 
     async def consumer_says(self, chat: Chat, body: Any) -> Line:
         self._live(chat)
-        line = await self._consumer_line(chat, checked_line(body))
-        await self._to_agent(chat, self._line_event(chat, line))
+        text = checked_line(body)
+        line = await self._consumer_line(chat, text)
+        if chat.agent or chat.waiting:
+            await self._to_agent(chat, self._line_event(chat, line))
+        else:
+            await self._assistant_hears(chat, text)
         return line
 
     async def _consumer_line(self, chat: Chat, body: str) -> Line:
@@ -232,7 +261,7 @@ class ChatDesks:
             to_address=chat.agent,
         )
         chat.lines.append(line)
-        await chat.consumer.send({"type": "sent", "line": _line_json(line)})
+        await chat.consumer.send({"type": "sent", "line": line_json(line)})
         return line
 
     async def consumer_typing(self, chat: Chat) -> None:
@@ -250,6 +279,7 @@ class ChatDesks:
         chat.ended = True
         await self._to_agent(chat, {"kind": "ended", "chat_id": chat.id, "detail": "the consumer left"})
         self.chats.pop(chat.id, None)
+        await self._serve_waiting()
 
     async def leave_message(self, *, name: Any, email: Any, language: str, body: Any) -> Outcome:
         """No agent was free: the message becomes mail to the centre, through the email intake."""
@@ -286,7 +316,7 @@ class ChatDesks:
         chat.lines.append(line)
         await self._to_agent(chat, self._line_event(chat, line))
         shown = desk.display_name if desk else username
-        await chat.consumer.send({"type": "line", "line": _line_json(line) | {"author": shown}})
+        await chat.consumer.send({"type": "line", "line": line_json(line) | {"author": shown}})
         if not chat.answered:
             chat.answered = True
             await self.cases.chat_answered(chat.case_id, author=username)
@@ -307,6 +337,7 @@ class ChatDesks:
         self.chats.pop(chat.id, None)
         await chat.consumer.send({"type": "ended", "detail": "the agent ended the chat"})
         await self._to_agent(chat, {"kind": "ended", "chat_id": chat.id, "detail": "you ended the chat"})
+        await self._serve_waiting()
 
     # -- shapes --
 
@@ -339,11 +370,8 @@ class ChatDesks:
             "consumer_email": chat.email,
             "language": chat.language,
             "lines": list(chat.lines),
+            "detail": "escalated" if chat.escalated else "",
         }
-
-
-def _line_json(line: Line) -> dict[str, Any]:
-    return {"id": line.id, "author": line.author, "body": line.body, "at": line.at.isoformat()}
 
 
 def as_mail(*, name: str, email: str, language: str, body: str, to: str) -> bytes:

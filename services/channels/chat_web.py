@@ -2,9 +2,10 @@
 CRS_CHANNELS_CHAT_BIND. The socket is opened only from an origin in CRS_CHANNELS_CHAT_ORIGINS.
 
 The widget speaks JSON frames. Up: hello {language}, start {name, email, body}, say {body}, typing,
-delivered {line_id}, leave {name, email, body}. Down: welcome {available}, started {case_reference},
-sent {line}, line {line}, typing, delivered {line_id}, unavailable, left {case_reference}, ended {detail},
-error {detail}. Each connection has a budget of frames (a burst, refilled each second); a frame over it is
+delivered {line_id}, leave {name, email, body}, agent (talk to a person), resolved (the assistant's answer
+did it). Down: welcome {available}, started {case_reference, assistant}, sent {line}, line {line} (the
+assistant's with `assistant` and its `article`), typing, delivered {line_id}, agent {name} (an agent took
+the chat), waiting (for an agent), unavailable, left {case_reference}, ended {detail}, error {detail}. Each connection has a budget of frames (a burst, refilled each second); a frame over it is
 refused with an error, and a connection that keeps flooding is closed (1008).
 """
 
@@ -87,10 +88,14 @@ class WidgetSocket:
                 await self.error("the message could not be taken: please write to us by email")
             else:
                 await self.send({"type": "left", "case_reference": outcome.reference})
-        elif kind in ("say", "typing", "delivered"):
+        elif kind in ("say", "typing", "delivered", "agent", "resolved"):
             if self.chat is None:
                 raise Refused("start a chat first")
-            if kind == "say":
+            if kind == "agent":
+                await self.desks.consumer_wants_agent(self.chat)
+            elif kind == "resolved":
+                await self.desks.consumer_resolved(self.chat)
+            elif kind == "say":
                 await self.desks.consumer_says(self.chat, frame.get("body"))
             elif kind == "typing":
                 await self.desks.consumer_typing(self.chat)
@@ -114,7 +119,7 @@ class WidgetSocket:
             return
         self.chat = chat
         metrics.CHATS.inc()
-        await self.send({"type": "started", "case_reference": chat.reference})
+        await self.send({"type": "started", "case_reference": chat.reference, "assistant": not chat.agent})
 
     async def closed(self) -> None:
         if self.chat is not None:

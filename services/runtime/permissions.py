@@ -185,6 +185,11 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
             "/crs.contacts.v1.Casework/ChangeStatus",
             "/crs.contacts.v1.Casework/AddAction",
             "/crs.contacts.v1.Contacts/MatchEmail",
+            # The chat assistant: it answers from knowledge, lists stores, escalates a safety matter.
+            "/crs.contacts.v1.Casework/Escalate",
+            "/crs.knowledge.v1.Knowledge/Ask",
+            "/crs.knowledge.v1.Knowledge/RecordOutcome",
+            "/crs.fulfillment.v1.Fulfillment/WhereToBuy",
         }
     ),
 }

@@ -31,6 +31,10 @@
       form { display: flex; flex-direction: column; gap: 6px; padding: 8px 12px; }
       input, textarea { font: inherit; padding: 4px 6px; }
       .error { color: #a11; padding: 0 12px; }
+      li.assistant .body { white-space: pre-line; }
+      .answer-actions { display: flex; gap: 6px; margin-top: 4px; }
+      .answer-actions button, .person { font-size: 12px; }
+      .person[hidden] { display: none; }
     </style>
     <button class="launch" part="launch" type="button">Chat with us</button>
     <div class="panel" hidden>
@@ -47,6 +51,7 @@
       <form class="say" hidden>
         <textarea name="body" placeholder="Type a message" maxlength="2000" required></textarea>
         <button type="submit">Send</button>
+        <button class="person" type="button" hidden>Talk to a person</button>
       </form>
       <form class="leave" hidden>
         <input name="name" placeholder="Your name (optional)" maxlength="200" autocomplete="name">
@@ -88,9 +93,35 @@
       item.append(state);
       states.set(line.id, state);
     }
+    if (line.assistant) item.classList.add("assistant");
+    if (line.article) item.append(answerActions());
     $(".lines").append(item);
     item.scrollIntoView({ block: "end" });
   }
+
+  // Under the assistant's answer: the consumer says it did it, or asks for a person.
+  function answerActions() {
+    const actions = document.createElement("div");
+    actions.className = "answer-actions";
+    const choices = [["That answers my question", "resolved"], ["Talk to a person", "agent"]];
+    for (const [label, type] of choices) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.dataset.action = type;
+      button.addEventListener("click", () => {
+        send({ type });
+        for (const other of root.querySelectorAll(".answer-actions button")) other.disabled = true;
+      });
+      actions.append(button);
+    }
+    return actions;
+  }
+  const withAgent = (text) => {
+    status(text);
+    $(".person").hidden = true;
+    for (const button of root.querySelectorAll(".answer-actions button")) button.disabled = true;
+  };
 
   const handlers = {
     welcome(m) {
@@ -102,7 +133,13 @@
         show("leave");
       }
     },
-    started(m) { status(`Connected: case ${m.case_reference}`); show("say"); },
+    started(m) {
+      status(m.assistant ? `Our assistant: case ${m.case_reference}` : `Connected: case ${m.case_reference}`);
+      show("say");
+      $(".person").hidden = !m.assistant;
+    },
+    agent(m) { withAgent(`${m.name} has joined the chat`); },
+    waiting() { withAgent("Waiting for the next free agent…"); },
     sent(m) { addLine(m.line, true); },
     line(m) {
       $(".typing").textContent = "";
@@ -160,6 +197,7 @@
       send({ type: "typing" });
     }
   });
+  $(".person").addEventListener("click", () => send({ type: "agent" }));
   forms.leave.addEventListener("submit", (event) => {
     event.preventDefault();
     send({ type: "leave", ...fields(forms.leave) });

@@ -71,7 +71,8 @@ function openChat(event) {
   const link = p.querySelector('[data-role="case"]');
   link.textContent = `Case ${event.case_reference}`;
   link.href = `/cases/view?id=${encodeURIComponent(event.case_id)}`;
-  p.querySelector('[data-role="language"]').textContent = `(${event.language})`;
+  const escalated = event.detail === "escalated" ? " · escalated: handed over by the assistant at once" : "";
+  p.querySelector('[data-role="language"]').textContent = `(${event.language})${escalated}`;
   for (const line of event.lines || []) addLine(chat, event.chat_id, line);
 }
 

@@ -1,0 +1,77 @@
+"""The chat assistant's ports over gRPC, as the service itself: knowledge's `Ask` and `RecordOutcome`,
+and fulfillment's `WhereToBuy` (permissions.SERVICE_METHODS names them for channels)."""
+
+from __future__ import annotations
+
+import grpc
+from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
+from crs.knowledge.v1 import knowledge_pb2, knowledge_pb2_grpc
+
+from services.channels import chat_bot
+from services.channels.contacts_client import SERVICE
+
+# A consumer waits on the answer: past this, a person answers instead.
+ASK_TIMEOUT = 5.0
+STORES_SHOWN = 5
+
+
+class KnowledgeAnswers:
+    def __init__(self, channel: grpc.aio.Channel):
+        self.knowledge = knowledge_pb2_grpc.KnowledgeStub(channel)
+
+    async def ask(self, question: str, *, language: str) -> chat_bot.Reply:
+        found = await self.knowledge.Ask(
+            knowledge_pb2.AskRequest(question=question, language=language, channel="chat"),
+            metadata=SERVICE,
+            timeout=ASK_TIMEOUT,
+        )
+        source = None
+        if found.hits:
+            article = found.hits[0].article
+            source = chat_bot.Source(
+                id=article.id,
+                title=article.title,
+                language=article.language,
+                kind=article.kind,
+                product_sku=article.product_sku,
+                other_language=found.answered_in_other_language,
+            )
+        return chat_bot.Reply(
+            answer=found.answer,
+            source=source,
+            hand_off=found.hand_off or not found.answer,
+            reason=found.hand_off_reason,
+            confidence=found.confidence,
+            log_id=found.log_id,
+        )
+
+    async def record(self, log_id: int, outcome: str) -> None:
+        await self.knowledge.RecordOutcome(
+            knowledge_pb2.RecordOutcomeRequest(log_id=log_id, outcome=outcome),
+            metadata=SERVICE,
+            timeout=ASK_TIMEOUT,
+        )
+
+
+class FulfillmentShops:
+    def __init__(self, channel: grpc.aio.Channel, *, country: str):
+        self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(channel)
+        self.country = country
+
+    async def where_to_buy(self, sku: str, postcode: str) -> list[chat_bot.Shop]:
+        try:
+            found = await self.fulfillment.WhereToBuy(
+                fulfillment_pb2.WhereToBuyRequest(
+                    sku=sku, postcode=postcode, country=self.country, limit=STORES_SHOWN
+                ),
+                metadata=SERVICE,
+                timeout=ASK_TIMEOUT,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
+                raise chat_bot.NoPlace(exc.details()) from None
+            raise
+        return [
+            chat_bot.Shop(s.location.name, s.location.postcode, s.distance_km, s.available)
+            for s in found.stores
+        ]

@@ -119,7 +119,13 @@ class WidgetSocket:
             return
         self.chat = chat
         metrics.CHATS.inc()
-        await self.send({"type": "started", "case_reference": chat.reference, "assistant": not chat.agent})
+        await self.send(
+            {
+                "type": "started",
+                "case_reference": chat.reference,
+                "assistant": not (chat.agent or chat.waiting),
+            }
+        )
 
     async def closed(self) -> None:
         if self.chat is not None:

@@ -117,7 +117,9 @@
     }
     return actions;
   }
+  let handedOff = false;
   const withAgent = (text) => {
+    handedOff = true;
     status(text);
     $(".person").hidden = true;
     for (const button of root.querySelectorAll(".answer-actions button")) button.disabled = true;
@@ -133,8 +135,11 @@
         show("leave");
       }
     },
+    // A chat handed off at once has heard "agent" or "waiting" before "started": that status stands.
     started(m) {
-      status(m.assistant ? `Our assistant: case ${m.case_reference}` : `Connected: case ${m.case_reference}`);
+      if (!handedOff) {
+        status(m.assistant ? `Our assistant: case ${m.case_reference}` : `Connected: case ${m.case_reference}`);
+      }
       show("say");
       $(".person").hidden = !m.assistant;
     },

@@ -75,7 +75,7 @@ class AssistantTurns:
 
     async def _list_stores(self, chat: Chat, postcode: str) -> None:
         try:
-            shops = await self.shops.where_to_buy(chat.stores_for, postcode)
+            shops = await self.shops.where_to_buy(chat.stores_for, postcode, language=chat.language)
         except NoPlace:
             text = chat_words.say(chat.language, "no_place", postcode=postcode)
         else:

@@ -66,7 +66,7 @@ class NoPlace(ValueError):
 
 
 class Shops(Protocol):
-    async def where_to_buy(self, sku: str, postcode: str) -> list[Shop]: ...
+    async def where_to_buy(self, sku: str, postcode: str, *, language: str) -> list[Shop]: ...
 
 
 # A line that is nothing but a postcode (with a few words around it): digits, or letters and digits.

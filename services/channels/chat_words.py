@@ -98,7 +98,12 @@ def answer_text(reply: Reply, language: str) -> str:
     return "\n\n".join(parts)
 
 
+# A store further than this is no answer to "where can I buy it": the online shop is.
+NEAR_KM = 80.0
+
+
 def stores_text(language: str, postcode: str, shops: list[Shop]) -> str:
+    shops = [s for s in shops if s.distance_km <= NEAR_KM]
     if not shops:
         return say(language, "no_stores", postcode=postcode)
     rows = [f"• {s.name} ({s.postcode}), {s.distance_km:.1f} km" for s in shops]

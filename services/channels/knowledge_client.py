@@ -13,6 +13,8 @@ from services.channels.contacts_client import SERVICE
 # A consumer waits on the answer: past this, a person answers instead.
 ASK_TIMEOUT = 5.0
 STORES_SHOWN = 5
+# Where a postcode is not one of the home region's, the country the consumer's language most suggests.
+LANGUAGE_COUNTRY = {"fr": "FR", "de": "DE", "es": "ES", "ja": "JP", "it": "IT", "nl": "NL", "pt": "PT"}
 
 
 class KnowledgeAnswers:
@@ -58,20 +60,25 @@ class FulfillmentShops:
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(channel)
         self.country = country
 
-    async def where_to_buy(self, sku: str, postcode: str) -> list[chat_bot.Shop]:
-        try:
-            found = await self.fulfillment.WhereToBuy(
-                fulfillment_pb2.WhereToBuyRequest(
-                    sku=sku, postcode=postcode, country=self.country, limit=STORES_SHOWN
-                ),
-                metadata=SERVICE,
-                timeout=ASK_TIMEOUT,
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
-                raise chat_bot.NoPlace(exc.details()) from None
-            raise
-        return [
-            chat_bot.Shop(s.location.name, s.location.postcode, s.distance_km, s.available)
-            for s in found.stores
-        ]
+    async def where_to_buy(self, sku: str, postcode: str, *, language: str) -> list[chat_bot.Shop]:
+        countries = [self.country]
+        if LANGUAGE_COUNTRY.get(language, self.country) != self.country:
+            countries.append(LANGUAGE_COUNTRY[language])
+        for country in countries:
+            try:
+                found = await self.fulfillment.WhereToBuy(
+                    fulfillment_pb2.WhereToBuyRequest(
+                        sku=sku, postcode=postcode, country=country, limit=STORES_SHOWN
+                    ),
+                    metadata=SERVICE,
+                    timeout=ASK_TIMEOUT,
+                )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
+                    raise
+                continue
+            return [
+                chat_bot.Shop(s.location.name, s.location.postcode, s.distance_km, s.available)
+                for s in found.stores
+            ]
+        raise chat_bot.NoPlace(postcode)

@@ -47,10 +47,13 @@ class FakeAnswers:
 
 @dataclass
 class FakeShops:
-    async def where_to_buy(self, sku, postcode):
+    async def where_to_buy(self, sku, postcode, *, language):
         if postcode != "10001":
             raise chat_bot.NoPlace(postcode)
-        return [chat_bot.Shop("FreshMart Midtown", "10001", 0.4, 12)]
+        return [
+            chat_bot.Shop("FreshMart Midtown", "10001", 0.4, 12),
+            chat_bot.Shop("Far Away", "94110", 4130.0, 3),
+        ]
 
 
 @dataclass
@@ -220,6 +223,7 @@ async def test_a_where_to_buy_answer_lists_the_nearest_stores_from_a_postcode(pa
     assert "could not find the postcode 99999" in shown(consumer)[-1]["body"]
     await desks.consumer_says(chat, "my zip is 10001")
     assert "FreshMart Midtown (10001), 0.4 km" in shown(consumer)[-1]["body"]
+    assert "Far Away" not in shown(consumer)[-1]["body"]
 
 
 async def test_without_knowledge_a_chat_goes_to_an_agent_as_before(parts):

@@ -14,7 +14,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from services.channels import chat_web, grpc_api, language, metrics, outbound
-from services.channels.chat import ChatDesks
+from services.channels.chat import RESUME_SECONDS, ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.intake import Intake
@@ -73,6 +73,8 @@ class Settings:
     knowledge: str = ""
     fulfillment: str = ""
     home_region: str = "US"
+    # How long a chat whose page closed waits for its reload (0: a closed page ends the chat).
+    chat_resume_seconds: float = RESUME_SECONDS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -210,6 +212,7 @@ async def serve(
             shops=FulfillmentShops(helpers[-1], country=settings.home_region)
             if settings.fulfillment
             else None,
+            resume_seconds=settings.chat_resume_seconds,
         )
         chat = await _serve_chat(desks, settings)
         server = Server([grpc_api.servicer(channels, desks)], settings.grpc_bind)

@@ -21,6 +21,7 @@ import asyncio
 import itertools
 import logging
 import re
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 MAX_LINE = 2000
 MAX_NAME = 200
 MAX_CAPACITY = 8
+# How long a chat whose page closed waits for a reload of it (its token) before it ends.
+RESUME_SECONDS = 120.0
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 ADDRESS = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 
@@ -73,6 +76,16 @@ class Chat:
     answer_log: int = 0  # knowledge's log of the assistant's last answer, until its outcome is known
     resolved_log: int = 0  # the answer the consumer said resolved it: reopened if they write again
     stores_for: str = ""  # the product whose nearest stores a postcode would list
+    # The widget keeps this for its tab (sessionStorage): a reload presents it and the chat goes on.
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    away: asyncio.TimerHandle | None = None  # the consumer's socket closed: the chat ends when this fires
+
+
+class _Away:
+    """The consumer of a chat whose page is reloading: what is said meanwhile waits in the transcript."""
+
+    async def send(self, event: dict[str, Any]) -> None:
+        return None
 
 
 class Store(Protocol):
@@ -134,6 +147,7 @@ class ChatDesks(AssistantTurns):
         centre_address: str,
         answers: chat_bot.Answers | None = None,
         shops: chat_bot.Shops | None = None,
+        resume_seconds: float = RESUME_SECONDS,
         clock=None,
     ):
         self.store = store
@@ -143,6 +157,8 @@ class ChatDesks(AssistantTurns):
         self.centre_address = centre_address
         self.answers = answers
         self.shops = shops
+        self.resume_seconds = resume_seconds
+        self._leaving: set[asyncio.Task] = set()
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.desks: dict[str, Desk] = {}
         self.chats: dict[str, Chat] = {}
@@ -272,6 +288,48 @@ class ChatDesks(AssistantTurns):
         """The widget shows the agent's line: the agent's desk marks it delivered."""
         if isinstance(line_id, int) and any(x.id == line_id for x in chat.lines):
             await self._to_agent(chat, {"kind": "delivered", "chat_id": chat.id, "line_id": line_id})
+
+    async def consumer_away(self, chat: Chat, sink: Sink) -> None:
+        """The widget's socket closed: a reload within `resume_seconds` takes the chat up again."""
+        if chat.ended or chat.consumer is not sink:
+            return
+        chat.consumer = _Away()
+
+        def leave() -> None:
+            task = asyncio.ensure_future(self.consumer_left(chat))
+            self._leaving.add(task)
+            task.add_done_callback(self._leaving.discard)
+
+        chat.away = asyncio.get_running_loop().call_later(self.resume_seconds, leave)
+
+    def resume(self, token: Any, consumer: Sink) -> Chat | None:
+        """The chat whose token the reloaded widget presents, now talking to its new socket."""
+        if not isinstance(token, str) or not token:
+            return None
+        chat = next(
+            (c for c in self.chats.values() if secrets.compare_digest(c.token, token) and not c.ended), None
+        )
+        if chat is None:
+            return None
+        if chat.away is not None:
+            chat.away.cancel()
+            chat.away = None
+        chat.consumer = consumer
+        return chat
+
+    def transcript(self, chat: Chat) -> list[dict[str, Any]]:
+        """Every line so far, as the consumer's widget shows them."""
+        shown = []
+        for line in chat.lines:
+            desk = self.desks.get(line.author)
+            author = (
+                "Assistant" if line.author == chat_bot.BOT else desk.display_name if desk else line.author
+            )
+            mine = line.author == "consumer"
+            shown.append(
+                line_json(line) | {"author": author, "mine": mine, "assistant": line.author == chat_bot.BOT}
+            )
+        return shown
 
     async def consumer_left(self, chat: Chat) -> None:
         if chat.ended:

@@ -1,6 +1,6 @@
 """In Chromium, the chat widget's assistant against the real knowledge service and its demo articles: a
 question about allergens gets the allergen article, and "my child got sick after eating it" goes straight
-to ada in the console, the case escalated.
+to ada in the console, the case escalated; a reload of the consumer's page takes the chat up again.
 
 Contacts, knowledge, channels and the console run as their own processes; the brand's page is another
 origin's.
@@ -140,6 +140,20 @@ async def test_a_child_taken_ill_goes_straight_to_an_agent_escalated(assistant_s
             await expect(chat.locator(".theirs .body").first).to_have_text(
                 "my child got sick after eating it"
             )
+
+            # A reload of the consumer's page takes the chat up again, transcript and all.
+            await chat.locator("textarea").fill("I am so sorry. Is your child being seen by a doctor?")
+            await chat.locator('button[type="submit"]').click()
+            await expect(consumer.locator("#crs-chat li.theirs").last).to_contain_text("seen by a doctor")
+            await consumer.reload()
+            await expect(consumer.locator("#crs-chat .status")).to_contain_text("Back in the chat")
+            await expect(consumer.locator("#crs-chat li.mine .body")).to_have_text(
+                "my child got sick after eating it"
+            )
+            await expect(consumer.locator("#crs-chat li.theirs").last).to_contain_text("seen by a doctor")
+            await consumer.locator("#crs-chat form.say textarea").fill("yes, at the hospital now")
+            await consumer.locator('#crs-chat form.say button[type="submit"]').click()
+            await expect(chat.locator(".theirs .body").last).to_have_text("yes, at the hospital now")
         finally:
             await browser.close()
     with psycopg.connect(database_url) as conn:

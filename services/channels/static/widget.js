@@ -8,6 +8,12 @@
   const base = new URL(script.src);
   const socketUrl = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}/chat/ws`;
   const language = (navigator.language || "en").split("-")[0].toLowerCase();
+  // This tab's chat: a reload presents it and the chat goes on (sessionStorage is the tab's own).
+  const TOKEN = "crs-chat-token";
+  const stored = () => { try { return sessionStorage.getItem(TOKEN) || ""; } catch { return ""; } };
+  const keep = (token) => {
+    try { if (token) sessionStorage.setItem(TOKEN, token); else sessionStorage.removeItem(TOKEN); } catch {}
+  };
 
   const host = document.createElement("div");
   host.id = "crs-chat";
@@ -127,6 +133,7 @@
 
   const handlers = {
     welcome(m) {
+      keep("");
       if (m.available) {
         status("Chat with us");
         show("start");
@@ -137,6 +144,7 @@
     },
     // A chat handed off at once has heard "agent" or "waiting" before "started": that status stands.
     started(m) {
+      keep(m.token);
       if (!handedOff) {
         status(m.assistant ? `Our assistant: case ${m.case_reference}` : `Connected: case ${m.case_reference}`);
       }
@@ -167,14 +175,20 @@
       forms.leave.elements.email.value = forms.start.elements.email.value;
       show("leave");
     },
+    resumed(m) {
+      for (const line of m.lines) addLine(line, line.mine);
+      status(m.assistant ? `Our assistant: case ${m.case_reference}` : `Back in the chat: case ${m.case_reference}`);
+      show("say");
+      $(".person").hidden = !m.assistant;
+    },
     left(m) { status(`Thank you: your message is case ${m.case_reference}. We will answer by email.`); show(""); },
-    ended(m) { status(`The chat has ended (${m.detail}).`); show(""); },
+    ended(m) { keep(""); status(`The chat has ended (${m.detail}).`); show(""); },
     error(m) { $(".error").textContent = m.detail; },
   };
 
   function connect() {
     socket = new WebSocket(socketUrl);
-    socket.addEventListener("open", () => send({ type: "hello", language }));
+    socket.addEventListener("open", () => send({ type: "hello", language, resume: stored() }));
     socket.addEventListener("message", (event) => {
       const message = JSON.parse(event.data);
       $(".error").textContent = "";
@@ -211,4 +225,8 @@
     panel.hidden = !panel.hidden;
     if (!panel.hidden && !socket) connect();
   });
+  if (stored()) {
+    panel.hidden = false;
+    connect();
+  }
 })();

@@ -78,6 +78,8 @@ async def channels(contacts, knowledge, database_url):  # noqa: F811
         chat_bind="127.0.0.1:0",
         chat_origins=frozenset({ORIGIN}),
         knowledge=f"127.0.0.1:{knowledge[0]}",
+        # Long enough for a reload in the test; short enough that one test's chats are gone by the next's.
+        chat_resume_seconds=3,
     )
     ready: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
@@ -93,12 +95,22 @@ async def channels(contacts, knowledge, database_url):  # noqa: F811
 @contextlib.asynccontextmanager
 async def desk_of_ada(stub):
     call = stub.AgentChat(metadata=ADA)
-    await call.write(pb.ChatAction(kind="available", languages=["en", "fr"], display_name="Ada Moreno"))
+    await call.write(
+        pb.ChatAction(kind="available", languages=["en", "fr"], display_name="Ada Moreno", capacity=8)
+    )
     try:
         await next_event(call, "ready")
         yield call
     finally:
         call.cancel()
+
+
+async def offer_of(call, consumer):
+    """The desk's offer of this consumer's chat (a chat of an earlier test may be offered again first)."""
+    while True:
+        event = await next_event(call, "chat")
+        if event.case_reference == consumer.case_reference:
+            return event
 
 
 async def next_event(call, kind):
@@ -141,7 +153,8 @@ async def widget(url, language, first):
         await consumer.send_json({"type": "hello", "language": language})
         assert (await frame(consumer, "welcome"))["available"] is True
         await consumer.send_json({"type": "start", "body": first})
-        consumer.case_reference = (await frame(consumer, "started"))["case_reference"]
+        started = await frame(consumer, "started")
+        consumer.case_reference, consumer.token = started["case_reference"], started["token"]
         yield consumer
 
 
@@ -174,7 +187,7 @@ async def test_a_safety_matter_goes_to_the_agent_at_once_and_the_case_is_escalat
         handed = await frame(ws, "line")
         assert handed["line"]["assistant"] and "article" not in handed["line"]
         assert (await frame(ws, "agent"))["name"] == "Ada Moreno"
-        offered = await next_event(desk, "chat")
+        offered = await offer_of(desk, ws)
         assert offered.detail == "escalated"
         assert [x.author for x in offered.lines] == ["consumer", "assistant"]
     case = await case_of(contacts, offered.case_id)
@@ -197,7 +210,7 @@ async def test_asking_for_a_person_goes_to_the_agent_not_escalated(
     stub, url = channels
     async with desk_of_ada(stub) as desk, widget(url, language, question) as ws:
         await frame(ws, "agent")
-        offered = await next_event(desk, "chat")
+        offered = await offer_of(desk, ws)
         assert offered.detail == ""
     assert not (await case_of(contacts, offered.case_id)).escalated
     assert answer_log(database_url)[3:] == ("handed_off", "asked_for_person")
@@ -220,7 +233,7 @@ async def test_the_button_hands_off_and_the_answer_is_logged_as_handed_off(
         assert answer_log(database_url)[1:4:2] == ("oats-where-to-buy", "answered")
         await ws.send_json({"type": "agent"})
         await frame(ws, "agent")
-        offered = await next_event(desk, "chat")
+        offered = await offer_of(desk, ws)
         assert [x.author for x in offered.lines] == ["consumer", "assistant", "assistant"]
     assert answer_log(database_url)[3] == "handed_off"
 
@@ -238,7 +251,7 @@ async def test_below_the_threshold_an_admin_set_the_chat_goes_to_an_agent(
     try:
         async with desk_of_ada(stub) as desk, widget(url, language, question) as ws:
             await frame(ws, "agent")
-            await next_event(desk, "chat")
+            await offer_of(desk, ws)
         assert answer_log(database_url)[3:] == ("handed_off", "low_confidence")
     finally:
         await kb.SetThreshold(knowledge_pb2.SetThresholdRequest(answer_threshold=0.8), metadata=ADMIN)
@@ -299,3 +312,30 @@ def case_id_of(database_url, reference):
                 "SELECT case_id FROM message WHERE case_reference = %s LIMIT 1", (reference,)
             ).fetchone()[0]
         )
+
+
+async def test_a_reloaded_page_takes_its_chat_up_again_with_its_transcript(channels):
+    stub, url = channels
+    async with desk_of_ada(stub) as desk:
+        async with widget(url, "en", "can I talk to a person please") as first_page:
+            await frame(first_page, "agent")
+            offered = await offer_of(desk, first_page)
+        await desk.write(pb.ChatAction(kind="reply", chat_id=offered.chat_id, body="Hello, I am here"))
+        assert (await next_event(desk, "line")).lines[0].body == "Hello, I am here"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, origin=ORIGIN) as ws:
+            reloaded = Widget(ws)
+            await reloaded.send_json({"type": "hello", "language": "en", "resume": first_page.token})
+            resumed = await frame(reloaded, "resumed")
+            assert resumed["case_reference"] == first_page.case_reference
+            assert [(x["author"], x["body"], x["mine"]) for x in resumed["lines"]] == [
+                ("consumer", "can I talk to a person please", True),
+                ("Assistant", "Of course: I am passing you to an agent.", False),
+                ("Ada Moreno", "Hello, I am here", False),
+            ]
+            await reloaded.send_json({"type": "say", "body": "thank you"})
+            line = await next_event(desk, "line")
+            assert line.chat_id == offered.chat_id and line.lines[0].body == "thank you"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, origin=ORIGIN) as ws:
+            stranger = Widget(ws)
+            await stranger.send_json({"type": "hello", "language": "en", "resume": "not-a-token"})
+            assert "available" in await frame(stranger, "welcome")

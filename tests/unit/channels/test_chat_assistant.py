@@ -11,6 +11,7 @@ import pytest
 
 from services.channels import chat_bot
 from services.channels.chat import ChatDesks, Refused
+from tests.support.wait import async_wait_for
 from tests.unit.channels.fakes import FakeChatCases, FakeChatStore, FakeConsumers, Recorder
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -248,3 +249,37 @@ async def test_without_knowledge_a_chat_goes_to_an_agent_as_before(parts):
 )
 def test_a_postcode_is_read_from_a_line_that_is_one(text, code):
     assert chat_bot.postcode_in(text) == code
+
+
+async def test_a_reload_with_the_chats_token_takes_it_up_again_and_a_stranger_token_does_not(parts):
+    desks, _, _, _ = parts
+    first_page = Recorder()
+    chat = await desks.start(
+        name="", email="", language="en", first="does it contain nuts?", consumer=first_page
+    )
+    await desks.consumer_away(chat, first_page)
+    assert desks.resume("not-the-token", Recorder()) is None
+    reloaded = Recorder()
+    assert desks.resume(chat.token, reloaded) is chat
+    assert [x["author"] for x in desks.transcript(chat)] == ["consumer", "Assistant"]
+    assert desks.transcript(chat)[0]["mine"] and desks.transcript(chat)[1]["assistant"]
+    await desks.consumer_says(chat, "does it contain nuts?")
+    assert shown(reloaded) and not shown(first_page)[1:]
+    assert not chat.ended and chat.away is None
+
+
+async def test_a_page_not_reloaded_within_the_window_ends_its_chat(parts):
+    desks, _, _, _ = parts
+    desks.resume_seconds = 0
+    await open_desk(desks, "ada", ["en"])
+    page = Recorder()
+    chat = await desks.start(
+        name="", email="", language="en", first="I want to talk to a person", consumer=page
+    )
+    await desks.consumer_away(chat, page)
+
+    async def ended():
+        return chat.ended
+
+    await async_wait_for(ended, what="the chat to end")
+    assert desks.resume(chat.token, Recorder()) is None

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -31,20 +30,25 @@ from typing import Any, Protocol
 
 from services.channels import chat_bot
 from services.channels.chat_assistant import AssistantTurns
-from services.channels.chat_shapes import Line, Refused, Sink, line_json
+from services.channels.chat_shapes import (
+    LANGUAGE,
+    Line,
+    Refused,
+    Sink,
+    checked_contact,
+    checked_line,
+    language_of,
+    line_json,
+)
 from services.channels.intake import Consumer, NewCase, Outcome
 
 __all__ = ["ChatDesks", "Line", "Refused", "Sink", "language_of"]
 
 log = logging.getLogger(__name__)
 
-MAX_LINE = 2000
-MAX_NAME = 200
 MAX_CAPACITY = 8
 # How long a chat whose page closed waits for a reload of it (its token) before it ends.
 RESUME_SECONDS = 120.0
-LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-ADDRESS = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 
 
 @dataclass
@@ -110,30 +114,6 @@ class Consumers(Protocol):
 
 class MailIntake(Protocol):
     async def receive(self, raw: bytes, *, envelope_from: str = "", envelope_to: str = "") -> Outcome: ...
-
-
-def language_of(value: str) -> str:
-    """The primary subtag of a browser language ("fr-CA" -> "fr"); "en" when it is not one."""
-    primary = (value or "").split("-")[0].split("_")[0].strip().lower()
-    return primary if LANGUAGE.match(primary) else "en"
-
-
-def checked_line(body: Any) -> str:
-    if not isinstance(body, str) or not body.strip():
-        raise Refused("a message needs some text")
-    if len(body) > MAX_LINE:
-        raise Refused(f"a message may be at most {MAX_LINE} characters")
-    return body.strip()
-
-
-def checked_contact(name: Any, email: Any) -> tuple[str, str]:
-    name = name.strip() if isinstance(name, str) else ""
-    email = email.strip() if isinstance(email, str) else ""
-    if len(name) > MAX_NAME:
-        raise Refused(f"a name may be at most {MAX_NAME} characters")
-    if email and not ADDRESS.match(email):
-        raise Refused("that email address does not look like one")
-    return name, email
 
 
 class ChatDesks(AssistantTurns):

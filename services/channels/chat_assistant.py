@@ -67,9 +67,9 @@ class AssistantTurns:
             await self._hand_off(chat, reply.reason or LOW_CONFIDENCE)
             return
         chat.answer_log = reply.log_id
-        chat.stores_for = offers_stores(reply)
+        chat.stores_for = offers_stores(reply) if self.shops is not None else ""
         text = chat_words.answer_text(reply, chat.language)
-        if chat.stores_for and self.shops is not None:
+        if chat.stores_for:
             text += "\n\n" + chat_words.say(chat.language, "postcode")
         await self._assistant_line(chat, text, reply=reply)
 
@@ -78,6 +78,9 @@ class AssistantTurns:
             shops = await self.shops.where_to_buy(chat.stores_for, postcode, language=chat.language)
         except NoPlace:
             text = chat_words.say(chat.language, "no_place", postcode=postcode)
+        except Exception as exc:
+            log.warning("fulfillment could not list stores for a chat: %s", type(exc).__name__)
+            text = chat_words.say(chat.language, "stores_away")
         else:
             text = chat_words.stores_text(chat.language, postcode, shops)
         await self._assistant_line(chat, text)

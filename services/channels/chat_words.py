@@ -13,6 +13,7 @@ from services.channels.chat_bot import (
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
+        "stores_away": "I cannot look up stores just now: ask me again in a moment, or talk to a person.",
         "source": "From our article: {title}",
         "other_language": "(This article is in {language}: we have none in yours yet.)",
         "postcode": "Tell me your postcode and I will list the nearest stores that have it in stock.",
@@ -28,6 +29,8 @@ WORDS: dict[str, dict[str, str]] = {
         "resolved": "Glad that helped. Ask me anything else, or close this window.",
     },
     "fr": {
+        "stores_away": "Je ne peux pas chercher les magasins pour le moment : redemandez-moi dans un instant, "
+        "ou parlez à un conseiller.",
         "source": "D'après notre article : {title}",
         "other_language": "(Cet article est en {language} : nous n'en avons pas encore dans votre langue.)",
         "postcode": "Donnez-moi votre code postal et je vous indiquerai les magasins les plus proches "
@@ -47,6 +50,8 @@ WORDS: dict[str, dict[str, str]] = {
         "resolved": "Ravi d'avoir pu aider. Posez-moi une autre question, ou fermez cette fenêtre.",
     },
     "de": {
+        "stores_away": "Ich kann gerade keine Geschäfte suchen: fragen Sie gleich noch einmal, oder sprechen "
+        "Sie mit einem Mitarbeiter.",
         "source": "Aus unserem Artikel: {title}",
         "other_language": "(Dieser Artikel ist auf {language}: in Ihrer Sprache haben wir noch keinen.)",
         "postcode": "Nennen Sie mir Ihre Postleitzahl, dann nenne ich Ihnen die nächsten Geschäfte, "
@@ -64,6 +69,7 @@ WORDS: dict[str, dict[str, str]] = {
         "resolved": "Schön, dass es geholfen hat. Fragen Sie gern weiter, oder schließen Sie das Fenster.",
     },
     "es": {
+        "stores_away": "Ahora no puedo buscar tiendas: pregúnteme de nuevo en un momento, o hable con un agente.",
         "source": "De nuestro artículo: {title}",
         "other_language": "(Este artículo está en {language}: aún no tenemos uno en su idioma.)",
         "postcode": "Dígame su código postal y le indicaré las tiendas más cercanas que lo tienen.",

@@ -283,3 +283,29 @@ async def test_a_page_not_reloaded_within_the_window_ends_its_chat(parts):
 
     await async_wait_for(ended, what="the chat to end")
     assert desks.resume(chat.token, Recorder()) is None
+
+
+async def test_when_fulfillment_is_away_the_consumer_is_told_and_the_chat_goes_on(parts):
+    desks, _, _, _ = parts
+
+    class AwayShops:
+        async def where_to_buy(self, sku, postcode, *, language):
+            raise ConnectionError("fulfillment is away")
+
+    desks.shops = AwayShops()
+    consumer = Recorder()
+    chat = await desks.start(
+        name="", email="", language="fr", first="where can I buy the 500 g oat clusters?", consumer=consumer
+    )
+    await desks.consumer_says(chat, "75011")
+    assert "Je ne peux pas chercher les magasins" in shown(consumer)[-1]["body"]
+    assert not chat.ended
+
+
+def test_the_assistant_has_every_one_of_its_lines_in_each_of_its_languages():
+    from services.channels import chat_words
+
+    expected = set(chat_words.WORDS["en"])
+    assert {language: set(words) for language, words in chat_words.WORDS.items()} == dict.fromkeys(
+        chat_words.WORDS, expected
+    )

@@ -59,6 +59,7 @@ class Desk:
     capacity: int
     sink: Sink
     opened: int  # order of opening or last assignment: the longest waiting is served first
+    skills: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Chat:
     answer_log: int = 0  # knowledge's log of the assistant's last answer, until its outcome is known
     resolved_log: int = 0  # the answer the consumer said resolved it: reopened if they write again
     stores_for: str = ""  # the product whose nearest stores a postcode would list
+    skill: str = ""  # what the chat is about, for routing: an agent skilled in it is preferred
     # The widget keeps this for its tab (sessionStorage): a reload presents it and the chat goes on.
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     away: asyncio.TimerHandle | None = None  # the consumer's socket closed: the chat ends when this fires
@@ -149,7 +151,14 @@ class ChatDesks(AssistantTurns):
     # -- agents --
 
     async def open_desk(
-        self, username: str, display_name: str, *, languages: list[str], capacity: int, sink: Sink
+        self,
+        username: str,
+        display_name: str,
+        *,
+        languages: list[str],
+        capacity: int,
+        sink: Sink,
+        skills: list[str] = (),
     ) -> Desk:
         """The agent is available; a desk they had (a page reloaded) is replaced and their chats resent."""
         spoken = frozenset(language_of(x) for x in languages if LANGUAGE.match(language_of(x)))
@@ -162,6 +171,7 @@ class ChatDesks(AssistantTurns):
             max(1, min(capacity or 3, MAX_CAPACITY)),
             sink,
             next(self._turns),
+            frozenset(s.strip().lower()[:40] for s in skills if s.strip()),
         )
         self.desks[username] = desk
         await sink.send({"kind": "ready", "detail": ",".join(sorted(spoken))})
@@ -183,13 +193,20 @@ class ChatDesks(AssistantTurns):
         """Someone can take a chat in this language: the assistant, or a free agent who speaks it."""
         return self.answers is not None or self._pick(language_of(language)) is not None
 
-    def _pick(self, language: str) -> Desk | None:
+    def _pick(self, language: str, skill: str = "") -> Desk | None:
+        """A free agent who speaks the language: one skilled in the chat's matter first, then the least
+        busy, then the one who waited longest. With no one skilled free, anyone who speaks it."""
         free = [
             d
             for d in self.desks.values()
             if language in d.languages and len(self._open_chats_of(d.username)) < d.capacity
         ]
-        return min(free, key=lambda d: (len(self._open_chats_of(d.username)), d.opened), default=None)
+
+        def order(desk: Desk) -> tuple[bool, int, int]:
+            unskilled = bool(skill) and skill not in desk.skills
+            return unskilled, len(self._open_chats_of(desk.username)), desk.opened
+
+        return min(free, key=order, default=None)
 
     # -- the consumer --
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from services.channels.chat import Chat, Desk
 
 log = logging.getLogger(__name__)
+# The agents' skill (console agents.skills) a safety matter is routed by.
+SAFETY_SKILL = "product_safety"
 
 
 class AssistantTurns:
@@ -63,6 +65,8 @@ class AssistantTurns:
         await self._assistant_replies(chat, reply)
 
     async def _assistant_replies(self, chat: Chat, reply: Reply) -> None:
+        if reply.source is not None:
+            chat.skill = reply.source.kind
         if reply.hand_off:
             await self._hand_off(chat, reply.reason or LOW_CONFIDENCE)
             return
@@ -124,6 +128,8 @@ class AssistantTurns:
     async def _hand_off(self, chat: Chat, reason: str) -> None:
         """To the least busy agent who speaks the language, or to wait for one; a safety matter escalated."""
         chat.stores_for = ""
+        if reason == SAFETY:
+            chat.skill = SAFETY_SKILL
         if reason == SAFETY and not chat.escalated:
             chat.escalated = True
             try:
@@ -134,7 +140,7 @@ class AssistantTurns:
                 )
         await self._assistant_line(chat, chat_words.say(chat.language, reason))
         async with self._routing:
-            desk = self._pick(chat.language)
+            desk = self._pick(chat.language, chat.skill)
             if desk is not None:
                 chat.agent, desk.opened = desk.username, next(self._turns)
             else:
@@ -153,7 +159,7 @@ class AssistantTurns:
             async with self._routing:
                 queue = [c for c in self.chats.values() if c.waiting and not c.ended]
                 for chat in sorted(queue, key=lambda c: (not c.escalated, c.waiting)):
-                    desk = self._pick(chat.language)
+                    desk = self._pick(chat.language, chat.skill)
                     if desk is not None:
                         chat.agent, chat.waiting, desk.opened = desk.username, 0, next(self._turns)
                         placed = (chat, desk)

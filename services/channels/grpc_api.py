@@ -113,6 +113,7 @@ class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
                 who.username,
                 first.display_name[:100],
                 languages=list(first.languages),
+                skills=list(first.skills),
                 capacity=first.capacity,
                 sink=desk,
             )

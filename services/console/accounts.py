@@ -47,6 +47,13 @@ class Accounts:
             row = await cur.fetchone()
         return list(row[0]) if row else []
 
+    async def chat_skills(self, agent_id: str) -> list[str]:
+        """The skills chats are routed to the agent for (among those who speak the chat's language)."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT skills FROM agents WHERE id = %s", (agent_id,))
+            row = await cur.fetchone()
+        return list(row[0]) if row else []
+
     async def login_record(self, username: str) -> dict[str, Any] | None:
         """The agent's id, password hash and whether a lockout holds now, to verify a login."""
         async with self.pool.connection() as conn:

@@ -59,6 +59,8 @@ def upsert_agent(
 
 # The languages each demo agent answers chats in (every agent has English by default).
 DEMO_LANGUAGES = {"ada": ["en", "fr"], "ben": ["en", "es"]}
+# Their chat skills: a safety matter goes to ada first, a where-to-buy question to ben.
+DEMO_SKILLS = {"ada": ["product_safety", "ingredients"], "ben": ["where_to_buy", "promotions"]}
 
 
 def seed_demo(database_url: str) -> None:
@@ -77,4 +79,6 @@ def seed_demo(database_url: str) -> None:
             )
         for username, languages in DEMO_LANGUAGES.items():
             conn.execute("UPDATE agents SET languages = %s WHERE username = %s", (languages, username))
+        for username, skills in DEMO_SKILLS.items():
+            conn.execute("UPDATE agents SET skills = %s WHERE username = %s", (skills, username))
         conn.commit()

@@ -309,3 +309,31 @@ def test_the_assistant_has_every_one_of_its_lines_in_each_of_its_languages():
     assert {language: set(words) for language, words in chat_words.WORDS.items()} == dict.fromkeys(
         chat_words.WORDS, expected
     )
+
+
+async def open_skilled_desk(desks, username, skills):
+    sink = Recorder()
+    await desks.open_desk(username, username.title(), languages=["en"], capacity=3, sink=sink, skills=skills)
+    return sink
+
+
+async def test_a_chat_goes_to_an_agent_skilled_in_its_matter_before_one_who_waited_longer(parts):
+    desks, _, _, _ = parts
+    await open_skilled_desk(desks, "ben", ["where_to_buy"])
+    await open_skilled_desk(desks, "ada", ["product_safety"])
+    unsafe = await desks.start(
+        name="", email="", language="en", first="my child got sick after eating it", consumer=Recorder()
+    )
+    assert unsafe.agent == "ada"
+    buying = await desks.start(
+        name="", email="", language="en", first="where can I buy the 500 g oat clusters?", consumer=Recorder()
+    )
+    await desks.consumer_wants_agent(buying)
+    assert buying.agent == "ben"
+    # Nobody is skilled in ingredients: the least busy agent who speaks the language takes it.
+    nuts = await desks.start(
+        name="", email="", language="en", first="does it contain nuts?", consumer=Recorder()
+    )
+    await desks.open_desk("cy", "Cy", languages=["en"], capacity=3, sink=Recorder())
+    await desks.consumer_wants_agent(nuts)
+    assert nuts.agent == "cy"

@@ -15,12 +15,12 @@ from aiohttp import web
 
 from services.channels import acknowledge, chat_web, grpc_api, imap, imap_client, language, metrics, outbound
 from services.channels.acknowledge import Acknowledger
-from services.channels.chat import ChatDesks
+from services.channels.chat import RESUME_SECONDS, ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.imap_store import SqlLeases, SqlPositions
 from services.channels.intake import Intake
-from services.channels.knowledge_client import KnowledgeClient
+from services.channels.knowledge_client import FulfillmentShops, KnowledgeAnswers, KnowledgeClient
 from services.channels.reply_templates import ReplyTemplates
 from services.channels.reply_templates_store import SqlTemplates
 from services.channels.service import Channels
@@ -81,9 +81,15 @@ class Settings:
     imap_urls: tuple[str, ...] = ()
     imap_stale_seconds: float = 900.0
     imap_idle_seconds: float = 300.0
-    # Knowledge's gRPC target: a new email case that asks a question is acknowledged with suggested
-    # articles; empty, no acknowledgements.
+    # Knowledge's gRPC target: the chat assistant's answers and, with email_ack, an acknowledgement with
+    # suggested articles for a new email case that asks a question (empty: neither).
     knowledge: str = ""
+    email_ack: bool = False
+    # Fulfillment's, for the stores the chat assistant lists (none when left empty).
+    fulfillment: str = ""
+    home_region: str = "US"
+    # How long a chat whose page closed waits for its reload (0: a closed page ends the chat).
+    chat_resume_seconds: float = RESUME_SECONDS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -122,7 +128,10 @@ class Settings:
             imap_urls=tuple(u.strip() for u in env("CRS_CHANNELS_IMAP_URLS", "").split(",") if u.strip()),
             imap_stale_seconds=env_float("CRS_CHANNELS_IMAP_STALE_SECONDS", 900.0),
             imap_idle_seconds=env_float("CRS_CHANNELS_IMAP_IDLE_SECONDS", 300.0),
-            knowledge=grpc_target("knowledge") if env("CRS_CHANNELS_EMAIL_ACK", "1") == "1" else "",
+            knowledge=grpc_target("knowledge"),
+            email_ack=env("CRS_CHANNELS_EMAIL_ACK", "1") == "1",
+            fulfillment=grpc_target("fulfillment"),
+            home_region=Common.from_env().home_region,
         )
 
 
@@ -222,9 +231,11 @@ async def serve(
         settings.database_url, schema="channels", max_size=env_int("CRS_CHANNELS_DB_POOL_SIZE", 5)
     )
     contacts = grpcio.channel(settings.contacts)
-    # One channel to knowledge, for the web form's suggestions and email acknowledgements alike.
+    # One channel to knowledge, for the chat assistant, the web form's suggestions and email
+    # acknowledgements alike.
     knowledge_target = settings.knowledge or (settings.web_form.knowledge if settings.web_form else "")
     knowledge = grpcio.channel(knowledge_target) if knowledge_target else None
+    fulfillment = grpcio.channel(settings.fulfillment) if settings.fulfillment else None
     acknowledgements = acknowledge.InBackground(None)
     try:
         store = SqlStore(pool)
@@ -244,7 +255,7 @@ async def serve(
                 settings.dkim_key, domain=settings.domain, selector=settings.dkim_selector
             )
         channels = Channels(store, from_address=settings.from_address, domain=settings.domain, signer=signer)
-        if settings.knowledge and knowledge is not None:
+        if settings.email_ack and knowledge is not None:
             acknowledgements.acknowledger = Acknowledger(
                 knowledge=KnowledgeClient(knowledge), replies=channels
             )
@@ -272,6 +283,11 @@ async def serve(
             consumers=intake.consumers,
             intake=intake,
             centre_address=settings.from_address,
+            answers=KnowledgeAnswers(knowledge) if knowledge is not None else None,
+            shops=FulfillmentShops(fulfillment, country=settings.home_region)
+            if fulfillment is not None
+            else None,
+            resume_seconds=settings.chat_resume_seconds,
         )
         chat = await _serve_chat(desks, settings)
         form = settings.web_form
@@ -307,9 +323,9 @@ async def serve(
         if form_site is not None:
             await form_site.cleanup()
     finally:
-        await contacts.close()
-        if knowledge is not None:
-            await knowledge.close()
+        for channel in (contacts, knowledge, fulfillment):
+            if channel is not None:
+                await channel.close()
         await pool.close()
 
 

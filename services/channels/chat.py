@@ -6,6 +6,11 @@ consumer's language (the one who waited longest, among equals). Each line is kep
 of the channel "chat" before it is shown to the other side. With no agent free, the consumer may leave a
 message instead: it goes through the email intake, so it becomes an email-channel case like any mail.
 
+With an assistant (chat_bot.py), a chat starts with it instead: it answers from the knowledge base, and
+hands the chat to an agent when knowledge says so or the consumer asks; a chat handed off when no agent
+is free waits, escalated ones first, for the next free place. When knowledge cannot be reached, a chat
+starts with an agent as it would without an assistant.
+
 Plain Python: the store, casework, the consumer directory and the intake are ports (fakes in tests).
 The desks and live chats are held by this process: chat runs as one replica of channels.
 """
@@ -15,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,33 +28,27 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
+from services.channels import chat_bot
+from services.channels.chat_assistant import AssistantTurns
+from services.channels.chat_shapes import (
+    LANGUAGE,
+    Line,
+    Refused,
+    Sink,
+    checked_contact,
+    checked_line,
+    language_of,
+    line_json,
+)
 from services.channels.intake import Consumer, NewCase, Outcome
+
+__all__ = ["ChatDesks", "Line", "Refused", "Sink", "language_of"]
 
 log = logging.getLogger(__name__)
 
-MAX_LINE = 2000
-MAX_NAME = 200
 MAX_CAPACITY = 8
-LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-ADDRESS = re.compile(r"^[^@\s<>\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
-
-
-class Refused(ValueError):
-    """What the consumer or agent asked for is not allowed; the message says why, for them to read."""
-
-
-@dataclass(frozen=True)
-class Line:
-    id: int
-    author: str  # "consumer", or the agent's username
-    body: str
-    at: datetime
-
-
-class Sink(Protocol):
-    """One side's connection: the consumer's widget socket, or an agent's desk stream."""
-
-    async def send(self, event: dict[str, Any]) -> None: ...
+# How long a chat whose page closed waits for a reload of it (its token) before it ends.
+RESUME_SECONDS = 120.0
 
 
 @dataclass
@@ -60,6 +59,7 @@ class Desk:
     capacity: int
     sink: Sink
     opened: int  # order of opening or last assignment: the longest waiting is served first
+    skills: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -75,6 +75,23 @@ class Chat:
     lines: list[Line] = field(default_factory=list)
     answered: bool = False
     ended: bool = False
+    # With the assistant: agent is "" until the chat is handed off; waiting once handed off with no place.
+    waiting: int = 0  # the order it began waiting in; 0 when not waiting
+    escalated: bool = False
+    answer_log: int = 0  # knowledge's log of the assistant's last answer, until its outcome is known
+    resolved_log: int = 0  # the answer the consumer said resolved it: reopened if they write again
+    stores_for: str = ""  # the product whose nearest stores a postcode would list
+    skill: str = ""  # what the chat is about, for routing: an agent skilled in it is preferred
+    # The widget keeps this for its tab (sessionStorage): a reload presents it and the chat goes on.
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    away: asyncio.TimerHandle | None = None  # the consumer's socket closed: the chat ends when this fires
+
+
+class _Away:
+    """The consumer of a chat whose page is reloading: what is said meanwhile waits in the transcript."""
+
+    async def send(self, event: dict[str, Any]) -> None:
+        return None
 
 
 class Store(Protocol):
@@ -88,6 +105,9 @@ class Cases(Protocol):
         self, *, consumer: Consumer | None, name: str, email: str, language: str, verbatim: str
     ) -> NewCase: ...
     async def chat_answered(self, case_id: str, *, author: str) -> None: ...
+    async def escalate(self, case_id: str, *, reason: str) -> None: ...
+    async def resolved_by_assistant(self, case_id: str, *, note: str) -> None: ...
+    async def reopened(self, case_id: str, *, note: str) -> None: ...
 
 
 class Consumers(Protocol):
@@ -98,31 +118,7 @@ class MailIntake(Protocol):
     async def receive(self, raw: bytes, *, envelope_from: str = "", envelope_to: str = "") -> Outcome: ...
 
 
-def language_of(value: str) -> str:
-    """The primary subtag of a browser language ("fr-CA" -> "fr"); "en" when it is not one."""
-    primary = (value or "").split("-")[0].split("_")[0].strip().lower()
-    return primary if LANGUAGE.match(primary) else "en"
-
-
-def checked_line(body: Any) -> str:
-    if not isinstance(body, str) or not body.strip():
-        raise Refused("a message needs some text")
-    if len(body) > MAX_LINE:
-        raise Refused(f"a message may be at most {MAX_LINE} characters")
-    return body.strip()
-
-
-def checked_contact(name: Any, email: Any) -> tuple[str, str]:
-    name = name.strip() if isinstance(name, str) else ""
-    email = email.strip() if isinstance(email, str) else ""
-    if len(name) > MAX_NAME:
-        raise Refused(f"a name may be at most {MAX_NAME} characters")
-    if email and not ADDRESS.match(email):
-        raise Refused("that email address does not look like one")
-    return name, email
-
-
-class ChatDesks:
+class ChatDesks(AssistantTurns):
     def __init__(
         self,
         *,
@@ -131,6 +127,9 @@ class ChatDesks:
         consumers: Consumers,
         intake: MailIntake,
         centre_address: str,
+        answers: chat_bot.Answers | None = None,
+        shops: chat_bot.Shops | None = None,
+        resume_seconds: float = RESUME_SECONDS,
         clock=None,
     ):
         self.store = store
@@ -138,17 +137,28 @@ class ChatDesks:
         self.consumers = consumers
         self.intake = intake
         self.centre_address = centre_address
+        self.answers = answers
+        self.shops = shops
+        self.resume_seconds = resume_seconds
+        self._leaving: set[asyncio.Task] = set()
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.desks: dict[str, Desk] = {}
         self.chats: dict[str, Chat] = {}
-        self._turns = itertools.count()
+        self._turns = itertools.count(1)
         # Routing and opening a case are one step, so that two chats never both take an agent's last place.
         self._routing = asyncio.Lock()
 
     # -- agents --
 
     async def open_desk(
-        self, username: str, display_name: str, *, languages: list[str], capacity: int, sink: Sink
+        self,
+        username: str,
+        display_name: str,
+        *,
+        languages: list[str],
+        capacity: int,
+        sink: Sink,
+        skills: list[str] = (),
     ) -> Desk:
         """The agent is available; a desk they had (a page reloaded) is replaced and their chats resent."""
         spoken = frozenset(language_of(x) for x in languages if LANGUAGE.match(language_of(x)))
@@ -161,11 +171,13 @@ class ChatDesks:
             max(1, min(capacity or 3, MAX_CAPACITY)),
             sink,
             next(self._turns),
+            frozenset(s.strip().lower()[:40] for s in skills if s.strip()),
         )
         self.desks[username] = desk
         await sink.send({"kind": "ready", "detail": ",".join(sorted(spoken))})
         for chat in self._open_chats_of(username):
             await sink.send(self._offer(chat))
+        await self._serve_waiting()
         return desk
 
     def close_desk(self, username: str, sink: Sink) -> None:
@@ -178,23 +190,46 @@ class ChatDesks:
         return [c for c in self.chats.values() if c.agent == username and not c.ended]
 
     def available(self, language: str) -> bool:
-        return self._pick(language_of(language)) is not None
+        """Someone can take a chat in this language: the assistant, or a free agent who speaks it."""
+        return self.answers is not None or self._pick(language_of(language)) is not None
 
-    def _pick(self, language: str) -> Desk | None:
+    def _pick(self, language: str, skill: str = "") -> Desk | None:
+        """A free agent who speaks the language: one skilled in the chat's matter first, then the least
+        busy, then the one who waited longest. With no one skilled free, anyone who speaks it."""
         free = [
             d
             for d in self.desks.values()
             if language in d.languages and len(self._open_chats_of(d.username)) < d.capacity
         ]
-        return min(free, key=lambda d: (len(self._open_chats_of(d.username)), d.opened), default=None)
+
+        def order(desk: Desk) -> tuple[bool, int, int]:
+            unskilled = bool(skill) and skill not in desk.skills
+            return unskilled, len(self._open_chats_of(desk.username)), desk.opened
+
+        return min(free, key=order, default=None)
 
     # -- the consumer --
 
     async def start(self, *, name: Any, email: Any, language: str, first: Any, consumer: Sink) -> Chat | None:
-        """A new chat on a new case with the agent it is routed to; None when no agent is free."""
+        """A new chat on a new case, with the assistant or else with the agent it is routed to; None when
+        neither can take it."""
         body = checked_line(first)
         name, email = checked_contact(name, email)
         language = language_of(language)
+        reply = await self._ask(body, language) if self.answers is not None else None
+        if reply is None:
+            return await self._start_with_agent(name, email, language, body, consumer)
+        chat = Chat(uuid.uuid4().hex, language, name, email, consumer, agent="")
+        self.chats[chat.id] = chat
+        await self._open_case(chat, body)
+        log.info("chat %s started with the assistant on case %s", chat.id, chat.reference)
+        await self._consumer_line(chat, body)
+        await self._assistant_replies(chat, reply)
+        return chat
+
+    async def _start_with_agent(
+        self, name: str, email: str, language: str, body: str, consumer: Sink
+    ) -> Chat | None:
         async with self._routing:
             desk = self._pick(language)
             if desk is None:
@@ -202,24 +237,31 @@ class ChatDesks:
             chat = Chat(uuid.uuid4().hex, language, name, email, consumer, desk.username)
             self.chats[chat.id] = chat
             desk.opened = next(self._turns)
+        await self._open_case(chat, body)
+        log.info("chat %s routed to %s on case %s", chat.id, desk.username, chat.reference)
+        await self._consumer_line(chat, body)
+        await desk.sink.send(self._offer(chat))
+        return chat
+
+    async def _open_case(self, chat: Chat, body: str) -> None:
         try:
-            known = await self.consumers.by_email(email) if email else None
+            known = await self.consumers.by_email(chat.email) if chat.email else None
             case = await self.cases.open_chat_case(
-                consumer=known, name=name, email=email, language=language, verbatim=body
+                consumer=known, name=chat.name, email=chat.email, language=chat.language, verbatim=body
             )
         except Exception:
             del self.chats[chat.id]
             raise
         chat.case_id, chat.reference = case.id, case.reference
-        log.info("chat %s routed to %s on case %s", chat.id, desk.username, case.reference)
-        await self._consumer_line(chat, body)
-        await desk.sink.send(self._offer(chat))
-        return chat
 
     async def consumer_says(self, chat: Chat, body: Any) -> Line:
         self._live(chat)
-        line = await self._consumer_line(chat, checked_line(body))
-        await self._to_agent(chat, self._line_event(chat, line))
+        text = checked_line(body)
+        line = await self._consumer_line(chat, text)
+        if chat.agent or chat.waiting:
+            await self._to_agent(chat, self._line_event(chat, line))
+        else:
+            await self._assistant_hears(chat, text)
         return line
 
     async def _consumer_line(self, chat: Chat, body: str) -> Line:
@@ -232,7 +274,7 @@ class ChatDesks:
             to_address=chat.agent,
         )
         chat.lines.append(line)
-        await chat.consumer.send({"type": "sent", "line": _line_json(line)})
+        await chat.consumer.send({"type": "sent", "line": line_json(line)})
         return line
 
     async def consumer_typing(self, chat: Chat) -> None:
@@ -244,12 +286,55 @@ class ChatDesks:
         if isinstance(line_id, int) and any(x.id == line_id for x in chat.lines):
             await self._to_agent(chat, {"kind": "delivered", "chat_id": chat.id, "line_id": line_id})
 
+    async def consumer_away(self, chat: Chat, sink: Sink) -> None:
+        """The widget's socket closed: a reload within `resume_seconds` takes the chat up again."""
+        if chat.ended or chat.consumer is not sink:
+            return
+        chat.consumer = _Away()
+
+        def leave() -> None:
+            task = asyncio.ensure_future(self.consumer_left(chat))
+            self._leaving.add(task)
+            task.add_done_callback(self._leaving.discard)
+
+        chat.away = asyncio.get_running_loop().call_later(self.resume_seconds, leave)
+
+    def resume(self, token: Any, consumer: Sink) -> Chat | None:
+        """The chat whose token the reloaded widget presents, now talking to its new socket."""
+        if not isinstance(token, str) or not token:
+            return None
+        chat = next(
+            (c for c in self.chats.values() if secrets.compare_digest(c.token, token) and not c.ended), None
+        )
+        if chat is None:
+            return None
+        if chat.away is not None:
+            chat.away.cancel()
+            chat.away = None
+        chat.consumer = consumer
+        return chat
+
+    def transcript(self, chat: Chat) -> list[dict[str, Any]]:
+        """Every line so far, as the consumer's widget shows them."""
+        shown = []
+        for line in chat.lines:
+            desk = self.desks.get(line.author)
+            author = (
+                "Assistant" if line.author == chat_bot.BOT else desk.display_name if desk else line.author
+            )
+            mine = line.author == "consumer"
+            shown.append(
+                line_json(line) | {"author": author, "mine": mine, "assistant": line.author == chat_bot.BOT}
+            )
+        return shown
+
     async def consumer_left(self, chat: Chat) -> None:
         if chat.ended:
             return
         chat.ended = True
         await self._to_agent(chat, {"kind": "ended", "chat_id": chat.id, "detail": "the consumer left"})
         self.chats.pop(chat.id, None)
+        await self._serve_waiting()
 
     async def leave_message(self, *, name: Any, email: Any, language: str, body: Any) -> Outcome:
         """No agent was free: the message becomes mail to the centre, through the email intake."""
@@ -286,7 +371,7 @@ class ChatDesks:
         chat.lines.append(line)
         await self._to_agent(chat, self._line_event(chat, line))
         shown = desk.display_name if desk else username
-        await chat.consumer.send({"type": "line", "line": _line_json(line) | {"author": shown}})
+        await chat.consumer.send({"type": "line", "line": line_json(line) | {"author": shown}})
         if not chat.answered:
             chat.answered = True
             await self.cases.chat_answered(chat.case_id, author=username)
@@ -307,6 +392,7 @@ class ChatDesks:
         self.chats.pop(chat.id, None)
         await chat.consumer.send({"type": "ended", "detail": "the agent ended the chat"})
         await self._to_agent(chat, {"kind": "ended", "chat_id": chat.id, "detail": "you ended the chat"})
+        await self._serve_waiting()
 
     # -- shapes --
 
@@ -339,11 +425,8 @@ class ChatDesks:
             "consumer_email": chat.email,
             "language": chat.language,
             "lines": list(chat.lines),
+            "detail": "escalated" if chat.escalated else "",
         }
-
-
-def _line_json(line: Line) -> dict[str, Any]:
-    return {"id": line.id, "author": line.author, "body": line.body, "at": line.at.isoformat()}
 
 
 def as_mail(*, name: str, email: str, language: str, body: str, to: str) -> bytes:

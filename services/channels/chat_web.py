@@ -1,11 +1,15 @@
 """The chat widget's door: its script (GET /chat/widget.js) and its socket (GET /chat/ws), on
 CRS_CHANNELS_CHAT_BIND. The socket is opened only from an origin in CRS_CHANNELS_CHAT_ORIGINS.
 
-The widget speaks JSON frames. Up: hello {language}, start {name, email, body}, say {body}, typing,
-delivered {line_id}, leave {name, email, body}. Down: welcome {available}, started {case_reference},
-sent {line}, line {line}, typing, delivered {line_id}, unavailable, left {case_reference}, ended {detail},
+The widget speaks JSON frames. Up: hello {language, resume} (resume: the token of the chat this tab had,
+after a reload), start {name, email, body}, say {body}, typing, delivered {line_id}, leave {name, email,
+body}, agent (talk to a person), resolved (the assistant's answer did it). Down: welcome {available},
+started {case_reference, assistant, token}, resumed {case_reference, assistant, lines}, sent {line},
+line {line} (the assistant's with `assistant` and its `article`), typing, delivered {line_id}, agent {name}
+(an agent took the chat), waiting (for an agent), unavailable, left {case_reference}, ended {detail},
 error {detail}. Each connection has a budget of frames (a burst, refilled each second); a frame over it is
-refused with an error, and a connection that keeps flooding is closed (1008).
+refused with an error, and a connection that keeps flooding is closed (1008). A closed socket leaves its
+chat open for a while (chat.RESUME_SECONDS), for the same tab's reload to take it up again.
 """
 
 from __future__ import annotations
@@ -73,7 +77,19 @@ class WidgetSocket:
         kind = frame.get("type")
         if kind == "hello":
             self.language = language_of(str(frame.get("language", ""))[:20])
-            await self.send({"type": "welcome", "available": self.desks.available(self.language)})
+            chat = self.desks.resume(frame.get("resume"), self) if self.chat is None else None
+            if chat is None:
+                await self.send({"type": "welcome", "available": self.desks.available(self.language)})
+                return
+            self.chat = chat
+            await self.send(
+                {
+                    "type": "resumed",
+                    "case_reference": chat.reference,
+                    "assistant": not (chat.agent or chat.waiting),
+                    "lines": self.desks.transcript(chat),
+                }
+            )
         elif kind == "start":
             await self._start(frame)
         elif kind == "leave":
@@ -87,10 +103,14 @@ class WidgetSocket:
                 await self.error("the message could not be taken: please write to us by email")
             else:
                 await self.send({"type": "left", "case_reference": outcome.reference})
-        elif kind in ("say", "typing", "delivered"):
+        elif kind in ("say", "typing", "delivered", "agent", "resolved"):
             if self.chat is None:
                 raise Refused("start a chat first")
-            if kind == "say":
+            if kind == "agent":
+                await self.desks.consumer_wants_agent(self.chat)
+            elif kind == "resolved":
+                await self.desks.consumer_resolved(self.chat)
+            elif kind == "say":
                 await self.desks.consumer_says(self.chat, frame.get("body"))
             elif kind == "typing":
                 await self.desks.consumer_typing(self.chat)
@@ -114,11 +134,18 @@ class WidgetSocket:
             return
         self.chat = chat
         metrics.CHATS.inc()
-        await self.send({"type": "started", "case_reference": chat.reference})
+        await self.send(
+            {
+                "type": "started",
+                "case_reference": chat.reference,
+                "assistant": not (chat.agent or chat.waiting),
+                "token": chat.token,
+            }
+        )
 
     async def closed(self) -> None:
         if self.chat is not None:
-            await self.desks.consumer_left(self.chat)
+            await self.desks.consumer_away(self.chat, self)
 
 
 def allowed_origin(origin: str | None, allowed: set[str]) -> bool:

@@ -83,6 +83,22 @@ class CaseworkCases:
             metadata=SERVICE,
         )
 
+    async def escalate(self, case_id: str, *, reason: str) -> None:
+        await self.cases.Escalate(casework_pb2.EscalateRequest(id=case_id, reason=reason), metadata=SERVICE)
+
+    async def resolved_by_assistant(self, case_id: str, *, note: str) -> None:
+        await self.cases.ChangeStatus(
+            casework_pb2.ChangeStatusRequest(id=case_id, status="resolved", note=note), metadata=SERVICE
+        )
+
+    async def reopened(self, case_id: str, *, note: str) -> None:
+        case = await self.cases.GetCase(casework_pb2.GetCaseRequest(id=case_id), metadata=SERVICE)
+        if case.stage in REOPEN_STAGES:
+            await self.cases.ChangeStatus(
+                casework_pb2.ChangeStatusRequest(id=case_id, status="in_progress", note=note),
+                metadata=SERVICE,
+            )
+
     async def received(self, case_id: str, *, parsed: mail.Parsed) -> None:
         """The consumer wrote again: reopen the case when it was resolved or waiting for them, else note it."""
         case = await self.cases.GetCase(casework_pb2.GetCaseRequest(id=case_id), metadata=SERVICE)

@@ -129,6 +129,7 @@ class ChannelsApi(ReplyTemplatesApi, SinkApi, channels_pb2_grpc.ChannelsServicer
                 who.username,
                 first.display_name[:100],
                 languages=list(first.languages),
+                skills=list(first.skills),
                 capacity=first.capacity,
                 sink=desk,
             )

@@ -47,8 +47,9 @@ class Accounts:
             row = await cur.fetchone()
         return list(row[0]) if row else []
 
-    async def inbox_skills(self, agent_id: str) -> list[str]:
-        """The skills the agent's inbox is routed by (contacts' assignment rules)."""
+    async def skills(self, agent_id: str) -> list[str]:
+        """What the agent is skilled in: their inbox is routed by it (contacts' assignment rules), and
+        chats are routed to them for it among those who speak the chat's language."""
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT skills FROM agents WHERE id = %s", (agent_id,))
             row = await cur.fetchone()

@@ -59,8 +59,9 @@ def upsert_agent(
 
 # The languages each demo agent answers chats in (every agent has English by default).
 DEMO_LANGUAGES = {"ada": ["en", "fr"], "ben": ["en", "es"]}
-# The skills each demo agent's inbox is routed by (contacts' assignment rules name them).
-DEMO_SKILLS = {"ada": ["fr"], "ben": ["es"]}
+# What each demo agent is skilled in: the inbox routes French mail to ada and Spanish to ben (contacts'
+# assignment rules name fr and es); a safety chat goes to ada first, a where-to-buy question to ben.
+DEMO_SKILLS = {"ada": ["fr", "product_safety", "ingredients"], "ben": ["es", "where_to_buy", "promotions"]}
 
 
 def seed_demo(database_url: str) -> None:

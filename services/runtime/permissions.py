@@ -217,11 +217,14 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
             "/crs.contacts.v1.Casework/ChangeStatus",
             "/crs.contacts.v1.Casework/AddAction",
             "/crs.contacts.v1.Contacts/MatchEmail",
-            # The public web form's suggested articles, and whether they answered the consumer.
-            # The acknowledgement with suggested articles: is it a question, what answers it, and its log.
+            # Knowledge for the web form's suggestions (and whether they answered the consumer), the
+            # acknowledgement with suggested articles, and the chat assistant, which also lists stores and
+            # escalates a safety matter.
             "/crs.knowledge.v1.Knowledge/SuggestCodes",
             "/crs.knowledge.v1.Knowledge/Ask",
             "/crs.knowledge.v1.Knowledge/RecordOutcome",
+            "/crs.contacts.v1.Casework/Escalate",
+            "/crs.fulfillment.v1.Fulfillment/WhereToBuy",
         }
     ),
 }

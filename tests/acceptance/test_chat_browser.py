@@ -58,6 +58,9 @@ def chat_stack(service_env, database_url, tmp_path):
         "CRS_CONTACTS_HTTP": f"127.0.0.1:{ports['contacts_http']}",
         "CRS_CONTACTS_GRPC": f"127.0.0.1:{ports['contacts_grpc']}",
         "CRS_CHANNELS_GRPC": f"127.0.0.1:{ports['channels']}",
+        # No knowledge service answers here: the chat goes to an agent or becomes a message, as without
+        # the assistant (test_chat_assistant_browser.py has it).
+        "CRS_KNOWLEDGE_GRPC": f"127.0.0.1:{free_port()}",
         "CRS_CHANNELS_CHAT_BIND": f"127.0.0.1:{ports['chat']}",
         "CRS_CHANNELS_CHAT_ORIGINS": brand,
         "CRS_CHANNELS_CHAT_DEMO_BIND": f"127.0.0.1:{ports['demo']}",
@@ -109,9 +112,9 @@ def chat_stack(service_env, database_url, tmp_path):
         assert not unclean, "\n".join(unclean)
 
 
-async def consumer_page(browser, brand):
+async def consumer_page(browser, brand, path="/index.html"):
     page = await (await browser.new_context(locale="en-US")).new_page()
-    await page.goto(brand + "/index.html")
+    await page.goto(brand + path)
     await page.locator("#crs-chat .launch").click()
     return page
 
@@ -179,11 +182,17 @@ async def test_with_no_agent_available_the_chat_becomes_a_message(chat_stack, da
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
             consumer = await consumer_page(browser, brand)
+            # The assistant is offered, but knowledge does not answer and no agent is free.
+            start_form = consumer.locator("#crs-chat form.start")
+            await start_form.locator("textarea").fill("Please call me back about the plastic in my cereal")
+            await start_form.locator('button[type="submit"]').click()
             leave = consumer.locator("#crs-chat form.leave")
             await expect(leave).to_be_visible()
             await expect(consumer.locator("#crs-chat .status")).to_contain_text("leave us a message")
+            await expect(leave.locator("textarea")).to_have_value(
+                "Please call me back about the plastic in my cereal"
+            )
             await leave.locator('input[name="email"]').fill("jane@example.com")
-            await leave.locator("textarea").fill("Please call me back about the plastic in my cereal")
             await leave.locator('button[type="submit"]').click()
             status = consumer.locator("#crs-chat .status")
             await expect(status).to_contain_text("your message is case")

@@ -8,6 +8,12 @@
   const base = new URL(script.src);
   const socketUrl = `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}/chat/ws`;
   const language = (navigator.language || "en").split("-")[0].toLowerCase();
+  // This tab's chat: a reload presents it and the chat goes on (sessionStorage is the tab's own).
+  const TOKEN = "crs-chat-token";
+  const stored = () => { try { return sessionStorage.getItem(TOKEN) || ""; } catch { return ""; } };
+  const keep = (token) => {
+    try { if (token) sessionStorage.setItem(TOKEN, token); else sessionStorage.removeItem(TOKEN); } catch {}
+  };
 
   const host = document.createElement("div");
   host.id = "crs-chat";
@@ -31,6 +37,10 @@
       form { display: flex; flex-direction: column; gap: 6px; padding: 8px 12px; }
       input, textarea { font: inherit; padding: 4px 6px; }
       .error { color: #a11; padding: 0 12px; }
+      li.assistant .body { white-space: pre-line; }
+      .answer-actions { display: flex; gap: 6px; margin-top: 4px; }
+      .answer-actions button, .person { font-size: 12px; }
+      .person[hidden] { display: none; }
     </style>
     <button class="launch" part="launch" type="button">Chat with us</button>
     <div class="panel" hidden>
@@ -47,6 +57,7 @@
       <form class="say" hidden>
         <textarea name="body" placeholder="Type a message" maxlength="2000" required></textarea>
         <button type="submit">Send</button>
+        <button class="person" type="button" hidden>Talk to a person</button>
       </form>
       <form class="leave" hidden>
         <input name="name" placeholder="Your name (optional)" maxlength="200" autocomplete="name">
@@ -88,12 +99,41 @@
       item.append(state);
       states.set(line.id, state);
     }
+    if (line.assistant) item.classList.add("assistant");
+    if (line.article) item.append(answerActions());
     $(".lines").append(item);
     item.scrollIntoView({ block: "end" });
   }
 
+  // Under the assistant's answer: the consumer says it did it, or asks for a person.
+  function answerActions() {
+    const actions = document.createElement("div");
+    actions.className = "answer-actions";
+    const choices = [["That answers my question", "resolved"], ["Talk to a person", "agent"]];
+    for (const [label, type] of choices) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.dataset.action = type;
+      button.addEventListener("click", () => {
+        send({ type });
+        for (const other of root.querySelectorAll(".answer-actions button")) other.disabled = true;
+      });
+      actions.append(button);
+    }
+    return actions;
+  }
+  let handedOff = false;
+  const withAgent = (text) => {
+    handedOff = true;
+    status(text);
+    $(".person").hidden = true;
+    for (const button of root.querySelectorAll(".answer-actions button")) button.disabled = true;
+  };
+
   const handlers = {
     welcome(m) {
+      keep("");
       if (m.available) {
         status("Chat with us");
         show("start");
@@ -102,7 +142,17 @@
         show("leave");
       }
     },
-    started(m) { status(`Connected: case ${m.case_reference}`); show("say"); },
+    // A chat handed off at once has heard "agent" or "waiting" before "started": that status stands.
+    started(m) {
+      keep(m.token);
+      if (!handedOff) {
+        status(m.assistant ? `Our assistant: case ${m.case_reference}` : `Connected: case ${m.case_reference}`);
+      }
+      show("say");
+      $(".person").hidden = !m.assistant;
+    },
+    agent(m) { withAgent(`${m.name} has joined the chat`); },
+    waiting() { withAgent("Waiting for the next free agent…"); },
     sent(m) { addLine(m.line, true); },
     line(m) {
       $(".typing").textContent = "";
@@ -125,14 +175,20 @@
       forms.leave.elements.email.value = forms.start.elements.email.value;
       show("leave");
     },
+    resumed(m) {
+      for (const line of m.lines) addLine(line, line.mine);
+      status(m.assistant ? `Our assistant: case ${m.case_reference}` : `Back in the chat: case ${m.case_reference}`);
+      show("say");
+      $(".person").hidden = !m.assistant;
+    },
     left(m) { status(`Thank you: your message is case ${m.case_reference}. We will answer by email.`); show(""); },
-    ended(m) { status(`The chat has ended (${m.detail}).`); show(""); },
+    ended(m) { keep(""); status(`The chat has ended (${m.detail}).`); show(""); },
     error(m) { $(".error").textContent = m.detail; },
   };
 
   function connect() {
     socket = new WebSocket(socketUrl);
-    socket.addEventListener("open", () => send({ type: "hello", language }));
+    socket.addEventListener("open", () => send({ type: "hello", language, resume: stored() }));
     socket.addEventListener("message", (event) => {
       const message = JSON.parse(event.data);
       $(".error").textContent = "";
@@ -160,6 +216,7 @@
       send({ type: "typing" });
     }
   });
+  $(".person").addEventListener("click", () => send({ type: "agent" }));
   forms.leave.addEventListener("submit", (event) => {
     event.preventDefault();
     send({ type: "leave", ...fields(forms.leave) });
@@ -168,4 +225,8 @@
     panel.hidden = !panel.hidden;
     if (!panel.hidden && !socket) connect();
   });
+  if (stored()) {
+    panel.hidden = false;
+    connect();
+  }
 })();

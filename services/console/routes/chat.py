@@ -71,13 +71,18 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     if from_cookie and not auth.same_origin(request.headers.get("Origin"), request.host, request.scheme):
         return web.json_response({"error": "a socket from another site is refused"}, status=403)
     languages = await ctx.accounts.chat_languages(who.agent_id)
+    skills = await ctx.accounts.skills(who.agent_id)
     socket = web.WebSocketResponse(heartbeat=20, max_msg_size=MAX_FRAME)
     await socket.prepare(request)
     stream = ctx.clients.channels.AgentChat(metadata=who.for_services().metadata())
     try:
         await stream.write(
             pb.ChatAction(
-                kind="available", languages=languages, capacity=CAPACITY, display_name=who.display_name
+                kind="available",
+                languages=languages,
+                skills=skills,
+                capacity=CAPACITY,
+                display_name=who.display_name,
             )
         )
         tasks = [asyncio.create_task(_up(socket, stream)), asyncio.create_task(_down(socket, stream))]

@@ -66,7 +66,7 @@ async def get_inbox(request: web.Request) -> web.Response:
         check(who, "inbox.team", "only a supervisor sees a team's inbox")
         message.agents.extend(await _team(request))
     else:
-        message.skills.extend(await context(request).accounts.inbox_skills(who.agent_id))
+        message.skills.extend(await context(request).accounts.skills(who.agent_id))
     return web.json_response(as_json(await _inbox(request, "GetInbox", message)))
 
 

@@ -18,11 +18,13 @@ function addLine(chat, id, line) {
   const lines = chat.panel.querySelector('[data-role="lines"]');
   if (lines.querySelector(`[data-line-id="${line.id}"]`)) return;
   const item = document.createElement("li");
-  const mine = line.author !== "consumer";
-  item.className = mine ? "mine" : "theirs";
+  // The assistant's lines (before the chat was handed over) are the centre's, not this agent's.
+  const assistant = line.author === "assistant";
+  const mine = line.author !== "consumer" && !assistant;
+  item.className = mine ? "mine" : assistant ? "assistant" : "theirs";
   item.dataset.lineId = line.id;
   const who = document.createElement("b");
-  who.textContent = mine ? "You: " : "Consumer: ";
+  who.textContent = mine ? "You: " : assistant ? "Assistant: " : "Consumer: ";
   const body = document.createElement("span");
   body.className = "body";
   body.textContent = line.body;
@@ -71,7 +73,8 @@ function openChat(event) {
   const link = p.querySelector('[data-role="case"]');
   link.textContent = `Case ${event.case_reference}`;
   link.href = `/cases/view?id=${encodeURIComponent(event.case_id)}`;
-  p.querySelector('[data-role="language"]').textContent = `(${event.language})`;
+  const escalated = event.detail === "escalated" ? " · escalated: handed over by the assistant at once" : "";
+  p.querySelector('[data-role="language"]').textContent = `(${event.language})${escalated}`;
   for (const line of event.lines || []) addLine(chat, event.chat_id, line);
 }
 

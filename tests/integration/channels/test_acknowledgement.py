@@ -57,6 +57,7 @@ async def stack(contacts, knowledge, database_url):  # noqa: F811
         thread_window_days=14.0,
         outbox_interval=0.2,
         knowledge=f"127.0.0.1:{knowledge[1]}",
+        email_ack=True,
     )
     ready: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()

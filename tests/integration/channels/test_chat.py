@@ -42,6 +42,8 @@ async def channels(contacts, database_url):  # noqa: F811
         chat_demo_bind="127.0.0.1:0",
         chat_burst=5,
         chat_rate=1,
+        # A closed widget ends its chat at once here (test_chat_assistant.py takes a reload up again).
+        chat_resume_seconds=0,
     )
     ready: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()

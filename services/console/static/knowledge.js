@@ -94,7 +94,12 @@ async function answersPage() {
     tr.append(el("td", c.channel), el("td", c.outcome), el("td", c.hand_off_reason || ""), el("td", c.count));
     return tr;
   });
-  if (!rows.length) rows.push(el("tr", "No automated answers yet."));
+  if (!rows.length) {
+    const none = el("td", "No automated answers in this period.");
+    none.colSpan = 4;
+    rows.push(el("tr"));
+    rows[0].append(none);
+  }
   $("kb-outcomes").replaceChildren(...rows);
   const form = $("kb-threshold-form");
   if (form && !form.dataset.bound) {

@@ -68,6 +68,7 @@ class KnowledgeApi(knowledge_pb2_grpc.KnowledgeServicer):
             log_id=answer.log_id,
             language=answer.language,
             answered_in_other_language=answer.other_language,
+            escalate=answer.escalate,
         )
 
     async def SuggestCodes(self, request, context):
@@ -118,6 +119,22 @@ class KnowledgeApi(knowledge_pb2_grpc.KnowledgeServicer):
     async def RecordOutcome(self, request, context):
         await self.knowledge.record_outcome(request.log_id, request.outcome)
         return knowledge_pb2.RecordOutcomeResponse()
+
+    @ERRORS
+    async def AnswerReport(self, request, context):
+        report = await self.knowledge.answer_report(request.days)
+        return knowledge_pb2.AnswerReportResponse(
+            counts=[
+                knowledge_pb2.OutcomeCount(
+                    channel=c.channel, outcome=c.outcome, hand_off_reason=c.handoff_reason, count=c.count
+                )
+                for c in report.counts
+            ],
+            answer_threshold=report.threshold,
+            threshold_changed_by=report.changed_by,
+            threshold_changed_at=report.changed_at,
+            days=report.days,
+        )
 
 
 def servicer(knowledge: Knowledge) -> Servicer:

@@ -29,6 +29,8 @@ class Store(Protocol):
     async def save_vectors(self, model: str, vectors: dict[tuple[str, str, int], np.ndarray]) -> None: ...
     async def threshold(self) -> float: ...
     async def set_threshold(self, value: float, actor: str) -> None: ...
+    async def threshold_change(self) -> tuple[str, str]: ...
+    async def outcome_counts(self, days: int) -> list[OutcomeCount]: ...
     async def log_answer(self, entry: AnswerLog) -> int: ...
     async def set_outcome(self, log_id: int, outcome: str) -> bool: ...
     async def current_model(self) -> tuple[int, bytes] | None: ...
@@ -51,6 +53,23 @@ class AnswerLog:
 
 
 @dataclass(frozen=True)
+class OutcomeCount:
+    channel: str
+    outcome: str
+    handoff_reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class AnswerReport:
+    counts: list[OutcomeCount]
+    threshold: float
+    changed_by: str
+    changed_at: str
+    days: int
+
+
+@dataclass(frozen=True)
 class Answer:
     hits: list[Hit]
     answer: str
@@ -61,8 +80,14 @@ class Answer:
     other_language: bool
     log_id: int = 0
 
+    @property
+    def escalate(self) -> bool:
+        """Illness, injury, allergy or a foreign object: an agent at once, and the case escalated."""
+        return self.reason == handoff.SAFETY
+
 
 OUTCOMES = ("resolved", "reopened", "handed_off")
+MAX_REPORT_DAYS = 366
 
 
 @dataclass
@@ -157,6 +182,20 @@ class Knowledge:
             raise articles.InvalidArticle(f"outcome must be one of {', '.join(OUTCOMES)}")
         if not await self.store.set_outcome(log_id, outcome):
             raise ArticleNotFound(f"no automated answer {log_id}")
+
+    async def answer_report(self, days: int = 0) -> AnswerReport:
+        """How the automated answers of the last `days` (30 when 0) ended, with the threshold now in force."""
+        if not 0 <= days <= MAX_REPORT_DAYS:
+            raise articles.InvalidArticle(f"days is between 1 and {MAX_REPORT_DAYS}")
+        days = days or 30
+        changed_by, changed_at = await self.store.threshold_change()
+        return AnswerReport(
+            counts=await self.store.outcome_counts(days),
+            threshold=await self.store.threshold(),
+            changed_by=changed_by,
+            changed_at=changed_at,
+            days=days,
+        )
 
     async def set_threshold(self, value: float, *, actor: str, role: str) -> float:
         if role != "admin":

@@ -10,7 +10,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from services.knowledge.articles import Article
-from services.knowledge.service import AnswerLog
+from services.knowledge.service import AnswerLog, OutcomeCount
 from services.knowledge.suggest import Example
 
 _LATEST = """
@@ -105,6 +105,19 @@ class SqlStore:
                 "UPDATE setting SET value = %s, changed_by = %s, changed_at = now() WHERE name = 'answer_threshold'",
                 (value, actor),
             )
+
+    async def threshold_change(self) -> tuple[str, str]:
+        rows = await self._rows("SELECT changed_by, changed_at FROM setting WHERE name = 'answer_threshold'")
+        return (rows[0]["changed_by"], rows[0]["changed_at"].isoformat()) if rows else ("", "")
+
+    async def outcome_counts(self, days: int) -> list[OutcomeCount]:
+        rows = await self._rows(
+            "SELECT channel, outcome, handoff_reason, count(*) AS count FROM answer_log"
+            " WHERE asked_at > now() - make_interval(days => %s)"
+            " GROUP BY channel, outcome, handoff_reason ORDER BY channel, outcome, handoff_reason",
+            (days,),
+        )
+        return [OutcomeCount(r["channel"], r["outcome"], r["handoff_reason"], r["count"]) for r in rows]
 
     async def log_answer(self, entry: AnswerLog) -> int:
         fields = asdict(entry)

@@ -171,6 +171,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.knowledge.v1.Knowledge/Review": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/Publish": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/SetThreshold": "knowledge.configure",
+    "/crs.knowledge.v1.Knowledge/AnswerReport": "knowledge.write",
     "/crs.contacts.v1.ConsumerRights/ExportArchive": "consumers.export",
     "/crs.contacts.v1.ConsumerRights/RequestErasure": "consumers.erase",
     "/crs.contacts.v1.ConsumerRights/GetErasure": "consumers.erase",

@@ -153,3 +153,32 @@ async def search_page(request: web.Request) -> web.Response:
 @requires("knowledge.write")
 async def review_page(request: web.Request) -> web.Response:
     return render(request, "knowledge/review.html")
+
+
+@routes.get("/knowledge/answers")
+@requires("knowledge.write")
+async def answers_page(request: web.Request) -> web.Response:
+    return render(request, "knowledge/answers.html")
+
+
+@routes.get("/api/knowledge/answers")
+@requires("knowledge.write")
+async def answer_report(request: web.Request) -> web.Response:
+    """GET ?days= -> {"counts": [{channel, outcome, hand_off_reason, count}], "answer_threshold",
+    "threshold_changed_by", "threshold_changed_at", "days"}: how the automated answers ended."""
+    raw = request.query.get("days", "")
+    if raw and not raw.isdigit():
+        raise BadRequest("days: a whole number of days")
+    reply = await _knowledge(request, "AnswerReport", pb.AnswerReportRequest(days=int(raw or 0)))
+    return web.json_response(as_json(reply))
+
+
+@routes.post("/api/knowledge/threshold")
+@requires("knowledge.configure")
+async def set_threshold(request: web.Request) -> web.Response:
+    """POST {"answer_threshold": 0..1} -> {"answer_threshold"}: below it, the bot hands off to a person."""
+    value = (await json_body(request)).get("answer_threshold")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadRequest("answer_threshold: a number between 0 and 1")
+    reply = await _knowledge(request, "SetThreshold", pb.SetThresholdRequest(answer_threshold=value))
+    return web.json_response(as_json(reply))

@@ -84,8 +84,43 @@ async function reviewPage() {
   $("kb-articles").replaceChildren(...rows);
 }
 
+async function answersPage() {
+  const report = await api("GET", "/api/knowledge/answers");
+  $("kb-days").textContent = report.days;
+  $("kb-threshold").textContent = report.answer_threshold;
+  $("kb-threshold-changed").textContent = `set by ${report.threshold_changed_by} at ${report.threshold_changed_at}`;
+  const rows = (report.counts || []).map((c) => {
+    const tr = el("tr");
+    tr.append(el("td", c.channel), el("td", c.outcome), el("td", c.hand_off_reason || ""), el("td", c.count));
+    return tr;
+  });
+  if (!rows.length) {
+    const none = el("td", "No automated answers in this period.");
+    none.colSpan = 4;
+    rows.push(el("tr"));
+    rows[0].append(none);
+  }
+  $("kb-outcomes").replaceChildren(...rows);
+  const form = $("kb-threshold-form");
+  if (form && !form.dataset.bound) {
+    form.dataset.bound = "yes";
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const value = Number(new FormData(form).get("answer_threshold"));
+        await api("POST", "/api/knowledge/threshold", { answer_threshold: value });
+        say("Threshold saved.", "ok");
+        await answersPage();
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   if (page === "knowledge-search") searchPage();
   if (page === "knowledge-review") reviewPage().catch((error) => say(error.message));
+  if (page === "knowledge-answers") answersPage().catch((error) => say(error.message));
 });

@@ -83,3 +83,19 @@ async def test_a_supervisor_reviews_then_publishes_a_draft_in_the_browser(consol
             await expect(sam.locator("#message")).to_contain_text("someone other than its author")
         finally:
             await browser.close()
+
+
+async def test_a_supervisor_opens_the_automated_answers_from_the_bar_and_sees_the_threshold(console):
+    from playwright.async_api import async_playwright, expect
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            sam = await log_in(browser, console.base, "sam", "sam-demo-super")
+            await sam.click('nav a[href="/knowledge/answers"]')
+            await expect(sam.locator("#kb-threshold")).to_have_text("0.8")
+            await expect(sam.locator("#kb-threshold-changed")).to_contain_text("set by")
+            await expect(sam.locator("#kb-outcomes")).to_contain_text("No automated answers")
+            await expect(sam.locator("#kb-threshold-form")).to_have_count(0)
+        finally:
+            await browser.close()

@@ -84,3 +84,25 @@ async def test_the_knowledge_pages_open_for_those_who_may_use_them(console):
         async with http.get(f"{console.base}/knowledge/review") as reply:
             assert reply.status == 200
             assert 'id="kb-articles"' in await reply.text()
+
+
+async def test_a_supervisor_sees_how_automated_answers_ended_and_only_an_admin_sets_the_threshold(console):
+    async with aiohttp.ClientSession(headers=await _as(console, "1001")) as http:
+        async with http.get(f"{console.base}/api/knowledge/answers") as reply:
+            assert reply.status == 403
+        async with http.get(f"{console.base}/knowledge/answers") as reply:
+            assert reply.status == 403
+    async with aiohttp.ClientSession(headers=await _as(console, "supervisor")) as http:
+        async with http.get(f"{console.base}/knowledge/answers") as reply:
+            assert reply.status == 200
+            assert 'id="kb-outcomes"' in (page := await reply.text())
+            assert 'id="kb-threshold-form"' not in page
+        async with http.get(f"{console.base}/api/knowledge/answers?days=7") as reply:
+            report = await reply.json()
+            assert (report["answer_threshold"], report["days"]) == (0.8, 7)
+        async with http.get(f"{console.base}/api/knowledge/answers?days=soon") as reply:
+            assert reply.status == 400
+        async with http.post(
+            f"{console.base}/api/knowledge/threshold", json={"answer_threshold": 0.5}
+        ) as reply:
+            assert reply.status == 403

@@ -91,7 +91,7 @@ def logged(database_url, log_id):
 async def test_a_question_is_answered_from_the_article_and_logged(knowledge, running):
     database_url = running.database_url
     reply = await knowledge.Ask(pb.AskRequest(question="where can I buy the 500 g oat clusters?"))
-    assert not reply.hand_off
+    assert not reply.hand_off and not reply.escalate
     assert reply.hits[0].article.id == "oats-where-to-buy"
     article_id, score, outcome, _ = logged(database_url, reply.log_id)
     assert (article_id, outcome) == ("oats-where-to-buy", "answered")
@@ -105,6 +105,7 @@ async def test_the_plastic_complaint_hands_off_and_suggests_the_plastic_code(kno
     question = "il y avait du plastique dans ma boîte"
     reply = await knowledge.Ask(pb.AskRequest(question=question))
     assert reply.hand_off and reply.hand_off_reason == "safety" and reply.answer == ""
+    assert reply.escalate
     assert logged(database_url, reply.log_id)[2:] == ("handed_off", "safety")
     codes = await trained_suggestion(knowledge, question)
     assert "complaint.quality.foreign_object.plastic" in [c.code for c in codes.codes][:3]
@@ -173,3 +174,13 @@ async def test_bad_input_gets_a_clear_error(knowledge):
     with pytest.raises(grpc.aio.AioRpcError) as invalid:
         await knowledge.PutArticle(bad, metadata=ADMIN)
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_supervisor_reads_how_the_logged_answers_ended(knowledge):
+    reply = await knowledge.Ask(pb.AskRequest(question="where can I buy the oat clusters?", channel="email"))
+    await knowledge.RecordOutcome(pb.RecordOutcomeRequest(log_id=reply.log_id, outcome="reopened"))
+    report = await knowledge.AnswerReport(pb.AnswerReportRequest(days=1), metadata=SUPERVISOR)
+    counts = {(c.channel, c.outcome, c.hand_off_reason): c.count for c in report.counts}
+    assert counts[("email", "reopened", "")] == 1
+    assert (report.days, report.threshold_changed_by) == (1, "migration")
+    assert report.threshold_changed_at.startswith("20")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
+
+from services.knowledge.service import OutcomeCount
 
 
 class MemoryStore:
@@ -12,6 +15,7 @@ class MemoryStore:
         self.models = []
         self.saved_vectors = {}
         self._threshold = threshold
+        self._changed = ("migration", "2026-01-01T00:00:00+00:00")
 
     async def latest(self, article_id, language):
         found = [a for (i, lang, _), a in self.versions.items() if (i, lang) == (article_id, language)]
@@ -45,6 +49,15 @@ class MemoryStore:
 
     async def set_threshold(self, value, actor):
         self._threshold = value
+        self._changed = (actor, "2026-01-02T00:00:00+00:00")
+
+    async def threshold_change(self):
+        return self._changed
+
+    async def outcome_counts(self, days):
+        # Every answer here was asked just now, inside any window.
+        counted = Counter((a.channel, a.outcome, a.handoff_reason) for a in self.answers)
+        return [OutcomeCount(*key, count) for key, count in sorted(counted.items())]
 
     async def log_answer(self, entry):
         self.answers.append(entry)

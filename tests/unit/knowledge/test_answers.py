@@ -55,7 +55,14 @@ async def test_a_french_question_gets_the_french_version_when_there_is_one(knowl
 async def test_safety_questions_are_never_answered_and_are_logged_as_handed_off(knowledge, question):
     answer = await knowledge.ask(question)
     assert answer.hand_off and answer.reason == "safety" and answer.answer == ""
+    assert answer.escalate
     assert knowledge.store.answers[-1].outcome == "handed_off"
+
+
+@pytest.mark.parametrize("question", ["can I talk to a person please", "je veux parler à un conseiller"])
+async def test_asking_for_a_person_hands_off_without_escalating(knowledge, question):
+    answer = await knowledge.ask(question)
+    assert answer.hand_off and answer.reason == "asked_for_person" and not answer.escalate
 
 
 async def test_the_threshold_is_data_an_admin_edits(knowledge):
@@ -150,3 +157,19 @@ def test_a_closed_model_stops_a_long_encoding_instead_of_finishing_it():
     model.close()
     with pytest.raises(embedders.EmbedderClosed):
         model.queries(["where can I buy oats", "is there gluten"])
+
+
+async def test_the_report_counts_how_answers_ended_and_names_who_set_the_threshold(knowledge):
+    answered = await knowledge.ask("where can I buy the 500 g oat clusters?", channel="chat")
+    await knowledge.ask("my child got sick after eating it", channel="chat")
+    await knowledge.record_outcome(answered.log_id, "resolved")
+    await knowledge.set_threshold(0.7, actor="ada-admin", role="admin")
+    report = await knowledge.answer_report()
+    counts = {(c.channel, c.outcome, c.handoff_reason): c.count for c in report.counts}
+    assert counts == {("chat", "resolved", ""): 1, ("chat", "handed_off", "safety"): 1}
+    assert (report.threshold, report.changed_by, report.days) == (0.7, "ada-admin", 30)
+
+
+async def test_a_report_over_more_than_a_year_is_refused(knowledge):
+    with pytest.raises(articles.InvalidArticle):
+        await knowledge.answer_report(days=400)

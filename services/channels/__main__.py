@@ -13,11 +13,14 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from services.channels import chat_web, grpc_api, language, metrics, outbound
+from services.channels import chat_web, grpc_api, language, metrics, ocr, outbound
 from services.channels.chat import ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.intake import Intake
+from services.channels.letter_cases import CaseworkLetters
+from services.channels.letter_store import SqlLetterStore
+from services.channels.letters import Letters
 from services.channels.service import Channels
 from services.channels.sink import serve_sink
 from services.channels.smtp import SmtpRelay, serve_ingress
@@ -199,7 +202,13 @@ async def serve(
             centre_address=settings.from_address,
         )
         chat = await _serve_chat(desks, settings)
-        server = Server([grpc_api.servicer(channels, desks)], settings.grpc_bind)
+        letters = Letters(
+            store=SqlLetterStore(pool),
+            cases=CaseworkLetters(contacts, issue_code=settings.issue_code),
+            read_text=ocr.read_text,
+            detect_language=language.detect,
+        )
+        server = Server([grpc_api.servicer(channels, desks, letters)], settings.grpc_bind)
         port = await server.start()
         sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
         if on_ready is not None:

@@ -10,6 +10,7 @@ from crs.channels.v1 import channels_pb2, channels_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.channels.chat import ChatDesks, Refused
+from services.channels.letters_grpc import LetterMethods
 from services.channels.outbound import InvalidReply, NoThread
 from services.channels.service import Channels
 from services.channels.store import MessageRow
@@ -91,10 +92,11 @@ async def _act(desks: ChatDesks, username: str, action, desk: DeskStream) -> Non
         await desk.send({"kind": "refused", "chat_id": action.chat_id, "detail": str(exc)})
 
 
-class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
-    def __init__(self, channels: Channels, desks: ChatDesks | None = None):
+class ChannelsApi(LetterMethods, channels_pb2_grpc.ChannelsServicer):
+    def __init__(self, channels: Channels, desks: ChatDesks | None = None, letters=None):
         self.channels = channels
         self.desks = desks
+        self.letters = letters
 
     async def AgentChat(self, request_iterator, context):
         who = from_metadata(context.invocation_metadata())
@@ -163,7 +165,7 @@ class ChannelsApi(channels_pb2_grpc.ChannelsServicer):
         )
 
 
-def servicer(channels: Channels, desks: ChatDesks | None = None) -> Servicer:
+def servicer(channels: Channels, desks: ChatDesks | None = None, letters=None) -> Servicer:
     return Servicer(
-        ChannelsApi(channels, desks), channels_pb2_grpc.add_ChannelsServicer_to_server, SERVICE_NAME
+        ChannelsApi(channels, desks, letters), channels_pb2_grpc.add_ChannelsServicer_to_server, SERVICE_NAME
     )

@@ -173,6 +173,10 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/SendReply": "cases.update",
     "/crs.channels.v1.Channels/ListRejections": "mail.rejections",
     "/crs.channels.v1.Channels/AgentChat": "chat.answer",
+    "/crs.channels.v1.Channels/DraftLetter": "cases.create",
+    "/crs.channels.v1.Channels/ConfirmLetter": "cases.create",
+    "/crs.channels.v1.Channels/ListLetterScans": "cases.read",
+    "/crs.channels.v1.Channels/GetLetterScan": "cases.read",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its

@@ -115,6 +115,10 @@ async def test_a_confirmed_letter_is_a_case_with_its_verbatim_and_its_scan(chann
     async with browser() as http:
         await browser_login(http, console, "ada", "ada-demo-1001")
         headers = {"Origin": console, "X-CSRF-Token": await csrf_of(http, console)}
+        async with http.get(f"{console}/letters/new") as page:
+            assert page.status == 200 and 'id="scan-file"' in await page.text()
+        async with http.get(f"{console}/") as home:
+            assert 'href="/letters/new"' in await home.text(), "the bar leads to the letters page"
         async with http.post(
             f"{console}/api/letters/drafts?filename=lettre.png&language=auto",
             data=scan,

@@ -68,9 +68,11 @@ CMD ["python", "-m", "services.telephony.edge"]
 FROM base AS app
 COPY --from=assets /assets/vendor /app/services/console/static/vendor
 # Letters: WeasyPrint renders with Pango; the fonts cover Latin scripts and Japanese.
+# Scanned letters (channels): tesseract reads them, pdftoppm turns a scanned PDF's pages into images.
 USER root
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-ipafont-gothic \
+    tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-spa tesseract-ocr-jpn poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 USER 10001:10001
 EXPOSE 50051 50052 50053 50054 50055 8080 8081 9101 9102 9103 9104 9105 9106 9107

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a command needs, when they are missing.
 #   system-deps.sh run    what `make run` needs: kamailio for the SIP edge, sipp for `crs call`, npm for
-#                         the console's chart library
+#                         the console's chart library, tesseract and pdftoppm for scanned letters
 #   system-deps.sh test   that, plus the SIP peers, the browser, and the mail peers (Postfix, Dovecot,
 #                         swaks) the tests drive
 # Non-interactive. When it cannot install (not root, no apt-get), it says what to install and fails at once.
@@ -29,6 +29,13 @@ missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || [ -x "/usr/bin/$cmd" ] || missing+=("${need[$cmd]}")
 done
+# Scanned letters: tesseract reads them (with the language packs the demo's letters are in), and poppler's
+# pdftoppm turns a scanned PDF's pages into images for it.
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+for pack in eng fra deu spa jpn; do
+  [ -e "/usr/share/tesseract-ocr/5/tessdata/$pack.traineddata" ] || missing+=("tesseract-ocr-$pack")
+done
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
 # Letters render Japanese with this font (WeasyPrint finds it through fontconfig).
 [ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || missing+=(fonts-ipafont-gothic)
 # Mail tests run private Postfix and Dovecot instances (tests/support/mailpeers.py); Dovecot takes mail by LMTP.

@@ -13,7 +13,17 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from services.channels import acknowledge, chat_web, grpc_api, imap, imap_client, language, metrics, outbound
+from services.channels import (
+    acknowledge,
+    chat_web,
+    grpc_api,
+    imap,
+    imap_client,
+    language,
+    metrics,
+    ocr,
+    outbound,
+)
 from services.channels.acknowledge import Acknowledger
 from services.channels.chat import RESUME_SECONDS, ChatDesks
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
@@ -21,6 +31,9 @@ from services.channels.dkim_sign import Signer
 from services.channels.imap_store import SqlLeases, SqlPositions
 from services.channels.intake import Intake
 from services.channels.knowledge_client import FulfillmentShops, KnowledgeAnswers, KnowledgeClient
+from services.channels.letter_cases import CaseworkLetters
+from services.channels.letter_store import SqlLetterStore
+from services.channels.letters import Letters
 from services.channels.reply_templates import ReplyTemplates
 from services.channels.reply_templates_store import SqlTemplates
 from services.channels.service import Channels
@@ -294,8 +307,18 @@ async def serve(
         form_site = await _site(web_form_app(form, pool, contacts, knowledge), form.bind) if form else None
         templates = ReplyTemplates(SqlTemplates(pool))
         sink_dir = pathlib.Path(settings.sink_dir) if settings.sink_bind else None
+        letters = Letters(
+            store=SqlLetterStore(pool),
+            cases=CaseworkLetters(contacts, issue_code=settings.issue_code),
+            read_text=ocr.read_text,
+            detect_language=language.detect,
+        )
         server = Server(
-            [grpc_api.servicer(channels, desks, templates, sink_dir, web_form=SqlOffers(pool))],
+            [
+                grpc_api.servicer(
+                    channels, desks, templates, sink_dir, web_form=SqlOffers(pool), letters=letters
+                )
+            ],
             settings.grpc_bind,
         )
         port = await server.start()

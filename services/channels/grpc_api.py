@@ -11,6 +11,8 @@ from crs.channels.v1 import channels_pb2, channels_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.channels.chat import ChatDesks, Refused
+from services.channels.letters import Letters
+from services.channels.letters_grpc import LetterMethods
 from services.channels.outbound import InvalidReply, NoThread
 from services.channels.reply_templates import ReplyTemplates
 from services.channels.reply_templates_api import ReplyTemplatesApi
@@ -96,7 +98,7 @@ async def _act(desks: ChatDesks, username: str, action, desk: DeskStream) -> Non
         await desk.send({"kind": "refused", "chat_id": action.chat_id, "detail": str(exc)})
 
 
-class ChannelsApi(ReplyTemplatesApi, SinkApi, channels_pb2_grpc.ChannelsServicer):
+class ChannelsApi(ReplyTemplatesApi, SinkApi, LetterMethods, channels_pb2_grpc.ChannelsServicer):
     def __init__(
         self,
         channels: Channels,
@@ -105,12 +107,14 @@ class ChannelsApi(ReplyTemplatesApi, SinkApi, channels_pb2_grpc.ChannelsServicer
         sink_dir: pathlib.Path | None = None,
         *,
         web_form: WebFormTally,
+        letters: Letters | None = None,
     ):
         self.channels = channels
         self.desks = desks
         self.templates = templates
         self.sink_dir = sink_dir
         self.web_form = web_form
+        self.letters = letters
 
     async def AgentChat(self, request_iterator, context):
         who = from_metadata(context.invocation_metadata())
@@ -190,9 +194,10 @@ def servicer(
     sink_dir: pathlib.Path | None = None,
     *,
     web_form: WebFormTally,
+    letters: Letters | None = None,
 ) -> Servicer:
     return Servicer(
-        ChannelsApi(channels, desks, templates, sink_dir, web_form=web_form),
+        ChannelsApi(channels, desks, templates, sink_dir, web_form=web_form, letters=letters),
         channels_pb2_grpc.add_ChannelsServicer_to_server,
         SERVICE_NAME,
     )

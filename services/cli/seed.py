@@ -10,6 +10,7 @@ import importlib
 import time
 import uuid
 
+from services.channels import demo_letters
 from services.runtime.settings import Common
 
 NAMESPACE = uuid.UUID("6f1d3c1e-2f4a-4b8e-9a57-3c6f0e0a9b21")
@@ -45,6 +46,8 @@ def run(args) -> int:
             else:
                 seeder.seed_demo(url)
             print(f"{service}: demo data in place")
+        scans = demo_letters.write()
+        print(f"channels: demo letter scans to upload on the console's Letters page: {scans[0].parent}")
     if args.consumers:
         ids = [consumer_id(BULK_OFFSET + i) for i in range(args.consumers)]
         for service in SEEDED_SERVICES:

@@ -206,6 +206,10 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/SaveReplyTemplate": "templates.manage",
     "/crs.channels.v1.Channels/DeleteReplyTemplate": "templates.manage",
     "/crs.channels.v1.Channels/ListSinkMail": "mail.sink",
+    "/crs.channels.v1.Channels/DraftLetter": "cases.create",
+    "/crs.channels.v1.Channels/ConfirmLetter": "cases.create",
+    "/crs.channels.v1.Channels/ListLetterScans": "cases.read",
+    "/crs.channels.v1.Channels/GetLetterScan": "cases.read",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its

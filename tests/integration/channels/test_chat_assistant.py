@@ -26,6 +26,8 @@ from services.runtime.principal import Principal
 from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 
 ADA = Principal("ada", "agent", extension="1001", team="north").metadata()
+# An agent with no chats of earlier tests still waiting for their page's reload.
+CLEO = Principal("cleo", "agent", extension="1003", team="north").metadata()
 ADMIN = Principal("kb.admin", "admin").metadata()
 ORIGIN = "http://brand.test:8000"
 DEMO = pathlib.Path(articles.__file__).parent / "demo" / "articles"
@@ -93,10 +95,10 @@ async def channels(contacts, knowledge, database_url):  # noqa: F811
 
 
 @contextlib.asynccontextmanager
-async def desk_of_ada(stub):
-    call = stub.AgentChat(metadata=ADA)
+async def desk_of_ada(stub, who=ADA, display_name="Ada Moreno"):
+    call = stub.AgentChat(metadata=who)
     await call.write(
-        pb.ChatAction(kind="available", languages=["en", "fr"], display_name="Ada Moreno", capacity=8)
+        pb.ChatAction(kind="available", languages=["en", "fr"], display_name=display_name, capacity=8)
     )
     try:
         await next_event(call, "ready")
@@ -316,7 +318,7 @@ def case_id_of(database_url, reference):
 
 async def test_a_reloaded_page_takes_its_chat_up_again_with_its_transcript(channels):
     stub, url = channels
-    async with desk_of_ada(stub) as desk:
+    async with desk_of_ada(stub, CLEO, "Cleo Park") as desk:
         async with widget(url, "en", "can I talk to a person please") as first_page:
             await frame(first_page, "agent")
             offered = await offer_of(desk, first_page)
@@ -330,7 +332,7 @@ async def test_a_reloaded_page_takes_its_chat_up_again_with_its_transcript(chann
             assert [(x["author"], x["body"], x["mine"]) for x in resumed["lines"]] == [
                 ("consumer", "can I talk to a person please", True),
                 ("Assistant", "Of course: I am passing you to an agent.", False),
-                ("Ada Moreno", "Hello, I am here", False),
+                ("Cleo Park", "Hello, I am here", False),
             ]
             await reloaded.send_json({"type": "say", "body": "thank you"})
             line = await next_event(desk, "line")

@@ -6,6 +6,7 @@ import os
 
 import psycopg
 
+from services.channels.demo_letters import FOLDER as DEMO_LETTERS
 from services.cli.seed import BULK_OFFSET, consumer_id
 from tests.integration.cli.conftest import crs
 from tests.support import infra
@@ -58,7 +59,9 @@ def test_seed_demo_loads_the_demo_consumers_and_their_accounts_and_orders_once(f
             "fulfillment: demo data in place",
             "console: demo data in place",
             "insights: demo data in place",
+            f"channels: demo letter scans to upload on the console's Letters page: {DEMO_LETTERS}",
         ]
+    assert sorted(p.suffix for p in DEMO_LETTERS.iterdir()) == [".pdf", ".png"]
     url = fresh_database
     assert count(url, "SELECT count(*) FROM contacts.consumer") == 10
     assert count(url, "SELECT count(*) FROM contacts.consumer WHERE id = %s", consumer_id(0)) == 1

@@ -66,6 +66,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # their thresholds are set by supervisors and admins.
     "restock.read": frozenset({"supervisor", "analyst", "admin"}),
     "restock.manage": frozenset({"supervisor", "admin"}),
+    # Sales from the shops' tills and marketplaces, fed into sell-through: an admin or an integration.
+    "orders.import": frozenset({"admin"}),
     "knowledge.read": _EVERYONE,
     "knowledge.answer": _AGENTS,
     # Authors (agents among them) write drafts; a supervisor or admin reviews and publishes them.
@@ -134,6 +136,9 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/ListRestockPrompts": "restock.read",
     "/crs.fulfillment.v1.Fulfillment/GetRestockPolicy": "restock.read",
     "/crs.fulfillment.v1.Fulfillment/SetRestockPolicy": "restock.manage",
+    "/crs.fulfillment.v1.Fulfillment/SetCoverThreshold": "restock.manage",
+    "/crs.fulfillment.v1.Fulfillment/RemoveCoverThreshold": "restock.manage",
+    "/crs.fulfillment.v1.Fulfillment/ImportOrders": "orders.import",
     "/crs.insights.v1.Insights/ImportSales": "insights.manage",
     "/crs.insights.v1.Insights/GetCpmu": "insights.read",
     "/crs.insights.v1.Insights/ListAlerts": "insights.read",
@@ -240,6 +245,7 @@ CLI_COMMANDS: dict[str, str] = {
     "insights cpmu": "insights.read",
     "insights move": "insights.manage",
     "inventory import": "inventory.manage",
+    "orders import": "orders.import",
     "inventory show": "inventory.read",
     "where-to-buy": "inventory.read",
     "postcodes import": "inventory.manage",

@@ -68,6 +68,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "restock.manage": frozenset({"supervisor", "admin"}),
     # Sales from the shops' tills and marketplaces, fed into sell-through: an admin or an integration.
     "orders.import": frozenset({"admin"}),
+    # Approval limits per role and agent: admins edit them; supervisors, who approve above them, read them.
+    "limits.read": frozenset({"supervisor", "admin"}),
+    "limits.manage": frozenset({"admin"}),
     "knowledge.read": _EVERYONE,
     "knowledge.answer": _AGENTS,
     # Authors (agents among them) write drafts; a supervisor or admin reviews and publishes them.
@@ -139,6 +142,9 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/SetCoverThreshold": "restock.manage",
     "/crs.fulfillment.v1.Fulfillment/RemoveCoverThreshold": "restock.manage",
     "/crs.fulfillment.v1.Fulfillment/ImportOrders": "orders.import",
+    "/crs.fulfillment.v1.Fulfillment/ListApprovalLimits": "limits.read",
+    "/crs.fulfillment.v1.Fulfillment/SetApprovalLimit": "limits.manage",
+    "/crs.fulfillment.v1.Fulfillment/RemoveApprovalLimit": "limits.manage",
     "/crs.insights.v1.Insights/ImportSales": "insights.manage",
     "/crs.insights.v1.Insights/GetCpmu": "insights.read",
     "/crs.insights.v1.Insights/ListAlerts": "insights.read",

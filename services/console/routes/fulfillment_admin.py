@@ -1,6 +1,7 @@
 """Supply planners' and admins' settings of fulfillment: cover thresholds per product and region, in
-place of the restock policy's default. Each change is audited by fulfillment (who, when, before and
-after) and shown with the policy. Thin routes: fulfillment validates and decides."""
+place of the restock policy's default, and approval limits per role and agent. Each change is audited by
+fulfillment (who, when, before and after) and shown with the settings. Thin routes: fulfillment validates
+and decides."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from services.console.clients import as_json
 from services.console.openapi import shapes
 from services.console.permissions import requires
 from services.console.routes.fulfillment import _fulfillment, _text
-from services.console.web import BadRequest, json_body
+from services.console.web import BadRequest, json_body, render
 
 routes = web.RouteTableDef()
 
@@ -50,3 +51,60 @@ async def remove_cover_threshold(request: web.Request) -> web.Response:
     """DELETE ?sku=&country=&region= -> the RestockPolicy: the next threshold down applies again."""
     message = _threshold(dict(request.query), with_days=False)
     return web.json_response(as_json(await _fulfillment(request, "RemoveCoverThreshold", message)))
+
+
+@routes.get("/admin/limits")
+@requires("limits.read")
+async def limits_page(request: web.Request) -> web.Response:
+    return render(request, "fulfillment/limits.html")
+
+
+@routes.get("/api/approval-limits")
+@requires("limits.read")
+@shapes(reply=pb.ApprovalLimits.DESCRIPTOR)
+async def approval_limits(request: web.Request) -> web.Response:
+    """GET -> {"limits": [ApprovalLimit], "changes": [ApprovalLimitChange]}: agents' own, then roles'."""
+    return web.json_response(
+        as_json(await _fulfillment(request, "ListApprovalLimits", pb.ListApprovalLimitsRequest()))
+    )
+
+
+def _whole(body: dict, name: str) -> int:
+    raw = body.get(name)
+    if isinstance(raw, bool):
+        raise BadRequest(f"{name}: a whole number")
+    try:
+        return int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name}: a whole number") from None
+
+
+def _limit_key(body: dict) -> pb.ApprovalLimit:
+    return pb.ApprovalLimit(
+        scope=_text(body, "scope", 10),
+        name=_text(body, "name", 64),
+        currency=_text(body, "currency", 3).upper(),
+    )
+
+
+@routes.put("/api/approval-limits")
+@requires("limits.manage")
+@shapes(reply=pb.ApprovalLimits.DESCRIPTOR)
+async def set_approval_limit(request: web.Request) -> web.Response:
+    """PUT {"scope": "role"|"agent", "name", "currency", "max_value_minor", "max_period_minor",
+    "period_days"} -> ApprovalLimits: the limit added or changed, in force for the next request."""
+    body = await json_body(request)
+    message = _limit_key(body)
+    message.max_value_minor = _whole(body, "max_value_minor")
+    message.max_period_minor = _whole(body, "max_period_minor")
+    message.period_days = _whole(body, "period_days")
+    return web.json_response(as_json(await _fulfillment(request, "SetApprovalLimit", message)))
+
+
+@routes.delete("/api/approval-limits")
+@requires("limits.manage")
+@shapes(reply=pb.ApprovalLimits.DESCRIPTOR)
+async def remove_approval_limit(request: web.Request) -> web.Response:
+    """DELETE ?scope=&name=&currency= -> ApprovalLimits: an agent's own removed, their role's applies."""
+    message = _limit_key(dict(request.query))
+    return web.json_response(as_json(await _fulfillment(request, "RemoveApprovalLimit", message)))

@@ -8,3 +8,16 @@ ALTER TABLE orders ALTER COLUMN consumer_id DROP NOT NULL;
 ALTER TABLE stock_movement DROP CONSTRAINT stock_movement_kind_check;
 ALTER TABLE stock_movement ADD CONSTRAINT stock_movement_kind_check
     CHECK (kind IN ('received', 'reserved', 'released', 'shipped', 'adjusted', 'sold'));
+
+-- Who changed which approval limit when, with its values before and after (NULL: none, or removed).
+CREATE TABLE approval_limit_change (
+    id bigserial PRIMARY KEY,
+    scope text NOT NULL,
+    name text NOT NULL,
+    currency char(3) NOT NULL,
+    changed_by text NOT NULL,
+    changed_at timestamptz NOT NULL DEFAULT now(),
+    before jsonb,
+    after jsonb
+);
+CREATE INDEX approval_limit_change_by_time ON approval_limit_change (changed_at DESC);

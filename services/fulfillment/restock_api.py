@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from crs.fulfillment.v1 import fulfillment_pb2 as pb
 
 from services.fulfillment import convert, restock, restock_thresholds
+from services.fulfillment import restock_thresholds_store as thresholds_store
 from services.fulfillment.replies import NotAllowed
 from services.fulfillment.reply_api import _principal, _status
 from services.fulfillment.restock_store import SqlStore
@@ -111,6 +112,17 @@ class RestockApi:
         await self.thresholds_store.remove(scope, principal.username)
         await self._reevaluate()
         return await self._policy_reply()
+
+    @_status
+    async def SetReorderPoint(self, request, context):
+        principal = _may_set_thresholds(context)
+        sku, location_id, point = restock_thresholds.validate_reorder_point(
+            request.sku, request.location_id, request.reorder_point
+        )
+        await thresholds_store.set_reorder_point(
+            self.restock_store.pool, sku, location_id, point, principal.username
+        )
+        return convert.stock_to_pb(sku, await self.replies_store.stock(sku))
 
     async def count_where_to_buy(self, answer: Answer) -> None:
         """A lookup with no stocked store near the consumer is a miss for the product in their region.

@@ -84,3 +84,16 @@ class Thresholds:
 
     def __bool__(self) -> bool:
         return bool(self.by_scope)
+
+
+MAX_REORDER_POINT = 1_000_000
+
+
+def validate_reorder_point(sku: str, location_id: str, point: int) -> tuple[str, str, int]:
+    """A location's reorder point for a product: restock there when available falls below it; 0 is none."""
+    sku, location_id = sku.strip(), location_id.strip()
+    if not sku or not location_id:
+        raise InvalidRequest("sku and location_id: both required")
+    if not 0 <= point <= MAX_REORDER_POINT:
+        raise InvalidRequest(f"reorder_point: from 0 (none) to {MAX_REORDER_POINT}")
+    return sku, location_id, point

@@ -86,3 +86,29 @@ class ThresholdStore:
                 )
             ).fetchall()
         return [Change(tuple(r[:3]), r[3], r[4], r[5], r[6]) for r in rows]
+
+
+async def set_reorder_point(
+    pool: AsyncConnectionPool, sku: str, location_id: str, point: int, actor: str
+) -> None:
+    """Change one location's reorder point for a product, audited in the same transaction."""
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT reorder_point FROM stock WHERE sku = %s AND location_id = %s FOR UPDATE",
+                (sku, location_id),
+            )
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"{sku} is not stocked at {location_id}")
+        if row[0] != point:
+            await conn.execute(
+                "UPDATE stock SET reorder_point = %s WHERE sku = %s AND location_id = %s",
+                (point, sku, location_id),
+            )
+            await conn.execute(
+                "INSERT INTO reorder_point_change (sku, location_id, changed_by, before, after)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                (sku, location_id, actor, row[0], point),
+            )
+        await conn.commit()

@@ -108,3 +108,24 @@ async def remove_approval_limit(request: web.Request) -> web.Response:
     """DELETE ?scope=&name=&currency= -> ApprovalLimits: an agent's own removed, their role's applies."""
     message = _limit_key(dict(request.query))
     return web.json_response(as_json(await _fulfillment(request, "RemoveApprovalLimit", message)))
+
+
+@routes.put("/api/products/{sku}/reorder-points/{location}")
+@requires("restock.manage")
+@shapes(reply=pb.ProductStock.DESCRIPTOR)
+async def set_reorder_point(request: web.Request) -> web.Response:
+    """PUT {"reorder_point"} -> the ProductStock: restock there when available falls below it (0: none)."""
+    body = await json_body(request)
+    message = pb.SetReorderPointRequest(
+        sku=request.match_info["sku"][:64],
+        location_id=request.match_info["location"][:64],
+        reorder_point=_bounded(body, "reorder_point"),
+    )
+    return web.json_response(as_json(await _fulfillment(request, "SetReorderPoint", message)))
+
+
+def _bounded(body: dict, name: str) -> int:
+    value = _whole(body, name)
+    if not 0 <= value <= 2**31 - 1:
+        raise BadRequest(f"{name}: from 0")
+    return value

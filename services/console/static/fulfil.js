@@ -187,8 +187,31 @@ async function stockPage() {
         + `below its reorder point of ${level.reorder_point}; send ${level.reorder_point - level.available} or more.`));
     }
     $("restock").hidden = !found.restock.length;
+    const choose = $("reorder-location");
+    if (choose) {
+      choose.replaceChildren(...found.levels.map((level) => {
+        const option = el("option", level.location.name);
+        option.value = level.location.id;
+        return option;
+      }));
+    }
     say("");
   };
+  const reorder = $("reorder-form");
+  if (reorder) {
+    reorder.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const sku = $("stock-sku").value.trim();
+      try {
+        await api("PUT", `/api/products/${encodeURIComponent(sku)}/reorder-points/`
+          + encodeURIComponent($("reorder-location").value), { reorder_point: $("reorder-point").value });
+        await show(sku);
+        say("Reorder point saved.", "info");
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
   $("stock-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const sku = $("stock-sku").value.trim();

@@ -28,3 +28,15 @@ CREATE TABLE restock_threshold_change (
     after jsonb
 );
 CREATE INDEX restock_threshold_change_by_time ON restock_threshold_change (changed_at DESC);
+
+-- Who changed a location's reorder point for a product, when, from what to what.
+CREATE TABLE reorder_point_change (
+    id bigserial PRIMARY KEY,
+    sku text NOT NULL,
+    location_id text NOT NULL,
+    changed_by text NOT NULL,
+    changed_at timestamptz NOT NULL DEFAULT now(),
+    before integer NOT NULL,
+    after integer NOT NULL
+);
+CREATE INDEX reorder_point_change_by_product ON reorder_point_change (sku, changed_at DESC);

@@ -351,3 +351,23 @@ def test_an_imported_surge_raises_a_prompt_once_and_importing_it_again_changes_n
     with pytest.raises(grpc.RpcError) as refused:
         restock.call("ImportOrders", pb.ImportOrdersRequest(csv=text), PLANNER)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_planner_sets_a_locations_reorder_point_audited_and_an_agent_may_not(restock):
+    request = pb.SetReorderPointRequest(sku=STEADY, location_id="RS-SF", reorder_point=120)
+    with pytest.raises(grpc.RpcError) as refused:
+        restock.call("SetReorderPoint", request, AGENT)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as unstocked:
+        restock.call(
+            "SetReorderPoint", pb.SetReorderPointRequest(sku=STEADY, location_id="RS-NYC", reorder_point=5)
+        )
+    assert unstocked.value.code() == grpc.StatusCode.NOT_FOUND
+    stock = restock.call("SetReorderPoint", request)
+    [sf] = [level for level in stock.levels if level.location.id == "RS-SF"]
+    # 100 on hand is now below its point of 120.
+    assert (sf.reorder_point, sf.below_reorder_point) == (120, True)
+    assert restock.sql(
+        "SELECT changed_by, before, after FROM reorder_point_change WHERE sku = %s AND location_id = 'RS-SF'",
+        (STEADY,),
+    ) == [("sam", 0, 120)]

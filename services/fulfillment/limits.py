@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.fulfillment.replies import InvalidRequest
+from services.fulfillment.replies import CouponPolicy, InvalidRequest
 
 SCOPES = ("role", "agent")
 ROLES = ("agent", "supervisor", "admin")
@@ -72,3 +72,21 @@ def validate(limit: Limit) -> Limit:
     if not 1 <= limit.period_days <= 366:
         raise InvalidRequest("period_days: from 1 to 366")
     return Limit(*key, limit.max_value_minor, limit.max_period_minor, limit.period_days)
+
+
+COUPON_FIELDS = ("max_per_consumer", "max_per_household", "period_days", "valid_days")
+
+
+def validate_coupon_policy(policy: CouponPolicy) -> CouponPolicy:
+    """The coupon fraud limits: coupons per consumer and per household in a period, and how long one is good."""
+    if not 1 <= policy.max_per_consumer <= 1000:
+        raise InvalidRequest("max_per_consumer: from 1 to 1000")
+    if not policy.max_per_consumer <= policy.max_per_household <= 1000:
+        raise InvalidRequest(
+            "max_per_household: from max_per_consumer (a household has one consumer or more) to 1000"
+        )
+    if not 1 <= policy.period_days <= 3660:
+        raise InvalidRequest("period_days: from 1 to 3660")
+    if not 1 <= policy.valid_days <= 3660:
+        raise InvalidRequest("valid_days: from 1 to 3660")
+    return policy

@@ -9,7 +9,7 @@ from crs.fulfillment.v1 import fulfillment_pb2 as pb
 
 from services.fulfillment import convert, limits
 from services.fulfillment.limits_store import LimitsStore
-from services.fulfillment.replies import NotAllowed
+from services.fulfillment.replies import CouponPolicy, NotAllowed
 from services.fulfillment.reply_api import _principal, _status
 
 EDITORS = ("admin",)
@@ -87,3 +87,31 @@ class LimitsApi:
         key = limits.validate_key(request.scope, request.name, request.currency)
         await self.limits_store.remove(key, principal.username)
         return await self._reply()
+
+    async def _coupon_reply(self) -> pb.CouponPolicy:
+        policy, changes = await self.limits_store.coupon_policy()
+        return pb.CouponPolicy(
+            **{name: getattr(policy, name) for name in limits.COUPON_FIELDS},
+            changes=[
+                pb.CouponPolicyChange(
+                    changed_by=by,
+                    changed_at=convert.timestamp(at),
+                    before_json=_json_or_empty(before),
+                    after_json=_json_or_empty(after),
+                )
+                for by, at, before, after in changes
+            ],
+        )
+
+    @_status
+    async def GetCouponPolicy(self, request, context):
+        return await self._coupon_reply()
+
+    @_status
+    async def SetCouponPolicy(self, request, context):
+        principal = _editor(context)
+        policy = limits.validate_coupon_policy(
+            CouponPolicy(*(getattr(request, name) for name in limits.COUPON_FIELDS))
+        )
+        await self.limits_store.set_coupon_policy(policy, principal.username)
+        return await self._coupon_reply()

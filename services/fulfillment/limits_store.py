@@ -6,8 +6,8 @@ from __future__ import annotations
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from services.fulfillment.limits import Limit, LimitChange
-from services.fulfillment.replies import NotFound
+from services.fulfillment.limits import COUPON_FIELDS, Limit, LimitChange
+from services.fulfillment.replies import CouponPolicy, NotFound
 
 COLUMNS = "scope, name, currency, max_value_minor, max_period_minor, period_days"
 LOCK = (
@@ -80,3 +80,37 @@ class LimitsStore:
                 )
             ).fetchall()
         return [LimitChange(tuple(r[:3]), r[3], r[4], r[5], r[6]) for r in rows]
+
+    async def coupon_policy(self) -> tuple[CouponPolicy, list[tuple]]:
+        """The coupon fraud limits, with their latest changes (who, when, before, after)."""
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(f"SELECT {', '.join(COUPON_FIELDS)} FROM coupon_policy")
+            ).fetchone()
+            changes = await (
+                await conn.execute(
+                    "SELECT changed_by, changed_at, before, after FROM coupon_policy_change"
+                    " ORDER BY changed_at DESC, id DESC LIMIT %s",
+                    (CHANGES_SHOWN,),
+                )
+            ).fetchall()
+        return CouponPolicy(*row), changes
+
+    async def set_coupon_policy(self, policy: CouponPolicy, actor: str) -> None:
+        after = {name: getattr(policy, name) for name in COUPON_FIELDS}
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(f"SELECT {', '.join(COUPON_FIELDS)} FROM coupon_policy FOR UPDATE")
+            ).fetchone()
+            before = dict(zip(COUPON_FIELDS, row, strict=True))
+            if before != after:
+                await conn.execute(
+                    "UPDATE coupon_policy SET max_per_consumer = %s, max_per_household = %s, period_days = %s,"
+                    " valid_days = %s",
+                    tuple(after.values()),
+                )
+                await conn.execute(
+                    "INSERT INTO coupon_policy_change (changed_by, before, after) VALUES (%s, %s, %s)",
+                    (actor, Jsonb(before), Jsonb(after)),
+                )
+            await conn.commit()

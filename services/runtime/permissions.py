@@ -146,6 +146,8 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/SetApprovalLimit": "limits.manage",
     "/crs.fulfillment.v1.Fulfillment/RemoveApprovalLimit": "limits.manage",
     "/crs.fulfillment.v1.Fulfillment/SetReorderPoint": "restock.manage",
+    "/crs.fulfillment.v1.Fulfillment/GetCouponPolicy": "limits.read",
+    "/crs.fulfillment.v1.Fulfillment/SetCouponPolicy": "limits.manage",
     "/crs.insights.v1.Insights/ImportSales": "insights.manage",
     "/crs.insights.v1.Insights/GetCpmu": "insights.read",
     "/crs.insights.v1.Insights/ListAlerts": "insights.read",

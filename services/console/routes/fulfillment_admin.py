@@ -129,3 +129,26 @@ def _bounded(body: dict, name: str) -> int:
     if not 0 <= value <= 2**31 - 1:
         raise BadRequest(f"{name}: from 0")
     return value
+
+
+COUPON_FIELDS = ("max_per_consumer", "max_per_household", "period_days", "valid_days")
+
+
+@routes.get("/api/coupon-policy")
+@requires("limits.read")
+@shapes(reply=pb.CouponPolicy.DESCRIPTOR)
+async def coupon_policy(request: web.Request) -> web.Response:
+    """GET -> the CouponPolicy: the coupon fraud limits, with their latest changes."""
+    return web.json_response(
+        as_json(await _fulfillment(request, "GetCouponPolicy", pb.GetCouponPolicyRequest()))
+    )
+
+
+@routes.put("/api/coupon-policy")
+@requires("limits.manage")
+@shapes(reply=pb.CouponPolicy.DESCRIPTOR)
+async def set_coupon_policy(request: web.Request) -> web.Response:
+    """PUT {"max_per_consumer", "max_per_household", "period_days", "valid_days"} -> the CouponPolicy."""
+    body = await json_body(request)
+    message = pb.CouponPolicy(**{name: _bounded(body, name) for name in COUPON_FIELDS})
+    return web.json_response(as_json(await _fulfillment(request, "SetCouponPolicy", message)))

@@ -395,6 +395,38 @@ async function limitsPage() {
     });
   }
   await draw();
+  await couponPolicy();
+}
+
+const COUPON_FIELDS = ["max_per_consumer", "max_per_household", "period_days", "valid_days"];
+
+async function couponPolicy() {
+  const draw = async () => {
+    const policy = await api("GET", "/api/coupon-policy");
+    $("coupon-policy").textContent = `At most ${policy.max_per_consumer} coupons per consumer and `
+      + `${policy.max_per_household} per household in ${policy.period_days} days; each good for ${policy.valid_days} days.`;
+    for (const name of COUPON_FIELDS) {
+      const input = $(`coupon-${name}`);
+      if (input) input.value = policy[name];
+    }
+    $("coupon-changes").replaceChildren(...(policy.changes || []).map((c) =>
+      row([when(c.changed_at), c.changed_by, c.before_json, c.after_json])));
+  };
+  const form = $("coupon-form");
+  if (form) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = Object.fromEntries(COUPON_FIELDS.map((name) => [name, $(`coupon-${name}`).value]));
+      try {
+        await api("PUT", "/api/coupon-policy", body);
+        await draw();
+        say("Coupon limits saved; the next coupon follows them.", "info");
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
+  await draw();
 }
 
 PAGES.approvals = approvalsPage;

@@ -21,3 +21,12 @@ CREATE TABLE approval_limit_change (
     after jsonb
 );
 CREATE INDEX approval_limit_change_by_time ON approval_limit_change (changed_at DESC);
+
+-- Who changed the coupon fraud limits when, with their values before and after.
+CREATE TABLE coupon_policy_change (
+    id bigserial PRIMARY KEY,
+    changed_by text NOT NULL,
+    changed_at timestamptz NOT NULL DEFAULT now(),
+    before jsonb NOT NULL,
+    after jsonb NOT NULL
+);

@@ -54,3 +54,28 @@ def test_an_admin_lowers_an_agents_limit_and_their_next_refund_above_it_waits_fo
     # The role's limit applies again.
     third = directory.add_case(phones=["+15550100079"])
     assert stack.request(third, "refund", value=1500, principal=BEN).state != "awaiting_approval"
+
+
+def test_an_admin_tightens_the_coupon_fraud_limits_and_the_next_coupon_over_them_is_refused(stack, directory):
+    current = stack.call("GetCouponPolicy", pb.GetCouponPolicyRequest(), SUPERVISOR)
+    tight = pb.CouponPolicy(max_per_consumer=1, max_per_household=1, period_days=90, valid_days=180)
+    with pytest.raises(grpc.RpcError) as supervisor_tries:
+        stack.call("SetCouponPolicy", tight, SUPERVISOR)
+    assert supervisor_tries.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as bad:
+        stack.call("SetCouponPolicy", pb.CouponPolicy(max_per_consumer=3, max_per_household=2, period_days=90,
+                                                      valid_days=180), OPERATOR)  # fmt: skip
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "max_per_household" in bad.value.details()
+    restore = pb.CouponPolicy(max_per_consumer=current.max_per_consumer, max_per_household=current.max_per_household,
+                              period_days=current.period_days, valid_days=current.valid_days)  # fmt: skip
+    try:
+        changed = stack.call("SetCouponPolicy", tight, OPERATOR)
+        assert (changed.max_per_consumer, changed.changes[0].changed_by) == (1, "ops")
+        assert json.loads(changed.changes[0].before_json)["max_per_consumer"] == current.max_per_consumer
+        case = directory.add_case(phones=["+15550100081"], address=("9 Quiet Lane", "10001"), country="US")
+        stack.request(case, "coupon", value=100)
+        with pytest.raises(grpc.RpcError) as second:
+            stack.request(case, "coupon", value=100)
+        assert second.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        stack.call("SetCouponPolicy", restore, OPERATOR)

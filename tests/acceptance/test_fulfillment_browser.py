@@ -493,3 +493,41 @@ async def test_an_admin_lowers_an_agents_limit_and_her_next_refund_above_it_goes
             await expect(admin.locator("#limits tr[data-name=ada]")).to_have_count(0)
         finally:
             await browser.close()
+
+
+async def test_a_planner_gives_one_region_its_own_cover_threshold_on_the_restock_page(stack):
+    from playwright.async_api import async_playwright, expect
+
+    base, _ = stack
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            sam = await log_in(browser, base, "sam", "sam-demo-super")
+            await sam.goto(f"{base}/products/restock")
+            prompt = sam.locator('#prompts tr[data-sku="PC-SUN-200"][data-region="West"]')
+            await expect(prompt.locator("td").nth(3)).to_have_text(
+                "Low cover, Misses climbing", timeout=20_000
+            )
+            # A region we have no location in is refused, with why.
+            await sam.fill("#threshold-country", "US")
+            await sam.fill("#threshold-region", "Atlantis")
+            await sam.fill("#threshold-cover_days", "1")
+            await sam.click("#save-threshold")
+            await expect(sam.locator("#message")).to_have_text("region: no location in US/Atlantis")
+            # One day of cover for the lotion in the West alone: its cover is no longer low there.
+            await sam.fill("#threshold-sku", "PC-SUN-200")
+            await sam.fill("#threshold-region", "West")
+            await sam.click("#save-threshold")
+            await expect(sam.locator("#message")).to_have_text(
+                "Threshold saved; the prompts above follow it."
+            )
+            await expect(prompt.locator("td").nth(3)).to_have_text("Misses climbing")
+            await expect(sam.locator("#cover-thresholds tr")).to_have_count(1)
+            await expect(sam.locator("#threshold-changes tr").first).to_contain_text("sam")
+            await expect(sam.locator("#threshold-changes tr").first).to_contain_text("PC-SUN-200 in US/West")
+            # Removed: the default's seven days apply again.
+            await sam.locator("#cover-thresholds tr button").click()
+            await expect(sam.locator("#cover-thresholds tr")).to_have_count(0)
+            await expect(prompt.locator("td").nth(3)).to_have_text("Low cover, Misses climbing")
+        finally:
+            await browser.close()

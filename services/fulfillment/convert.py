@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from crs.common.v1 import money_pb2
 from crs.fulfillment.v1 import fulfillment_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -209,7 +211,9 @@ def restock_prompt_to_pb(prompt) -> fulfillment_pb2.RestockPrompt:
     return message
 
 
-def restock_policy_to_pb(policy, updated_by: str, updated_at) -> fulfillment_pb2.RestockPolicy:
+def restock_policy_to_pb(
+    policy, updated_by: str, updated_at, overrides=(), changes=()
+) -> fulfillment_pb2.RestockPolicy:
     return fulfillment_pb2.RestockPolicy(
         cover_days=policy.cover_days,
         window_days=policy.window_days,
@@ -218,4 +222,28 @@ def restock_policy_to_pb(policy, updated_by: str, updated_at) -> fulfillment_pb2
         min_misses=policy.min_misses,
         updated_by=updated_by,
         updated_at=timestamp(updated_at),
+        cover_thresholds=[
+            fulfillment_pb2.CoverThreshold(
+                sku=t.sku, country=t.country, region=t.region, cover_days=t.cover_days
+            )
+            for t in overrides
+        ],
+        changes=[threshold_change_to_pb(c) for c in changes],
+    )
+
+
+def _json_or_empty(value) -> str:
+    return "" if value is None else json.dumps(value, sort_keys=True)
+
+
+def threshold_change_to_pb(change) -> fulfillment_pb2.ThresholdChange:
+    sku, country, region = change.scope
+    return fulfillment_pb2.ThresholdChange(
+        sku=sku,
+        country=country,
+        region=region,
+        changed_by=change.changed_by,
+        changed_at=timestamp(change.changed_at),
+        before_json=_json_or_empty(change.before),
+        after_json=_json_or_empty(change.after),
     )

@@ -7,17 +7,24 @@ from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 
 from services.fulfillment import catalogue, convert
 from services.fulfillment.catalogue import InvalidRequest, ProductNotFound, Store
+from services.fulfillment.limits_api import LimitsApi
+from services.fulfillment.limits_store import LimitsStore
+from services.fulfillment.orders_import_api import OrdersImportApi
+from services.fulfillment.orders_import_store import OrdersImportStore
 from services.fulfillment.reply_api import ReplyApi
 from services.fulfillment.reply_store import SqlStore as ReplyStore
 from services.fulfillment.requesting import Directory
 from services.fulfillment.restock_api import RestockApi
 from services.fulfillment.restock_store import SqlStore as RestockStore
+from services.fulfillment.restock_thresholds_store import ThresholdStore
 from services.runtime.grpcio import Servicer
 
 SERVICE_NAME = fulfillment_pb2.DESCRIPTOR.services_by_name["Fulfillment"].full_name
 
 
-class FulfillmentApi(ReplyApi, RestockApi, fulfillment_pb2_grpc.FulfillmentServicer):
+class FulfillmentApi(
+    ReplyApi, RestockApi, OrdersImportApi, LimitsApi, fulfillment_pb2_grpc.FulfillmentServicer
+):
     def __init__(
         self, store: Store, replies_store: ReplyStore, directory: Directory, restock_store: RestockStore
     ):
@@ -25,6 +32,9 @@ class FulfillmentApi(ReplyApi, RestockApi, fulfillment_pb2_grpc.FulfillmentServi
         self.replies_store = replies_store
         self.directory = directory
         self.restock_store = restock_store
+        self.thresholds_store = ThresholdStore(restock_store.pool)
+        self.orders_import_store = OrdersImportStore(restock_store.pool)
+        self.limits_store = LimitsStore(restock_store.pool)
 
     async def GetPurchaseHistory(self, request, context):
         try:

@@ -8,7 +8,7 @@ Per product and region (a location's country and region), over a trailing window
 - misses: where-to-buy lookups that found no stocked store near a consumer of the region, and contacts
   coded "can't find it"; their usual level is the average per window over the windows before.
 
-A prompt holds while days of cover are below the policy's threshold, or misses are at least `min_misses`
+A prompt holds while days of cover are below the policy's threshold (or the product's or region's own), or misses are at least `min_misses`
 and above `miss_factor` times their usual level. It is raised once while it holds (its figures are
 refreshed at each evaluation) and cleared when it no longer does. Plain Python: no SQL, no protobuf.
 """
@@ -22,9 +22,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Protocol
 
 from services.fulfillment.replies import InvalidRequest
+from services.fulfillment.restock_thresholds import CoverThreshold, Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,15 @@ class Policy:
     baseline_windows: int = 4
     miss_factor: float = 2.0
     min_misses: int = 3
+    # Cover thresholds for a product, a region or both, in place of `cover_days` (restock_thresholds.py).
+    overrides: tuple[CoverThreshold, ...] = ()
+
+    @cached_property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.overrides)
+
+    def cover_days_for(self, key: Key) -> float:
+        return self.thresholds.cover_days(*key, default=self.cover_days)
 
 
 def validate_policy(policy: Policy) -> Policy:
@@ -123,7 +134,7 @@ def reasons(figures: Figures, policy: Policy) -> tuple[str, ...]:
     """Why this product needs restocking in this region; empty when it does not."""
     found = []
     cover = days_of_cover(figures.units_sold, figures.available, policy.window_days)
-    if cover is not None and cover < policy.cover_days:
+    if cover is not None and cover < policy.cover_days_for(figures.key):
         found.append(LOW_COVER)
     if figures.misses >= policy.min_misses and figures.misses > policy.miss_factor * usual_misses(
         figures, policy
@@ -169,7 +180,7 @@ def _measured(fig: Figures, why: tuple[str, ...], policy: Policy, now: datetime)
         misses=fig.misses,
         usual_misses=usual_misses(fig, policy),
         window_days=policy.window_days,
-        cover_threshold_days=policy.cover_days,
+        cover_threshold_days=policy.cover_days_for(fig.key),
         evaluated_at=now,
     )
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from psycopg_pool import AsyncConnectionPool
 
 from services.fulfillment import convert
+from services.fulfillment import restock_thresholds_store as thresholds_store
 from services.fulfillment.restock import Decisions, Figures, Policy, Prompt
 from services.runtime import outbox
 from services.runtime.db import autocommit
@@ -18,7 +19,8 @@ SOURCE = "fulfillment"
 RAISED = "restock_prompt_raised"
 CLEARED = "restock_prompt_cleared"
 
-POLICY_COLUMNS = "cover_days, window_days, baseline_windows, miss_factor, min_misses"
+POLICY_NAMES = ("cover_days", "window_days", "baseline_windows", "miss_factor", "min_misses")
+POLICY_COLUMNS = ", ".join(POLICY_NAMES)
 PROMPT_COLUMNS = (
     "id::text, sku, country, region, reasons, units_sold, available, misses, usual_misses, window_days,"
     " cover_threshold_days, raised_at, evaluated_at, cleared_at"
@@ -124,19 +126,34 @@ class SqlStore:
             return await (await conn.execute(query, params)).fetchall()
 
     async def policy(self) -> Policy:
-        [row] = await self._all(f"SELECT {POLICY_COLUMNS} FROM restock_policy")
-        return Policy(*row)
+        """The default thresholds with every product's and region's own cover threshold."""
+        async with autocommit(self.pool) as conn:
+            row = await (await conn.execute(f"SELECT {POLICY_COLUMNS} FROM restock_policy")).fetchone()
+            return Policy(*row, overrides=await thresholds_store.overrides(conn))
 
     async def policy_row(self) -> tuple[Policy, str, datetime]:
         [row] = await self._all(f"SELECT {POLICY_COLUMNS}, updated_by, updated_at FROM restock_policy")
         return Policy(*row[:5]), row[5], row[6]
 
     async def set_policy(self, policy: Policy, actor: str) -> None:
-        await self._all(
-            "UPDATE restock_policy SET cover_days = %s, window_days = %s, baseline_windows = %s,"
-            " miss_factor = %s, min_misses = %s, updated_by = %s, updated_at = now() RETURNING id",
-            (*astuple(policy), actor),
-        )
+        """Change the default thresholds, audited with their values before and after."""
+        values = [getattr(policy, name) for name in POLICY_NAMES]
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(f"SELECT {POLICY_COLUMNS} FROM restock_policy FOR UPDATE")
+            ).fetchone()
+            await conn.execute(
+                "UPDATE restock_policy SET cover_days = %s, window_days = %s, baseline_windows = %s,"
+                " miss_factor = %s, min_misses = %s, updated_by = %s, updated_at = now()",
+                (*values, actor),
+            )
+            before, after = (
+                dict(zip(POLICY_NAMES, row, strict=True)),
+                dict(zip(POLICY_NAMES, values, strict=True)),
+            )
+            if before != after:
+                await thresholds_store.record_change(conn, ("", "", ""), actor, before, after)
+            await conn.commit()
 
     async def figures(self, now: datetime, policy: Policy) -> list[Figures]:
         rows = await self._all(

@@ -66,6 +66,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # their thresholds are set by supervisors and admins.
     "restock.read": frozenset({"supervisor", "analyst", "admin"}),
     "restock.manage": frozenset({"supervisor", "admin"}),
+    # Sales from the shops' tills and marketplaces, fed into sell-through: an admin or an integration.
+    "orders.import": frozenset({"admin"}),
+    # Approval limits per role and agent: admins edit them; supervisors, who approve above them, read them.
+    "limits.read": frozenset({"supervisor", "admin"}),
+    "limits.manage": frozenset({"admin"}),
     "knowledge.read": _EVERYONE,
     "knowledge.answer": _AGENTS,
     # Authors (agents among them) write drafts; a supervisor or admin reviews and publishes them.
@@ -152,6 +157,15 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/ListRestockPrompts": "restock.read",
     "/crs.fulfillment.v1.Fulfillment/GetRestockPolicy": "restock.read",
     "/crs.fulfillment.v1.Fulfillment/SetRestockPolicy": "restock.manage",
+    "/crs.fulfillment.v1.Fulfillment/SetCoverThreshold": "restock.manage",
+    "/crs.fulfillment.v1.Fulfillment/RemoveCoverThreshold": "restock.manage",
+    "/crs.fulfillment.v1.Fulfillment/ImportOrders": "orders.import",
+    "/crs.fulfillment.v1.Fulfillment/ListApprovalLimits": "limits.read",
+    "/crs.fulfillment.v1.Fulfillment/SetApprovalLimit": "limits.manage",
+    "/crs.fulfillment.v1.Fulfillment/RemoveApprovalLimit": "limits.manage",
+    "/crs.fulfillment.v1.Fulfillment/SetReorderPoint": "restock.manage",
+    "/crs.fulfillment.v1.Fulfillment/GetCouponPolicy": "limits.read",
+    "/crs.fulfillment.v1.Fulfillment/SetCouponPolicy": "limits.manage",
     "/crs.insights.v1.Insights/ImportSales": "insights.manage",
     "/crs.insights.v1.Insights/GetCpmu": "insights.read",
     "/crs.insights.v1.Insights/ListAlerts": "insights.read",
@@ -285,6 +299,7 @@ CLI_COMMANDS: dict[str, str] = {
     "insights cpmu": "insights.read",
     "insights move": "insights.manage",
     "inventory import": "inventory.manage",
+    "orders import": "orders.import",
     "inventory show": "inventory.read",
     "where-to-buy": "inventory.read",
     "postcodes import": "inventory.manage",

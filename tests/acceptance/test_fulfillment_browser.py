@@ -438,3 +438,96 @@ async def test_a_planner_sees_the_demo_heatwave_prompt_in_the_browser_and_moves_
                     assert r.status == 403
         finally:
             await browser.close()
+
+
+async def test_an_admin_lowers_an_agents_limit_and_her_next_refund_above_it_goes_to_approval(
+    stack, own_database
+):
+    from playwright.async_api import async_playwright, expect
+
+    from services.console.seed import upsert_agent
+    from services.runtime import db
+
+    base, _ = stack
+    with db.connect(own_database, schema="console") as conn:
+        upsert_agent(conn, username="olga", display_name="Olga Admin", password="olga-admin-pass",
+                     role="admin", extension=None, team_id=None)  # fmt: skip
+        conn.commit()
+    case_id = await new_case(stack)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            admin = await log_in(browser, base, "olga", "olga-admin-pass")
+            await admin.click("nav a:has-text('Limits')")
+            await expect(admin.locator("#limits tr", has_text="supervisor")).to_have_count(2)
+            # A bad figure is refused with a reason, and nothing changes.
+            await admin.fill("#limit-name", "ada")
+            await admin.fill("#limit-max_value_minor", "1000")
+            await admin.fill("#limit-max_period_minor", "500")
+            await admin.click("#save-limit")
+            await expect(admin.locator("#message")).to_contain_text("max_period_minor")
+            await admin.fill("#limit-max_period_minor", "5000")
+            await admin.click("#save-limit")
+            await expect(admin.locator("#message")).to_have_text(
+                "Limit saved for ada; their next request follows it."
+            )
+            await expect(admin.locator("#limits tr[data-name=ada]")).to_contain_text("1000")
+            await expect(admin.locator("#limit-changes tr").first).to_contain_text("olga")
+
+            # 15.00 is within the agent role's 25.00, but above her own 10.00: it waits for a supervisor.
+            agent = await log_in(browser, base, "ada", "ada-demo-1001")
+            await agent.goto(f"{base}/cases/view?id={case_id}")
+            await agent.select_option("#fulfil-kind", "refund")
+            await agent.fill("#fulfil-value", "15.00")
+            await agent.click("#fulfil")
+            await expect(agent.locator("#message")).to_contain_text("Sent to a supervisor for approval")
+            refund = agent.locator("#fulfillments tr[data-kind=refund]")
+            await expect(refund).to_have_attribute("data-state", "awaiting_approval")
+
+            # A supervisor reads the limits but has no form to change them.
+            supervisor = await log_in(browser, base, "sam", "sam-demo-super")
+            await supervisor.goto(f"{base}/admin/limits")
+            await expect(supervisor.locator("#limits tr[data-name=ada]")).to_contain_text("1000")
+            await expect(supervisor.locator("#limit-form")).to_have_count(0)
+            await admin.locator("#limits tr[data-name=ada] button").click()
+            await expect(admin.locator("#limits tr[data-name=ada]")).to_have_count(0)
+        finally:
+            await browser.close()
+
+
+async def test_a_planner_gives_one_region_its_own_cover_threshold_on_the_restock_page(stack):
+    from playwright.async_api import async_playwright, expect
+
+    base, _ = stack
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            sam = await log_in(browser, base, "sam", "sam-demo-super")
+            await sam.goto(f"{base}/products/restock")
+            prompt = sam.locator('#prompts tr[data-sku="PC-SUN-200"][data-region="West"]')
+            await expect(prompt.locator("td").nth(3)).to_have_text(
+                "Low cover, Misses climbing", timeout=20_000
+            )
+            # A region we have no location in is refused, with why.
+            await sam.fill("#threshold-country", "US")
+            await sam.fill("#threshold-region", "Atlantis")
+            await sam.fill("#threshold-cover_days", "1")
+            await sam.click("#save-threshold")
+            await expect(sam.locator("#message")).to_have_text("region: no location in US/Atlantis")
+            # One day of cover for the lotion in the West alone: its cover is no longer low there.
+            await sam.fill("#threshold-sku", "PC-SUN-200")
+            await sam.fill("#threshold-region", "West")
+            await sam.click("#save-threshold")
+            await expect(sam.locator("#message")).to_have_text(
+                "Threshold saved; the prompts above follow it."
+            )
+            await expect(prompt.locator("td").nth(3)).to_have_text("Misses climbing")
+            await expect(sam.locator("#cover-thresholds tr")).to_have_count(1)
+            await expect(sam.locator("#threshold-changes tr").first).to_contain_text("sam")
+            await expect(sam.locator("#threshold-changes tr").first).to_contain_text("PC-SUN-200 in US/West")
+            # Removed: the default's seven days apply again.
+            await sam.locator("#cover-thresholds tr button").click()
+            await expect(sam.locator("#cover-thresholds tr")).to_have_count(0)
+            await expect(prompt.locator("td").nth(3)).to_have_text("Low cover, Misses climbing")
+        finally:
+            await browser.close()

@@ -187,8 +187,31 @@ async function stockPage() {
         + `below its reorder point of ${level.reorder_point}; send ${level.reorder_point - level.available} or more.`));
     }
     $("restock").hidden = !found.restock.length;
+    const choose = $("reorder-location");
+    if (choose) {
+      choose.replaceChildren(...found.levels.map((level) => {
+        const option = el("option", level.location.name);
+        option.value = level.location.id;
+        return option;
+      }));
+    }
     say("");
   };
+  const reorder = $("reorder-form");
+  if (reorder) {
+    reorder.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const sku = $("stock-sku").value.trim();
+      try {
+        await api("PUT", `/api/products/${encodeURIComponent(sku)}/reorder-points/`
+          + encodeURIComponent($("reorder-location").value), { reorder_point: $("reorder-point").value });
+        await show(sku);
+        say("Reorder point saved.", "info");
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
   $("stock-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const sku = $("stock-sku").value.trim();
@@ -223,6 +246,45 @@ async function stockPage() {
 const REASON_TEXT = { low_cover: "Low cover", misses_climbing: "Misses climbing" };
 const POLICY_FIELDS = ["cover_days", "window_days", "baseline_windows", "miss_factor", "min_misses"];
 
+const THRESHOLD_FIELDS = ["sku", "country", "region", "cover_days"];
+
+function scopeText(sku, country, region) {
+  if (!sku && !region) return "default";
+  return [sku || "every product", region ? `${country}/${region}` : "every region"].join(" in ");
+}
+
+// The overrides, each removable by a planner, and the latest changes with who made them.
+function drawThresholds(policy, redraw) {
+  const body = $("cover-thresholds");
+  body.replaceChildren();
+  for (const t of policy.cover_thresholds || []) {
+    const tr = row([t.sku || "every product", t.country || "", t.region || "every region", t.cover_days, ""]);
+    if ($("threshold-form")) {
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "Remove";
+      remove.addEventListener("click", async () => {
+        const query = new URLSearchParams({ sku: t.sku || "", country: t.country || "", region: t.region || "" });
+        try {
+          await api("DELETE", `/api/restock-thresholds?${query}`);
+          await redraw();
+          say("Threshold removed; the next one down applies.", "info");
+        } catch (error) {
+          say(error.message);
+        }
+      });
+      tr.lastChild.appendChild(remove);
+    }
+    body.appendChild(tr);
+  }
+  const changes = $("threshold-changes");
+  changes.replaceChildren();
+  for (const c of policy.changes || []) {
+    changes.appendChild(row([when(c.changed_at), c.changed_by, scopeText(c.sku, c.country, c.region),
+      c.before_json || "none", c.after_json || "removed"]));
+  }
+}
+
 async function restockPage() {
   const draw = async () => {
     const [{ prompts }, policy] = await Promise.all([
@@ -245,9 +307,24 @@ async function restockPage() {
       tr.dataset.region = p.region;
       body.appendChild(tr);
     }
+    drawThresholds(policy, draw);
     if (!prompts.length) say("No product needs restocking anywhere.", "info");
     else say("");
   };
+  const thresholdForm = $("threshold-form");
+  if (thresholdForm) {
+    thresholdForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = Object.fromEntries(THRESHOLD_FIELDS.map((name) => [name, $(`threshold-${name}`).value]));
+      try {
+        await api("PUT", "/api/restock-thresholds", body);
+        await draw();
+        say("Threshold saved; the prompts above follow it.", "info");
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
   const form = $("policy-form");
   if (form) {
     form.addEventListener("submit", async (event) => {

@@ -1,4 +1,4 @@
-"""`crs fulfilment`, `crs coupon` and `crs inventory` against the running stack."""
+"""`crs fulfilment`, `crs coupon`, `crs inventory` and `crs orders` against the running stack."""
 
 from __future__ import annotations
 
@@ -144,3 +144,34 @@ def test_postcodes_import_and_where_to_buy_from_the_command_line(stack, tmp_path
     ]
     unknown = crs(stack, "where-to-buy", "BV-TEA-80", "--near", "69999", "--country", "FR")
     assert unknown.returncode == 1 and "not in the postcode data" in unknown.stderr
+
+
+def test_orders_import_adds_each_order_once_and_lists_bad_rows_by_line(stack, tmp_path):
+    counts = tmp_path / "count.csv"
+    counts.write_text("sku,location_id,on_hand,kind,country,region\nBV-TEA-80,ST-CLI-2,30,store,US,West\n")
+    crs_json(stack, "inventory", "import", str(counts))
+    # The sales came before today's count, so they are already out of its 30.
+    sheet = tmp_path / "orders.csv"
+    sheet.write_text(
+        "order_id,placed_at,consumer_id,sku,quantity,location_id,unit_price_minor\n"
+        "CLI-POS-1,2026-01-05T10:00:00Z,,BV-TEA-80,2,ST-CLI-2,399\n"
+        "CLI-POS-1,2026-01-05T10:00:00Z,,BV-TEA-80,1,ST-CLI-2,399\n"
+        "CLI-POS-2,2026-01-05T11:00:00Z,,BV-TEA-80,two,ST-CLI-2,399\n"
+    )
+    first = crs(stack, "orders", "import", str(sheet))
+    assert first.returncode == 1, first.stderr
+    assert first.stdout.splitlines() == [
+        "1 orders added (2 lines), 0 already imported; 0 units taken from stock",
+        "  line 4: quantity: 'two' is not a whole number",
+    ]
+    again = crs(stack, "orders", "import", str(sheet), "--json")
+    done = json.loads(again.stdout)
+    assert (done.get("orders_added", 0), done["orders_already_imported"]) == (0, 1)
+    assert [r["line"] for r in done["rejected"]] == [4]
+    rows = stack.sql(
+        "SELECT o.total_minor, count(l.*) FROM fulfillment.orders o JOIN fulfillment.order_line l ON l.order_id = o.id"
+        " WHERE o.source_order_id = 'CLI-POS-1' GROUP BY 1"
+    )
+    assert rows == [(1197, 2)]
+    missing = crs(stack, "orders", "import", str(tmp_path / "nowhere.csv"))
+    assert missing.returncode == 1 and "cannot read" in missing.stderr

@@ -248,3 +248,126 @@ def test_contacts_coded_cant_find_it_count_once_each_as_misses_in_the_consumers_
         "SELECT source_id, region FROM where_to_buy_miss WHERE sku = %s ORDER BY 1", (ASKED,)
     )
     assert counted == sorted((case_id, "Northeast") for case_id in in_manhattan)
+
+
+BOTH_REGIONS, IMPORTED = "RS-BOTH", "RS-IMPORTED"
+
+
+def add_product(restock: Restock, sku: str, stock: dict[str, int]) -> None:
+    restock.sql("INSERT INTO product (sku, name) VALUES (%s, %s)", (sku, sku))
+    rows = [pb.StockRow(sku=sku, location_id=loc, on_hand=n) for loc, n in stock.items()]
+    restock.call("ImportStock", pb.ImportStockRequest(rows=rows), OPERATOR)
+
+
+def test_a_region_with_a_tighter_threshold_is_prompted_while_another_with_the_same_figures_is_not(restock):
+    # The same in the West and the Northeast: 2 a day for two weeks against 100, 50 days of cover.
+    add_product(restock, BOTH_REGIONS, {"RS-SF": 100, "RS-NYC": 100})
+    for store in ("RS-SF", "RS-NYC"):
+        for day in range(14):
+            restock.sell(BOTH_REGIONS, store, 2, days_ago=day + 0.5)
+    wanted = pb.CoverThreshold(sku=BOTH_REGIONS, country="US", region="West", cover_days=60)
+    with pytest.raises(grpc.RpcError) as refused:
+        restock.call("SetCoverThreshold", wanted, AGENT)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as unknown:
+        restock.call("SetCoverThreshold", pb.CoverThreshold(country="US", region="Atlantis", cover_days=9))
+    assert (unknown.value.code(), unknown.value.details()) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "region: no location in US/Atlantis",
+    )
+    try:
+        policy = restock.call("SetCoverThreshold", wanted)
+        # Re-evaluated within the call: the West is prompted as it returns, the Northeast is not.
+        [prompt] = restock.prompts(BOTH_REGIONS)
+        assert (prompt.region, list(prompt.reasons), prompt.cover_threshold_days) == (
+            "West",
+            ["low_cover"],
+            60,
+        )
+        assert prompt.days_of_cover == pytest.approx(50)
+        assert [(t.sku, t.region, t.cover_days) for t in policy.cover_thresholds] == [
+            (BOTH_REGIONS, "West", 60)
+        ]
+        change = policy.changes[0]
+        assert (change.sku, change.region, change.changed_by) == (BOTH_REGIONS, "West", "sam")
+        assert (change.before_json, json.loads(change.after_json)) == ("", {"cover_days": 60})
+    finally:
+        policy = restock.call("RemoveCoverThreshold", wanted)
+    assert list(policy.cover_thresholds) == []
+    assert (json.loads(policy.changes[0].before_json), policy.changes[0].after_json) == (
+        {"cover_days": 60},
+        "",
+    )
+    assert restock.prompts(BOTH_REGIONS) == []
+
+
+def orders_csv(rows: list[tuple]) -> str:
+    lines = ["order_id,placed_at,consumer_id,sku,quantity,location_id"]
+    lines += [",".join(str(v) for v in row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_imported_surge_raises_a_prompt_once_and_importing_it_again_changes_nothing(restock):
+    add_product(restock, IMPORTED, {"RS-SF": 100})
+    now = datetime.now(UTC)
+    # Steady sales before the count (already out of the counted stock), then a surge after it, which
+    # takes its units from the store's stock.
+    rows = [
+        (f"TILL-{day}", (now - timedelta(days=day + 0.5)).isoformat(), "", IMPORTED, 2, "RS-SF")
+        for day in range(14)
+    ]
+    rows += [("TILL-SURGE", now.isoformat(), "", IMPORTED, 60, "RS-SF")]
+    rows += [
+        ("TILL-BAD", "last tuesday", "", IMPORTED, 1, "RS-SF"),
+        ("TILL-LOST", now.isoformat(), "", "NO-SUCH", 1, ""),
+    ]
+    text = orders_csv(rows)
+
+    first = restock.call("ImportOrders", pb.ImportOrdersRequest(csv=text), OPERATOR)
+    assert (first.orders_added, first.orders_already_imported, first.lines_added) == (15, 0, 15)
+    assert first.units_taken_from_stock == 60
+    assert [(r.line, r.reason) for r in first.rejected] == [
+        (17, "placed_at: 'last tuesday' is not an ISO 8601 date and time"),
+        (18, "sku: no product 'NO-SUCH'"),
+    ]
+    # (28 + 60) / 14 is 6.3 a day against the 40 left: 6.4 days of cover, under 7.
+    [prompt] = wait_for(lambda: restock.prompts(IMPORTED), timeout=20, what="a prompt from imported orders")
+    assert (list(prompt.reasons), prompt.units_sold, prompt.available) == (["low_cover"], 88, 40)
+
+    again = restock.call("ImportOrders", pb.ImportOrdersRequest(csv=text), OPERATOR)
+    assert (again.orders_added, again.orders_already_imported, again.units_taken_from_stock) == (0, 15, 0)
+    assert restock.call("GetStock", pb.GetStockRequest(sku=IMPORTED)).available == 40
+    seen = prompt.evaluated_at.ToDatetime()
+    [later] = wait_for(
+        lambda: [p for p in restock.prompts(IMPORTED) if p.evaluated_at.ToDatetime() > seen],
+        timeout=20,
+        what="an evaluation after the second import",
+    )
+    assert (later.id, later.units_sold, later.available) == (prompt.id, 88, 40)
+    assert (
+        len(wait_for(lambda: restock.received("restock_prompt_raised", IMPORTED), timeout=10, what="event"))
+        == 1
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        restock.call("ImportOrders", pb.ImportOrdersRequest(csv=text), PLANNER)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_planner_sets_a_locations_reorder_point_audited_and_an_agent_may_not(restock):
+    request = pb.SetReorderPointRequest(sku=STEADY, location_id="RS-SF", reorder_point=120)
+    with pytest.raises(grpc.RpcError) as refused:
+        restock.call("SetReorderPoint", request, AGENT)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as unstocked:
+        restock.call(
+            "SetReorderPoint", pb.SetReorderPointRequest(sku=STEADY, location_id="RS-NYC", reorder_point=5)
+        )
+    assert unstocked.value.code() == grpc.StatusCode.NOT_FOUND
+    stock = restock.call("SetReorderPoint", request)
+    [sf] = [level for level in stock.levels if level.location.id == "RS-SF"]
+    # 100 on hand is now below its point of 120.
+    assert (sf.reorder_point, sf.below_reorder_point) == (120, True)
+    assert restock.sql(
+        "SELECT changed_by, before, after FROM reorder_point_change WHERE sku = %s AND location_id = 'RS-SF'",
+        (STEADY,),
+    ) == [("sam", 0, 120)]

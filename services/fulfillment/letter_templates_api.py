@@ -4,6 +4,7 @@ preview them, each change audited. Protobuf in, letter-template rules, protobuf 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
 
 from crs.fulfillment.v1 import fulfillment_pb2 as pb
@@ -11,11 +12,15 @@ from crs.fulfillment.v1 import fulfillment_pb2 as pb
 from services.fulfillment import convert
 from services.fulfillment import letter_templates as rules
 from services.fulfillment.letter_templates_store import LetterTemplateStore
-from services.fulfillment.limits_api import _json_or_empty
 from services.fulfillment.replies import NotAllowed, NotFound
 from services.fulfillment.reply_api import _principal, _status
 
 EDITORS = ("admin",)
+
+
+def _json_or_empty(value) -> str:
+    # Letters are in French and Japanese: the audit shows their words as written, not as \u escapes.
+    return "" if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def _template_pb(template: rules.LetterTemplate) -> pb.LetterTemplate:

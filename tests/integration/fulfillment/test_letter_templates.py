@@ -61,10 +61,13 @@ def test_an_admin_saves_a_french_letter_and_its_preview_prints_it_to_a_french_ad
     assert "75002 PARIS" in text
 
 
-def test_a_retired_template_is_kept_but_no_longer_offered(stack):
+def test_a_retired_template_is_kept_but_no_longer_offered(stack, directory):
     thanks = pb.LetterTemplate(name="thanks-retire", language="en", subject="Thank you", greeting="Dear {name},",
                                paragraphs=["Thank you for writing."], closing="Consumer Care")  # fmt: skip
     stack.call("SaveLetterTemplate", thanks, OPERATOR)
+    case = directory.add_case(phones=["+15550100091"])
+    proof = pb.PreviewLetterRequest(case_id=case, template="thanks-retire")
+    assert "Thank you for writing." in pdf_text(stack.call("PreviewLetter", proof).pdf)
     with pytest.raises(grpc.RpcError) as supervisor_tries:
         stack.call("RetireLetterTemplate", pb.RetireLetterTemplateRequest(name="thanks-retire"), SUPERVISOR)
     assert supervisor_tries.value.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -74,6 +77,9 @@ def test_a_retired_template_is_kept_but_no_longer_offered(stack):
     assert "thanks-retire" not in retired.offered
     assert [t.retired for t in retired.templates if t.name == "thanks-retire"] == [True]
     assert (retired.changes[0].name, retired.changes[0].after_json) == ("thanks-retire", "")
+    with pytest.raises(grpc.RpcError) as no_proof:
+        stack.call("PreviewLetter", proof)
+    assert no_proof.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.RpcError) as again:
         stack.call("SaveLetterTemplate", thanks, OPERATOR)
     assert again.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "retired" in again.value.details()

@@ -94,6 +94,10 @@ class LetterTemplatesApi:
         return await self._templates_reply()
 
     @_status
+    async def ListOfferedLetters(self, request, context):
+        return pb.OfferedLetters(names=rules.offered(await self.letter_templates_store.all()))
+
+    @_status
     async def PreviewLetterTemplate(self, request, context):
         name, language = rules.validate_name(request.name), rules.validate_language(request.language)
         template = await self.letter_templates_store.get(name, language)

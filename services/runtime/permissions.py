@@ -155,6 +155,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/SaveLetterTemplate": "letters.manage",
     "/crs.fulfillment.v1.Fulfillment/RetireLetterTemplate": "letters.manage",
     "/crs.fulfillment.v1.Fulfillment/PreviewLetterTemplate": "letters.read",
+    "/crs.fulfillment.v1.Fulfillment/ListOfferedLetters": "fulfillment.request",
     "/crs.insights.v1.Insights/ImportSales": "insights.manage",
     "/crs.insights.v1.Insights/GetCpmu": "insights.read",
     "/crs.insights.v1.Insights/ListAlerts": "insights.read",

@@ -34,6 +34,16 @@ async def letter_templates(request: web.Request) -> web.Response:
     )
 
 
+@routes.get("/api/letters/offered")
+@requires("fulfillment.request")
+@shapes(reply=pb.OfferedLetters.DESCRIPTOR)
+async def offered_letters(request: web.Request) -> web.Response:
+    """GET -> {"names": [name]}: the letters a new request may choose, for the case page's Fulfil form."""
+    return web.json_response(
+        as_json(await _fulfillment(request, "ListOfferedLetters", pb.ListOfferedLettersRequest()))
+    )
+
+
 @routes.put("/api/letter-templates/{name}/{language}")
 @requires("letters.manage")
 @shapes(reply=pb.LetterTemplates.DESCRIPTOR)

@@ -41,8 +41,11 @@ def test_an_admin_saves_a_french_letter_and_its_preview_prints_it_to_a_french_ad
         refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "{case_ref}" in refused.value.details()
     )
 
+    assert "goodwill" not in stack.call("ListOfferedLetters", pb.ListOfferedLettersRequest(), AGENT).names
     saved = stack.call("SaveLetterTemplate", GOODWILL_FR, OPERATOR)
     assert "goodwill" in saved.offered
+    # The case page's letter choice offers it at once.
+    assert "goodwill" in stack.call("ListOfferedLetters", pb.ListOfferedLettersRequest(), AGENT).names
     change = saved.changes[0]
     assert (change.name, change.language, change.changed_by, change.before_json) == (
         "goodwill",
@@ -75,6 +78,9 @@ def test_a_retired_template_is_kept_but_no_longer_offered(stack, directory):
         "RetireLetterTemplate", pb.RetireLetterTemplateRequest(name="thanks-retire"), OPERATOR
     )
     assert "thanks-retire" not in retired.offered
+    assert (
+        "thanks-retire" not in stack.call("ListOfferedLetters", pb.ListOfferedLettersRequest(), AGENT).names
+    )
     assert [t.retired for t in retired.templates if t.name == "thanks-retire"] == [True]
     assert (retired.changes[0].name, retired.changes[0].after_json) == ("thanks-retire", "")
     with pytest.raises(grpc.RpcError) as no_proof:

@@ -7,6 +7,8 @@ from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
 
 from services.fulfillment import catalogue, convert
 from services.fulfillment.catalogue import InvalidRequest, ProductNotFound, Store
+from services.fulfillment.letter_templates_api import LetterTemplatesApi
+from services.fulfillment.letter_templates_store import LetterTemplateStore
 from services.fulfillment.limits_api import LimitsApi
 from services.fulfillment.limits_store import LimitsStore
 from services.fulfillment.orders_import_api import OrdersImportApi
@@ -23,7 +25,12 @@ SERVICE_NAME = fulfillment_pb2.DESCRIPTOR.services_by_name["Fulfillment"].full_n
 
 
 class FulfillmentApi(
-    ReplyApi, RestockApi, OrdersImportApi, LimitsApi, fulfillment_pb2_grpc.FulfillmentServicer
+    ReplyApi,
+    RestockApi,
+    OrdersImportApi,
+    LimitsApi,
+    LetterTemplatesApi,
+    fulfillment_pb2_grpc.FulfillmentServicer,
 ):
     def __init__(
         self, store: Store, replies_store: ReplyStore, directory: Directory, restock_store: RestockStore
@@ -35,6 +42,7 @@ class FulfillmentApi(
         self.thresholds_store = ThresholdStore(restock_store.pool)
         self.orders_import_store = OrdersImportStore(restock_store.pool)
         self.limits_store = LimitsStore(restock_store.pool)
+        self.letter_templates_store = LetterTemplateStore(restock_store.pool)
 
     async def GetPurchaseHistory(self, request, context):
         try:

@@ -292,10 +292,10 @@ class SqlStore:
         return rows[0] if rows else None
 
     async def letter_template(self, name: str, language: str) -> tuple | None:
-        """The standard letter in `language`, or in English when it has none there."""
+        """The standard letter in `language`, or in English when it has none there; a retired one is not."""
         rows = await self._all(
             "SELECT language, subject, greeting, paragraphs, closing FROM letter_template WHERE name = %s"
-            " AND language IN (%s, 'en') ORDER BY language = %s DESC LIMIT 1",
+            " AND retired_at IS NULL AND language IN (%s, 'en') ORDER BY language = %s DESC LIMIT 1",
             (name, language, language),
         )
         return rows[0] if rows else None

@@ -71,6 +71,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Approval limits per role and agent: admins edit them; supervisors, who approve above them, read them.
     "limits.read": frozenset({"supervisor", "admin"}),
     "limits.manage": frozenset({"admin"}),
+    # Letter templates: admins edit them; supervisors, who proof letters, read and preview them.
+    "letters.read": frozenset({"supervisor", "admin"}),
+    "letters.manage": frozenset({"admin"}),
     "knowledge.read": _EVERYONE,
     "knowledge.answer": _AGENTS,
     # Authors (agents among them) write drafts; a supervisor or admin reviews and publishes them.
@@ -166,6 +169,11 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.fulfillment.v1.Fulfillment/SetReorderPoint": "restock.manage",
     "/crs.fulfillment.v1.Fulfillment/GetCouponPolicy": "limits.read",
     "/crs.fulfillment.v1.Fulfillment/SetCouponPolicy": "limits.manage",
+    "/crs.fulfillment.v1.Fulfillment/ListLetterTemplates": "letters.read",
+    "/crs.fulfillment.v1.Fulfillment/SaveLetterTemplate": "letters.manage",
+    "/crs.fulfillment.v1.Fulfillment/RetireLetterTemplate": "letters.manage",
+    "/crs.fulfillment.v1.Fulfillment/PreviewLetterTemplate": "letters.read",
+    "/crs.fulfillment.v1.Fulfillment/ListOfferedLetters": "fulfillment.request",
     "/crs.insights.v1.Insights/ImportSales": "insights.manage",
     "/crs.insights.v1.Insights/GetCpmu": "insights.read",
     "/crs.insights.v1.Insights/ListAlerts": "insights.read",

@@ -82,6 +82,20 @@ function showFieldsFor(kind) {
   }
 }
 
+// The letter choice lists the templates in use now, so one an admin has just written is offered at once.
+async function offerLetters() {
+  try {
+    const { names = [] } = await api("GET", "/api/letters/offered");
+    $("letter-choices").replaceChildren(...names.map((name) => {
+      const option = document.createElement("option");
+      option.value = name;
+      return option;
+    }));
+  } catch (error) {
+    say(error.message);
+  }
+}
+
 function setUpFulfil(caseId) {
   const kind = $("fulfil-kind");
   const preview = () => {
@@ -92,6 +106,7 @@ function setUpFulfil(caseId) {
   $("fulfil-template").addEventListener("input", preview);
   showFieldsFor(kind.value);
   preview();
+  offerLetters();
   $("fulfil-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const shown = (id) => !$(id).closest("[data-for]").hidden;

@@ -376,3 +376,17 @@ def test_each_telephony_replica_names_its_own_node_for_pauses_and_the_console_ma
                 if "to" not in rule:
                     to_any_address |= {p.get("port") for p in rule.get("ports", [])}
     assert 50055 in to_any_address
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_chat_runs_on_one_channels_replica_that_a_node_drain_may_move(overlay):
+    # Chat's desks and live chats are held in the channels process: a second replica would split them.
+    channels, _ = deployment_running(overlay, "channels")
+    assert channels["spec"]["replicas"] == 1
+    labels = channels["spec"]["template"]["metadata"]["labels"]
+    budgets = [
+        b["spec"]
+        for b in objects(overlay, "PodDisruptionBudget")
+        if b["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    ]
+    assert budgets and all(b.get("minAvailable") is None and b["maxUnavailable"] >= 1 for b in budgets)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from services.channels import (
     acknowledge,
+    chat_files_web,
     chat_web,
     grpc_api,
     imap,
@@ -26,6 +27,8 @@ from services.channels import (
 )
 from services.channels.acknowledge import Acknowledger
 from services.channels.chat import RESUME_SECONDS, ChatDesks
+from services.channels.chat_files import ChatFiles
+from services.channels.chat_files_store import SqlChatFiles
 from services.channels.contacts_client import CaseworkCases, ContactsConsumers
 from services.channels.dkim_sign import Signer
 from services.channels.imap_store import SqlLeases, SqlPositions
@@ -168,13 +171,14 @@ async def _send_loop(
             waiter.cancel()
 
 
-async def _serve_chat(desks: ChatDesks, settings: Settings) -> list[web.AppRunner]:
+async def _serve_chat(desks: ChatDesks, files: ChatFiles, settings: Settings) -> list[web.AppRunner]:
     """The widget's script and socket (none when settings made by hand leave chat_bind empty); in
     development, the demo page that carries the widget."""
     if not settings.chat_bind:
         return []
     origins = set(settings.chat_origins)
     chat = chat_web.app(desks, origins=origins, burst=settings.chat_burst, rate=settings.chat_rate)
+    chat_files_web.add_routes(chat, files, origins)
     runners = [await _site(chat, settings.chat_bind)]
     if settings.chat_demo_bind:
         host = split_hostport(settings.chat_bind)[0].replace("0.0.0.0", "127.0.0.1")
@@ -302,7 +306,8 @@ async def serve(
             else None,
             resume_seconds=settings.chat_resume_seconds,
         )
-        chat = await _serve_chat(desks, settings)
+        chat_files = ChatFiles(desks, SqlChatFiles(pool))
+        chat = await _serve_chat(desks, chat_files, settings)
         form = settings.web_form
         form_site = await _site(web_form_app(form, pool, contacts, knowledge), form.bind) if form else None
         templates = ReplyTemplates(SqlTemplates(pool))
@@ -316,7 +321,13 @@ async def serve(
         server = Server(
             [
                 grpc_api.servicer(
-                    channels, desks, templates, sink_dir, web_form=SqlOffers(pool), letters=letters
+                    channels,
+                    desks,
+                    templates,
+                    sink_dir,
+                    web_form=SqlOffers(pool),
+                    letters=letters,
+                    chat_files=chat_files,
                 )
             ],
             settings.grpc_bind,

@@ -23,6 +23,7 @@ class Line:
     author: str  # "consumer", "assistant", or the agent's username
     body: str
     at: datetime
+    file: dict[str, Any] | None = None  # a file sent into the chat: id, filename, content_type, size
 
 
 class Sink(Protocol):
@@ -32,7 +33,8 @@ class Sink(Protocol):
 
 
 def line_json(line: Line) -> dict[str, Any]:
-    return {"id": line.id, "author": line.author, "body": line.body, "at": line.at.isoformat()}
+    shown = {"id": line.id, "author": line.author, "body": line.body, "at": line.at.isoformat()}
+    return shown | ({"file": line.file} if line.file else {})
 
 
 def language_of(value: str) -> str:

@@ -11,6 +11,8 @@ from crs.channels.v1 import channels_pb2, channels_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.channels.chat import ChatDesks, Refused
+from services.channels.chat_files import ChatFiles
+from services.channels.chat_files_grpc import ChatFileMethods, chat_line_pb
 from services.channels.letters import Letters
 from services.channels.letters_grpc import LetterMethods
 from services.channels.outbound import InvalidReply, NoThread
@@ -64,10 +66,7 @@ async def _case_id(context, value: str) -> str:
 
 
 def chat_event_pb(event: dict) -> channels_pb2.ChatEvent:
-    lines = [
-        channels_pb2.ChatLine(id=x.id, author=x.author, body=x.body, at=_stamp(x.at))
-        for x in event.get("lines", ())
-    ]
+    lines = [chat_line_pb(x) for x in event.get("lines", ())]
     return channels_pb2.ChatEvent(**{k: v for k, v in event.items() if k != "lines"}, lines=lines)
 
 
@@ -98,7 +97,9 @@ async def _act(desks: ChatDesks, username: str, action, desk: DeskStream) -> Non
         await desk.send({"kind": "refused", "chat_id": action.chat_id, "detail": str(exc)})
 
 
-class ChannelsApi(ReplyTemplatesApi, SinkApi, LetterMethods, channels_pb2_grpc.ChannelsServicer):
+class ChannelsApi(
+    ReplyTemplatesApi, SinkApi, LetterMethods, ChatFileMethods, channels_pb2_grpc.ChannelsServicer
+):
     def __init__(
         self,
         channels: Channels,
@@ -108,7 +109,9 @@ class ChannelsApi(ReplyTemplatesApi, SinkApi, LetterMethods, channels_pb2_grpc.C
         *,
         web_form: WebFormTally,
         letters: Letters | None = None,
+        chat_files: ChatFiles | None = None,
     ):
+        self.chat_files = chat_files
         self.channels = channels
         self.desks = desks
         self.templates = templates
@@ -195,9 +198,12 @@ def servicer(
     *,
     web_form: WebFormTally,
     letters: Letters | None = None,
+    chat_files: ChatFiles | None = None,
 ) -> Servicer:
     return Servicer(
-        ChannelsApi(channels, desks, templates, sink_dir, web_form=web_form, letters=letters),
+        ChannelsApi(
+            channels, desks, templates, sink_dir, web_form=web_form, letters=letters, chat_files=chat_files
+        ),
         channels_pb2_grpc.add_ChannelsServicer_to_server,
         SERVICE_NAME,
     )

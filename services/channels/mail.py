@@ -192,6 +192,11 @@ def _text(part: EmailMessage) -> str:
         return payload.decode("utf-8", errors="replace")
 
 
+def sniffed_type(content: bytes) -> str:
+    """The allowed type a file's first bytes say it is, or "" when they name none of them."""
+    return next((kind for kind, signatures in _MAGIC.items() if content.startswith(signatures)), "")
+
+
 def _attachment(part: EmailMessage) -> Attachment:
     name = (part.get_filename() or "attachment")[:200]
     declared = part.get_content_type()

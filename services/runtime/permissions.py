@@ -232,6 +232,8 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/ConfirmLetter": "cases.create",
     "/crs.channels.v1.Channels/ListLetterScans": "cases.read",
     "/crs.channels.v1.Channels/GetLetterScan": "cases.read",
+    "/crs.channels.v1.Channels/SendChatFile": "chat.answer",
+    "/crs.channels.v1.Channels/GetAttachment": "cases.read",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its

@@ -160,6 +160,21 @@ async def test_a_consumer_on_another_site_chats_with_ada_and_the_transcript_is_o
             await consumer.locator('#crs-chat form.say button[type="submit"]').click()
             await expect(chat.locator(".theirs .body").nth(1)).to_have_text("L2417 best before May")
 
+            # Files both ways, by the attach buttons; a lying one is refused and the chat goes on.
+            png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+            await consumer.locator("#crs-chat input.file").set_input_files(
+                {"name": "box.png", "mimeType": "image/png", "buffer": png}
+            )
+            await expect(chat.locator("a.body")).to_contain_text("box.png (image/png")
+            await chat.locator('[data-role="file"]').set_input_files(
+                {"name": "refund.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
+            )
+            await expect(consumer.locator("#crs-chat li.theirs a.body")).to_contain_text("refund.pdf")
+            await consumer.locator("#crs-chat input.file").set_input_files(
+                {"name": "cat.png", "mimeType": "image/png", "buffer": b"MZ" + bytes(64)}
+            )
+            await expect(consumer.locator("#crs-chat .status")).to_contain_text("The file was not sent: only")
+
             await chat.locator('[data-role="case"]').click()
             await ada.wait_for_url(re.compile(r"/cases/view\?id="))
             messages = ada.locator("#messages")
@@ -169,6 +184,9 @@ async def test_a_consumer_on_another_site_chats_with_ada_and_the_transcript_is_o
                 "L2417 best before May",
             ):
                 await expect(messages).to_contain_text(text)
+            await expect(messages.locator("a", has_text="box.png")).to_have_attribute(
+                "href", re.compile(r"^/attachments/")
+            )
             await expect(ada.locator("#reply-form")).to_be_hidden()
         finally:
             await browser.close()

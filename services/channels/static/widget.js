@@ -58,6 +58,8 @@
         <textarea name="body" placeholder="Type a message" maxlength="2000" required></textarea>
         <button type="submit">Send</button>
         <button class="person" type="button" hidden>Talk to a person</button>
+        <label>Attach a picture or PDF (at most 3 MiB)
+          <input class="file" type="file" accept="image/jpeg,image/png,image/gif,application/pdf"></label>
       </form>
       <form class="leave" hidden>
         <input name="name" placeholder="Your name (optional)" maxlength="200" autocomplete="name">
@@ -88,9 +90,17 @@
     item.dataset.lineId = String(line.id);
     const who = document.createElement("b");
     who.textContent = mine ? "You: " : `${line.author}: `;
-    const text = document.createElement("span");
+    let text = document.createElement("span");
+    if (line.file) {
+      // Only this chat's token opens its files; the link is good while the chat is open.
+      text = document.createElement("a");
+      text.href = `${base.origin}/chat/files/${encodeURIComponent(line.file.id)}?token=${encodeURIComponent(stored())}`;
+      text.rel = "noopener noreferrer";
+      text.textContent = `${line.file.filename} (${Math.ceil(line.file.size / 1024)} KB)`;
+    } else {
+      text.textContent = line.body;
+    }
     text.className = "body";
-    text.textContent = line.body;
     item.append(who, text);
     if (mine) {
       const state = document.createElement("span");
@@ -217,6 +227,21 @@
     }
   });
   $(".person").addEventListener("click", () => send({ type: "agent" }));
+  // A file goes over HTTP, not the socket; its line comes back on the socket as "sent".
+  $(".file").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    event.target.value = "";
+    if (!file) return;
+    const answer = await fetch(`${base.origin}/chat/files`, {
+      method: "POST",
+      headers: { "X-Chat-Token": stored(), "X-Filename": encodeURIComponent(file.name), "Content-Type": "application/octet-stream" },
+      body: file,
+    }).catch(() => null);
+    if (!answer || !answer.ok) {
+      const data = answer ? await answer.json().catch(() => ({})) : {};
+      status(`The file was not sent: ${data.error || "please try again"}`);
+    }
+  });
   forms.leave.addEventListener("submit", (event) => {
     event.preventDefault();
     send({ type: "leave", ...fields(forms.leave) });

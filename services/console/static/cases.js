@@ -277,7 +277,16 @@ async function drawMessages(id) {
     li.appendChild(el("strong", `${when(m.created_at)} ${m.direction} ${who}: ${m.subject}`));
     li.appendChild(el("pre", m.body, "verbatim"));
     for (const a of m.attachments) {
-      li.appendChild(el("div", `${a.filename} (${a.content_type}, ${a.size} bytes)${a.kept ? "" : ` not kept: ${a.reason}`}`));
+      const shown = `${a.filename} (${a.content_type}, ${a.size} bytes)${a.kept ? "" : ` not kept: ${a.reason}`}`;
+      if (a.kept && a.id && a.id !== "0") {
+        const row = el("div");
+        const link = el("a", shown);
+        link.href = `/attachments/${encodeURIComponent(id)}/${encodeURIComponent(a.id)}`;
+        row.appendChild(link);
+        li.appendChild(row);
+      } else {
+        li.appendChild(el("div", shown));
+      }
     }
     list.appendChild(li);
   }

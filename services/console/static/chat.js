@@ -25,9 +25,15 @@ function addLine(chat, id, line) {
   item.dataset.lineId = line.id;
   const who = document.createElement("b");
   who.textContent = mine ? "You: " : assistant ? "Assistant: " : "Consumer: ";
-  const body = document.createElement("span");
+  let body = document.createElement("span");
+  if (line.file) {
+    // A file sent into the chat opens through the console, which checks this session may read the case.
+    body = document.createElement("a");
+    body.href = `/attachments/${encodeURIComponent(chat.caseId)}/${encodeURIComponent(line.file.id)}`;
+    body.textContent = `${line.file.filename} (${line.file.content_type}, ${line.file.size} bytes)`;
+  }
   body.className = "body";
-  body.textContent = line.body;
+  if (!line.file) body.textContent = line.body;
   item.append(who, body);
   if (mine) {
     const state = document.createElement("span");
@@ -42,12 +48,29 @@ function addLine(chat, id, line) {
   chat.panel.querySelector('[data-role="typing"]').textContent = "";
 }
 
+// A file goes over HTTP (the socket's frames are small); its line comes back on the socket like a reply.
+async function sendFile(chat, id, file) {
+  const csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
+  const error = chat.panel.querySelector('[data-role="error"]');
+  error.textContent = "";
+  const response = await fetch(`/api/chat/${encodeURIComponent(id)}/files`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "X-CSRF-Token": csrf, "X-Filename": encodeURIComponent(file.name), "Content-Type": "application/octet-stream" },
+    body: file,
+  });
+  if (!response.ok) {
+    const data = await response.json().catch(() => ({}));
+    error.textContent = `The file was not sent: ${data.error || `the server answered ${response.status}`}`;
+  }
+}
+
 function openChat(event) {
   let chat = chats.get(event.chat_id);
   if (!chat) {
     const panel = template.content.firstElementChild.cloneNode(true);
     panel.dataset.chatId = event.chat_id;
-    chat = { panel, states: new Map(), typingTimer: 0 };
+    chat = { panel, states: new Map(), typingTimer: 0, caseId: event.case_id };
     chats.set(event.chat_id, chat);
     document.getElementById("no-chats").hidden = true;
     list.prepend(panel);
@@ -63,6 +86,11 @@ function openChat(event) {
         lastTyping = Date.now();
         send({ kind: "typing", chat_id: event.chat_id });
       }
+    });
+    panel.querySelector('[data-role="file"]').addEventListener("change", (e) => {
+      const file = e.target.files[0];
+      e.target.value = "";
+      if (file) sendFile(chat, event.chat_id, file);
     });
     panel.querySelector('[data-role="end"]').addEventListener("click", () => {
       send({ kind: "end", chat_id: event.chat_id });

@@ -58,6 +58,7 @@ def test_seed_demo_loads_the_demo_consumers_and_their_accounts_and_orders_once(f
             "fulfillment: demo data in place",
             "console: demo data in place",
             "insights: demo data in place",
+            "knowledge: demo data in place",
         ]
     url = fresh_database
     assert count(url, "SELECT count(*) FROM contacts.consumer") == 10

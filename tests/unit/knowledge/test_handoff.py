@@ -15,6 +15,24 @@ SAFETY_QUESTIONS = [
     "había un trozo de plástico en la caja",
     "子どもが食べて具合が悪くなった",
     "子どもがアレルギー反応を起こした",
+    "I had an allergic reaction",
+    "my son is allergic and ate it and now has hives",
+    "ma fille est allergique et elle en a mangé",
+    "allergische Reaktion nach dem Frühstück",
+    "mi hijo tuvo una reacción alérgica",
+    "アレルギー反応が出ました",
+]
+
+ALLERGEN_QUESTIONS = [
+    "what are the allergens in the oat clusters?",
+    "does it contain nuts",
+    "is it gluten free?",
+    "quels sont les allergènes des flocons d'avoine ?",
+    "sans gluten ?",
+    "est-ce que ça contient des noix ?",
+    "Welche Allergene sind im Müsli?",
+    "¿qué alérgenos tiene la crema de cacahuete?",
+    "オーツのアレルゲンは何ですか",
 ]
 
 
@@ -22,6 +40,11 @@ SAFETY_QUESTIONS = [
 def test_safety_hands_off_even_when_the_answer_is_certain(question):
     decision = decide(question, confidence=0.99, threshold=0.5)
     assert decision.hand_off and decision.reason == SAFETY
+
+
+@pytest.mark.parametrize("question", ALLERGEN_QUESTIONS)
+def test_a_question_about_allergens_is_answered_not_handed_off(question):
+    assert not decide(question, confidence=0.9, threshold=0.8).hand_off
 
 
 @pytest.mark.parametrize(

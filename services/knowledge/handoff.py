@@ -23,7 +23,7 @@ _SAFETY_WORDS = {
     r"something in (it|my|the)|piece of|shard|splinter|stomach ache|food poisoning",
     "fr": r"malade|vomi|diarrh|nausee|intoxi|empoison|hopital|medecin|urgence|blesse|coupe|saign|brul|"
     r"etouff|allerg(?!en)|reaction|urticaire|gonfl|plastique|verre|metal|morceau|corps etranger|insecte|"
-    r"ver\b|vers\b|cheveu|poil|caillou|mal au ventre",
+    r"\bvers?\b|cheveu|poil|caillou|mal au ventre",
     "de": r"krank|ubel|erbroch|erbrech|durchfall|vergift|krankenhaus|arzt|notaufnahme|verletz|"
     r"geschnitten|blut|verbrann|erstick|allerg(?!en)|reaktion|ausschlag|geschwoll|plastik|kunststoff|glas|metall|"
     r"splitter|fremdkorper|insekt|kafer|wurm|haar|stein|bauchschmerz",

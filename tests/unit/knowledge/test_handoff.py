@@ -24,7 +24,7 @@ SAFETY_QUESTIONS = [
     "アレルギー反応が出ました",
 ]
 
-ALLERGEN_QUESTIONS = [
+BASIC_QUESTIONS = [
     "what are the allergens in the oat clusters?",
     "does it contain nuts",
     "is it gluten free?",
@@ -44,8 +44,8 @@ def test_safety_hands_off_even_when_the_answer_is_certain(question):
     assert decision.hand_off and decision.reason == SAFETY
 
 
-@pytest.mark.parametrize("question", ALLERGEN_QUESTIONS)
-def test_a_question_about_allergens_is_answered_not_handed_off(question):
+@pytest.mark.parametrize("question", BASIC_QUESTIONS)
+def test_allergen_and_other_basic_questions_are_answered_not_handed_off(question):
     assert not decide(question, confidence=0.9, threshold=0.8).hand_off
 
 

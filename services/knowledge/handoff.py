@@ -2,6 +2,8 @@
 
 The safety words are deliberately broad: a false hand-off costs an agent a minute, a missed one can cost a
 consumer's health. They cover the demo languages; matching is on accent-folded, lower-cased text.
+An allergy or an allergic reaction hands off; a question about the allergens a product contains
+(allergen, allergène, Allergene, alérgeno, アレルゲン) is a basic question the ingredients article answers.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ LOW_CONFIDENCE = "low_confidence"
 
 _SAFETY_WORDS = {
     "en": r"sick|\bill\b|illness|vomit|threw up|throw up|diarrh|nause|poison|hospital|doctor|a&e|"
-    r"injur|hurt|cut (my|his|her)|bleed|blood|burn|chok|allerg|anaphyla|rash|hives|swell|epipen|"
+    r"injur|hurt|cut (my|his|her)|bleed|blood|burn|chok|allerg(?!en)|anaphyla|rash|hives|swell|epipen|"
     r"reaction|foreign|plastic|glass|metal|wire|screw|bone|insect|bug|worm|maggot|hair in|stone in|"
     r"something in (it|my|the)|piece of|shard|splinter|stomach ache|food poisoning",
     "fr": r"malade|vomi|diarrh|nausee|intoxi|empoison|hopital|medecin|urgence|blesse|coupe|saign|brul|"
-    r"etouff|allerg|reaction|urticaire|gonfl|plastique|verre|metal|morceau|corps etranger|insecte|"
-    r"ver\b|vers\b|cheveu|poil|caillou|mal au ventre",
+    r"etouff|allerg(?!en)|reaction|urticaire|gonfl|plastique|verre|metal|morceau|corps etranger|insecte|"
+    r"\bvers?\b|cheveu|poil|caillou|mal au ventre",
     "de": r"krank|ubel|erbroch|erbrech|durchfall|vergift|krankenhaus|arzt|notaufnahme|verletz|"
-    r"geschnitten|blut|verbrann|erstick|allerg|ausschlag|geschwoll|plastik|kunststoff|glas|metall|"
+    r"geschnitten|blut|verbrann|erstick|allerg(?!en)|reaktion|ausschlag|geschwoll|plastik|kunststoff|glas|metall|"
     r"splitter|fremdkorper|insekt|kafer|wurm|haar|stein|bauchschmerz",
     "es": r"enferm|vomit|diarrea|nausea|intoxica|envenen|hospital|medico|urgencia|herid|lastim|cort|"
     r"sangr|quem|ahog|alergi|reaccion|sarpullido|hinch|plastico|vidrio|cristal|metal|trozo|"

@@ -59,6 +59,7 @@ def test_seed_demo_loads_the_demo_consumers_and_their_accounts_and_orders_once(f
             "fulfillment: demo data in place",
             "console: demo data in place",
             "insights: demo data in place",
+            "knowledge: demo data in place",
             f"channels: demo letter scans to upload on the console's Letters page: {DEMO_LETTERS}",
         ]
     assert sorted(p.suffix for p in DEMO_LETTERS.iterdir()) == [".pdf", ".png"]

@@ -9,12 +9,32 @@ SAFETY_QUESTIONS = [
     "I think I'm allergic, my lips are swelling",
     "there was a piece of glass in the jar",
     "mon enfant est malade après avoir mangé les flocons",
+    "il y avait un ver dans les flocons",
     "il y avait du plastique dans ma boîte",
     "j'ai fait une réaction allergique",
     "mein Kind ist krank geworden",
     "había un trozo de plástico en la caja",
     "子どもが食べて具合が悪くなった",
     "子どもがアレルギー反応を起こした",
+    "I had an allergic reaction",
+    "my son is allergic and ate it and now has hives",
+    "ma fille est allergique et elle en a mangé",
+    "allergische Reaktion nach dem Frühstück",
+    "mi hijo tuvo una reacción alérgica",
+    "アレルギー反応が出ました",
+]
+
+BASIC_QUESTIONS = [
+    "what are the allergens in the oat clusters?",
+    "does it contain nuts",
+    "is it gluten free?",
+    "quels sont les allergènes des flocons d'avoine ?",
+    "sans gluten ?",
+    "dans quel magasin trouver l'avoine golden",
+    "est-ce que ça contient des noix ?",
+    "Welche Allergene sind im Müsli?",
+    "¿qué alérgenos tiene la crema de cacahuete?",
+    "オーツのアレルゲンは何ですか",
 ]
 
 
@@ -22,6 +42,11 @@ SAFETY_QUESTIONS = [
 def test_safety_hands_off_even_when_the_answer_is_certain(question):
     decision = decide(question, confidence=0.99, threshold=0.5)
     assert decision.hand_off and decision.reason == SAFETY
+
+
+@pytest.mark.parametrize("question", BASIC_QUESTIONS)
+def test_allergen_and_other_basic_questions_are_answered_not_handed_off(question):
+    assert not decide(question, confidence=0.9, threshold=0.8).hand_off
 
 
 @pytest.mark.parametrize(

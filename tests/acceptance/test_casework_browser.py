@@ -163,6 +163,8 @@ async def test_capture_escalate_and_resolve_in_the_browser(console_process):
             await supervisor.fill("#status-note", "Apologised; replacement sent; sample to QA")
             await supervisor.click("#set-status")
             await expect(supervisor.locator("#stage")).to_have_text("resolved")
+            # The timeline is drawn again after the stage: wait for the status entry before reading it.
+            await expect(supervisor.locator("#timeline li[data-kind=status]")).to_have_count(1)
             kinds = await supervisor.locator("#timeline li").evaluate_all(
                 "items => items.map(i => i.dataset.kind)"
             )

@@ -21,7 +21,6 @@ from services.knowledge.service import Knowledge
 from services.runtime import grpcio
 from services.runtime.grpcio import Server
 from tests.integration.channels.test_email_to_case import ADA, Mailbox, deliver, mail_from_ann
-from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 from tests.support.wait import async_wait_for
 from tests.unit.knowledge.fakes import MemoryStore
 
@@ -41,7 +40,7 @@ async def knowledge():
 
 
 @pytest.fixture(scope="module")
-async def stack(contacts, knowledge, database_url):  # noqa: F811
+async def stack(contacts, knowledge, database_url):
     box = Mailbox()
     provider = await asyncio.get_running_loop().create_server(lambda: SMTP(box), "127.0.0.1", 0)
     settings = Settings(
@@ -74,7 +73,7 @@ async def stack(contacts, knowledge, database_url):  # noqa: F811
 
 
 async def test_a_question_is_acknowledged_with_articles_and_a_complaint_or_a_safety_matter_is_not(
-    contacts,  # noqa: F811
+    contacts,
     knowledge,
     stack,
     caplog,

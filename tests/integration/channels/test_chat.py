@@ -17,14 +17,13 @@ from crs.contacts.v1 import casework_pb2, casework_pb2_grpc
 from services.channels.__main__ import Settings, serve
 from services.runtime import grpcio
 from services.runtime.principal import Principal
-from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 
 ADA = Principal("ada", "agent", extension="1001", team="north").metadata()
 ORIGIN = "http://brand.test:8000"
 
 
 @pytest.fixture(scope="module")
-async def channels(contacts, database_url):  # noqa: F811
+async def channels(contacts, database_url):
     settings = Settings(
         database_url=database_url,
         grpc_bind="127.0.0.1:0",
@@ -86,7 +85,7 @@ async def frames_until(ws, kind):
             return frame
 
 
-async def test_a_chat_reaches_the_agents_desk_and_its_transcript_is_the_case(channels, contacts):  # noqa: F811
+async def test_a_chat_reaches_the_agents_desk_and_its_transcript_is_the_case(channels, contacts):
     stub, url, _ = channels
     desk = Desk(stub)
     await desk.open(("en", "fr"))

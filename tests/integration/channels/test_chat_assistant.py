@@ -23,7 +23,6 @@ from services.knowledge.__main__ import serve as serve_knowledge
 from services.runtime import grpcio
 from services.runtime.db import connect
 from services.runtime.principal import Principal
-from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 
 ADA = Principal("ada", "agent", extension="1001", team="north").metadata()
 # An agent with no chats of earlier tests still waiting for their page's reload.
@@ -64,7 +63,7 @@ async def knowledge(database_url):
 
 
 @pytest_asyncio.fixture(scope="module")
-async def channels(contacts, knowledge, database_url):  # noqa: F811
+async def channels(contacts, knowledge, database_url):
     settings = Settings(
         database_url=database_url,
         grpc_bind="127.0.0.1:0",
@@ -168,7 +167,7 @@ def answer_log(database_url):
         ).fetchone()
 
 
-async def case_of(contacts, case_id):  # noqa: F811
+async def case_of(contacts, case_id):
     stub = casework_pb2_grpc.CaseworkStub(contacts.channel)
     return await stub.GetCase(casework_pb2.GetCaseRequest(id=case_id), metadata=ADA)
 
@@ -179,7 +178,7 @@ async def case_of(contacts, case_id):  # noqa: F811
 )
 async def test_a_safety_matter_goes_to_the_agent_at_once_and_the_case_is_escalated(
     channels,
-    contacts,  # noqa: F811
+    contacts,
     database_url,
     language,
     question,
@@ -204,7 +203,7 @@ async def test_a_safety_matter_goes_to_the_agent_at_once_and_the_case_is_escalat
 )
 async def test_asking_for_a_person_goes_to_the_agent_not_escalated(
     channels,
-    contacts,  # noqa: F811
+    contacts,
     database_url,
     language,
     question,
@@ -268,7 +267,7 @@ async def test_below_the_threshold_an_admin_set_the_chat_goes_to_an_agent(
 )
 async def test_an_answer_the_consumer_says_resolved_it_resolves_the_case_and_writing_again_reopens_it(
     channels,
-    contacts,  # noqa: F811
+    contacts,
     database_url,
     language,
     question,

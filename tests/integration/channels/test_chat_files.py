@@ -9,7 +9,6 @@ import aiohttp
 from crs.channels.v1 import channels_pb2 as pb
 
 from tests.integration.channels.test_chat import ADA, ORIGIN, Desk, channels, frames_until  # noqa: F401
-from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 PDF = b"%PDF-1.4\n% a reply\n" + b"0" * 500 + b"\n%%EOF\n"

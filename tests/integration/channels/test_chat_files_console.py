@@ -16,11 +16,10 @@ from tests.integration.channels.test_chat import ORIGIN, frames_until
 from tests.integration.channels.test_chat_files import PDF, PNG
 from tests.integration.console.stack import Process, free_port, wait_ready
 from tests.integration.console.test_pages import browser, browser_login, csrf_of
-from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 
 
 @pytest.fixture(scope="module")
-async def stack(contacts, service_env, database_url, tmp_path_factory):  # noqa: F811
+async def stack(contacts, service_env, database_url, tmp_path_factory):
     settings = Settings(
         database_url=database_url,
         grpc_bind="127.0.0.1:0",

@@ -24,7 +24,6 @@ from services.channels.__main__ import Settings, serve
 from services.channels.sink import serve_sink
 from services.runtime import grpcio
 from services.runtime.principal import Principal
-from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 from tests.support.wait import async_wait_for
 
 ADA = Principal("ada", "agent", extension="1001", team="north").metadata()
@@ -54,7 +53,7 @@ async def mailbox():
 
 
 @pytest.fixture(scope="module")
-async def channels(contacts, mailbox, database_url):  # noqa: F811
+async def channels(contacts, mailbox, database_url):
     settings = Settings(
         database_url=database_url,
         grpc_bind="127.0.0.1:0",
@@ -104,7 +103,7 @@ async def case_messages(stub, case_id):
 
 
 async def test_a_mail_becomes_a_case_the_reply_goes_out_threaded_and_the_answer_lands_on_the_same_case(
-    contacts,  # noqa: F811
+    contacts,
     channels,
     mailbox,
 ):
@@ -191,7 +190,7 @@ async def test_a_mail_becomes_a_case_the_reply_goes_out_threaded_and_the_answer_
     ]
 
 
-async def test_a_reply_waits_in_the_outbox_while_the_mail_server_is_down(contacts, channels, mailbox):  # noqa: F811
+async def test_a_reply_waits_in_the_outbox_while_the_mail_server_is_down(contacts, channels, mailbox):
     stub, ports = channels
     ben = await contacts.stub.CreateConsumer(
         contacts_pb2.CreateConsumerRequest(

@@ -23,7 +23,6 @@ from services.runtime import grpcio
 from services.runtime.principal import Principal
 from tests.integration.console.stack import Process, free_port, wait_ready
 from tests.integration.console.test_pages import browser, browser_login, csrf_of
-from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 
 # The font scripts/system-deps.sh sets up for letters; it has the accented Latin letters French needs.
 FONT = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
@@ -61,7 +60,7 @@ async def test_a_scanned_pdf_is_rasterised_and_read():
 
 
 @pytest.fixture(scope="module")
-async def channels(contacts, database_url):  # noqa: F811
+async def channels(contacts, database_url):
     settings = Settings(
         database_url=database_url,
         grpc_bind="127.0.0.1:0",
@@ -87,7 +86,7 @@ async def channels(contacts, database_url):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-async def console(channels, contacts, service_env, database_url, tmp_path_factory):  # noqa: F811
+async def console(channels, contacts, service_env, database_url, tmp_path_factory):
     seed_demo(database_url)
     port = free_port()
     nowhere = f"127.0.0.1:{free_port()}"
@@ -110,7 +109,7 @@ async def console(channels, contacts, service_env, database_url, tmp_path_factor
         process.stop()
 
 
-async def test_a_confirmed_letter_is_a_case_with_its_verbatim_and_its_scan(channels, console, contacts):  # noqa: F811
+async def test_a_confirmed_letter_is_a_case_with_its_verbatim_and_its_scan(channels, console, contacts):
     scan = scan_of(FRENCH)
     async with browser() as http:
         await browser_login(http, console, "ada", "ada-demo-1001")

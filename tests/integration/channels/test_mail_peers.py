@@ -23,7 +23,6 @@ from prometheus_client import REGISTRY
 from services.channels.__main__ import Settings, serve
 from services.runtime import grpcio
 from services.runtime.principal import Principal
-from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 from tests.support.mailpeers import PASSWORD, mail_peers
 from tests.support.processes import free_port
 from tests.support.wait import async_wait_for
@@ -43,7 +42,7 @@ def peers():
 
 
 @pytest.fixture(scope="module")
-async def channels(contacts, peers, database_url):  # noqa: F811
+async def channels(contacts, peers, database_url):
     postfix, dovecot, lmtp_port = peers
     settings = Settings(
         database_url=database_url,
@@ -72,7 +71,7 @@ async def channels(contacts, peers, database_url):  # noqa: F811
     await asyncio.wait_for(task, 30)
 
 
-async def consumer(contacts, name: str, address: str):  # noqa: F811
+async def consumer(contacts, name: str, address: str):
     return await contacts.stub.CreateConsumer(
         contacts_pb2.CreateConsumerRequest(
             consumer=contacts_pb2.Consumer(
@@ -83,7 +82,7 @@ async def consumer(contacts, name: str, address: str):  # noqa: F811
     )
 
 
-async def cases_of(contacts, consumer_id: str, count: int):  # noqa: F811
+async def cases_of(contacts, consumer_id: str, count: int):
     casework = casework_pb2_grpc.CaseworkStub(contacts.channel)
 
     async def found():
@@ -110,7 +109,7 @@ def inbox(dovecot, user: str) -> list[EmailMessage]:
 
 
 async def test_mail_to_postfix_reaches_a_case_by_lmtp_and_the_reply_and_answer_thread_through_dovecot(
-    contacts,  # noqa: F811
+    contacts,
     channels,
     peers,
 ):
@@ -175,7 +174,7 @@ def counted(outcome: str) -> float:
 
 
 async def test_a_hosted_mailbox_read_by_imap_idle_loses_and_doubles_nothing_across_a_dovecot_restart(
-    contacts,  # noqa: F811
+    contacts,
     channels,
     peers,
 ):
@@ -288,7 +287,7 @@ def corpus() -> list[tuple[str, bytes]]:
 
 
 async def test_the_mail_corpus_through_postfix_and_lmtp_gives_each_its_documented_outcome(
-    contacts,  # noqa: F811
+    contacts,
     channels,
     peers,
 ):

@@ -28,7 +28,6 @@ from services.knowledge.store import SqlStore
 from services.runtime import grpcio
 from services.runtime.db import open_pool
 from services.runtime.principal import Principal
-from tests.integration.contacts.conftest import agent, contacts  # noqa: F401  (the fixtures)
 from tests.support import infra
 
 DEMO = pathlib.Path(articles.__file__).parent / "demo" / "articles"
@@ -127,7 +126,7 @@ async def running_channels(database_url: str, contacts_target: str, knowledge: s
 
 
 @pytest_asyncio.fixture(scope="module")
-async def channels_ports(contacts, database_url, knowledge_target):  # noqa: F811
+async def channels_ports(contacts, database_url, knowledge_target):
     async with running_channels(
         database_url, f"127.0.0.1:{contacts.bound.grpc_port}", knowledge_target[0]
     ) as ports:
@@ -155,7 +154,7 @@ async def client(form_url):
         yield session
 
 
-async def test_a_json_form_becomes_one_anonymous_web_case(client, agent, database_url):  # noqa: F811
+async def test_a_json_form_becomes_one_anonymous_web_case(client, agent, database_url):
     before = counts(database_url)
     async with client.post("/intake", json=GOOD) as response:
         assert response.status == 201

@@ -10,12 +10,12 @@ import pytest_asyncio
 from tests.acceptance.test_casework_browser import ARGS, CHROMIUM
 from tests.integration.channels.test_web_form import (  # noqa: F401  (the fixtures)
     WHERE_TO_BUY,
-    contacts,
     form_url,
     knowledge_target,
     running_channels,
     tally,
 )
+from tests.integration.contacts.conftest import contacts  # noqa: F401  (the fixture)
 from tests.support import infra
 
 

@@ -23,7 +23,8 @@ _SAFETY_WORDS = {
     r"something in (it|my|the)|piece of|shard|splinter|stomach ache|food poisoning",
     "fr": r"malade|vomi|diarrh|nausee|intoxi|empoison|hopital|medecin|urgence|blesse|coupe|saign|brul|"
     r"etouff|allerg(?!en)|reaction|urticaire|gonfl|plastique|verre|metal|morceau|corps etranger|insecte|"
-    r"\bvers?\b|cheveu|poil|caillou|mal au ventre",
+    # "vers" alone is also "towards" and "around" ("vers midi"): a worm is counted with its article.
+    r"\b(un|des|les|du|petits?|plein de) vers?\b|\bver (dans|blanc)|asticot|cheveu|poil|caillou|mal au ventre",
     "de": r"krank|ubel|erbroch|erbrech|durchfall|vergift|krankenhaus|arzt|notaufnahme|verletz|"
     r"geschnitten|blut|verbrann|erstick|allerg(?!en)|reaktion|ausschlag|geschwoll|plastik|kunststoff|glas|metall|"
     r"splitter|fremdkorper|insekt|kafer|wurm|haar|stein|bauchschmerz",

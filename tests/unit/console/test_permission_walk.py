@@ -257,6 +257,8 @@ METHODS: dict[str, set[str]] = {
     "/crs.channels.v1.Channels/GetLetterScan": CASEWORKERS,
     "/crs.channels.v1.Channels/SendChatFile": CASEWORKERS,
     "/crs.channels.v1.Channels/GetAttachment": CASEWORKERS,
+    # No person: fulfillment alone, on its own account (SERVICE_METHODS), with its own certificate.
+    "/crs.channels.v1.Channels/SendLetter": set(),
     "/crs.contacts.v1.ConsumerRights/ExportArchive": {SUPERVISOR, ADMIN},
     "/crs.contacts.v1.ConsumerRights/RequestErasure": {SUPERVISOR, ADMIN},
     "/crs.contacts.v1.ConsumerRights/GetErasure": {SUPERVISOR, ADMIN},

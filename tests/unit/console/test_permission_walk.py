@@ -107,6 +107,7 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/contacts/{id}/fulfillments"): CASEWORKERS,
     ("POST", "/api/contacts/{id}/fulfillments"): CASEWORKERS,
     ("GET", "/api/contacts/{id}/letter-preview"): CASEWORKERS,
+    ("GET", "/api/contacts/{id}/letter-deliveries"): CASEWORKERS,
     ("GET", "/api/fulfillments/{fid}"): CASEWORKERS,
     ("GET", "/api/fulfillments/{fid}/letter"): CASEWORKERS,
     ("GET", "/api/approvals"): {SUPERVISOR},

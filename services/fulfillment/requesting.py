@@ -120,9 +120,6 @@ async def request(
     """
     at = at or now()
     household = await directory.household_of_case(new.case_id)
-    refusal = replies.email_refusal(new.delivery, household.email)
-    if refusal:
-        raise replies.InvalidRequest(refusal)
     earlier = None
     async with store.transaction() as tx:
         if new.idempotency_key:
@@ -138,6 +135,9 @@ async def _write(
     tx: Transaction, new: NewRequest, household: Household, principal: Principal, at: datetime
 ) -> tuple[Draft, datetime]:
     """Check the limits under the consumer's and household's locks, and write the request."""
+    refusal = replies.email_refusal(new.delivery, household.email)
+    if refusal:  # checked for a new request only: a retry gets the first request as it is now
+        raise replies.InvalidRequest(refusal)
     await tx.lock_consumer(household.consumer_id, household.household_keys)
     if new.kind is Kind.COUPON:
         policy = await tx.coupon_policy()

@@ -4,6 +4,8 @@ a printed letter to channels, retrying while channels is away."""
 from __future__ import annotations
 
 import uuid
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -54,19 +56,48 @@ class NoEmailDirectory:
         return requesting.Household(consumer_id=str(uuid.uuid4()), country="US", household_keys=())
 
 
-class UntouchedStore:
-    def transaction(self):
-        raise AssertionError("a refused request writes nothing")
+class Transaction:
+    def __init__(self, earlier: str | None):
+        self.earlier = earlier
+
+    async def by_idempotency_key(self, key):
+        return self.earlier
+
+    def __getattr__(self, name):
+        raise AssertionError(f"a refused request goes no further than the refusal ({name})")
+
+
+class Store:
+    """Nothing but the idempotency lookup: a refused request locks, counts and writes nothing."""
+
+    def __init__(self, earlier: str | None = None):
+        self.tx = Transaction(earlier)
+
+    @asynccontextmanager
+    async def transaction(self):
+        yield self.tx
+
+    async def get(self, fulfillment_id):
+        return fulfillment_id if fulfillment_id == self.tx.earlier else None
 
 
 async def test_a_letter_by_email_to_a_consumer_without_an_address_is_refused_before_anything_is_written():
     with pytest.raises(InvalidRequest, match="no email address"):
         await requesting.request(
-            store=UntouchedStore(),
+            store=Store(),
             directory=NoEmailDirectory(),
             new=validated(delivery="email"),
             principal=Principal("ada", "agent"),
         )
+
+
+async def test_a_retry_of_a_letter_already_taken_gets_it_even_if_the_address_has_gone_since():
+    earlier = str(uuid.uuid4())
+    retried = replace(validated(delivery="email"), idempotency_key="key-1")
+    found = await requesting.request(
+        store=Store(earlier), directory=NoEmailDirectory(), new=retried, principal=Principal("ada", "agent")
+    )
+    assert found == earlier
 
 
 def a_letter(**changes) -> DueLetter:
@@ -82,7 +113,7 @@ def a_letter(**changes) -> DueLetter:
     return DueLetter(**(fields | changes))
 
 
-class Store:
+class MailStore:
     def __init__(self, *letters: DueLetter):
         self.letters = list(letters)
         self.moves: list[tuple[str, str, str]] = []
@@ -122,7 +153,7 @@ def mailer(store, channel) -> Mailer:
 
 async def test_a_letter_channels_takes_is_delivered_with_its_message():
     letter = a_letter()
-    store = Store(letter)
+    store = MailStore(letter)
     assert await mailer(store, Channel("<m1@crs.test>")).send_due() == 1
     assert store.moves == [
         (letter.fulfillment_id, "delivered", "letter emailed to jane@example.test (message <m1@crs.test>)")
@@ -131,7 +162,7 @@ async def test_a_letter_channels_takes_is_delivered_with_its_message():
 
 async def test_channels_away_means_a_later_try_with_a_growing_delay():
     first, third = a_letter(), a_letter(attempts=2)
-    store = Store(first, third)
+    store = MailStore(first, third)
     assert (
         await mailer(store, Channel(ChannelsDown("UNAVAILABLE"), ChannelsDown("UNAVAILABLE"))).send_due() == 0
     )
@@ -146,7 +177,7 @@ async def test_the_mailer_gives_up_after_its_attempts_or_at_a_refusal():
     tired = a_letter(attempts=letter_mail.MAX_ATTEMPTS - 1)
     refused = a_letter()
     erased = a_letter(email_address="")
-    store = Store(tired, refused, erased)
+    store = MailStore(tired, refused, erased)
     channel = Channel(ChannelsDown("DEADLINE_EXCEEDED"), Refused("to_address: not an email address"))
     await mailer(store, channel).send_due()
     assert [(fid, to) for fid, to, _ in store.moves] == [

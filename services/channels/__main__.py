@@ -271,7 +271,9 @@ async def serve(
             signer = Signer.from_file(
                 settings.dkim_key, domain=settings.domain, selector=settings.dkim_selector
             )
-        channels = Channels(store, from_address=settings.from_address, domain=settings.domain, signer=signer)
+        channels = Channels(
+            store, from_address=settings.from_address, domain=settings.domain, signer=signer, cases=cases
+        )
         if settings.email_ack and knowledge is not None:
             acknowledgements.acknowledger = Acknowledger(
                 knowledge=KnowledgeClient(knowledge), replies=channels

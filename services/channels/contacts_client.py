@@ -83,6 +83,15 @@ class CaseworkCases:
             metadata=SERVICE,
         )
 
+    async def reference_of(self, case_id: str) -> int:
+        try:
+            case = await self.cases.GetCase(casework_pb2.GetCaseRequest(id=case_id), metadata=SERVICE)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                raise LookupError(f"no case {case_id}") from None
+            raise
+        return case.reference
+
     async def escalate(self, case_id: str, *, reason: str) -> None:
         await self.cases.Escalate(casework_pb2.EscalateRequest(id=case_id, reason=reason), metadata=SERVICE)
 

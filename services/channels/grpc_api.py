@@ -13,6 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from services.channels.chat import ChatDesks, Refused
 from services.channels.chat_files import ChatFiles
 from services.channels.chat_files_grpc import ChatFileMethods, chat_line_pb
+from services.channels.letter_mail import InvalidLetter, LetterEmail
 from services.channels.letters import Letters
 from services.channels.letters_grpc import LetterMethods
 from services.channels.outbound import InvalidReply, NoThread
@@ -22,12 +23,19 @@ from services.channels.service import Channels
 from services.channels.sink_api import SinkApi
 from services.channels.store import MessageRow
 from services.channels.web_form_grpc import WebFormTally, web_form_tally
+from services.runtime import tls
 from services.runtime.grpcio import Servicer, errors_to_status
 from services.runtime.principal import from_metadata
 
+LETTER_SENDER = "fulfillment"
 SERVICE_NAME = channels_pb2.DESCRIPTOR.services_by_name["Channels"].full_name
 ERRORS = errors_to_status(
-    {InvalidReply: grpc.StatusCode.INVALID_ARGUMENT, NoThread: grpc.StatusCode.FAILED_PRECONDITION}
+    {
+        InvalidReply: grpc.StatusCode.INVALID_ARGUMENT,
+        NoThread: grpc.StatusCode.FAILED_PRECONDITION,
+        InvalidLetter: grpc.StatusCode.INVALID_ARGUMENT,
+        LookupError: grpc.StatusCode.NOT_FOUND,
+    }
 )
 
 
@@ -55,6 +63,7 @@ def message_pb(row: MessageRow) -> channels_pb2.Message:
         attempts=row.attempts,
         last_error=row.last_error,
         channel=row.channel,
+        fulfillment_id=row.fulfillment_id,
     )
 
 
@@ -172,6 +181,30 @@ class ChannelsApi(
             body=request.body,
             subject=request.subject,
             author=who.username,
+        )
+        return message_pb(row)
+
+    @ERRORS
+    async def SendLetter(self, request, context):
+        who = from_metadata(context.invocation_metadata())
+        # Fulfillment's own certificate, not only its name: an issuer of principals (the console) may
+        # not send a letter by naming fulfillment.
+        if (
+            who is None
+            or (who.role, who.username) != ("service", LETTER_SENDER)
+            or tls.peer_identity(context) != LETTER_SENDER
+        ):
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "only fulfillment sends its letters")
+        row = await self.channels.send_letter(
+            LetterEmail(
+                fulfillment_id=request.fulfillment_id,
+                case_id=request.case_id,
+                to_address=request.to_address,
+                consumer_name=request.consumer_name,
+                language=request.language,
+                pdf=request.pdf,
+                template=request.template,
+            )
         )
         return message_pb(row)
 

@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.channels import mail
 from services.channels.chat import Chat, Line
 from services.channels.intake import bare_subject
+from services.channels.letter_mail import AUTHOR, LetterEmail
 from services.channels.outbound import Queued, Reply, Thread
 from services.runtime.db import autocommit
 
@@ -37,6 +38,7 @@ class MessageRow:
     last_error: str
     channel: str = "email"
     attachments: list[dict] = field(default_factory=list)
+    fulfillment_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,13 @@ class RejectionRow:
 
 _MESSAGE_COLUMNS = (
     "id, case_id::text, direction, message_id, from_address, to_address, subject, body, language, delivery,"
-    " author, created_at, attempts, last_error, channel, attachments"
+    " author, created_at, attempts, last_error, channel, attachments, coalesce(fulfillment_id::text, '')"
 )
 
 
 def _message(row) -> MessageRow:
-    *head, attachments = row
-    return MessageRow(*head, attachments=list(attachments or []))
+    *head, attachments, fulfillment_id = row
+    return MessageRow(*head, attachments=list(attachments or []), fulfillment_id=fulfillment_id)
 
 
 class SqlStore:
@@ -249,6 +251,52 @@ class SqlStore:
                 ),
             )
             return _message(await cursor.fetchone())
+
+    async def letter_message(self, fulfillment_id: str) -> MessageRow | None:
+        async with autocommit(self.pool) as conn:
+            cursor = await conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM message WHERE fulfillment_id = %s", (fulfillment_id,)
+            )
+            row = await cursor.fetchone()
+            return _message(row) if row else None
+
+    async def queue_letter(self, letter: LetterEmail, mail: Reply, *, reference: int) -> MessageRow:
+        """The letter's email in the outbox with its PDF kept as an attachment of the case's message; when
+        another call queued this fulfillment's letter first, that message instead."""
+        listed = [{"filename": letter.file_name(), "content_type": "application/pdf"}]
+        listed[0] |= {"size": len(letter.pdf), "kept": True, "reason": ""}
+        async with self.pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                "INSERT INTO message (case_id, case_reference, direction, message_id, in_reply_to, refs,"
+                " from_address, to_address, subject, thread_subject, body, language, author, mime, delivery,"
+                " attachments, fulfillment_id) VALUES (%s, %s, 'outbound', %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                " %s, %s, 'queued', %s, %s) ON CONFLICT (fulfillment_id) WHERE fulfillment_id IS NOT NULL"
+                f" DO NOTHING RETURNING {_MESSAGE_COLUMNS}",
+                (
+                    letter.case_id,
+                    reference,
+                    mail.message_id,
+                    mail.in_reply_to,
+                    list(mail.references),
+                    mail.from_address,
+                    mail.to_address,
+                    mail.subject,
+                    bare_subject(mail.subject),
+                    mail.body,
+                    letter.language,
+                    AUTHOR,
+                    mail.mime,
+                    Jsonb(listed),
+                    letter.fulfillment_id,
+                ),
+            )
+            row = await cursor.fetchone()
+            if row is not None:
+                await conn.execute(
+                    "INSERT INTO attachment (message_id, filename, content_type, content) VALUES (%s, %s, %s, %s)",
+                    (row[0], letter.file_name(), "application/pdf", letter.pdf),
+                )
+        return _message(row) if row is not None else await self.letter_message(letter.fulfillment_id)
 
     async def add_chat_line(
         self, *, chat: Chat, author: str, body: str, inbound: bool, from_address: str, to_address: str

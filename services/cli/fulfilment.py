@@ -118,6 +118,7 @@ def request(args) -> int:
             quantity=args.quantity,
             template=args.template or "",
             idempotency_key=args.idempotency_key or "",
+            delivery=args.delivery,
         ),
     )
     show_message(args, made, summary(made))
@@ -249,6 +250,12 @@ def register(subparsers) -> None:
     ask.add_argument("--sku", help="the product (replacement, sample; a coupon's product)")
     ask.add_argument("--quantity", type=int, default=1)
     ask.add_argument("--template", metavar="NAME", help="the letter's template")
+    ask.add_argument(
+        "--delivery",
+        choices=["post", "email"],
+        default="post",
+        help="a letter: by post, or by email to the consumer's address on file",
+    )
     ask.add_argument("--idempotency-key", help="send the same request again safely")
     common_options(ask)
     ask.set_defaults(func=guarded(request))

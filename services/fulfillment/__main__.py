@@ -1,6 +1,7 @@
 """`python -m services.fulfillment`: the catalogue, purchase history and reply-fulfillment gRPC API, with
 the relay that publishes fulfillment's outbox (its own events and those its worker writes) and the
-periodic evaluation of restock prompts."""
+periodic evaluation of restock prompts, and the mailer that hands printed letters going by email to
+channels."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from services.fulfillment import demo_carrier, grpc_api, letters, privacy, restock
+from services.fulfillment import demo_carrier, grpc_api, letter_mail, letters, privacy, restock
+from services.fulfillment.channels_client import ChannelsLetters
 from services.fulfillment.directory import ContactsDirectory
+from services.fulfillment.letter_mail_store import SqlMailStore
 from services.fulfillment.reply_store import SqlStore as ReplyStore
 from services.fulfillment.restock_contacts import CantFindContacts
 from services.fulfillment.restock_store import SqlStore as RestockStore
@@ -35,6 +39,7 @@ async def serve(
     demo_carrier_seconds: float = 0.0,
     restock_seconds: float = 0.0,
     cant_find_issue: str = restock.CANT_FIND_ISSUE,
+    letters_by_email: LettersByEmail | None = None,
     clock: Callable[[], datetime] = restock.utc_now,
     on_ready: Callable[[int], None] | None = None,
 ) -> None:
@@ -48,6 +53,8 @@ async def serve(
         database_url, schema="fulfillment", max_size=env_int("CRS_FULFILLMENT_DB_POOL_SIZE", 10)
     )
     contacts = grpcio.channel(contacts_target or grpc_target("contacts"))
+    by_email = letters_by_email or LettersByEmail(interval=0.0)
+    channels = grpcio.channel(by_email.channels_target or grpc_target("channels"))
     connection = await bus.connect(amqp_url) if amqp_url else None
     tasks: list[asyncio.Task] = []
     try:
@@ -65,6 +72,13 @@ async def serve(
             tasks.append(asyncio.create_task(demo_carrier.run(replies, demo_carrier_seconds, stop)))
         if restock_seconds > 0:
             tasks.append(asyncio.create_task(restock.run(restocking, restock_seconds, stop, clock)))
+        if by_email.interval > 0:
+            mailer = letter_mail.Mailer(
+                store=SqlMailStore(pool),
+                channel=ChannelsLetters(channels, deadline=by_email.deadline),
+                retry_seconds=by_email.retry_seconds,
+            )
+            tasks.append(asyncio.create_task(letter_mail.run(mailer, by_email.interval, stop)))
         api = grpc_api.servicer(SqlStore(pool), replies, directory, restocking)
         server = Server([api, privacy.servicer(pool)], bind)
         port = await server.start()
@@ -83,7 +97,27 @@ async def serve(
         if connection is not None:
             await connection.close()
         await contacts.close()
+        await channels.close()
         await pool.close()
+
+
+@dataclass(frozen=True)
+class LettersByEmail:
+    """The mailer of letters going by email: every `interval` seconds (0: not in this process), SendLetter
+    with `deadline`, and a first retry after `retry_seconds`, doubling."""
+
+    interval: float = 2.0
+    retry_seconds: float = 5.0
+    deadline: float = 10.0
+    channels_target: str = ""
+
+    @classmethod
+    def from_env(cls) -> LettersByEmail:
+        return cls(
+            interval=env_float("CRS_FULFILLMENT_LETTER_MAIL_SECONDS", 2.0),
+            retry_seconds=env_float("CRS_FULFILLMENT_LETTER_RETRY_SECONDS", 5.0),
+            deadline=env_float("CRS_FULFILLMENT_CHANNELS_DEADLINE", 10.0),
+        )
 
 
 async def _warm_letters() -> None:
@@ -103,6 +137,7 @@ async def main(stop: asyncio.Event) -> None:
         demo_carrier_seconds=env_float("CRS_FULFILLMENT_DEMO_CARRIER_SECONDS", 0.0),
         restock_seconds=env_float("CRS_FULFILLMENT_RESTOCK_SECONDS", 300.0),
         cant_find_issue=env("CRS_FULFILLMENT_CANT_FIND_ISSUE", restock.CANT_FIND_ISSUE),
+        letters_by_email=LettersByEmail.from_env(),
     )
 
 

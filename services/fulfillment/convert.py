@@ -92,6 +92,7 @@ def fulfillment_to_pb(f) -> fulfillment_pb2.FulfillmentRequest:
         created_at=timestamp(f.created_at),
         updated_at=timestamp(f.updated_at),
         coupon_code=f.coupon_code,
+        delivery=f.delivery,
         history=[
             fulfillment_pb2.FulfillmentStep(
                 occurred_at=timestamp(h.occurred_at), state=h.state, stage=h.stage, actor=h.actor, note=h.note

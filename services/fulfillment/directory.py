@@ -45,6 +45,7 @@ class ContactsDirectory:
             name=consumer.name,
             language=(consumer.language or "en").split("-")[0].lower(),
             address=_postal(consumer.addresses[0]) if consumer.addresses else {},
+            email=next((e.address for e in consumer.emails if e.address), ""),
         )
 
     async def consumer_place(self, consumer_id: str) -> tuple[str, str] | None:

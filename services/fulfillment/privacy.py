@@ -75,7 +75,7 @@ async def erase(conn: psycopg.AsyncConnection, keys: Keys) -> dict[str, int]:
         ids,
     )
     requests = await conn.execute(
-        """UPDATE fulfillment SET consumer_id = %s, consumer_name = '', address = '{}', household_keys = '{}',
+        """UPDATE fulfillment SET consumer_id = %s, consumer_name = '', email_address = '', address = '{}', household_keys = '{}',
                                  reason = '', updated_at = now()
            WHERE consumer_id = %s""",
         (anonymous, keys.consumer_id),

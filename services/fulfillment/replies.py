@@ -57,6 +57,13 @@ class State(enum.StrEnum):
     FAILED = "failed"
 
 
+class Delivery(enum.StrEnum):
+    """How a letter reaches the consumer."""
+
+    POST = "post"
+    EMAIL = "email"
+
+
 OPEN = (State.REQUESTED, State.AWAITING_APPROVAL, State.APPROVED, State.IN_PROGRESS)
 # Kinds that carry money: their value is required and counts against the limits.
 VALUED = (Kind.COUPON, Kind.REFUND)
@@ -101,12 +108,26 @@ PLANS: dict[Kind, tuple[Step, ...]] = {
         Step("post", State.IN_PROGRESS, "issued", State.SHIPPED),
     ),
 }
-STEP_NAMES = sorted({step.name for plan in PLANS.values() for step in plan})
+# A letter going by email is printed by the worker, like one going by post, and then waits: its last move
+# is channels taking it (SendLetter), which the API process asks for, as the worker speaks no gRPC
+# (services/fulfillment/letter_mail.py).
+EMAILED_LETTER = (PLANS[Kind.LETTER][0],)
+EMAIL_LETTER = Step("email", State.IN_PROGRESS, "printed", State.DELIVERED)
+STEP_NAMES = sorted({step.name for plan in PLANS.values() for step in plan} | {EMAIL_LETTER.name})
 
 
-def next_step(kind: Kind | str, state: State | str, stage: str) -> Step | None:
+def plan(kind: Kind | str, delivery: Delivery | str = Delivery.POST) -> tuple[Step, ...]:
+    """The worker's steps for a request of `kind` going by `delivery`."""
+    if Kind(kind) is Kind.LETTER and delivery == Delivery.EMAIL:
+        return EMAILED_LETTER
+    return PLANS[Kind(kind)]
+
+
+def next_step(
+    kind: Kind | str, state: State | str, stage: str, delivery: Delivery | str = Delivery.POST
+) -> Step | None:
     """The step that moves a request of `kind` on from where it is, or None when it waits or is done."""
-    for step in PLANS[Kind(kind)]:
+    for step in plan(kind, delivery):
         if step.from_state == state and step.from_stage == stage:
             return step
     return None
@@ -122,6 +143,7 @@ class NewRequest:
     quantity: int
     template: str
     idempotency_key: str
+    delivery: Delivery = Delivery.POST
 
 
 def parse_uuid(raw: str, what: str) -> str:
@@ -141,6 +163,7 @@ def validate(
     quantity: int,
     template: str,
     idempotency_key: str,
+    delivery: str = "",
 ) -> NewRequest:
     """Check a request's fields against its kind."""
     case_id = parse_uuid(case_id, "case_id")
@@ -168,7 +191,34 @@ def validate(
         raise InvalidRequest(f"template is longer than {MAX_TEMPLATE} characters")
     if len(idempotency_key) > 200:
         raise InvalidRequest("idempotency_key is longer than 200 characters")
-    return NewRequest(case_id, kind, value_minor, currency, sku, quantity, template, idempotency_key)
+    return NewRequest(
+        case_id,
+        kind,
+        value_minor,
+        currency,
+        sku,
+        quantity,
+        template,
+        idempotency_key,
+        _delivery(kind, delivery),
+    )
+
+
+def _delivery(kind: Kind, delivery: str) -> Delivery:
+    try:
+        chosen = Delivery(delivery or Delivery.POST)
+    except ValueError:
+        raise InvalidRequest(f"delivery must be post or email, not {delivery[:40]!r}") from None
+    if chosen is Delivery.EMAIL and kind is not Kind.LETTER:
+        raise InvalidRequest(f"only a letter can go by email, not a {kind}")
+    return chosen
+
+
+def email_refusal(delivery: Delivery, email_address: str) -> str | None:
+    """Why a request cannot go as asked to a consumer with this email address (empty: none), or None."""
+    if delivery is Delivery.EMAIL and not email_address:
+        return "the consumer has no email address: send the letter by post, or add their address first"
+    return None
 
 
 @dataclass(frozen=True)
@@ -315,6 +365,7 @@ class Fulfillment:
     coupon_code: str = ""
     shipment: Shipment | None = None
     history: tuple[HistoryEntry, ...] = ()
+    delivery: str = Delivery.POST.value
 
 
 MAX_FINDING = 2000

@@ -63,6 +63,7 @@ class ReplyApi:
             quantity=request.quantity,
             template=request.template,
             idempotency_key=request.idempotency_key,
+            delivery=request.delivery,
         )
         try:
             found = await requesting.request(

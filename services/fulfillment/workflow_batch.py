@@ -79,7 +79,7 @@ def run_together(
         while moving:
             ready: dict[Step, list[Request]] = {}
             for request in moving:
-                step = next_step(request.kind, request.state, request.stage)
+                step = next_step(request.kind, request.state, request.stage, request.delivery)
                 if step is None:
                     continue
                 if _gate_open(conn, gates, step.name):

@@ -50,6 +50,7 @@ class Request:
     consumer_name: str = ""
     language: str = "en"
     address: dict | None = None
+    delivery: str = "post"
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Outcome(Exception):
 
 REQUEST_COLUMNS = (
     "id::text, case_id::text, consumer_id::text, kind, state, stage, value_minor, currency,"
-    " coalesce(sku, ''), quantity, template, country, consumer_name, language, address"
+    " coalesce(sku, ''), quantity, template, country, consumer_name, language, address, delivery"
 )
 
 
@@ -306,7 +307,7 @@ def advance(
         request = _lock(conn, fulfillment_id)
         if request is None:
             return None, False
-        step = next_step(request.kind, request.state, request.stage)
+        step = next_step(request.kind, request.state, request.stage, request.delivery)
         if step is None:
             return None, False
         conn.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (GATE_PREFIX + step.name,))
@@ -317,7 +318,7 @@ def advance(
             move(conn, request, State.FAILED, actor=actor, note=str(failed))
             return step, False
         move(conn, request, step.to_state, stage=step.to_stage, actor=actor, note=note)
-    return step, next_step(request.kind, step.to_state, step.to_stage) is not None
+    return step, next_step(request.kind, step.to_state, step.to_stage, request.delivery) is not None
 
 
 def run_to_rest(
@@ -378,6 +379,8 @@ def stalled(conn: psycopg.Connection, older_than_seconds: float) -> list[str]:
     rows = conn.execute(
         "SELECT id::text FROM fulfillment WHERE state IN ('approved', 'in_progress')"
         " AND NOT (state = 'in_progress' AND stage = 'credit_requested')"
+        # A printed letter going by email waits for the API process's mailer, not for a worker.
+        " AND NOT (state = 'in_progress' AND stage = 'printed' AND delivery = 'email')"
         " AND updated_at < now() - make_interval(secs => %s) ORDER BY updated_at LIMIT 200",
         (older_than_seconds,),
     ).fetchall()

@@ -89,6 +89,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "templates.read": frozenset({"agent", "supervisor", "admin"}),
     # Development: what the mail sink received (the replies that would have gone to consumers).
     "mail.sink": frozenset({"admin"}),
+    # Emailing a printed fulfillment letter: no person, only fulfillment on its own account
+    # (SERVICE_METHODS); a person asks for a letter by email with fulfillment.request.
+    "letters.email": frozenset(),
     # The consumer's rights (docs/privacy.md): an export or an erasure is asked for, with a reason, by a
     # supervisor or an admin; retention policies are an admin's.
     "consumers.export": frozenset({"supervisor", "admin"}),
@@ -234,10 +237,12 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/GetLetterScan": "cases.read",
     "/crs.channels.v1.Channels/SendChatFile": "chat.answer",
     "/crs.channels.v1.Channels/GetAttachment": "cases.read",
+    "/crs.channels.v1.Channels/SendLetter": "letters.email",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its
-# certificate vouches for: channels opens a case for an email and puts a consumer's answer on its case.
+# certificate vouches for: channels opens a case for an email and puts a consumer's answer on its case;
+# fulfillment has channels email a letter.
 SERVICE_METHODS: dict[str, frozenset[str]] = {
     "channels": frozenset(
         {
@@ -256,6 +261,8 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
             "/crs.fulfillment.v1.Fulfillment/WhereToBuy",
         }
     ),
+    # Fulfillment hands channels a printed letter to email to the consumer (services/fulfillment/letter_mail.py).
+    "fulfillment": frozenset({"/crs.channels.v1.Channels/SendLetter"}),
 }
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 

@@ -287,13 +287,13 @@ def pods(*names: str) -> list[dict]:
 
 # The arrows of DESIGN.md: who may call each gRPC API.
 GRPC_CALLERS = {
-    "contacts": pods("screenpop", "console", "channels"),
+    "contacts": pods("screenpop", "console", "channels", "fulfillment"),
     "billing": pods("screenpop", "console", "contacts"),
     "fulfillment": pods("screenpop", "console", "contacts"),
     "screenpop": pods("console", "contacts"),
     "knowledge": pods("console", "channels"),
     "insights": pods("console"),
-    "channels": pods("console"),
+    "channels": pods("console", "fulfillment"),
     "telephony": pods("console", "contacts"),
 }
 

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from aiohttp import web
 from crs.common.v1 import money_pb2
 from crs.contacts.v1 import casework_pb2 as casework_pb
+from crs.contacts.v1 import contacts_pb2 as contacts_pb
 from crs.fulfillment.v1 import fulfillment_pb2 as pb
 
 from services.console.clients import as_json
@@ -82,6 +83,7 @@ def request_from(case_id: str, body: dict) -> pb.RequestFulfillmentRequest:
         quantity=_quantity(body),
         template=_text(body, "template", 100),
         idempotency_key=_text(body, "idempotency_key", 200),
+        delivery=_text(body, "delivery", 16),
     )
     if minor:
         message.value.CopyFrom(
@@ -130,8 +132,9 @@ async def case_fulfillments(request: web.Request) -> web.Response:
 @requires("fulfillment.request")
 @shapes(reply=pb.FulfillmentRequest.DESCRIPTOR)
 async def fulfil(request: web.Request) -> web.Response:
-    """POST {"kind", "value" ("25.00"), "currency", "sku", "quantity", "template", "idempotency_key"}
-    -> 201 the FulfillmentRequest: approved at once within the requester's limits, else awaiting approval."""
+    """POST {"kind", "value" ("25.00"), "currency", "sku", "quantity", "template", "delivery" (a letter:
+    "post" or "email"), "idempotency_key"} -> 201 the FulfillmentRequest: approved at once within the
+    requester's limits, else awaiting approval; 400 for a letter by email to a consumer without an address."""
     message = request_from(request.match_info["id"], await json_body(request))
     created = await _fulfillment(request, "RequestFulfillment", message)
     return web.json_response(
@@ -283,6 +286,27 @@ async def letter_preview(request: web.Request) -> web.Response:
     template = request.query.get("template", "")[:100]
     message = pb.PreviewLetterRequest(case_id=request.match_info["id"], template=template)
     return _pdf(await _fulfillment(request, "PreviewLetter", message), f"preview-{template or 'letter'}")
+
+
+@routes.get("/api/contacts/{id}/letter-deliveries")
+@requires("fulfillment.request")
+@audited("letter.deliveries", "id")
+async def letter_deliveries(request: web.Request) -> web.Response:
+    """GET -> {"deliveries": ["post"] or ["post", "email"], "email_address"}: how a letter for this case
+    can go; by email only to the consumer's first address on file, the one fulfillment would use."""
+    ctx = context(request)
+    who = principal(request)
+    case = await ctx.clients.call(
+        ctx.clients.casework.GetCase, casework_pb.GetCaseRequest(id=request.match_info["id"]), who
+    )
+    address = ""
+    if case.consumer_id:
+        consumer = await ctx.clients.call(
+            ctx.clients.contacts.GetConsumer, contacts_pb.GetConsumerRequest(id=case.consumer_id), who
+        )
+        address = next((e.address for e in consumer.emails if e.address), "")
+    deliveries = ["post", "email"] if address else ["post"]
+    return web.json_response({"deliveries": deliveries, "email_address": address})
 
 
 @routes.get("/api/fulfillments/{fid}/letter")

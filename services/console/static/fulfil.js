@@ -38,7 +38,8 @@ async function drawFulfillments(caseId, timeline) {
   const body = $("fulfillments");
   body.replaceChildren();
   for (const f of fulfillments) {
-    const tr = row([KIND_NAME[f.kind] || f.kind, STATE_TEXT[f.state] || f.state, money(f.value),
+    const kindText = (KIND_NAME[f.kind] || f.kind) + (f.delivery === "email" ? " by email" : "");
+    const tr = row([kindText, STATE_TEXT[f.state] || f.state, money(f.value),
       f.requested_by, f.decided_by, f.reason || f.coupon_code]);
     tr.dataset.state = f.state;
     tr.dataset.kind = f.kind;
@@ -96,6 +97,24 @@ async function offerLetters() {
   }
 }
 
+// "By email" is offered only when the consumer has an email address; fulfillment refuses it otherwise.
+async function offerDeliveries(caseId) {
+  const choice = $("fulfil-delivery");
+  try {
+    const found = await api("GET", `/api/contacts/${encodeURIComponent(caseId)}/letter-deliveries`);
+    const options = [el("option", "by post")];
+    options[0].value = "post";
+    if (found.deliveries.includes("email")) {
+      const email = el("option", `by email to ${found.email_address}`);
+      email.value = "email";
+      options.push(email);
+    }
+    choice.replaceChildren(...options);
+  } catch (error) {
+    say(error.message);
+  }
+}
+
 function setUpFulfil(caseId) {
   const kind = $("fulfil-kind");
   const preview = () => {
@@ -107,6 +126,7 @@ function setUpFulfil(caseId) {
   showFieldsFor(kind.value);
   preview();
   offerLetters();
+  offerDeliveries(caseId);
   $("fulfil-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const shown = (id) => !$(id).closest("[data-for]").hidden;
@@ -118,6 +138,7 @@ function setUpFulfil(caseId) {
     if (shown("fulfil-sku")) body.sku = $("fulfil-sku").value;
     if (shown("fulfil-quantity")) body.quantity = $("fulfil-quantity").value;
     if (shown("fulfil-template")) body.template = $("fulfil-template").value;
+    if (shown("fulfil-delivery")) body.delivery = $("fulfil-delivery").value;
     try {
       const f = await api("POST", `/api/contacts/${encodeURIComponent(caseId)}/fulfillments`, body);
       const waits = f.state === "awaiting_approval";

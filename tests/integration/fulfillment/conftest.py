@@ -1,7 +1,8 @@
 """The reply-fulfillment stack as processes: billing, the fulfillment API (with its relay) and the
 nameko worker, on this run's database and vhost. Contacts is a stand-in gRPC server in the test process
 that answers GetCase and GetConsumer from a dictionary: fulfillment only reads who a case's consumer
-is, and the stand-in lets each test choose phones and addresses to share a household."""
+is, and the stand-in lets each test choose phones and addresses to share a household. It also takes the
+actions channels adds to a case (AddAction), for the tests that email a letter."""
 
 from __future__ import annotations
 
@@ -35,9 +36,19 @@ OPERATOR = Principal("ops", "admin")
 class Directory:
     cases: dict[str, casework_pb2.Case] = field(default_factory=dict)
     consumers: dict[str, contacts_pb2.Consumer] = field(default_factory=dict)
+    actions: list[casework_pb2.AddActionRequest] = field(default_factory=list)
 
     def add_case(
-        self, *, phones=(), address=None, country="US", name="Test Consumer", language="en", city="", area=""
+        self,
+        *,
+        phones=(),
+        address=None,
+        country="US",
+        name="Test Consumer",
+        language="en",
+        city="",
+        area="",
+        emails=(),
     ) -> str:
         """A consumer with these phones and address, and a complaint case for them; returns the case id."""
         consumer_id, case_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -58,8 +69,11 @@ class Directory:
             language=language,
             phones=[contacts_pb2.PhoneNumber(number=p) for p in phones],
             addresses=addresses,
+            emails=[contacts_pb2.Email(address=e, type="personal") for e in emails],
         )
-        self.cases[case_id] = casework_pb2.Case(id=case_id, consumer_id=consumer_id, issue_code="complaint")
+        self.cases[case_id] = casework_pb2.Case(
+            id=case_id, consumer_id=consumer_id, issue_code="complaint", reference=len(self.cases) + 1000
+        )
         return case_id
 
 
@@ -70,6 +84,12 @@ class _Casework(casework_pb2_grpc.CaseworkServicer):
     def GetCase(self, request, context):
         if request.id not in self.directory.cases:
             context.abort(grpc.StatusCode.NOT_FOUND, "no such case")
+        return self.directory.cases[request.id]
+
+    def AddAction(self, request, context):
+        if request.id not in self.directory.cases:
+            context.abort(grpc.StatusCode.NOT_FOUND, "no such case")
+        self.directory.actions.append(request)
         return self.directory.cases[request.id]
 
 
@@ -127,6 +147,7 @@ class Stack:
         quantity=1,
         template="",
         principal=AGENT,
+        delivery="",
     ):
         from crs.common.v1 import money_pb2
 
@@ -139,6 +160,7 @@ class Stack:
                 sku=sku,
                 quantity=quantity,
                 template=template,
+                delivery=delivery,
             ),
             principal,
         )

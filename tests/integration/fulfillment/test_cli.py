@@ -124,6 +124,18 @@ def test_an_unknown_kind_or_a_malformed_amount_is_refused_with_a_message(stack, 
     assert no_case.returncode == 1 and "--case" in no_case.stderr
 
 
+def test_a_letter_by_email_needs_the_consumers_address(stack, directory):
+    case = directory.add_case(name="No Email", address=("1 Main St", "10001"))
+    args = ("fulfilment", "request", "--case", case, "--kind", "letter", "--template", "apology")
+    refused = crs(stack, *args, "--delivery", "email", "--as", "ada")
+    assert refused.returncode == 1 and "no email address" in refused.stderr
+    emailed = directory.add_case(
+        name="Has Email", address=("1 Main St", "10001"), emails=("he@example.test",)
+    )
+    taken = crs_json(stack, *args[:3], emailed, *args[4:], "--delivery", "email", "--as", "ada")
+    assert taken["delivery"] == "email" and taken["kind"] == "letter"
+
+
 def test_postcodes_import_and_where_to_buy_from_the_command_line(stack, tmp_path):
     sheet = tmp_path / "stock.csv"
     sheet.write_text(

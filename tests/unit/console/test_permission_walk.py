@@ -107,6 +107,7 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/contacts/{id}/fulfillments"): CASEWORKERS,
     ("POST", "/api/contacts/{id}/fulfillments"): CASEWORKERS,
     ("GET", "/api/contacts/{id}/letter-preview"): CASEWORKERS,
+    ("GET", "/api/contacts/{id}/letter-deliveries"): CASEWORKERS,
     ("GET", "/api/fulfillments/{fid}"): CASEWORKERS,
     ("GET", "/api/fulfillments/{fid}/letter"): CASEWORKERS,
     ("GET", "/api/approvals"): {SUPERVISOR},
@@ -257,6 +258,8 @@ METHODS: dict[str, set[str]] = {
     "/crs.channels.v1.Channels/GetLetterScan": CASEWORKERS,
     "/crs.channels.v1.Channels/SendChatFile": CASEWORKERS,
     "/crs.channels.v1.Channels/GetAttachment": CASEWORKERS,
+    # No person: fulfillment alone, on its own account (SERVICE_METHODS), with its own certificate.
+    "/crs.channels.v1.Channels/SendLetter": set(),
     "/crs.contacts.v1.ConsumerRights/ExportArchive": {SUPERVISOR, ADMIN},
     "/crs.contacts.v1.ConsumerRights/RequestErasure": {SUPERVISOR, ADMIN},
     "/crs.contacts.v1.ConsumerRights/GetErasure": {SUPERVISOR, ADMIN},

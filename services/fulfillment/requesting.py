@@ -120,15 +120,27 @@ async def request(
     """
     at = at or now()
     household = await directory.household_of_case(new.case_id)
+    unprintable = await _unprintable_template(store, new, household.language)
     earlier = None
     async with store.transaction() as tx:
         if new.idempotency_key:
             earlier = await tx.by_idempotency_key(new.idempotency_key)
         if earlier is None:
+            if unprintable:  # a new request only: a retry gets the first request, even once it is retired
+                raise replies.InvalidRequest(unprintable)
             draft, written_at = await _write(tx, new, household, principal, at)
     if earlier is not None:
         return await get(store=store, fulfillment_id=earlier)
     return as_written(draft, written_at)
+
+
+async def _unprintable_template(store: Store, new: NewRequest, language: str) -> str:
+    """Why a letter could not be printed from the named template (unknown or retired), else "".
+
+    Refused when asked rather than failed later in the worker, so the agent can choose another."""
+    if new.kind is not Kind.LETTER or await store.letter_template(new.template, language) is not None:
+        return ""
+    return f"there is no letter template {new.template!r} in use; choose one the centre offers"
 
 
 async def _write(

@@ -134,7 +134,8 @@ async def case_fulfillments(request: web.Request) -> web.Response:
 async def fulfil(request: web.Request) -> web.Response:
     """POST {"kind", "value" ("25.00"), "currency", "sku", "quantity", "template", "delivery" (a letter:
     "post" or "email"), "idempotency_key"} -> 201 the FulfillmentRequest: approved at once within the
-    requester's limits, else awaiting approval; 400 for a letter by email to a consumer without an address."""
+    requester's limits, else awaiting approval; 400 for a letter by email to a consumer without an address,
+    or from a template that is unknown or retired."""
     message = request_from(request.match_info["id"], await json_body(request))
     created = await _fulfillment(request, "RequestFulfillment", message)
     return web.json_response(

@@ -136,6 +136,13 @@ def test_a_letter_by_email_needs_the_consumers_address(stack, directory):
     assert taken["delivery"] == "email" and taken["kind"] == "letter"
 
 
+def test_a_letter_from_a_template_not_in_use_is_refused_with_its_name(stack, directory):
+    case = directory.add_case(name="Any Name", address=("1 Main St", "10001"))
+    args = ("fulfilment", "request", "--case", case, "--kind", "letter", "--template", "no-such-letter")
+    refused = crs(stack, *args, "--as", "ada")
+    assert refused.returncode == 1 and "no letter template 'no-such-letter'" in refused.stderr
+
+
 def test_postcodes_import_and_where_to_buy_from_the_command_line(stack, tmp_path):
     sheet = tmp_path / "stock.csv"
     sheet.write_text(

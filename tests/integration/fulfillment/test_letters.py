@@ -65,10 +65,27 @@ def test_a_language_without_its_own_template_gets_the_english_one(stack, directo
     assert "Our apologies" in letter_text(stack, letter.id)
 
 
-def test_a_letter_with_an_unknown_template_fails_with_the_reason(stack, directory):
+def test_a_letter_with_an_unknown_or_retired_template_is_refused_when_asked(stack, directory):
+    import grpc
+    import pytest
+    from crs.fulfillment.v1 import fulfillment_pb2
+
+    from tests.integration.fulfillment.conftest import OPERATOR
+
     case = directory.add_case(phones=["+15550700001"])
-    failed = stack.wait_state(stack.request(case, "letter", template="no-such-letter").id, "failed")
-    assert "no letter template" in failed.reason
+    with pytest.raises(grpc.RpcError) as unknown:
+        stack.request(case, "letter", template="no-such-letter")
+    assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "no letter template 'no-such-letter'" in unknown.value.details()
+    farewell = fulfillment_pb2.LetterTemplate(name="farewell", language="en", subject="Goodbye",
+                                              greeting="Dear {name},", paragraphs=["Farewell."], closing="Care")  # fmt: skip
+    stack.call("SaveLetterTemplate", farewell, OPERATOR)
+    stack.call("RetireLetterTemplate", fulfillment_pb2.RetireLetterTemplateRequest(name="farewell"), OPERATOR)
+    with pytest.raises(grpc.RpcError) as retired:
+        stack.request(case, "letter", template="farewell")
+    assert retired.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "farewell" in retired.value.details()
+    [(written,)] = stack.sql("SELECT count(*) FROM fulfillment.fulfillment WHERE case_id = %s", (case,))
+    assert written == 0
 
 
 def test_the_printed_pdf_is_served_by_the_api_and_saved_by_the_cli(stack, directory, tmp_path):

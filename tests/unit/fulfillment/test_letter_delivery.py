@@ -80,6 +80,10 @@ class Store:
     async def get(self, fulfillment_id):
         return fulfillment_id if fulfillment_id == self.tx.earlier else None
 
+    async def letter_template(self, name, language):
+        """Only "apology" is in use; every other name is unknown or retired."""
+        return ("en", "Our apologies", "Dear {name},", ("Sorry.",), "Care") if name == "apology" else None
+
 
 async def test_a_letter_by_email_to_a_consumer_without_an_address_is_refused_before_anything_is_written():
     with pytest.raises(InvalidRequest, match="no email address"):
@@ -194,3 +198,22 @@ async def test_the_mailer_gives_up_after_its_attempts_or_at_a_refusal():
 def test_the_delay_doubles_up_to_half_an_hour():
     assert [letter_mail.retry_delay(n, 5.0).total_seconds() for n in (1, 2, 3)] == [5.0, 10.0, 20.0]
     assert letter_mail.retry_delay(30, 5.0) == timedelta(minutes=30)
+
+
+async def test_a_letter_from_a_template_not_in_use_is_refused_before_anything_is_written():
+    with pytest.raises(InvalidRequest, match="no letter template 'retired-one' in use"):
+        await requesting.request(
+            store=Store(),
+            directory=NoEmailDirectory(),
+            new=validated(template="retired-one"),
+            principal=Principal("ada", "agent"),
+        )
+
+
+async def test_a_retry_of_a_letter_already_taken_gets_it_even_if_its_template_is_retired_since():
+    earlier = str(uuid.uuid4())
+    retried = replace(validated(template="retired-one"), idempotency_key="key-2")
+    found = await requesting.request(
+        store=Store(earlier), directory=NoEmailDirectory(), new=retried, principal=Principal("ada", "agent")
+    )
+    assert found == earlier

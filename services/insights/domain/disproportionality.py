@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 from scipy.optimize import brentq, minimize
 from scipy.special import digamma, expit, gammainc, gammaln
 
@@ -102,23 +103,31 @@ def _weights(n: float, e: float, prior: Prior) -> float:
     return float(expit(first - second))
 
 
-def _log_marginal(n: float, e: float, prior: Prior) -> float:
-    first = math.log(prior.p) + _log_negbin(n, e, prior.alpha1, prior.beta1)
-    second = math.log1p(-prior.p) + _log_negbin(n, e, prior.alpha2, prior.beta2)
-    top = max(first, second)
-    return top + math.log(math.exp(first - top) + math.exp(second - top))
+def _log_marginals(n: np.ndarray, e: np.ndarray, prior: Prior) -> np.ndarray:
+    """log P(N = n) under the mixture, for every cell at once."""
+
+    def log_negbin(alpha: float, beta: float) -> np.ndarray:
+        return (
+            gammaln(alpha + n) - gammaln(alpha) - gammaln(n + 1)
+            + alpha * np.log(beta / (beta + e)) + n * np.log(e / (beta + e))
+        )  # fmt: skip
+
+    return np.logaddexp(
+        math.log(prior.p) + log_negbin(prior.alpha1, prior.beta1),
+        math.log1p(-prior.p) + log_negbin(prior.alpha2, prior.beta2),
+    )
 
 
 def log_likelihood(prior: Prior, cells: Sequence[tuple[float, float]]) -> float:
     """The likelihood of the cells that have complaints, given that they have (N >= 1; the truncated form
     the FDA's and openEBGM's fits use): empty cells would otherwise pull one component onto zero and
     leave the other so tight around 1 that no cell could stand out of it."""
-    total = 0.0
-    for n, e in cells:
-        if n > 0:
-            zero = math.exp(_log_marginal(0.0, e, prior))
-            total += _log_marginal(n, e, prior) - math.log(max(1.0 - zero, 1e-300))
-    return total
+    kept = [(n, e) for n, e in cells if n > 0 and e > 0]
+    if not kept:
+        return 0.0
+    n, e = (np.array(column, dtype=float) for column in zip(*kept, strict=True))
+    zero = _log_marginals(np.zeros_like(e), e, prior)
+    return float(np.sum(_log_marginals(n, e, prior) - np.log(np.maximum(-np.expm1(zero), 1e-300))))
 
 
 def _prior_of(x: Sequence[float]) -> Prior:
@@ -237,14 +246,14 @@ def _share_rose(now: _Cells, before: _Cells, sku: str, code: str) -> bool:
     if before.product.get(sku, 0.0) <= 0:
         return True
     then = before.cell.get((sku, code), 0.0) / before.product[sku]
-    return now.cell.get((sku, code), 0.0) / now.product[sku] > then
+    return now.cell.get((sku, code), 0.0) / now.product[sku] >= PRR_MIN * then
 
 
 def signals(facts: Sequence[ContactFact], *, today: date, weeks: int = WINDOW_WEEKS) -> list[Signal]:
     """The PRR and EBGM signals of the last `weeks` weeks up to `today`.
 
-    A cell signals only if the code's share of the product's complaints has risen over its share in the
-    year before the window: a cereal whose complaints have always been about taste is not news because
+    A cell signals only if the code's share of the product's complaints is at least PRR_MIN times its
+    share in the year before the window (or the product had no complaints then): a cereal whose complaints have always been about taste is not news because
     another product's cluster of a different code makes taste look disproportionate for it by contrast
     (with few products, PRR's comparator is small and moves). The early warning is about a mix that
     changed."""

@@ -110,3 +110,16 @@ def test_two_of_a_code_are_too_few_and_unverified_web_forms_weigh_a_quarter():
     two = [fact(1000 + i, "SKU-1", PLASTIC, i) for i in range(2)]
     spam = [fact(2000 + i, "SKU-2", PLASTIC, i, channel="web", verified=False) for i in range(8)]
     assert signals(history(two + spam), today=TODAY) == []
+
+
+async def test_the_scenarios_cluster_raises_a_prr_alert_through_the_use_cases_and_the_best_seller_none():
+    from tests.unit.insights.test_early_warning import loaded
+
+    insights = await loaded()
+    raised = await insights.recompute()
+    mix = [a for a in raised if a.signal.method in ("prr", "ebgm")]
+    assert [(a.signal.method, a.signal.sku, a.signal.issue_code, a.status) for a in mix] == [
+        ("prr", "OAT-500", PLASTIC, "new")
+    ]
+    assert len(mix[0].signal.contact_ids) == 8
+    assert await insights.recompute() == []

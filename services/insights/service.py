@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from services.insights.domain import alerts as alerting
+from services.insights.domain import disproportionality, signals, voice
 from services.insights.domain import facts as contact_facts
 from services.insights.domain import sales as sold
-from services.insights.domain import signals, voice
 from services.insights.domain.alerts import Alert, AlertNotFound, InvalidMove
 from services.insights.domain.facts import ContactFact, InvalidFact
 from services.insights.domain.sales import CpmuRow, SalesRow
@@ -155,7 +155,11 @@ class Insights:
         await self.store.save_alerts(changed, raised)
         signalled = {s.alert_id for s in found}
         for alert in existing.values():
-            if alert.status == "new" and alert.id not in signalled:
+            if (
+                alert.status == "new"
+                and alert.id not in signalled
+                and not disproportionality.aged_out(alert.signal, moment.date())
+            ):
                 # Nobody has looked at it yet, and the figures no longer bear it out (a history that
                 # arrived in pieces, corrected sales): closed, saying so, rather than left to alarm.
                 await self.store.save_move(alerting.withdraw(alert, moment))

@@ -24,6 +24,7 @@ from services.insights.domain.stats import CusumRun, benjamini_hochberg, glr_cus
 COMPLAINT = "complaint"
 MIN_WEIGHTED_COUNT = 2.0
 PRIOR_CONTACTS = 0.5
+PERIODLESS = frozenset({"lot_poisson_bh", "prr", "ebgm"})
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ class Signal:
 
     @property
     def key(self) -> str:
-        # A lot has one alert per issue level, growing as its contacts come; a series one per alarm week.
-        when = "" if self.method == "lot_poisson_bh" else self.period_end.isoformat()
+        # A lot, or a product's mix of issues, has one alert per issue level, growing as its contacts
+        # come; a series one per alarm week.
+        when = "" if self.method in PERIODLESS else self.period_end.isoformat()
         return "|".join((self.method, self.sku, self.lot_code, self.region, self.issue_code, when))
 
     @property
@@ -267,8 +269,11 @@ def deepest(signals: list[Signal]) -> list[Signal]:
 def compute(
     facts: list[ContactFact], sales: list[SalesRow], *, today: date, tuning: Tuning = Tuning()
 ) -> list[Signal]:
+    # Imported here: disproportionality builds on this module's Signal.
+    from services.insights.domain import disproportionality
+
     exposure = Exposure(sales)
     return deepest(
         series_signals(facts, exposure, today=today, tuning=tuning)
         + lot_signals(facts, exposure, tuning=tuning)
-    )
+    ) + disproportionality.signals(facts, today=today)

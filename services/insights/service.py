@@ -217,8 +217,8 @@ class Insights:
 
     async def open_recall(self, *, actor: str, role: str, reason: str = "", **fields) -> Recall:
         """Open a recall; from an alert, the alert is escalated in the same transaction."""
-        if role not in alerting.MANAGERS:
-            raise NotAllowed("only quality assurance (analyst) or an admin opens a recall")
+        if role not in recalling.LEADS:
+            raise NotAllowed("only quality assurance, a supervisor or an admin opens a recall")
         moment, escalated = self.clock(), None
         alert_id = fields.pop("alert_id", "") or ""
         if alert_id:
@@ -250,8 +250,8 @@ class Insights:
         return found
 
     async def close_recall(self, recall_id: str, *, actor: str, role: str, reason: str) -> Recall:
-        if role not in alerting.MANAGERS:
-            raise NotAllowed("only quality assurance (analyst) or an admin closes a recall")
+        if role not in recalling.LEADS:
+            raise NotAllowed("only quality assurance, a supervisor or an admin closes a recall")
         closed = recalling.close(await self.recall(recall_id), actor=actor, reason=reason, now=self.clock())
         await self.store.save_recall(closed)
         return closed

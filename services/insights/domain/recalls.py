@@ -16,6 +16,8 @@ SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LOT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 REGION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 MAX_LOTS = 500
+# Who opens and closes a recall (the recalls.manage permission); escalating the alert comes with it.
+LEADS = frozenset({"supervisor", "analyst", "admin"})
 MAX_REGIONS = 100
 
 

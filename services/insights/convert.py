@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from crs.insights.v1 import events_pb2, insights_pb2
 
 from services.insights.domain import voice
 from services.insights.domain.alerts import Alert
 from services.insights.domain.facts import ContactFact
+from services.insights.domain.recalls import Recall
 from services.insights.domain.sales import CpmuRow
 from services.runtime.events import Event
 
@@ -104,3 +107,53 @@ def slice_contact_to_pb(fact: ContactFact) -> insights_pb2.SliceContact:
         channel=fact.channel,
         received_on=fact.received_on.isoformat(),
     )
+
+
+def recall_to_pb(recall: Recall, contacts: int = 0) -> insights_pb2.Recall:
+    return insights_pb2.Recall(
+        id=recall.id,
+        sku=recall.sku,
+        lot_codes=list(recall.lot_codes),
+        regions=list(recall.regions),
+        title=recall.title,
+        script=list(recall.script),
+        consumer_message=recall.consumer_message,
+        alert_id=recall.alert_id,
+        status=recall.status,
+        opened_by=recall.opened_by,
+        opened_at=_time(recall.opened_at),
+        closed_by=recall.closed_by,
+        closed_at=_time(recall.closed_at) if recall.closed_at else "",
+        close_reason=recall.close_reason,
+        contacts=contacts,
+    )
+
+
+def recall_event(recall: Recall) -> Event:
+    """recall_opened while open, recall_closed once closed: what the outreach campaign needs, no more."""
+    if recall.open:
+        message = events_pb2.RecallOpened(
+            recall_id=recall.id,
+            sku=recall.sku,
+            lot_codes=list(recall.lot_codes),
+            regions=list(recall.regions),
+            title=recall.title,
+            opened_by=recall.opened_by,
+            opened_at=_time(recall.opened_at),
+            consumer_message=recall.consumer_message,
+        )
+        return _every_field(Event.of(SOURCE, "recall_opened", message, correlation_id=recall.id), message)
+    message = events_pb2.RecallClosed(
+        recall_id=recall.id,
+        sku=recall.sku,
+        closed_by=recall.closed_by,
+        closed_at=_time(recall.closed_at),
+        reason=recall.close_reason,
+    )
+    return _every_field(Event.of(SOURCE, "recall_closed", message, correlation_id=recall.id), message)
+
+
+def _every_field(event: Event, message) -> Event:
+    """Empty lists and strings stay on the wire: a recall of every lot says so with lot_codes []."""
+    data = {f.name: getattr(message, f.name) for f in message.DESCRIPTOR.fields}
+    return replace(event, data={k: list(v) if not isinstance(v, str) else v for k, v in data.items()})

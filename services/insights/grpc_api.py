@@ -10,6 +10,7 @@ from crs.insights.v1 import insights_pb2_grpc
 
 from services.insights import convert
 from services.insights.domain.alerts import AlertNotFound, InvalidMove
+from services.insights.domain.recalls import InvalidRecall, RecallNotFound
 from services.insights.domain.sales import InvalidSales
 from services.insights.domain.voice import InvalidQuery, Slice
 from services.insights.service import Insights, NotAllowed
@@ -24,6 +25,8 @@ ERRORS = errors_to_status(
         InvalidQuery: grpc.StatusCode.INVALID_ARGUMENT,
         NotAllowed: grpc.StatusCode.PERMISSION_DENIED,
         AlertNotFound: grpc.StatusCode.NOT_FOUND,
+        InvalidRecall: grpc.StatusCode.INVALID_ARGUMENT,
+        RecallNotFound: grpc.StatusCode.NOT_FOUND,
     }
 )
 MAX_ROWS = 100_000
@@ -134,6 +137,53 @@ class InsightsApi(insights_pb2_grpc.InsightsServicer):
         return pb.ListSliceContactsResponse(
             contacts=[convert.slice_contact_to_pb(f) for f in found], total=total
         )
+
+    # -- recall mode --
+
+    async def _recall_pb(self, recall):
+        return convert.recall_to_pb(recall, await self.insights.recall_contacts(recall))
+
+    @ERRORS
+    async def OpenRecall(self, request, context):
+        who = await _principal(context)
+        opened = await self.insights.open_recall(
+            actor=who.username,
+            role=who.role,
+            reason=request.reason,
+            alert_id=request.alert_id,
+            sku=request.sku,
+            lot_codes=list(request.lot_codes),
+            regions=list(request.regions),
+            title=request.title,
+            script=list(request.script),
+            consumer_message=request.consumer_message,
+        )
+        return await self._recall_pb(opened)
+
+    @ERRORS
+    async def ListRecalls(self, request, context):
+        found = await self.insights.recalls(request.status)
+        return pb.ListRecallsResponse(recalls=[await self._recall_pb(r) for r in found])
+
+    @ERRORS
+    async def GetRecall(self, request, context):
+        return await self._recall_pb(await self.insights.recall(request.id))
+
+    @ERRORS
+    async def CloseRecall(self, request, context):
+        who = await _principal(context)
+        closed = await self.insights.close_recall(
+            request.id, actor=who.username, role=who.role, reason=request.reason
+        )
+        return await self._recall_pb(closed)
+
+    @ERRORS
+    async def FindRecalls(self, request, context):
+        """Asked on every pop, so it answers from the open recalls alone, without counting contacts."""
+        if len(request.products) > 200:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "ask about at most 200 products")
+        found = await self.insights.find_recalls([(p.sku, p.lot_code) for p in request.products])
+        return pb.FindRecallsResponse(recalls=[convert.recall_to_pb(r) for r in found])
 
 
 def servicer(insights: Insights) -> Servicer:

@@ -14,9 +14,11 @@ from typing import Protocol
 from services.insights.domain import alerts as alerting
 from services.insights.domain import disproportionality, signals, voice
 from services.insights.domain import facts as contact_facts
+from services.insights.domain import recalls as recalling
 from services.insights.domain import sales as sold
 from services.insights.domain.alerts import Alert, AlertNotFound, InvalidMove
 from services.insights.domain.facts import ContactFact, InvalidFact
+from services.insights.domain.recalls import Recall, RecallNotFound
 from services.insights.domain.sales import CpmuRow, SalesRow
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,9 @@ class Store(Protocol):
     async def alert(self, alert_id: str) -> Alert | None: ...
     async def save_alerts(self, changed: list[Alert], raised: list[Alert]) -> None: ...
     async def save_move(self, alert: Alert) -> None: ...
+    async def recalls(self, status: str = "") -> list[Recall]: ...
+    async def recall(self, recall_id: str) -> Recall | None: ...
+    async def save_recall(self, recall: Recall, escalated: Alert | None = None) -> None: ...
 
 
 def now() -> datetime:
@@ -211,3 +216,55 @@ class Insights:
 
     async def contacts_in(self, where: voice.Slice, limit: int = 200) -> tuple[list[ContactFact], int]:
         return voice.contacts_in(await self.store.contacts(), where, limit)
+
+    # -- recall mode --
+
+    async def open_recall(self, *, actor: str, role: str, reason: str = "", **fields) -> Recall:
+        """Open a recall; from an alert, the alert is escalated in the same transaction."""
+        if role not in recalling.LEADS:
+            raise NotAllowed("only quality assurance, a supervisor or an admin opens a recall")
+        moment, escalated = self.clock(), None
+        alert_id = fields.pop("alert_id", "") or ""
+        if alert_id:
+            alert = await self.alert(alert_id)
+            if alert.status == "new":
+                alert = alerting.move(
+                    alert, "acknowledged", actor=actor, reason="opened a recall", now=moment
+                )
+            escalated = alerting.move(
+                alert, "escalated", actor=actor, reason=reason or "escalated to a recall", now=moment
+            )
+            # The alert names the product and the lot; the form may widen them, never lose them.
+            fields["sku"] = fields.get("sku") or alert.signal.sku
+            if alert.signal.lot_code and not fields.get("lot_codes"):
+                fields["lot_codes"] = [alert.signal.lot_code]
+        recall = recalling.open_recall(**fields, opened_by=actor, now=moment, alert_id=alert_id)
+        await self.store.save_recall(recall, escalated)
+        return recall
+
+    async def recalls(self, status: str = "") -> list[Recall]:
+        if status not in ("", "open", "closed"):
+            raise recalling.InvalidRecall("status must be open or closed")
+        return await self.store.recalls(status)
+
+    async def recall(self, recall_id: str) -> Recall:
+        found = await self.store.recall(recall_id)
+        if found is None:
+            raise RecallNotFound(f"no recall {recall_id}")
+        return found
+
+    async def close_recall(self, recall_id: str, *, actor: str, role: str, reason: str) -> Recall:
+        if role not in recalling.LEADS:
+            raise NotAllowed("only quality assurance, a supervisor or an admin closes a recall")
+        closed = recalling.close(await self.recall(recall_id), actor=actor, reason=reason, now=self.clock())
+        await self.store.save_recall(closed)
+        return closed
+
+    async def find_recalls(self, mentions: list[tuple[str, str]]) -> list[Recall]:
+        """The open recalls covering any (sku, lot_code) a consumer bought or mentions."""
+        opened = await self.store.recalls("open")
+        return [r for r in opened if any(r.covers(sku, lot) for sku, lot in mentions)]
+
+    async def recall_contacts(self, recall: Recall) -> int:
+        """How many contacts insights holds about the recalled product and lots."""
+        return sum(1 for f in await self.store.contacts() if recall.covers(f.sku, f.lot_code))

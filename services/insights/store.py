@@ -11,6 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.insights import convert
 from services.insights.domain.alerts import Alert, Transition
 from services.insights.domain.facts import ContactFact
+from services.insights.domain.recalls import Recall
 from services.insights.domain.sales import SalesRow
 from services.insights.domain.signals import Signal
 from services.insights.service import Received
@@ -25,6 +26,10 @@ ON CONFLICT (contact_id) DO UPDATE SET version = EXCLUDED.version, sku = EXCLUDE
   consumer_on_file = EXCLUDED.consumer_on_file
 WHERE contact.version <= EXCLUDED.version
 """
+_RECALL_COLUMNS = (
+    "id, sku, lot_codes, regions, title, script, consumer_message, alert_id, status, opened_by,"
+    " opened_at, closed_by, closed_at, close_reason"
+)
 _ALERT_COLUMNS = (
     "id, method, sku, lot_code, region, issue_code, observed, expected, score, contact_ids,"
     " period_start, period_end, status, first_raised_at"
@@ -166,3 +171,52 @@ class SqlStore:
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("UPDATE alert SET status = %s WHERE id = %s", (alert.status, alert.id))
             await self._transitions(conn, alert, alert.history[-1:])
+
+    # -- recalls --
+
+    async def recalls(self, status: str = "") -> list[Recall]:
+        rows = await self._rows(
+            f"SELECT {_RECALL_COLUMNS} FROM recall WHERE (%s = '' OR status = %s) ORDER BY opened_at DESC, id",
+            (status, status),
+        )
+        return [_recall_of(r) for r in rows]
+
+    async def recall(self, recall_id: str) -> Recall | None:
+        rows = await self._rows(f"SELECT {_RECALL_COLUMNS} FROM recall WHERE id::text = %s", (recall_id,))
+        return _recall_of(rows[0]) if rows else None
+
+    async def save_recall(self, recall: Recall, escalated: Alert | None = None) -> None:
+        """The recall, the alert it escalates and its event, in one transaction (through the outbox)."""
+        r = recall
+        async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                f"INSERT INTO recall ({_RECALL_COLUMNS}) VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, closed_by = EXCLUDED.closed_by,"
+                " closed_at = EXCLUDED.closed_at, close_reason = EXCLUDED.close_reason",
+                (
+                    r.id, r.sku, list(r.lot_codes), list(r.regions), r.title, list(r.script),
+                    r.consumer_message, r.alert_id or None, r.status, r.opened_by, r.opened_at,
+                    r.closed_by, r.closed_at, r.close_reason,
+                ),
+            )  # fmt: skip
+            if escalated is not None:
+                before = await conn.execute(
+                    "SELECT count(*) FROM alert_transition WHERE alert_id = %s", (escalated.id,)
+                )
+                (kept,) = await before.fetchone()
+                await conn.execute(
+                    "UPDATE alert SET status = %s WHERE id = %s", (escalated.status, escalated.id)
+                )
+                await self._transitions(conn, escalated, escalated.history[kept:])
+            await add_events(conn, [convert.recall_event(r)])
+
+
+def _recall_of(r: dict) -> Recall:
+    return Recall(
+        id=str(r["id"]), sku=r["sku"], lot_codes=tuple(r["lot_codes"]), regions=tuple(r["regions"]),
+        title=r["title"], script=tuple(r["script"]), consumer_message=r["consumer_message"],
+        alert_id=str(r["alert_id"] or ""), status=r["status"], opened_by=r["opened_by"],
+        opened_at=r["opened_at"], closed_by=r["closed_by"], closed_at=r["closed_at"],
+        close_reason=r["close_reason"],
+    )  # fmt: skip

@@ -53,6 +53,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # move alerts through their lifecycle.
     "insights.read": frozenset({"supervisor", "analyst"}),
     "insights.manage": frozenset({"analyst", "admin"}),
+    # Recall mode (docs/insights.md): opening and closing a recall is for the quality-assurance lead
+    # (analyst) and the contact centre's supervisor, who runs the floor the recall's calls land on; reading
+    # the open recalls' scripts is for everyone who answers consumers.
+    "recalls.manage": frozenset({"supervisor", "analyst", "admin"}),
+    "recalls.read": frozenset({"agent", "supervisor", "analyst", "admin"}),
     "recordings.play": _SUPERVISORS,
     "audit.read": frozenset({"supervisor", "admin"}),
     "agents.manage": frozenset({"admin"}),
@@ -187,6 +192,11 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.insights.v1.Insights/GetRisingIssues": "insights.read",
     "/crs.insights.v1.Insights/GetCpmuTrend": "insights.read",
     "/crs.insights.v1.Insights/ListSliceContacts": "insights.read",
+    "/crs.insights.v1.Insights/OpenRecall": "recalls.manage",
+    "/crs.insights.v1.Insights/ListRecalls": "recalls.read",
+    "/crs.insights.v1.Insights/GetRecall": "recalls.read",
+    "/crs.insights.v1.Insights/CloseRecall": "recalls.manage",
+    "/crs.insights.v1.Insights/FindRecalls": "recalls.read",
     "/crs.knowledge.v1.Knowledge/Search": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/Ask": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/SuggestCodes": "knowledge.read",
@@ -315,6 +325,10 @@ CLI_COMMANDS: dict[str, str] = {
     "insights alerts": "insights.read",
     "insights cpmu": "insights.read",
     "insights move": "insights.manage",
+    "recall open": "recalls.manage",
+    "recall list": "recalls.read",
+    "recall show": "recalls.read",
+    "recall close": "recalls.manage",
     "inventory import": "inventory.manage",
     "orders import": "orders.import",
     "inventory show": "inventory.read",

@@ -37,6 +37,7 @@ class Settings:
     contacts: str
     billing: str
     fulfillment: str
+    insights: str
     deadlines: Deadlines
     recent_contacts: int
     pop_ttl_ms: int
@@ -53,6 +54,7 @@ class Settings:
             contacts=grpc_target("contacts"),
             billing=grpc_target("billing"),
             fulfillment=grpc_target("fulfillment"),
+            insights=grpc_target("insights"),
             deadlines=Deadlines(
                 match=env_int("CRS_SCREENPOP_MATCH_DEADLINE_MS", 300) / 1000,
                 source=env_int("CRS_SCREENPOP_SOURCE_DEADLINE_MS", 250) / 1000,
@@ -71,7 +73,10 @@ async def serve(
     store = Store(pool)
     connection = await bus.connect(settings.amqp_url)
     sources = GrpcSources(
-        contacts=settings.contacts, billing=settings.billing, fulfillment=settings.fulfillment
+        contacts=settings.contacts,
+        billing=settings.billing,
+        fulfillment=settings.fulfillment,
+        insights=settings.insights,
     )
     router = PopRouter(connection, ttl_ms=settings.pop_ttl_ms)
     await router.start()

@@ -44,6 +44,8 @@ class Sources(Protocol):
 
     async def purchase_history(self, *, consumer_id: str, deadline: float) -> dict[str, Any]: ...
 
+    async def find_recalls(self, *, skus: list[str], deadline: float) -> list[dict[str, Any]]: ...
+
 
 @dataclass(frozen=True)
 class Deadlines:
@@ -206,6 +208,8 @@ def build_pop(
         "purchases": [],
         "top_products": [],
         "recent_contacts": [],
+        # Open recalls of products the consumer bought, with the approved script (insights' recall mode).
+        "recalls": [],
         "partial": partial,
         "no_match_reason": matched.get("no_match_reason") or None,
         "explanation": matched.get("explanation") or "",
@@ -286,6 +290,7 @@ async def compose_pop(
             ),
         )
     pop = build_pop(ringing=ringing, match=match, account=account, history=history)
+    await _add_recalls(pop, sources, deadlines.source)
     if pop["partial"]:
         log.warning(
             "pop composed without %s",
@@ -293,3 +298,28 @@ async def compose_pop(
             extra={"fields": {"elapsed_ms": round((time.perf_counter() - started) * 1000, 2)}},
         )
     return pop
+
+
+def _recall(recall: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "recall_id": recall.get("id", ""),
+        "sku": recall.get("sku", ""),
+        "lot_codes": list(recall.get("lot_codes") or []),
+        "title": recall.get("title", ""),
+        "script": list(recall.get("script") or []),
+        # Orders name the product, not the lot: the agent asks for the lot printed on the pack.
+        "lot_on_order": False,
+    }
+
+
+async def _add_recalls(pop: dict[str, Any], sources: Sources, deadline: float) -> None:
+    """Ask insights for open recalls of what the consumer bought; late or down, the pop says so and goes."""
+    skus = sorted({line["sku"] for order in pop["purchases"] for line in order["lines"] if line["sku"]})
+    skus += sorted({p["sku"] for p in pop["top_products"] if p["sku"]} - set(skus))
+    if not skus:
+        return
+    found = await within(deadline, sources.find_recalls(skus=skus, deadline=deadline))
+    if found.ok:
+        pop["recalls"] = [_recall(r) for r in found.value or []]
+    else:
+        pop["partial"].append("insights")

@@ -11,6 +11,7 @@ from typing import Any
 from crs.billing.v1 import billing_pb2, billing_pb2_grpc
 from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
+from crs.insights.v1 import insights_pb2, insights_pb2_grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -41,15 +42,17 @@ def as_dict(message: Message) -> dict[str, Any]:
 
 
 class GrpcSources:
-    """Clients of contacts, billing and fulfillment; every call carries a deadline."""
+    """Clients of contacts, billing, fulfillment and insights; every call carries a deadline."""
 
-    def __init__(self, *, contacts: str, billing: str, fulfillment: str):
+    def __init__(self, *, contacts: str, billing: str, fulfillment: str, insights: str):
         self._channels = [
             grpcio.channel(contacts),
             grpcio.channel(billing),
             grpcio.channel(fulfillment),
+            grpcio.channel(insights),
         ]
-        contacts_channel, billing_channel, fulfillment_channel = self._channels
+        contacts_channel, billing_channel, fulfillment_channel, insights_channel = self._channels
+        self.insights = insights_pb2_grpc.InsightsStub(insights_channel)
         self.contacts = contacts_pb2_grpc.ContactsStub(contacts_channel)
         self.billing = billing_pb2_grpc.BillingStub(billing_channel)
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(fulfillment_channel)
@@ -79,3 +82,10 @@ class GrpcSources:
             consumer_id=consumer_id, last_orders=last_orders, top_products=5
         )
         return as_dict(await self.fulfillment.GetPurchaseHistory(request, timeout=deadline))
+
+    async def find_recalls(self, *, skus: list[str], deadline: float) -> list[dict[str, Any]]:
+        request = insights_pb2.FindRecallsRequest(
+            products=[insights_pb2.ProductMention(sku=sku) for sku in skus]
+        )
+        answer = await self.insights.FindRecalls(request, timeout=deadline)
+        return [as_dict(r) for r in answer.recalls]

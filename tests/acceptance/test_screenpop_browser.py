@@ -61,7 +61,7 @@ def ready(url: str) -> bool:
 @pytest.fixture(scope="module")
 def stack(service_env, database_url, amqp_url, tmp_path_factory):
     seed_everything(database_url)
-    names = ("contacts", "contacts_http", "billing", "fulfillment", "screenpop", "console")
+    names = ("contacts", "contacts_http", "billing", "fulfillment", "insights", "screenpop", "console")
     ports = {name: free_port() for name in names}
     tmp = tmp_path_factory.mktemp("screenpop-acceptance")
     env = dict(
@@ -70,6 +70,7 @@ def stack(service_env, database_url, amqp_url, tmp_path_factory):
         CRS_CONTACTS_HTTP=f"127.0.0.1:{ports['contacts_http']}",
         CRS_BILLING_GRPC=f"127.0.0.1:{ports['billing']}",
         CRS_FULFILLMENT_GRPC=f"127.0.0.1:{ports['fulfillment']}",
+        CRS_INSIGHTS_GRPC=f"127.0.0.1:{ports['insights']}",
         CRS_SCREENPOP_GRPC=f"127.0.0.1:{ports['screenpop']}",
         CRS_CONSOLE_HTTP=f"127.0.0.1:{ports['console']}",
         # Where telephony (started below) stores recordings, and the console plays them from.
@@ -78,7 +79,7 @@ def stack(service_env, database_url, amqp_url, tmp_path_factory):
     started: list[ServiceProcess] = []
     edge = telephony = None
     try:
-        for name in ("contacts", "billing", "fulfillment", "screenpop"):
+        for name in ("contacts", "billing", "fulfillment", "insights", "screenpop"):
             started.append(ServiceProcess(f"services.{name}", env).start(wait_port=ports[name]))
         console = ServiceProcess("services.console", env).start(wait_port=ports["console"])
         started.append(console)

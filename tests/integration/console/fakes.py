@@ -22,6 +22,7 @@ from crs.contacts.v1 import (
     inbox_pb2_grpc,
 )
 from crs.fulfillment.v1 import fulfillment_pb2, fulfillment_pb2_grpc
+from crs.insights.v1 import insights_pb2, insights_pb2_grpc
 from crs.telephony.v1 import control_pb2, control_pb2_grpc
 from google.protobuf import timestamp_pb2
 
@@ -178,6 +179,13 @@ class FakeFulfillment(fulfillment_pb2_grpc.FulfillmentServicer):
             ],
             top_products=[fulfillment_pb2.ProductCount(product=product, orders=3, units=6)],
         )
+
+
+class FakeInsights(insights_pb2_grpc.InsightsServicer):
+    """No recall is open: the pop asks, and gets an empty answer in time."""
+
+    async def FindRecalls(self, request, context):
+        return insights_pb2.FindRecallsResponse()
 
 
 class FakeCatalogue(FakeFulfillment):
@@ -430,6 +438,7 @@ def fake_servers() -> dict[str, FakeServer]:
             ],
         ),
         "billing": FakeServer(FakeBilling(), billing_pb2_grpc.add_BillingServicer_to_server),
+        "insights": FakeServer(FakeInsights(), insights_pb2_grpc.add_InsightsServicer_to_server),
         "channels": FakeServer(FakeChannels(), channels_pb2_grpc.add_ChannelsServicer_to_server),
         "fulfillment": FakeServer(FakeCatalogue(), fulfillment_pb2_grpc.add_FulfillmentServicer_to_server),
         "telephony": FakeServer(

@@ -210,6 +210,7 @@ async def start_stack(service_env, database_url, amqp_url, tmp):
         "CRS_CONTACTS_GRPC": servers["contacts"].target,
         "CRS_BILLING_GRPC": servers["billing"].target,
         "CRS_FULFILLMENT_GRPC": servers["fulfillment"].target,
+        "CRS_INSIGHTS_GRPC": servers["insights"].target,
         "CRS_TELEPHONY_GRPC": servers["telephony"].target,
         "CRS_CHANNELS_GRPC": servers["channels"].target,
         "CRS_KNOWLEDGE_GRPC": servers["knowledge"].target,

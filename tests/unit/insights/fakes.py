@@ -15,6 +15,8 @@ class FakeStore:
         self.rows: dict = {}
         self.saved: dict = {}
         self.outbox: list[str] = []
+        self.kept_recalls: dict = {}
+        self.events_out: list = []
 
     async def record(self, event, fact, version):
         if any(e.event_id == event.event_id for e in self.events):
@@ -64,3 +66,18 @@ class FakeStore:
 
     async def save_move(self, alert):
         self.saved[alert.id] = alert
+
+    async def recalls(self, status=""):
+        found = [r for r in self.kept_recalls.values() if not status or r.status == status]
+        return sorted(found, key=lambda r: r.opened_at, reverse=True)
+
+    async def recall(self, recall_id):
+        return self.kept_recalls.get(recall_id)
+
+    async def save_recall(self, recall, escalated=None):
+        from services.insights import convert
+
+        self.kept_recalls[recall.id] = recall
+        if escalated is not None:
+            self.saved[escalated.id] = escalated
+        self.events_out.append(convert.recall_event(recall))

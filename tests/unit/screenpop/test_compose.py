@@ -55,8 +55,9 @@ HISTORY = {
 class FakeSources:
     """Answers from memory; a source named in `down` fails as UNAVAILABLE, one in `slow` never answers."""
 
-    def __init__(self, candidates, *, down=(), slow=()):
+    def __init__(self, candidates, *, down=(), slow=(), recalls=()):
         self.candidates = candidates
+        self.recalls = list(recalls)
         self.down = set(down)
         self.slow = set(slow)
         self.asked: list[str] = []
@@ -77,6 +78,9 @@ class FakeSources:
 
     async def purchase_history(self, *, consumer_id, deadline):
         return await self._answer("fulfillment", HISTORY)
+
+    async def find_recalls(self, *, skus, deadline):
+        return await self._answer("insights", [r for r in self.recalls if r["sku"] in skus])
 
 
 FAST = Deadlines(match=0.2, source=0.05)
@@ -222,3 +226,27 @@ async def test_the_pop_names_the_telephony_replica_holding_the_call():
     assert pop["telephony_control"] == "10.0.4.7:50055"
     older = await compose_pop(ringing=RINGING, sources=FakeSources([ADA]), deadlines=FAST, region="US")
     assert older["telephony_control"] == ""  # from a telephony that does not say: the console's default
+
+
+RECALL = {"id": "r-1", "sku": "SKU-1", "lot_codes": ["L3"], "title": "Oat crunch lot L3", "script": ["Stop."]}
+
+
+async def test_a_consumer_who_bought_a_recalled_product_pops_with_the_recall_script():
+    sources = FakeSources([ADA], recalls=[RECALL, {**RECALL, "id": "r-2", "sku": "SKU-9"}])
+    pop = await compose_pop(ringing=RINGING, sources=sources, deadlines=FAST, region="US")
+    assert [(r["recall_id"], r["script"], r["lot_codes"]) for r in pop["recalls"]] == [
+        ("r-1", ["Stop."], ["L3"])
+    ]
+    assert pop["partial"] == []
+
+
+async def test_insights_slow_or_down_pops_without_recalls_and_says_so():
+    for trouble in ({"down": ["insights"]}, {"slow": ["insights"]}):
+        pop = await compose_pop(
+            ringing=RINGING,
+            sources=FakeSources([ADA], recalls=[RECALL], **trouble),
+            deadlines=FAST,
+            region="US",
+        )
+        assert pop["recalls"] == [] and pop["partial"] == ["insights"]
+        assert pop["purchases"][0]["lines"][0]["sku"] == "SKU-1"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from services.outreach.campaigns import RateLimit, Recipient, Rules, decide, idempotency_key
+from services.outreach.campaigns import DEFAULT_RULES, RateLimit, Recipient, Rules, decide, idempotency_key
 from services.outreach.campaigns_store import Claimed, Outcome
 
 ROUND = 500
@@ -61,7 +61,7 @@ class Sender:
         *,
         clock: Callable[[], datetime],
         limit: RateLimit,
-        rules: Rules = Rules(),
+        rules: Rules = DEFAULT_RULES,
     ):
         self.claims, self.standing, self.notices = claims, standing, notices
         self.clock, self.limit, self.rules = clock, limit, rules

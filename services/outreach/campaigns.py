@@ -68,6 +68,9 @@ class Rules:
     cap_window: timedelta = timedelta(days=7)
 
 
+DEFAULT_RULES = Rules()
+
+
 @dataclass(frozen=True)
 class Decision:
     outcome: str  # send, deferred, suppressed
@@ -75,13 +78,14 @@ class Decision:
     reason: str = ""
 
 
-def decide(kind: str, recipient: Recipient, now: datetime, rules: Rules = Rules()) -> Decision:
+def decide(kind: str, recipient: Recipient, now: datetime, rules: Rules | None = None) -> Decision:
     """What to do with one recipient now.
 
     Marketing needs marketing consent, and waits out quiet hours and the frequency cap. A recall notice
     goes to everyone affected who has not refused recall notices, marketing opt-outs included, and is not
     capped; it still waits out the night, since a safety notice at 03:00 is read in the morning anyway.
     """
+    rules = rules or DEFAULT_RULES
     if "@" not in recipient.email:
         return Decision("suppressed", reason="no email address")
     if purpose_of(kind) not in recipient.consented:

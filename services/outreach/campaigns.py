@@ -21,6 +21,8 @@ KINDS = ("marketing", "recall")
 STATES = ("draft", "tested", "running", "paused", "finished")
 _MOVES = {
     "test": {"draft": "tested", "tested": "tested"},
+    # A recall notice's text was approved by whoever opened the recall; it starts without a test send.
+    "approve": {"draft": "tested"},
     "start": {"tested": "running"},
     "pause": {"running": "paused"},
     "resume": {"paused": "running"},

@@ -104,3 +104,14 @@ class Sender:
             campaign.body,
             campaign.kind,
         )
+
+
+async def run(sender: Sender, campaign: Campaign, is_running, wait_for) -> None:
+    """Rounds until the campaign is paused, finished, or has nothing due; `wait_for(seconds)` is the
+    rate limit's pause, returning early when the process is told to stop."""
+    while await is_running(campaign.id):
+        settled, wait = await sender.round(campaign)
+        if not settled and not wait:
+            return
+        if wait and await wait_for(wait):
+            return

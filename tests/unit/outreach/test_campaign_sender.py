@@ -75,3 +75,27 @@ async def test_a_round_takes_no_more_than_the_rate_limit_allows():
     settled, wait = await run.round(Campaign("k2", "recall", "Recall", "Body"))
     assert settled == 0 and wait > 0
     assert len(notices.sent) == 10 and {n.purpose for n in notices.sent} == {"recall"}
+
+
+async def test_run_stops_when_the_campaign_is_paused():
+    from services.outreach.campaign_sender import run
+
+    claims = FakeClaims([Claimed(f"c{i}", f"c{i}@example.org", "UTC", 1) for i in range(30)])
+    standing = FakeStanding({f"c{i}": frozenset({"marketing"}) for i in range(30)})
+    notices = FakeNotices()
+    rounds = []
+
+    async def is_running(_):
+        return len(rounds) < 2
+
+    async def wait_for(seconds):
+        rounds.append(seconds)
+        return False
+
+    await run(
+        sender(claims, standing, notices, per_second=10),
+        Campaign("k3", "marketing", "s", "b"),
+        is_running,
+        wait_for,
+    )
+    assert len(notices.sent) == 10  # the first round sent its second's worth, the second waited, then paused

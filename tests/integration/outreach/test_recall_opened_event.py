@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.outreach.campaigns_store import CampaignStore
-from services.outreach.recalls import Purchase
+from services.outreach.recalls import Purchase, Recall
 from services.outreach.recalls_consume import RecallOpened, subscriptions
 from services.outreach.recalls_store import RecallStore
 from services.runtime import bus, migrate
@@ -98,6 +98,48 @@ async def test_a_recall_opened_event_starts_a_notice_campaign_once(outreach_db):
             await until(both_handled)
             assert handled[0] == handled[1]
             assert len(await recipients()) == 2
+        finally:
+            await consumer.stop()
+            await connection.close()
+            await pool.close()
+
+
+async def test_contacts_events_feed_the_contacts_read_model(outreach_db):
+    from services.outreach import facts_consume
+
+    pool = await open_pool(outreach_db, schema="outreach", max_size=2)
+    recalls = RecallStore(pool)
+    asked, contact = str(uuid.uuid4()), str(uuid.uuid4())
+    case = {
+        "id": contact,
+        "consumer_id": asked,
+        "issue_code": "complaint.quality",
+        "product": {"sku": "OAT-500"},
+    }
+    handled = []
+    created = facts_consume.subscriptions(recalls)[0]
+
+    async def counted(event):
+        await created.handler(event)
+        handled.append(event.id)
+
+    with infra.own_vhost("crs_outreach_facts") as amqp:
+        connection = await bus.connect(amqp)
+        consumer = bus.Consumer(
+            connection, "outreach", [bus.Subscription("contacts", created.event_type, counted)]
+        )
+        await consumer.start()
+        publisher = await bus.Publisher(connection, "contacts").open()
+        try:
+            await publisher.publish(Event(source="contacts", type="contact_created", data={"case": case}))
+            await publisher.publish(Event(source="contacts", type="contact_created", data={"no": "case"}))
+
+            async def both_handled():
+                return len(handled) == 2
+
+            await until(both_handled)
+            recall = Recall.from_event(json.loads(FIXTURE.read_text()))
+            assert asked in await recalls.affected(recall)
         finally:
             await consumer.stop()
             await connection.close()

@@ -15,6 +15,12 @@ from psycopg_pool import AsyncConnectionPool
 from services.outreach.campaigns import Progress, next_state
 
 BATCH = 5000
+
+
+class CampaignNotFound(LookupError):
+    pass
+
+
 LEASE = timedelta(minutes=2)
 
 
@@ -65,10 +71,12 @@ class CampaignStore:
     async def move(self, campaign_id: str, move: str, *, tested_to: str = "") -> str:
         """Apply a state move under a row lock; raises NotAllowedNow when it does not apply."""
         async with self.pool.connection() as conn, conn.transaction():
-            (state,) = await (
+            row = await (
                 await conn.execute("SELECT state FROM campaign WHERE id = %s FOR UPDATE", (campaign_id,))
             ).fetchone()
-            new = next_state(state, move)
+            if row is None:
+                raise CampaignNotFound(campaign_id)
+            new = next_state(row[0], move)
             await conn.execute(
                 "UPDATE campaign SET state = %s, tested_to = coalesce(nullif(%s, ''), tested_to),"
                 " started_at = CASE WHEN %s = 'start' THEN now() ELSE started_at END,"
@@ -142,10 +150,12 @@ class CampaignStore:
 
     async def state(self, campaign_id: str) -> str:
         async with self.pool.connection() as conn:
-            (state,) = await (
+            row = await (
                 await conn.execute("SELECT state FROM campaign WHERE id = %s", (campaign_id,))
             ).fetchone()
-        return state
+        if row is None:
+            raise CampaignNotFound(campaign_id)
+        return row[0]
 
 
 async def _insert(conn, campaign_id: str, batch: list[tuple[str, str, str]]) -> int:

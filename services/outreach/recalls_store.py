@@ -70,14 +70,14 @@ class RecallStore:
             ).fetchall()
         return [str(r[0]) for r in rows]
 
-    async def notified(self, recall: Recall) -> int:
-        """The tally the recall page shows: affected consumers a notice was sent to."""
+    async def tally(self, recall_id: str) -> tuple[int, int]:
+        """What the recall page shows: consumers the notice is for, and those it was sent to."""
         async with self.pool.connection() as conn:
-            (count,) = await (
+            row = await (
                 await conn.execute(
-                    "SELECT count(*) FROM campaign_recipient r JOIN campaign c ON c.id = r.campaign_id"
-                    " WHERE c.key = %s AND r.status = 'sent'",
-                    (recall.campaign_key(),),
+                    "SELECT count(r.consumer_id), count(*) FILTER (WHERE r.status = 'sent')"
+                    " FROM campaign c LEFT JOIN campaign_recipient r ON r.campaign_id = c.id WHERE c.key = %s",
+                    (f"recall:{recall_id}",),
                 )
             ).fetchone()
-        return count
+        return (row[0], row[1]) if row else (0, 0)

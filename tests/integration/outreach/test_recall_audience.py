@@ -82,4 +82,5 @@ async def test_the_recall_reaches_buyers_and_those_who_asked_and_the_tally_count
     await campaigns.move(cid, "start")
     claimed = await campaigns.claim(cid, datetime.now(UTC) + timedelta(minutes=1), 2)
     await campaigns.record(cid, [Outcome(c.consumer_id, "sent") for c in claimed])
-    assert await store.notified(recall) == 2
+    assert await store.tally(recall.recall_id) == (3, 2)
+    assert await store.tally("no-such-recall") == (0, 0)

@@ -84,3 +84,17 @@ async def test_the_recall_reaches_buyers_and_those_who_asked_and_the_tally_count
     await campaigns.record(cid, [Outcome(c.consumer_id, "sent") for c in claimed])
     assert await store.tally(recall.recall_id) == (3, 2)
     assert await store.tally("no-such-recall") == (0, 0)
+
+
+async def test_a_segment_is_saved_as_data_and_read_back(pool):
+    from services.outreach.segments import Definition
+    from services.outreach.segments_store import SegmentNameTaken, SegmentStore
+
+    segments = SegmentStore(pool)
+    definition = Definition.parse({"regions": ["GB-ENG"], "bought_skus": ["OAT-500"], "consent": "marketing"})
+    saved = await segments.save("Oat buyers in England", definition, "mo")
+    with pytest.raises(SegmentNameTaken):
+        await segments.save("Oat buyers in England", definition, "mo")
+    listed = {s.name: s for s in await segments.list()}
+    assert listed["Oat buyers in England"].definition == definition
+    assert listed["Oat buyers in England"].id == saved.id

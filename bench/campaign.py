@@ -24,7 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if pathlib.Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import machine, require, run_bench  # noqa: E402
+from bench._common import machine, percentiles, require, run_bench  # noqa: E402
 from services.outreach.campaign_sender import Campaign, Sender  # noqa: E402
 from services.outreach.campaigns import RateLimit  # noqa: E402
 from services.outreach.campaigns_store import CampaignStore  # noqa: E402
@@ -61,10 +61,18 @@ async def measure(url: str, recipients: int) -> float:
         later = datetime.now(UTC) + timedelta(minutes=1)  # every recipient due, whatever the hour
         sender = Sender(store, Everyone(), notices, clock=lambda: later, limit=RateLimit(1e9, time.monotonic))
         campaign = Campaign(cid, "marketing", "s", "b")
+        rounds: list[float] = []
         started = time.perf_counter()
-        while (await sender.round(campaign))[0]:
-            pass
+        while True:
+            at = time.perf_counter()
+            if not (await sender.round(campaign))[0]:
+                break
+            rounds.append((time.perf_counter() - at) * 1000)
         elapsed = time.perf_counter() - started
+        figures = percentiles(rounds, what="rounds")
+        print(
+            f"round of up to 500: p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms, n={len(rounds)}"
+        )
         progress = await store.progress(cid)
         require(progress.sent == recipients, f"{progress.sent} of {recipients} recipients sent")
         require(len(set(notices.keys)) == len(notices.keys) == recipients, "a recipient was sent twice")

@@ -144,3 +144,46 @@ async def test_contacts_events_feed_the_contacts_read_model(outreach_db):
             await consumer.stop()
             await connection.close()
             await pool.close()
+
+
+async def test_fulfillments_order_events_feed_the_purchases_read_model(outreach_db):
+    from services.outreach import facts_consume
+
+    pool = await open_pool(outreach_db, schema="outreach", max_size=2)
+    recalls = RecallStore(pool)
+    buyer = str(uuid.uuid4())
+    (sub,) = facts_consume.order_subscriptions(recalls)
+    handled = []
+
+    async def counted(event):
+        await sub.handler(event)
+        handled.append(event.id)
+
+    order = {
+        "order_id": str(uuid.uuid4()),
+        "consumer_id": buyer,
+        "placed_at": "2026-11-01T10:00:00+00:00",
+        "region": "GB-WLS",
+        "lines": [{"sku": "OAT-500", "lot_code": ""}, {"sku": "TEA-20", "lot_code": ""}],
+    }
+    with infra.own_vhost("crs_outreach_orders") as amqp:
+        connection = await bus.connect(amqp)
+        consumer = bus.Consumer(
+            connection, "outreach", [bus.Subscription("fulfillment", sub.event_type, counted)]
+        )
+        await consumer.start()
+        publisher = await bus.Publisher(connection, "fulfillment").open()
+        try:
+            await publisher.publish(Event(source="fulfillment", type="order_placed", data=order))
+            await publisher.publish(Event(source="fulfillment", type="order_placed", data={"order_id": "x"}))
+
+            async def both_handled():
+                return len(handled) == 2
+
+            await until(both_handled)
+            recall = Recall.from_event(json.loads(FIXTURE.read_text()))
+            assert buyer in await recalls.affected(recall)
+        finally:
+            await consumer.stop()
+            await connection.close()
+            await pool.close()

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from services.fulfillment.orders_import import ImportedOrder
+from services.runtime import outbox
+from services.runtime.events import Event
+
+ORDER_PLACED = "order_placed"
 
 # Stock counted or received after the sale already reflects it; only a later sale takes units away.
 # Never below what is reserved there: a shortfall means the count was off, and the next count says so.
@@ -65,8 +69,28 @@ class OrdersImportStore:
                 added += 1
                 lines += await _add_lines(conn, order)
                 taken += await _take_from_stock(conn, order)
+                if order.consumer_id:
+                    await outbox.add_event(conn, await _order_placed(conn, order))
             await conn.commit()
         return Written(added, already, lines, taken)
+
+
+async def _order_placed(conn, order: ImportedOrder) -> Event:
+    """What outreach's read model needs of a consumer's order (products, where it was sold), no more."""
+    region = ""
+    if order.location_id:
+        row = await (
+            await conn.execute("SELECT region FROM location WHERE id = %s", (order.location_id,))
+        ).fetchone()
+        region = row[0] if row else ""
+    data = {
+        "order_id": order.id,
+        "consumer_id": order.consumer_id,
+        "placed_at": order.placed_at.isoformat(),
+        "region": region,
+        "lines": [{"sku": line.sku, "lot_code": ""} for line in order.lines],
+    }
+    return Event(source="fulfillment", type=ORDER_PLACED, data=data, correlation_id=order.id)
 
 
 async def _add_lines(conn, order: ImportedOrder) -> int:

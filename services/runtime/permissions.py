@@ -58,6 +58,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # the open recalls' scripts is for everyone who answers consumers.
     "recalls.manage": frozenset({"supervisor", "analyst", "admin"}),
     "recalls.read": frozenset({"agent", "supervisor", "analyst", "admin"}),
+
+    # Campaigns to segments are marketing's (the analyst role) and supervisors'; recall tallies are read
+    # by the same people.
+    "campaigns.read": frozenset({"supervisor", "analyst"}),
+    "campaigns.run": frozenset({"supervisor", "analyst"}),
     "recordings.play": _SUPERVISORS,
     "audit.read": frozenset({"supervisor", "admin"}),
     "agents.manage": frozenset({"admin"}),
@@ -188,6 +193,9 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.insights.v1.Insights/GetAlert": "insights.read",
     "/crs.insights.v1.Insights/MoveAlert": "insights.manage",
     "/crs.insights.v1.Insights/Recompute": "insights.manage",
+    "/crs.outreach.v1.Campaigns/MoveCampaign": "campaigns.run",
+    "/crs.outreach.v1.Campaigns/GetCampaignProgress": "campaigns.read",
+    "/crs.outreach.v1.Campaigns/RecallTally": "campaigns.read",
     "/crs.insights.v1.Insights/GetVolumes": "insights.read",
     "/crs.insights.v1.Insights/GetRisingIssues": "insights.read",
     "/crs.insights.v1.Insights/GetCpmuTrend": "insights.read",

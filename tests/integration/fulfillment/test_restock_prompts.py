@@ -37,7 +37,7 @@ class Restock:
         self.stub = fulfillment_pb2_grpc.FulfillmentStub(blocking_channel(env["CRS_FULFILLMENT_GRPC"]))
         self.channel = channel
         self.queue = channel.queue_declare("", exclusive=True).method.queue
-        for key in ("restock_prompt_raised", "restock_prompt_cleared"):
+        for key in ("restock_prompt_raised", "restock_prompt_cleared", "order_placed"):
             channel.queue_bind(self.queue, "fulfillment.events", routing_key=key)
         self.events: list[tuple[str, dict]] = []
 
@@ -371,3 +371,20 @@ def test_a_planner_sets_a_locations_reorder_point_audited_and_an_agent_may_not(r
         "SELECT changed_by, before, after FROM reorder_point_change WHERE sku = %s AND location_id = 'RS-SF'",
         (STEADY,),
     ) == [("sam", 0, 120)]
+
+
+def test_an_imported_order_of_a_known_consumer_is_published_for_other_services_read_models(restock):
+    add_product(restock, "RS-EVT", {"RS-SF": 100})
+    consumer = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    text = orders_csv([("WEB-EVT-1", now.isoformat(), consumer, "RS-EVT", 1, "RS-SF"),
+                       ("TILL-EVT-2", now.isoformat(), "", "RS-EVT", 1, "RS-SF")])  # fmt: skip
+    assert restock.call("ImportOrders", pb.ImportOrdersRequest(csv=text), OPERATOR).orders_added == 2
+
+    def placed():
+        restock.received("-", "")  # drains the queue into restock.events
+        return [d for k, d in restock.events if k == "order_placed" and "RS-EVT" in str(d["lines"])]
+
+    [event] = wait_for(placed, timeout=20, what="an order_placed event")
+    assert (event["consumer_id"], event["lines"]) == (consumer, [{"sku": "RS-EVT", "lot_code": ""}])
+    assert event["region"] == restock.sql("SELECT region FROM location WHERE id = 'RS-SF'")[0][0]

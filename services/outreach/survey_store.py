@@ -88,6 +88,10 @@ class SurveyStore:
             )  # fmt: skip
             return cur.rowcount == 1
 
+    async def survey_id_for(self, fire_key: str) -> str | None:
+        rows = await self._rows("SELECT id FROM survey WHERE fire_key = %s", (fire_key,))
+        return rows[0]["id"] if rows else None
+
     async def mark_sent(self, survey_id: str, at: datetime) -> bool:
         """True the first time only: a timer that fires twice sends once."""
         async with self.pool.connection() as conn:

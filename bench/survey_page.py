@@ -17,13 +17,23 @@ import pathlib
 import sys
 import time
 
-sys.path[0] = str(pathlib.Path(__file__).resolve().parent.parent)  # bench/email.py would hide the stdlib email
+sys.path[0] = str(
+    pathlib.Path(__file__).resolve().parent.parent
+)  # bench/email.py would hide the stdlib email
 
 import aiohttp
 from aiohttp.test_utils import TestServer
 
 from bench._common import machine, percentiles, require, run_bench
-from tests.support.survey_harness import Clock, Outlets, desk_over, open_store, outreach_database, sent_survey, survey_app
+from tests.support.survey_harness import (
+    Clock,
+    Outlets,
+    desk_over,
+    open_store,
+    outreach_database,
+    sent_survey,
+    survey_app,
+)
 
 
 async def respond(http: aiohttp.ClientSession, url: str, score: int) -> float:

@@ -158,11 +158,38 @@ class SurveyStore:
     async def claim_reminder(self, reminder: Reminder) -> bool:
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "INSERT INTO reorder_reminder (key, consumer_id, sku, expected_at, remind_at)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
-                (reminder.key, reminder.consumer_id, reminder.sku, reminder.expected_at, reminder.remind_at),
+                "INSERT INTO reorder_reminder (key, consumer_id, sku, last_order_at, expected_at, remind_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
+                (
+                    reminder.key,
+                    reminder.consumer_id,
+                    reminder.sku,
+                    reminder.last_order_at,
+                    reminder.expected_at,
+                    reminder.remind_at,
+                ),
             )
             return cur.rowcount == 1
+
+    async def due_reminders(self, now: datetime, limit: int = 100) -> list[Reminder]:
+        rows = await self._rows(
+            "SELECT key, consumer_id, sku, last_order_at, expected_at, remind_at FROM reorder_reminder"
+            " WHERE sent_at IS NULL AND held_back = '' AND remind_at <= %s ORDER BY remind_at LIMIT %s",
+            (now, limit),
+        )
+        return [
+            Reminder(
+                r["consumer_id"], r["sku"], r["expected_at"] - r["last_order_at"], r["last_order_at"],
+                r["expected_at"], r["remind_at"], r["key"],
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    async def hold_back_reminder(self, key: str, reason: str) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "UPDATE reorder_reminder SET held_back = %s WHERE key = %s AND sent_at IS NULL", (reason, key)
+            )
 
     async def mark_reminder_sent(self, key: str, at: datetime) -> bool:
         async with self.pool.connection() as conn:

@@ -13,6 +13,7 @@ CREATE TABLE reorder_reminder (
     key text PRIMARY KEY,
     consumer_id text NOT NULL,
     sku text NOT NULL,
+    last_order_at timestamptz NOT NULL,  -- the order the cycle starts from
     expected_at timestamptz NOT NULL,
     remind_at timestamptz NOT NULL,
     sent_at timestamptz,

@@ -17,15 +17,14 @@ import pathlib
 import sys
 import time
 
-sys.path[0] = str(
-    pathlib.Path(__file__).resolve().parent.parent
-)  # bench/email.py would hide the stdlib email
+# bench/ itself would come first on the path, and bench/email.py would hide the standard library's email.
+sys.path[0] = str(pathlib.Path(__file__).resolve().parent.parent)
 
-import aiohttp
-from aiohttp.test_utils import TestServer
+import aiohttp  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
 
-from bench._common import machine, percentiles, require, run_bench
-from tests.support.survey_harness import (
+from bench._common import machine, percentiles, require, run_bench  # noqa: E402
+from tests.support.survey_harness import (  # noqa: E402
     Clock,
     Outlets,
     desk_over,

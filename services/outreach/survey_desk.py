@@ -54,6 +54,27 @@ class SurveyDesk:
                 claimed.append(decision)
         return claimed
 
+    async def due(self, *, consents, send, lifetime=survey_links.LIFETIME) -> list[str]:
+        """Send each survey due by now, once. Suppression is checked again (another survey may have gone out
+        since it was planned), and so is the consumer's *surveys* consent. Returns the surveys sent."""
+        now, sent = self.clock(), []
+        for survey_id in await self.store.due_surveys(now):
+            survey = await self.store.survey(survey_id)
+            consumer = survey.trigger.consumer_id
+            last = await self.store.last_surveyed_at(consumer)
+            if last is not None and now - last < await self._window(survey):
+                await self.store.hold_back(survey_id, "surveyed recently")
+            elif not await consents(consumer, "surveys"):
+                await self.store.hold_back(survey_id, "no surveys consent")
+            elif await self.store.mark_sent(survey_id, now):
+                await send(survey, self.links(survey, expires_at=now + lifetime))
+                sent.append(survey_id)
+        return sent
+
+    async def _window(self, survey: SurveySent):
+        rule = next((r for r in await self.store.rules() if r.id == survey.rule.id), None)
+        return rule.suppress_for if rule else survey.rule.suppress_for
+
     async def open(self, token: str) -> Opened:
         claim = survey_links.verify(self.secret, token, now=self.clock())
         survey = await self.store.survey(claim.survey_id)

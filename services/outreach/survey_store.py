@@ -88,6 +88,14 @@ class SurveyStore:
             )  # fmt: skip
             return cur.rowcount == 1
 
+    async def due_surveys(self, now: datetime, limit: int = 100) -> list[str]:
+        rows = await self._rows(
+            "SELECT id FROM survey WHERE sent_at IS NULL AND held_back = '' AND send_at <= %s"
+            " ORDER BY send_at LIMIT %s",
+            (now, limit),
+        )
+        return [r["id"] for r in rows]
+
     async def survey_id_for(self, fire_key: str) -> str | None:
         rows = await self._rows("SELECT id FROM survey WHERE fire_key = %s", (fire_key,))
         return rows[0]["id"] if rows else None

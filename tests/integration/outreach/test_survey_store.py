@@ -117,3 +117,34 @@ async def test_a_reminder_cycle_is_claimed_and_sent_once_across_a_restart(databa
     assert not await restarted.claim_reminder(replanned)
     assert not await restarted.mark_reminder_sent(replanned.key, replanned.remind_at)
     await restarted.pool.close()
+
+
+async def test_a_rule_fires_once_through_the_sweep_and_suppression_holds_at_send_time(database_url):
+    from tests.support.survey_harness import Clock, Outlets, desk_over
+
+    store = await opened(database_url)
+    clock, outlets, mailed = Clock(NOW), Outlets(), []
+    desk = desk_over(store, clock, outlets)
+
+    async def consents(consumer_id, purpose):
+        return purpose == "surveys"
+
+    async def send(survey, links):
+        mailed.append((survey.trigger.case_id, sorted(links["scores"])))
+
+    await store.put_rule(
+        rule_from_input({"id": "sweep-csat", "kind": "csat", "delay_minutes": 2880, "suppress_days": 30}),
+        actor="admin",
+    )
+    for hours in (0, 1):  # the event redelivered an hour later
+        await desk.on_trigger(resolved("case-30", "con-30", NOW + timedelta(hours=hours)))
+    await desk.on_trigger(
+        resolved("case-31", "con-30", NOW + timedelta(hours=2))
+    )  # a second case, same consumer
+    clock.now = NOW + timedelta(days=2, hours=3)
+    await desk.due(consents=consents, send=send)
+    await desk.due(consents=consents, send=send)
+    # both cases were planned before any survey went out; the sweep sends the first and holds the second back
+    assert [case for case, _ in mailed if case.startswith("case-3")] == ["case-30"]
+    assert mailed[0][1] == [1, 2, 3, 4, 5]
+    await store.pool.close()

@@ -127,3 +127,31 @@ def test_a_poll_answers_each_question_and_its_headline_is_the_first():
     assert given.score == 5
     with pytest.raises(survey_answers.InvalidAnswer, match=r"^colour"):
         survey_answers.check(sent(poll), {"speed": "5", "packaging": "9", "colour": "1"})
+
+
+def test_a_resolved_case_event_is_read_as_a_trigger_with_who_handled_it():
+    from services.outreach.survey_mail import NotATrigger, trigger_of
+
+    case = {"id": "c-9", "consumer_id": "con-9", "issue_code": "complaint.taste", "language": "es",
+            "team": "north", "assignee": "maria", "channel": "email"}  # fmt: skip
+    trigger = trigger_of("contact_resolved", {"case": case}, NOW)
+    assert (trigger.team, trigger.agent, trigger.channel, trigger.language) == (
+        "north",
+        "maria",
+        "email",
+        "es",
+    )
+    with pytest.raises(NotATrigger):
+        trigger_of("contact_resolved", {"case": {}}, NOW)
+
+
+def test_the_email_has_a_link_per_score_in_the_consumers_language():
+    from services.outreach.survey_mail import compose
+
+    links = {"page": "P", "scores": {n: f"T{n}" for n in range(1, 6)}}
+    mail = compose("csat", "fr-CA", reference="1042", base_url="https://care.example", links=links)
+    assert mail.subject == "Votre avis en un clic"
+    assert [line for line in mail.text.splitlines() if line[:1].isdigit()] == [
+        f"{n}: https://care.example/s/T{n}" for n in range(1, 6)
+    ]
+    assert 'href="https://care.example/s/P"' in mail.html

@@ -45,3 +45,21 @@ def test_an_irregular_history_uses_the_median_gap_and_a_short_cadence_a_shorter_
 
 def test_reminders_are_marketing():
     assert reorder.PURPOSE == "marketing"
+
+
+def test_orders_are_read_from_a_purchase_history_oldest_first():
+    from crs.fulfillment.v1 import fulfillment_pb2 as pb
+
+    from services.outreach.reorder_orders import orders_of
+
+    history = pb.PurchaseHistory(consumer_id="c-1")
+    for n in (2, 1, 0):  # newest first, as fulfillment answers
+        order = history.orders.add(id=f"o-{n}", consumer_id="c-1")
+        order.placed_at.FromDatetime(START + timedelta(days=30 * n))
+        order.lines.add(quantity=1).product.sku = "SKU-1"
+    history.orders.add(id="undated", consumer_id="c-1")
+    seen = orders_of(history)
+    assert [o.order_id for o in seen] == ["o-0", "o-1", "o-2"]
+    assert seen[2].placed_at == START + timedelta(days=60)
+    reminder = reorder.next_reminder("c-1", "SKU-1", [o.placed_at for o in seen])
+    assert reminder.remind_at == START + timedelta(days=87)

@@ -1,0 +1,107 @@
+"""Survey use cases: plan on a trigger, open a link, take an answer. Over a store, a clock and two outlets
+(publish the `survey_answered` event, put a note on the case), all injected, so tests drive time and see
+what went out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.outreach import survey_answers, survey_links
+from services.outreach.survey_rules import Planned, SurveySent, Trigger, plan, score_range
+
+Clock = Callable[[], datetime]
+
+
+class NoSuchSurvey(LookupError):
+    """A signed link whose survey is gone (erased)."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    survey: SurveySent
+    score: int | None  # the score a one-click link carries
+
+
+@dataclass(frozen=True)
+class Taken:
+    answer: survey_answers.Answer | None  # None when the survey had already been answered
+    survey: SurveySent
+
+
+class SurveyDesk:
+    def __init__(
+        self,
+        store,
+        *,
+        secret: bytes,
+        clock: Clock,
+        publish: Callable[[str, dict], Awaitable[None]],
+        note_case: Callable[[str, str], Awaitable[None]],
+    ):
+        self.store, self.secret, self.clock = store, secret, clock
+        self.publish, self.note_case = publish, note_case
+
+    async def on_trigger(self, trigger: Trigger) -> list[Planned]:
+        """Claim a survey for each rule that fires; a trigger seen before claims nothing."""
+        last = await self.store.last_surveyed_at(trigger.consumer_id)
+        claimed = []
+        for decision in plan(await self.store.rules(), trigger, last_surveyed_at=last):
+            if isinstance(decision, Planned) and await self.store.claim(uuid.uuid4().hex, decision):
+                claimed.append(decision)
+        return claimed
+
+    async def due(self, *, consents, send, lifetime=survey_links.LIFETIME) -> list[str]:
+        """Send each survey due by now, once. Suppression is checked again (another survey may have gone out
+        since it was planned), and so is the consumer's *surveys* consent. Returns the surveys sent."""
+        now, sent = self.clock(), []
+        for survey_id in await self.store.due_surveys(now):
+            survey = await self.store.survey(survey_id)
+            consumer = survey.trigger.consumer_id
+            last = await self.store.last_surveyed_at(consumer)
+            if last is not None and now - last < await self._window(survey):
+                await self.store.hold_back(survey_id, "surveyed recently")
+            elif not await consents(consumer, "surveys"):
+                await self.store.hold_back(survey_id, "no surveys consent")
+            elif await self.store.mark_sent(survey_id, now):
+                await send(survey, self.links(survey, expires_at=now + lifetime))
+                sent.append(survey_id)
+        return sent
+
+    async def _window(self, survey: SurveySent):
+        rule = next((r for r in await self.store.rules() if r.id == survey.rule.id), None)
+        return rule.suppress_for if rule else survey.rule.suppress_for
+
+    async def open(self, token: str) -> Opened:
+        claim = survey_links.verify(self.secret, token, now=self.clock())
+        survey = await self.store.survey(claim.survey_id)
+        if survey is None:
+            raise NoSuchSurvey("this survey is no longer open")
+        return Opened(survey, claim.score)
+
+    async def answer(self, token: str, scores: dict[str, object], comment: str = "") -> Taken:
+        """Check and record the answer; the first answer counts, and only it is published and noted."""
+        opened = await self.open(token)
+        checked = survey_answers.check(opened.survey, scores, comment)
+        given = survey_answers.answer(
+            opened.survey, checked, answer_id=uuid.uuid4().hex, comment=comment, now=self.clock()
+        )
+        if not await self.store.record_answer(given):
+            return Taken(None, opened.survey)
+        await self.publish(survey_answers.EVENT_TYPE, survey_answers.event_data(given))
+        await self.note_case(opened.survey.trigger.case_id, survey_answers.case_note(given))
+        return Taken(given, opened.survey)
+
+    def links(self, survey: SurveySent, *, expires_at: datetime) -> dict:
+        """The page link and one link per score, for the email."""
+        low, high = score_range(survey.rule.kind, survey.rule.questions)
+        sign = survey_links.sign
+        return {
+            "page": sign(self.secret, survey.survey_id, None, expires_at=expires_at),
+            "scores": {
+                s: sign(self.secret, survey.survey_id, s, expires_at=expires_at) for s in range(low, high + 1)
+            },
+        }

@@ -58,7 +58,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # the open recalls' scripts is for everyone who answers consumers.
     "recalls.manage": frozenset({"supervisor", "analyst", "admin"}),
     "recalls.read": frozenset({"agent", "supervisor", "analyst", "admin"}),
-
     # Campaigns to segments are marketing's (the analyst role) and supervisors'; recall tallies are read
     # by the same people.
     "campaigns.read": frozenset({"supervisor", "analyst"}),

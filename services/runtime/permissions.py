@@ -339,6 +339,7 @@ CLI_COMMANDS: dict[str, str] = {
     "inventory import": "inventory.manage",
     "orders import": "orders.import",
     "inventory show": "inventory.read",
+    "inventory export": "inventory.read",
     "where-to-buy": "inventory.read",
     "postcodes import": "inventory.manage",
     "kb import": "knowledge.write",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -44,6 +46,14 @@ def test_inventory_import_and_show(stack, tmp_path):
     shown = crs_json(stack, "inventory", "show", "BV-TEA-80")
     levels = {lv["location"]["id"]: (lv["on_hand"], lv["location"]["kind"]) for lv in shown["levels"]}
     assert levels["DC-CLI-1"] == (12, "distribution_centre") and levels["ST-CLI-1"] == (4, "store")
+    exported = crs(stack, "inventory", "export", "--sku", "BV-TEA-80")
+    assert exported.returncode == 0, exported.stderr
+    rows = {row["location_id"]: row for row in csv.DictReader(io.StringIO(exported.stdout))}
+    assert (rows["DC-CLI-1"]["on_hand"], rows["DC-CLI-1"]["serves"]) == ("12", "US CA")
+    assert (rows["ST-CLI-1"]["on_hand"], rows["ST-CLI-1"]["kind"]) == ("4", "store")
+    again = tmp_path / "exported.csv"
+    again.write_text(exported.stdout)
+    assert crs_json(stack, "inventory", "import", str(again)) == {"locations": 2, "rows": 2, "adjusted": 0}
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,location_id,on_hand\nBV-TEA-80,DC-CLI-1,lots\n")
     refused = crs(stack, "inventory", "import", str(bad))

@@ -327,6 +327,7 @@ COMMANDS: dict[str, set[str] | str] = {
     "inventory import": {SUPERVISOR, ADMIN},
     "orders import": {ADMIN},
     "inventory show": {AGENT, SUPERVISOR, ANALYST},
+    "inventory export": {AGENT, SUPERVISOR, ANALYST},
     "where-to-buy": {AGENT, SUPERVISOR, ANALYST},
     "postcodes import": {SUPERVISOR, ADMIN},
     "kb import": {SUPERVISOR, ADMIN},

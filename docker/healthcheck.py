@@ -18,7 +18,16 @@ from pathlib import Path
 
 from services.runtime.settings import METRICS_PORTS, env_int, grpc_target, metrics_port, split_hostport
 
-GRPC_SERVERS = ("contacts", "billing", "fulfillment", "screenpop", "knowledge", "insights", "channels")
+GRPC_SERVERS = (
+    "contacts",
+    "billing",
+    "fulfillment",
+    "screenpop",
+    "knowledge",
+    "insights",
+    "channels",
+    "outreach",
+)
 EDGE = "telephony.edge"
 TIMEOUT = 3.0
 

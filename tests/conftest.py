@@ -69,6 +69,7 @@ def service_env(database_url, amqp_url):
         "knowledge",
         "insights",
         "channels",
+        "outreach",
     ):
         env[f"CRS_{service.upper()}_METRICS_PORT"] = "0"
     return env

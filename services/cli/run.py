@@ -21,6 +21,7 @@ PROCESSES = [
     ("knowledge", "services.knowledge"),
     ("insights", "services.insights"),
     ("channels", "services.channels"),
+    ("outreach", "services.outreach"),
     ("screenpop", "services.screenpop"),
     ("console", "services.console"),
     ("edge", "services.telephony.edge"),

@@ -26,6 +26,7 @@ DATABASE_SCHEMAS = (
     "knowledge",
     "insights",
     "channels",
+    "outreach",
 )
 
 
@@ -152,6 +153,7 @@ SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
     "knowledge": ("CRS_KNOWLEDGE_DB_PASSWORD", "CRS_DATABASE_URL"),
     "insights": ("CRS_INSIGHTS_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "channels": ("CRS_CHANNELS_DB_PASSWORD", "CRS_DATABASE_URL"),
+    "outreach": ("CRS_OUTREACH_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "telephony": ("CRS_AMQP_URL",),
 }
 # Credentials read only in some set-ups, so not refused at start when empty: the S3 keys when recordings
@@ -176,6 +178,7 @@ TLS_IDENTITIES = (
     "knowledge",
     "insights",
     "channels",
+    "outreach",
     "telephony",
 )
 
@@ -227,6 +230,7 @@ GRPC_TARGETS = {
     "insights": "127.0.0.1:50056",
     "knowledge": "127.0.0.1:50057",
     "channels": "127.0.0.1:50058",
+    "outreach": "127.0.0.1:50059",
 }
 
 
@@ -252,6 +256,7 @@ METRICS_PORTS = {
     "insights": 9108,
     "knowledge": 9109,
     "channels": 9110,
+    "outreach": 9111,
 }
 
 

@@ -35,6 +35,7 @@ DEVELOPMENT_IDENTITIES = (
     "knowledge",
     "insights",
     "channels",
+    "outreach",
     "cli",
 )
 _identity: str | None = None

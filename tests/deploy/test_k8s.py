@@ -294,6 +294,7 @@ GRPC_CALLERS = {
     "knowledge": pods("console", "channels"),
     "insights": pods("console"),
     "channels": pods("console", "fulfillment"),
+    "outreach": pods("console"),
     "telephony": pods("console", "contacts"),
 }
 

@@ -22,7 +22,8 @@ from tests.support.wait import wait_for
 GRPC_SERVICES = {"contacts": "crs.contacts.v1.Contacts", "billing": "crs.billing.v1.Billing",
                  "fulfillment": "crs.fulfillment.v1.Fulfillment", "knowledge": "crs.knowledge.v1.Knowledge",
                  "insights": "crs.insights.v1.Insights",
-                 "channels": "crs.channels.v1.Channels", "screenpop": "crs.screenpop.v1.Screenpop"}  # fmt: skip
+                 "channels": "crs.channels.v1.Channels", "outreach": "crs.outreach.v1.Campaigns",
+                 "screenpop": "crs.screenpop.v1.Screenpop"}  # fmt: skip
 # Knowledge trains its model at its first start (15-20 s here), so it may be the last to serve.
 SERVING_TIMEOUT = 90
 
@@ -55,6 +56,7 @@ def run_env(service_env: dict[str, str], tmp_path) -> tuple[dict[str, str], dict
         CRS_INSIGHTS_GRPC=f"127.0.0.1:{ports['insights']}",
         CRS_SCREENPOP_GRPC=f"127.0.0.1:{ports['screenpop']}",
         CRS_CHANNELS_GRPC=f"127.0.0.1:{ports['channels']}",
+        CRS_OUTREACH_GRPC=f"127.0.0.1:{ports['outreach']}",
         CRS_CHANNELS_SMTP_BIND=f"127.0.0.1:{ports['channels_smtp']}",
         CRS_CHANNELS_CHAT_BIND=f"127.0.0.1:{ports['channels_chat']}",
         CRS_CHANNELS_CHAT_DEMO_BIND=f"127.0.0.1:{ports['channels_chat_demo']}",
@@ -150,7 +152,7 @@ def test_crs_run_starts_every_service_healthy_and_sigterm_stops_them_all(service
     output.thread.join(timeout=5)
     text = output.text()
     assert text.splitlines()[0] == (
-        "starting: contacts, billing, fulfillment, fulfillment-worker, knowledge, insights, channels, screenpop, console, edge, telephony"
+        "starting: contacts, billing, fulfillment, fulfillment-worker, knowledge, insights, channels, outreach, screenpop, console, edge, telephony"
     )
     for name in (
         "contacts",
@@ -160,6 +162,7 @@ def test_crs_run_starts_every_service_healthy_and_sigterm_stops_them_all(service
         "knowledge",
         "insights",
         "channels",
+        "outreach",
         "screenpop",
         "console",
     ):

@@ -1,0 +1,74 @@
+"""`python -m services.outreach`: the Campaigns gRPC API, and the consumers that feed outreach's read models
+(casework's contacts, fulfillment's orders) and turn insights' `recall_opened` into a notice campaign."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from services.outreach import campaigns_grpc, facts_consume, recalls_consume
+from services.outreach.campaigns_store import CampaignStore
+from services.outreach.recalls_store import RecallStore
+from services.runtime import bus, process
+from services.runtime.db import open_pool
+from services.runtime.grpcio import Server
+from services.runtime.settings import Common, env_float, env_int, grpc_bind
+
+log = logging.getLogger("services.outreach")
+
+
+class NoAddressesYet:
+    """Outreach holds no consumer addresses until the consumer and consent read model is wired
+    (docs/outreach.md): a recall campaign opens and starts, and its recipients come with that model."""
+
+    async def of(self, consumer_ids: list[str]) -> dict[str, tuple[str, str]]:
+        if consumer_ids:
+            log.info("%d affected consumers, no addresses held yet", len(consumer_ids))
+        return {}
+
+
+def subscriptions(
+    recalls: RecallStore, campaigns: CampaignStore, addresses: recalls_consume.Addresses
+) -> list[bus.Subscription]:
+    """Every queue binding outreach has: contacts.events, fulfillment.events and insights.events."""
+    return [
+        *facts_consume.subscriptions(recalls),
+        *facts_consume.order_subscriptions(recalls),
+        *recalls_consume.subscriptions(recalls_consume.RecallOpened(recalls, campaigns, addresses)),
+    ]
+
+
+async def serve(
+    stop: asyncio.Event,
+    *,
+    database_url: str,
+    amqp_url: str,
+    bind: str,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    pool = await open_pool(database_url, schema="outreach", max_size=env_int("CRS_OUTREACH_DB_POOL_SIZE", 5))
+    connection = await bus.connect(amqp_url)
+    try:
+        recalls, campaigns = RecallStore(pool), CampaignStore(pool)
+        consumer = bus.Consumer(connection, "outreach", subscriptions(recalls, campaigns, NoAddressesYet()))
+        await consumer.start()
+        server = Server([campaigns_grpc.servicer(campaigns, recalls)], bind)
+        port = await server.start()
+        if on_ready is not None:
+            on_ready(port)
+        await stop.wait()
+        await consumer.stop()
+        await server.stop(env_float("CRS_OUTREACH_SHUTDOWN_GRACE", 5.0))
+    finally:
+        await connection.close()
+        await pool.close()
+
+
+async def main(stop: asyncio.Event) -> None:
+    common = Common.from_env()
+    await serve(stop, database_url=common.database_url, amqp_url=common.amqp_url, bind=grpc_bind("outreach"))
+
+
+if __name__ == "__main__":
+    process.run("outreach", main)

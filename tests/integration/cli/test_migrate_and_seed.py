@@ -12,7 +12,17 @@ from tests.integration.cli.conftest import crs
 from tests.support import infra
 
 # What `crs migrate` creates, in the order it prints them.
-SCHEMAS = ["contacts", "billing", "fulfillment", "screenpop", "console", "knowledge", "insights", "channels"]
+SCHEMAS = [
+    "contacts",
+    "billing",
+    "fulfillment",
+    "screenpop",
+    "console",
+    "knowledge",
+    "insights",
+    "channels",
+    "outreach",
+]
 
 
 def count(url: str, sql: str, *params) -> int:

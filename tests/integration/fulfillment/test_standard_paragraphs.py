@@ -1,7 +1,7 @@
 """Standard paragraphs through the real fulfillment API and PostgreSQL: a template names a library paragraph,
 the preview prints its text in the letter's language, editing it in the library changes the next preview,
-a template naming an unknown paragraph is refused, a case's letter preview composes it too, and a
-paragraph still named cannot be retired."""
+a template naming an unknown paragraph is refused, a case's letter preview and the worker's printed letter
+compose it too, and a paragraph still named cannot be retired."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from crs.fulfillment.v1 import fulfillment_pb2 as pb
 
 from tests.integration.fulfillment.conftest import AGENT, OPERATOR, SUPERVISOR
 from tests.integration.fulfillment.test_letter_templates import pdf_text
+from tests.integration.fulfillment.test_letters import letter_text
 
 GLASS_FR = pb.StandardParagraph(name="apology_glass", language="fr",
                                 text="Nous regrettons vivement la présence de verre dans le produit.")  # fmt: skip
@@ -78,3 +79,18 @@ def test_a_paragraph_a_template_names_is_not_retired_until_the_template_is(stack
         refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         and "apology_crack" in refused.value.details()
     )
+
+
+def test_the_printed_letter_takes_the_librarys_text_in_the_consumers_language(stack, directory):
+    for language, text in (("en", "We are sorry about the stone in the pack."),
+                           ("fr", "Nous regrettons le caillou trouvé dans le paquet.")):  # fmt: skip
+        stack.call("SaveStandardParagraph", pb.StandardParagraph(name="apology_stone", language=language,
+                                                                  text=text), OPERATOR)  # fmt: skip
+    for language, subject in (("en", "The stone"), ("fr", "Le caillou")):
+        stack.call("SaveLetterTemplate", pb.LetterTemplate(name="stone", language=language, subject=subject,
+                   greeting="{name},", paragraphs=["{{paragraph:apology_stone}}"], closing="CRS"), OPERATOR)  # fmt: skip
+    case = directory.add_case(phones=["+33142000093"], address=("3 rue Monge", "75005"), country="FR",
+                              city="Paris", name="Irène Joliot", language="fr-FR")  # fmt: skip
+    letter = stack.wait_state(stack.request(case, "letter", template="stone").id, "shipped")
+    text = letter_text(stack, letter.id)
+    assert "Nous regrettons le caillou" in text and "stone in the pack" not in text

@@ -19,6 +19,8 @@ from services.fulfillment.requesting import Directory
 from services.fulfillment.restock_api import RestockApi
 from services.fulfillment.restock_store import SqlStore as RestockStore
 from services.fulfillment.restock_thresholds_store import ThresholdStore
+from services.fulfillment.standard_paragraphs_api import StandardParagraphsApi
+from services.fulfillment.standard_paragraphs_store import StandardParagraphStore
 from services.runtime.grpcio import Servicer
 
 SERVICE_NAME = fulfillment_pb2.DESCRIPTOR.services_by_name["Fulfillment"].full_name
@@ -30,6 +32,7 @@ class FulfillmentApi(
     OrdersImportApi,
     LimitsApi,
     LetterTemplatesApi,
+    StandardParagraphsApi,
     fulfillment_pb2_grpc.FulfillmentServicer,
 ):
     def __init__(
@@ -43,6 +46,7 @@ class FulfillmentApi(
         self.orders_import_store = OrdersImportStore(restock_store.pool)
         self.limits_store = LimitsStore(restock_store.pool)
         self.letter_templates_store = LetterTemplateStore(restock_store.pool)
+        self.standard_paragraphs_store = StandardParagraphStore(restock_store.pool)
 
     async def GetPurchaseHistory(self, request, context):
         try:

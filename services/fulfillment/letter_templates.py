@@ -57,9 +57,6 @@ class LetterTemplate:
             del values[key]
         return values
 
-    def standard_letter(self) -> letters.StandardLetter:
-        return letters.StandardLetter(self.subject, self.greeting, self.paragraphs, self.closing)
-
 
 @dataclass(frozen=True)
 class TemplateChange:
@@ -107,6 +104,16 @@ def _text(field: str, text: str, limit: int, allowed: tuple[str, ...] = ()) -> s
     return text
 
 
+def _paragraph(number: int, entry: str) -> str:
+    """A paragraph's own text, or an entry naming a library paragraph (kept in its one spelling)."""
+    from services.fulfillment import standard_paragraphs  # it builds on this module's field rules
+
+    name = standard_paragraphs.named(entry)
+    if name is not None:
+        return standard_paragraphs.reference(name)
+    return _text(f"paragraph {number}", entry, MAX_PARAGRAPH)
+
+
 def validate(template: LetterTemplate) -> LetterTemplate:
     paragraphs = tuple(p for p in (p.strip() for p in template.paragraphs) if p)
     if not paragraphs:
@@ -118,9 +125,7 @@ def validate(template: LetterTemplate) -> LetterTemplate:
         language=validate_language(template.language),
         subject=_text("subject", template.subject, MAX_LINE),
         greeting=_text("greeting", template.greeting, MAX_LINE, (PLACEHOLDER,)),
-        paragraphs=tuple(
-            _text(f"paragraph {n}", p, MAX_PARAGRAPH) for n, p in enumerate(paragraphs, start=1)
-        ),
+        paragraphs=tuple(_paragraph(n, p) for n, p in enumerate(paragraphs, start=1)),
         closing=_text("closing", template.closing, MAX_CLOSING),
     )
 
@@ -130,11 +135,15 @@ def offered(templates: list[LetterTemplate]) -> list[str]:
     return sorted({t.name for t in templates if not t.retired})
 
 
-def preview(template: LetterTemplate, *, on: date) -> bytes:
-    """The template rendered as the worker renders a letter, to the sample consumer of its language."""
+def preview(template: LetterTemplate, *, on: date, library=None) -> bytes:
+    """The template rendered as the worker renders a letter, to the sample consumer of its language, its
+    named standard paragraphs taken from `library` (name -> language -> text) as it is now."""
+    from services.fulfillment import standard_paragraphs
+
     name, address = SAMPLE_CONSUMERS[template.language]
+    composed = standard_paragraphs.compose(template.paragraphs, template.language, library or {})
     return letters.render(
-        template.standard_letter(),
+        letters.StandardLetter(template.subject, template.greeting, composed, template.closing),
         language=template.language,
         name=name,
         address=address,

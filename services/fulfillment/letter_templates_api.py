@@ -104,5 +104,6 @@ class LetterTemplatesApi:
         if template is None:
             raise NotFound(f"there is no letter template {name!r} in {language}")
         # WeasyPrint takes a few hundred milliseconds of CPU: off the event loop.
-        pdf = await asyncio.to_thread(rules.preview, template, on=date.today())
+        library = await self.letter_templates_store.library(template)
+        pdf = await asyncio.to_thread(rules.preview, template, on=date.today(), library=library)
         return pb.Letter(template=name, language=language, pdf=pdf)

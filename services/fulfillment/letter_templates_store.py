@@ -7,8 +7,10 @@ from __future__ import annotations
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from services.fulfillment import standard_paragraphs
 from services.fulfillment.letter_templates import LetterTemplate, TemplateChange
 from services.fulfillment.replies import InvalidRequest, NotFound
+from services.fulfillment.standard_paragraphs_store import library
 
 COLUMNS = "name, language, subject, greeting, paragraphs, closing, retired_at IS NOT NULL"
 CHANGES_SHOWN = 50
@@ -59,6 +61,9 @@ class LetterTemplateStore:
             found = {row[1]: _template(row) for row in rows}
             if any(t.retired for t in found.values()):
                 raise InvalidRequest(f"{template.name!r} is retired; save the letter under a new name")
+            # The named library paragraphs held (FOR SHARE) until commit, so none is retired under it.
+            known = await library(conn, template.paragraphs, in_use_only=True)
+            standard_paragraphs.check_known(template.paragraphs, template.language, known)
             before = found[template.language].text() if template.language in found else None
             await conn.execute(
                 "INSERT INTO letter_template (name, language, subject, greeting, paragraphs, closing)"
@@ -96,6 +101,11 @@ class LetterTemplateStore:
                 template = _template(row)
                 await _record(conn, template.key, actor, template.text(), None)
             await conn.commit()
+
+    async def library(self, template: LetterTemplate) -> dict[str, dict[str, str]]:
+        """The library texts the template names, as they are now."""
+        async with self.pool.connection() as conn:
+            return await library(conn, template.paragraphs)
 
     async def changes(self, limit: int = CHANGES_SHOWN) -> list[TemplateChange]:
         async with self.pool.connection() as conn:

@@ -9,7 +9,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from services.fulfillment import reply_events, where_to_buy
+from services.fulfillment import reply_events, standard_paragraphs, standard_paragraphs_store, where_to_buy
 from services.fulfillment.coupons import Coupon
 from services.fulfillment.replies import (
     ApprovalLimit,
@@ -302,7 +302,19 @@ class SqlStore:
             " AND retired_at IS NULL AND language IN (%s, 'en') ORDER BY language = %s DESC LIMIT 1",
             (name, language, language),
         )
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        # Its named standard paragraphs in the library's words as they are now.
+        found, subject, greeting, paragraphs, closing = rows[0]
+        async with autocommit(self.pool) as conn:
+            texts = await standard_paragraphs_store.library(conn, paragraphs)
+        return (
+            found,
+            subject,
+            greeting,
+            list(standard_paragraphs.compose(paragraphs, found, texts)),
+            closing,
+        )
 
     async def case_coupons(self, case_id: str) -> list[tuple[str, int, str]]:
         return await self._all(

@@ -203,6 +203,45 @@ def _opening_stock() -> list[tuple[str, str, int]]:
     return counts
 
 
+# The standard-paragraph library a new user finds, and a standard letter composed from it.
+STANDARD_PARAGRAPHS = [
+    ("apology_foreign_object", "en", "We are very sorry to hear that you found something in our product that"
+     " should not have been there. Your safety matters to us, and we understand how unpleasant this was."),
+    ("apology_foreign_object", "fr", "Nous sommes sincèrement désolés d'apprendre que vous avez trouvé dans notre"
+     " produit un objet qui n'aurait jamais dû s'y trouver. Votre sécurité compte avant tout pour nous."),
+    ("quality_review", "en", "Our quality team will examine the production batch and let you know what they find."),
+    ("quality_review", "fr", "Notre service qualité va examiner le lot de production et vous tiendra informé(e)."),
+    ("thanks_for_writing", "en", "Thank you for taking the time to write to us."),
+    ("thanks_for_writing", "fr", "Nous vous remercions d'avoir pris le temps de nous écrire."),
+]  # fmt: skip
+FOREIGN_OBJECT_LETTER = [
+    ("en", "About the object you found", "Dear {name},", "Yours sincerely, Consumer Care"),
+    ("fr", "Au sujet de l'objet trouvé", "Madame, Monsieur {name},",
+     "Veuillez agréer nos salutations distinguées. Le service consommateurs"),
+]  # fmt: skip
+FOREIGN_OBJECT_PARAGRAPHS = [
+    "{{paragraph:thanks_for_writing}}",
+    "{{paragraph:apology_foreign_object}}",
+    "{{paragraph:quality_review}}",
+]
+
+
+def seed_letters(conn: psycopg.Connection) -> None:
+    """The standard paragraphs and the foreign-object letter naming them, each only when it is missing, so
+    an admin's edits survive running the seed again."""
+    conn.cursor().executemany(
+        "INSERT INTO standard_paragraph (name, language, text, updated_by) VALUES (%s, %s, %s, 'seed')"
+        " ON CONFLICT DO NOTHING",
+        STANDARD_PARAGRAPHS,
+    )
+    conn.cursor().executemany(
+        "INSERT INTO letter_template (name, language, subject, greeting, paragraphs, closing)"
+        " VALUES ('foreign-object', %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        [(lang, subject, greeting, FOREIGN_OBJECT_PARAGRAPHS, closing)
+         for lang, subject, greeting, closing in FOREIGN_OBJECT_LETTER],
+    )  # fmt: skip
+
+
 def seed_demo(database_url: str) -> None:
     """The catalogue, locations with opening stock, a few orders for each demo consumer, and four weeks of
     sales at the locations (seed_sales); running it again changes nothing."""
@@ -221,6 +260,7 @@ def seed_demo(database_url: str) -> None:
         for order in seed_sales.orders(PRODUCTS, PRICES, today):
             store.record_order(conn, order)
         store.record_misses_once(conn, seed_sales.misses(today))
+        seed_letters(conn)
         conn.commit()
 
 

@@ -22,8 +22,14 @@ from datetime import date
 
 import psycopg
 
-from services.fulfillment import coupons, letters, reply_events
-from services.fulfillment.replies import Kind, State, Step, next_step
+from services.fulfillment import (
+    coupons,
+    letters,
+    reply_events,
+    standard_paragraphs,
+    standard_paragraphs_store,
+)
+from services.fulfillment.replies import InvalidRequest, Kind, State, Step, next_step
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +254,12 @@ def _print_letter(conn, request: Request, settings: Settings) -> str:
     if found is None:
         raise Outcome(f"there is no letter template {request.template!r}")
     language, subject, greeting, paragraphs, closing = found
+    # Its named standard paragraphs in the library's words as they are now.
+    texts = standard_paragraphs_store.library_sync(conn, paragraphs)
+    try:
+        paragraphs = standard_paragraphs.compose(paragraphs, language, texts)
+    except InvalidRequest as missing:
+        raise Outcome(str(missing)) from missing
     # Enclosures: the coupons this case has been sent, each listed by its code and value.
     enclosed = conn.execute(
         "SELECT c.code, c.value_minor, c.currency FROM coupon c JOIN fulfillment f ON f.id = c.fulfillment_id"

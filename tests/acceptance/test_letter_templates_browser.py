@@ -94,3 +94,51 @@ async def test_an_admin_edits_the_french_apology_and_the_preview_prints_it(stack
             await expect(supervisor.locator("#letter-form")).to_have_count(0)
         finally:
             await browser.close()
+
+
+async def preview_text(page, base: str, row) -> str:
+    reply = await page.request.get(base + await row.locator("a", has_text="Preview").get_attribute("href"))
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(await reply.body())).pages)
+
+
+async def test_an_admin_writes_a_standard_paragraph_a_letter_names_and_its_edit_reaches_the_preview(stack):
+    from playwright.async_api import async_playwright, expect
+
+    base = stack
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            admin = await log_in(browser, base, "olga", "olga-admin-pass")
+            await admin.click("nav a:has-text('Letter templates')")
+            await admin.fill("#paragraph-name", "apology_mould")
+            await admin.select_option("#paragraph-language", "en")
+            await admin.fill("#paragraph-text", "We are sorry the bread had mould on it.")
+            await admin.click("#save-paragraph")
+            await expect(admin.locator("#message")).to_contain_text("apology_mould (en) saved")
+            await expect(admin.locator("#standard-paragraphs tr[data-name=apology_mould]")).to_contain_text(
+                "olga"
+            )
+
+            await admin.fill("#letter-name", "mould")
+            await admin.fill("#letter-subject", "About the mould")
+            await admin.fill("#letter-closing", "Consumer Care")
+            await admin.fill("#letter-paragraphs", "{{paragraph:apology_mold}}")
+            await admin.click("#save-letter")
+            await expect(admin.locator("#message")).to_contain_text("no standard paragraph 'apology_mold'")
+            await admin.fill("#letter-paragraphs", "Thank you for writing.\n\n{{paragraph:apology_mould}}")
+            await admin.click("#save-letter")
+            await expect(admin.locator("#message")).to_have_text("mould (en) saved; the next letter uses it.")
+            letter = admin.locator("#letter-templates tr[data-name=mould][data-language=en]")
+            assert "bread had mould" in await preview_text(admin, base, letter)
+
+            paragraph = admin.locator("#standard-paragraphs tr[data-name=apology_mould]")
+            await paragraph.locator("button", has_text="Edit").click()
+            await admin.fill("#paragraph-text", "We apologise for the mould you found on the loaf.")
+            await admin.click("#save-paragraph")
+            await expect(paragraph).to_contain_text("mould you found on the loaf")
+            assert "mould you found on the loaf" in await preview_text(admin, base, letter)
+
+            await paragraph.locator("button", has_text="Retire").click()
+            await expect(admin.locator("#message")).to_contain_text("still named by mould (en)")
+        finally:
+            await browser.close()

@@ -81,3 +81,37 @@ async def preview_letter_template(request: web.Request) -> web.Response:
     name, language = request.match_info["name"][:100], request.match_info["language"][:10]
     message = pb.PreviewLetterTemplateRequest(name=name, language=language)
     return _pdf(await _fulfillment(request, "PreviewLetterTemplate", message), f"template-{name}-{language}")
+
+
+@routes.get("/api/standard-paragraphs")
+@requires("letters.read")
+@shapes(reply=pb.StandardParagraphs.DESCRIPTOR)
+async def standard_paragraphs(request: web.Request) -> web.Response:
+    """GET -> {"paragraphs": [StandardParagraph]}: the library letter templates name."""
+    return web.json_response(
+        as_json(await _fulfillment(request, "ListStandardParagraphs", pb.ListStandardParagraphsRequest()))
+    )
+
+
+@routes.put("/api/standard-paragraphs/{name}/{language}")
+@requires("letters.manage")
+@shapes(reply=pb.StandardParagraphs.DESCRIPTOR)
+async def save_standard_paragraph(request: web.Request) -> web.Response:
+    """PUT {"text"} -> StandardParagraphs: the paragraph in that language created or changed; every letter
+    rendered afterwards that names it prints the new text."""
+    body = await json_body(request)
+    message = pb.StandardParagraph(
+        name=request.match_info["name"][:100],
+        language=request.match_info["language"][:10],
+        text=_text(body, "text", MAX_TEXT),
+    )
+    return web.json_response(as_json(await _fulfillment(request, "SaveStandardParagraph", message)))
+
+
+@routes.delete("/api/standard-paragraphs/{name}")
+@requires("letters.manage")
+@shapes(reply=pb.StandardParagraphs.DESCRIPTOR)
+async def retire_standard_paragraph(request: web.Request) -> web.Response:
+    """DELETE -> StandardParagraphs: every language retired; refused while a template in use names it."""
+    message = pb.RetireStandardParagraphRequest(name=request.match_info["name"][:100])
+    return web.json_response(as_json(await _fulfillment(request, "RetireStandardParagraph", message)))

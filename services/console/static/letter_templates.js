@@ -72,4 +72,57 @@ async function lettersPage() {
   await draw();
 }
 
-PAGES.letters = lettersPage;
+// The standard-paragraph library the letters name as {{paragraph:NAME}}; admins edit and retire entries.
+async function paragraphsSection() {
+  const form = $("paragraph-form");
+  const draw = async () => {
+    const { paragraphs = [] } = await api("GET", "/api/standard-paragraphs");
+    const body = $("standard-paragraphs");
+    body.replaceChildren();
+    for (const p of paragraphs) {
+      const tr = row([p.name, p.language, p.text, `${when(p.updated_at)} ${p.updated_by || ""}`,
+        p.retired ? "retired" : "in use", ""]);
+      tr.dataset.name = p.name;
+      tr.dataset.language = p.language;
+      if (form && !p.retired) {
+        tr.lastChild.appendChild(letterButton("Edit", () => {
+          $("paragraph-name").value = p.name;
+          $("paragraph-language").value = p.language;
+          $("paragraph-text").value = p.text;
+          $("paragraph-text").focus();
+        }));
+        tr.lastChild.appendChild(letterButton("Retire", async () => {
+          try {
+            await api("DELETE", `/api/standard-paragraphs/${encodeURIComponent(p.name)}`);
+            await draw();
+            say(`${p.name} retired: no letter saved from now on can name it.`, "info");
+          } catch (error) {
+            say(error.message);
+          }
+        }));
+      }
+      body.appendChild(tr);
+    }
+  };
+  if (form) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const name = $("paragraph-name").value.trim();
+      const language = $("paragraph-language").value;
+      try {
+        await api("PUT", `/api/standard-paragraphs/${encodeURIComponent(name)}/${encodeURIComponent(language)}`,
+          { text: $("paragraph-text").value });
+        await draw();
+        say(`${name} (${language}) saved; every letter printed from now on that names it uses it.`, "info");
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
+  await draw();
+}
+
+PAGES.letters = async () => {
+  await lettersPage();
+  await paragraphsSection();
+};

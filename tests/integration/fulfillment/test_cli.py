@@ -53,7 +53,13 @@ def test_inventory_import_and_show(stack, tmp_path):
     assert (rows["ST-CLI-1"]["on_hand"], rows["ST-CLI-1"]["kind"]) == ("4", "store")
     again = tmp_path / "exported.csv"
     again.write_text(exported.stdout)
-    assert crs_json(stack, "inventory", "import", str(again)) == {"locations": 2, "rows": 2, "adjusted": 0}
+    # The module's other tests may stock this product elsewhere too: every exported row imports back unchanged.
+    count = len(rows)
+    assert crs_json(stack, "inventory", "import", str(again)) == {
+        "locations": count,
+        "rows": count,
+        "adjusted": 0,
+    }
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,location_id,on_hand\nBV-TEA-80,DC-CLI-1,lots\n")
     refused = crs(stack, "inventory", "import", str(bad))

@@ -27,6 +27,7 @@ from services.console.routes import (
     pops,
     probes,
     recordings,
+    regulatory,
     reply_templates,
     rights,
     web_form,
@@ -57,6 +58,7 @@ AREAS = (
     rights,
     web_form,
     inbox,
+    regulatory,
 )
 
 

@@ -12,7 +12,13 @@ from typing import Any
 
 from crs.billing.v1 import billing_pb2_grpc
 from crs.channels.v1 import channels_pb2_grpc
-from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc, inbox_pb2_grpc, rights_pb2_grpc
+from crs.contacts.v1 import (
+    casework_pb2_grpc,
+    contacts_pb2_grpc,
+    inbox_pb2_grpc,
+    regulatory_pb2_grpc,
+    rights_pb2_grpc,
+)
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from crs.insights.v1 import insights_pb2_grpc
 from crs.knowledge.v1 import knowledge_pb2_grpc
@@ -90,6 +96,7 @@ class Clients:
         self.contacts = contacts_pb2_grpc.ContactsStub(contacts_channel)
         self.casework = casework_pb2_grpc.CaseworkStub(contacts_channel)
         self.inbox = inbox_pb2_grpc.InboxStub(contacts_channel)
+        self.regulatory = regulatory_pb2_grpc.RegulatoryStub(contacts_channel)
         self.rights = rights_pb2_grpc.ConsumerRightsStub(contacts_channel)
         self.billing = billing_pb2_grpc.BillingStub(billing_channel)
         self.fulfillment = fulfillment_pb2_grpc.FulfillmentStub(fulfillment_channel)

@@ -8,6 +8,9 @@ acks; one lost with a dying replica is replaced by the current pop the reconnect
 The same queue takes contacts' `follow_up_due`, a follow-up's reminder, and sends it as a `reminder`
 message to the sockets of its assignee held here. It is perishable too: the reminder stays in the
 assignee's inbox (docs/casework.md, "The inbox"), which is where a reminder missed here is read.
+Contacts' `regulatory_deadline_near` goes the same way, as a `regulatory_warning` message, to the sockets
+of everyone here who files regulatory reports; the durable record is the case's clock, shown on the case
+and in the queue.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from aio_pika.abc import AbstractIncomingMessage
 from aiohttp import web
 from prometheus_client import Gauge
 
+from services.runtime import permissions
 from services.runtime.bus import declare_events_exchange
 
 log = logging.getLogger(__name__)
 
 PUBLISHER = "screenpop"
 REMINDERS = ("contacts", "follow_up_due")  # the publisher and the routing key of follow-ups' reminders
+DEADLINES = ("contacts", "regulatory_deadline_near")  # a regulatory report falls due soon
 SOCKETS = Gauge("crs_console_sockets", "Console and watch sockets held by this replica")
 
 
@@ -54,9 +59,10 @@ class Watcher:
     holding what arrives meanwhile keeps the hello first and sends a pop that was also replayed once.
     """
 
-    def __init__(self, socket: web.WebSocketResponse, username: str = ""):
+    def __init__(self, socket: web.WebSocketResponse, username: str = "", role: str = ""):
         self.socket = socket
         self.username = username
+        self.role = role
         self._held: list[dict[str, Any]] | None = []
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -103,10 +109,35 @@ class Hub:
             "text": follow_up.get("text", ""),
             "due_at": follow_up.get("due_at", ""),
         }
+        await self._send_all(watchers, message)
+
+    async def warn_of_deadline(self, event: dict[str, Any]) -> None:
+        """A regulatory report due soon (contacts' RegulatoryDeadlineNear) to everyone here who files them."""
+        data = event.get("data") or {}
+        clock = data.get("clock") or {}
+        filers = {
+            w
+            for held in self._people.values()
+            for w in held
+            if permissions.allowed(w.role, "regulatory.file")
+        }
+        message = {
+            "type": "regulatory_warning",
+            "case_id": data.get("contact_id", ""),
+            "reference": data.get("reference", ""),
+            "authority": clock.get("authority", ""),
+            "form": clock.get("form", ""),
+            "due_at": clock.get("due_at", ""),
+            "state": clock.get("state", ""),
+        }
+        await self._send_all(list(filers), message)
+
+    @staticmethod
+    async def _send_all(watchers: list[Watcher], message: dict[str, Any]) -> None:
         results = await asyncio.gather(*(w.send(message) for w in watchers), return_exceptions=True)
         for result in results:
             if isinstance(result, Exception):
-                log.info("a socket went away while a reminder was sent: %s", type(result).__name__)
+                log.info("a socket went away while a %s was sent: %s", message["type"], type(result).__name__)
 
     def add(self, extension: str, watcher: Watcher) -> None:
         self._watchers[extension].add(watcher)
@@ -157,9 +188,9 @@ class PopFeed:
             auto_delete=True,
             arguments={"x-message-ttl": self.ttl_ms},
         )
-        publisher, key = REMINDERS
-        reminders = await declare_events_exchange(channel, publisher)
-        await self._queue.bind(reminders.name, routing_key=key)
+        for publisher, key in (REMINDERS, DEADLINES):
+            exchange = await declare_events_exchange(channel, publisher)
+            await self._queue.bind(exchange.name, routing_key=key)
         await self._queue.consume(self._on_message, no_ack=True)
 
     async def watch(self, extension: str) -> None:
@@ -190,5 +221,8 @@ class PopFeed:
             return
         if message.routing_key == REMINDERS[1] and isinstance(body, dict):
             await self.hub.remind(body)
+            return
+        if message.routing_key == DEADLINES[1] and isinstance(body, dict):
+            await self.hub.warn_of_deadline(body)
             return
         await self.hub.deliver(extension, for_browser(body) if isinstance(body, dict) else body)

@@ -75,6 +75,7 @@ async def serve(
             ),
             casework.grpc_servicer,
             casework.inbox_servicer,
+            casework.regulatory_servicer,
             *rights.grpc_servicers,
         ],
         settings.grpc_bind,

@@ -117,6 +117,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Reading the rules: the agents they route work to, and the people who edit them.
     "inbox.rules_read": frozenset({"agent", "supervisor", "admin"}),
     "follow_ups.write": _AGENTS,
+    # Regulatory clocks (docs/casework.md): regimes and holidays are data an admin edits; supervisors, who
+    # stand for legal on the floor, read them, mark a case's report filed and export its form's fields.
+    "regulatory.read": frozenset({"supervisor", "admin"}),
+    "regulatory.manage": frozenset({"admin"}),
+    "regulatory.file": _SUPERVISORS,
+    "regulatory.export": _SUPERVISORS,
 }
 
 # Every method a CRS service serves, with the permission a person's call needs. Health and reflection are
@@ -247,6 +253,12 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.contacts.v1.Inbox/GetWorkload": "inbox.team",
     "/crs.contacts.v1.Inbox/ListInboxRules": "inbox.rules_read",
     "/crs.contacts.v1.Inbox/PutInboxRule": "inbox.rules",
+    "/crs.contacts.v1.Regulatory/ListRegimes": "regulatory.read",
+    "/crs.contacts.v1.Regulatory/PutRegime": "regulatory.manage",
+    "/crs.contacts.v1.Regulatory/ListHolidays": "regulatory.read",
+    "/crs.contacts.v1.Regulatory/PutHoliday": "regulatory.manage",
+    "/crs.contacts.v1.Regulatory/FileReport": "regulatory.file",
+    "/crs.contacts.v1.Regulatory/ExportReport": "regulatory.export",
     "/crs.channels.v1.Channels/ListReplyTemplates": "templates.read",
     "/crs.channels.v1.Channels/SaveReplyTemplate": "templates.manage",
     "/crs.channels.v1.Channels/DeleteReplyTemplate": "templates.manage",
@@ -346,6 +358,7 @@ CLI_COMMANDS: dict[str, str] = {
     "where-to-buy": "inventory.read",
     "postcodes import": "inventory.manage",
     "kb import": "knowledge.write",
+    "cases regulatory-export": "regulatory.export",
     "kb export": LOCAL,
     "kb ask": LOCAL,
     "migrate": OPERATOR,

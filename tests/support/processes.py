@@ -115,3 +115,25 @@ def running(env: dict[str, str], services: Sequence[tuple[str, int]]) -> Iterato
     finally:
         for process in reversed(started):
             process.stop()
+
+
+@contextmanager
+def contacts_and_console(
+    service_env: dict[str, str], database_url: str, tmp_path, **extra_env: str
+) -> Iterator[str]:
+    """Contacts and the console as processes on free ports, the demo logins seeded; yields the console's
+    base URL. `extra_env` adds or overrides settings (a sweep's interval, say)."""
+    from services.console.seed import seed_demo
+
+    seed_demo(database_url)
+    console_port, grpc_port, http_port = free_port(), free_port(), free_port()
+    env = {
+        **service_env,
+        "CRS_CONTACTS_HTTP": f"127.0.0.1:{http_port}",
+        "CRS_CONTACTS_GRPC": f"127.0.0.1:{grpc_port}",
+        "CRS_CONSOLE_HTTP": f"127.0.0.1:{console_port}",
+        "CRS_RECORDINGS_URL": f"file://{tmp_path}",
+        **extra_env,
+    }
+    with running(env, [("services.contacts", http_port), ("services.console", console_port)]):
+        yield f"http://127.0.0.1:{console_port}"

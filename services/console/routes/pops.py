@@ -127,7 +127,7 @@ async def pop_socket(request: web.Request) -> web.StreamResponse:
             return web.json_response({"error": f"you may not watch extension {extension}"}, status=403)
     socket = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
     await socket.prepare(request)
-    watcher = Watcher(socket, who.username)
+    watcher = Watcher(socket, who.username, who.role)
     ctx.hub.join(watcher)
     for extension in extensions:
         ctx.hub.add(extension, watcher)

@@ -184,6 +184,7 @@ async function drawCase(id) {
     details.appendChild(el("dt", name));
     details.appendChild(el("dd", value));
   }
+  if (typeof drawRegulatoryClock === "function") drawRegulatoryClock(c);
   $("verbatim").textContent = c.verbatim;
   const recordings = $("recordings");
   recordings.replaceChildren();
@@ -321,6 +322,7 @@ async function casePage() {
     api("POST", `/api/contacts/${id}/actions`, { action_code: $("action_code").value, note: $("action-note").value })));
   $("take").addEventListener("click", act(() => api("POST", `/api/contacts/${id}/assign`, { assignee: me.username })));
   offerTemplates(id);
+  if (typeof setUpFiling === "function") setUpFiling(id);
   $("reply-form").addEventListener("submit", act(async () => {
     await api("POST", `/api/contacts/${id}/replies`, { body: $("reply-body").value });
     $("reply-body").value = "";
@@ -342,7 +344,7 @@ async function queuePage() {
   const body = $("queue");
   for (const c of cases) {
     body.appendChild(row([link(c), c.issue_path, c.severity, productText(c.product), stageBadge(c),
-      c.escalation_reason, c.assignee, when(c.resolution_due_at)]));
+      c.escalation_reason, c.assignee, when(c.resolution_due_at), clockCell(c)]));
   }
   if (!cases.length) say("Nothing is waiting for a supervisor.", "info");
 }

@@ -347,18 +347,30 @@ function showSaved(c) {
   $("capture-escalate-form").hidden = c.escalated;
 }
 
-// A follow-up come due (contacts' reminder, sent to its assignee's sockets): listed above the pops.
-function remind(msg) {
+// Listed above the pops: a follow-up come due (contacts' reminder, sent to its assignee's sockets), and a
+// regulatory report falling due (contacts' warning, sent to those who file reports).
+function listAbovePops(text, caseId, className) {
   const list = $("reminders");
   if (!list) return;
   const item = document.createElement("li");
-  item.textContent = `Follow-up due: ${msg.text} `;
+  if (className) item.className = className;
+  item.dataset.caseId = caseId;
+  item.textContent = text;
   const open = document.createElement("a");
   open.textContent = "open the case";
-  open.href = `/cases/view?id=${encodeURIComponent(msg.case_id)}`;
+  open.href = `/cases/view?id=${encodeURIComponent(caseId)}`;
   item.appendChild(open);
   list.appendChild(item);
   list.hidden = false;
+}
+
+function remind(msg) {
+  listAbovePops(`Follow-up due: ${msg.text} `, msg.case_id);
+}
+
+function warnOfDeadline(msg) {
+  const due = msg.due_at ? new Date(msg.due_at).toLocaleString() : "";
+  listAbovePops(`Regulatory report due ${due}: ${msg.authority} ${msg.form}, case #${msg.reference} `, msg.case_id, "deadline");
 }
 
 let delay = 500;
@@ -373,6 +385,7 @@ function connect() {
     else if (msg.type === "clear") clear(msg.extension, msg.call_id);
     else if (msg.type === "call_state" && msg.state === "answered") answered(msg.extension, msg.call_id);
     else if (msg.type === "reminder") remind(msg);
+    else if (msg.type === "regulatory_warning") warnOfDeadline(msg);
   };
   socket.onclose = () => {
     setStatus("Reconnecting…", "warn");

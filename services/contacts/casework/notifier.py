@@ -6,17 +6,19 @@ Their data is the contract's message in protobuf's JSON mapping, built straight 
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from crs.contacts.v1 import casework_pb2 as pb
 from crs.contacts.v1 import events_pb2 as events_pb
 from crs.contacts.v1 import inbox_pb2 as inbox_pb
+from crs.contacts.v1 import regulatory_pb2 as regulatory_pb
 
 from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.codes import CodeBook
 from services.contacts.casework.domain.follow_ups import FollowUp
 from services.contacts.casework.domain.records import Happened
-from services.contacts.casework.shape import case_json, follow_up_pb
+from services.contacts.casework.domain.regulatory import ReportClock
+from services.contacts.casework.shape import case_json, clock_pb, follow_up_pb
 from services.runtime.events import Event
 
 SOURCE = "contacts"
@@ -83,3 +85,15 @@ class Notifier:
     def follow_up_due(self, follow_up: FollowUp) -> Event:
         """A follow-up's reminder to its assignee (crs.contacts.v1.FollowUpDue)."""
         return Event.of(SOURCE, "follow_up_due", inbox_pb.FollowUpDue(follow_up=follow_up_pb(follow_up)))
+
+    def regulatory_deadline_near(self, case: Case, clock: ReportClock, now: datetime) -> Event:
+        """Legal's warning that a case's report falls due soon (crs.contacts.v1.RegulatoryDeadlineNear)."""
+        message = regulatory_pb.RegulatoryDeadlineNear(
+            contact_id=case.id,
+            reference=case.reference or 0,
+            clock=clock_pb(clock, now),
+            notify=clock.regime.notify,
+            issue_code=case.issue_code or "",
+            assignee=case.assignee,
+        )
+        return Event.of(SOURCE, "regulatory_deadline_near", message, correlation_id=case.id)

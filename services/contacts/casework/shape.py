@@ -16,6 +16,7 @@ from services.contacts.casework.domain.case import Case
 from services.contacts.casework.domain.claims import Claim
 from services.contacts.casework.domain.codes import CodeBook
 from services.contacts.casework.domain.follow_ups import FollowUp
+from services.contacts.casework.domain.regulatory import ReportClock
 from services.runtime import protoschema
 
 CASE_RULES = protoschema.rules(pb.Case.DESCRIPTOR)
@@ -173,3 +174,51 @@ def claim_pb(claim: Claim | None, case_id: str = "") -> inbox_pb.CaseClaim:
     message = inbox_pb.CaseClaim(case_id=claim.case_id, agent=claim.agent)
     _stamped(message, claimed_at=claim.claimed_at, expires_at=claim.expires_at)
     return message
+
+
+def _flat_names(descriptor, prefix: str = "") -> list[str]:
+    names = []
+    for field in descriptor.fields:
+        if field.message_type is None:
+            names.append(prefix + field.name)
+        elif field.message_type.name in ("Product", "Reporter"):
+            names.extend(_flat_names(field.message_type, f"{prefix}{field.name}."))
+    return names
+
+
+# What a regime's form may ask for: every plain field of the case, its product and reporter, by their
+# contract names, and the two times of the clock itself.
+FORM_FIELDS = (*_flat_names(pb.Case.DESCRIPTOR), "received_at", "report_due_at")
+
+
+def clock_pb(clock: ReportClock, now: datetime) -> pb.RegulatoryClock:
+    regime = clock.regime
+    message = pb.RegulatoryClock(
+        regime=regime.code,
+        regime_name=regime.name,
+        authority=regime.authority,
+        form=regime.form,
+        deadline=str(regime.deadline),
+        state=clock.state(now),
+    )
+    _stamped(message, received_at=clock.received_at, due_at=clock.due_at, warn_at=clock.warn_at)
+    if clock.filing is not None:
+        message.filing.reported_by = clock.filing.reported_by
+        message.filing.reference = clock.filing.reference
+        message.filing.reported_at.FromDatetime(clock.filing.reported_at)
+    return message
+
+
+def form_values(case: Case, book: CodeBook, clock: ReportClock) -> list[tuple[str, str]]:
+    """The values of the regime's form fields for the case, in the form's order, as text."""
+    shown = case_json(case, book)
+    shown.update(received_at=_json(clock.received_at), report_due_at=_json(clock.due_at))
+    values = []
+    for name in clock.regime.form_fields:
+        value = shown
+        for part in name.split("."):
+            value = value.get(part, "") if isinstance(value, dict) else ""
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        values.append((name, ", ".join(value) if isinstance(value, list) else str(value)))
+    return values

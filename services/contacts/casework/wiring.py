@@ -8,16 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
-from crs.contacts.v1 import casework_pb2_grpc, inbox_pb2_grpc
+from crs.contacts.v1 import casework_pb2_grpc, inbox_pb2_grpc, regulatory_pb2_grpc
 from psycopg_pool import AsyncConnectionPool
 
 from services.contacts.casework import shape, store
 from services.contacts.casework.domain.codes import CachedCodeBook
-from services.contacts.casework.entrypoints import bus, inbox_grpc
+from services.contacts.casework.entrypoints import bus, inbox_grpc, regulatory_grpc
 from services.contacts.casework.entrypoints.grpc import SERVICE_NAME, CaseworkServicer
 from services.contacts.casework.entrypoints.inbox_grpc import InboxServicer
+from services.contacts.casework.entrypoints.regulatory_grpc import RegulatoryServicer
 from services.contacts.casework.inbox_service import Inbox
 from services.contacts.casework.inbox_views import InboxViews
+from services.contacts.casework.regulatory_service import Regulatory
+from services.contacts.casework.regulatory_store import RegulatoryUnitOfWork
 from services.contacts.casework.service import Casework, utc_now
 from services.contacts.casework.sweeper import Sweeper
 from services.contacts.casework.views import CaseViews
@@ -32,12 +35,15 @@ class CaseworkSettings:
     sla_sweep_seconds: float
     # How often due follow-ups are looked for and their reminders fired.
     follow_up_sweep_seconds: float = 15.0
+    # How often reporting deadlines are looked at and legal warned of the ones near.
+    regulatory_sweep_seconds: float = 60.0
 
     @classmethod
     def from_env(cls) -> CaseworkSettings:
         return cls(
             sla_sweep_seconds=env_float("CRS_SLA_SWEEP_SECONDS", 30.0),
             follow_up_sweep_seconds=env_float("CRS_FOLLOW_UP_SWEEP_SECONDS", 15.0),
+            regulatory_sweep_seconds=env_float("CRS_REGULATORY_SWEEP_SECONDS", 60.0),
         )
 
 
@@ -77,14 +83,33 @@ class CaseworkParts:
             clock=clock,
             what="follow-up reminders fired",
         )
+        self.regulatory = Regulatory(
+            unit_of_work=lambda: RegulatoryUnitOfWork(pool),
+            warning=self.casework.notifier.regulatory_deadline_near,
+            form_fields=shape.FORM_FIELDS,
+            clock=clock,
+        )
+        self.deadline_warnings = Sweeper(
+            self.regulatory.warn_due,
+            interval=settings.regulatory_sweep_seconds,
+            clock=clock,
+            what="regulatory deadline warnings sent",
+        )
         self._sweep_tasks: list[asyncio.Task] = []
+
+    def _case_servicer(self) -> CaseworkServicer:
+        return CaseworkServicer(casework=self.casework, views=self.views, regulatory=self.regulatory)
 
     @property
     def grpc_servicer(self) -> Servicer:
+        return Servicer(self._case_servicer(), casework_pb2_grpc.add_CaseworkServicer_to_server, SERVICE_NAME)
+
+    @property
+    def regulatory_servicer(self) -> Servicer:
         return Servicer(
-            CaseworkServicer(casework=self.casework, views=self.views),
-            casework_pb2_grpc.add_CaseworkServicer_to_server,
-            SERVICE_NAME,
+            RegulatoryServicer(regulatory=self.regulatory, cases=self._case_servicer()),
+            regulatory_pb2_grpc.add_RegulatoryServicer_to_server,
+            regulatory_grpc.SERVICE_NAME,
         )
 
     @property
@@ -110,11 +135,12 @@ class CaseworkParts:
         return app
 
     def start(self) -> None:
-        self._sweep_tasks = [asyncio.create_task(s.run()) for s in (self.sweeper, self.reminders)]
+        sweeps = (self.sweeper, self.reminders, self.deadline_warnings)
+        self._sweep_tasks = [asyncio.create_task(s.run()) for s in sweeps]
 
     async def stop(self) -> None:
-        self.sweeper.stop()
-        self.reminders.stop()
+        for sweep in (self.sweeper, self.reminders, self.deadline_warnings):
+            sweep.stop()
         for task in self._sweep_tasks:
             await task
         await self.casework.capture.close()

@@ -12,24 +12,13 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from services.console.seed import seed_demo
-from tests.support.processes import free_port, running
+from tests.support.processes import contacts_and_console
 
 
 @pytest.fixture
 def stack(service_env, database_url, tmp_path):
-    seed_demo(database_url)
-    console_port, grpc_port, http_port = free_port(), free_port(), free_port()
-    env = {
-        **service_env,
-        "CRS_CONTACTS_HTTP": f"127.0.0.1:{http_port}",
-        "CRS_CONTACTS_GRPC": f"127.0.0.1:{grpc_port}",
-        "CRS_CONSOLE_HTTP": f"127.0.0.1:{console_port}",
-        "CRS_RECORDINGS_URL": f"file://{tmp_path}",
-        "CRS_FOLLOW_UP_SWEEP_SECONDS": "0.2",
-    }
-    with running(env, [("services.contacts", http_port), ("services.console", console_port)]):
-        yield f"http://127.0.0.1:{console_port}"
+    with contacts_and_console(service_env, database_url, tmp_path, CRS_FOLLOW_UP_SWEEP_SECONDS="0.2") as base:
+        yield base
 
 
 async def bearer(http, base: str, username: str, password: str) -> dict[str, str]:

@@ -7,7 +7,12 @@ import pytest
 from crs.contacts.v1 import casework_pb2 as pb
 from crs.contacts.v1 import casework_pb2_grpc
 
+from services.contacts.casework.sweeper import Sweeper
+from services.contacts.casework.wiring import CaseworkParts, CaseworkSettings
+from services.contacts.consumers.lookup import DirectoryLookup
+from services.contacts.consumers.store import ContactsStore
 from services.runtime.principal import Principal
+from tests.support.wait import async_wait_for
 
 
 class Caller:
@@ -44,3 +49,23 @@ class Caller:
 
 def ids(found) -> list[str]:
     return [c.id for c in found.cases]
+
+
+def parts_with_clock(pool, clock, **sweep_seconds: float) -> CaseworkParts:
+    """Casework's parts on `clock`, their sweeps an hour apart unless `sweep_seconds` names them."""
+    hourly = dict.fromkeys(
+        ("sla_sweep_seconds", "follow_up_sweep_seconds", "regulatory_sweep_seconds"), 3600.0
+    )
+    settings = CaseworkSettings(**hourly | sweep_seconds)
+    consumers = DirectoryLookup(ContactsStore(pool), region="US")
+    return CaseworkParts(pool, consumers=consumers, settings=settings, clock=clock)
+
+
+async def sweep_rounds(sweeper: Sweeper, more: int) -> None:
+    """Wait until `sweeper` has run `more` rounds from now."""
+    start = sweeper.rounds
+
+    async def done():
+        return sweeper.rounds >= start + more
+
+    await async_wait_for(done, timeout=15, what=f"{more} rounds of the sweep for {sweeper.what}")

@@ -16,11 +16,9 @@ from crs.contacts.v1 import casework_pb2 as pb
 from crs.contacts.v1 import inbox_pb2 as ipb
 from crs.contacts.v1 import inbox_pb2_grpc
 
-from services.contacts.casework.wiring import CaseworkParts, CaseworkSettings
-from services.contacts.consumers.lookup import DirectoryLookup
-from services.contacts.consumers.store import ContactsStore
 from services.runtime import db
 from services.runtime.principal import Principal
+from tests.integration.contacts.case_support import parts_with_clock, sweep_rounds
 from tests.support.held import table_held
 from tests.support.wait import async_wait_for
 
@@ -148,24 +146,6 @@ async def test_rules_route_a_case_to_the_agents_with_its_skill(agent, alice_inbo
         )
 
 
-def parts_with_clock(pool, clock) -> CaseworkParts:
-    settings = CaseworkSettings(
-        sla_sweep_seconds=3600.0,
-        follow_up_sweep_seconds=0.05,
-    )
-    consumers = DirectoryLookup(ContactsStore(pool), region="US")
-    return CaseworkParts(pool, consumers=consumers, settings=settings, clock=clock)
-
-
-async def _rounds(parts: CaseworkParts, more: int) -> None:
-    start = parts.reminders.rounds
-
-    async def done():
-        return parts.reminders.rounds >= start + more
-
-    await async_wait_for(done, timeout=15, what=f"{more} rounds of the reminder sweep")
-
-
 async def test_a_follow_ups_reminder_fires_at_its_time_once_and_not_again_after_a_restart(
     database_url, amqp_url, agent, alice_inbox
 ):
@@ -183,11 +163,11 @@ async def test_a_follow_ups_reminder_fires_at_its_time_once_and_not_again_after_
         ipb.AddFollowUpRequest(case_id=case.id, text="call back Tuesday", due_at=stamp)
     )
     clock = [due - timedelta(minutes=1)]
-    parts = parts_with_clock(pool, lambda: clock[0])
+    parts = parts_with_clock(pool, lambda: clock[0], follow_up_sweep_seconds=0.05)
     restarted = None
     try:
         parts.start()
-        await _rounds(parts, 3)
+        await sweep_rounds(parts.reminders, 3)
 
         async def shown():
             listed = await alice_inbox.ListFollowUps(ipb.ListFollowUpsRequest(case_id=case.id))
@@ -220,9 +200,9 @@ async def test_a_follow_ups_reminder_fires_at_its_time_once_and_not_again_after_
         assert (event["assignee"], event["text"]) == ("alice", "call back Tuesday")
         await parts.stop()
         # A restart: new parts on the same database, the clock still past the due time.
-        restarted = parts_with_clock(pool, lambda: clock[0])
+        restarted = parts_with_clock(pool, lambda: clock[0], follow_up_sweep_seconds=0.05)
         restarted.start()
-        await _rounds(restarted, 5)
+        await sweep_rounds(restarted.reminders, 5)
         assert (await shown()).reminded_at == fired.reminded_at
 
         async def outbox_drained():

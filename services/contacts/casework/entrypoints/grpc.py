@@ -22,8 +22,9 @@ from services.contacts.casework.domain import access
 from services.contacts.casework.domain import codes as code_tables
 from services.contacts.casework.domain.codes import CodeBook
 from services.contacts.casework.exceptions import CaseworkError, Forbidden, InvalidInput, Unauthenticated
+from services.contacts.casework.regulatory_service import Regulatory
 from services.contacts.casework.service import Casework
-from services.contacts.casework.shape import case_pb
+from services.contacts.casework.shape import case_pb, clock_pb
 from services.runtime import permissions
 from services.runtime import principal as principals
 
@@ -116,16 +117,27 @@ def _code_pb(kind: str, row: dict, book: CodeBook) -> pb.Code:
 
 
 class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
-    def __init__(self, *, casework: Casework, views: views.CaseViews):
+    def __init__(self, *, casework: Casework, views: views.CaseViews, regulatory: Regulatory | None = None):
         self.casework = casework
         self.views = views
+        self.regulatory = regulatory
 
-    async def _shown(self, case) -> pb.Case:
-        return case_pb(case, await self.casework.codes.get())
+    async def _with_clocks(self, cases, messages: list[pb.Case]) -> list[pb.Case]:
+        """Each health-and-safety case with its reporting clock, as it stands now."""
+        if self.regulatory is not None:
+            clocks = await self.regulatory.clocks(list(cases))
+            now = self.regulatory.clock()
+            for message in messages:
+                if message.id in clocks:
+                    message.regulatory_clock.CopyFrom(clock_pb(clocks[message.id], now))
+        return messages
+
+    async def shown(self, case) -> pb.Case:
+        return (await self._with_clocks([case], [case_pb(case, await self.casework.codes.get())]))[0]
 
     async def _listed(self, cases) -> pb.SearchCasesResponse:
         book = await self.casework.codes.get()
-        return pb.SearchCasesResponse(cases=[case_pb(c, book) for c in cases])
+        return pb.SearchCasesResponse(cases=await self._with_clocks(cases, [case_pb(c, book) for c in cases]))
 
     @change()
     async def CreateCase(self, request: pb.CreateCaseRequest, who) -> pb.Case:
@@ -134,11 +146,11 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
         if len(call_ids) > 1:
             raise InvalidInput("case.call_ids: a new case takes at most the one call it was captured on")
         case = await self.casework.create(data=data, actor=_actor(who), call_id=(call_ids or [None])[0])
-        return await self._shown(case)
+        return await self.shown(case)
 
     @read
     async def GetCase(self, request: pb.GetCaseRequest, context) -> pb.Case:
-        return await self._shown(await self.views.case(request.id))
+        return await self.shown(await self.views.case(request.id))
 
     @change()
     async def UpdateCase(self, request: pb.UpdateCaseRequest, who) -> pb.Case:
@@ -151,7 +163,7 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
             actor=_actor(who),
             expected_version=request.expected_version or None,
         )
-        return await self._shown(case)
+        return await self.shown(case)
 
     @change()
     async def ChangeStatus(self, request: pb.ChangeStatusRequest, who) -> pb.Case:
@@ -163,31 +175,31 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
             may_close_escalated=permissions.allowed(who.role, "cases.close_escalated"),
             may_resolve_waiting=permissions.allowed(who.role, "cases.resolve_awaiting_fulfillment"),
         )
-        return await self._shown(case)
+        return await self.shown(case)
 
     @change()
     async def Escalate(self, request: pb.EscalateRequest, who) -> pb.Case:
         case = await self.casework.escalate(case_id=request.id, reason=request.reason, actor=_actor(who))
-        return await self._shown(case)
+        return await self.shown(case)
 
     @change()
     async def Assign(self, request: pb.AssignRequest, who) -> pb.Case:
         if request.assignee != who.username and who.role not in ASSIGNERS:
             raise Forbidden("an agent may take a case, not give it to others or put it back")
         case = await self.casework.assign(case_id=request.id, assignee=request.assignee, actor=_actor(who))
-        return await self._shown(case)
+        return await self.shown(case)
 
     @change()
     async def AddAction(self, request: pb.AddActionRequest, who) -> pb.Case:
         case = await self.casework.add_action(
             case_id=request.id, action_code=request.action_code, note=request.note, actor=_actor(who)
         )
-        return await self._shown(case)
+        return await self.shown(case)
 
     @change()
     async def LinkCall(self, request: pb.LinkCallRequest, who) -> pb.Case:
         case = await self.casework.link_call(case_id=request.id, call_id=request.call_id, actor=_actor(who))
-        return await self._shown(case)
+        return await self.shown(case)
 
     @read
     async def GetTimeline(self, request: pb.GetTimelineRequest, context) -> pb.Timeline:

@@ -28,6 +28,7 @@ from services.console.routes import (
     probes,
     recordings,
     reply_templates,
+    reports,
     rights,
     web_form,
 )
@@ -46,6 +47,7 @@ AREAS = (
     fulfillment_admin,
     letters_admin,
     insights,
+    reports,
     knowledge,
     messages,
     reply_templates,

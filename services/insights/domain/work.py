@@ -41,13 +41,14 @@ class CaseWork:
 
     @property
     def first_contact_resolution(self) -> bool:
-        """Resolved in the contact that first answered it: resolution came with the first response (a case
-        taken and resolved on the call moves new -> resolved, which stamps both at once), never escalated,
-        and on at most one call."""
+        """Resolved in the step that first answered it: a case taken and resolved on the call (or in one
+        reply) moves new -> resolved, which stamps its first response and its resolution at one moment;
+        any step between (in progress, awaiting the consumer) answers it first. Never escalated, and on at
+        most one call."""
         return (
             self.resolution_seconds is not None
             and self.first_response_seconds is not None
-            and self.resolution_seconds - self.first_response_seconds < 1.0
+            and self.resolution_seconds == self.first_response_seconds
             and not self.escalated
             and self.calls <= 1
         )

@@ -3,7 +3,7 @@
 A text cell starting with =, +, -, @ (or a tab or carriage return) is a formula to Excel, LibreOffice and
 Sheets, so a product code or a name typed as `=HYPERLINK(...)` would run when the file is opened: such a
 cell is written with a leading apostrophe, which spreadsheets show as text. Numbers stay numbers (a
-negative NPS is still -20), and a NaN (no figure) is an empty cell.
+negative NPS is still -20; a whole one is written whole), and a NaN (no figure) is an empty cell.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ def neutral(value) -> str | int | float:
         return str(value)
     if isinstance(value, float) and math.isnan(value):
         return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # a count carried as a double reads as a count
     if isinstance(value, int | float):
         return value
     text = "" if value is None else str(value)

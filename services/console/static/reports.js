@@ -70,6 +70,7 @@ async function show() {
     drawTable(report);
     drawChart(report);
     say("");
+    document.body.dataset.drawn = "yes";
   } catch (error) {
     say(`The report could not be shown: ${error.message}`);
   }

@@ -23,8 +23,9 @@ def test_formula_starts_are_neutralised_and_plain_text_is_left_alone():
 
 
 def test_numbers_stay_numbers_and_no_figure_is_an_empty_cell():
-    assert written([["(all)", -20.0], ["bob", math.nan], ["ok", True]])[1:] == [
-        ["(all)", "-20.0"],
+    assert written([["(all)", -20.0], ["ada", 37.5], ["bob", math.nan], ["ok", True]])[1:] == [
+        ["(all)", "-20"],
+        ["ada", "37.5"],
         ["bob", ""],
         ["ok", "True"],
     ]

@@ -1,5 +1,5 @@
 """`crs sales import FILE`, `crs insights alerts [--since DATE] [--json]`, `crs insights cpmu [--by ...]`
-and `crs insights move ID STATUS`.
+and `crs insights move ID STATUS` (`crs insights report` is in reports.py).
 
 The sales CSV has a header and the columns `sku, lot_code, region, period_start, period_end, units`
 (lot_code may be empty). Every line is checked before anything is sent; each bad line is named with why.
@@ -178,3 +178,6 @@ def register(subparsers) -> None:
     moving.add_argument("--reason", required=True, help="why")
     _options(moving)
     moving.set_defaults(func=guarded(move))
+    from services.cli import reports  # it builds on this module's call and options
+
+    reports.add_to(actions)

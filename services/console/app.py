@@ -29,6 +29,7 @@ from services.console.routes import (
     recordings,
     regulatory,
     reply_templates,
+    reports,
     rights,
     web_form,
 )
@@ -47,6 +48,7 @@ AREAS = (
     fulfillment_admin,
     letters_admin,
     insights,
+    reports,
     knowledge,
     messages,
     reply_templates,

@@ -1,4 +1,5 @@
-"""Casework's case events in: each logged once by its event id, then folded into the contact read model.
+"""Casework's case events and outreach's survey answers in: each logged once by its event id, then folded
+into the contact and report read models.
 
 A recompute follows once the bus has been quiet for QUIET seconds, and at the latest
 CRS_INSIGHTS_RECOMPUTE_SECONDS after the contact that changed the figures: a burst of contacts (a history
@@ -12,7 +13,7 @@ import contextlib
 import logging
 import time
 
-from services.insights.service import CASE_EVENTS, Insights, Received
+from services.insights.service import CASE_EVENTS, SURVEY_EVENTS, Insights, Received
 from services.runtime import bus
 from services.runtime.events import Event
 
@@ -23,7 +24,9 @@ def subscriptions(insights: Insights) -> list[bus.Subscription]:
     async def take(event: Event) -> None:
         await insights.take(Received(event.id, event.source, event.type, event.time, event.data))
 
-    return [bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS]
+    return [bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS] + [
+        bus.Subscription("outreach", kind, take) for kind in SURVEY_EVENTS
+    ]
 
 
 QUIET = 2.0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from crs.insights.v1 import events_pb2, insights_pb2
 
-from services.insights.domain import voice
+from services.insights.domain import reports, voice
 from services.insights.domain.alerts import Alert
 from services.insights.domain.facts import ContactFact
 from services.insights.domain.recalls import Recall
@@ -157,3 +158,32 @@ def _every_field(event: Event, message) -> Event:
     """Empty lists and strings stay on the wire: a recall of every lot says so with lot_codes []."""
     data = {f.name: getattr(message, f.name) for f in message.DESCRIPTOR.fields}
     return replace(event, data={k: list(v) if not isinstance(v, str) else v for k, v in data.items()})
+
+
+def report_to_pb(report: reports.Report, since: str = "", until: str = "") -> insights_pb2.Report:
+    """The report as its declaration shapes it; a figure with no value (a median of no cases) is NaN."""
+    return insights_pb2.Report(
+        name=report.name,
+        title=report.title,
+        by=report.by,
+        columns=list(report.columns),
+        chart=list(report.chart),
+        rows=[
+            insights_pb2.ReportRow(key=r.key, values=[math.nan if v is None else float(v) for v in r.values])
+            for r in report.rows
+        ],
+        since=since,
+        until=until,
+    )
+
+
+def report_kinds_to_pb() -> insights_pb2.ListReportsResponse:
+    return insights_pb2.ListReportsResponse(
+        reports=[
+            insights_pb2.ReportKind(
+                name=name, title=kind.title, columns=list(kind.columns), chart=list(kind.chart)
+            )
+            for name, kind in reports.REPORTS.items()
+        ],
+        groupings=[g for g in reports.GROUPINGS if g],
+    )

@@ -11,6 +11,7 @@ from crs.insights.v1 import insights_pb2_grpc
 from services.insights import convert
 from services.insights.domain.alerts import AlertNotFound, InvalidMove
 from services.insights.domain.recalls import InvalidRecall, RecallNotFound
+from services.insights.domain.reports import InvalidReport
 from services.insights.domain.sales import InvalidSales
 from services.insights.domain.voice import InvalidQuery, Slice
 from services.insights.service import Insights, NotAllowed
@@ -27,6 +28,7 @@ ERRORS = errors_to_status(
         AlertNotFound: grpc.StatusCode.NOT_FOUND,
         InvalidRecall: grpc.StatusCode.INVALID_ARGUMENT,
         RecallNotFound: grpc.StatusCode.NOT_FOUND,
+        InvalidReport: grpc.StatusCode.INVALID_ARGUMENT,
     }
 )
 MAX_ROWS = 100_000
@@ -137,6 +139,19 @@ class InsightsApi(insights_pb2_grpc.InsightsServicer):
         return pb.ListSliceContactsResponse(
             contacts=[convert.slice_contact_to_pb(f) for f in found], total=total
         )
+
+    # -- the operational reports --
+
+    @ERRORS
+    async def ListReports(self, request, context):
+        return convert.report_kinds_to_pb()
+
+    @ERRORS
+    async def GetReport(self, request, context):
+        since = await _date(context, request.since, "since")
+        until = await _date(context, request.until, "until")
+        found = await self.insights.report(request.name, by=request.by, since=since, until=until)
+        return convert.report_to_pb(found, request.since, request.until)
 
     # -- recall mode --
 

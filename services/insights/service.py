@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from services.insights.domain import alerts as alerting
-from services.insights.domain import disproportionality, signals, voice
+from services.insights.domain import disproportionality, reports, signals, voice, work
 from services.insights.domain import facts as contact_facts
 from services.insights.domain import recalls as recalling
 from services.insights.domain import sales as sold
@@ -20,10 +20,12 @@ from services.insights.domain.alerts import Alert, AlertNotFound, InvalidMove
 from services.insights.domain.facts import ContactFact, InvalidFact
 from services.insights.domain.recalls import Recall, RecallNotFound
 from services.insights.domain.sales import CpmuRow, SalesRow
+from services.insights.domain.work import CaseWork, Rating
 
 log = logging.getLogger(__name__)
 
 CASE_EVENTS = ("contact_created", "contact_updated", "contact_escalated", "contact_resolved")
+SURVEY_EVENTS = ("survey_answered",)
 
 
 class NotAllowed(PermissionError):
@@ -41,12 +43,35 @@ class Received:
     data: dict
 
 
+@dataclass(frozen=True)
+class Read:
+    """What insights reads from one event: the contact and how its case was worked, or a rating."""
+
+    fact: ContactFact | None = None
+    version: int = 0
+    work: CaseWork | None = None
+    rating: Rating | None = None
+
+    @property
+    def record(self) -> dict:
+        """What the event log keeps of the event, and a rebuild reads back (`_from_record`)."""
+        if self.rating is not None:
+            return {"rating": work.to_record(self.rating)}
+        if self.fact is None:
+            return {}
+        found = contact_facts.to_record(self.fact, self.version)
+        return {**found, "work": work.to_record(self.work)} if self.work else found
+
+
 class Store(Protocol):
-    async def record(self, event: Received, fact: ContactFact | None, version: int) -> bool: ...
+    async def record(self, event: Received, read: Read) -> bool: ...
     async def replay(self) -> list[Received]: ...
     async def clear_read_models(self) -> None: ...
     async def put_contact(self, fact: ContactFact, version: int) -> None: ...
     async def contacts(self) -> list[ContactFact]: ...
+    async def put_work(self, read: Read) -> None: ...
+    async def works(self) -> list[CaseWork]: ...
+    async def ratings(self) -> list[Rating]: ...
     async def put_sales(self, rows: list[SalesRow], source: str, actor: str) -> int: ...
     async def sales(self) -> list[SalesRow]: ...
     async def alerts(self, since: date | None = None, status: str = "") -> list[Alert]: ...
@@ -62,15 +87,32 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _fact_of(event: Received) -> tuple[ContactFact | None, int]:
-    if event.source != "contacts" or event.type not in CASE_EVENTS:
-        return None, 0
-    case = event.data.get("case") or {}
+def _read(event: Received) -> Read:
     try:
-        return contact_facts.from_case(case), int(case.get("version") or 0)
+        if event.source == "outreach" and event.type in SURVEY_EVENTS:
+            return Read(rating=work.rating_of(event.data))
+        if event.source != "contacts" or event.type not in CASE_EVENTS:
+            return Read()
+        case = event.data.get("case") or {}
+        version = int(case.get("version") or 0)
+        fact = contact_facts.from_case(case)
     except (InvalidFact, ValueError) as exc:
         log.warning("ignoring %s event %s: %s", event.type, event.event_id, exc)
-        return None, 0
+        return Read()
+    try:
+        worked = work.work_of(case)
+    except InvalidFact as exc:
+        log.warning("event %s: no report figures: %s", event.event_id, exc)
+        worked = None
+    return Read(fact, version, worked)
+
+
+def _from_record(record: dict) -> Read:
+    if "rating" in record:
+        return Read(rating=work.rating_from_record(record["rating"]))
+    fact, version = contact_facts.from_record(record)
+    worked = work.work_from_record(record["work"]) if "work" in record else None
+    return Read(fact, version, worked)
 
 
 @dataclass
@@ -94,26 +136,27 @@ class Insights:
         The log keeps the contact as insights reads it, never the event's case: the case carries the
         reporter, the verbatim and the consumer id, and insights is to hold no personal data at all.
         """
-        fact, version = _fact_of(event)
-        record = contact_facts.to_record(fact, version) if fact is not None else {}
-        fresh = await self.store.record(replace(event, data=record), fact, version)
-        if fresh and fact is not None:
+        read = _read(event)
+        fresh = await self.store.record(replace(event, data=read.record), read)
+        if fresh and read.fact is not None:
             self._changed()
         return fresh
 
     async def rebuild(self) -> int:
-        """Drop the contact read model and build it again from every event logged, in order."""
+        """Drop the read models and build them again from every event logged, in order."""
         await self.store.clear_read_models()
         count = 0
         for event in await self.store.replay():
             if not event.data:
                 continue  # an event taken for its id alone: it had no contact insights could read
             try:
-                fact, version = contact_facts.from_record(event.data)
+                read = _from_record(event.data)
             except InvalidFact as exc:
                 log.warning("skipping logged event %s: %s", event.event_id, exc)
                 continue
-            await self.store.put_contact(fact, version)
+            if read.fact is not None:
+                await self.store.put_contact(read.fact, read.version)
+            await self.store.put_work(read)
             count += 1
         self._changed()
         return count
@@ -216,6 +259,21 @@ class Insights:
 
     async def contacts_in(self, where: voice.Slice, limit: int = 200) -> tuple[list[ContactFact], int]:
         return voice.contacts_in(await self.store.contacts(), where, limit)
+
+    # -- the operational reports --
+
+    async def report(
+        self, name: str, *, by: str = "", since: date | None = None, until: date | None = None
+    ) -> reports.Report:
+        return reports.build(
+            name,
+            await self.store.works(),
+            await self.store.ratings(),
+            now=self.clock(),
+            by=by,
+            since=since,
+            until=until,
+        )
 
     # -- recall mode --
 

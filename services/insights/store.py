@@ -14,7 +14,8 @@ from services.insights.domain.facts import ContactFact
 from services.insights.domain.recalls import Recall
 from services.insights.domain.sales import SalesRow
 from services.insights.domain.signals import Signal
-from services.insights.service import Received
+from services.insights.domain.work import CaseWork, Rating
+from services.insights.service import Read, Received
 from services.runtime.outbox import add_events
 
 _FACT_COLUMNS = "contact_id, sku, lot_code, region, issue_code, channel, received_on, consumer_on_file"
@@ -25,6 +26,24 @@ ON CONFLICT (contact_id) DO UPDATE SET version = EXCLUDED.version, sku = EXCLUDE
   channel = EXCLUDED.channel, received_on = EXCLUDED.received_on,
   consumer_on_file = EXCLUDED.consumer_on_file
 WHERE contact.version <= EXCLUDED.version
+"""
+_WORK_COLUMNS = (
+    "case_id, team, agent, channel, issue_code, created_at, stage, escalated, calls,"
+    " first_response_seconds, resolution_seconds, sla_breach"
+)
+_PUT_WORK = f"""
+INSERT INTO case_work (version, {_WORK_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (case_id) DO UPDATE SET version = EXCLUDED.version, team = EXCLUDED.team,
+  agent = EXCLUDED.agent, channel = EXCLUDED.channel, issue_code = EXCLUDED.issue_code,
+  created_at = EXCLUDED.created_at, stage = EXCLUDED.stage, escalated = EXCLUDED.escalated,
+  calls = EXCLUDED.calls, first_response_seconds = EXCLUDED.first_response_seconds,
+  resolution_seconds = EXCLUDED.resolution_seconds, sla_breach = EXCLUDED.sla_breach
+WHERE case_work.version <= EXCLUDED.version
+"""
+_RATING_COLUMNS = "answer_id, case_id, kind, score, answered_at, team, agent, channel"
+_PUT_RATING = f"""
+INSERT INTO survey_rating ({_RATING_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (answer_id) DO NOTHING
 """
 _RECALL_COLUMNS = (
     "id, sku, lot_codes, regions, title, script, consumer_message, alert_id, status, opened_by,"
@@ -52,7 +71,7 @@ class SqlStore:
             await cur.execute(query, params)
             return await cur.fetchall()
 
-    async def record(self, event: Received, fact: ContactFact | None, version: int) -> bool:
+    async def record(self, event: Received, read: Read) -> bool:
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 "INSERT INTO event_log (event_id, source, type, occurred_at, data) VALUES (%s, %s, %s, %s, %s)"
@@ -61,8 +80,9 @@ class SqlStore:
             )
             if cur.rowcount == 0:
                 return False
-            if fact is not None:
-                await conn.execute(_PUT_CONTACT, _fact_params(fact, version))
+            if read.fact is not None:
+                await conn.execute(_PUT_CONTACT, _fact_params(read.fact, read.version))
+            await _put_work(conn, read)
             return True
 
     async def replay(self) -> list[Received]:
@@ -76,6 +96,8 @@ class SqlStore:
     async def clear_read_models(self) -> None:
         async with self.pool.connection() as conn:
             await conn.execute("DELETE FROM contact")
+            await conn.execute("DELETE FROM case_work")
+            await conn.execute("DELETE FROM survey_rating")
 
     async def put_contact(self, fact: ContactFact, version: int) -> None:
         async with self.pool.connection() as conn:
@@ -84,6 +106,16 @@ class SqlStore:
     async def contacts(self) -> list[ContactFact]:
         rows = await self._rows(f"SELECT {_FACT_COLUMNS} FROM contact")
         return [ContactFact(**r) for r in rows]
+
+    async def put_work(self, read: Read) -> None:
+        async with self.pool.connection() as conn:
+            await _put_work(conn, read)
+
+    async def works(self) -> list[CaseWork]:
+        return [CaseWork(**r) for r in await self._rows(f"SELECT {_WORK_COLUMNS} FROM case_work")]
+
+    async def ratings(self) -> list[Rating]:
+        return [Rating(**r) for r in await self._rows(f"SELECT {_RATING_COLUMNS} FROM survey_rating")]
 
     async def put_sales(self, rows: list[SalesRow], source: str, actor: str) -> int:
         async with self.pool.connection() as conn, conn.cursor() as cur:
@@ -210,6 +242,25 @@ class SqlStore:
                 )
                 await self._transitions(conn, escalated, escalated.history[kept:])
             await add_events(conn, [convert.recall_event(r)])
+
+
+async def _put_work(conn, read: Read) -> None:
+    """How the case was worked (a later version replaces an earlier), or a rating (the first counts)."""
+    if read.work is not None:
+        w = read.work
+        await conn.execute(
+            _PUT_WORK,
+            (
+                read.version, w.case_id, w.team, w.agent, w.channel, w.issue_code, w.created_at, w.stage,
+                w.escalated, w.calls, w.first_response_seconds, w.resolution_seconds, w.sla_breach,
+            ),
+        )  # fmt: skip
+    if read.rating is not None:
+        r = read.rating
+        await conn.execute(
+            _PUT_RATING,
+            (r.answer_id, r.case_id, r.kind, r.score, r.answered_at, r.team, r.agent, r.channel),
+        )
 
 
 def _recall_of(r: dict) -> Recall:

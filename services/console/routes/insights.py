@@ -10,8 +10,6 @@ searches by product, issue and dates and gets every case with its personal data 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 
 import grpc
@@ -21,6 +19,7 @@ from crs.insights.v1 import insights_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.console.clients import as_json
+from services.console.csv_export import csv_response
 from services.console.openapi import shapes
 from services.console.permissions import audited, requires
 from services.console.web import BadRequest, context, principal, render
@@ -66,18 +65,6 @@ async def _insights(request: web.Request, rpc: str, message):
     return await ctx.clients.call(getattr(ctx.clients.insights, rpc), message, principal(request))
 
 
-def _csv(name: str, header: list[str], rows: list[list]) -> web.Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
-
-
 def _wants_csv(request: web.Request) -> bool:
     chosen = request.query.get("format", "json")
     if chosen not in ("json", "csv"):
@@ -100,7 +87,7 @@ async def _volumes(request: web.Request, by: str, issue_code: str, name: str) ->
     )
     if _wants_csv(request):
         rows = [[p.week, p.key, p.contacts] for p in reply.points]
-        return _csv(name, ["week", by, "contacts"], rows)
+        return csv_response(name, ["week", by, "contacts"], rows)
     return web.json_response({"by": by, "issue_code": issue_code, **as_json(reply)})
 
 
@@ -136,7 +123,7 @@ async def rising(request: web.Request) -> web.Response:
     if _wants_csv(request):
         header = ["sku", "region", "issue_code", "observed", "expected", "score", "period_start",
                   "period_end", "alarming"]  # fmt: skip
-        return _csv("rising-issues", header, [[getattr(r, h) for h in header] for r in reply.issues])
+        return csv_response("rising-issues", header, [[getattr(r, h) for h in header] for r in reply.issues])
     return web.json_response(as_json(reply))
 
 
@@ -154,7 +141,7 @@ async def cpmu(request: web.Request) -> web.Response:
         rows = [
             [t.sku, t.no_sales, *(getattr(p, f) for f in fields)] for t in reply.products for p in t.points
         ]
-        return _csv("cpmu-trend", ["sku", "no_sales", *fields], rows)
+        return csv_response("cpmu-trend", ["sku", "no_sales", *fields], rows)
     return web.json_response(as_json(reply))
 
 
@@ -249,7 +236,7 @@ async def contacts(request: web.Request) -> web.Response:
     rows = [_drill_row(c, cases.get(c.contact_id)) for c in reply.contacts]
     if _wants_csv(request):
         header = list(rows[0]) if rows else list(_drill_row(pb.SliceContact(), None))
-        return _csv("contacts", header, [[r[h] for h in header] for r in rows])
+        return csv_response("contacts", header, [[r[h] for h in header] for r in rows])
     return web.json_response(
         {"total": reply.total, "shown": len(cases), "redacted": redacted, "contacts": rows}
     )

@@ -17,14 +17,31 @@ class FakeStore:
         self.outbox: list[str] = []
         self.kept_recalls: dict = {}
         self.events_out: list = []
+        self.worked: dict = {}
+        self.work_versions: dict = {}
+        self.rated: dict = {}
 
-    async def record(self, event, fact, version):
+    async def record(self, event, read):
         if any(e.event_id == event.event_id for e in self.events):
             return False
         self.events.append(event)
-        if fact is not None:
-            await self.put_contact(fact, version)
+        if read.fact is not None:
+            await self.put_contact(read.fact, read.version)
+        await self.put_work(read)
         return True
+
+    async def put_work(self, read):
+        w, r = read.work, read.rating
+        if w is not None and self.work_versions.get(w.case_id, -1) <= read.version:
+            self.worked[w.case_id], self.work_versions[w.case_id] = w, read.version
+        if r is not None:
+            self.rated.setdefault(r.answer_id, r)
+
+    async def works(self):
+        return list(self.worked.values())
+
+    async def ratings(self):
+        return list(self.rated.values())
 
     async def replay(self):
         return list(self.events)
@@ -32,6 +49,9 @@ class FakeStore:
     async def clear_read_models(self):
         self.facts.clear()
         self.versions.clear()
+        self.worked.clear()
+        self.work_versions.clear()
+        self.rated.clear()
 
     async def put_contact(self, fact, version):
         if self.versions.get(fact.contact_id, -1) <= version:

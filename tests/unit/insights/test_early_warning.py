@@ -205,6 +205,21 @@ async def test_neither_the_contact_nor_the_event_log_keeps_anything_of_the_perso
         "channel": "phone",
         "received_on": "2026-12-02",
         "consumer_on_file": True,
+        # How the case was worked, for the operational reports: staff and coded facts alone.
+        "work": {
+            "case_id": "c-personal",
+            "team": "",
+            "agent": "",
+            "channel": "phone",
+            "issue_code": "complaint.quality.foreign_object.plastic",
+            "created_at": logged[0].data["work"]["created_at"],
+            "stage": "",
+            "escalated": False,
+            "calls": 0,
+            "first_response_seconds": None,
+            "resolution_seconds": None,
+            "sla_breach": "",
+        },
     }
     assert await insights.rebuild() == 2
     assert await insights.store.contacts() == [fact]

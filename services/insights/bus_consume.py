@@ -1,4 +1,5 @@
-"""Casework's case events in: each logged once by its event id, then folded into the contact read model.
+"""Casework's case events in: each logged once by its event id, then folded into the contact read model;
+fulfillment's order_placed in, as the buyers read model (one row per order and product, so once).
 
 A recompute follows once the bus has been quiet for QUIET seconds, and at the latest
 CRS_INSIGHTS_RECOMPUTE_SECONDS after the contact that changed the figures: a burst of contacts (a history
@@ -23,7 +24,13 @@ def subscriptions(insights: Insights) -> list[bus.Subscription]:
     async def take(event: Event) -> None:
         await insights.take(Received(event.id, event.source, event.type, event.time, event.data))
 
-    return [bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS]
+    async def take_order(event: Event) -> None:
+        await insights.take_order(event.id, event.data)
+
+    return [
+        *(bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS),
+        bus.Subscription("fulfillment", "order_placed", take_order),
+    ]
 
 
 QUIET = 2.0

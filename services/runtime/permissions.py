@@ -207,6 +207,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.insights.v1.Insights/GetRecall": "recalls.read",
     "/crs.insights.v1.Insights/CloseRecall": "recalls.manage",
     "/crs.insights.v1.Insights/FindRecalls": "recalls.read",
+    "/crs.insights.v1.Insights/GetRecallTally": "recalls.read",
     "/crs.knowledge.v1.Knowledge/Search": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/Ask": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/SuggestCodes": "knowledge.read",

@@ -26,6 +26,7 @@ from services.console.routes import (
     messages,
     pops,
     probes,
+    recalls,
     recordings,
     reply_templates,
     rights,
@@ -57,6 +58,7 @@ AREAS = (
     rights,
     web_form,
     inbox,
+    recalls,
 )
 
 

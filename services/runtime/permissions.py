@@ -140,6 +140,7 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.contacts.v1.Casework/GetTimeline": "cases.read",
     "/crs.contacts.v1.Casework/SearchCases": "cases.search",
     "/crs.contacts.v1.Casework/GetQueue": "cases.queue",
+    "/crs.contacts.v1.Casework/GetRecallQueue": "cases.queue",
     "/crs.contacts.v1.Casework/GetEarlyWarning": "insights.early_warning",
     "/crs.contacts.v1.Casework/ListCodes": "codes.read",
     "/crs.contacts.v1.Casework/PutCode": "codes.write",

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import grpc
 from aiohttp import web
+from crs.contacts.v1 import casework_pb2 as cpb
 from crs.insights.v1 import insights_pb2 as pb
 from crs.outreach.v1 import campaigns_pb2 as opb
 
@@ -148,8 +149,21 @@ async def detail_page(request: web.Request) -> web.Response:
         tally={"contacts": tally.contacts, "buyers": tally.buyers},
         notices=await _notices(request, recall_id),
         may_close=allowed(principal(request), "recalls.manage") and recall.get("status") == "open",
+        may_queue=allowed(principal(request), "cases.queue"),
         error=request.query.get("error", "")[:300],
     )
+
+
+@routes.get("/recalls/{id}/queue")
+@requires("cases.queue")
+async def queue_page(request: web.Request) -> web.Response:
+    """The recall's own queue: the open cases about its product and lots (casework routes them there)."""
+    ctx, who = context(request), principal(request)
+    recall_id = request.match_info["id"][:64]
+    recall = as_json(await _insights(request, "GetRecall", pb.GetRecallRequest(id=recall_id)))
+    message = cpb.GetRecallQueueRequest(recall_id=recall_id, limit=200)
+    reply = await ctx.clients.call(ctx.clients.casework.GetRecallQueue, message, who)
+    return render(request, "recalls/queue.html", recall=recall, cases=[as_json(c) for c in reply.cases])
 
 
 @routes.post("/recalls/{id}/close")

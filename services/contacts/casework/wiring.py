@@ -18,6 +18,7 @@ from services.contacts.casework.entrypoints.grpc import SERVICE_NAME, CaseworkSe
 from services.contacts.casework.entrypoints.inbox_grpc import InboxServicer
 from services.contacts.casework.inbox_service import Inbox
 from services.contacts.casework.inbox_views import InboxViews
+from services.contacts.casework.recall_store import RecallQueues
 from services.contacts.casework.service import Casework, utc_now
 from services.contacts.casework.sweeper import Sweeper
 from services.contacts.casework.views import CaseViews
@@ -71,6 +72,7 @@ class CaseworkParts:
             clock=clock,
         )
         self.inbox_views = InboxViews(pool)
+        self.recall_queues = RecallQueues(pool)
         self.reminders = Sweeper(
             self.inbox.fire_reminders,
             interval=settings.follow_up_sweep_seconds,
@@ -97,7 +99,7 @@ class CaseworkParts:
 
     @property
     def subscriptions(self) -> list[Subscription]:
-        return bus.subscriptions(self.casework)
+        return bus.subscriptions(self.casework) + bus.recall_subscriptions(self.recall_queues)
 
     def web_app(self) -> web.Application:
         """Health for probes and process supervisors; the public web form is channels' (services/channels)."""

@@ -26,6 +26,7 @@ from services.console.routes import (
     messages,
     pops,
     probes,
+    recalls,
     recordings,
     regulatory,
     reply_templates,
@@ -61,6 +62,7 @@ AREAS = (
     web_form,
     inbox,
     regulatory,
+    recalls,
 )
 
 

@@ -83,14 +83,21 @@ async def _order_placed(conn, order: ImportedOrder) -> Event:
             await conn.execute("SELECT region FROM location WHERE id = %s", (order.location_id,))
         ).fetchone()
         region = row[0] if row else ""
+    return order_placed(
+        order.id, order.consumer_id, order.placed_at, region, [line.sku for line in order.lines]
+    )
+
+
+def order_placed(order_id: str, consumer_id: str, placed_at, region: str, skus: list[str]) -> Event:
+    """The order_placed event: the one shape outreach's and insights' read models take."""
     data = {
-        "order_id": order.id,
-        "consumer_id": order.consumer_id,
-        "placed_at": order.placed_at.isoformat(),
+        "order_id": order_id,
+        "consumer_id": consumer_id,
+        "placed_at": placed_at.isoformat(),
         "region": region,
-        "lines": [{"sku": line.sku, "lot_code": ""} for line in order.lines],
+        "lines": [{"sku": sku, "lot_code": ""} for sku in skus],
     }
-    return Event(source="fulfillment", type=ORDER_PLACED, data=data, correlation_id=order.id)
+    return Event(source="fulfillment", type=ORDER_PLACED, data=data, correlation_id=order_id)
 
 
 async def _add_lines(conn, order: ImportedOrder) -> int:

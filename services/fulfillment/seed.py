@@ -16,7 +16,9 @@ import psycopg
 from services.cli.seed import consumer_id
 from services.fulfillment import seed_sales, store, where_to_buy
 from services.fulfillment.catalogue import CHANNELS, Order, OrderLine, Product, upc_check_digit
+from services.fulfillment.orders_import_store import order_placed
 from services.runtime.db import connect, copy_text, stage_ids
+from services.runtime.outbox import add_event_now
 
 ORDERS_NAMESPACE = uuid.UUID("0c7a5f0e-5d52-4f0b-8a4e-7f8b5a0d6e11")
 COMPANY_PREFIX = "0712345"  # a GS1 company prefix: every UPC below is this plus an item number
@@ -259,9 +261,35 @@ def seed_demo(database_url: str) -> None:
                 store.record_order(conn, order)
         for order in seed_sales.orders(PRODUCTS, PRICES, today):
             store.record_order(conn, order)
+        _plant_recalled_purchase(conn, today)
         store.record_misses_once(conn, seed_sales.misses(today))
         seed_letters(conn)
         conn.commit()
+
+
+# The oats insights' demo plants a lot problem in (services/insights/seed.py), bought by Jane Doe, the demo
+# consumer who rings ada (docs/console.md), while that lot was on sale.
+RECALLED_SKU = "FD-OAT-500"
+RECALLED_BOUGHT_DAYS_AGO = 20
+
+
+def _plant_recalled_purchase(conn: psycopg.Connection, today: datetime) -> None:
+    """Jane Doe's order of the oats, so that once the recall is opened her next call pops with its script.
+    Its order_placed goes out through the outbox as an imported order's does, for insights' buyers tally
+    and outreach's recall audience."""
+    consumer = consumer_id(0)
+    oats = next(p for p in PRODUCTS if p.sku == RECALLED_SKU)
+    order = Order(
+        id=order_id(consumer, "recalled-oats"),
+        consumer_id=consumer,
+        placed_at=today - timedelta(days=RECALLED_BOUGHT_DAYS_AGO),
+        channel="web",
+        status="delivered",
+        currency="USD",
+        lines=[OrderLine(oats, 2, PRICES[oats.sku])],
+    )
+    if store.record_order(conn, order):
+        add_event_now(conn, order_placed(order.id, consumer, order.placed_at, "", [oats.sku]))
 
 
 def seed_bulk(database_url: str, consumer_ids: list[str]) -> None:

@@ -1,5 +1,6 @@
 """Casework's case events and outreach's survey answers in: each logged once by its event id, then folded
-into the contact and report read models.
+into the contact and report read models; fulfillment's order_placed in, as the buyers read model (one row
+per order and product, so once).
 
 A recompute follows once the bus has been quiet for QUIET seconds, and at the latest
 CRS_INSIGHTS_RECOMPUTE_SECONDS after the contact that changed the figures: a burst of contacts (a history
@@ -24,8 +25,13 @@ def subscriptions(insights: Insights) -> list[bus.Subscription]:
     async def take(event: Event) -> None:
         await insights.take(Received(event.id, event.source, event.type, event.time, event.data))
 
-    return [bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS] + [
-        bus.Subscription("outreach", kind, take) for kind in SURVEY_EVENTS
+    async def take_order(event: Event) -> None:
+        await insights.take_order(event.id, event.data)
+
+    return [
+        *(bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS),
+        *(bus.Subscription("outreach", kind, take) for kind in SURVEY_EVENTS),
+        bus.Subscription("fulfillment", "order_placed", take_order),
     ]
 
 

@@ -200,6 +200,11 @@ class InsightsApi(insights_pb2_grpc.InsightsServicer):
         found = await self.insights.find_recalls([(p.sku, p.lot_code) for p in request.products])
         return pb.FindRecallsResponse(recalls=[convert.recall_to_pb(r) for r in found])
 
+    @ERRORS
+    async def GetRecallTally(self, request, context):
+        tally = await self.insights.recall_tally(request.recall_id)
+        return pb.RecallTally(recall_id=tally.recall_id, contacts=tally.contacts, buyers=tally.buyers)
+
 
 def servicer(insights: Insights) -> Servicer:
     return Servicer(InsightsApi(insights), insights_pb2_grpc.add_InsightsServicer_to_server, SERVICE_NAME)

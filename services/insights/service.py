@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol
 
 from services.insights.domain import alerts as alerting
+from services.insights.domain import buyers as buying
 from services.insights.domain import disproportionality, reports, signals, voice, work
 from services.insights.domain import facts as contact_facts
 from services.insights.domain import recalls as recalling
@@ -81,6 +82,8 @@ class Store(Protocol):
     async def recalls(self, status: str = "") -> list[Recall]: ...
     async def recall(self, recall_id: str) -> Recall | None: ...
     async def save_recall(self, recall: Recall, escalated: Alert | None = None) -> None: ...
+    async def put_purchases(self, purchases: list[buying.Purchase]) -> int: ...
+    async def buyers(self, sku: str, regions: tuple[str, ...]) -> int: ...
 
 
 def now() -> datetime:
@@ -325,4 +328,21 @@ class Insights:
 
     async def recall_contacts(self, recall: Recall) -> int:
         """How many contacts insights holds about the recalled product and lots."""
-        return sum(1 for f in await self.store.contacts() if recall.covers(f.sku, f.lot_code))
+        return sum(1 for f in await self.store.contacts() if recall.names(f.sku, f.lot_code))
+
+    async def take_order(self, event_id: str, data: dict) -> int:
+        """Fulfillment's order_placed into the buyers read model; how many purchases were new."""
+        try:
+            purchases = buying.purchases_of(data)
+        except buying.InvalidOrder as exc:
+            log.warning("dropping order_placed event %s: %s", event_id, exc)
+            return 0
+        return await self.store.put_purchases(purchases) if purchases else 0
+
+    async def recall_tally(self, recall_id: str) -> buying.Tally:
+        """The recall's live figures: contacts about the product and lots, and the product's buyers."""
+        recall = await self.recall(recall_id)
+        regions = tuple(r.upper() for r in recall.regions)
+        return buying.Tally(
+            recall.id, await self.recall_contacts(recall), await self.store.buyers(recall.sku, regions)
+        )

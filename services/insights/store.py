@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.insights import convert
 from services.insights.domain.alerts import Alert, Transition
+from services.insights.domain.buyers import Purchase
 from services.insights.domain.facts import ContactFact
 from services.insights.domain.recalls import Recall
 from services.insights.domain.sales import SalesRow
@@ -242,6 +243,28 @@ class SqlStore:
                 )
                 await self._transitions(conn, escalated, escalated.history[kept:])
             await add_events(conn, [convert.recall_event(r)])
+
+    # -- buyers, for a recall's tally --
+
+    async def put_purchases(self, purchases: list[Purchase]) -> int:
+        async with self.pool.connection() as conn, conn.cursor() as cur:
+            taken = 0
+            for p in purchases:
+                await cur.execute(
+                    "INSERT INTO buyer (order_id, sku, consumer_id, region, placed_at)"
+                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    (p.order_id, p.sku, p.consumer_id, p.region, p.placed_at),
+                )
+                taken += cur.rowcount
+            return taken
+
+    async def buyers(self, sku: str, regions: tuple[str, ...]) -> int:
+        rows = await self._rows(
+            "SELECT count(DISTINCT consumer_id) AS n FROM buyer"
+            " WHERE sku = %s AND (cardinality(%s::text[]) = 0 OR region = ANY(%s::text[]))",
+            (sku, list(regions), list(regions)),
+        )
+        return rows[0]["n"]
 
 
 async def _put_work(conn, read: Read) -> None:

@@ -35,6 +35,15 @@ async def add_event(conn: psycopg.AsyncConnection, event: Event) -> Event:
     return event
 
 
+def add_event_now(conn: psycopg.Connection, event: Event) -> Event:
+    """add_event for a synchronous connection (demo seeding): the same row, in the caller's transaction."""
+    conn.execute(
+        "INSERT INTO outbox (event_id, exchange, routing_key, correlation_id, body) VALUES (%s, %s, %s, %s, %s)",
+        (event.id, event.exchange, event.type, event.correlation_id, event.to_json()),
+    )
+    return event
+
+
 async def add_events(conn: psycopg.AsyncConnection, events: list[Event]) -> None:
     """Write many events to the outbox in one statement, as part of the caller's transaction."""
     if not events:

@@ -78,6 +78,7 @@ function consumerBlock(pop) {
     el("h3", {}, el("a", { href: `/consumers/${encodeURIComponent(c.consumer_id)}`, role: "consumer-name" }, c.name || "(no name)"),
       " ", el("span", { class: "badge match-" + c.match }, c.match + " match"), c.language ? el("small", {}, " · " + c.language) : null),
     el("p", { class: "actions" }, captureButton(pop, c)),
+    typeof recallBlock === "function" ? recallBlock(pop.recalls, true) : null,
     facts,
     el("div", { class: "columns" },
       el("div", {}, el("h4", {}, "Recent contacts"), contacts.length ? el("ul", { class: "plain" }, contacts) : el("p", { class: "empty" }, "None")),

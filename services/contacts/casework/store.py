@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from services.contacts.casework import recall_store
 from services.contacts.casework.domain.calls import EndedCall, PauseChange
 from services.contacts.casework.domain.case import (
     PRODUCT_NAMES,
@@ -196,6 +197,7 @@ class CaseRepository:
                 row["version"],
             )
         await self._record(cases)
+        await recall_store.route_cases(self.conn, cases)
 
     async def save(self, case: Case) -> None:
         """Write a changed case, a version up, with what it recorded."""
@@ -209,6 +211,7 @@ class CaseRepository:
             raise InvalidInput("consumer_id: no consumer has this id") from None
         case.updated_at, case.version = rows[0]["updated_at"], rows[0]["version"]
         await self._record([case])
+        await recall_store.route_cases(self.conn, [case], again=True)
         await self.save_fulfillments(case)
 
     async def save_fulfillments(self, case: Case) -> None:

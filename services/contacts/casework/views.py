@@ -58,6 +58,7 @@ class Query:
     reporter_phone: str = ""  # as stored: E.164 for a phone the reporter gave
     reporter_name: str = ""  # the reporter's name, a prefix of it, any case
     team: str = ""  # cases captured by this team only (domain/access.search_scope sets it)
+    recall_id: str = ""  # the cases in this recall's queue (domain/recalls.py)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,10 @@ def _particular_clauses(query: Query, where: list[str], params: dict) -> None:
     if query.team:
         params["team"] = query.team
         where.append("c.team = %(team)s")
+    recall = fields.an_id(query.recall_id, "recall_id")
+    if recall:
+        params["recall"] = recall
+        where.append("c.id IN (SELECT rc.contact_id FROM recall_case rc WHERE rc.recall_id = %(recall)s)")
 
 
 class CaseViews:
@@ -228,6 +233,13 @@ class CaseViews:
     async def queue(self, book: CodeBook, *, limit: int, offset: int, status: str = "") -> list[Case]:
         """Open escalated cases (in `status`, when named), most urgent first."""
         query = Query(escalated_only=True, open_only=True, status=status, limit=limit, offset=offset)
+        return await self.search(query, book, order=URGENT_FIRST)
+
+    async def recall_queue(self, book: CodeBook, *, recall_id: str, limit: int, offset: int) -> list[Case]:
+        """The open cases routed to the recall's queue, most urgent first."""
+        if not fields.an_id(recall_id, "recall_id"):
+            raise InvalidInput("recall_id: which recall?")
+        query = Query(recall_id=recall_id, open_only=True, limit=limit, offset=offset)
         return await self.search(query, book, order=URGENT_FIRST)
 
     async def early_warning(self, *, days: int, threshold: int, issue_prefix: str) -> list[LotCluster]:

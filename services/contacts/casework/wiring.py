@@ -19,6 +19,7 @@ from services.contacts.casework.entrypoints.inbox_grpc import InboxServicer
 from services.contacts.casework.entrypoints.regulatory_grpc import RegulatoryServicer
 from services.contacts.casework.inbox_service import Inbox
 from services.contacts.casework.inbox_views import InboxViews
+from services.contacts.casework.recall_store import RecallQueues
 from services.contacts.casework.regulatory_service import Regulatory
 from services.contacts.casework.regulatory_store import RegulatoryUnitOfWork
 from services.contacts.casework.service import Casework, utc_now
@@ -77,6 +78,7 @@ class CaseworkParts:
             clock=clock,
         )
         self.inbox_views = InboxViews(pool)
+        self.recall_queues = RecallQueues(pool)
         self.reminders = Sweeper(
             self.inbox.fire_reminders,
             interval=settings.follow_up_sweep_seconds,
@@ -122,7 +124,7 @@ class CaseworkParts:
 
     @property
     def subscriptions(self) -> list[Subscription]:
-        return bus.subscriptions(self.casework)
+        return bus.subscriptions(self.casework) + bus.recall_subscriptions(self.recall_queues)
 
     def web_app(self) -> web.Application:
         """Health for probes and process supervisors; the public web form is channels' (services/channels)."""

@@ -52,7 +52,11 @@ class Recall:
 
     def covers(self, sku: str, lot_code: str = "") -> bool:
         """Whether a product and lot (empty: not known) the consumer mentions or bought is recalled."""
-        if not self.open or sku != self.sku:
+        return self.open and self.names(sku, lot_code)
+
+    def names(self, sku: str, lot_code: str = "") -> bool:
+        """Whether the recall is about this product and lot, open or closed (its tally outlives it)."""
+        if sku != self.sku:
             return False
         return not self.lot_codes or not lot_code or lot_code in self.lot_codes
 

@@ -20,6 +20,7 @@ class FakeStore:
         self.worked: dict = {}
         self.work_versions: dict = {}
         self.rated: dict = {}
+        self.purchases: dict = {}
 
     async def record(self, event, read):
         if any(e.event_id == event.event_id for e in self.events):
@@ -101,3 +102,17 @@ class FakeStore:
         if escalated is not None:
             self.saved[escalated.id] = escalated
         self.events_out.append(convert.recall_event(recall))
+
+    async def put_purchases(self, purchases):
+        fresh = [p for p in purchases if (p.order_id, p.sku) not in self.purchases]
+        self.purchases.update({(p.order_id, p.sku): p for p in fresh})
+        return len(fresh)
+
+    async def buyers(self, sku, regions):
+        return len(
+            {
+                p.consumer_id
+                for p in self.purchases.values()
+                if p.sku == sku and (not regions or p.region in regions)
+            }
+        )

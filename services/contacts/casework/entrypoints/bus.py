@@ -1,6 +1,7 @@
 """Events casework acts on: telephony's call_ended files the call as an uncoded contact; its
 recording_paused and recording_resumed are kept with the call for the timelines of the call's cases;
-fulfillment's fulfillment_<state> move a case into awaiting fulfillment and back (domain/fulfillments.py)."""
+fulfillment's fulfillment_<state> move a case into awaiting fulfillment and back (domain/fulfillments.py);
+insights' recall_opened and recall_closed open and close a recall's queue (domain/recalls.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from google.protobuf import json_format
 
 from services.contacts.casework.domain.calls import EndedCall, PauseChange, PausedSpan
 from services.contacts.casework.domain.fulfillments import STATES, FulfillmentChange
+from services.contacts.casework.domain.recalls import cover_of
 from services.contacts.casework.exceptions import InvalidInput, NotFound
+from services.contacts.casework.recall_store import RecallQueues
 from services.contacts.casework.service import Casework
 from services.runtime.bus import Subscription
 from services.runtime.events import Event
@@ -120,3 +123,16 @@ def subscriptions(casework: Casework) -> list[Subscription]:
         Subscription("telephony", "recording_paused", on_pause_changed),
         Subscription("telephony", "recording_resumed", on_pause_changed),
     ]
+
+
+def recall_subscriptions(queues: RecallQueues) -> list[Subscription]:
+    async def on_recall(event: Event) -> None:
+        try:
+            cover = cover_of(event.type, event.data)
+        except InvalidInput as exc:
+            log.warning("%s event %s refused: %s", event.type, event.id, exc)
+            return
+        routed = await queues.hear(cover)
+        log.info("recall %s %s; %d cases routed to its queue", cover.recall_id, event.type, routed)
+
+    return [Subscription("insights", kind, on_recall) for kind in ("recall_opened", "recall_closed")]

@@ -258,6 +258,14 @@ class CaseworkServicer(casework_pb2_grpc.CaseworkServicer):
         return await self._listed(found)
 
     @read
+    async def GetRecallQueue(self, request: pb.GetRecallQueueRequest, context) -> pb.SearchCasesResponse:
+        book = await self.casework.codes.get()
+        found = await self.views.recall_queue(
+            book, recall_id=request.recall_id, limit=request.limit, offset=request.offset
+        )
+        return await self._listed(found)
+
+    @read
     async def GetEarlyWarning(self, request: pb.GetEarlyWarningRequest, context) -> pb.EarlyWarning:
         days = views.whole(request.days, "days", 14, 1, 365)
         threshold = views.whole(request.threshold, "threshold", 3, 2, 100_000)

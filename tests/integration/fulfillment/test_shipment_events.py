@@ -72,7 +72,7 @@ def test_a_shipment_shipped_then_delivered_publishes_two_events_with_the_trackin
         ),
         OPERATOR,
     )
-    case = directory.add_case(phones=["+15550109001"], address=("1 Main St", "10001"), language="fr")
+    case = directory.add_case(phones=["+15550109001"], address=("1 Main St", "10001"))
     asked = stack.request(case, "replacement", sku=SKU)
     shipped = stack.wait_state(asked.id, "shipped")
     tracking = shipped.shipment.tracking_number

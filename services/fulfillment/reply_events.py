@@ -5,11 +5,13 @@ from __future__ import annotations
 from crs.common.v1 import money_pb2
 from crs.fulfillment.v1 import fulfillment_pb2
 
+from services.fulfillment import shipments
 from services.runtime.events import Event
 
 SOURCE = "fulfillment"
 ESCALATED = "fulfillment_escalated"
 REFUND_CREDIT_REQUESTED = "refund_credit_requested"
+SHIPMENT_CHANGED = "shipment_changed"
 # Why the outbox write is spelled here as well as in services/runtime/outbox.py: the worker writes with
 # blocking psycopg under eventlet, and the runtime's helper is asyncio-only. The statement is the same.
 OUTBOX_INSERT = (
@@ -54,6 +56,31 @@ def changed(
         note=note,
     )
     return Event.of(SOURCE, event_type or state_event_type(state), message, correlation_id=case_id)
+
+
+def shipment_changed(
+    *,
+    fulfillment_id: str,
+    case_id: str,
+    consumer_id: str,
+    kind: str,
+    carrier_status: str,
+    carrier: str,
+    tracking_number: str,
+    tracking_url_template: str,
+) -> Event:
+    message = fulfillment_pb2.ShipmentChanged(
+        fulfillment_id=fulfillment_id,
+        case_id=case_id,
+        consumer_id=consumer_id,
+        kind=kind,
+        state=shipments.consumer_state(carrier_status),
+        carrier_status=carrier_status,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        tracking_url=shipments.tracking_link(tracking_url_template, tracking_number),
+    )
+    return Event.of(SOURCE, SHIPMENT_CHANGED, message, correlation_id=case_id)
 
 
 def refund_credit_requested(

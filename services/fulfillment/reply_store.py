@@ -210,6 +210,23 @@ class SqlTransaction:
             ),
         )
 
+    async def announce_shipment(self, found: Fulfillment, shipment: Shipment) -> None:
+        """The shipment's new status as `shipment_changed`, in the transaction that records it."""
+        row = await self._one("SELECT tracking_url FROM carrier WHERE name = %s", (shipment.carrier,))
+        await outbox.add_event(
+            self.conn,
+            reply_events.shipment_changed(
+                fulfillment_id=found.id,
+                case_id=found.case_id,
+                consumer_id=found.consumer_id,
+                kind=found.kind,
+                carrier_status=shipment.status,
+                carrier=shipment.carrier,
+                tracking_number=shipment.tracking_number,
+                tracking_url_template=row[0] if row else "",
+            ),
+        )
+
     async def decide(self, fulfillment: Fulfillment, to: State, actor: str, reason: str) -> None:
         await self.conn.execute(
             "UPDATE fulfillment SET decided_by = %s WHERE id = %s", (actor, fulfillment.id)
@@ -351,6 +368,8 @@ class SqlStore:
             if row is None:
                 return shipment  # the same status again: nothing changes
             found = await tx.lock(shipment.fulfillment_id)
+            if found is not None:
+                await tx.announce_shipment(found, Shipment(*row))
             if outcome is not None and found is not None and found.state == State.SHIPPED:
                 await tx.move(found, outcome, shipment.carrier, f"carrier: {status}")
             await tx.commit()

@@ -242,6 +242,22 @@ def _new_shipment(conn, request: Request, settings: Settings, location_id: str) 
         " VALUES (%s, %s, %s, 'label_created', %s)",
         (request.id, settings.carrier, tracking, location_id),
     )
+    template = conn.execute(
+        "SELECT tracking_url FROM carrier WHERE name = %s", (settings.carrier,)
+    ).fetchone()
+    _event(
+        conn,
+        reply_events.shipment_changed(
+            fulfillment_id=request.id,
+            case_id=request.case_id,
+            consumer_id=request.consumer_id,
+            kind=request.kind.value,
+            carrier_status="label_created",
+            carrier=settings.carrier,
+            tracking_number=tracking,
+            tracking_url_template=template[0] if template else "",
+        ),
+    )
     return tracking
 
 

@@ -1,5 +1,6 @@
 """`python -m services.outreach`: the Campaigns gRPC API, and the consumers that feed outreach's read models
-(casework's contacts, fulfillment's orders) and turn insights' `recall_opened` into a notice campaign."""
+(casework's contacts, fulfillment's orders), turn insights' `recall_opened` into a notice campaign and
+fulfillment's `shipment_changed` into shipping notices (with their retry sweep)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from services.outreach import campaigns_grpc, facts_consume, recalls_consume
+from services.outreach import campaigns_grpc, facts_consume, recalls_consume, shipping_desk
+from services.outreach.campaign_sender import Notice
 from services.outreach.campaigns_store import CampaignStore
+from services.outreach.reach import Reach
 from services.outreach.recalls_store import RecallStore
+from services.outreach.shipping_desk import ShippingDesk
+from services.outreach.shipping_store import ShippingStore
 from services.runtime import bus, process
 from services.runtime.db import open_pool
+from services.runtime.events import now
 from services.runtime.grpcio import Server
 from services.runtime.settings import Common, env_float, env_int, grpc_bind
 
@@ -28,14 +34,45 @@ class NoAddressesYet:
         return {}
 
 
+# Seams for the adapters still to come (docs/outreach.md, "Shipping notices"): until they are wired a
+# shipping notice is claimed and kept pending, and the sweep sends it once they are.
+class NobodyReachableYet:
+    """The `Reachable` port until the consumer read model is wired: no consumer's address is known."""
+
+    async def of(self, consumer_ids: list[str]) -> dict[str, Reach]:
+        return {}
+
+
+class NoServiceWithdrawalsYet:
+    """The service-consent check until the consent read model is wired: no consent is recorded anywhere
+    yet, so nobody has withdrawn one."""
+
+    async def withdrawn(self, consumer_ids: list[str]) -> set[str]:
+        return set()
+
+
+class NoticesNotSentYet:
+    """The `Notices` port until the adapter over channels' SendNotice is wired: each notice is logged and
+    reported not accepted, so it stays pending and is sent by a later sweep once the adapter is."""
+
+    async def send(self, notices: list[Notice]) -> list[bool]:
+        for notice in notices:
+            log.info("notice %s not sent: no channel to send it through yet", notice.idempotency_key)
+        return [False] * len(notices)
+
+
 def subscriptions(
-    recalls: RecallStore, campaigns: CampaignStore, addresses: recalls_consume.Addresses
+    recalls: RecallStore,
+    campaigns: CampaignStore,
+    addresses: recalls_consume.Addresses,
+    shipping: ShippingDesk,
 ) -> list[bus.Subscription]:
     """Every queue binding outreach has: contacts.events, fulfillment.events and insights.events."""
     return [
         *facts_consume.subscriptions(recalls),
         *facts_consume.order_subscriptions(recalls),
         *recalls_consume.subscriptions(recalls_consume.RecallOpened(recalls, campaigns, addresses)),
+        *shipping_desk.subscriptions(shipping),
     ]
 
 
@@ -51,13 +88,26 @@ async def serve(
     connection = await bus.connect(amqp_url)
     try:
         recalls, campaigns = RecallStore(pool), CampaignStore(pool)
-        consumer = bus.Consumer(connection, "outreach", subscriptions(recalls, campaigns, NoAddressesYet()))
+        shipping = ShippingDesk(
+            ShippingStore(pool),
+            NobodyReachableYet(),
+            NoServiceWithdrawalsYet(),
+            NoticesNotSentYet(),
+            clock=now,
+        )
+        consumer = bus.Consumer(
+            connection, "outreach", subscriptions(recalls, campaigns, NoAddressesYet(), shipping)
+        )
         await consumer.start()
+        sweeps = asyncio.create_task(
+            shipping_desk.run_sweeps(shipping, env_float("CRS_OUTREACH_SHIPPING_SWEEP_SECONDS", 60.0), stop)
+        )
         server = Server([campaigns_grpc.servicer(campaigns, recalls)], bind)
         port = await server.start()
         if on_ready is not None:
             on_ready(port)
         await stop.wait()
+        await sweeps
         await consumer.stop()
         await server.stop(env_float("CRS_OUTREACH_SHUTDOWN_GRACE", 5.0))
     finally:

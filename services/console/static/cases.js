@@ -322,7 +322,6 @@ async function casePage() {
     api("POST", `/api/contacts/${id}/actions`, { action_code: $("action_code").value, note: $("action-note").value })));
   $("take").addEventListener("click", act(() => api("POST", `/api/contacts/${id}/assign`, { assignee: me.username })));
   offerTemplates(id);
-  if (typeof setUpFiling === "function") setUpFiling(id);
   $("reply-form").addEventListener("submit", act(async () => {
     await api("POST", `/api/contacts/${id}/replies`, { body: $("reply-body").value });
     $("reply-body").value = "";

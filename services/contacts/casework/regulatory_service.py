@@ -21,7 +21,8 @@ LOOKBACK = timedelta(days=60)
 
 
 class RegulatoryUnitOfWork(Protocol):
-    cases: object
+    """One transaction over the regulatory tables (regulatory_store.RegulatoryRepository, or a fake)."""
+
     regulatory: object
 
     async def __aenter__(self) -> RegulatoryUnitOfWork: ...
@@ -101,8 +102,9 @@ class Regulatory:
             return await uow.regulatory.holidays()
 
     async def put_holiday(self, day: str, name: str, *, remove: bool = False) -> list[tuple]:
+        """Add or rename a holiday, or (remove) take it off the list; returns the list as it now is."""
         if remove:
-            when, _ = regulatory.clean_holiday(day, "removed")
+            when = regulatory.clean_day(day)
         else:
             when, name = regulatory.clean_holiday(day, name)
         async with self.unit_of_work() as uow:

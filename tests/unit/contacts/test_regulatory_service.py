@@ -52,7 +52,7 @@ class FakeRegulatoryTables:
 
 class FakeUnitOfWork:
     def __init__(self, tables: FakeRegulatoryTables, outbox: list):
-        self.regulatory, self.cases, self._outbox, self._staged = tables, None, outbox, []
+        self.regulatory, self._outbox, self._staged = tables, outbox, []
 
     async def __aenter__(self):
         return self

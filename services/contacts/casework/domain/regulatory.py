@@ -186,7 +186,7 @@ def clean_regime(given: dict, *, form_fields: Iterable[str]) -> Regime:
     notify = _names(given, "notify")
     if any("@" not in address or len(address) > 200 for address in notify):
         raise InvalidInput("notify: email addresses")
-    regime = Regime(
+    return Regime(
         code=code,
         name=_text(given, "name", 200),
         authority=_text(given, "authority", 200),
@@ -199,12 +199,14 @@ def clean_regime(given: dict, *, form_fields: Iterable[str]) -> Regime:
         notify=notify,
         active=bool(given.get("active", True)),
     )
-    return regime
+
+
+def clean_day(day: str) -> date:
+    try:
+        return date.fromisoformat(day)
+    except (TypeError, ValueError):
+        raise InvalidInput("day: a date such as 2026-12-25") from None
 
 
 def clean_holiday(day: str, name: str) -> tuple[date, str]:
-    try:
-        when = date.fromisoformat(day)
-    except (TypeError, ValueError):
-        raise InvalidInput("day: a date such as 2026-12-25") from None
-    return when, _text({"name": name}, "name", 120)
+    return clean_day(day), _text({"name": name}, "name", 120)

@@ -113,6 +113,7 @@ const KIND_TEXT = {
   created: "Captured", updated: "Changed", status: "Status", escalated: "Escalated", assigned: "Assigned",
   action: "Action", call_linked: "Call linked", sla_breached: "SLA breached",
   recording_paused: "Recording paused", recording_resumed: "Recording resumed",
+  report_filed: "Regulatory report filed", regulatory_warning: "Regulatory deadline near",
 };
 const CALL_KINDS = new Set(["recording_paused", "recording_resumed"]);
 

@@ -134,7 +134,9 @@ class Regulatory:
             )
         filed = clock.filed(Filing(reported_at, actor, reference))
         async with self.unit_of_work() as uow:
-            await uow.regulatory.file(case.id, clock.regime.code, filed.filing, recorded_at=now)
+            await uow.regulatory.file(
+                case.id, clock.regime.code, filed.filing, recorded_at=now, note=filed.filing_note()
+            )
             await uow.commit()
         return filed
 
@@ -153,7 +155,7 @@ class Regulatory:
                 if clock is None or not clock.needs_warning(now):
                     continue
                 await uow.regulatory.record_warning(
-                    case.id, clock.regime.code, due_at=clock.due_at, warned_at=now
+                    case.id, clock.regime.code, due_at=clock.due_at, warned_at=now, note=clock.warning_note()
                 )
                 await uow.publish([self.warning(case, clock, now)])
                 warned += 1

@@ -157,6 +157,8 @@ async def test_legal_is_warned_before_the_deadline_once_and_not_again_after_a_re
         assert datetime.fromisoformat(event["clock"]["due_at"]) == due
         assert event["notify"] == ["legal@example.com"]
         assert int(event["reference"]) == case.reference
+        timeline = await agent.GetTimeline(pb.GetTimelineRequest(id=case.id))
+        assert [e.actor for e in timeline.events if e.kind == "regulatory_warning"] == ["system"]
         await parts.stop()
         restarted = parts_with_clock(pool, lambda: clock[0], regulatory_sweep_seconds=0.05)
         restarted.start()
@@ -172,6 +174,8 @@ async def test_legal_is_warned_before_the_deadline_once_and_not_again_after_a_re
 
         await async_wait_for(outbox_drained, timeout=15, what="the outbox published")
         assert await next_of_ours() is None, "the warning fired a second time"
+        timeline = await agent.GetTimeline(pb.GetTimelineRequest(id=case.id))
+        assert [e.kind for e in timeline.events].count("regulatory_warning") == 1
     finally:
         await (restarted or parts).stop()
         await pool.close()
@@ -187,6 +191,10 @@ async def test_the_report_is_marked_filed_once_and_its_form_exported(contacts, a
     assert fields["verbatim"].startswith("After two capsules")
     filed = await legal.FileReport(rpb.FileReportRequest(case_id=case.id, reference="MW-5012345"))
     assert filed.regulatory_clock.state == "filed"
+    timeline = await agent.GetTimeline(pb.GetTimelineRequest(id=case.id))
+    (line,) = [e for e in timeline.events if e.kind == "report_filed"]
+    assert (line.actor, line.note.startswith("FDA MedWatch 3500A filed")) == ("sam", True)
+    assert line.note.endswith("reference MW-5012345")
     assert (filed.regulatory_clock.filing.reported_by, filed.regulatory_clock.filing.reference) == (
         "sam",
         "MW-5012345",

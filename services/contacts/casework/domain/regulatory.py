@@ -115,6 +115,21 @@ class ReportClock:
     def needs_warning(self, now: datetime) -> bool:
         return self.filing is None and now >= self.warn_at
 
+    @property
+    def report_name(self) -> str:
+        return f"{self.regime.authority} {self.regime.form or self.regime.name}"
+
+    def filing_note(self) -> str:
+        """The timeline's line for the filing."""
+        filing = self.filing
+        reference = f", reference {filing.reference}" if filing.reference else ""
+        late = " (after the deadline)" if filing.reported_at > self.due_at else ""
+        return f"{self.report_name} filed {filing.reported_at:%Y-%m-%d %H:%M} UTC{reference}{late}"
+
+    def warning_note(self) -> str:
+        """The timeline's line for legal's warning."""
+        return f"{self.report_name} due {self.due_at:%Y-%m-%d %H:%M} UTC and not filed: legal warned"
+
     def filed(self, filing: Filing) -> ReportClock:
         if filing.reported_at < self.received_at:
             raise InvalidInput("reported_at: a report cannot be filed before the case was received")

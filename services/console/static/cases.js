@@ -113,6 +113,7 @@ const KIND_TEXT = {
   created: "Captured", updated: "Changed", status: "Status", escalated: "Escalated", assigned: "Assigned",
   action: "Action", call_linked: "Call linked", sla_breached: "SLA breached",
   recording_paused: "Recording paused", recording_resumed: "Recording resumed",
+  report_filed: "Regulatory report filed", regulatory_warning: "Regulatory deadline near",
 };
 const CALL_KINDS = new Set(["recording_paused", "recording_resumed"]);
 
@@ -322,7 +323,6 @@ async function casePage() {
     api("POST", `/api/contacts/${id}/actions`, { action_code: $("action_code").value, note: $("action-note").value })));
   $("take").addEventListener("click", act(() => api("POST", `/api/contacts/${id}/assign`, { assignee: me.username })));
   offerTemplates(id);
-  if (typeof setUpFiling === "function") setUpFiling(id);
   $("reply-form").addEventListener("submit", act(async () => {
     await api("POST", `/api/contacts/${id}/replies`, { body: $("reply-body").value });
     $("reply-body").value = "";

@@ -137,4 +137,9 @@ async function regulatoryPage() {
   await drawRegimes();
 }
 
+const previousCasePage = PAGES.case;
+PAGES.case = async () => {
+  setUpFiling(new URLSearchParams(location.search).get("id"));
+  await previousCasePage();
+};
 PAGES.regulatory = regulatoryPage;

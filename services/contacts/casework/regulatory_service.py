@@ -21,7 +21,8 @@ LOOKBACK = timedelta(days=60)
 
 
 class RegulatoryUnitOfWork(Protocol):
-    cases: object
+    """One transaction over the regulatory tables (regulatory_store.RegulatoryRepository, or a fake)."""
+
     regulatory: object
 
     async def __aenter__(self) -> RegulatoryUnitOfWork: ...
@@ -101,8 +102,9 @@ class Regulatory:
             return await uow.regulatory.holidays()
 
     async def put_holiday(self, day: str, name: str, *, remove: bool = False) -> list[tuple]:
+        """Add or rename a holiday, or (remove) take it off the list; returns the list as it now is."""
         if remove:
-            when, _ = regulatory.clean_holiday(day, "removed")
+            when = regulatory.clean_day(day)
         else:
             when, name = regulatory.clean_holiday(day, name)
         async with self.unit_of_work() as uow:
@@ -132,7 +134,9 @@ class Regulatory:
             )
         filed = clock.filed(Filing(reported_at, actor, reference))
         async with self.unit_of_work() as uow:
-            await uow.regulatory.file(case.id, clock.regime.code, filed.filing, recorded_at=now)
+            await uow.regulatory.file(
+                case.id, clock.regime.code, filed.filing, recorded_at=now, note=filed.filing_note()
+            )
             await uow.commit()
         return filed
 
@@ -151,7 +155,7 @@ class Regulatory:
                 if clock is None or not clock.needs_warning(now):
                     continue
                 await uow.regulatory.record_warning(
-                    case.id, clock.regime.code, due_at=clock.due_at, warned_at=now
+                    case.id, clock.regime.code, due_at=clock.due_at, warned_at=now, note=clock.warning_note()
                 )
                 await uow.publish([self.warning(case, clock, now)])
                 warned += 1

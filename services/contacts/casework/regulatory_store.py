@@ -100,12 +100,22 @@ class RegulatoryRepository:
         )
         return {row.pop("contact_id"): Filing(**row) for row in rows}
 
-    async def file(self, case_id: str, regime: str, filing: Filing, *, recorded_at: datetime) -> None:
+    async def _timeline(self, case_id: str, at: datetime, actor: str, kind: str, note: str) -> None:
+        """A line on the case's timeline; it moves no case version (an open edit does not go stale)."""
+        await self._rows(
+            "INSERT INTO contact_event (contact_id, occurred_at, actor, kind, note) VALUES (%s, %s, %s, %s, %s)",
+            (case_id, at, actor, kind, note),
+        )
+
+    async def file(
+        self, case_id: str, regime: str, filing: Filing, *, recorded_at: datetime, note: str
+    ) -> None:
         await self._rows(
             "INSERT INTO case_regulatory_report (contact_id, regime, reported_at, reported_by, reference,"
             " recorded_at) VALUES (%s, %s, %s, %s, %s, %s)",
             (case_id, regime, filing.reported_at, filing.reported_by, filing.reference, recorded_at),
         )
+        await self._timeline(case_id, recorded_at, filing.reported_by, "report_filed", note)
 
     async def unwarned(self, prefixes: list[str], *, since: datetime, limit: int) -> list[Case]:
         """Cases under one of `prefixes`, received since `since`, neither warned of nor filed, oldest
@@ -122,13 +132,15 @@ class RegulatoryRepository:
         return [case_from_row(row) for row in rows]
 
     async def record_warning(
-        self, case_id: str, regime: str, *, due_at: datetime, warned_at: datetime
+        self, case_id: str, regime: str, *, due_at: datetime, warned_at: datetime, note: str
     ) -> None:
-        await self._rows(
+        inserted = await self._rows(
             "INSERT INTO regulatory_warning (contact_id, regime, due_at, warned_at) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
+            " ON CONFLICT DO NOTHING RETURNING contact_id",
             (case_id, regime, due_at, warned_at),
         )
+        if inserted:
+            await self._timeline(case_id, warned_at, "system", "regulatory_warning", note)
 
 
 class RegulatoryUnitOfWork(PostgresUnitOfWork):

@@ -96,21 +96,21 @@ async def test_a_serious_adverse_event_is_due_in_fifteen_business_days_and_a_hol
     assert clock.due_at.ToDatetime(tzinfo=UTC) == due
     assert clock.warn_at.ToDatetime(tzinfo=UTC) < due
     assert clock.state == "on_time"
-    # The Wednesday after it was received becomes a holiday: the report is due one business day later.
-    wednesday = (received + timedelta(days=2)).date()
-    assert wednesday not in holidays
+    # The first business day after it was received becomes a holiday: the report is due a business day later.
+    later = (received.date() + timedelta(days=n) for n in range(1, 8))
+    plant_day = next(day for day in later if day.weekday() < 5 and day not in holidays)
     await regimes_admin.PutHoliday(
-        rpb.PutHolidayRequest(holiday=rpb.Holiday(day=wednesday.isoformat(), name="Plant day"))
+        rpb.PutHolidayRequest(holiday=rpb.Holiday(day=plant_day.isoformat(), name="Plant day"))
     )
     try:
         moved = (await agent.GetCase(pb.GetCaseRequest(id=case.id))).regulatory_clock
         assert moved.due_at.ToDatetime(tzinfo=UTC) == business_days_after(
-            received, 15, holidays | {wednesday}
+            received, 15, holidays | {plant_day}
         )
         assert moved.due_at.ToDatetime(tzinfo=UTC) > due
     finally:
         await regimes_admin.PutHoliday(
-            rpb.PutHolidayRequest(holiday=rpb.Holiday(day=wednesday.isoformat()), remove=True)
+            rpb.PutHolidayRequest(holiday=rpb.Holiday(day=plant_day.isoformat()), remove=True)
         )
 
     listed = await agent.SearchCases(pb.SearchCasesRequest(reference=case.reference))
@@ -157,6 +157,8 @@ async def test_legal_is_warned_before_the_deadline_once_and_not_again_after_a_re
         assert datetime.fromisoformat(event["clock"]["due_at"]) == due
         assert event["notify"] == ["legal@example.com"]
         assert int(event["reference"]) == case.reference
+        timeline = await agent.GetTimeline(pb.GetTimelineRequest(id=case.id))
+        assert [e.actor for e in timeline.events if e.kind == "regulatory_warning"] == ["system"]
         await parts.stop()
         restarted = parts_with_clock(pool, lambda: clock[0], regulatory_sweep_seconds=0.05)
         restarted.start()
@@ -172,6 +174,8 @@ async def test_legal_is_warned_before_the_deadline_once_and_not_again_after_a_re
 
         await async_wait_for(outbox_drained, timeout=15, what="the outbox published")
         assert await next_of_ours() is None, "the warning fired a second time"
+        timeline = await agent.GetTimeline(pb.GetTimelineRequest(id=case.id))
+        assert [e.kind for e in timeline.events].count("regulatory_warning") == 1
     finally:
         await (restarted or parts).stop()
         await pool.close()
@@ -187,6 +191,10 @@ async def test_the_report_is_marked_filed_once_and_its_form_exported(contacts, a
     assert fields["verbatim"].startswith("After two capsules")
     filed = await legal.FileReport(rpb.FileReportRequest(case_id=case.id, reference="MW-5012345"))
     assert filed.regulatory_clock.state == "filed"
+    timeline = await agent.GetTimeline(pb.GetTimelineRequest(id=case.id))
+    (line,) = [e for e in timeline.events if e.kind == "report_filed"]
+    assert (line.actor, line.note.startswith("FDA MedWatch 3500A filed")) == ("sam", True)
+    assert line.note.endswith("reference MW-5012345")
     assert (filed.regulatory_clock.filing.reported_by, filed.regulatory_clock.filing.reference) == (
         "sam",
         "MW-5012345",

@@ -22,6 +22,7 @@ class FakeRegulatoryTables:
         self.holiday_days = {day: "holiday" for day in CALENDAR.holidays}
         self.filed: dict[str, object] = {}
         self.warned: dict[str, str] = {}
+        self.notes: list[str] = []
         self.cases = cases
 
     async def regimes(self, *, include_inactive=False):
@@ -36,8 +37,9 @@ class FakeRegulatoryTables:
     async def filings(self, case_ids):
         return {i: f for i, f in self.filed.items() if i in case_ids}
 
-    async def file(self, case_id, regime, filing, *, recorded_at):
+    async def file(self, case_id, regime, filing, *, recorded_at, note):
         self.filed[case_id] = filing
+        self.notes.append(note)
 
     async def unwarned(self, prefixes, *, since, limit):
         return [
@@ -46,13 +48,14 @@ class FakeRegulatoryTables:
             if c.id not in self.warned and c.id not in self.filed and c.occurred_at >= since
         ]
 
-    async def record_warning(self, case_id, regime, *, due_at, warned_at):
+    async def record_warning(self, case_id, regime, *, due_at, warned_at, note):
         self.warned[case_id] = regime
+        self.notes.append(note)
 
 
 class FakeUnitOfWork:
     def __init__(self, tables: FakeRegulatoryTables, outbox: list):
-        self.regulatory, self.cases, self._outbox, self._staged = tables, None, outbox, []
+        self.regulatory, self._outbox, self._staged = tables, outbox, []
 
     async def __aenter__(self):
         return self
@@ -90,7 +93,7 @@ def world():
 
 
 async def test_legal_is_warned_once_per_case_when_its_warning_time_comes(world):
-    service, _, outbox, now, _ = world
+    service, tables, outbox, now, _ = world
     assert await service.warn_due() == 0  # MedWatch warns from Dec 23, CPSC from Dec 11 06:00
     now[0] = at("2026-12-11 06:00")
     assert await service.warn_due() == 1
@@ -101,6 +104,7 @@ async def test_legal_is_warned_once_per_case_when_its_warning_time_comes(world):
         "Section 15(b) report",
     )
     assert event.data["clock"]["due_at"] == "2026-12-11T12:00:00Z"
+    assert tables.notes == ["CPSC Section 15(b) report due 2026-12-11 12:00 UTC and not filed: legal warned"]
     now[0] = at("2026-12-24 10:00")
     assert await service.warn_due() == 1
     assert [e.data["contact_id"] for e in outbox] == ["blender", "supplement"]
@@ -109,10 +113,11 @@ async def test_legal_is_warned_once_per_case_when_its_warning_time_comes(world):
 
 
 async def test_a_filed_report_is_not_warned_of_and_is_marked_filed_once(world):
-    service, _, outbox, now, cases = world
+    service, tables, outbox, now, cases = world
     supplement = cases[0]
     clock = await service.file_report(supplement, reported_at=None, reference="MW-1", actor="sam")
     assert (clock.state(now[0]), clock.filing.reported_by) == ("filed", "sam")
+    assert tables.notes == ["FDA MedWatch 3500A filed 2026-12-10 13:00 UTC, reference MW-1"]
     with pytest.raises(Refused, match="marked filed by sam"):
         await service.file_report(supplement, reported_at=None, reference="MW-2", actor="tess")
     with pytest.raises(InvalidInput, match="future"):

@@ -115,6 +115,21 @@ class ReportClock:
     def needs_warning(self, now: datetime) -> bool:
         return self.filing is None and now >= self.warn_at
 
+    @property
+    def report_name(self) -> str:
+        return f"{self.regime.authority} {self.regime.form or self.regime.name}"
+
+    def filing_note(self) -> str:
+        """The timeline's line for the filing."""
+        filing = self.filing
+        reference = f", reference {filing.reference}" if filing.reference else ""
+        late = " (after the deadline)" if filing.reported_at > self.due_at else ""
+        return f"{self.report_name} filed {filing.reported_at:%Y-%m-%d %H:%M} UTC{reference}{late}"
+
+    def warning_note(self) -> str:
+        """The timeline's line for legal's warning."""
+        return f"{self.report_name} due {self.due_at:%Y-%m-%d %H:%M} UTC and not filed: legal warned"
+
     def filed(self, filing: Filing) -> ReportClock:
         if filing.reported_at < self.received_at:
             raise InvalidInput("reported_at: a report cannot be filed before the case was received")
@@ -186,7 +201,7 @@ def clean_regime(given: dict, *, form_fields: Iterable[str]) -> Regime:
     notify = _names(given, "notify")
     if any("@" not in address or len(address) > 200 for address in notify):
         raise InvalidInput("notify: email addresses")
-    regime = Regime(
+    return Regime(
         code=code,
         name=_text(given, "name", 200),
         authority=_text(given, "authority", 200),
@@ -199,12 +214,14 @@ def clean_regime(given: dict, *, form_fields: Iterable[str]) -> Regime:
         notify=notify,
         active=bool(given.get("active", True)),
     )
-    return regime
+
+
+def clean_day(day: str) -> date:
+    try:
+        return date.fromisoformat(day)
+    except (TypeError, ValueError):
+        raise InvalidInput("day: a date such as 2026-12-25") from None
 
 
 def clean_holiday(day: str, name: str) -> tuple[date, str]:
-    try:
-        when = date.fromisoformat(day)
-    except (TypeError, ValueError):
-        raise InvalidInput("day: a date such as 2026-12-25") from None
-    return when, _text({"name": name}, "name", 120)
+    return clean_day(day), _text({"name": name}, "name", 120)

@@ -41,7 +41,7 @@ def _pick(rng, options: dict) -> str:
     return str(rng.choice(list(options), p=list(options.values())))
 
 
-def _worked(rng, n: int, created: datetime, now: datetime) -> CaseWork:
+def worked_case(rng, n: int, created: datetime, now: datetime) -> CaseWork:
     channel, agent = _pick(rng, CHANNELS), _pick(rng, AGENTS)
     live = channel in ("phone", "chat")
     age = (now - created).total_seconds()
@@ -77,7 +77,7 @@ def _worked(rng, n: int, created: datetime, now: datetime) -> CaseWork:
     )
 
 
-def _rating(rng, work: CaseWork, kind: str) -> Rating:
+def rating(rng, work: CaseWork, kind: str) -> Rating:
     if kind == "csat":
         score = int(rng.choice(5, p=CSAT[work.agent])) + 1
     elif rng.random() < NPS_PROMOTER[work.agent]:
@@ -106,14 +106,14 @@ def demo(today: date) -> tuple[list[CaseWork], list[Rating]]:
         for _ in range(int(rng.poisson(PER_DAY))):
             created = moment + timedelta(seconds=float(rng.uniform(0, 10 * HOUR)))
             if created < now:
-                cases.append(_worked(rng, len(cases), created, now))
+                cases.append(worked_case(rng, len(cases), created, now))
     ratings = []
     for work in cases:
         answered = work.created_at + timedelta(seconds=(work.resolution_seconds or 0) + 86400)
         if work.resolution_seconds is None or not work.agent or answered > now:
             continue
         if rng.random() < 0.3:
-            ratings.append(_rating(rng, work, "csat"))
+            ratings.append(rating(rng, work, "csat"))
         if rng.random() < 0.15:
-            ratings.append(_rating(rng, work, "nps"))
+            ratings.append(rating(rng, work, "nps"))
     return cases, ratings

@@ -18,6 +18,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from services.insights import seed_reports
+from services.insights.domain import work as worked
 from services.insights.domain.facts import ContactFact, to_record
 from services.insights.domain.sales import monday
 from services.runtime import db
@@ -150,4 +152,30 @@ def seed_demo(database_url: str, today: date | None = None) -> None:
                 for f in facts
             ],
         )  # fmt: skip
+        _seed_reports(cur, today)
         conn.commit()
+
+
+def _seed_reports(cur, today: date) -> None:
+    """The operational reports' demo: cases as the team worked them and their consumers' answers."""
+    cases, ratings = seed_reports.demo(today)
+    cur.executemany(
+        "INSERT INTO event_log (event_id, source, type, occurred_at, data) VALUES (%s, %s, %s, %s, %s)",
+        [(w.case_id, SOURCE, "contact_updated", w.created_at, json.dumps({"work": worked.to_record(w)}))
+         for w in cases]
+        + [(r.answer_id, SOURCE, "survey_answered", r.answered_at,
+            json.dumps({"rating": worked.to_record(r)})) for r in ratings],
+    )  # fmt: skip
+    cur.executemany(
+        "INSERT INTO case_work (version, case_id, team, agent, channel, issue_code, created_at, stage,"
+        " escalated, calls, first_response_seconds, resolution_seconds, sla_breach)"
+        " VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        [(w.case_id, w.team, w.agent, w.channel, w.issue_code, w.created_at, w.stage, w.escalated, w.calls,
+          w.first_response_seconds, w.resolution_seconds, w.sla_breach) for w in cases],
+    )  # fmt: skip
+    cur.executemany(
+        "INSERT INTO survey_rating (answer_id, case_id, kind, score, answered_at, team, agent, channel)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        [(r.answer_id, r.case_id, r.kind, r.score, r.answered_at, r.team, r.agent, r.channel)
+         for r in ratings],
+    )  # fmt: skip

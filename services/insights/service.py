@@ -113,7 +113,8 @@ def _read(event: Received) -> Read:
 def _from_record(record: dict) -> Read:
     if "rating" in record:
         return Read(rating=work.rating_from_record(record["rating"]))
-    fact, version = contact_facts.from_record(record)
+    # The demo's worked cases (seed_reports.py) are logged with their work alone, no contact.
+    fact, version = contact_facts.from_record(record) if "contact_id" in record else (None, 1)
     worked = work.work_from_record(record["work"]) if "work" in record else None
     return Read(fact, version, worked)
 
@@ -146,7 +147,8 @@ class Insights:
         return fresh
 
     async def rebuild(self) -> int:
-        """Drop the read models and build them again from every event logged, in order."""
+        """Drop the read models and build them again from every event logged, in order; returns how
+        many contacts it read back (the worked cases and ratings come back with them)."""
         await self.store.clear_read_models()
         count = 0
         for event in await self.store.replay():
@@ -159,8 +161,8 @@ class Insights:
                 continue
             if read.fact is not None:
                 await self.store.put_contact(read.fact, read.version)
+                count += 1
             await self.store.put_work(read)
-            count += 1
         self._changed()
         return count
 

@@ -38,6 +38,11 @@ async def test_the_demo_raises_the_planted_lot_problem_and_seeding_again_changes
         assert (top.sku, top.issue_code, top.alarming) == (seed.PLANTED_SKU, seed.PLANTED_CODE, True)
         (oats,) = await insights.cpmu_trend(weeks=13, sku=seed.PLANTED_SKU)
         assert oats.points[-1].week <= date.today() and oats.points[-1].above
+        figures = [await insights.report(name, by="agent") for name in ("response-times", "csat", "nps")]
+        assert {r.key for r in figures[1].rows} == {"ada", "ben", "(all)"}
+        assert all(r.values[0] > 0 for f in figures for r in f.rows if r.key != "(none)")
         assert await insights.rebuild() == contacts, "the demo's contacts survive a rebuild"
+        after = [await insights.report(name, by="agent") for name in ("response-times", "csat", "nps")]
+        assert after == figures, "and so do the reports' cases and answers"
     finally:
         await pool.close()

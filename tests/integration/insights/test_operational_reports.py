@@ -6,6 +6,11 @@ gRPC by a supervisor, refused to an agent."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import grpc
@@ -45,6 +50,14 @@ def reports_vhost():
 
 @pytest.fixture(scope="module")
 async def running(reports_db, reports_vhost):
+    with pytest.MonkeyPatch.context() as env:
+        # `crs ... --as USER` acts for a person from the "cli" identity; this insights trusts it to.
+        env.setenv("CRS_PRINCIPAL_ISSUERS", "console,cli")
+        async for started in _started(reports_db, reports_vhost):
+            yield started
+
+
+async def _started(reports_db, reports_vhost):
     stop = asyncio.Event()
     contacts_ready = asyncio.get_running_loop().create_future()
     insights_ready = asyncio.get_running_loop().create_future()
@@ -78,7 +91,7 @@ async def running(reports_db, reports_vhost):
     contacts_channel = grpcio.channel(f"127.0.0.1:{bound.grpc_port}")
     insights_channel = grpcio.channel(f"127.0.0.1:{insights_port}", default_deadline=30)
     try:
-        yield contacts_channel, insights_pb2_grpc.InsightsStub(insights_channel)
+        yield contacts_channel, insights_pb2_grpc.InsightsStub(insights_channel), insights_port
     finally:
         await contacts_channel.close()
         await insights_channel.close()
@@ -94,7 +107,7 @@ def table(report: pb.Report) -> dict[str, dict]:
 
 
 async def test_case_events_and_survey_answers_make_the_reports(running, reports_vhost):
-    contacts_channel, insights = running
+    contacts_channel, insights, _ = running
     alice = Caller(contacts_channel, "alice", extension="1001", team="north")
     sam = Caller(contacts_channel, "sam", "supervisor", team="north", team_extensions=frozenset({"1001"}))
     # One taken and resolved at once (first-contact resolution), one worked then resolved, one
@@ -159,3 +172,38 @@ async def test_case_events_and_survey_answers_make_the_reports(running, reports_
         await insights.GetReport(pb.GetReportRequest(name="csat", by="consumer"), metadata=SAM)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "by: one of team, agent, channel, issue" in refused.value.details()
+
+
+async def test_the_cli_prints_a_report_as_csv_json_or_a_table(running, service_env):
+    """Runs after the test above, on the cases and answers it left."""
+    _, _, port = running
+
+    def crs(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "services.cli.main", "insights", "report", *args,
+             "--target", f"127.0.0.1:{port}", "--as", "sam", "--role", "supervisor"],
+            env=service_env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    as_csv = await asyncio.to_thread(crs, "csat", "--by", "agent", "--csv")
+    assert as_csv.returncode == 0, as_csv.stderr
+    assert list(csv.reader(io.StringIO(as_csv.stdout))) == [
+        ["agent", "answers", "satisfied", "csat_pct", "mean_score"],
+        ["alice", "2", "1", "50", "3.5"],
+        ["(all)", "2", "1", "50", "3.5"],
+    ]
+    as_json = await asyncio.to_thread(crs, "first-contact-resolution", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["rows"] == [
+        {"group": "(all)", "resolved": 2, "first_contact": 1, "fcr_pct": 50.0}
+    ]
+    shown = await asyncio.to_thread(crs, "response-times", "--by", "channel")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "Time to first response and to resolution (hours)"
+    assert lines[1].split() == ["channel", "cases", "answered", "first_response_median_h",
+                                "first_response_p90_h", "resolved", "resolution_median_h",
+                                "resolution_p90_h"]  # fmt: skip
+    assert lines[2].split()[:3] == ["email", "1", "0"]
+    refused = await asyncio.to_thread(crs, "nps", "--by", "colour")
+    assert refused.returncode == 2 and "invalid choice: 'colour'" in refused.stderr

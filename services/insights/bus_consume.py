@@ -13,17 +13,28 @@ import logging
 import time
 
 from services.insights.service import CASE_EVENTS, Insights, Received
+from services.insights.themes import ANONYMISED, ThemeFinder
 from services.runtime import bus
 from services.runtime.events import Event
 
 log = logging.getLogger(__name__)
 
 
-def subscriptions(insights: Insights) -> list[bus.Subscription]:
-    async def take(event: Event) -> None:
-        await insights.take(Received(event.id, event.source, event.type, event.time, event.data))
+def subscriptions(insights: Insights, themes: ThemeFinder) -> list[bus.Subscription]:
+    """A case event feeds the read model and the verbatims; an anonymisation reaches the verbatims alone."""
 
-    return [bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS]
+    async def take(event: Event) -> None:
+        received = Received(event.id, event.source, event.type, event.time, event.data)
+        await insights.take(received)
+        await themes.take(received)
+
+    async def forget(event: Event) -> None:
+        await themes.take(Received(event.id, event.source, event.type, event.time, event.data))
+
+    return [
+        *(bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS),
+        bus.Subscription("contacts", ANONYMISED, forget),
+    ]
 
 
 QUIET = 2.0

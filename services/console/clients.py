@@ -14,7 +14,7 @@ from crs.billing.v1 import billing_pb2_grpc
 from crs.channels.v1 import channels_pb2_grpc
 from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc, inbox_pb2_grpc, rights_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
-from crs.insights.v1 import insights_pb2_grpc
+from crs.insights.v1 import insights_pb2_grpc, themes_pb2_grpc
 from crs.knowledge.v1 import knowledge_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
 from crs.telephony.v1 import control_pb2_grpc
@@ -99,6 +99,7 @@ class Clients:
         self.knowledge = knowledge_pb2_grpc.KnowledgeStub(knowledge_channel)
         self._channels.append(grpcio.channel(insights))
         self.insights = insights_pb2_grpc.InsightsStub(self._channels[-1])
+        self.themes = themes_pb2_grpc.ThemesStub(self._channels[-1])
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
     async def recording_control_at(self, address: str):

@@ -99,6 +99,8 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/cases/search"): {AGENT, SUPERVISOR, ANALYST},
     ("GET", "/cases/early-warning"): {SUPERVISOR, ANALYST},
     ("GET", "/insights/"): {SUPERVISOR, ANALYST},
+    ("GET", "/api/insights/themes"): {SUPERVISOR, ANALYST},
+    ("GET", "/api/insights/themes/{run_id}/{theme_id}/contacts"): {SUPERVISOR, ANALYST},
     ("GET", "/api/insights/volumes"): {SUPERVISOR, ANALYST},
     ("GET", "/api/insights/praise"): {SUPERVISOR, ANALYST},
     ("GET", "/api/insights/rising"): {SUPERVISOR, ANALYST},

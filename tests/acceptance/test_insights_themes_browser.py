@@ -1,6 +1,7 @@
 """The themes panel of the insights dashboard in a real browser: quinn (analyst) sees the verbatims' themes
 drawn as a chart with its legend, clicks the plastic theme and gets exactly the plastic cases with their
-verbatims redacted; the themes table's CSV reads back as the chart's figures.
+verbatims redacted; the themes table's CSV reads back as the chart's figures; sam (supervisor) gets the
+same contacts, each linked to its case.
 
 Contacts, insights and the console run as their own processes on a database and a vhost of this module's
 own; the cases are captured through the console's API and reach insights as casework's events. Insights
@@ -101,7 +102,7 @@ async def captured(stack):
     return plastic
 
 
-async def test_quinn_sees_the_themes_drawn_and_the_plastic_theme_opens_onto_its_cases(stack, captured):
+async def test_the_themes_are_drawn_and_the_plastic_theme_opens_onto_its_cases(stack, captured):
     from playwright.async_api import async_playwright, expect
 
     base = stack
@@ -142,5 +143,16 @@ async def test_quinn_sees_the_themes_drawn_and_the_plastic_theme_opens_onto_its_
                 ".data.datasets.reduce((n, d) => n + d.data.reduce((a, b) => a + b, 0), 0)"
             )
             assert sum(int(r["contacts"]) for r in table) == drawn == len(ENGLISH)
+            assert await rows.first.locator("a").count() == 0, "an analyst gets no link to the case"
+
+            sam = await log_in(browser, base, "sam", "sam-demo-super")
+            await sam.goto(f"{base}/insights/")
+            await sam.fill("#themes-issue", "")
+            await sam.press("#themes-issue", "Enter")
+            await sam.locator("#table-themes tr", has_text="plastic").first.click()
+            links = sam.locator("#theme-drill-rows tr a")
+            await expect(links).to_have_count(len(captured))
+            hrefs = {await links.nth(i).get_attribute("href") for i in range(len(captured))}
+            assert hrefs == {f"/cases/view?id={c}" for c in captured}
         finally:
             await browser.close()

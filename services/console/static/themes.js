@@ -92,6 +92,13 @@
         td.textContent = cell || "";
         tr.append(td);
       }
+      // A supervisor reads the case itself, as casework shows it to them; an analyst has the redacted words.
+      if (document.body.dataset.role === "supervisor") {
+        const link = document.createElement("a");
+        link.href = `/cases/view?id=${encodeURIComponent(c.contact_id)}`;
+        link.textContent = c.contact_id;
+        tr.children[1].replaceChildren(link);
+      }
       body.append(tr);
     }
     body.dataset.count = String(contacts.length);

@@ -7,14 +7,17 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from services.insights import bus_consume, grpc_api
+from services.insights import bus_consume, grpc_api, themes_grpc
+from services.insights.knowledge_client import KnowledgeEmbedder
 from services.insights.service import Insights
 from services.insights.store import SqlStore
-from services.runtime import bus, process
+from services.insights.themes import MAX_AGE_SECONDS, ThemeFinder
+from services.insights.themes_store import SqlThemeStore
+from services.runtime import bus, grpcio, process
 from services.runtime.db import open_pool
 from services.runtime.grpcio import Server
 from services.runtime.outbox import Relay
-from services.runtime.settings import Common, env, env_float, env_int, grpc_bind
+from services.runtime.settings import Common, env, env_float, env_int, grpc_bind, grpc_target
 
 log = logging.getLogger("services.insights")
 
@@ -34,17 +37,26 @@ async def serve(
         relay = Relay(pool, publisher, schema="insights")
         relay_task = asyncio.create_task(relay.run())
         insights = Insights(SqlStore(pool))
+        # Themes embed verbatims with knowledge's model; "tfidf" keeps them to insights' own representation.
+        knowledge = None
+        if env("CRS_INSIGHTS_THEMES_EMBEDDER", "knowledge") == "knowledge":
+            knowledge = grpcio.channel(grpc_target("knowledge"))
+        themes = ThemeFinder(
+            SqlThemeStore(pool),
+            KnowledgeEmbedder(knowledge) if knowledge is not None else None,
+            max_age_seconds=env_float("CRS_INSIGHTS_THEMES_MAX_AGE_SECONDS", MAX_AGE_SECONDS),
+        )
         if env("CRS_INSIGHTS_REBUILD", "") == "1":
             log.info("rebuilt the read models from %d logged contact events", await insights.rebuild())
         insights.dirty = True  # recompute once at start, with whatever changed while it was down
-        consumer = bus.Consumer(connection, "insights", bus_consume.subscriptions(insights))
+        consumer = bus.Consumer(connection, "insights", bus_consume.subscriptions(insights, themes))
         await consumer.start()
         recompute = asyncio.create_task(
             bus_consume.recompute_when_dirty(
                 insights, stop, env_float("CRS_INSIGHTS_RECOMPUTE_SECONDS", 30.0)
             )
         )
-        server = Server([grpc_api.servicer(insights)], bind)
+        server = Server([grpc_api.servicer(insights), themes_grpc.servicer(themes)], bind)
         port = await server.start()
         if on_ready is not None:
             on_ready(port)
@@ -54,6 +66,8 @@ async def serve(
         await server.stop(env_float("CRS_INSIGHTS_SHUTDOWN_GRACE", 5.0))
         relay.stop()
         await relay_task
+        if knowledge is not None:
+            await knowledge.close()
     finally:
         await connection.close()
         await pool.close()

@@ -15,14 +15,25 @@ import logging
 import time
 
 from services.insights.service import CASE_EVENTS, SURVEY_EVENTS, Insights, Received
+from services.insights.themes import ANONYMISED, ThemeFinder
 from services.runtime import bus
 from services.runtime.events import Event
 
 log = logging.getLogger(__name__)
 
 
-def subscriptions(insights: Insights) -> list[bus.Subscription]:
+def subscriptions(insights: Insights, themes: ThemeFinder) -> list[bus.Subscription]:
+    """A case event feeds the read model and the verbatims; an anonymisation reaches the verbatims alone."""
+
     async def take(event: Event) -> None:
+        received = Received(event.id, event.source, event.type, event.time, event.data)
+        await insights.take(received)
+        await themes.take(received)
+
+    async def forget(event: Event) -> None:
+        await themes.take(Received(event.id, event.source, event.type, event.time, event.data))
+
+    async def take_survey(event: Event) -> None:
         await insights.take(Received(event.id, event.source, event.type, event.time, event.data))
 
     async def take_order(event: Event) -> None:
@@ -30,7 +41,8 @@ def subscriptions(insights: Insights) -> list[bus.Subscription]:
 
     return [
         *(bus.Subscription("contacts", kind, take) for kind in CASE_EVENTS),
-        *(bus.Subscription("outreach", kind, take) for kind in SURVEY_EVENTS),
+        bus.Subscription("contacts", ANONYMISED, forget),
+        *(bus.Subscription("outreach", kind, take_survey) for kind in SURVEY_EVENTS),
         bus.Subscription("fulfillment", "order_placed", take_order),
     ]
 

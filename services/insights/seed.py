@@ -3,7 +3,8 @@ so that after `make run` the early warning has an alert and the dashboard has so
 
 The contacts are insights' own read model only (coded facts, no personal data, as every contact insights
 holds): casework holds no cases behind them, so the dashboard's drill-down lists them without a case.
-They are logged in `event_log` with the source "demo", so a rebuild keeps them. Running it again changes
+They are logged in `event_log` with the source "demo", so a rebuild keeps them; their verbatims
+(seed_verbatims.py) go straight to `contact_verbatim`, for the themes. Running it again changes
 nothing. The planted problem: plastic found in the oats of the lot sold a month ago, reported over the last
 two weeks, some of it today.
 """
@@ -22,6 +23,7 @@ from services.insights import seed_reports
 from services.insights.domain import work as worked
 from services.insights.domain.facts import ContactFact, to_record
 from services.insights.domain.sales import monday
+from services.insights.seed_verbatims import verbatim_of
 from services.runtime import db
 
 SCHEMA = "insights"
@@ -153,6 +155,12 @@ def seed_demo(database_url: str, today: date | None = None) -> None:
             ],
         )  # fmt: skip
         _seed_reports(cur, today)
+        worded = [(f.contact_id, *verbatim_of(f)) for f in facts]
+        cur.executemany(
+            "INSERT INTO contact_verbatim (contact_id, version, language, verbatim) VALUES (%s, 1, %s, %s)"
+            " ON CONFLICT (contact_id) DO NOTHING",
+            [row for row in worded if row[2]],
+        )
         conn.commit()
 
 

@@ -22,6 +22,7 @@ ERRORS = errors_to_status(
     }
 )
 MAX_TEXT = 4000
+MAX_EMBED = 2000
 
 
 async def _principal(context):
@@ -134,6 +135,21 @@ class KnowledgeApi(knowledge_pb2_grpc.KnowledgeServicer):
             threshold_changed_by=report.changed_by,
             threshold_changed_at=report.changed_at,
             days=report.days,
+        )
+
+    async def Embed(self, request, context):
+        """Insights' theme clustering: the embedder's passage vectors, encoded off the event loop."""
+        embedder = self.knowledge.embedder
+        if embedder is None:
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION, "this knowledge runs without an embedder"
+            )
+        if not 1 <= len(request.texts) <= MAX_EMBED:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"send 1 to {MAX_EMBED} texts")
+        texts = [await _text(context, t, "each text") for t in request.texts]
+        vectors = await asyncio.to_thread(embedder.passages, texts)
+        return knowledge_pb2.EmbedResponse(
+            model=embedder.name, vectors=[knowledge_pb2.Vector(values=v.tolist()) for v in vectors]
         )
 
 

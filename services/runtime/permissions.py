@@ -217,11 +217,14 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.insights.v1.Insights/ListReports": "insights.read",
     "/crs.insights.v1.Insights/GetReport": "insights.read",
     "/crs.insights.v1.Insights/GetRecallTally": "recalls.read",
+    "/crs.insights.v1.Themes/GetThemes": "insights.read",
+    "/crs.insights.v1.Themes/ListThemeContacts": "insights.read",
     "/crs.knowledge.v1.Knowledge/Search": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/Ask": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/SuggestCodes": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/ListArticles": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/RecordOutcome": "knowledge.answer",
+    "/crs.knowledge.v1.Knowledge/Embed": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/PutArticle": "knowledge.draft",
     "/crs.knowledge.v1.Knowledge/Review": "knowledge.write",
     "/crs.knowledge.v1.Knowledge/Publish": "knowledge.write",
@@ -299,6 +302,8 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
     ),
     # Fulfillment hands channels a printed letter to email to the consumer (services/fulfillment/letter_mail.py).
     "fulfillment": frozenset({"/crs.channels.v1.Channels/SendLetter"}),
+    # Insights has knowledge's model embed the verbatims it groups into themes (services/insights/themes.py).
+    "insights": frozenset({"/crs.knowledge.v1.Knowledge/Embed"}),
 }
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 

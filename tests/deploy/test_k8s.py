@@ -291,7 +291,7 @@ GRPC_CALLERS = {
     "billing": pods("screenpop", "console", "contacts"),
     "fulfillment": pods("screenpop", "console", "contacts"),
     "screenpop": pods("console", "contacts"),
-    "knowledge": pods("console", "channels"),
+    "knowledge": pods("console", "channels", "insights"),
     "insights": pods("console"),
     "channels": pods("console", "fulfillment"),
     "outreach": pods("console"),

@@ -11,12 +11,14 @@ with their numbers, emails and addresses are deleted.
 from __future__ import annotations
 
 import psycopg
+from crs.contacts.v1 import events_pb2
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from services.contacts.privacy import workflow
 from services.contacts.privacy.redact import MARK, Terms, redact, scrub_changes
+from services.runtime import outbox
 from services.runtime.privacy import Keys, drop_outbox_rows
 
 # Every contact of the consumer: linked to them, or filed from one of their numbers before anyone linked it.
@@ -161,8 +163,8 @@ async def _terms(conn: psycopg.AsyncConnection, keys: Keys) -> Terms:
 
 async def anonymise_contacts(
     conn: psycopg.AsyncConnection, where: str, params: dict, terms: Terms
-) -> tuple[int, int]:
-    """Strip the person from the contacts `where` picks, keeping what counts; returns (contacts, events)."""
+) -> tuple[list[str], int]:
+    """Strip the person from the contacts `where` picks, keeping what counts; returns (their ids, events)."""
     cur = conn.cursor(row_factory=dict_row)
     contacts = await (
         await cur.execute(
@@ -199,7 +201,19 @@ async def anonymise_contacts(
         await conn.execute(
             "UPDATE case_follow_up SET body = %s WHERE id = %s", (redact(f["body"], terms), f["id"])
         )
-    return len(contacts), len(events)
+    return [str(i) for i in ids], len(events)
+
+
+async def announce_anonymised(conn: psycopg.AsyncConnection, contact_ids: list[str], reason: str) -> None:
+    """`contacts_anonymised` through the outbox, in the transaction that anonymised the cases: insights keeps
+    their redacted verbatims for its themes, and drops them on hearing it. The event names cases alone."""
+    if contact_ids:
+        await outbox.add(
+            conn,
+            source="contacts",
+            type="contacts_anonymised",
+            message=events_pb2.ContactsAnonymised(contact_ids=contact_ids, reason=reason),
+        )
 
 
 async def erase(conn: psycopg.AsyncConnection, keys: Keys) -> dict[str, int]:
@@ -209,9 +223,11 @@ async def erase(conn: psycopg.AsyncConnection, keys: Keys) -> dict[str, int]:
     callers = await conn.execute(
         "DELETE FROM unidentified_caller WHERE number_key = ANY(%(numbers)s)", params
     )
-    outbox = await drop_outbox_rows(
+    dropped = await drop_outbox_rows(
         conn, [keys.consumer_id, *keys.phone_numbers, *terms.names, *terms.emails]
     )
+    # After the unpublished events that name the person are dropped: this one names their cases alone.
+    await announce_anonymised(conn, contacts, "erasure")
     counts = {}
     for table in ("phone_number", "email", "postal_address"):
         counts[table] = (
@@ -223,11 +239,11 @@ async def erase(conn: psycopg.AsyncConnection, keys: Keys) -> dict[str, int]:
         "phone_numbers": counts["phone_number"],
         "emails": counts["email"],
         "postal_addresses": counts["postal_address"],
-        "cases_anonymised": contacts,
+        "cases_anonymised": len(contacts),
         "timeline_entries_scrubbed": events,
         "unidentified_caller_records": callers.rowcount,
-        "outbox_events": outbox,
+        "outbox_events": dropped,
     }
 
 
-__all__ = ["MARK", "ContactsDirectory", "anonymise_contacts", "erase", "export"]
+__all__ = ["MARK", "ContactsDirectory", "announce_anonymised", "anonymise_contacts", "erase", "export"]

@@ -8,7 +8,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from services.contacts.privacy.own_data import anonymise_contacts
+from services.contacts.privacy.own_data import announce_anonymised, anonymise_contacts
 from services.contacts.privacy.redact import Terms
 from services.contacts.privacy.retention import Policy, SweepRecord
 
@@ -93,6 +93,7 @@ class SqlRetentionStore:
                     phones=[case["reporter_phone"], case["caller_number"]],
                 )
                 await anonymise_contacts(conn, "id = %(id)s", {"id": case["id"]}, terms)
+            await announce_anonymised(conn, [str(c["id"]) for c in cases], "retention")
         return len(cases)
 
     async def record_sweep(self, record: SweepRecord) -> None:

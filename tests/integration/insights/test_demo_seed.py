@@ -1,15 +1,18 @@
 """`crs seed --demo` for insights: a year of sales and coded contacts with one planted lot problem, which
-the early warning raises and the dashboard ranks first; seeding again changes nothing."""
+the early warning raises and the dashboard ranks first, with verbatims whose themes show it; seeding again
+changes nothing."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from services.insights import seed
 from services.insights.service import Insights
 from services.insights.store import SqlStore
+from services.insights.themes import Scope, ThemeFinder
+from services.insights.themes_store import SqlThemeStore
 from services.runtime.db import open_pool
 from tests.support import infra
 
@@ -44,5 +47,23 @@ async def test_the_demo_raises_the_planted_lot_problem_and_seeding_again_changes
         assert await insights.rebuild() == contacts, "the demo's contacts survive a rebuild"
         after = [await insights.report(name, by="agent") for name in ("response-times", "csat", "nps")]
         assert after == figures, "and so do the reports' cases and answers"
+
+        # The planted plastic has words too: the oats' complaints of the last four weeks group into
+        # themes, and the plastic one holds the planted contacts.
+        finder = ThemeFinder(SqlThemeStore(pool))
+        today = date.today()
+        scope = Scope.of(
+            start=today - timedelta(weeks=4), end=today, sku=seed.PLANTED_SKU, issue_prefix="complaint",
+            today=today,
+        )  # fmt: skip
+        run = await finder.themes(scope)
+        codes = {}
+        for theme in run.themes:
+            _, held, _ = await finder.contacts(run.id, theme.id)
+            codes[theme.id] = {v.issue_code for v in held}
+        plastic = [t for t in run.themes if seed.PLANTED_CODE in codes[t.id]]
+        assert all(codes[t.id] == {seed.PLANTED_CODE} for t in plastic), "plastic themes hold plastic alone"
+        assert sum(t.size for t in plastic) == seed.PLANTED_CONTACTS
+        assert run.themes[0] in plastic and any("plastic" in term for term in run.themes[0].terms)
     finally:
         await pool.close()

@@ -116,3 +116,59 @@ class FakeStore:
                 if p.sku == sku and (not regions or p.region in regions)
             }
         )
+
+
+class FakeThemeStore:
+    """Verbatims and theme runs in memory, joined to facts given as the `contact` read model would."""
+
+    def __init__(self, facts: dict | None = None):
+        self.facts = facts if facts is not None else {}  # contact_id -> (sku, issue_code, received_on)
+        self.kept: dict = {}  # contact_id -> (version, language, text, anonymised)
+        self.runs: dict = {}
+
+    async def put_verbatim(self, contact_id, version, language, text):
+        before = self.kept.get(contact_id)
+        if before is None or (before[0] <= version and not before[3]):
+            self.kept[contact_id] = (version, language, text, False)
+
+    async def anonymise(self, contact_ids, at):
+        for contact_id in contact_ids:
+            self.kept[contact_id] = (0, "", "", True)
+        self.runs.clear()
+        return len(contact_ids)
+
+    def _held(self):
+        from services.insights.domain.themes import Verbatim
+
+        for contact_id, (_, language, text, gone) in self.kept.items():
+            if not gone and text and contact_id in self.facts:
+                sku, issue_code, received_on = self.facts[contact_id]
+                yield Verbatim(contact_id, sku, issue_code, received_on, language, text)
+
+    async def verbatims(self, scope, limit):
+        def inside(v):
+            prefix = scope.issue_prefix
+            return (
+                scope.start <= v.received_on <= scope.end
+                and (not scope.sku or v.sku == scope.sku)
+                and (not prefix or v.issue_code == prefix or v.issue_code.startswith(prefix + "."))
+            )
+
+        return sorted((v for v in self._held() if inside(v)), key=lambda v: v.received_on, reverse=True)[
+            :limit
+        ]
+
+    async def verbatims_of(self, contact_ids, limit):
+        found = [v for v in self._held() if v.contact_id in set(contact_ids)]
+        return found[:limit], len(found)
+
+    async def save_run(self, run):
+        self.runs = {k: r for k, r in self.runs.items() if r.scope.key != run.scope.key}
+        self.runs[run.id] = run
+
+    async def latest_run(self, scope_key):
+        found = [r for r in self.runs.values() if r.scope.key == scope_key]
+        return max(found, key=lambda r: r.computed_at) if found else None
+
+    async def run(self, run_id):
+        return self.runs.get(run_id)

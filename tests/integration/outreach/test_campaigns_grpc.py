@@ -33,7 +33,7 @@ def outreach_db():
         infra.drop_database(name)
 
 
-class TestSends:
+class SendsRecorded:
     """Channels as the test send meets it: an address without a dot in its domain is refused."""
 
     def __init__(self):
@@ -48,7 +48,7 @@ class TestSends:
 async def api(outreach_db):
     pool = await open_pool(outreach_db, schema="outreach", max_size=3)
     campaigns = CampaignStore(pool)
-    notices = TestSends()
+    notices = SendsRecorded()
     server = grpcio.Server([campaigns_grpc.servicer(campaigns, RecallStore(pool), notices)], "127.0.0.1:0")
     port = await server.start()
     channel = grpcio.channel(f"127.0.0.1:{port}", default_deadline=10)

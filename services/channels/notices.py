@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.policy
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,8 @@ from typing import Protocol
 PURPOSES = ("service", "survey", "marketing", "recall")
 MAX_BODY_CHARS = 100_000
 MAX_SUBJECT_CHARS = 300
+# A header line may not pass 998 characters (RFC 5322 2.1.1), and the link is not folded.
+MAX_LINK_CHARS = 900
 _ADDRESS = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z0-9-]{2,63}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _UNSAFE = re.compile(r"[\s<>\"]")
@@ -74,33 +77,61 @@ def refusal(notice: Notice) -> str:
     if notice.language and not _LANGUAGE.match(notice.language):
         return "language: a BCP 47 tag such as en or fr-CA"
     link = notice.list_unsubscribe
-    if link and (not link.startswith(("https://", "http://", "mailto:")) or _UNSAFE.search(link)):
-        return "list_unsubscribe: an http(s) or mailto URL without spaces or angle brackets"
+    if link and (
+        not link.startswith(("https://", "http://", "mailto:"))
+        or _UNSAFE.search(link)
+        or not link.isascii()
+        or len(link) > MAX_LINK_CHARS
+    ):
+        return (
+            f"list_unsubscribe: an http(s) or mailto URL in ASCII of at most {MAX_LINK_CHARS} characters,"
+            " without spaces or angle brackets"
+        )
     if notice.purpose in ("survey", "marketing") and not link:
         return f"list_unsubscribe: a {notice.purpose} notice carries its one-click unsubscribe (RFC 8058)"
     return ""
 
 
 def compose(notice: Notice, *, from_address: str, domain: str, now: datetime) -> Composed:
+    """The notice's MIME. A campaign sends one text to thousands: its content part and the headers every
+    copy shares are made once (`_shared`, `_content`) and only the recipient's own headers each time,
+    which cuts composing to a fraction of building each message whole with the email package."""
     message_id = make_msgid(idstring="notice", domain=domain)
-    message = EmailMessage()
-    message["From"] = from_address
-    message["To"] = notice.to_address
-    message["Subject"] = notice.subject.strip()
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id
-    if notice.list_unsubscribe:
-        message["List-Unsubscribe"] = f"<{notice.list_unsubscribe}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    own = [
+        _SMTP.fold("To", notice.to_address),
+        f"Date: {format_datetime(now)}\r\n",
+        f"Message-ID: {message_id}\r\n",
+    ]
+    if notice.list_unsubscribe:  # checked: ASCII, no spaces or angle brackets
+        own.append(f"List-Unsubscribe: <{notice.list_unsubscribe}>\r\n")
+        own.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+    shared = _shared(from_address, notice.subject.strip(), notice.language, domain, notice.purpose)
+    mime = (
+        shared + "".join(own).encode("ascii", errors="surrogateescape") + _content(notice.body, notice.html)
+    )
+    return Composed(message_id, mime)
+
+
+_SMTP = email.policy.SMTP
+
+
+@functools.lru_cache(maxsize=256)
+def _shared(from_address: str, subject: str, language: str, domain: str, purpose: str) -> bytes:
+    headers = [f"Content-Language: {language}\r\n"] if language else []
     # Marks mail this centre sent, so that a bounce or an auto-reply to it is never taken for a new case.
-    message["X-CRS-Loop"] = domain
-    message["X-CRS-Purpose"] = notice.purpose
-    message.set_content(notice.body)
-    if notice.html:
-        message.add_alternative(notice.html, subtype="html")
-    if notice.language:  # after the content, which would drop it as one of its own headers
-        message["Content-Language"] = notice.language
-    return Composed(message_id, message.as_bytes(policy=email.policy.SMTP))
+    headers += [f"X-CRS-Loop: {domain}\r\n", f"X-CRS-Purpose: {purpose}\r\n"]
+    folded = _SMTP.fold_binary("From", from_address) + _SMTP.fold_binary("Subject", subject)
+    return folded + "".join(headers).encode("ascii")
+
+
+@functools.lru_cache(maxsize=64)
+def _content(body: str, html: str) -> bytes:
+    """MIME-Version, the content headers and the encoded body (text, or text and HTML alternatives)."""
+    part = EmailMessage()
+    part.set_content(body)
+    if html:
+        part.add_alternative(html, subtype="html")
+    return part.as_bytes(policy=_SMTP)
 
 
 class Notices:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+import smtplib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -37,12 +38,12 @@ LINK = "https://care.example/u/{consumer}/{purpose}"
 @pytest.fixture(scope="module")
 def channels(service_env, tmp_path_factory):
     sink = tmp_path_factory.mktemp("notice-sink")
-    port = free_port()
+    port, smtp = free_port(), free_port()
     env = dict(
         service_env,
         CRS_CHANNELS_GRPC=f"127.0.0.1:{port}",
         CRS_CONTACTS_GRPC=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_SMTP_BIND=f"127.0.0.1:{free_port()}",
+        CRS_CHANNELS_SMTP_BIND=f"127.0.0.1:{smtp}",
         CRS_CHANNELS_SINK_BIND=f"127.0.0.1:{free_port()}",
         CRS_CHANNELS_SINK_DIR=str(sink),
         CRS_CHANNELS_CHAT_BIND=f"127.0.0.1:{free_port()}",
@@ -55,7 +56,7 @@ def channels(service_env, tmp_path_factory):
     )
     process = ServiceProcess("services.channels", env).start(wait_port=port)
     try:
-        yield f"127.0.0.1:{port}", sink
+        yield f"127.0.0.1:{port}", sink, smtp
     finally:
         process.stop()
 
@@ -103,7 +104,7 @@ async def delivered(database_url, sink, key_prefix: str, run: str, expected: int
 async def test_a_notice_reaches_the_sink_with_the_one_click_unsubscribe_headers_once_per_key(
     channels, notices, database_url
 ):
-    _, sink = channels
+    _, sink, _ = channels
     run = uuid.uuid4().hex[:8]
     survey = Notice(
         f"it-{run}:survey", f"ann-{run}@example.org", "How did we do?", "Rate us: 1 2 3 4 5", "survey",
@@ -134,7 +135,7 @@ async def test_a_notice_reaches_the_sink_with_the_one_click_unsubscribe_headers_
 
 
 async def test_only_outreach_itself_may_send_notices(channels):
-    target, _ = channels
+    target, _, _ = channels
     request = channels_pb2.NoticeRequest(idempotency_key="x", to_address="a@example.org", subject="s", body="b",
                                          purpose="service")  # fmt: skip
     # The console's certificate, naming outreach, and naming a person: both refused.
@@ -189,7 +190,7 @@ def rounds_of(store, notices, clock, seconds) -> CampaignRounds:
 async def test_a_campaigns_rounds_deliver_each_recipient_once_and_a_restart_after_the_lease_sends_nobody_twice(
     channels, notices, database_url
 ):
-    _, sink = channels
+    _, sink, _ = channels
     pool = await open_pool(database_url, schema="outreach", max_size=3)
     try:
         store = CampaignStore(pool)
@@ -223,3 +224,39 @@ async def test_a_campaigns_rounds_deliver_each_recipient_once_and_a_restart_afte
         assert all(m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for m in mine)
     finally:
         await pool.close()
+
+
+def bounce_of(message_id: str) -> bytes:
+    """A delivery report returning the headers of the message `message_id`, as an MTA sends it back."""
+    return (
+        b"From: MAILER-DAEMON@example.org\r\nTo: care@crs.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b"Message-ID: <bounce-" + uuid.uuid4().hex.encode() + b"@example.org>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+        b"Final-Recipient: rfc822; gone@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        b"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: care@crs.test\r\nTo: gone@example.org\r\n"
+        b"Message-ID: " + message_id.encode() + b"\r\n\r\n--b--\r\n"
+    )
+
+
+async def test_a_bounced_notice_answers_failed_to_its_key(channels, notices, database_url):
+    _, sink, smtp = channels
+    run = uuid.uuid4().hex[:8]
+    notice = Notice(f"it-{run}:gone", f"gone-{run}@example.org", "Your parcel", "It has shipped.", "service")
+    assert await notices.send([notice]) == [True]
+    [mail] = await delivered(database_url, sink, f"it-{run}", run, 1)
+    with smtplib.SMTP("127.0.0.1", smtp, timeout=10) as client:
+        client.sendmail("", ["care@crs.test"], bounce_of(mail["Message-ID"]))
+
+    request = channels_pb2.NoticeRequest(idempotency_key=notice.idempotency_key, to_address=notice.to_address,
+                                         subject="s", body="b", purpose="service")  # fmt: skip
+
+    async def failed():
+        result = await notices.stub.SendNotice(
+            request, metadata=Principal("outreach", "service").metadata(), timeout=10
+        )
+        return result if result.delivery == "failed" else None
+
+    result = await async_wait_for(failed, timeout=20, what="the bounce on the notice")
+    assert result.last_error.startswith("bounced") and len(sink_mail(sink, run)) == 1

@@ -65,7 +65,8 @@ def refusal(notice: Notice) -> str:
     """Why the notice cannot go, or "" when it can."""
     if not 1 <= len(notice.idempotency_key) <= 200:
         return "idempotency_key: 1 to 200 characters"
-    if not _ADDRESS.match(notice.to_address):
+    # ASCII only: the relay path does not speak SMTPUTF8.
+    if not notice.to_address.isascii() or not _ADDRESS.match(notice.to_address):
         return f"to_address: not an email address: {notice.to_address[:80]!r}"
     if notice.purpose not in PURPOSES:
         return f"purpose: one of {', '.join(PURPOSES)}"
@@ -97,22 +98,22 @@ def compose(notice: Notice, *, from_address: str, domain: str, now: datetime) ->
     copy shares are made once (`_shared`, `_content`) and only the recipient's own headers each time,
     which cuts composing to a fraction of building each message whole with the email package."""
     message_id = make_msgid(idstring="notice", domain=domain)
-    own = [
-        _SMTP.fold("To", notice.to_address),
-        f"Date: {format_datetime(now)}\r\n",
-        f"Message-ID: {message_id}\r\n",
-    ]
+    own = [f"Date: {format_datetime(now)}\r\n", f"Message-ID: {message_id}\r\n"]
     if notice.list_unsubscribe:  # checked: ASCII, no spaces or angle brackets
         own.append(f"List-Unsubscribe: <{notice.list_unsubscribe}>\r\n")
         own.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
     shared = _shared(from_address, notice.subject.strip(), notice.language, domain, notice.purpose)
-    mime = (
-        shared + "".join(own).encode("ascii", errors="surrogateescape") + _content(notice.body, notice.html)
-    )
+    to = _header("To", notice.to_address)
+    mime = shared + to + "".join(own).encode("ascii") + _content(notice.body, notice.html)
     return Composed(message_id, mime)
 
 
 _SMTP = email.policy.SMTP
+
+
+def _header(name: str, value: str) -> bytes:
+    """The folded header line, non-ASCII words encoded (RFC 2047), as the email package writes a message's."""
+    return _SMTP.header_factory(name, value).fold(policy=_SMTP).encode("ascii")
 
 
 @functools.lru_cache(maxsize=256)
@@ -120,7 +121,7 @@ def _shared(from_address: str, subject: str, language: str, domain: str, purpose
     headers = [f"Content-Language: {language}\r\n"] if language else []
     # Marks mail this centre sent, so that a bounce or an auto-reply to it is never taken for a new case.
     headers += [f"X-CRS-Loop: {domain}\r\n", f"X-CRS-Purpose: {purpose}\r\n"]
-    folded = _SMTP.fold_binary("From", from_address) + _SMTP.fold_binary("Subject", subject)
+    folded = _header("From", from_address) + _header("Subject", subject)
     return folded + "".join(headers).encode("ascii")
 
 

@@ -50,6 +50,20 @@ def test_a_notice_carries_the_one_click_unsubscribe_headers_and_its_language():
     ).loop
 
 
+@pytest.mark.parametrize("subject", ["Bientôt à court ?", "Votre avis compte : " + "é" * 80])
+def test_a_subject_in_any_language_is_encoded_and_reads_back_whole(subject):
+    mime = compose(
+        survey(subject=subject),
+        from_address="Service Consommateurs <care@crs.test>",
+        domain="crs.test",
+        now=NOW,
+    ).mime
+    assert mime.split(b"\r\n\r\n", 1)[0].isascii()  # the headers, RFC 2047-encoded
+    sent = parsed(mime)
+    assert (sent["Subject"], sent["From"]) == (subject, "Service Consommateurs <care@crs.test>")
+    assert all(len(line) <= 998 for line in mime.split(b"\r\n"))
+
+
 def test_a_recall_notice_goes_without_unsubscribe_headers():
     recall = Notice("recall:1", "ann@example.com", "Recall of OAT-500", "Do not eat it", "recall")
     sent = parsed(compose(recall, from_address="care@crs.test", domain="crs.test", now=NOW).mime)
@@ -63,6 +77,7 @@ def test_a_recall_notice_goes_without_unsubscribe_headers():
     [
         (survey(to="not an address"), "to_address: not an email address"),
         (survey(to="ann@localhost"), "to_address"),
+        (survey(to="anaïs@example.com"), "to_address"),
         (survey(key=""), "idempotency_key"),
         (survey(purpose="spam"), "purpose: one of service, survey, marketing, recall"),
         (survey(subject="two\nlines"), "subject: one line"),

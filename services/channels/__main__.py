@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import pathlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +37,8 @@ from services.channels.knowledge_client import FulfillmentShops, KnowledgeAnswer
 from services.channels.letter_cases import CaseworkLetters
 from services.channels.letter_store import SqlLetterStore
 from services.channels.letters import Letters
+from services.channels.notices import Notices
+from services.channels.notices_store import SqlNotices
 from services.channels.reply_templates import ReplyTemplates
 from services.channels.reply_templates_store import SqlTemplates
 from services.channels.service import Channels
@@ -60,6 +62,8 @@ from services.runtime.settings import (
 )
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+# Notices the notice sender hands the relay over one connection at a time.
+NOTICE_BATCH = 500
 
 log = logging.getLogger(__name__)
 
@@ -157,15 +161,18 @@ async def _counted(outcome: str, recording) -> None:
 
 
 async def _send_loop(
-    sender: outbound.Sender, channels: Channels, stop: asyncio.Event, interval: float
+    deliver: Callable[[], Awaitable[int]], queued: asyncio.Event, stop: asyncio.Event, interval: float
 ) -> None:
+    """`deliver` every `interval` seconds, at once when something is queued, and again while it fills its
+    batch (there is more due)."""
     while not stop.is_set():
-        channels.queued.clear()
+        queued.clear()
         try:
-            await sender.deliver_due()
+            if await deliver() >= NOTICE_BATCH:
+                continue
         except Exception:
-            log.exception("the outbox sender failed this round; queued replies stay queued")
-        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(channels.queued.wait())]
+            log.exception("the outbox sender failed this round; queued mail stays queued")
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(queued.wait())]
         await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
@@ -274,13 +281,27 @@ async def serve(
         channels = Channels(
             store, from_address=settings.from_address, domain=settings.domain, signer=signer, cases=cases
         )
+        notices = Notices(
+            SqlNotices(pool, from_address=settings.from_address),
+            from_address=settings.from_address,
+            domain=settings.domain,
+            clock=channels.clock,
+            signer=signer,
+        )
+        relay = SmtpRelay(settings.smtp_url)
+        notice_sender = outbound.Sender(
+            store=notices.store,
+            relay=relay,
+            on_sent=metrics.notice_delivered,
+            on_failed=metrics.notice_failed,
+        )
         if settings.email_ack and knowledge is not None:
             acknowledgements.acknowledger = Acknowledger(
                 knowledge=KnowledgeClient(knowledge), replies=channels
             )
         sender = outbound.Sender(
             store=store,
-            relay=SmtpRelay(settings.smtp_url),
+            relay=relay,
             on_sent=lambda item: _counted(
                 "sent",
                 # An acknowledgement is no agent's answer: it does not stop the first-response clock.
@@ -330,12 +351,21 @@ async def serve(
                     web_form=SqlOffers(pool),
                     letters=letters,
                     chat_files=chat_files,
+                    notices=notices,
                 )
             ],
             settings.grpc_bind,
         )
         port = await server.start()
-        sending = asyncio.create_task(_send_loop(sender, channels, stop, settings.outbox_interval))
+        sending = asyncio.gather(
+            _send_loop(sender.deliver_due, channels.queued, stop, settings.outbox_interval),
+            _send_loop(
+                lambda: notice_sender.deliver_batch(NOTICE_BATCH),
+                notices.queued,
+                stop,
+                settings.outbox_interval,
+            ),
+        )
         reading = _read_mailboxes(intake, pool, settings, stop)
         if on_ready is not None:
             on_ready(

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 
 import dkim
 
-SIGNED_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"in-reply-to", b"references")
+# The one-click unsubscribe headers are signed too (RFC 8058 section 4): a receiver honours them only then.
+SIGNED_HEADERS = (
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"in-reply-to",
+    b"references",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from services.channels.chat_files_grpc import ChatFileMethods, chat_line_pb
 from services.channels.letter_mail import InvalidLetter, LetterEmail
 from services.channels.letters import Letters
 from services.channels.letters_grpc import LetterMethods
+from services.channels.notices import Notices
+from services.channels.notices_grpc import NoticeMethods, only_the_service
 from services.channels.outbound import InvalidReply, NoThread
 from services.channels.reply_templates import ReplyTemplates
 from services.channels.reply_templates_api import ReplyTemplatesApi
@@ -23,7 +25,6 @@ from services.channels.service import Channels
 from services.channels.sink_api import SinkApi
 from services.channels.store import MessageRow
 from services.channels.web_form_grpc import WebFormTally, web_form_tally
-from services.runtime import tls
 from services.runtime.grpcio import Servicer, errors_to_status
 from services.runtime.principal import from_metadata
 
@@ -107,7 +108,12 @@ async def _act(desks: ChatDesks, username: str, action, desk: DeskStream) -> Non
 
 
 class ChannelsApi(
-    ReplyTemplatesApi, SinkApi, LetterMethods, ChatFileMethods, channels_pb2_grpc.ChannelsServicer
+    ReplyTemplatesApi,
+    SinkApi,
+    LetterMethods,
+    ChatFileMethods,
+    NoticeMethods,
+    channels_pb2_grpc.ChannelsServicer,
 ):
     def __init__(
         self,
@@ -119,7 +125,9 @@ class ChannelsApi(
         web_form: WebFormTally,
         letters: Letters | None = None,
         chat_files: ChatFiles | None = None,
+        notices: Notices | None = None,
     ):
+        self.notices = notices
         self.chat_files = chat_files
         self.channels = channels
         self.desks = desks
@@ -186,15 +194,7 @@ class ChannelsApi(
 
     @ERRORS
     async def SendLetter(self, request, context):
-        who = from_metadata(context.invocation_metadata())
-        # Fulfillment's own certificate, not only its name: an issuer of principals (the console) may
-        # not send a letter by naming fulfillment.
-        if (
-            who is None
-            or (who.role, who.username) != ("service", LETTER_SENDER)
-            or tls.peer_identity(context) != LETTER_SENDER
-        ):
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "only fulfillment sends its letters")
+        await only_the_service(context, LETTER_SENDER, "only fulfillment sends its letters")
         row = await self.channels.send_letter(
             LetterEmail(
                 fulfillment_id=request.fulfillment_id,
@@ -232,10 +232,18 @@ def servicer(
     web_form: WebFormTally,
     letters: Letters | None = None,
     chat_files: ChatFiles | None = None,
+    notices: Notices | None = None,
 ) -> Servicer:
     return Servicer(
         ChannelsApi(
-            channels, desks, templates, sink_dir, web_form=web_form, letters=letters, chat_files=chat_files
+            channels,
+            desks,
+            templates,
+            sink_dir,
+            web_form=web_form,
+            letters=letters,
+            chat_files=chat_files,
+            notices=notices,
         ),
         channels_pb2_grpc.add_ChannelsServicer_to_server,
         SERVICE_NAME,

@@ -10,6 +10,19 @@ INBOUND = Counter(
     ["outcome"],
 )
 OUTBOUND = Counter("crs_channels_outbound_total", "Replies by outcome: sent or failed", ["outcome"])
+NOTICES = Counter(
+    "crs_channels_notices_total", "Notices (email tied to no case) by outcome: sent or failed", ["outcome"]
+)
+
+
+async def notice_delivered(item) -> None:
+    NOTICES.labels("sent").inc()
+
+
+async def notice_failed(item, error: str) -> None:
+    NOTICES.labels("failed").inc()
+
+
 CHATS = Counter("crs_channels_chats_total", "Chats routed to an agent")
 CHAT_REFUSED = Counter(
     "crs_channels_chat_refused_total",

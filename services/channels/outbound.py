@@ -71,6 +71,11 @@ class Relay(Protocol):
         """Raises PermanentFailure when the relay refuses for good, any other error to retry."""
 
 
+class BatchRelay(Relay, Protocol):
+    async def send_batch(self, items: list[Queued]) -> list[Exception | None]:
+        """Each item over one connection; per item None when accepted, else the error `send` would raise."""
+
+
 class PermanentFailure(RuntimeError):
     pass
 
@@ -129,6 +134,10 @@ class OutboxStore(Protocol):
     async def failed(self, message_id: int, *, error: str) -> None: ...
 
 
+class BatchOutboxStore(OutboxStore, Protocol):
+    async def sent_all(self, ids: list[int], *, now: datetime) -> None: ...
+
+
 class Sender:
     """Hands due messages to the relay; `on_sent` / `on_failed` record the outcome on the case."""
 
@@ -147,28 +156,49 @@ class Sender:
                 accepted += 1
         return accepted
 
+    async def deliver_batch(self, limit: int = 500) -> int:
+        """Every due message over one relay connection, the accepted ones recorded in one statement:
+        notices come by the thousand, and a connection and a statement per message would cap their rate.
+        Needs a BatchRelay and a BatchOutboxStore; returns how many the relay accepted."""
+        due = await self.store.due(now=self.clock(), limit=limit)
+        if not due:
+            return 0
+        errors = await self.relay.send_batch(due)
+        accepted = [item for item, error in zip(due, errors, strict=True) if error is None]
+        for item, error in zip(due, errors, strict=True):
+            if error is not None:
+                await self._not_delivered(item, error)
+        if accepted:
+            await self.store.sent_all([item.id for item in accepted], now=self.clock())
+        for item in accepted if self.on_sent is not None else ():
+            await self.on_sent(item)
+        return len(accepted)
+
     async def _deliver(self, item: Queued) -> bool:
         try:
             await self.relay.send(item.mime, sender=item.from_address, recipients=[item.to_address])
-        except PermanentFailure as exc:
-            await self._give_up(item, f"refused: {exc}")
-            return False
-        except Exception as exc:  # the relay is down or said "later": keep it queued
-            attempts = item.attempts + 1
-            error = f"{type(exc).__name__}: {str(exc)[:300]}"
-            if attempts >= MAX_ATTEMPTS:
-                await self._give_up(item, f"gave up after {attempts} attempts: {error}")
-                return False
-            log.warning("reply %d not delivered yet (attempt %d): %s", item.id, attempts, error)
-            await self.store.retry(item.id, error=error, at=self.clock() + retry_delay(attempts))
+        except Exception as exc:
+            await self._not_delivered(item, exc)
             return False
         await self.store.sent(item.id, now=self.clock())
         if self.on_sent is not None:
             await self.on_sent(item)
         return True
 
+    async def _not_delivered(self, item: Queued, exc: Exception) -> None:
+        if isinstance(exc, PermanentFailure):
+            await self._give_up(item, f"refused: {exc}")
+        else:  # the relay is down or said "later": keep it queued
+            attempts = item.attempts + 1
+            error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            if attempts >= MAX_ATTEMPTS:
+                await self._give_up(item, f"gave up after {attempts} attempts: {error}")
+                return
+            log.warning("message %d not delivered yet (attempt %d): %s", item.id, attempts, error)
+            await self.store.retry(item.id, error=error, at=self.clock() + retry_delay(attempts))
+
     async def _give_up(self, item: Queued, error: str) -> None:
-        log.error("reply %d could not be delivered: %s", item.id, error)
+        log.error("message %d could not be delivered: %s", item.id, error)
         await self.store.failed(item.id, error=error)
         if self.on_failed is not None:
             await self.on_failed(item, error)

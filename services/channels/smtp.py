@@ -16,7 +16,7 @@ from aiosmtpd.smtp import SMTP
 
 from services.channels import mail, metrics
 from services.channels.intake import Intake
-from services.channels.outbound import PermanentFailure
+from services.channels.outbound import PermanentFailure, Queued
 from services.runtime.settings import split_hostport
 
 log = logging.getLogger(__name__)
@@ -77,19 +77,52 @@ class SmtpRelay:
     async def send(self, mime: bytes, *, sender: str, recipients: list[str]) -> None:
         await asyncio.to_thread(self._send, mime, sender, recipients)
 
+    async def send_batch(self, items: list[Queued]) -> list[Exception | None]:
+        return await asyncio.to_thread(self._send_batch, items)
+
     def _send(self, mime: bytes, sender: str, recipients: list[str]) -> None:
-        kind = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
         try:
-            with kind(self.host, self.port, timeout=self.timeout) as client:
-                if self.user:
-                    client.login(self.user, self.password or "")
+            with self._connect() as client:
                 client.sendmail(sender, recipients, mime)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            if all(code >= 500 for code in codes):
-                raise PermanentFailure(f"recipients refused: {exc.recipients}") from None
+        except smtplib.SMTPException as exc:
+            raise _classified(exc) from None
+
+    def _send_batch(self, items: list[Queued]) -> list[Exception | None]:
+        """One connection for the batch; a refused message is that message's error, a lost connection is
+        the error of every message not yet sent (they stay queued and are tried again)."""
+        errors: list[Exception | None] = []
+        try:
+            with self._connect() as client:
+                for item in items:
+                    try:
+                        client.sendmail(item.from_address, [item.to_address], item.mime)
+                        errors.append(None)
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+                        errors.append(_classified(exc))
+                        client.rset()
+        except (OSError, smtplib.SMTPException) as exc:
+            errors += [exc] * (len(items) - len(errors))
+        return errors
+
+    def _connect(self) -> smtplib.SMTP:
+        kind = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
+        client = kind(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.user:
+                client.login(self.user, self.password or "")
+        except BaseException:
+            client.close()
             raise
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code >= 500:
-                raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from None
-            raise
+        return client
+
+
+def _classified(exc: smtplib.SMTPException) -> Exception:
+    """PermanentFailure for a refusal for good (5xx), else the error itself, to retry."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        if all(code >= 500 for code in codes):
+            return PermanentFailure(f"recipients refused: {exc.recipients}")
+        return exc
+    if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500:
+        return PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}")
+    return exc

@@ -122,6 +122,11 @@ class SqlStore:
                     (detail, message_id),
                 )
             ).fetchone()
+            if row is None:  # a notice's bounce: no case to tell; SendNotice with its key answers failed
+                await conn.execute(
+                    "UPDATE notice SET delivery = 'failed', last_error = %s WHERE message_id = %s",
+                    (detail, message_id),
+                )
             return row[0] if row else None
 
     async def add_inbound(

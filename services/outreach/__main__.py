@@ -1,25 +1,29 @@
-"""`python -m services.outreach`: the Campaigns gRPC API, and the consumers that feed outreach's read models
+"""`python -m services.outreach`: the Campaigns gRPC API; the consumers that feed outreach's read models
 (casework's contacts, fulfillment's orders), turn insights' `recall_opened` into a notice campaign and
-fulfillment's `shipment_changed` into shipping notices (with their retry sweep)."""
+fulfillment's `shipment_changed` into shipping notices (with their retry sweep); and the campaign sender.
+Every message goes out as channels' notices (SendNotices)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from services.outreach import campaigns_grpc, facts_consume, recalls_consume, shipping_desk
-from services.outreach.campaign_sender import Notice
+from services.outreach.campaign_rounds import CampaignRounds
 from services.outreach.campaigns_store import CampaignStore
+from services.outreach.notices_client import ChannelsNotices
 from services.outreach.reach import Reach
 from services.outreach.recalls_store import RecallStore
 from services.outreach.shipping_desk import ShippingDesk
 from services.outreach.shipping_store import ShippingStore
-from services.runtime import bus, process
+from services.runtime import bus, grpcio, process
 from services.runtime.db import open_pool
 from services.runtime.events import now
 from services.runtime.grpcio import Server
-from services.runtime.settings import Common, env_float, env_int, grpc_bind
+from services.runtime.settings import Common, env_float, env_int, grpc_bind, grpc_target
 
 log = logging.getLogger("services.outreach")
 
@@ -51,14 +55,20 @@ class NoServiceWithdrawalsYet:
         return set()
 
 
-class NoticesNotSentYet:
-    """The `Notices` port until the adapter over channels' SendNotice is wired: each notice is logged and
-    reported not accepted, so it stays pending and is sent by a later sweep once the adapter is."""
+class NoStandingYet:
+    """No consent is held until the consent read model is wired: the sender suppresses every recipient
+    (no consent), so nobody is written to without it."""
 
-    async def send(self, notices: list[Notice]) -> list[bool]:
-        for notice in notices:
-            log.info("notice %s not sent: no channel to send it through yet", notice.idempotency_key)
-        return [False] * len(notices)
+    async def of(self, consumer_ids: list[str], now: datetime) -> dict[str, tuple[frozenset[str], int]]:
+        return {}
+
+
+class NoUnsubscribeLinksYet:
+    """The one-click unsubscribe links come with the consent model; a marketing or survey email is never
+    sent without one."""
+
+    def link(self, consumer_id: str, purpose: str) -> str:
+        return ""
 
 
 def subscriptions(
@@ -82,18 +92,17 @@ async def serve(
     database_url: str,
     amqp_url: str,
     bind: str,
+    channels: str,
     on_ready: Callable[[int], None] | None = None,
 ) -> None:
     pool = await open_pool(database_url, schema="outreach", max_size=env_int("CRS_OUTREACH_DB_POOL_SIZE", 5))
     connection = await bus.connect(amqp_url)
+    to_channels = grpcio.channel(channels)
     try:
         recalls, campaigns = RecallStore(pool), CampaignStore(pool)
+        notices = ChannelsNotices(to_channels, deadline=env_float("CRS_OUTREACH_CHANNELS_DEADLINE", 20.0))
         shipping = ShippingDesk(
-            ShippingStore(pool),
-            NobodyReachableYet(),
-            NoServiceWithdrawalsYet(),
-            NoticesNotSentYet(),
-            clock=now,
+            ShippingStore(pool), NobodyReachableYet(), NoServiceWithdrawalsYet(), notices, clock=now
         )
         consumer = bus.Consumer(
             connection, "outreach", subscriptions(recalls, campaigns, NoAddressesYet(), shipping)
@@ -102,22 +111,40 @@ async def serve(
         sweeps = asyncio.create_task(
             shipping_desk.run_sweeps(shipping, env_float("CRS_OUTREACH_SHIPPING_SWEEP_SECONDS", 60.0), stop)
         )
-        server = Server([campaigns_grpc.servicer(campaigns, recalls)], bind)
+        server = Server([campaigns_grpc.servicer(campaigns, recalls, notices)], bind)
         port = await server.start()
+        rounds = CampaignRounds(
+            campaigns,
+            NoStandingYet(),
+            notices,
+            NoUnsubscribeLinksYet(),
+            clock=lambda: datetime.now(UTC),
+            monotonic=time.monotonic,
+            idle=env_float("CRS_OUTREACH_SENDER_IDLE", 2.0),
+        )
+        sending = asyncio.create_task(rounds.run(stop))
         if on_ready is not None:
             on_ready(port)
         await stop.wait()
         await sweeps
         await consumer.stop()
+        await sending
         await server.stop(env_float("CRS_OUTREACH_SHUTDOWN_GRACE", 5.0))
     finally:
+        await to_channels.close()
         await connection.close()
         await pool.close()
 
 
 async def main(stop: asyncio.Event) -> None:
     common = Common.from_env()
-    await serve(stop, database_url=common.database_url, amqp_url=common.amqp_url, bind=grpc_bind("outreach"))
+    await serve(
+        stop,
+        database_url=common.database_url,
+        amqp_url=common.amqp_url,
+        bind=grpc_bind("outreach"),
+        channels=grpc_target("channels"),
+    )
 
 
 if __name__ == "__main__":

@@ -53,6 +53,21 @@ def idempotency_key(campaign_id: str, consumer_id: str) -> str:
     return f"campaign:{campaign_id}:{consumer_id}"
 
 
+def needs_unsubscribe(kind: str) -> bool:
+    """Marketing carries the one-click unsubscribe (RFC 8058); a recall notice, a safety message, does not."""
+    return purpose_of(kind) == "marketing"
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """What the sender needs of a campaign: its kind (the purpose it is sent under) and its template."""
+
+    id: str
+    kind: str
+    subject: str
+    body: str
+
+
 @dataclass(frozen=True)
 class Recipient:
     consumer_id: str
@@ -161,3 +176,7 @@ class RateLimit:
         self.tokens -= granted
         wait = 0.0 if granted == wanted else (1 - self.tokens % 1) / self.rate
         return granted, wait
+
+    def give_back(self, unused: int) -> None:
+        """Return tokens taken for sends that did not happen (nothing was due)."""
+        self.tokens = min(self.rate, self.tokens + unused)

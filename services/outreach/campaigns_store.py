@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from psycopg_pool import AsyncConnectionPool
 
-from services.outreach.campaigns import Progress, next_state
+from services.outreach.campaigns import Campaign, Progress, next_state
 
 BATCH = 5000
 
@@ -147,6 +147,28 @@ class CampaignStore:
                 )
             ).fetchall()
         return Progress.of(dict(rows))
+
+    async def running(self) -> list[tuple[Campaign, int]]:
+        """Every running campaign with its rate limit (messages a second), oldest first."""
+        async with self.pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    "SELECT id, kind, subject, body, rate_per_second FROM campaign WHERE state = 'running'"
+                    " ORDER BY started_at, id"
+                )
+            ).fetchall()
+        return [(Campaign(str(i), k, s, b), rate) for i, k, s, b, rate in rows]
+
+    async def campaign(self, campaign_id: str) -> Campaign:
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT id, kind, subject, body FROM campaign WHERE id = %s", (campaign_id,)
+                )
+            ).fetchone()
+        if row is None:
+            raise CampaignNotFound(campaign_id)
+        return Campaign(str(row[0]), row[1], row[2], row[3])
 
     async def state(self, campaign_id: str) -> str:
         async with self.pool.connection() as conn:

@@ -57,7 +57,8 @@ class SurveyEmail:
 def compose(kind: str, language: str, *, reference: str, base_url: str, links: dict) -> SurveyEmail:
     """The email in the consumer's language: each score a link, then the page for a comment or a poll."""
     lang = language.split("-")[0].lower() if language.split("-")[0].lower() in SUBJECT else "en"
-    ask = ASK[lang].format(reference=reference).replace("  ", " ")
+    # Without a case number the sentence reads on without it ("your request:").
+    ask = ASK[lang].replace(" {reference}", f" {reference}" if reference else "")
     page = f"{base_url}/s/{links['page']}"
     scores = sorted(links["scores"].items()) if kind != "poll" else []
     low, high = score_range(kind) if kind != "poll" else (0, 0)

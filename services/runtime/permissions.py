@@ -101,6 +101,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Emailing a printed fulfillment letter: no person, only fulfillment on its own account
     # (SERVICE_METHODS); a person asks for a letter by email with fulfillment.request.
     "letters.email": frozenset(),
+    # Email tied to no case (campaigns, surveys, reminders): no person, only outreach on its own account
+    # (SERVICE_METHODS); people start a campaign with campaigns.run.
+    "notices.send": frozenset(),
     # The consumer's rights (docs/privacy.md): an export or an erasure is asked for, with a reason, by a
     # supervisor or an admin; retention policies are an admin's.
     "consumers.export": frozenset({"supervisor", "admin"}),
@@ -277,6 +280,8 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.channels.v1.Channels/SendChatFile": "chat.answer",
     "/crs.channels.v1.Channels/GetAttachment": "cases.read",
     "/crs.channels.v1.Channels/SendLetter": "letters.email",
+    "/crs.channels.v1.Channels/SendNotice": "notices.send",
+    "/crs.channels.v1.Channels/SendNotices": "notices.send",
 }
 
 # What a service may call on its own account, as the principal (its name, role "service") that its
@@ -304,6 +309,8 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
     "fulfillment": frozenset({"/crs.channels.v1.Channels/SendLetter"}),
     # Insights has knowledge's model embed the verbatims it groups into themes (services/insights/themes.py).
     "insights": frozenset({"/crs.knowledge.v1.Knowledge/Embed"}),
+    # Outreach's campaigns, surveys and reminders go out as channels' notices (services/outreach/notices_client.py).
+    "outreach": frozenset({"/crs.channels.v1.Channels/SendNotice", "/crs.channels.v1.Channels/SendNotices"}),
 }
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 

@@ -74,10 +74,13 @@ async def test_a_recall_opened_in_insights_shows_as_a_running_recall_campaign(se
                 lambda: _campaign_of(pool, recall.recall_id), timeout=20, what="the recall campaign"
             )
             stub = campaigns_pb2_grpc.CampaignsStub(channel)
-            progress = await stub.GetCampaignProgress(
-                pb.GetCampaignProgressRequest(campaign_id=campaign_id), metadata=MO
-            )
-            assert progress.state == "running"
+
+            async def started():
+                request = pb.GetCampaignProgressRequest(campaign_id=campaign_id)
+                return (await stub.GetCampaignProgress(request, metadata=MO)).state == "running"
+
+            # The row exists a moment before the consumer approves and starts it.
+            assert await async_wait_for(started, timeout=20, what="the recall campaign running")
             tally = await stub.RecallTally(pb.RecallTallyRequest(recall_id=recall.recall_id), metadata=MO)
             # No addresses are held yet (docs/outreach.md), so the notice has no recipients to count.
             assert (tally.recall_id, tally.affected, tally.notified) == (recall.recall_id, 0, 0)

@@ -140,3 +140,27 @@ class Recorder:
 
     def kinds(self, key="kind"):
         return [e.get(key) for e in self.events]
+
+
+def dkim_key(domain: str, selector: str = "crs"):
+    """A fresh RSA key for signing, and the DNS lookup that publishes its public half for `domain`."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+
+    def dns(name, timeout=5):
+        return record if name == f"{selector}._domainkey.{domain}.".encode() else None
+
+    return pem, dns

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import email
 import email.policy
 from dataclasses import dataclass, field
@@ -10,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import dkim
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from services.channels import mail, outbound
 from services.channels.dkim_sign import Signer
 from services.channels.outbound import PermanentFailure, Queued, Sender, Thread
+from tests.unit.channels.fakes import dkim_key
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 THREAD = Thread(
@@ -121,24 +119,11 @@ async def test_a_permanent_refusal_is_recorded_on_the_case_and_not_retried():
 
 
 def test_a_reply_is_dkim_signed_when_a_key_is_configured_and_the_signature_verifies():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    pem, dns = dkim_key("crs.localhost")
     reply = outbound.compose(
         THREAD, body="We are sorry.", from_address="care@crs.localhost", domain="crs.localhost", now=NOW
     )
     signed = Signer("crs.localhost", "crs", pem).sign(reply.mime)
     assert signed.startswith(b"DKIM-Signature: v=1; a=rsa-sha256;")
-
-    def dns(name, timeout=5):
-        return record if name == b"crs._domainkey.crs.localhost." else None
-
     assert dkim.verify(signed, dnsfunc=dns)
     assert not dkim.verify(signed.replace(b"We are sorry.", b"We are not sorry."), dnsfunc=dns)

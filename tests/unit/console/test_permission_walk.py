@@ -307,6 +307,9 @@ METHODS: dict[str, set[str]] = {
     "/crs.channels.v1.Channels/GetAttachment": CASEWORKERS,
     # No person: fulfillment alone, on its own account (SERVICE_METHODS), with its own certificate.
     "/crs.channels.v1.Channels/SendLetter": set(),
+    # No person: outreach alone, on its own account (SERVICE_METHODS), with its own certificate.
+    "/crs.channels.v1.Channels/SendNotice": set(),
+    "/crs.channels.v1.Channels/SendNotices": set(),
     "/crs.contacts.v1.ConsumerRights/ExportArchive": {SUPERVISOR, ADMIN},
     "/crs.contacts.v1.ConsumerRights/RequestErasure": {SUPERVISOR, ADMIN},
     "/crs.contacts.v1.ConsumerRights/GetErasure": {SUPERVISOR, ADMIN},

@@ -37,9 +37,24 @@ class FakeNotices:
         return [n.to_address not in self.refuse for n in notices]
 
 
-def sender(claims, standing, notices, per_second=1000):
+class Links:
+    """One-click unsubscribe links, except for the consumers whose link cannot be made."""
+
+    def __init__(self, missing=()):
+        self.missing = set(missing)
+
+    def link(self, consumer_id, purpose):
+        return "" if consumer_id in self.missing else f"https://care.example/u/{consumer_id}/{purpose}"
+
+
+def sender(claims, standing, notices, per_second=1000, links=None):
     return Sender(
-        claims, standing, notices, clock=lambda: NOON, limit=RateLimit(per_second, clock=lambda: 0.0)
+        claims,
+        standing,
+        notices,
+        unsubscribe=links or Links(),
+        clock=lambda: NOON,
+        limit=RateLimit(per_second, clock=lambda: 0.0),
     )
 
 
@@ -58,6 +73,7 @@ async def test_a_round_sends_to_the_consented_and_records_every_other_outcome():
     assert settled == 4
     assert [n.to_address for n in notices.sent] == ["yes@example.org", "bounce@example.org"]
     assert notices.sent[0].idempotency_key == "campaign:k1:yes"
+    assert notices.sent[0].list_unsubscribe == "https://care.example/u/yes/marketing"
     assert {k: o.status for k, o in claims.recorded.items()} == {
         "yes": "sent",
         "no": "suppressed",
@@ -75,27 +91,18 @@ async def test_a_round_takes_no_more_than_the_rate_limit_allows():
     settled, wait = await run.round(Campaign("k2", "recall", "Recall", "Body"))
     assert settled == 0 and wait > 0
     assert len(notices.sent) == 10 and {n.purpose for n in notices.sent} == {"recall"}
+    assert {n.list_unsubscribe for n in notices.sent} == {""}  # a safety notice offers no unsubscribe
 
 
-async def test_run_stops_when_the_campaign_is_paused():
-    from services.outreach.campaign_sender import run
-
-    claims = FakeClaims([Claimed(f"c{i}", f"c{i}@example.org", "UTC", 1) for i in range(30)])
-    standing = FakeStanding({f"c{i}": frozenset({"marketing"}) for i in range(30)})
+async def test_marketing_whose_unsubscribe_link_cannot_be_made_is_never_sent():
+    claims = FakeClaims([Claimed("a", "a@example.org", "UTC", 1), Claimed("b", "b@example.org", "UTC", 1)])
+    standing = FakeStanding({"a": frozenset({"marketing"}), "b": frozenset({"marketing"})})
     notices = FakeNotices()
-    rounds = []
-
-    async def is_running(_):
-        return len(rounds) < 2
-
-    async def wait_for(seconds):
-        rounds.append(seconds)
-        return False
-
-    await run(
-        sender(claims, standing, notices, per_second=10),
-        Campaign("k3", "marketing", "s", "b"),
-        is_running,
-        wait_for,
+    await sender(claims, standing, notices, links=Links(missing={"b"})).round(
+        Campaign("k4", "marketing", "s", "b")
     )
-    assert len(notices.sent) == 10  # the first round sent its second's worth, the second waited, then paused
+    assert [n.to_address for n in notices.sent] == ["a@example.org"]
+    assert (claims.recorded["b"].status, claims.recorded["b"].reason) == (
+        "suppressed",
+        "no one-click unsubscribe link",
+    )

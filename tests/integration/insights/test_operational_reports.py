@@ -157,6 +157,11 @@ async def test_case_events_and_survey_answers_make_the_reports(running, reports_
     assert by_channel["email"]["answered"] == 0 and by_channel["email"]["first_response_median_h"] is None
     backlog = table(await insights.GetReport(pb.GetReportRequest(name="backlog"), metadata=SAM))
     assert backlog["(all)"]["under_1d"] == 2
+    # The team is the capturer's, as casework's case events carry it.
+    by_team = table(
+        await insights.GetReport(pb.GetReportRequest(name="response-times", by="team"), metadata=SAM)
+    )
+    assert by_team["north"]["cases"] == 4 and "(none)" not in by_team
     by_agent = table(await insights.GetReport(pb.GetReportRequest(name="csat", by="agent"), metadata=SAM))
     assert by_agent["alice"] == {"answers": 2, "satisfied": 1, "csat_pct": 50.0, "mean_score": 3.5}
     nps = table(await insights.GetReport(pb.GetReportRequest(name="nps", by="issue"), metadata=SAM))

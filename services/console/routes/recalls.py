@@ -83,7 +83,7 @@ async def alerts_page(request: web.Request) -> web.Response:
         request,
         "recalls/alerts.html",
         alerts=[as_json(a) for a in found],
-        status=status,
+        chosen=status,
         may_recall=allowed(principal(request), "recalls.manage"),
     )
 
@@ -102,8 +102,12 @@ async def list_page(request: web.Request) -> web.Response:
     )
 
 
+FORM_FIELDS = ("alert_id", "sku", "lot_codes", "regions", "title", "script", "consumer_message", "reason")
+
+
 def _form(request: web.Request, *, status: int = 200, error: str = "", alert=None, **given) -> web.Response:
-    return render(request, "recalls/new.html", status=status, error=error, alert=alert, given=given)
+    shown = {name: given.get(name, "") for name in FORM_FIELDS}
+    return render(request, "recalls/new.html", status=status, error=error, alert=alert, given=shown)
 
 
 @routes.get("/recalls/new")
@@ -129,8 +133,7 @@ async def open_recall(request: web.Request) -> web.StreamResponse:
     except grpc.aio.AioRpcError as exc:
         if exc.code() not in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND):
             raise
-        given = {k: _field(form, k) for k in ("alert_id", "sku", "lot_codes", "regions", "title", "script",
-                                              "consumer_message", "reason")}  # fmt: skip
+        given = {name: _field(form, name) for name in FORM_FIELDS}
         return _form(request, status=400, error=error_text(exc), **given)
     raise web.HTTPSeeOther(f"/recalls/{opened.id}")
 

@@ -35,42 +35,51 @@ function recallBlock(recalls, lotAsked) {
   return section;
 }
 
+// Each box marked data-recall-sku names the form's SKU and lot inputs (and a product list, if any) it
+// watches: the capture form beside the pop and the Cases page's form alike.
 (() => {
   const byId = (id) => document.getElementById(id);
-  let waiting = null;
-  let asked = 0;
 
-  async function ask(sku, lot) {
-    const mine = ++asked;
-    const box = byId("capture-recall");
-    if (!sku) {
-      box.hidden = true;
-      return;
+  function watch(box) {
+    const sku = byId(box.dataset.recallSku);
+    const lot = byId(box.dataset.recallLot);
+    let waiting = null;
+    let asked = 0;
+
+    async function ask(product, lotCode) {
+      const mine = ++asked;
+      if (!product) {
+        box.hidden = true;
+        return;
+      }
+      const query = new URLSearchParams({ sku: product, lot_code: lotCode });
+      const reply = await fetch(`/api/recalls/find?${query}`, { credentials: "same-origin" });
+      if (mine !== asked || !reply.ok) return; // a later keystroke asked again, or insights is unavailable
+      const { recalls } = await reply.json();
+      const block = recallBlock(recalls, !lotCode);
+      box.replaceChildren(...(block ? [block] : []));
+      box.hidden = !block;
     }
-    const query = new URLSearchParams({ sku, lot_code: lot });
-    const reply = await fetch(`/api/recalls/find?${query}`, { credentials: "same-origin" });
-    if (mine !== asked || !reply.ok) return; // a later keystroke asked again, or insights is unavailable
-    const { recalls } = await reply.json();
-    const block = recallBlock(recalls, !lot);
-    box.replaceChildren(...(block ? [block] : []));
-    box.hidden = !block;
-  }
 
-  function soon() {
-    clearTimeout(waiting);
-    const sku = byId("capture-sku").value.trim();
-    const lot = byId("capture-lot").value.trim();
-    waiting = setTimeout(() => ask(sku, lot).catch(() => {}), 300);
+    function soon() {
+      clearTimeout(waiting);
+      const product = sku.value.trim();
+      const lotCode = lot.value.trim();
+      waiting = setTimeout(() => ask(product, lotCode).catch(() => {}), 300);
+    }
+
+    sku.addEventListener("input", soon);
+    lot.addEventListener("input", soon);
+    // Picking a product fills the SKU from script, which fires no input event.
+    const list = box.dataset.recallProduct && byId(box.dataset.recallProduct);
+    if (list) list.addEventListener("change", () => setTimeout(soon, 0));
+    sku.form.addEventListener("reset", () => {
+      asked++;
+      box.hidden = true;
+    });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    if (!byId("capture-recall")) return;
-    for (const id of ["capture-sku", "capture-lot"]) byId(id).addEventListener("input", soon);
-    // Picking a product fills the SKU from script, which fires no input event.
-    byId("capture-product").addEventListener("change", () => setTimeout(soon, 0));
-    byId("capture-form").addEventListener("reset", () => {
-      asked++;
-      byId("capture-recall").hidden = true;
-    });
+    for (const box of document.querySelectorAll("[data-recall-sku]")) watch(box);
   });
 })();

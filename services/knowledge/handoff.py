@@ -23,8 +23,11 @@ _SAFETY_WORDS = {
     r"something in (it|my|the)|piece of|shard|splinter|stomach ache|food poisoning",
     "fr": r"malade|vomi|diarrh|nausee|intoxi|empoison|hopital|medecin|urgence|blesse|coupe|saign|brul|"
     r"etouff|allerg(?!en)|reaction|urticaire|gonfl|plastique|verre|metal|morceau|corps etranger|insecte|"
-    # "vers" alone is also "towards" and "around" ("vers midi"): a worm is counted with its article.
-    r"\b(un|des|les|du|petits?|plein de) vers?\b|\bver (dans|blanc)|asticot|cheveu|poil|caillou|mal au ventre",
+    # "vers" alone is also "towards" and "around" ("vers midi", "vers le magasin"): a worm is a "ver(s)"
+    # counted by an article, a number or a quantity ("un ver", "deux vers", "plein de vers"), or one that
+    # is somewhere or of a sort ("vers dans", "vers blancs", "ver de farine").
+    r"\b(un|des|les|du|ces|petits?|gros|deux|trois|quelques|plusieurs|de) vers?\b|"
+    r"\bvers? (dans|blancs?|de farine|de terre)\b|asticot|cheveu|poil|caillou|mal au ventre",
     "de": r"krank|ubel|erbroch|erbrech|durchfall|vergift|krankenhaus|arzt|notaufnahme|verletz|"
     r"geschnitten|blut|verbrann|erstick|allerg(?!en)|reaktion|ausschlag|geschwoll|plastik|kunststoff|glas|metall|"
     r"splitter|fremdkorper|insekt|kafer|wurm|haar|stein|bauchschmerz",

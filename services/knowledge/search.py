@@ -8,12 +8,24 @@ in the question's language, a wrong one in that language outranks the right one 
 therefore measured against the others of its language for this question (a z-score within the language);
 a language with few versions is measured against all of them. BM25 then adds up to LEXICAL_WEIGHT of a
 standard deviation, its best match getting all of it: enough to lift exact names, SKUs and lot codes, not
-enough to overrule the meaning. Both choices were made on a development question set, not on the
-benchmark's evaluation questions (docs/benchmarks.md).
+enough to overrule the meaning.
+
+A question is about a product and asks one thing about it (where to buy it, what it contains, ...). The
+words of the product's other articles make a where-to-buy article in the question's language look closer
+to "does it contain gluten?" than the product's ingredients article in another. So two more terms:
+- the question's intent: its cosine to a description of each kind of article (KIND_INTENTS), as a
+  z-score across the kinds, added at INTENT_WEIGHT to every version of that kind;
+- the product's support: a version of a product scores PRODUCT_WEIGHT of the best fused score among that
+  product's versions and the rest of its own (an article for every product keeps its own), so the
+  product the question is about outranks other products' articles of the kind it asks about, and among
+  the product's articles the intent decides.
+Every weight was chosen on a development question set, not on the benchmark's evaluation questions
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,11 +33,24 @@ from typing import Protocol
 import bm25s
 import numpy as np
 
-from services.knowledge.articles import Article
+from services.knowledge.articles import KINDS, Article
 from services.knowledge.text import tokens
 
 LEXICAL_WEIGHT = 0.25
+INTENT_WEIGHT = 0.25
+PRODUCT_WEIGHT = 0.75
 MIN_LANGUAGE_GROUP = 20
+# What a question of each kind asks, for the model to compare a question with: one language is enough,
+# the model reads the question's meaning across languages.
+KIND_INTENTS = {
+    "where_to_buy": "Where to buy it: the shops, supermarkets and online stores that sell the product.",
+    "how_to_use": "How to use it: preparing, cooking, serving and storing the product, and the machines it fits.",
+    "ingredients": "What it contains: ingredients, allergens, gluten, nutrition facts and additives.",
+    "promotions": "Promotions: coupons, vouchers, discounts and special offers.",
+    "recall": "A product recall: which lots are affected and what to do with them.",
+    "general": "Customer service: opening hours, phone numbers and how to contact us.",
+}
+_intent_vectors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class Embedder(Protocol):
@@ -62,6 +87,13 @@ class Index:
         counts = np.bincount(self._language, minlength=len(languages))
         # Versions of a language too rare to estimate its spread are measured against all versions.
         self._own_group = counts[self._language] >= MIN_LANGUAGE_GROUP
+        self._kind = np.array([KINDS.index(a.kind) for a in self.articles], dtype=np.int64)
+        products = sorted({a.product_sku for a in self.articles if a.product_sku})
+        # -1: an article for every product, which no other version supports.
+        self._product = np.array(
+            [products.index(a.product_sku) if a.product_sku else -1 for a in self.articles], dtype=np.int64
+        )
+        self._products = len(products)
         if embedder is not None and self.articles:
             self.vectors = self._encode(cache if cache is not None else {})
         else:
@@ -77,6 +109,23 @@ class Index:
             ):
                 cache[keys[i]] = vector
         return np.stack([cache[key] for key in keys])
+
+    def _intent(self, query_vector: np.ndarray) -> np.ndarray:
+        """How much more the question asks what each version's kind answers than the other kinds, in spreads."""
+        if self.embedder not in _intent_vectors:
+            _intent_vectors[self.embedder] = np.asarray(
+                self.embedder.passages([KIND_INTENTS[kind] for kind in KINDS]), dtype=np.float32
+            )
+        affinity = _intent_vectors[self.embedder] @ query_vector
+        return ((affinity - affinity.mean()) / (affinity.std() + 1e-6))[self._kind]
+
+    def _with_product(self, scores: np.ndarray) -> np.ndarray:
+        """Each version of a product scored mostly as its product's best version; others as they are."""
+        best = np.full(self._products, -np.inf)
+        of_product = self._product >= 0
+        np.maximum.at(best, self._product[of_product], scores[of_product])
+        supported = PRODUCT_WEIGHT * best[np.maximum(self._product, 0)] + (1 - PRODUCT_WEIGHT) * scores
+        return np.where(of_product, supported, scores)
 
     def _within_language(self, cosines: np.ndarray) -> np.ndarray:
         counts = np.bincount(self._language)
@@ -95,10 +144,12 @@ class Index:
                 lexical = raw / raw.max()
         if mode == "bm25" or self.vectors is None:
             return lexical, None
-        cosines = self.vectors @ self.embedder.queries([query])[0]
+        query_vector = self.embedder.queries([query])[0]
+        cosines = self.vectors @ query_vector
         if mode == "dense":
             return cosines, cosines
-        return self._within_language(cosines) + LEXICAL_WEIGHT * lexical, cosines
+        fused = self._within_language(cosines) + LEXICAL_WEIGHT * lexical
+        return self._with_product(fused) + INTENT_WEIGHT * self._intent(query_vector), cosines
 
     def search(
         self, query: str, *, language: str, product_sku: str = "", limit: int = 5, mode: str = "hybrid"

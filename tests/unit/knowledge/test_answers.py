@@ -50,6 +50,23 @@ async def test_a_french_question_gets_the_french_version_when_there_is_one(knowl
 
 
 @pytest.mark.parametrize(
+    ("question", "language"),
+    [("y a-t-il du gluten dans les flocons d'avoine ?", "fr"), ("enthalten die Haferflocken Gluten?", "de")],
+)
+async def test_what_a_product_contains_is_its_ingredients_article_before_its_where_to_buy_one(
+    knowledge, question, language
+):
+    # The oats' ingredients article exists only in English; their where-to-buy article is in the question's
+    # language and names the oats throughout.
+    hits, _ = knowledge.search(question, language=language)
+    assert [(h.article.id, h.article.language) for h in hits[:2]] == [
+        ("oats-ingredients", "en"),
+        ("oats-where-to-buy", language),
+    ]
+    assert hits[0].other_language
+
+
+@pytest.mark.parametrize(
     "question", ["my child got sick after eating it", "il y avait du plastique dans ma boîte de flocons"]
 )
 async def test_safety_questions_are_never_answered_and_are_logged_as_handed_off(knowledge, question):

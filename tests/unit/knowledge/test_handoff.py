@@ -71,3 +71,33 @@ def test_everyday_words_are_not_read_as_safety():
         "je passerai vers midi, le magasin vers la gare vend-il les flocons ?",
     ]:
         assert not decide(question, confidence=0.9, threshold=0.8).hand_off
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "un ver dans ma boîte",
+        "il y a des vers dans le paquet de flocons",
+        "deux petits vers dans le bol, c'est dégoûtant",
+        "la boîte était pleine de vers",
+        "des vers blancs dans les céréales",
+        "there was a worm in the oats",
+        "worms in the cereal box",
+    ],
+)
+def test_a_worm_in_the_food_hands_off_for_safety(question):
+    assert decide(question, confidence=0.99, threshold=0.5).reason == SAFETY
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "je vais vers le magasin, ont-ils les flocons ?",
+        "vers quelle heure ouvrez-vous ?",
+        "je l'ai acheté le 3 vers midi, où trouver le format 1 kg ?",
+        "pouvez-vous m'orienter vers des magasins qui vendent le cola ?",
+        "I am heading towards the store, do they stock the oats?",
+    ],
+)
+def test_vers_as_towards_or_around_is_a_plain_question(question):
+    assert not decide(question, confidence=0.9, threshold=0.8).hand_off

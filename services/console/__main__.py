@@ -51,6 +51,7 @@ class Settings:
     token_keys: TokenKeys
     channels: str = "127.0.0.1:50058"
     insights: str = "127.0.0.1:50056"
+    outreach: str = "127.0.0.1:50059"
     # How often failed log-ins past the retention policy are removed; 0: never.
     retention_sweep_seconds: float = 3600.0
 
@@ -78,6 +79,7 @@ class Settings:
             token_keys=keys_from_env(),
             channels=grpc_target("channels"),
             insights=grpc_target("insights"),
+            outreach=grpc_target("outreach"),
             retention_sweep_seconds=env_float("CRS_RETENTION_SWEEP_SECONDS", 3600.0),
         )
 
@@ -98,6 +100,7 @@ async def serve(
         deadline=settings.call_deadline,
         channels=settings.channels,
         insights=settings.insights,
+        outreach=settings.outreach,
     )
     hub = Hub()
     feed = PopFeed(connection, hub, ttl_ms=settings.pop_ttl_ms)

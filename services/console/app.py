@@ -29,6 +29,7 @@ from services.console.routes import (
     recordings,
     reply_templates,
     rights,
+    unsubscribe,
     web_form,
 )
 from services.console.web import CONTEXT, Context, api_errors, authenticate, transport_security
@@ -57,6 +58,7 @@ AREAS = (
     rights,
     web_form,
     inbox,
+    unsubscribe,
 )
 
 

@@ -16,6 +16,7 @@ from crs.contacts.v1 import casework_pb2_grpc, contacts_pb2_grpc, inbox_pb2_grpc
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from crs.insights.v1 import insights_pb2_grpc
 from crs.knowledge.v1 import knowledge_pb2_grpc
+from crs.outreach.v1 import consent_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
 from crs.telephony.v1 import control_pb2_grpc
 from google.protobuf import json_format
@@ -59,7 +60,8 @@ def as_words(message: Message) -> dict[str, Any]:
 
 class Clients:
     """Long-lived channels to contacts (its directory, casework and consumer rights), billing, fulfillment,
-    screenpop, telephony (its recording control), channels (a case's email), knowledge and insights."""
+    screenpop, telephony (its recording control), channels (a case's email), knowledge, insights and
+    outreach (consent, and the public unsubscribe page)."""
 
     def __init__(
         self,
@@ -73,6 +75,7 @@ class Clients:
         deadline: float,
         channels: str = "127.0.0.1:50058",
         insights: str = "127.0.0.1:50056",
+        outreach: str = "127.0.0.1:50059",
     ):
         self.deadline = deadline
         targets = (contacts, billing, fulfillment, screenpop, telephony, channels, knowledge)
@@ -99,6 +102,8 @@ class Clients:
         self.knowledge = knowledge_pb2_grpc.KnowledgeStub(knowledge_channel)
         self._channels.append(grpcio.channel(insights))
         self.insights = insights_pb2_grpc.InsightsStub(self._channels[-1])
+        self._channels.append(grpcio.channel(outreach))
+        self.consent = consent_pb2_grpc.ConsentStub(self._channels[-1])
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
     async def recording_control_at(self, address: str):

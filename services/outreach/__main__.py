@@ -1,5 +1,6 @@
-"""`python -m services.outreach`: the Campaigns gRPC API, and the consumers that feed outreach's read models
-(casework's contacts, fulfillment's orders) and turn insights' `recall_opened` into a notice campaign."""
+"""`python -m services.outreach`: the Campaigns and Consent gRPC APIs, the consumers that feed outreach's read
+models (contacts' consumers, casework's contacts, fulfillment's orders) and turn insights' `recall_opened`
+into a notice campaign, and the outbox relay that publishes `consent_changed`."""
 
 from __future__ import annotations
 
@@ -7,32 +8,26 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from services.outreach import campaigns_grpc, facts_consume, recalls_consume
+from services.outreach import campaigns_grpc, consent_grpc, consumers_consume, facts_consume, recalls_consume
 from services.outreach.campaigns_store import CampaignStore
+from services.outreach.consumers_store import Addresses, ConsumerStore
 from services.outreach.recalls_store import RecallStore
-from services.runtime import bus, process
+from services.runtime import bus, outbox, process
 from services.runtime.db import open_pool
 from services.runtime.grpcio import Server
-from services.runtime.settings import Common, env_float, env_int, grpc_bind
+from services.runtime.settings import Common, env_float, env_int, grpc_bind, secret
 
 log = logging.getLogger("services.outreach")
-
-
-class NoAddressesYet:
-    """Outreach holds no consumer addresses until the consumer and consent read model is wired
-    (docs/outreach.md): a recall campaign opens and starts, and its recipients come with that model."""
-
-    async def of(self, consumer_ids: list[str]) -> dict[str, tuple[str, str]]:
-        if consumer_ids:
-            log.info("%d affected consumers, no addresses held yet", len(consumer_ids))
-        return {}
+SCHEMA = "outreach"
 
 
 def subscriptions(
-    recalls: RecallStore, campaigns: CampaignStore, addresses: recalls_consume.Addresses
+    recalls: RecallStore, campaigns: CampaignStore, consumers: ConsumerStore
 ) -> list[bus.Subscription]:
     """Every queue binding outreach has: contacts.events, fulfillment.events and insights.events."""
+    addresses = Addresses(consumers)
     return [
+        *consumers_consume.subscriptions(consumers),
         *facts_consume.subscriptions(recalls),
         *facts_consume.order_subscriptions(recalls),
         *recalls_consume.subscriptions(recalls_consume.RecallOpened(recalls, campaigns, addresses)),
@@ -47,19 +42,27 @@ async def serve(
     bind: str,
     on_ready: Callable[[int], None] | None = None,
 ) -> None:
-    pool = await open_pool(database_url, schema="outreach", max_size=env_int("CRS_OUTREACH_DB_POOL_SIZE", 5))
+    pool = await open_pool(database_url, schema=SCHEMA, max_size=env_int("CRS_OUTREACH_DB_POOL_SIZE", 5))
     connection = await bus.connect(amqp_url)
     try:
-        recalls, campaigns = RecallStore(pool), CampaignStore(pool)
-        consumer = bus.Consumer(connection, "outreach", subscriptions(recalls, campaigns, NoAddressesYet()))
+        publisher = await bus.Publisher(connection, SCHEMA).open()
+        relay = outbox.Relay(pool, publisher, schema=SCHEMA)
+        relay_task = asyncio.create_task(relay.run())
+        recalls, campaigns, consumers = RecallStore(pool), CampaignStore(pool), ConsumerStore(pool)
+        consumer = bus.Consumer(connection, SCHEMA, subscriptions(recalls, campaigns, consumers))
         await consumer.start()
-        server = Server([campaigns_grpc.servicer(campaigns, recalls)], bind)
+        link_secret = secret("CRS_OUTREACH_LINK_SECRET").encode()
+        server = Server(
+            [campaigns_grpc.servicer(campaigns, recalls), consent_grpc.servicer(consumers, link_secret)], bind
+        )
         port = await server.start()
         if on_ready is not None:
             on_ready(port)
         await stop.wait()
         await consumer.stop()
         await server.stop(env_float("CRS_OUTREACH_SHUTDOWN_GRACE", 5.0))
+        relay.stop()
+        await relay_task
     finally:
         await connection.close()
         await pool.close()

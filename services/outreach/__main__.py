@@ -1,7 +1,8 @@
-"""`python -m services.outreach`: the Campaigns gRPC API; the consumers that feed outreach's read models
-(casework's contacts, fulfillment's orders), turn insights' `recall_opened` into a notice campaign and
-fulfillment's `shipment_changed` into shipping notices (with their retry sweep); and the campaign sender.
-Every message goes out as channels' notices (SendNotices)."""
+"""`python -m services.outreach`: the Campaigns and Consent gRPC APIs; the consumers that feed outreach's read
+models (contacts' consumers, casework's contacts, fulfillment's orders), turn insights' `recall_opened` into
+a notice campaign and fulfillment's `shipment_changed` into shipping notices (with their retry sweep); the
+campaign sender; and the outbox relay that publishes `consent_changed`. Every message goes out as
+channels' notices (SendNotices)."""
 
 from __future__ import annotations
 
@@ -11,74 +12,39 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from services.outreach import campaigns_grpc, facts_consume, recalls_consume, shipping_desk
+from services.outreach import (
+    campaigns_grpc,
+    consent_grpc,
+    consumers_consume,
+    facts_consume,
+    recalls_consume,
+    shipping_desk,
+)
 from services.outreach.campaign_rounds import CampaignRounds
 from services.outreach.campaigns_store import CampaignStore
+from services.outreach.consumers_store import Addresses, ConsumerStore, ServiceWithdrawals, Standing
 from services.outreach.notices_client import ChannelsNotices
-from services.outreach.reach import Reach
 from services.outreach.recalls_store import RecallStore
 from services.outreach.shipping_desk import ShippingDesk
 from services.outreach.shipping_store import ShippingStore
-from services.runtime import bus, grpcio, process
+from services.outreach.unsubscribe import Links
+from services.runtime import bus, grpcio, outbox, process
 from services.runtime.db import open_pool
 from services.runtime.events import now
 from services.runtime.grpcio import Server
-from services.runtime.settings import Common, env_float, env_int, grpc_bind, grpc_target
+from services.runtime.settings import Common, env, env_float, env_int, grpc_bind, grpc_target
 
 log = logging.getLogger("services.outreach")
-
-
-class NoAddressesYet:
-    """Outreach holds no consumer addresses until the consumer and consent read model is wired
-    (docs/outreach.md): a recall campaign opens and starts, and its recipients come with that model."""
-
-    async def of(self, consumer_ids: list[str]) -> dict[str, tuple[str, str]]:
-        if consumer_ids:
-            log.info("%d affected consumers, no addresses held yet", len(consumer_ids))
-        return {}
-
-
-# Seams for the adapters still to come (docs/outreach.md, "Shipping notices"): until they are wired a
-# shipping notice is claimed and kept pending, and the sweep sends it once they are.
-class NobodyReachableYet:
-    """The `Reachable` port until the consumer read model is wired: no consumer's address is known."""
-
-    async def of(self, consumer_ids: list[str]) -> dict[str, Reach]:
-        return {}
-
-
-class NoServiceWithdrawalsYet:
-    """The service-consent check until the consent read model is wired: no consent is recorded anywhere
-    yet, so nobody has withdrawn one."""
-
-    async def withdrawn(self, consumer_ids: list[str]) -> set[str]:
-        return set()
-
-
-class NoStandingYet:
-    """No consent is held until the consent read model is wired: the sender suppresses every recipient
-    (no consent), so nobody is written to without it."""
-
-    async def of(self, consumer_ids: list[str], now: datetime) -> dict[str, tuple[frozenset[str], int]]:
-        return {}
-
-
-class NoUnsubscribeLinksYet:
-    """The one-click unsubscribe links come with the consent model; a marketing or survey email is never
-    sent without one."""
-
-    def link(self, consumer_id: str, purpose: str) -> str:
-        return ""
+SCHEMA = "outreach"
 
 
 def subscriptions(
-    recalls: RecallStore,
-    campaigns: CampaignStore,
-    addresses: recalls_consume.Addresses,
-    shipping: ShippingDesk,
+    recalls: RecallStore, campaigns: CampaignStore, consumers: ConsumerStore, shipping: ShippingDesk
 ) -> list[bus.Subscription]:
     """Every queue binding outreach has: contacts.events, fulfillment.events and insights.events."""
+    addresses = Addresses(consumers)
     return [
+        *consumers_consume.subscriptions(consumers),
         *facts_consume.subscriptions(recalls),
         *facts_consume.order_subscriptions(recalls),
         *recalls_consume.subscriptions(recalls_consume.RecallOpened(recalls, campaigns, addresses)),
@@ -95,29 +61,41 @@ async def serve(
     channels: str,
     on_ready: Callable[[int], None] | None = None,
 ) -> None:
-    pool = await open_pool(database_url, schema="outreach", max_size=env_int("CRS_OUTREACH_DB_POOL_SIZE", 5))
+    pool = await open_pool(database_url, schema=SCHEMA, max_size=env_int("CRS_OUTREACH_DB_POOL_SIZE", 5))
     connection = await bus.connect(amqp_url)
     to_channels = grpcio.channel(channels)
     try:
-        recalls, campaigns = RecallStore(pool), CampaignStore(pool)
+        publisher = await bus.Publisher(connection, SCHEMA).open()
+        relay = outbox.Relay(pool, publisher, schema=SCHEMA)
+        relay_task = asyncio.create_task(relay.run())
+        recalls, campaigns, consumers = RecallStore(pool), CampaignStore(pool), ConsumerStore(pool)
         notices = ChannelsNotices(to_channels, deadline=env_float("CRS_OUTREACH_CHANNELS_DEADLINE", 20.0))
         shipping = ShippingDesk(
-            ShippingStore(pool), NobodyReachableYet(), NoServiceWithdrawalsYet(), notices, clock=now
+            ShippingStore(pool), consumers, ServiceWithdrawals(consumers), notices, clock=now
         )
-        consumer = bus.Consumer(
-            connection, "outreach", subscriptions(recalls, campaigns, NoAddressesYet(), shipping)
-        )
+        consumer = bus.Consumer(connection, SCHEMA, subscriptions(recalls, campaigns, consumers, shipping))
         await consumer.start()
         sweeps = asyncio.create_task(
             shipping_desk.run_sweeps(shipping, env_float("CRS_OUTREACH_SHIPPING_SWEEP_SECONDS", 60.0), stop)
         )
-        server = Server([campaigns_grpc.servicer(campaigns, recalls, notices)], bind)
+        # A declared secret: production refuses its development value.
+        link_secret = env("CRS_OUTREACH_LINK_SECRET", "").encode()
+        server = Server(
+            [
+                campaigns_grpc.servicer(campaigns, recalls, notices),
+                consent_grpc.servicer(consumers, link_secret),
+            ],
+            bind,
+        )
         port = await server.start()
+        links = Links(
+            env("CRS_PUBLIC_URL", "http://127.0.0.1:8080"), link_secret, clock=lambda: datetime.now(UTC)
+        )
         rounds = CampaignRounds(
             campaigns,
-            NoStandingYet(),
+            Standing(consumers),
             notices,
-            NoUnsubscribeLinksYet(),
+            links,
             clock=lambda: datetime.now(UTC),
             monotonic=time.monotonic,
             idle=env_float("CRS_OUTREACH_SENDER_IDLE", 2.0),
@@ -130,6 +108,8 @@ async def serve(
         await consumer.stop()
         await sending
         await server.stop(env_float("CRS_OUTREACH_SHUTDOWN_GRACE", 5.0))
+        relay.stop()
+        await relay_task
     finally:
         await to_channels.close()
         await connection.close()

@@ -31,27 +31,44 @@ class LinkClaim:
 def sign(secret: bytes, survey_id: str, score: int | None, *, expires_at: datetime) -> str:
     if "." in survey_id:
         raise ValueError("survey ids hold no dots")
-    body = f"{survey_id}.{'-' if score is None else score}.{int(expires_at.timestamp())}"
-    return f"{body}.{_mac(secret, body)}"
+    return seal(secret, [survey_id, "-" if score is None else str(score)], expires_at=expires_at)
 
 
 def verify(secret: bytes, token: str, *, now: datetime) -> LinkClaim:
-    parts = (token or "").split(".")
-    if len(parts) != 4:
-        raise BadLink("this link is not a survey link")
-    survey_id, score, expires, mac = parts
-    if not hmac.compare_digest(mac, _mac(secret, ".".join(parts[:3]))):
-        raise BadLink("this link was altered")
+    (survey_id, score), expires_at = unseal(
+        secret, token, 2, now=now, not_one="this link is not a survey link"
+    )
     try:
-        expires_at = datetime.fromtimestamp(int(expires), UTC)
         value = None if score == "-" else int(score)
     except ValueError as error:
         raise BadLink("this link is not a survey link") from error
-    if now >= expires_at:
-        raise BadLink("this link has expired")
     return LinkClaim(survey_id, value, expires_at)
 
 
-def _mac(secret: bytes, body: str) -> str:
+def seal(secret: bytes, fields: list[str], *, expires_at: datetime) -> str:
+    """`fields` (no dots in them) and the expiry, signed: the token of every outreach link."""
+    body = ".".join([*fields, str(int(expires_at.timestamp()))])
+    return f"{body}.{signature(secret, body)}"
+
+
+def unseal(
+    secret: bytes, token: str, count: int, *, now: datetime, not_one: str
+) -> tuple[list[str], datetime]:
+    """The `count` fields of a sealed token and its expiry; BadLink (`not_one` for a malformed one)."""
+    parts = (token or "").split(".")
+    if len(parts) != count + 2:
+        raise BadLink(not_one)
+    if not hmac.compare_digest(parts[-1], signature(secret, ".".join(parts[:-1]))):
+        raise BadLink("this link was altered")
+    try:
+        expires_at = datetime.fromtimestamp(int(parts[-2]), UTC)
+    except (ValueError, OverflowError) as error:
+        raise BadLink(not_one) from error
+    if now >= expires_at:
+        raise BadLink("this link has expired")
+    return parts[:count], expires_at
+
+
+def signature(secret: bytes, body: str) -> str:
     digest = hmac.new(secret, body.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")

@@ -62,6 +62,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # by the same people.
     "campaigns.read": frozenset({"supervisor", "analyst"}),
     "campaigns.run": frozenset({"supervisor", "analyst"}),
+    # A consumer's consent per purpose and channel, on their page: read and changed by whoever answers
+    # them (the change is recorded with the person's name). Analysts see no individual's consent.
+    "consent.read": _AGENTS,
+    "consent.manage": _AGENTS,
+    # The one-click unsubscribe is the consumer's own act through a signed link: no person holds it; the
+    # console's public page calls it as itself.
+    "consent.unsubscribe": frozenset(),
     "recordings.play": _SUPERVISORS,
     "audit.read": frozenset({"supervisor", "admin"}),
     "agents.manage": frozenset({"admin"}),
@@ -208,6 +215,10 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.outreach.v1.Campaigns/MoveCampaign": "campaigns.run",
     "/crs.outreach.v1.Campaigns/GetCampaignProgress": "campaigns.read",
     "/crs.outreach.v1.Campaigns/RecallTally": "campaigns.read",
+    "/crs.outreach.v1.Consent/GetConsent": "consent.read",
+    "/crs.outreach.v1.Consent/SetConsent": "consent.manage",
+    "/crs.outreach.v1.Consent/CheckUnsubscribe": "consent.unsubscribe",
+    "/crs.outreach.v1.Consent/Unsubscribe": "consent.unsubscribe",
     "/crs.insights.v1.Insights/GetVolumes": "insights.read",
     "/crs.insights.v1.Insights/GetRisingIssues": "insights.read",
     "/crs.insights.v1.Insights/GetCpmuTrend": "insights.read",

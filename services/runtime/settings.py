@@ -37,6 +37,8 @@ def _development_secrets() -> dict[str, str]:
         "CRS_S3_SECRET_KEY": "crs-dev-secret",
         # kid:secret pairs, the first signing (services/console/tokens.py).
         "CRS_CONSOLE_TOKEN_KEYS": "dev:crs-dev-console-token-key-for-laptops-only",
+        # Signs outreach's consumer links: one-click unsubscribe (services/outreach/unsubscribe.py).
+        "CRS_OUTREACH_LINK_SECRET": "crs-dev-outreach-link-secret",
     }
     for schema in DATABASE_SCHEMAS:
         found[database_password_setting(schema)] = f"crs-dev-{schema}-db"
@@ -153,7 +155,7 @@ SECRETS_BY_PROCESS: dict[str, tuple[str, ...]] = {
     "knowledge": ("CRS_KNOWLEDGE_DB_PASSWORD", "CRS_DATABASE_URL"),
     "insights": ("CRS_INSIGHTS_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "channels": ("CRS_CHANNELS_DB_PASSWORD", "CRS_DATABASE_URL"),
-    "outreach": ("CRS_OUTREACH_DB_PASSWORD", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
+    "outreach": ("CRS_OUTREACH_DB_PASSWORD", "CRS_OUTREACH_LINK_SECRET", "CRS_DATABASE_URL", "CRS_AMQP_URL"),
     "telephony": ("CRS_AMQP_URL",),
 }
 # Credentials read only in some set-ups, so not refused at start when empty: the S3 keys when recordings

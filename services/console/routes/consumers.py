@@ -10,6 +10,7 @@ from aiohttp import web
 from crs.billing.v1 import billing_pb2
 from crs.contacts.v1 import contacts_pb2
 from crs.fulfillment.v1 import fulfillment_pb2
+from crs.outreach.v1 import consent_pb2
 
 from services.console.clients import as_words
 from services.console.permissions import audited, requires
@@ -52,6 +53,7 @@ async def consumer_page(request: web.Request) -> web.Response:
         (account, b_err),
         (ledger, _),
         (history, f_err),
+        (consent, o_err),
     ) = await asyncio.gather(
         _ask(request, c.contacts.GetConsumer, contacts_pb2.GetConsumerRequest(id=consumer_id)),
         _ask(
@@ -76,6 +78,7 @@ async def consumer_page(request: web.Request) -> web.Response:
                 consumer_id=consumer_id, last_orders=10, top_products=5
             ),
         ),
+        _ask(request, c.consent.GetConsent, consent_pb2.GetConsentRequest(consumer_id=consumer_id)),
     )
     if consumer is None:
         status = 404 if c_err == "not found" else 503
@@ -92,7 +95,26 @@ async def consumer_page(request: web.Request) -> web.Response:
         purchases_gap=f_err,
         contacts=None if contacts is None else contacts.get("contacts", []),
         contacts_gap=h_err,
+        consent=None if consent is None else consent.get("entries", []),
+        consent_gap=o_err,
     )
+
+
+@routes.post("/consumers/{consumer_id}/consent")
+@requires("consent.manage")
+async def change_consent(request: web.Request) -> web.Response:
+    """POST (form: purpose, channel, granted=yes|no): outreach records it as this agent's; back to the page."""
+    consumer_id = request.match_info["consumer_id"][:MAX_ID]
+    form = await request.post()
+    ctx = context(request)
+    change = consent_pb2.SetConsentRequest(
+        consumer_id=consumer_id,
+        purpose=str(form.get("purpose", ""))[:20],
+        channel=str(form.get("channel", ""))[:20],
+        granted=form.get("granted") == "yes",
+    )
+    await ctx.clients.call(ctx.clients.consent.SetConsent, change, principal(request))
+    raise web.HTTPSeeOther(f"/consumers/{consumer_id}#consent")
 
 
 @routes.post("/consumers")

@@ -1,6 +1,6 @@
 """`python -m services.outreach` as `crs run` starts it, on real PostgreSQL and RabbitMQ: its queues are bound
 to contacts', fulfillment's and insights' events, and a recall opened in insights shows as a running recall
-campaign through the Campaigns gRPC API."""
+campaign through the Campaigns gRPC API, addressed to the affected consumers the read model can reach."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import uuid
 from crs.outreach.v1 import campaigns_pb2 as pb
 from crs.outreach.v1 import campaigns_pb2_grpc
 
+from services.outreach.consumers_store import ConsumerStore
 from services.outreach.recalls import Recall
 from services.outreach.recalls_store import RecallStore
 from services.runtime import bus, grpcio
@@ -25,9 +26,12 @@ MO = Principal("mo", "analyst").metadata()
 
 
 async def _campaign_of(pool, recall_id: str) -> str | None:
+    """The recall's campaign once it is started: it is made, then addressed, then started."""
     async with pool.connection() as conn:
         row = await (
-            await conn.execute("SELECT id FROM campaign WHERE key = %s", (f"recall:{recall_id}",))
+            await conn.execute(
+                "SELECT id FROM campaign WHERE key = %s AND state <> 'draft'", (f"recall:{recall_id}",)
+            )
         ).fetchone()
     return str(row[0]) if row else None
 
@@ -55,7 +59,9 @@ async def test_a_recall_opened_in_insights_shows_as_a_running_recall_campaign(se
         channel = grpcio.channel(f"127.0.0.1:{port}", default_deadline=10)
         pool = await open_pool(database_url, schema="outreach", max_size=2)
         try:
+            buyer_known = {"consumer": {"id": buyer, "emails": [{"address": "buyer@example.org"}]}}
             for source, kind, payload in (
+                ("contacts", "consumer_created", buyer_known),
                 ("fulfillment", "order_placed", order),
                 ("contacts", "contact_created", {"case": case}),
                 ("insights", "recall_opened", {"not": "a recall"}),  # logged and dropped; it keeps running
@@ -67,6 +73,8 @@ async def test_a_recall_opened_in_insights_shows_as_a_running_recall_campaign(se
                 lambda: _both_in(recalls, recall, {buyer, caller}), timeout=20, what="the read models"
             )
             assert {buyer, caller} <= set(audience)
+            consumers = ConsumerStore(pool)
+            await async_wait_for(lambda: consumers.of([buyer]), timeout=20, what="the buyer's address")
 
             insights = await bus.Publisher(connection, "insights").open()
             await insights.publish(Event(source="insights", type="recall_opened", data=data))
@@ -82,8 +90,9 @@ async def test_a_recall_opened_in_insights_shows_as_a_running_recall_campaign(se
             # The row exists a moment before the consumer approves and starts it.
             assert await async_wait_for(started, timeout=20, what="the recall campaign running")
             tally = await stub.RecallTally(pb.RecallTallyRequest(recall_id=recall.recall_id), metadata=MO)
-            # No addresses are held yet (docs/outreach.md), so the notice has no recipients to count.
-            assert (tally.recall_id, tally.affected, tally.notified) == (recall.recall_id, 0, 0)
+            # The buyer has an address in the read model; the caller is known to contacts' cases alone, so
+            # the notice cannot reach them by email. Nothing is sent until the sender runs.
+            assert (tally.recall_id, tally.affected, tally.notified) == (recall.recall_id, 1, 0)
         finally:
             await pool.close()
             await channel.close()

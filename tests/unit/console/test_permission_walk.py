@@ -38,6 +38,10 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/consumers/{consumer_id}"): CASEWORKERS,
     ("POST", "/consumers"): CASEWORKERS,
     ("GET", "/api/consumers/{consumer_id}"): CASEWORKERS,
+    ("POST", "/consumers/{consumer_id}/consent"): CASEWORKERS,
+    # The one-click unsubscribe link in a survey or marketing email: the signed token is the key.
+    ("GET", "/u/{token}"): "public",
+    ("POST", "/u/{token}"): "public",
     ("GET", "/api/catalogue"): {AGENT, SUPERVISOR, ANALYST},
     ("POST", "/api/contacts"): CASEWORKERS,
     # Within casework's limits by role; an analyst's answers carry no personal data.
@@ -248,6 +252,11 @@ METHODS: dict[str, set[str]] = {
     "/crs.outreach.v1.Campaigns/MoveCampaign": {SUPERVISOR, ANALYST},
     "/crs.outreach.v1.Campaigns/GetCampaignProgress": {SUPERVISOR, ANALYST},
     "/crs.outreach.v1.Campaigns/RecallTally": {SUPERVISOR, ANALYST},
+    "/crs.outreach.v1.Consent/GetConsent": CASEWORKERS,
+    "/crs.outreach.v1.Consent/SetConsent": CASEWORKERS,
+    # No person: the console's public unsubscribe page, as itself, with the consumer's signed link.
+    "/crs.outreach.v1.Consent/CheckUnsubscribe": set(),
+    "/crs.outreach.v1.Consent/Unsubscribe": set(),
     "/crs.insights.v1.Insights/GetVolumes": {SUPERVISOR, ANALYST},
     "/crs.insights.v1.Insights/GetRisingIssues": {SUPERVISOR, ANALYST},
     "/crs.insights.v1.Insights/GetCpmuTrend": {SUPERVISOR, ANALYST},

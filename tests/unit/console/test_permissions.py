@@ -13,7 +13,8 @@ from services.console.permissions import PERMISSIONS, PUBLIC, Denied, check, req
 from services.console.routes import auth as login_routes
 from services.console.web import Context
 
-# Open to anyone, on purpose: log-in, probes, metrics, static files and the API's description.
+# Open to anyone, on purpose: log-in, probes, metrics, static files, the API's description, and the
+# one-click unsubscribe page (its signed token is the key).
 PUBLIC_PATHS = {
     "/login",
     "/api/login",
@@ -22,6 +23,7 @@ PUBLIC_PATHS = {
     "/metrics",
     "/api/openapi.json",
     "/static/{path}",
+    "/u/{token}",
 }
 
 

@@ -35,7 +35,13 @@ async def outreach(database_url, amqp_url):
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
         serve(
-            stop, database_url=database_url, amqp_url=amqp_url, bind="127.0.0.1:0", on_ready=ready.set_result
+            stop,
+            database_url=database_url,
+            amqp_url=amqp_url,
+            bind="127.0.0.1:0",
+            # Nothing here is sent: channels is named, never reached.
+            channels="127.0.0.1:9",
+            on_ready=ready.set_result,
         )
     )
     port = await asyncio.wait_for(asyncio.shield(ready), 30)

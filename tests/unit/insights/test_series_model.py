@@ -1,0 +1,36 @@
+"""The GLR-CUSUM's expected counts and threshold per series (signals.monitor): a spike that stands out of
+a steady history alarms, the same spike in a history that swings as much does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.insights.domain import signals
+
+UNITS = [1000.0] * 24
+SPIKE = [5.0, 5.0, 5.0, 14.0]  # the four guard weeks, the last of them well above the history's mean
+
+
+def test_a_spike_over_a_steady_history_alarms_as_a_poisson_series():
+    # Rate (100 + 0.5) / 20,000 a unit: 5.025 a week. Week 24 alone: 14 ln(14 / 5.025) - 8.975 = 5.3698.
+    watched = signals.monitor([5.0] * 20 + SPIKE, UNITS, 0.0, signals.Tuning())
+    assert watched.alpha == 0.0
+    assert watched.expected[0] == pytest.approx(5.025)
+    assert watched.run.statistics[-1] == pytest.approx(5.3698, abs=1e-4)
+    assert watched.run.alarms == [23]
+
+
+def test_the_same_spike_over_a_history_that_swings_is_no_alarm():
+    # Weeks of 0 and 10: the same mean, variance 25 against 5, so negative binomial.
+    watched = signals.monitor([0.0, 10.0] * 10 + SPIKE, UNITS, 0.0, signals.Tuning())
+    assert watched.alpha > 1
+    assert watched.expected[0] == pytest.approx(5.025, rel=0.05)
+    assert watched.run.alarms == []
+
+
+def test_a_calibrated_threshold_replaces_the_fixed_one_when_a_rate_is_asked():
+    tuning = signals.Tuning(glr_window=2, false_alarm_rate=0.001)
+    watched = signals.monitor([5.0] * 20 + SPIKE, UNITS, 0.0, tuning)
+    assert watched.threshold != signals.Tuning().glr_threshold
+    assert 4 < watched.threshold < 7
+    assert watched.run.alarms == [23]

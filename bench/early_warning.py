@@ -128,10 +128,10 @@ def _series(p: int, r: int, units, counts_) -> tuple[list[float], list[float]]:
     return x, [sum(units[p, q, w] for q in regions) for w in range(WEEKS)]
 
 
-def _expected(x: list[float], u: list[float], detector: Detector) -> tuple[list[float], float]:
+def _expected(x: list[float], u: list[float], detector: Detector, shared: float) -> tuple[list[float], float]:
     """Expected counts of the monitored weeks from the training weeks, and the overdispersion."""
     if detector.count_model:
-        model = counts.fit(x[:TRAIN], u[:TRAIN], range(TRAIN))
+        model = counts.fit(x[:TRAIN], u[:TRAIN], range(TRAIN), shared_alpha=shared)
         return model.expected(u[TRAIN:], range(TRAIN, WEEKS)), model.alpha
     rate = (sum(x[:TRAIN]) + PRIOR_CONTACTS) / sum(u[:TRAIN])  # the served rate, as before counts.py
     return [rate * v for v in u[TRAIN:]], 0.0
@@ -140,9 +140,9 @@ def _expected(x: list[float], u: list[float], detector: Detector) -> tuple[list[
 def glr_alarms(products, units, counts_, detector: Detector):
     tuning = detector.tuning
     for p in range(products):
-        for r in range(REGIONS + 1):
+        for r in (ALL, *range(REGIONS)):  # all regions first: its overdispersion is the regions' too
             x, u = _series(p, r, units, counts_)
-            expected, alpha = _expected(x, u, detector)
+            expected, alpha = _expected(x, u, detector, detector.alphas.get(p, 0.0) if r != ALL else 0.0)
             if r == ALL:
                 detector.alphas[p] = alpha
             threshold = tuning.threshold(expected, alpha)
@@ -254,12 +254,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--overdispersion", type=float, default=0.0)
     parser.add_argument("--threshold", type=float, default=Tuning().glr_threshold, help="the served GLR's")
-    parser.add_argument("--window", type=int, default=2, help="the new GLR's")
+    parser.add_argument("--window", type=int, default=Tuning().glr_window, help="the new GLR's")
     parser.add_argument("--lot-recent", type=int, default=None, help="the new lot test's weeks")
     args = parser.parse_args()
-    served = Detector("served", Tuning(glr_threshold=args.threshold))
-    new = Detector("new", Tuning(glr_window=args.window, false_alarm_rate=calibration.FALSE_ALARM_RATE),
-                   count_model=True, lot_recent=args.lot_recent)  # fmt: skip
+    # "served": the tuning served until the calibrated thresholds; "new": what Tuning() serves now.
+    served = Detector("served", Tuning(glr_threshold=args.threshold, glr_window=8, false_alarm_rate=None))
+    new = Detector("new", Tuning(glr_window=args.window), count_model=True, lot_recent=args.lot_recent)
     units, counts_, clusters = simulate(args.products, args.seed, args.overdispersion)
     require(bool(clusters), "no clusters injected")
     by_product = {c.product: c for c in clusters}

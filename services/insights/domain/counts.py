@@ -70,14 +70,19 @@ def negative_binomial_loglik(x: np.ndarray, mu: np.ndarray, alpha: float) -> flo
     )  # fmt: skip
 
 
-def _negative_binomial_fit(x, units, design, start: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
+def _negative_binomial_fit(
+    x, units, design, start: np.ndarray, alpha: float, *, fixed: bool = False
+) -> tuple[np.ndarray, float]:
+    """The NB2 maximum-likelihood coefficients and alpha; `fixed`: alpha as given, the coefficients alone."""
     offset = np.log(units)
 
     def loss(theta):
-        return -negative_binomial_loglik(x, np.exp(offset + design @ theta[:-1]), math.exp(theta[-1]))
+        b, log_alpha = (theta, math.log(alpha)) if fixed else (theta[:-1], theta[-1])
+        return -negative_binomial_loglik(x, np.exp(offset + design @ b), math.exp(log_alpha))
 
-    found = minimize(loss, np.append(start, math.log(alpha)), method="BFGS", options={"gtol": 1e-9})
-    return found.x[:-1], float(math.exp(found.x[-1]))
+    found = minimize(loss, start if fixed else np.append(start, math.log(alpha)), method="BFGS",
+                     options={"gtol": 1e-9})  # fmt: skip
+    return (found.x, alpha) if fixed else (found.x[:-1], float(math.exp(found.x[-1])))
 
 
 def dispersion_test(x: Sequence[float], mu: Sequence[float]) -> tuple[float, float]:
@@ -96,8 +101,12 @@ def dispersion_test(x: Sequence[float], mu: Sequence[float]) -> tuple[float, flo
     return alpha, alpha / math.sqrt(spread / float(ms @ ms))
 
 
-def fit(counts: Sequence[float], units: Sequence[float], week_numbers: Sequence[int]) -> CountModel | None:
-    """The model of a history (weeks with units > 0); None when it has no units at all."""
+def fit(
+    counts: Sequence[float], units: Sequence[float], week_numbers: Sequence[int], *, shared_alpha: float = 0.0
+) -> CountModel | None:
+    """The model of a history (weeks with units > 0); None when it has no units at all. `shared_alpha`:
+    the overdispersion of a wider series this one is part of (a region of a product whose weeks swing
+    together), taken when this history is too thin to show its own."""
     kept = [i for i, u in enumerate(units) if u > 0]
     if not kept:
         return None
@@ -107,12 +116,13 @@ def fit(counts: Sequence[float], units: Sequence[float], week_numbers: Sequence[
     design = _design(weeks, max(weeks) - min(weeks) + 1 >= SEASON_WEEKS and x.sum() > 0)
     b = _poisson_fit(x, u, design)
     alpha = 0.0
-    mu = u * np.exp(design @ b)
     if len(x) >= MIN_WEEKS_FOR_DISPERSION and x.sum() > 0:
-        alpha_hat, t = dispersion_test(x, mu)
+        alpha_hat, t = dispersion_test(x, u * np.exp(design @ b))
         if alpha_hat > 0 and t >= OVERDISPERSION_T:
             b, alpha = _negative_binomial_fit(x, u, design, b, alpha_hat)
-            mu = u * np.exp(design @ b)
+    if alpha == 0.0 and shared_alpha > 0 and x.sum() > 0:
+        b, alpha = _negative_binomial_fit(x, u, design, b, shared_alpha, fixed=True)
+    mu = u * np.exp(design @ b)
     b = b.copy()
     b[0] += math.log((x.sum() + PRIOR_CONTACTS) / mu.sum())
     return CountModel(tuple(float(v) for v in b), alpha)

@@ -31,14 +31,16 @@ PERIODLESS = frozenset({"lot_poisson_bh", "prr", "ebgm"})
 
 @dataclass(frozen=True)
 class Tuning:
-    """`false_alarm_rate` set: each series' GLR threshold is the one calibrated to hold that rate at its
-    expected weekly count (domain/calibration.py), and `glr_threshold` is not used."""
+    """`false_alarm_rate` set (served: 1 in 1,000 series-weeks): each series' GLR threshold is the one
+    calibrated to hold that rate at its expected weekly count (domain/calibration.py); None: the one
+    `glr_threshold` for every series (served until then, with a window of 8: 1.63 false alarms per 1,000
+    in bench/early_warning.py)."""
 
     glr_threshold: float = 5.0
-    glr_window: int = 8
+    glr_window: int = 2
     guard_weeks: int = 4
     lot_q: float = 0.01
-    false_alarm_rate: float | None = None
+    false_alarm_rate: float | None = calibration.FALSE_ALARM_RATE
 
     def threshold(self, expected: list[float], alpha: float = 0.0) -> float:
         """The alarm threshold of a series with these expected weekly counts (the last window's mean)."""
@@ -144,11 +146,13 @@ def _series_regions(region: str, sold_in: set[str]) -> list[str]:
     return [region, ""] if region else [""]
 
 
-def baseline(observed: list[float], units: list[float], kept: list[int], pooled: float) -> counts.CountModel:
+def baseline(
+    observed: list[float], units: list[float], kept: list[int], pooled: float, shared_alpha: float = 0.0
+) -> counts.CountModel:
     """The count model of the series' weeks `kept` (domain/counts.py: its own rate with half a contact
-    added, a season over a year's history, overdispersion where shown); a series with no history takes
-    the pooled rate."""
-    model = counts.fit([observed[i] for i in kept], [units[i] for i in kept], kept)
+    added, a season over a year's history, overdispersion where shown or `shared_alpha`, its product's);
+    a series with no history takes the pooled rate."""
+    model = counts.fit([observed[i] for i in kept], [units[i] for i in kept], kept, shared_alpha=shared_alpha)
     if model is not None:
         return model
     rate = pooled if pooled > 0 else PRIOR_CONTACTS / max(sum(units), 1.0)
@@ -163,14 +167,16 @@ class Monitored:
     threshold: float
 
 
-def monitor(observed: list[float], units: list[float], pooled: float, tuning: Tuning) -> Monitored:
+def monitor(
+    observed: list[float], units: list[float], pooled: float, tuning: Tuning, shared_alpha: float = 0.0
+) -> Monitored:
     """The GLR-CUSUM run and its expected counts. The model is fitted twice: the second time without the
     weeks the first run alarmed on, so a cluster that has aged into the baseline does not raise the rate
-    that judges it (and quietly withdraw its own alert)."""
+    that judges it (and quietly withdraw its own alert). `shared_alpha`: the product's overdispersion."""
     base = max(len(observed) - tuning.guard_weeks, 0)
     excluded: set[int] = set()
     for _ in range(2):
-        model = baseline(observed, units, [i for i in range(base) if i not in excluded], pooled)
+        model = baseline(observed, units, [i for i in range(base) if i not in excluded], pooled, shared_alpha)
         expected = model.expected(units, range(len(units)))
         threshold = tuning.threshold(expected, model.alpha)
         run = glr_cusum(observed, expected, threshold=threshold, window=tuning.glr_window, alpha=model.alpha)
@@ -216,12 +222,17 @@ def watched(
                 s.contacts[monday(f.received_on)].append(f.contact_id)
     weeks = _weeks(first, today)
     pooled = _pooled_rates(facts, exposure)
-    found = []
-    for (sku, region, level), s in series.items():
+    found, product_alpha = [], {}
+    # The series over all regions first: a region's series too thin to show overdispersion takes its
+    # product's, whose weeks swing together.
+    for (sku, region, level), s in sorted(series.items(), key=lambda item: item[0][1] != ""):
         observed = [s.counts.get(w, 0.0) for w in weeks]
         units = exposure.series(sku, region, weeks)
         # No sales data: weekly counts against the product's own weekly mean.
-        m = monitor(observed, units or [1.0] * len(weeks), pooled.get(level, 0.0), tuning)
+        shared = product_alpha.get((sku, level), 0.0)
+        m = monitor(observed, units or [1.0] * len(weeks), pooled.get(level, 0.0), tuning, shared)
+        if region == "":
+            product_alpha[sku, level] = m.alpha
         found.append(
             Watched(
                 sku,

@@ -13,7 +13,9 @@ SPIKE = [5.0, 5.0, 5.0, 14.0]  # the four guard weeks, the last of them well abo
 
 def test_a_spike_over_a_steady_history_alarms_as_a_poisson_series():
     # Rate (100 + 0.5) / 20,000 a unit: 5.025 a week. Week 24 alone: 14 ln(14 / 5.025) - 8.975 = 5.3698.
-    watched = signals.monitor([5.0] * 20 + SPIKE, UNITS, 0.0, signals.Tuning())
+    fixed = signals.Tuning(glr_threshold=5.0, glr_window=8, false_alarm_rate=None)
+    watched = signals.monitor([5.0] * 20 + SPIKE, UNITS, 0.0, fixed)
+    assert watched.threshold == 5.0
     assert watched.alpha == 0.0
     assert watched.expected[0] == pytest.approx(5.025)
     assert watched.run.statistics[-1] == pytest.approx(5.3698, abs=1e-4)
@@ -31,6 +33,6 @@ def test_the_same_spike_over_a_history_that_swings_is_no_alarm():
 def test_a_calibrated_threshold_replaces_the_fixed_one_when_a_rate_is_asked():
     tuning = signals.Tuning(glr_window=2, false_alarm_rate=0.001)
     watched = signals.monitor([5.0] * 20 + SPIKE, UNITS, 0.0, tuning)
-    assert watched.threshold != signals.Tuning().glr_threshold
-    assert 4 < watched.threshold < 7
+    # Calibrated at 5.025 a week (between grid points 3.16 and 5.62, the larger of theirs).
+    assert 5 < watched.threshold < 6
     assert watched.run.alarms == [23]

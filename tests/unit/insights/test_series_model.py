@@ -3,9 +3,13 @@ a steady history alarms, the same spike in a history that swings as much does no
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from services.insights.domain import signals
+from services.insights.domain.facts import ContactFact
+from services.insights.domain.sales import SalesRow
 
 UNITS = [1000.0] * 24
 SPIKE = [5.0, 5.0, 5.0, 14.0]  # the four guard weeks, the last of them well above the history's mean
@@ -36,3 +40,30 @@ def test_a_calibrated_threshold_replaces_the_fixed_one_when_a_rate_is_asked():
     # Calibrated at 5.025 a week (between grid points 3.16 and 5.62, the larger of theirs).
     assert 5 < watched.threshold < 6
     assert watched.run.alarms == [23]
+
+
+def _lot_case(n: int, lot: str) -> ContactFact:
+    return ContactFact(
+        f"c{lot}{n}", "OAT-500", lot, "IL", "complaint.quality", "phone", date(2026, 11, 2), True
+    )
+
+
+def test_the_lot_test_is_negative_binomial_where_the_product_is_overdispersed():
+    # Lot L2 has 10 of the product's 12 complaints on half its units: expected (2 + 0.5) / 1,000 x 1,000
+    # = 2.5, Poisson P(X >= 10) = 0.00028; negative binomial with the product's alpha 4 a week (the lot
+    # sold one week), size 0.25: P(X >= 10) = I_(2.5/2.75)(10, 0.25) = 0.077, unremarkable.
+    sales = [
+        SalesRow("OAT-500", lot, "IL", date(2026, 11, 2), date(2026, 11, 8), 1000) for lot in ("L1", "L2")
+    ]
+    facts = [_lot_case(n, "L1") for n in range(2)] + [_lot_case(n, "L2") for n in range(10)]
+    exposure = signals.Exposure(sales)
+    poisson = signals.lot_signals(facts, exposure, tuning=signals.Tuning())
+    assert [(s.lot_code, s.observed) for s in poisson if s.issue_code == "complaint.quality"] == [
+        ("L2", 10.0)
+    ]
+    swinging = signals.lot_signals(
+        facts, exposure, tuning=signals.Tuning(), overdispersion={("OAT-500", "complaint.quality"): 4.0}
+    )
+    assert [s for s in swinging if s.issue_code == "complaint.quality"] == []
+    # The level given no overdispersion stays Poisson and still signals.
+    assert [s.lot_code for s in swinging] == ["L2"]

@@ -11,15 +11,17 @@ A lot is tested against the rate of the rest of its product, so its own cluster 
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from services.insights.domain import calibration, counts
 from services.insights.domain.facts import ContactFact, issue_levels
 from services.insights.domain.sales import SalesRow, monday, weekly_units
-from services.insights.domain.stats import CusumRun, benjamini_hochberg, glr_cusum, poisson_upper_p
+from services.insights.domain.stats import CusumRun, benjamini_hochberg, glr_cusum, negative_binomial_upper_p
 
 COMPLAINT = "complaint"
 MIN_WEIGHTED_COUNT = 2.0
@@ -29,10 +31,26 @@ PERIODLESS = frozenset({"lot_poisson_bh", "prr", "ebgm"})
 
 @dataclass(frozen=True)
 class Tuning:
+    """`false_alarm_rate` set (served: 1 in 1,000 series-weeks): each series' GLR threshold is the one
+    calibrated to hold that rate at its expected weekly count (domain/calibration.py); None: the one
+    `glr_threshold` for every series (served until then, with a window of 8: 1.63 false alarms per 1,000
+    in bench/early_warning.py)."""
+
     glr_threshold: float = 5.0
-    glr_window: int = 8
+    glr_window: int = 2
     guard_weeks: int = 4
     lot_q: float = 0.01
+    false_alarm_rate: float | None = calibration.FALSE_ALARM_RATE
+
+    def threshold(self, expected: list[float], alpha: float = 0.0) -> float:
+        """The alarm threshold of a series with these expected weekly counts (the last window's mean)."""
+        if self.false_alarm_rate is None:
+            return self.glr_threshold
+        recent = expected[-self.glr_window :] or [0.0]
+        weekly = sum(recent) / len(recent)
+        return calibration.glr_threshold(
+            weekly, window=self.glr_window, alpha=alpha, rate=self.false_alarm_rate
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,7 @@ class Exposure:
         self.weekly: dict[tuple[str, str], dict[date, float]] = defaultdict(lambda: defaultdict(float))
         self.product: dict[str, float] = defaultdict(float)
         self.lot: dict[tuple[str, str], float] = defaultdict(float)
+        self.lot_weeks: dict[tuple[str, str], set[date]] = defaultdict(set)
         self.regions: dict[str, set[str]] = defaultdict(set)
         for row in sales:
             self.product[row.sku] += row.units
@@ -94,6 +113,8 @@ class Exposure:
             if row.lot_code:
                 self.lot[row.sku, row.lot_code] += row.units
             for week, share in weekly_units(row).items():
+                if row.lot_code:
+                    self.lot_weeks[row.sku, row.lot_code].add(week)
                 self.weekly[row.sku, row.region][week] += share
                 self.weekly[row.sku, ""][week] += share
 
@@ -125,32 +146,45 @@ def _series_regions(region: str, sold_in: set[str]) -> list[str]:
     return [region, ""] if region else [""]
 
 
-def _baseline_rate(contacts: float, units: float, pooled: float, all_units: list[float]) -> float:
-    """The series' own rate before its guard weeks, with half a contact added so that a clean history
-    expects a little rather than nothing; a series with no history takes the pooled rate."""
-    if units > 0:
-        return (contacts + PRIOR_CONTACTS) / units
-    if pooled > 0:
-        return pooled
-    return PRIOR_CONTACTS / max(sum(all_units), 1.0)
+def baseline(
+    observed: list[float], units: list[float], kept: list[int], pooled: float, shared_alpha: float = 0.0
+) -> counts.CountModel:
+    """The count model of the series' weeks `kept` (domain/counts.py: its own rate with half a contact
+    added, a season over a year's history, overdispersion where shown or `shared_alpha`, its product's);
+    a series with no history takes the pooled rate."""
+    model = counts.fit([observed[i] for i in kept], [units[i] for i in kept], kept, shared_alpha=shared_alpha)
+    if model is not None:
+        return model
+    rate = pooled if pooled > 0 else PRIOR_CONTACTS / max(sum(units), 1.0)
+    return counts.CountModel((math.log(rate),), 0.0)
 
 
-def _monitor(observed: list[float], units: list[float], pooled: float, tuning: Tuning):
-    """The GLR-CUSUM run and its expected counts. The rate is estimated twice: the second time without the
+@dataclass(frozen=True)
+class Monitored:
+    run: CusumRun
+    expected: list[float]
+    alpha: float  # the overdispersion the run took; 0: Poisson
+    threshold: float
+
+
+def monitor(
+    observed: list[float], units: list[float], pooled: float, tuning: Tuning, shared_alpha: float = 0.0
+) -> Monitored:
+    """The GLR-CUSUM run and its expected counts. The model is fitted twice: the second time without the
     weeks the first run alarmed on, so a cluster that has aged into the baseline does not raise the rate
-    that judges it (and quietly withdraw its own alert)."""
+    that judges it (and quietly withdraw its own alert). `shared_alpha`: the product's overdispersion."""
     base = max(len(observed) - tuning.guard_weeks, 0)
     excluded: set[int] = set()
     for _ in range(2):
-        kept = [i for i in range(base) if i not in excluded]
-        rate = _baseline_rate(sum(observed[i] for i in kept), sum(units[i] for i in kept), pooled, units)
-        expected = [rate * u for u in units]
-        run = glr_cusum(observed, expected, threshold=tuning.glr_threshold, window=tuning.glr_window)
+        model = baseline(observed, units, [i for i in range(base) if i not in excluded], pooled, shared_alpha)
+        expected = model.expected(units, range(len(units)))
+        threshold = tuning.threshold(expected, model.alpha)
+        run = glr_cusum(observed, expected, threshold=threshold, window=tuning.glr_window, alpha=model.alpha)
         outbreak = {w for n in run.alarms for w in range(run.starts[n], n + 1)}
         if outbreak <= excluded:
             break
         excluded |= outbreak
-    return run, expected
+    return Monitored(run, expected, model.alpha, threshold)
 
 
 @dataclass(frozen=True)
@@ -167,6 +201,8 @@ class Watched:
     expected: list[float]
     run: CusumRun
     contacts: dict[date, list[str]]
+    alpha: float = 0.0  # the counts' overdispersion; 0: Poisson
+    threshold: float = Tuning().glr_threshold
 
 
 def watched(
@@ -186,21 +222,46 @@ def watched(
                 s.contacts[monday(f.received_on)].append(f.contact_id)
     weeks = _weeks(first, today)
     pooled = _pooled_rates(facts, exposure)
-    found = []
-    for (sku, region, level), s in series.items():
+    found, product_alpha = [], {}
+    # The series over all regions first: a region's series too thin to show overdispersion takes its
+    # product's, whose weeks swing together.
+    for (sku, region, level), s in sorted(series.items(), key=lambda item: item[0][1] != ""):
         observed = [s.counts.get(w, 0.0) for w in weeks]
         units = exposure.series(sku, region, weeks)
         # No sales data: weekly counts against the product's own weekly mean.
-        run, expected = _monitor(observed, units or [1.0] * len(weeks), pooled.get(level, 0.0), tuning)
-        found.append(Watched(sku, region, level, weeks, observed, units, expected, run, s.contacts))
+        shared = product_alpha.get((sku, level), 0.0)
+        m = monitor(observed, units or [1.0] * len(weeks), pooled.get(level, 0.0), tuning, shared)
+        if region == "":
+            product_alpha[sku, level] = m.alpha
+        found.append(
+            Watched(
+                sku,
+                region,
+                level,
+                weeks,
+                observed,
+                units,
+                m.expected,
+                m.run,
+                s.contacts,
+                m.alpha,
+                m.threshold,
+            )
+        )
     return found
 
 
 def series_signals(
-    facts: list[ContactFact], exposure: Exposure, *, today: date, tuning: Tuning = Tuning()
+    facts: list[ContactFact],
+    exposure: Exposure,
+    *,
+    today: date,
+    tuning: Tuning = Tuning(),
+    watching: list[Watched] | None = None,
 ) -> list[Signal]:
+    """The GLR-CUSUM's alarms; `watching`: the series already watched, else watched here."""
     found = []
-    for w in watched(facts, exposure, today=today, tuning=tuning):
+    for w in watched(facts, exposure, today=today, tuning=tuning) if watching is None else watching:
         observed, expected, run, weeks = w.observed, w.expected, w.run, w.weeks
         for n in run.alarms:
             k = run.starts[n]
@@ -218,7 +279,25 @@ def series_signals(
     return found
 
 
-def lot_signals(facts: list[ContactFact], exposure: Exposure, *, tuning: Tuning = Tuning()) -> list[Signal]:
+def dispersion(watching: list[Watched]) -> dict[tuple[str, str], float]:
+    """The weekly overdispersion of each product x issue level, from its series over all regions."""
+    found: dict[tuple[str, str], float] = {}
+    for w in watching:
+        if w.region == "" or (w.sku, w.issue_code) not in found:
+            found[w.sku, w.issue_code] = w.alpha
+    return found
+
+
+def lot_signals(
+    facts: list[ContactFact],
+    exposure: Exposure,
+    *,
+    tuning: Tuning = Tuning(),
+    overdispersion: dict[tuple[str, str], float] | None = None,
+) -> list[Signal]:
+    """Each lot's contacts against the rest of its product's rate, BH across every lot. Where the
+    product's weekly counts are overdispersed (`overdispersion`, by product x issue level) the test is the
+    negative-binomial one; a lot's total over L weeks of sales has alpha / L (independent weeks)."""
     lot_counts: dict[tuple[str, str, str], float] = defaultdict(float)
     lot_contacts: dict[tuple[str, str, str], list[ContactFact]] = defaultdict(list)
     product_counts: dict[tuple[str, str], float] = defaultdict(float)
@@ -238,7 +317,9 @@ def lot_signals(facts: list[ContactFact], exposure: Exposure, *, tuning: Tuning 
             if rest_units <= 0:
                 continue
             rate = (total - count + PRIOR_CONTACTS) / rest_units
-            tests.append((sku, lot, level, count, rate * units, poisson_upper_p(count, rate * units)))
+            alpha = (overdispersion or {}).get((sku, level), 0.0) / max(len(exposure.lot_weeks[sku, lot]), 1)
+            p_value = negative_binomial_upper_p(count, rate * units, alpha)
+            tests.append((sku, lot, level, count, rate * units, p_value))
     adjusted = benjamini_hochberg([t[5] for t in tests])
     found = []
     for (sku, lot, level, count, expected, _), q in zip(tests, adjusted, strict=True):
@@ -273,7 +354,8 @@ def compute(
     from services.insights.domain import disproportionality
 
     exposure = Exposure(sales)
+    watching = watched(facts, exposure, today=today, tuning=tuning)
     return deepest(
-        series_signals(facts, exposure, today=today, tuning=tuning)
-        + lot_signals(facts, exposure, tuning=tuning)
+        series_signals(facts, exposure, today=today, tuning=tuning, watching=watching)
+        + lot_signals(facts, exposure, tuning=tuning, overdispersion=dispersion(watching))
     ) + disproportionality.signals(facts, today=today)

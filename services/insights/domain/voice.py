@@ -128,7 +128,7 @@ class Rising:
     issue_code: str
     observed: float  # weighted, since the increase began
     expected: float
-    score: float  # the GLR-CUSUM statistic this week; the early warning alarms at Tuning.glr_threshold
+    score: float  # the GLR-CUSUM statistic this week; the early warning alarms at the series' threshold
     start: date
     end: date
     alarming: bool
@@ -158,7 +158,7 @@ def rising(
         k = w.run.starts[n]
         row = Rising(
             w.sku, w.region, w.issue_code, round(sum(w.observed[k:]), 3), round(sum(w.expected[k:]), 3),
-            round(score, 3), w.weeks[k], w.weeks[n] + timedelta(days=6), score >= tuning.glr_threshold,
+            round(score, 3), w.weeks[k], w.weeks[n] + timedelta(days=6), score >= w.threshold,
         )  # fmt: skip
         where = (w.sku, w.region, w.weeks[k])
         kept = found.get(where)

@@ -6,7 +6,13 @@ import math
 
 import pytest
 
-from services.insights.domain.stats import benjamini_hochberg, glr_cusum, poisson_upper_p
+from services.insights.domain.stats import (
+    benjamini_hochberg,
+    glr_cusum,
+    glr_term,
+    negative_binomial_upper_p,
+    poisson_upper_p,
+)
 
 
 def test_the_glr_cusum_takes_the_best_start_of_the_window():
@@ -64,3 +70,29 @@ def test_benjamini_hochberg_matches_r_p_adjust():
 
 def test_an_excess_over_nothing_expected_is_infinite():
     assert math.isinf(glr_cusum([1], [0], threshold=5).statistics[0])
+
+
+def test_the_negative_binomial_term_by_hand():
+    # X = 10, M = 5 over L = 2 weeks, alpha = 0.5 (size L / alpha = 4):
+    # 10 ln 2 - 14 ln(14 / 9) = 6.931472 - 6.185659 = 0.745813
+    assert glr_term(10, 5, weeks=2, alpha=0.5) == pytest.approx(0.745813, abs=1e-6)
+    # Tends to the Poisson term, 10 ln 2 - 5 = 1.931472, as alpha -> 0.
+    assert glr_term(10, 5, weeks=2, alpha=1e-9) == pytest.approx(1.931472, abs=1e-6)
+
+
+def test_overdispersion_lowers_the_glr_cusum():
+    # n=1 alone: 5 ln 5 - 4 = 4.04719 Poisson; NB alpha 1, size 1: 5 ln 5 - 6 ln 3 = 8.04719 - 6.59167 = 1.45552.
+    poisson_run = glr_cusum([0, 5], [1, 1], threshold=100, window=1)
+    nb_run = glr_cusum([0, 5], [1, 1], threshold=100, window=1, alpha=1.0)
+    assert poisson_run.statistics[1] == pytest.approx(4.04719, abs=1e-5)
+    assert nb_run.statistics[1] == pytest.approx(1.45552, abs=1e-5)
+
+
+def test_the_negative_binomial_test_by_hand():
+    # Mean 2, alpha 0.5: size r = 2, p = r / (r + mean) = 0.5; P(0) = p^2 = 0.25, P(1) = 2 p^2 (1 - p) =
+    # 0.25, P(2) = 3 p^2 (1 - p)^2 = 0.1875. P(X >= 1) = 0.75; P(X >= 3) = 0.3125.
+    assert negative_binomial_upper_p(1, 2, 0.5) == pytest.approx(0.75)
+    assert negative_binomial_upper_p(3, 2, 0.5) == pytest.approx(0.3125)
+    assert negative_binomial_upper_p(0, 2, 0.5) == 1.0
+    # No overdispersion: the Poisson test.
+    assert negative_binomial_upper_p(3, 0.5, 0.0) == pytest.approx(0.0143877, abs=1e-7)

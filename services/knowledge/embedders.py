@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import pathlib
 import threading
 from collections.abc import Sequence
 
 import numpy as np
+
+from services.knowledge.encodings import EncodingCache
 
 BATCH = 32
 
@@ -40,8 +41,8 @@ class E5:
         self._single_waiting = 0
         self._closed = False
         self._model.query(["warm-up"])
-        # The capture form asks for codes and articles on the same verbatim: encode it once.
-        self._one = functools.lru_cache(maxsize=256)(self._encode_one)
+        # The capture form asks for codes and articles on the same verbatim, at once: encode it once.
+        self._one = EncodingCache(self._encode_one)
 
     def _encode_one(self, text: str) -> np.ndarray:
         return self._single(self._model.query, text)

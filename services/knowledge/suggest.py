@@ -41,6 +41,11 @@ class Scores:
 
 DENSE_WEIGHT = 0.7
 DENSE_C = 20.0
+# The n-gram model has ~34,000 features per code (~785,000 weights). L-BFGS keeps ten pairs of steps of
+# that size and its workspace besides: fitting it took the service ~220 MB above what it holds after, its
+# peak over 400 MB. Newton-CG reaches the same optimum (the same loss, C and tolerance) holding a few
+# vectors of that size: ~67 MB, in fewer iterations (docs/benchmarks.md).
+LEXICAL_SOLVER = "newton-cg"
 
 
 class CodeModel:
@@ -94,7 +99,7 @@ def train(examples: Sequence[Example], *, version: int, embedder=None) -> CodeMo
             ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
         ]
     )
-    pipeline = make_pipeline(features, LogisticRegression(C=20.0, max_iter=300))
+    pipeline = make_pipeline(features, LogisticRegression(C=20.0, max_iter=300, solver=LEXICAL_SOLVER))
     labels = [e.code for e in examples]
     pipeline.fit([fold(e.verbatim) for e in examples], labels)
     dense = None

@@ -35,11 +35,12 @@ class SqlStaffStore:
 
     async def stakeholders(self, role: str = "") -> list[Stakeholder]:
         async with self.pool.connection() as conn:
+            conn.row_factory = dict_row
             cursor = await conn.execute(
                 "SELECT email, role, name FROM stakeholder WHERE (%s = '' OR role = %s) ORDER BY role, name, email",
                 (role, role),
             )
-            return [Stakeholder(*row) for row in await cursor.fetchall()]
+            return [Stakeholder(r["email"], r["role"], r["name"]) for r in await cursor.fetchall()]
 
     async def put_stakeholder(self, person: Stakeholder, actor: str, now: datetime) -> None:
         async with self.pool.connection() as conn:

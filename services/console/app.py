@@ -33,6 +33,7 @@ from services.console.routes import (
     reply_templates,
     reports,
     rights,
+    stakeholders,
     web_form,
 )
 from services.console.web import CONTEXT, Context, api_errors, authenticate, transport_security
@@ -65,6 +66,7 @@ AREAS = (
     inbox,
     regulatory,
     recalls,
+    stakeholders,
 )
 
 

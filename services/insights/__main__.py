@@ -60,7 +60,7 @@ async def serve(
             insights,
             ChannelsNotices(channels),
             digest_pdf.render,
-            console_url=env("CRS_CONSOLE_URL", "http://127.0.0.1:8080"),
+            console_url=env("CRS_INSIGHTS_CONSOLE_URL", "http://127.0.0.1:8080"),
             clock=now,
             digest_hour=env_int("CRS_INSIGHTS_DIGEST_HOUR", 6),
         )

@@ -74,7 +74,7 @@ def insights(service_env, database, vhost, channels):
         CRS_INSIGHTS_RECOMPUTE_SECONDS="5",
         CRS_INSIGHTS_STAFF_MAIL_SECONDS="0.3",
         CRS_INSIGHTS_THEMES_EMBEDDER="tfidf",
-        CRS_CONSOLE_URL="https://crs.example",
+        CRS_INSIGHTS_CONSOLE_URL="https://crs.example",
         CRS_PRINCIPAL_ISSUERS="console,cli",
     )
     service = ServiceProcess("services.insights", env).start(wait_port=port)

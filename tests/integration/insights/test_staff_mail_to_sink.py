@@ -220,3 +220,28 @@ async def test_the_schedule_firing_twice_and_restarted_mails_the_week_once(loade
     finally:
         await channel.close()
         await pool.close()
+
+
+async def test_a_regulatory_warning_delivered_twice_is_one_email_to_each_address_of_the_regime(
+    loaded, vhost, database, sink
+):
+    warning = {
+        "contact_id": "c-7", "reference": "7007", "issue_code": "adverse_event.serious",
+        "notify": ["legal@regs.example", "counsel@regs.example"], "assignee": "ada",
+        "clock": {"regime_name": "FDA MedWatch", "authority": "FDA", "form": "MedWatch 3500A",
+                  "deadline": "15 business days", "due_at": "2026-12-20T17:00:00Z", "state": "warning"},
+    }  # fmt: skip
+    event = Event(source="contacts", type="regulatory_deadline_near", data=warning)
+    connection = await bus.connect(vhost)
+    try:
+        publisher = await bus.Publisher(connection, "contacts").open()
+        await publisher.publish(event)
+        await publisher.publish(event)  # the bus delivering it again
+    finally:
+        await connection.close()
+    [(key, _, recipients, note)] = await settled(database, "regulatory:")
+    assert (key, recipients, note) == (f"regulatory:{event.id}", 2, "")
+    mine = [m for m in sink_mail(sink) if str(m["Subject"]).strip().startswith("Regulatory report due")]
+    assert sorted(str(m["To"]) for m in mine) == ["counsel@regs.example", "legal@regs.example"]
+    body = mine[0].get_body(("plain",)).get_content()
+    assert "Case:      7007" in body and "https://crs.example/cases/view?id=c-7" in body

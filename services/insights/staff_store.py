@@ -34,13 +34,12 @@ class SqlStaffStore:
         self.pool = pool
 
     async def stakeholders(self, role: str = "") -> list[Stakeholder]:
-        async with self.pool.connection() as conn:
-            conn.row_factory = dict_row
-            cursor = await conn.execute(
+        async with self.pool.connection() as conn, conn.cursor() as cursor:
+            await cursor.execute(
                 "SELECT email, role, name FROM stakeholder WHERE (%s = '' OR role = %s) ORDER BY role, name, email",
                 (role, role),
             )
-            return [Stakeholder(r["email"], r["role"], r["name"]) for r in await cursor.fetchall()]
+            return [Stakeholder(*row) for row in await cursor.fetchall()]
 
     async def put_stakeholder(self, person: Stakeholder, actor: str, now: datetime) -> None:
         async with self.pool.connection() as conn:
@@ -81,9 +80,9 @@ class SqlStaffStore:
             return cursor.rowcount > 0
 
     async def take_due(self, now: datetime, lease: timedelta, limit: int) -> list[Owed]:
-        async with self.pool.connection() as conn:
-            conn.row_factory = dict_row
-            cursor = await conn.execute(_TAKE, (now + lease, now, limit))
+        # A cursor's row factory, not the connection's: the pooled connection goes back to others as it was.
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
+            await cursor.execute(_TAKE, (now + lease, now, limit))
             return [Owed(**row) for row in await cursor.fetchall()]
 
     async def sent(self, key: str, recipients: int, note: str, now: datetime) -> None:

@@ -1,4 +1,5 @@
-"""Notices: email tied to no case, asked for by outreach (campaigns, surveys, reorder reminders).
+"""Notices: email tied to no case, asked for by outreach (campaigns, surveys, reorder reminders) and by
+insights (staff mail: an alert to quality assurance, the weekly digest with its PDF, a warning to legal).
 
 Each notice is checked on its own, so one bad address refuses that notice and not its batch. A taken
 notice is composed once, signed when channels signs, and queued under its idempotency key in the same
@@ -26,6 +27,16 @@ MAX_LINK_CHARS = 900
 _ADDRESS = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z0-9-]{2,63}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _UNSAFE = re.compile(r"[\s<>\"]")
+_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+MAX_ATTACHMENT_BYTES = 3 * 1024 * 1024
+ATTACHMENT_TYPES = {"application/pdf": b"%PDF-"}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class Notice:
     language: str = ""
     html: str = ""
     list_unsubscribe: str = ""
+    attachment: Attachment | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,17 @@ def refusal(notice: Notice) -> str:
         )
     if notice.purpose in ("survey", "marketing") and not link:
         return f"list_unsubscribe: a {notice.purpose} notice carries its one-click unsubscribe (RFC 8058)"
+    return _attachment_refusal(notice.attachment) if notice.attachment else ""
+
+
+def _attachment_refusal(attachment: Attachment) -> str:
+    if not _FILENAME.match(attachment.filename):
+        return "attachment.filename: 1 to 100 letters, digits, dots, dashes or underscores"
+    magic = ATTACHMENT_TYPES.get(attachment.content_type)
+    if magic is None:
+        return f"attachment.content_type: one of {', '.join(ATTACHMENT_TYPES)}"
+    if not attachment.data.startswith(magic) or len(attachment.data) > MAX_ATTACHMENT_BYTES:
+        return f"attachment.data: a {attachment.content_type} file of at most {MAX_ATTACHMENT_BYTES} bytes"
     return ""
 
 
@@ -104,7 +127,10 @@ def compose(notice: Notice, *, from_address: str, domain: str, now: datetime) ->
         own.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
     shared = _shared(from_address, notice.subject.strip(), notice.language, domain, notice.purpose)
     to = _header("To", notice.to_address)
-    mime = shared + to + "".join(own).encode("ascii") + _content(notice.body, notice.html)
+    content = _content(notice.body, notice.html)
+    if notice.attachment is not None:  # one staff digest to a handful: not worth a cache
+        content = _with_attachment(notice.body, notice.html, notice.attachment)
+    mime = shared + to + "".join(own).encode("ascii") + content
     return Composed(message_id, mime)
 
 
@@ -132,6 +158,17 @@ def _content(body: str, html: str) -> bytes:
     part.set_content(body)
     if html:
         part.add_alternative(html, subtype="html")
+    return part.as_bytes(policy=_SMTP)
+
+
+def _with_attachment(body: str, html: str, attachment: Attachment) -> bytes:
+    """MIME-Version and a multipart/mixed of the text (and HTML) and the attached file."""
+    part = EmailMessage()
+    part.set_content(body)
+    if html:
+        part.add_alternative(html, subtype="html")
+    maintype, subtype = attachment.content_type.split("/")
+    part.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return part.as_bytes(policy=_SMTP)
 
 

@@ -1,7 +1,8 @@
-"""SendNotice and SendNotices: outreach's email tied to no case. Protobuf in, notices.Notices, protobuf out.
+"""SendNotice and SendNotices: email tied to no case. Protobuf in, notices.Notices, protobuf out.
 
-Only outreach calls them, as itself (services/runtime/permissions.py SERVICE_METHODS); a refused notice is
-answered in its result, so one bad address never fails a batch.
+Only outreach (consumers' notices) and insights (staff mail) call them, each as itself
+(services/runtime/permissions.py SERVICE_METHODS); a refused notice is answered in its result, so one bad
+address never fails a batch.
 """
 
 from __future__ import annotations
@@ -9,19 +10,26 @@ from __future__ import annotations
 import grpc
 from crs.channels.v1 import channels_pb2
 
-from services.channels.notices import Notice, Notices, Result
+from services.channels.notices import Attachment, Notice, Notices, Result
 from services.runtime import tls
 from services.runtime.principal import from_metadata
 
-NOTICE_SENDER = "outreach"
+NOTICE_SENDERS = ("outreach", "insights")
 MAX_BATCH = 1000
 
 
 async def only_the_service(context, name: str, refusal: str) -> None:
     """Abort unless the call is the service `name` acting as itself, by its own certificate and not only
     its name: an issuer of principals (the console) may not act as a service by naming it."""
+    await only_a_service(context, (name,), refusal)
+
+
+async def only_a_service(context, names: tuple[str, ...], refusal: str) -> None:
+    """only_the_service for any one of `names`: the principal's service and the certificate's agree."""
     who = from_metadata(context.invocation_metadata())
-    if who is None or (who.role, who.username) != ("service", name) or tls.peer_identity(context) != name:
+    if who is None or who.role != "service" or who.username not in names:
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, refusal)
+    if tls.peer_identity(context) != who.username:
         await context.abort(grpc.StatusCode.PERMISSION_DENIED, refusal)
 
 
@@ -35,7 +43,12 @@ def notice_of(request: channels_pb2.NoticeRequest) -> Notice:
         language=request.language,
         html=request.html,
         list_unsubscribe=request.list_unsubscribe,
+        attachment=_attachment_of(request.attachment) if request.HasField("attachment") else None,
     )
+
+
+def _attachment_of(attachment: channels_pb2.NoticeAttachment) -> Attachment:
+    return Attachment(attachment.filename, attachment.content_type, attachment.data)
 
 
 def result_pb(result: Result) -> channels_pb2.NoticeResult:
@@ -63,7 +76,7 @@ class NoticeMethods:
         return channels_pb2.SendNoticesResponse(results=await self._send(context, list(request.notices)))
 
     async def _send(self, context, requests) -> list[channels_pb2.NoticeResult]:
-        await only_the_service(context, NOTICE_SENDER, "only outreach sends notices")
+        await only_a_service(context, NOTICE_SENDERS, "only outreach and insights send notices")
         if self.notices is None:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "notices are not served here")
         return [result_pb(r) for r in await self.notices.send([notice_of(r) for r in requests])]

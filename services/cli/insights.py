@@ -34,13 +34,13 @@ class CliError(Exception):
     pass
 
 
-def call(args, method: str, request):
+def call(args, method: str, request, stub_of=insights_pb2_grpc.InsightsStub):
     who = Principal(username=args.actor or getpass.getuser(), role=args.role or "analyst")
     try:
         operator.require(args, who)
     except operator.Refused as refusal:
         raise CliError(f"refused: {refusal}") from None
-    stub = insights_pb2_grpc.InsightsStub(blocking_channel(args.target or grpc_target("insights")))
+    stub = stub_of(blocking_channel(args.target or grpc_target("insights")))
     try:
         return getattr(stub, method)(request, metadata=who.metadata(), timeout=TIMEOUT)
     except grpc.RpcError as exc:
@@ -178,6 +178,7 @@ def register(subparsers) -> None:
     moving.add_argument("--reason", required=True, help="why")
     _options(moving)
     moving.set_defaults(func=guarded(move))
-    from services.cli import reports  # it builds on this module's call and options
+    from services.cli import digest, reports  # they build on this module's call and options
 
     reports.add_to(actions)
+    digest.add_to(actions)

@@ -33,6 +33,7 @@ from services.console.routes import (
     reply_templates,
     reports,
     rights,
+    stakeholders,
     unsubscribe,
     web_form,
 )
@@ -67,6 +68,7 @@ AREAS = (
     regulatory,
     recalls,
     unsubscribe,
+    stakeholders,
 )
 
 

@@ -20,7 +20,7 @@ from crs.contacts.v1 import (
     rights_pb2_grpc,
 )
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
-from crs.insights.v1 import insights_pb2_grpc, themes_pb2_grpc
+from crs.insights.v1 import insights_pb2_grpc, staff_pb2_grpc, themes_pb2_grpc
 from crs.knowledge.v1 import knowledge_pb2_grpc
 from crs.outreach.v1 import campaigns_pb2_grpc, consent_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
@@ -110,6 +110,7 @@ class Clients:
         self._channels.append(grpcio.channel(insights))
         self.insights = insights_pb2_grpc.InsightsStub(self._channels[-1])
         self.themes = themes_pb2_grpc.ThemesStub(self._channels[-1])
+        self.staff = staff_pb2_grpc.StaffStub(self._channels[-1])
         self._channels.append(grpcio.channel(outreach))
         self.campaigns = campaigns_pb2_grpc.CampaignsStub(self._channels[-1])
         self.consent = consent_pb2_grpc.ConsentStub(self._channels[-1])

@@ -1,5 +1,6 @@
 """`python -m services.insights`: read models from the bus, units sold, CPMU and the early warning over
-gRPC, and the relay that publishes its alerts."""
+gRPC, the relay that publishes its alerts, and the staff mail (alerts to QA, the weekly digest, warnings
+to legal) sent through channels."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from services.insights import bus_consume, grpc_api, themes_grpc
+from services.insights import bus_consume, digest_pdf, grpc_api, staff_grpc, themes_grpc
+from services.insights.channels_client import ChannelsNotices
 from services.insights.knowledge_client import KnowledgeEmbedder
-from services.insights.service import Insights
+from services.insights.service import Insights, now
+from services.insights.staff_mail import StaffMail
+from services.insights.staff_store import SqlStaffStore
 from services.insights.store import SqlStore
 from services.insights.themes import MAX_AGE_SECONDS, ThemeFinder
 from services.insights.themes_store import SqlThemeStore
@@ -49,23 +53,40 @@ async def serve(
         if env("CRS_INSIGHTS_REBUILD", "") == "1":
             log.info("rebuilt the read models from %d logged contact events", await insights.rebuild())
         insights.dirty = True  # recompute once at start, with whatever changed while it was down
-        consumer = bus.Consumer(connection, "insights", bus_consume.subscriptions(insights, themes))
+        channels = grpcio.channel(grpc_target("channels"))
+        staff_store = SqlStaffStore(pool)
+        mail = StaffMail(
+            staff_store,
+            insights,
+            ChannelsNotices(channels),
+            digest_pdf.render,
+            console_url=env("CRS_INSIGHTS_CONSOLE_URL", "http://127.0.0.1:8080"),
+            clock=now,
+            digest_hour=env_int("CRS_INSIGHTS_DIGEST_HOUR", 6),
+        )
+        mailer = asyncio.create_task(mail.run(stop, env_float("CRS_INSIGHTS_STAFF_MAIL_SECONDS", 10.0)))
+        subscriptions = [*bus_consume.subscriptions(insights, themes), bus_consume.warnings(staff_store)]
+        consumer = bus.Consumer(connection, "insights", subscriptions)
         await consumer.start()
         recompute = asyncio.create_task(
             bus_consume.recompute_when_dirty(
                 insights, stop, env_float("CRS_INSIGHTS_RECOMPUTE_SECONDS", 30.0)
             )
         )
-        server = Server([grpc_api.servicer(insights), themes_grpc.servicer(themes)], bind)
+        server = Server(
+            [grpc_api.servicer(insights), themes_grpc.servicer(themes), staff_grpc.servicer(mail)], bind
+        )
         port = await server.start()
         if on_ready is not None:
             on_ready(port)
         await stop.wait()
         await consumer.stop()
         await recompute
+        await mailer
         await server.stop(env_float("CRS_INSIGHTS_SHUTDOWN_GRACE", 5.0))
         relay.stop()
         await relay_task
+        await channels.close()
         if knowledge is not None:
             await knowledge.close()
     finally:

@@ -1,6 +1,6 @@
 """Casework's case events and outreach's survey answers in: each logged once by its event id, then folded
 into the contact and report read models; fulfillment's order_placed in, as the buyers read model (one row
-per order and product, so once).
+per order and product, so once); contacts' regulatory warnings in, as mail owed to legal.
 
 A recompute follows once the bus has been quiet for QUIET seconds, and at the latest
 CRS_INSIGHTS_RECOMPUTE_SECONDS after the contact that changed the figures: a burst of contacts (a history
@@ -45,6 +45,15 @@ def subscriptions(insights: Insights, themes: ThemeFinder) -> list[bus.Subscript
         *(bus.Subscription("outreach", kind, take_survey) for kind in SURVEY_EVENTS),
         bus.Subscription("fulfillment", "order_placed", take_order),
     ]
+
+
+def warnings(staff_store) -> bus.Subscription:
+    """Contacts' regulatory_deadline_near, owed to legal's addresses as staff mail (staff_mail.py)."""
+
+    async def owe(event: Event) -> None:
+        await staff_store.owe_warning(event.id, event.data)
+
+    return bus.Subscription("contacts", "regulatory_deadline_near", owe)
 
 
 QUIET = 2.0

@@ -17,6 +17,7 @@ from services.insights.domain.sales import SalesRow
 from services.insights.domain.signals import Signal
 from services.insights.domain.work import CaseWork, Rating
 from services.insights.service import Read, Received
+from services.insights.staff_store import owe
 from services.runtime.outbox import add_events
 
 _FACT_COLUMNS = "contact_id, sku, lot_code, region, issue_code, channel, received_on, consumer_on_file"
@@ -192,6 +193,8 @@ class SqlStore:
                 if a.id in new:
                     await self._transitions(conn, a, a.history)
             await add_events(conn, [convert.alert_raised(a) for a in raised])
+            # ... and the email to quality assurance, owed in the same transaction (staff_mail.py sends it).
+            await owe(conn, [(f"alert:{a.id}", "alert", {"alert_id": a.id}) for a in raised])
 
     async def _transitions(self, conn, alert: Alert, moves) -> None:
         for t in moves:

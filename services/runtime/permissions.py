@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # move alerts through their lifecycle.
     "insights.read": frozenset({"supervisor", "analyst"}),
     "insights.manage": frozenset({"analyst", "admin"}),
+    # The stakeholder lists the weekly digest and the alert emails go to (docs/insights.md, "Staff mail"):
+    # an admin keeps them; quality assurance (analyst) reads who gets its alerts.
+    "stakeholders.read": frozenset({"analyst", "admin"}),
+    "stakeholders.manage": frozenset({"admin"}),
     # Recall mode (docs/insights.md): opening and closing a recall is for the quality-assurance lead
     # (analyst) and the contact centre's supervisor, who runs the floor the recall's calls land on; reading
     # the open recalls' scripts is for everyone who answers consumers.
@@ -233,6 +237,11 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.insights.v1.Insights/GetRecallTally": "recalls.read",
     "/crs.insights.v1.Themes/GetThemes": "insights.read",
     "/crs.insights.v1.Themes/ListThemeContacts": "insights.read",
+    "/crs.insights.v1.Staff/ListStakeholders": "stakeholders.read",
+    "/crs.insights.v1.Staff/PutStakeholder": "stakeholders.manage",
+    "/crs.insights.v1.Staff/RemoveStakeholder": "stakeholders.manage",
+    "/crs.insights.v1.Staff/GetDigest": "insights.read",
+    "/crs.insights.v1.Staff/SendDigest": "insights.manage",
     "/crs.knowledge.v1.Knowledge/Search": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/Ask": "knowledge.read",
     "/crs.knowledge.v1.Knowledge/SuggestCodes": "knowledge.read",
@@ -319,7 +328,14 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
     # Fulfillment hands channels a printed letter to email to the consumer (services/fulfillment/letter_mail.py).
     "fulfillment": frozenset({"/crs.channels.v1.Channels/SendLetter"}),
     # Insights has knowledge's model embed the verbatims it groups into themes (services/insights/themes.py).
-    "insights": frozenset({"/crs.knowledge.v1.Knowledge/Embed"}),
+    # ... and sends its staff mail (alerts to QA, the weekly digest, warnings to legal) as channels' notices.
+    "insights": frozenset(
+        {
+            "/crs.knowledge.v1.Knowledge/Embed",
+            "/crs.channels.v1.Channels/SendNotice",
+            "/crs.channels.v1.Channels/SendNotices",
+        }
+    ),
     # Outreach's campaigns, surveys and reminders go out as channels' notices (services/outreach/notices_client.py).
     "outreach": frozenset({"/crs.channels.v1.Channels/SendNotice", "/crs.channels.v1.Channels/SendNotices"}),
 }
@@ -375,6 +391,7 @@ CLI_COMMANDS: dict[str, str] = {
     "insights cpmu": "insights.read",
     "insights move": "insights.manage",
     "insights report": "insights.read",
+    "insights digest": "insights.read",
     "recall open": "recalls.manage",
     "recall list": "recalls.read",
     "recall show": "recalls.read",

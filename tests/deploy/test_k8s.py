@@ -293,7 +293,7 @@ GRPC_CALLERS = {
     "screenpop": pods("console", "contacts"),
     "knowledge": pods("console", "channels", "insights"),
     "insights": pods("console"),
-    "channels": pods("console", "fulfillment", "outreach"),
+    "channels": pods("console", "fulfillment", "outreach", "insights"),
     "outreach": pods("console"),
     "telephony": pods("console", "contacts"),
 }

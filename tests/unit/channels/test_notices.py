@@ -12,7 +12,7 @@ import pytest
 
 from services.channels import mail
 from services.channels.dkim_sign import Signer
-from services.channels.notices import Notice, Notices, Result, compose, refusal
+from services.channels.notices import Attachment, Notice, Notices, Result, compose, refusal
 from services.channels.outbound import PermanentFailure, Queued, Sender
 from tests.unit.channels.fakes import dkim_key
 
@@ -178,3 +178,34 @@ async def test_a_batch_is_recorded_in_one_statement_and_a_refusal_or_a_lost_conn
     assert outbox.statements == 1
     assert outbox.state == {0: "sent", 1: "failed", 2: "sent", 3: "sent"}
     assert set(outbox.retries) == {4, 5}  # still queued, tried again after the retry delay
+
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4
+
+
+def test_a_notice_with_a_pdf_carries_it_as_an_attachment_beside_the_text():
+    digest = Notice("digest:2026-W48:qa:q@corp.example", "q@corp.example", "Weekly digest", "Attached.",
+                    "service", attachment=Attachment("digest-2026-W48-qa.pdf", "application/pdf", PDF))  # fmt: skip
+    assert refusal(digest) == ""
+    message = parsed(compose(digest, from_address="care@crs.test", domain="crs.test", now=NOW).mime)
+    [attached] = list(message.iter_attachments())
+    assert (attached.get_filename(), attached.get_content_type()) == (
+        "digest-2026-W48-qa.pdf",
+        "application/pdf",
+    )
+    assert attached.get_content() == PDF
+    assert message.get_body(("plain",)).get_content().strip() == "Attached."
+
+
+@pytest.mark.parametrize(
+    "attachment, reason",
+    [
+        (Attachment("../x.pdf", "application/pdf", PDF), "attachment.filename"),
+        (Attachment("x.exe", "application/x-msdownload", b"MZ"), "attachment.content_type"),
+        (Attachment("x.pdf", "application/pdf", b"not a pdf"), "attachment.data"),
+        (Attachment("x.pdf", "application/pdf", b"%PDF-" + b"0" * (3 * 1024 * 1024)), "attachment.data"),
+    ],
+)
+def test_an_attachment_that_is_not_a_small_pdf_is_refused(attachment, reason):
+    notice = Notice("k", "q@corp.example", "Digest", "Attached.", "service", attachment=attachment)
+    assert refusal(notice).startswith(reason)

@@ -76,11 +76,14 @@ def channels_with_sink(service_env: dict[str, str], sink: pathlib.Path) -> Itera
         process.stop()
 
 
+def all_mail(sink: pathlib.Path) -> list[email.message.EmailMessage]:
+    box = mailbox.Maildir(sink, create=False)
+    return [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in box]
+
+
 def sink_mail(sink: pathlib.Path, run: str) -> list[email.message.EmailMessage]:
     """The mail in the sink to the addresses of one test's `run` (addresses ending `-<run>@...`)."""
-    box = mailbox.Maildir(sink, create=False)
-    found = [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in box]
-    return [m for m in found if f"-{run}@" in str(m["To"])]
+    return [m for m in all_mail(sink) if f"-{run}@" in str(m["To"])]
 
 
 def recipients(sink: pathlib.Path, run: str) -> Counter[str]:

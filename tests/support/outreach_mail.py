@@ -86,6 +86,11 @@ def sink_mail(sink: pathlib.Path, run: str) -> list[email.message.EmailMessage]:
     return [m for m in all_mail(sink) if f"-{run}@" in str(m["To"])]
 
 
+def filed(sink: pathlib.Path) -> int:
+    """How many messages the sink holds, from the directory listing alone (cheap enough to poll)."""
+    return sum(len(os.listdir(sink / folder)) for folder in ("new", "cur") if (sink / folder).is_dir())
+
+
 def recipients(sink: pathlib.Path, run: str) -> Counter[str]:
     """How many messages each address of `run` has in the sink, from the To header alone."""
     parser, counts = BytesHeaderParser(), Counter()

@@ -15,7 +15,7 @@ import psycopg
 
 from services.outreach.campaigns_store import CampaignStore
 from services.runtime.db import open_pool
-from tests.support.outreach_mail import recipients
+from tests.support.outreach_mail import filed, recipients
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import async_wait_for
 
@@ -134,7 +134,11 @@ def _at_least(database_url: str, campaign_id: str, count: int):
 
 
 def _sink_holds(sink, run: str, count: int):
+    """The sink's count per address of `run`, once it holds `count` messages (headers read only then)."""
+
     async def check():
+        if filed(sink) < count:
+            return None
         found = recipients(sink, run)
         return found if sum(found.values()) >= count else None
 

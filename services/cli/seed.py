@@ -17,7 +17,7 @@ NAMESPACE = uuid.UUID("6f1d3c1e-2f4a-4b8e-9a57-3c6f0e0a9b21")
 DEMO_CONSUMERS = 10
 # Bulk ids start past the demo ones, so a benchmark directory and the demo can live together.
 BULK_OFFSET = 1000
-SEEDED_SERVICES = ("contacts", "billing", "fulfillment", "console", "insights", "knowledge")
+SEEDED_SERVICES = ("contacts", "billing", "fulfillment", "console", "insights", "knowledge", "outreach")
 
 
 def consumer_id(index: int) -> str:

@@ -1,8 +1,9 @@
 """`python -m services.outreach`: the Campaigns and Consent gRPC APIs; the consumers that feed outreach's read
 models (contacts' consumers, casework's contacts, fulfillment's orders), turn insights' `recall_opened` into
 a notice campaign and fulfillment's `shipment_changed` into shipping notices (with their retry sweep); the
-campaign sender; and the outbox relay that publishes `consent_changed`. Every message goes out as
-channels' notices (SendNotices)."""
+campaign sender; contacts' `contact_resolved` into planned surveys and fulfillment's orders into reorder
+reminders, each sent by its sweep when due; and the outbox relay that publishes `consent_changed`. Every
+message goes out as channels' notices (SendNotices). Every sweep reads the injected clock."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.outreach import (
@@ -19,36 +21,88 @@ from services.outreach import (
     facts_consume,
     recalls_consume,
     shipping_desk,
+    survey_desk,
+    timers,
 )
 from services.outreach.campaign_rounds import CampaignRounds
 from services.outreach.campaigns_store import CampaignStore
-from services.outreach.consumers_store import Addresses, ConsumerStore, ServiceWithdrawals, Standing
+from services.outreach.consumers_store import Addresses, Consents, ConsumerStore, ServiceWithdrawals, Standing
+from services.outreach.mailers import ReminderMailer, SurveyMailer
 from services.outreach.notices_client import ChannelsNotices
 from services.outreach.recalls_store import RecallStore
+from services.outreach.reorder_desk import ReorderDesk
 from services.outreach.shipping_desk import ShippingDesk
 from services.outreach.shipping_store import ShippingStore
+from services.outreach.survey_desk import SurveyDesk
+from services.outreach.survey_store import SurveyStore
 from services.outreach.unsubscribe import Links
 from services.runtime import bus, grpcio, outbox, process
 from services.runtime.db import open_pool
-from services.runtime.events import now
 from services.runtime.grpcio import Server
 from services.runtime.settings import Common, env, env_float, env_int, grpc_bind, grpc_target
 
 log = logging.getLogger("services.outreach")
 SCHEMA = "outreach"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Desks:
+    """The senders that run on events and timers, over one clock."""
+
+    shipping: ShippingDesk
+    surveys: SurveyDesk
+    reorder: ReorderDesk
+    survey_mailer: SurveyMailer
+    consents: Consents
+
+    @classmethod
+    def over(
+        cls, pool, consumers: ConsumerStore, notices, links: Links, secret: bytes, clock: Clock
+    ) -> Desks:
+        consents, surveys = Consents(consumers, clock=clock), SurveyStore(pool)
+        return cls(
+            ShippingDesk(ShippingStore(pool), consumers, ServiceWithdrawals(consumers), notices, clock=clock),
+            SurveyDesk(surveys, secret=secret, clock=clock),
+            ReorderDesk(
+                surveys, clock=clock, consents=consents, send=ReminderMailer(notices, consumers, links)
+            ),
+            SurveyMailer(notices, consumers, links, base_url=links.public_base),
+            consents,
+        )
+
+    async def surveys_due(self) -> list[str]:
+        return await self.surveys.due(consents=self.consents, send=self.survey_mailer)
+
+    def sweeps(self, stop: asyncio.Event) -> list[asyncio.Task]:
+        """The timers, each every its configured seconds: shipping's retries, surveys and reminders due."""
+        every = (
+            ("shipping-notice", self.shipping.sweep, env_float("CRS_OUTREACH_SHIPPING_SWEEP_SECONDS", 60.0)),
+            ("survey", self.surveys_due, env_float("CRS_OUTREACH_SURVEY_SWEEP_SECONDS", 60.0)),
+            ("reorder-reminder", self.reorder.due, env_float("CRS_OUTREACH_REORDER_SWEEP_SECONDS", 300.0)),
+        )
+        return [
+            asyncio.create_task(timers.run_every(what, sweep, seconds, stop))
+            for what, sweep, seconds in every
+        ]
 
 
 def subscriptions(
-    recalls: RecallStore, campaigns: CampaignStore, consumers: ConsumerStore, shipping: ShippingDesk
+    recalls: RecallStore, campaigns: CampaignStore, consumers: ConsumerStore, desks: Desks
 ) -> list[bus.Subscription]:
     """Every queue binding outreach has: contacts.events, fulfillment.events and insights.events."""
     addresses = Addresses(consumers)
     return [
         *consumers_consume.subscriptions(consumers),
         *facts_consume.subscriptions(recalls),
-        *facts_consume.order_subscriptions(recalls),
+        *facts_consume.order_subscriptions(recalls, desks.reorder),
         *recalls_consume.subscriptions(recalls_consume.RecallOpened(recalls, campaigns, addresses)),
-        *shipping_desk.subscriptions(shipping),
+        *shipping_desk.subscriptions(desks.shipping),
+        *survey_desk.subscriptions(desks.surveys),
     ]
 
 
@@ -60,6 +114,7 @@ async def serve(
     bind: str,
     channels: str,
     on_ready: Callable[[int], None] | None = None,
+    clock: Clock = utc_now,
 ) -> None:
     pool = await open_pool(database_url, schema=SCHEMA, max_size=env_int("CRS_OUTREACH_DB_POOL_SIZE", 5))
     connection = await bus.connect(amqp_url)
@@ -70,16 +125,13 @@ async def serve(
         relay_task = asyncio.create_task(relay.run())
         recalls, campaigns, consumers = RecallStore(pool), CampaignStore(pool), ConsumerStore(pool)
         notices = ChannelsNotices(to_channels, deadline=env_float("CRS_OUTREACH_CHANNELS_DEADLINE", 20.0))
-        shipping = ShippingDesk(
-            ShippingStore(pool), consumers, ServiceWithdrawals(consumers), notices, clock=now
-        )
-        consumer = bus.Consumer(connection, SCHEMA, subscriptions(recalls, campaigns, consumers, shipping))
-        await consumer.start()
-        sweeps = asyncio.create_task(
-            shipping_desk.run_sweeps(shipping, env_float("CRS_OUTREACH_SHIPPING_SWEEP_SECONDS", 60.0), stop)
-        )
         # A declared secret: production refuses its development value.
         link_secret = env("CRS_OUTREACH_LINK_SECRET", "").encode()
+        links = Links(env("CRS_PUBLIC_URL", "http://127.0.0.1:8080"), link_secret, clock=clock)
+        desks = Desks.over(pool, consumers, notices, links, link_secret, clock)
+        consumer = bus.Consumer(connection, SCHEMA, subscriptions(recalls, campaigns, consumers, desks))
+        await consumer.start()
+        sweeps = desks.sweeps(stop)
         server = Server(
             [
                 campaigns_grpc.servicer(campaigns, recalls, notices),
@@ -88,15 +140,12 @@ async def serve(
             bind,
         )
         port = await server.start()
-        links = Links(
-            env("CRS_PUBLIC_URL", "http://127.0.0.1:8080"), link_secret, clock=lambda: datetime.now(UTC)
-        )
         rounds = CampaignRounds(
             campaigns,
             Standing(consumers),
             notices,
             links,
-            clock=lambda: datetime.now(UTC),
+            clock=clock,
             monotonic=time.monotonic,
             idle=env_float("CRS_OUTREACH_SENDER_IDLE", 2.0),
         )
@@ -104,7 +153,7 @@ async def serve(
         if on_ready is not None:
             on_ready(port)
         await stop.wait()
-        await sweeps
+        await asyncio.gather(*sweeps)
         await consumer.stop()
         await sending
         await server.stop(env_float("CRS_OUTREACH_SHUTDOWN_GRACE", 5.0))

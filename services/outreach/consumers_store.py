@@ -4,6 +4,7 @@ recalls_consume.Addresses, campaign_sender.Standing)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from psycopg.types.json import Jsonb
@@ -168,3 +169,14 @@ class ServiceWithdrawals:
     async def withdrawn(self, consumer_ids: list[str]) -> set[str]:
         standing = await self.store.standing(consumer_ids, datetime.now(UTC))
         return {cid for cid, (purposes, _) in standing.items() if "service" not in purposes}
+
+
+class Consents:
+    """The survey and reorder desks' `consents(consumer_id, purpose)`: consented on email at the clock's now."""
+
+    def __init__(self, store: ConsumerStore, *, clock: Callable[[], datetime]):
+        self.store, self.clock = store, clock
+
+    async def __call__(self, consumer_id: str, purpose: str) -> bool:
+        standing = await self.store.standing([consumer_id], self.clock())
+        return consent.purpose_named(purpose) in standing[consumer_id][0]

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from services.outreach.recalls import Purchase
 from services.outreach.recalls_store import RecallStore
+from services.outreach.reorder_desk import ReorderDesk
 from services.runtime import bus
 from services.runtime.events import Event
 
@@ -27,8 +28,9 @@ def subscriptions(store: RecallStore) -> list[bus.Subscription]:
     return [bus.Subscription("contacts", kind, take) for kind in CONTACT_EVENTS]
 
 
-def order_subscriptions(store: RecallStore) -> list[bus.Subscription]:
-    """Fulfillment's `order_placed` in, as outreach's purchase read model (purchase_fact)."""
+def order_subscriptions(store: RecallStore, reorder: ReorderDesk | None = None) -> list[bus.Subscription]:
+    """Fulfillment's `order_placed` in, as outreach's purchase read model (purchase_fact), and as the orders
+    of `reorder`'s purchase cadence when given (one queue for both, so neither misses an order)."""
 
     async def take(event: Event) -> None:
         data = event.data
@@ -49,5 +51,8 @@ def order_subscriptions(store: RecallStore) -> list[bus.Subscription]:
             return
         if purchases and purchases[0].consumer_id:
             await store.take_purchases(order_id, placed_at, purchases)
+            if reorder is not None:
+                skus = [p.sku for p in purchases]
+                await reorder.on_order(order_id, purchases[0].consumer_id, placed_at, skus)
 
     return [bus.Subscription("fulfillment", "order_placed", take)]

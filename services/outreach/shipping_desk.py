@@ -10,7 +10,6 @@ email from `ServiceConsent`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -111,16 +110,3 @@ def subscriptions(desk: ShippingDesk) -> list[bus.Subscription]:
         await desk.take(event)
 
     return [bus.Subscription(shipping_notices.SOURCE, shipping_notices.EVENT_TYPE, take)]
-
-
-async def run_sweeps(desk: ShippingDesk, every: float, stop: asyncio.Event) -> None:
-    """The retry timer: a sweep every `every` seconds until `stop`; a failed sweep is logged, not fatal."""
-    while not stop.is_set():
-        try:
-            await desk.sweep()
-        except Exception:
-            log.exception("the shipping-notice sweep failed; next one in %ss", every)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            pass

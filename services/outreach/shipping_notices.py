@@ -173,4 +173,4 @@ def decide(
 
 def notice(news: ShipmentNews, reach: Reach) -> Notice:
     subject, body = compose(news, reach.language)
-    return Notice(news.key, reach.email, subject, body, PURPOSE)
+    return Notice(news.key, reach.email, subject, body, PURPOSE, language=language_of(reach.language))

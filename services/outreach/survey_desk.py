@@ -5,15 +5,24 @@ what went out.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.outreach import survey_answers, survey_links
+from services.outreach import survey_answers, survey_links, survey_mail
 from services.outreach.survey_rules import Planned, SurveySent, Trigger, plan, score_range
+from services.runtime import bus
+from services.runtime.events import Event
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+
+class TakesNoAnswers(RuntimeError):
+    """A desk built without the outlets an answer needs: one that only plans and sends."""
 
 
 class NoSuchSurvey(LookupError):
@@ -39,8 +48,8 @@ class SurveyDesk:
         *,
         secret: bytes,
         clock: Clock,
-        publish: Callable[[str, dict], Awaitable[None]],
-        note_case: Callable[[str, str], Awaitable[None]],
+        publish: Callable[[str, dict], Awaitable[None]] | None = None,
+        note_case: Callable[[str, str], Awaitable[None]] | None = None,
     ):
         self.store, self.secret, self.clock = store, secret, clock
         self.publish, self.note_case = publish, note_case
@@ -84,6 +93,8 @@ class SurveyDesk:
 
     async def answer(self, token: str, scores: dict[str, object], comment: str = "") -> Taken:
         """Check and record the answer; the first answer counts, and only it is published and noted."""
+        if self.publish is None or self.note_case is None:
+            raise TakesNoAnswers("this survey desk only plans and sends; answers go to one with its outlets")
         opened = await self.open(token)
         checked = survey_answers.check(opened.survey, scores, comment)
         given = survey_answers.answer(
@@ -105,3 +116,20 @@ class SurveyDesk:
                 s: sign(self.secret, survey.survey_id, s, expires_at=expires_at) for s in range(low, high + 1)
             },
         }
+
+
+def subscriptions(desk: SurveyDesk) -> list[bus.Subscription]:
+    """Contacts' `contact_resolved` in: each rule that fires claims its survey (sent later by `due`)."""
+
+    async def take(event: Event) -> None:
+        try:
+            trigger = survey_mail.trigger_of(event.type, event.data, event.time)
+        except survey_mail.NotATrigger as exc:
+            log.warning("dropping %s event %s: %s", event.type, event.id, exc)
+            return
+        if not trigger.consumer_id:
+            log.info("no survey for case %s: no consumer on file", trigger.case_id)
+            return
+        await desk.on_trigger(trigger)
+
+    return [bus.Subscription("contacts", "contact_resolved", take)]

@@ -16,11 +16,21 @@ from psycopg_pool import AsyncConnectionPool
 from services.outreach.reorder import Reminder
 from services.outreach.survey_rules import Planned, Question, Rule, SurveySent, Trigger
 
-_RULE_COLUMNS = "id, name, trigger, kind, issue_prefix, delay_minutes, suppress_days, questions, enabled"
+RULE_COLUMNS = ("id", "name", "trigger", "kind", "issue_prefix", "delay_minutes", "suppress_days", "questions",
+                "enabled")  # fmt: skip
+_RULE_COLUMNS = ", ".join(RULE_COLUMNS)
 
 
 def _questions_json(questions: tuple[Question, ...]) -> str:
     return json.dumps([{"key": q.key, "text": q.text, "low": q.low, "high": q.high} for q in questions])
+
+
+def rule_row(rule: Rule) -> tuple:
+    """The rule's values in the order of RULE_COLUMNS."""
+    return (
+        rule.id, rule.name, rule.trigger, rule.kind, rule.issue_prefix, int(rule.delay.total_seconds() // 60),
+        rule.suppress_for.days, _questions_json(rule.questions), rule.enabled,
+    )  # fmt: skip
 
 
 def _rule(row: dict) -> Rule:
@@ -56,12 +66,8 @@ class SurveyStore:
                 " delay_minutes = EXCLUDED.delay_minutes, suppress_days = EXCLUDED.suppress_days,"
                 " questions = EXCLUDED.questions, enabled = EXCLUDED.enabled,"
                 " updated_by = EXCLUDED.updated_by, updated_at = now()",
-                (
-                    rule.id, rule.name, rule.trigger, rule.kind, rule.issue_prefix,
-                    int(rule.delay.total_seconds() // 60), rule.suppress_for.days,
-                    _questions_json(rule.questions), rule.enabled, actor,
-                ),
-            )  # fmt: skip
+                (*rule_row(rule), actor),
+            )
 
     async def rules(self) -> list[Rule]:
         return [_rule(r) for r in await self._rows(f"SELECT {_RULE_COLUMNS} FROM survey_rule ORDER BY id")]

@@ -8,15 +8,11 @@ that dies between the send and the record, restarted after the lease, sends nobo
 
 from __future__ import annotations
 
-import email
-import email.policy
-import mailbox
 import smtplib
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import grpc
-import psycopg
 import pytest
 from crs.channels.v1 import channels_pb2, channels_pb2_grpc
 
@@ -27,7 +23,7 @@ from services.outreach.notices_client import ChannelsNotices
 from services.runtime import tls
 from services.runtime.db import open_pool
 from services.runtime.principal import Principal
-from tests.support.processes import ServiceProcess, free_port
+from tests.support.outreach_mail import channels_with_sink, delivered, sink_mail
 from tests.support.wait import async_wait_for
 
 # Tomorrow at noon UTC: every recipient made today is due, and none is in quiet hours.
@@ -38,27 +34,8 @@ LINK = "https://care.example/u/{consumer}/{purpose}"
 @pytest.fixture(scope="module")
 def channels(service_env, tmp_path_factory):
     sink = tmp_path_factory.mktemp("notice-sink")
-    port, smtp = free_port(), free_port()
-    env = dict(
-        service_env,
-        CRS_CHANNELS_GRPC=f"127.0.0.1:{port}",
-        CRS_CONTACTS_GRPC=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_SMTP_BIND=f"127.0.0.1:{smtp}",
-        CRS_CHANNELS_SINK_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_SINK_DIR=str(sink),
-        CRS_CHANNELS_CHAT_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_CHAT_DEMO_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_WEB_FORM_BIND=f"127.0.0.1:{free_port()}",
-        CRS_KNOWLEDGE_GRPC=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_EMAIL_ACK="0",
-        CRS_CHANNELS_FROM="care@crs.test",
-        CRS_CHANNELS_OUTBOX_INTERVAL="0.2",
-    )
-    process = ServiceProcess("services.channels", env).start(wait_port=port)
-    try:
-        yield f"127.0.0.1:{port}", sink, smtp
-    finally:
-        process.stop()
+    with channels_with_sink(service_env, sink) as (target, smtp):
+        yield target, sink, smtp
 
 
 def secure_as(name: str, target: str) -> grpc.aio.Channel:
@@ -74,31 +51,6 @@ async def notices(channels):
         yield ChannelsNotices(channel, deadline=10)
     finally:
         await channel.close()
-
-
-def sink_mail(sink, run: str) -> list[email.message.EmailMessage]:
-    """The mail in the sink to the addresses of one test's `run`."""
-    box = mailbox.Maildir(sink, create=False)
-    found = [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in box]
-    return [m for m in found if f"-{run}@" in str(m["To"])]
-
-
-def queued_notices(database_url: str, key_prefix: str) -> int:
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        return conn.execute(
-            "SELECT count(*) FROM channels.notice WHERE delivery = 'queued' AND idempotency_key LIKE %s",
-            (f"{key_prefix}%",),
-        ).fetchone()[0]
-
-
-async def delivered(database_url, sink, key_prefix: str, run: str, expected: int):
-    """The mail in the sink for `run`, once channels has sent every notice of `key_prefix`."""
-
-    async def settled():
-        mail = sink_mail(sink, run)
-        return mail if len(mail) >= expected and not queued_notices(database_url, key_prefix) else None
-
-    return await async_wait_for(settled, timeout=30, what=f"{expected} notices in the sink")
 
 
 async def test_a_notice_reaches_the_sink_with_the_one_click_unsubscribe_headers_once_per_key(

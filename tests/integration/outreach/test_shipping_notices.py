@@ -4,8 +4,6 @@ language and each with the tracking link."""
 
 from __future__ import annotations
 
-import json
-import pathlib
 import uuid
 
 import pytest
@@ -15,11 +13,10 @@ from services.outreach.shipping_desk import ShippingDesk, subscriptions
 from services.outreach.shipping_store import ShippingStore
 from services.runtime import bus, migrate
 from services.runtime.db import open_pool
-from services.runtime.events import Event, now
+from services.runtime.events import now
 from tests.support import infra
+from tests.support.outreach_mail import shipment
 from tests.support.wait import async_wait_for
-
-FIXTURE = pathlib.Path(__file__).parents[2] / "unit" / "outreach" / "fixtures" / "shipment_changed.json"
 
 
 class KnownConsumer:
@@ -60,20 +57,8 @@ async def test_shipped_and_delivered_events_given_twice_hand_over_exactly_two_no
     parcel, consumer = str(uuid.uuid4()), str(uuid.uuid4())
     link = f"https://track.demo-carrier.example/parcel/CRS{parcel[:8]}"
     shipped, delivered = (
-        Event(
-            source="fulfillment",
-            type="shipment_changed",
-            data=dict(
-                json.loads(FIXTURE.read_text()),
-                fulfillment_id=parcel,
-                consumer_id=consumer,
-                state=state,
-                carrier_status=carrier_status,
-                tracking_number=f"CRS{parcel[:8]}",
-                tracking_url=link,
-            ),
-        )
-        for state, carrier_status in (("shipped", "label_created"), ("delivered", "delivered"))
+        shipment(parcel, consumer, state, status)
+        for state, status in (("shipped", "label_created"), ("delivered", "delivered"))
     )
     notices, store = RecordingNotices(), ShippingStore(pool)
     desk = ShippingDesk(

@@ -11,6 +11,7 @@ from services.console.permissions import public
 from services.console.routes import (
     admin,
     auth,
+    campaigns,
     cases,
     chat,
     chat_files,
@@ -33,6 +34,7 @@ from services.console.routes import (
     reply_templates,
     reports,
     rights,
+    segments,
     unsubscribe,
     web_form,
 )
@@ -67,6 +69,8 @@ AREAS = (
     regulatory,
     recalls,
     unsubscribe,
+    segments,
+    campaigns,
 )
 
 

@@ -18,6 +18,7 @@ from services.outreach import (
     consumers_consume,
     facts_consume,
     recalls_consume,
+    segments_grpc,
     shipping_desk,
 )
 from services.outreach.campaign_rounds import CampaignRounds
@@ -25,6 +26,7 @@ from services.outreach.campaigns_store import CampaignStore
 from services.outreach.consumers_store import Addresses, ConsumerStore, ServiceWithdrawals, Standing
 from services.outreach.notices_client import ChannelsNotices
 from services.outreach.recalls_store import RecallStore
+from services.outreach.segments_store import SegmentStore
 from services.outreach.shipping_desk import ShippingDesk
 from services.outreach.shipping_store import ShippingStore
 from services.outreach.unsubscribe import Links
@@ -82,7 +84,8 @@ async def serve(
         link_secret = env("CRS_OUTREACH_LINK_SECRET", "").encode()
         server = Server(
             [
-                campaigns_grpc.servicer(campaigns, recalls, notices),
+                campaigns_grpc.servicer(campaigns, recalls, notices, SegmentStore(pool)),
+                segments_grpc.servicer(SegmentStore(pool)),
                 consent_grpc.servicer(consumers, link_secret),
             ],
             bind,

@@ -1,0 +1,77 @@
+"""Demo data for `make run`: the demo consumers as outreach's read model knows them, marketing consent from
+the English speakers among them (recorded as an import, each change a `consent_changed` event), a small
+segment of them and a draft campaign to it, so a new user can test-send it, start it and watch its progress.
+
+Running it again changes nothing: consent already given is not given again, the segment and the campaign
+are found by their name and key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from services.contacts.seed import DEMO
+from services.outreach.campaigns_store import CampaignStore
+from services.outreach.consent import Change
+from services.outreach.consumers import ConsumerRow, language_of
+from services.outreach.consumers_store import ConsumerStore
+from services.outreach.segments import Definition
+from services.outreach.segments_store import SegmentNameTaken, SegmentStore
+from services.runtime.db import open_pool
+
+SCHEMA = "outreach"
+SEGMENT_NAME = "Demo: English speakers who agreed to marketing"
+CAMPAIGN_KEY = "demo:spring-recipes"
+SEEDED_BY = "demo seed"
+# Older than any event contacts publishes, so a consumer changed in contacts replaces the seeded row.
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def seed_demo(database_url: str, consumer_ids: list[str]) -> None:
+    asyncio.run(_seed(database_url, consumer_ids))
+
+
+async def _seed(database_url: str, consumer_ids: list[str]) -> None:
+    pool = await open_pool(database_url, schema=SCHEMA, min_size=1, max_size=2)
+    try:
+        consumers = ConsumerStore(pool)
+        for consumer_id, (_name, language, _numbers, emails) in zip(consumer_ids, DEMO, strict=True):
+            if not emails:
+                continue
+            row = ConsumerRow(consumer_id, emails[0], language_of(language), "UTC", "", LONG_AGO)
+            await consumers.take(row)
+            if language_of(language) == "en" and not await _consented(consumers, consumer_id):
+                await consumers.change(
+                    Change.of(consumer_id, "marketing", "email", True, source="import",
+                              changed_by=SEEDED_BY, changed_at=datetime.now(UTC))
+                )  # fmt: skip
+        segment_id = await _segment(SegmentStore(pool))
+        await CampaignStore(pool).create(
+            kind="marketing",
+            name="Spring recipes (demo)",
+            subject="New spring recipes with our oats",
+            body="Hello,\n\nThree quick breakfasts for the spring, from our kitchen to yours.\n\nThe CRS team",
+            created_by=SEEDED_BY,
+            key=CAMPAIGN_KEY,
+            segment_id=segment_id,
+            # Slow on purpose: a few messages a second lets the progress be watched.
+            rate_per_second=1,
+        )
+    finally:
+        await pool.close()
+
+
+async def _consented(consumers: ConsumerStore, consumer_id: str) -> bool:
+    return any(
+        e.purpose == "marketing" and e.channel == "email" and e.granted
+        for e in await consumers.consents(consumer_id)
+    )
+
+
+async def _segment(segments: SegmentStore) -> str:
+    definition = Definition(languages=("en",), consent="marketing")
+    try:
+        return (await segments.save(SEGMENT_NAME, definition, SEEDED_BY)).id
+    except SegmentNameTaken:
+        return next(s.id for s in await segments.list() if s.name == SEGMENT_NAME)

@@ -52,9 +52,9 @@ def given_of(definition: dict) -> dict[str, str]:
     return shown
 
 
-def _form(request, *, segment_id: str = "", status: int = 200, **shown) -> web.Response:
+def _form(request, *, segment_id: str = "", status: int = 200, error: str = "", **shown) -> web.Response:
     return render(request, "outreach/segment_form.html", status=status, segment_id=segment_id,
-                  purposes=PURPOSES, fields=LIST_FIELDS, **shown)  # fmt: skip
+                  purposes=PURPOSES, error=error, **shown)  # fmt: skip
 
 
 @routes.get("/segments/")
@@ -72,7 +72,7 @@ async def list_page(request: web.Request) -> web.Response:
 @routes.get("/segments/new")
 @requires("campaigns.run")
 async def new_page(request: web.Request) -> web.Response:
-    return _form(request, name="", given=given_of({}), size=None)
+    return _form(request, segment_name="", given=given_of({}), size=None)
 
 
 @routes.get("/segments/{id}")
@@ -107,12 +107,12 @@ async def _save(request: web.Request, segment_id: str) -> web.StreamResponse:
     form = await request.post()
     definition = definition_from(form)
     typed = {name: _field(form, name) for name in (*LIST_FIELDS, "attributes", "consent")}
-    shown = {"name": _field(form, "name"), "given": typed}
+    shown = {"segment_name": _field(form, "name"), "given": typed}
     try:
         if form.get("action") == "count":
             counted = await call_segments(request, "SegmentSize", definition)
             return _form(request, segment_id=segment_id, size=counted.size, **shown)
-        message = pb.SaveSegmentRequest(id=segment_id, name=shown["name"], definition=definition)
+        message = pb.SaveSegmentRequest(id=segment_id, name=shown["segment_name"], definition=definition)
         saved = await call_segments(request, "SaveSegment", message)
     except grpc.aio.AioRpcError as exc:
         if exc.code() not in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.ALREADY_EXISTS):

@@ -6,56 +6,33 @@ and an agent is refused by the permission table."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import grpc
 import pytest
 from crs.outreach.v1 import campaigns_pb2 as pb
 from crs.outreach.v1 import campaigns_pb2_grpc, segments_pb2, segments_pb2_grpc
 
-from services.outreach.consent import Change
-from services.outreach.consumers import ConsumerRow
-from services.outreach.consumers_store import ConsumerStore
 from services.runtime import grpcio
-from services.runtime.db import open_pool
 from services.runtime.principal import Principal
-from tests.integration.outreach.test_notices_to_sink import channels, sink_mail  # noqa: F401 (a fixture)
+from tests.integration.outreach.test_notices_to_sink import sink_mail
 from tests.support import processes
+from tests.support.outreach_cohort import channels_env, consumers_of_a_cohort
 from tests.support.wait import async_wait_for
 
 SUE = Principal("sue", "supervisor").metadata()
 ADA = Principal("ada", "agent").metadata()
 
 
-def daytime_zone() -> str:
-    """A time zone where it is about noon now, so no recipient waits out quiet hours whenever this runs."""
-    offset = (12 - datetime.now(UTC).hour + 12) % 24 - 12  # -12..11 hours from UTC
-    return "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"  # Etc/GMT's sign is the other way round
-
-
-async def consumers_of_a_cohort(database_url: str, run: str) -> list[str]:
-    """Four consumers of the run's cohort: three who agreed to marketing, one who did not."""
-    pool = await open_pool(database_url, schema="outreach", max_size=2)
-    store, ids = ConsumerStore(pool), []
-    try:
-        for i in range(4):
-            consumer_id = str(uuid.uuid4())
-            row = ConsumerRow(consumer_id, f"c{i}-{run}@example.org", "en", daytime_zone(), "GB-ENG",
-                              datetime.now(UTC), attributes={"cohort": run})  # fmt: skip
-            await store.take(row)
-            if i < 3:
-                await store.change(
-                    Change.of(consumer_id, "marketing", "email", True, source="import",
-                              changed_by="test", changed_at=datetime.now(UTC))
-                )  # fmt: skip
-            ids.append(consumer_id)
-    finally:
-        await pool.close()
-    return ids
+@pytest.fixture(scope="module")
+def channels(service_env, tmp_path_factory):
+    """A channels process delivering to a mail sink of this module's own."""
+    sink, port = tmp_path_factory.mktemp("campaign-sink"), processes.free_port()
+    with processes.running(channels_env(service_env, port, str(sink)), [("services.channels", port)]):
+        yield f"127.0.0.1:{port}", sink
 
 
 @pytest.fixture
-async def outreach(service_env, channels):  # noqa: F811 (the fixture imported above)
+async def outreach(service_env, channels):
     port = processes.free_port()
     env = dict(
         service_env,
@@ -74,11 +51,11 @@ async def outreach(service_env, channels):  # noqa: F811 (the fixture imported a
 async def test_a_campaign_to_a_saved_segment_runs_to_finished_and_sends_each_consented_consumer_once(
     outreach,
     channels,
-    database_url,  # noqa: F811
+    database_url,
 ):
     segments, campaigns = outreach
     run = uuid.uuid4().hex[:10]
-    await consumers_of_a_cohort(database_url, run)
+    await consumers_of_a_cohort(database_url, run, consented=3, others=1)
     definition = segments_pb2.SegmentDefinition(attributes={"cohort": run}, languages=["en"])
     counted = await segments.SegmentSize(definition, metadata=SUE)
     assert counted.size == 3  # the one who did not agree to marketing is not counted
@@ -112,7 +89,7 @@ async def test_a_campaign_to_a_saved_segment_runs_to_finished_and_sends_each_con
     assert (shown.progress.sent, shown.progress.remaining, shown.progress.failed) == (3, 0, 0)
     assert shown.started_at and shown.finished_at and shown.tested_to == f"sue-{run}@example.org"
 
-    _, sink, _ = channels
+    _, sink = channels
     mail = await async_wait_for(lambda: _at_least(sink, run, 4), timeout=30, what="4 mails in the sink")
     assert sorted(str(m["To"]) for m in mail) == sorted(
         [f"c{i}-{run}@example.org" for i in range(3)] + [f"sue-{run}@example.org"]

@@ -35,6 +35,7 @@ from services.console.routes import (
     reports,
     rights,
     segments,
+    survey_rules,
     unsubscribe,
     web_form,
 )
@@ -71,6 +72,7 @@ AREAS = (
     unsubscribe,
     segments,
     campaigns,
+    survey_rules,
 )
 
 

@@ -22,7 +22,7 @@ from crs.contacts.v1 import (
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from crs.insights.v1 import insights_pb2_grpc, themes_pb2_grpc
 from crs.knowledge.v1 import knowledge_pb2_grpc
-from crs.outreach.v1 import campaigns_pb2_grpc, consent_pb2_grpc, segments_pb2_grpc
+from crs.outreach.v1 import campaigns_pb2_grpc, consent_pb2_grpc, segments_pb2_grpc, surveys_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
 from crs.telephony.v1 import control_pb2_grpc
 from google.protobuf import json_format
@@ -114,6 +114,7 @@ class Clients:
         self.campaigns = campaigns_pb2_grpc.CampaignsStub(self._channels[-1])
         self.consent = consent_pb2_grpc.ConsentStub(self._channels[-1])
         self.segments = segments_pb2_grpc.SegmentsStub(self._channels[-1])
+        self.survey_rules = surveys_pb2_grpc.SurveyRulesStub(self._channels[-1])
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
     async def recording_control_at(self, address: str):

@@ -20,6 +20,7 @@ from services.outreach import (
     recalls_consume,
     segments_grpc,
     shipping_desk,
+    survey_rules_grpc,
 )
 from services.outreach.campaign_rounds import CampaignRounds
 from services.outreach.campaigns_store import CampaignStore
@@ -29,6 +30,7 @@ from services.outreach.recalls_store import RecallStore
 from services.outreach.segments_store import SegmentStore
 from services.outreach.shipping_desk import ShippingDesk
 from services.outreach.shipping_store import ShippingStore
+from services.outreach.survey_store import SurveyStore
 from services.outreach.unsubscribe import Links
 from services.runtime import bus, grpcio, outbox, process
 from services.runtime.db import open_pool
@@ -86,6 +88,7 @@ async def serve(
             [
                 campaigns_grpc.servicer(campaigns, recalls, notices, SegmentStore(pool)),
                 segments_grpc.servicer(SegmentStore(pool)),
+                survey_rules_grpc.servicer(SurveyStore(pool)),
                 consent_grpc.servicer(consumers, link_secret),
             ],
             bind,

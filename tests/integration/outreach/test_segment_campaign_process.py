@@ -1,7 +1,7 @@
 """Segments and campaigns through the gRPC API of a real outreach process, sending through a real channels
 process to its mail sink, on real PostgreSQL: a segment saved shows its size, a campaign made from it is
 tested, started and reaches finished with every consented consumer sent once; bad input is refused by name,
-and an agent is refused by the permission table."""
+and an agent is refused by the permission table. Survey rules are saved, changed and retired there too."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 import grpc
 import pytest
 from crs.outreach.v1 import campaigns_pb2 as pb
-from crs.outreach.v1 import campaigns_pb2_grpc, segments_pb2, segments_pb2_grpc
+from crs.outreach.v1 import campaigns_pb2_grpc, segments_pb2, segments_pb2_grpc, surveys_pb2, surveys_pb2_grpc
 
 from services.runtime import grpcio
 from services.runtime.principal import Principal
@@ -43,7 +43,11 @@ async def outreach(service_env, channels):
     with processes.running(env, [("services.outreach", port)]):
         channel = grpcio.channel(f"127.0.0.1:{port}", default_deadline=10)
         try:
-            yield segments_pb2_grpc.SegmentsStub(channel), campaigns_pb2_grpc.CampaignsStub(channel)
+            yield (
+                segments_pb2_grpc.SegmentsStub(channel),
+                campaigns_pb2_grpc.CampaignsStub(channel),
+                surveys_pb2_grpc.SurveyRulesStub(channel),
+            )
         finally:
             await channel.close()
 
@@ -53,7 +57,7 @@ async def test_a_campaign_to_a_saved_segment_runs_to_finished_and_sends_each_con
     channels,
     database_url,
 ):
-    segments, campaigns = outreach
+    segments, campaigns, _ = outreach
     run = uuid.uuid4().hex[:10]
     await consumers_of_a_cohort(database_url, run, consented=3, others=1)
     definition = segments_pb2.SegmentDefinition(attributes={"cohort": run}, languages=["en"])
@@ -103,7 +107,7 @@ async def _at_least(sink, run: str, count: int):
 
 
 async def test_bad_segments_and_campaigns_are_refused_by_name_and_an_agent_by_the_table(outreach):
-    segments, campaigns = outreach
+    segments, campaigns, _ = outreach
     run = uuid.uuid4().hex[:10]
     refusals = [
         (segments.SaveSegment(segments_pb2.SaveSegmentRequest(
@@ -137,3 +141,32 @@ async def test_bad_segments_and_campaigns_are_refused_by_name_and_an_agent_by_th
     assert "a name, a subject and a body" in empty.value.details()
     listed = await campaigns.ListCampaigns(pb.ListCampaignsRequest(), metadata=SUE)
     assert not [c for c in listed.campaigns if c.segment_id == saved.id]  # nothing refused was made
+
+
+async def test_a_survey_rule_is_saved_changed_and_retired_and_a_bad_one_is_refused_by_name(outreach):
+    _, _, rules = outreach
+    rule_id = f"csat-{uuid.uuid4().hex[:8]}"
+    rule = surveys_pb2.SurveyRule(id=rule_id, name="Complaints", kind="csat", issue_prefix="complaint",
+                                  delay_minutes=2880, suppress_days=30)  # fmt: skip
+    saved = await rules.SaveSurveyRule(rule, metadata=SUE)
+    assert (saved.enabled, saved.trigger) == (True, "contact_resolved")
+    rule.delay_minutes = 60
+    await rules.SaveSurveyRule(rule, metadata=SUE)
+    listed = await rules.ListSurveyRules(surveys_pb2.ListSurveyRulesRequest(), metadata=SUE)
+    assert [(r.delay_minutes, r.enabled) for r in listed.rules if r.id == rule_id] == [(60, True)]
+    retired = await rules.RetireSurveyRule(surveys_pb2.RetireSurveyRuleRequest(id=rule_id), metadata=SUE)
+    assert not retired.enabled
+    listed = await rules.ListSurveyRules(surveys_pb2.ListSurveyRulesRequest(), metadata=SUE)
+    assert [r.enabled for r in listed.rules if r.id == rule_id] == [False]
+    refusals = [
+        (rules.SaveSurveyRule(surveys_pb2.SurveyRule(id=rule_id, kind="poll"), metadata=SUE),
+         grpc.StatusCode.INVALID_ARGUMENT, "questions: a poll has 1 to 5"),
+        (rules.RetireSurveyRule(surveys_pb2.RetireSurveyRuleRequest(id="none-such"), metadata=SUE),
+         grpc.StatusCode.NOT_FOUND, "no survey rule"),
+        (rules.SaveSurveyRule(rule, metadata=Principal("quinn", "analyst").metadata()),
+         grpc.StatusCode.PERMISSION_DENIED, ""),
+    ]  # fmt: skip
+    for call, code, said in refusals:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await call
+        assert (refused.value.code(), said in refused.value.details()) == (code, True)

@@ -70,6 +70,7 @@ def test_seed_demo_loads_the_demo_consumers_and_their_accounts_and_orders_once(f
             "console: demo data in place",
             "insights: demo data in place",
             "knowledge: demo data in place",
+            "outreach: demo data in place",
             f"channels: demo letter scans to upload on the console's Letters page: {DEMO_LETTERS}",
         ]
     assert sorted(p.suffix for p in DEMO_LETTERS.iterdir()) == [".pdf", ".png"]
@@ -82,6 +83,13 @@ def test_seed_demo_loads_the_demo_consumers_and_their_accounts_and_orders_once(f
         url, "SELECT count(*) FROM insights.event_log"
     )
     assert count(url, "SELECT count(*) FROM insights.sales") > 0
+    # The demo campaign: a draft to a segment of the 4 English speakers with an address who agreed.
+    assert (
+        count(url, "SELECT count(*) FROM outreach.campaign WHERE state = 'draft' AND segment_id IS NOT NULL")
+        == 1
+    )
+    assert count(url, "SELECT count(*) FROM outreach.segment") == 1
+    assert count(url, "SELECT count(*) FROM outreach.consent WHERE purpose = 'marketing' AND granted") == 4
 
 
 def test_seed_consumers_n_gives_n_consumers_each_with_a_phone_and_the_others_data(fresh_database):

@@ -18,6 +18,8 @@ DEMO_CONSUMERS = 10
 # Bulk ids start past the demo ones, so a benchmark directory and the demo can live together.
 BULK_OFFSET = 1000
 SEEDED_SERVICES = ("contacts", "billing", "fulfillment", "console", "insights", "knowledge", "outreach")
+# Services whose demo data is about the demo consumers, by their ids.
+SEEDED_FOR_CONSUMERS = ("contacts", "outreach")
 
 
 def consumer_id(index: int) -> str:
@@ -41,7 +43,7 @@ def run(args) -> int:
             seeder = _seeder(service)
             if seeder is None:
                 continue
-            if service == "contacts":
+            if service in SEEDED_FOR_CONSUMERS:
                 seeder.seed_demo(url, ids)
             else:
                 seeder.seed_demo(url)

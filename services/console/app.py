@@ -11,6 +11,7 @@ from services.console.permissions import public
 from services.console.routes import (
     admin,
     auth,
+    campaigns,
     cases,
     chat,
     chat_files,
@@ -33,7 +34,9 @@ from services.console.routes import (
     reply_templates,
     reports,
     rights,
+    segments,
     stakeholders,
+    survey_rules,
     unsubscribe,
     web_form,
 )
@@ -69,6 +72,9 @@ AREAS = (
     recalls,
     unsubscribe,
     stakeholders,
+    segments,
+    campaigns,
+    survey_rules,
 )
 
 

@@ -22,7 +22,7 @@ from crs.contacts.v1 import (
 from crs.fulfillment.v1 import fulfillment_pb2_grpc
 from crs.insights.v1 import insights_pb2_grpc, staff_pb2_grpc, themes_pb2_grpc
 from crs.knowledge.v1 import knowledge_pb2_grpc
-from crs.outreach.v1 import campaigns_pb2_grpc, consent_pb2_grpc
+from crs.outreach.v1 import campaigns_pb2_grpc, consent_pb2_grpc, segments_pb2_grpc, surveys_pb2_grpc
 from crs.screenpop.v1 import screenpop_pb2_grpc
 from crs.telephony.v1 import control_pb2_grpc
 from google.protobuf import json_format
@@ -67,7 +67,7 @@ def as_words(message: Message) -> dict[str, Any]:
 class Clients:
     """Long-lived channels to contacts (its directory, casework and consumer rights), billing, fulfillment,
     screenpop, telephony (its recording control), channels (a case's email), knowledge, insights and
-    outreach (a recall's notices, consent, and the public unsubscribe page)."""
+    outreach (a recall's notices, consent, the public unsubscribe page, segments and campaigns)."""
 
     def __init__(
         self,
@@ -114,6 +114,8 @@ class Clients:
         self._channels.append(grpcio.channel(outreach))
         self.campaigns = campaigns_pb2_grpc.CampaignsStub(self._channels[-1])
         self.consent = consent_pb2_grpc.ConsentStub(self._channels[-1])
+        self.segments = segments_pb2_grpc.SegmentsStub(self._channels[-1])
+        self.survey_rules = surveys_pb2_grpc.SurveyRulesStub(self._channels[-1])
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
     async def recording_control_at(self, address: str):

@@ -20,8 +20,10 @@ from services.outreach import (
     consumers_consume,
     facts_consume,
     recalls_consume,
+    segments_grpc,
     shipping_desk,
     survey_desk,
+    survey_rules_grpc,
     timers,
 )
 from services.outreach.campaign_rounds import CampaignRounds
@@ -31,6 +33,7 @@ from services.outreach.mailers import ReminderMailer, SurveyMailer
 from services.outreach.notices_client import ChannelsNotices
 from services.outreach.recalls_store import RecallStore
 from services.outreach.reorder_desk import ReorderDesk
+from services.outreach.segments_store import SegmentStore
 from services.outreach.shipping_desk import ShippingDesk
 from services.outreach.shipping_store import ShippingStore
 from services.outreach.survey_desk import SurveyDesk
@@ -134,7 +137,9 @@ async def serve(
         sweeps = desks.sweeps(stop)
         server = Server(
             [
-                campaigns_grpc.servicer(campaigns, recalls, notices),
+                campaigns_grpc.servicer(campaigns, recalls, notices, SegmentStore(pool)),
+                segments_grpc.servicer(SegmentStore(pool)),
+                survey_rules_grpc.servicer(SurveyStore(pool)),
                 consent_grpc.servicer(consumers, link_secret),
             ],
             bind,

@@ -40,6 +40,33 @@ class Outcome:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A campaign as the console lists and shows it."""
+
+    id: str
+    kind: str
+    name: str
+    segment_id: str
+    segment_name: str
+    subject: str
+    body: str
+    state: str
+    rate_per_second: int
+    tested_to: str
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+_LISTED = (
+    "SELECT c.id, c.kind, c.name, coalesce(c.segment_id::text, ''), coalesce(s.name, ''), c.subject, c.body,"
+    " c.state, c.rate_per_second, c.tested_to, c.created_by, c.created_at, c.started_at, c.finished_at"
+    " FROM campaign c LEFT JOIN segment s ON s.id = c.segment_id"
+)
+
+
 class CampaignStore:
     def __init__(self, pool: AsyncConnectionPool):
         self.pool = pool
@@ -169,6 +196,38 @@ class CampaignStore:
         if row is None:
             raise CampaignNotFound(campaign_id)
         return Campaign(str(row[0]), row[1], row[2], row[3])
+
+    async def listed(self, campaign_id: str | None = None) -> list[Listed]:
+        """Every campaign, newest first, or the one asked for (none: CampaignNotFound)."""
+        where, params = (" WHERE c.id = %s", (campaign_id,)) if campaign_id else ("", ())
+        async with self.pool.connection() as conn:
+            rows = await (
+                await conn.execute(f"{_LISTED}{where} ORDER BY c.created_at DESC", params)
+            ).fetchall()
+        if campaign_id and not rows:
+            raise CampaignNotFound(campaign_id)
+        return [Listed(str(r[0]), *r[1:]) for r in rows]
+
+    async def reasons(self, campaign_id: str) -> list[tuple[str, str, int]]:
+        """(status, reason, count) of the recipients suppressed, failed or waiting, most first."""
+        async with self.pool.connection() as conn:
+            return await (
+                await conn.execute(
+                    "SELECT status, reason, count(*) FROM campaign_recipient WHERE campaign_id = %s"
+                    " AND status IN ('suppressed', 'failed', 'deferred') GROUP BY status, reason"
+                    " ORDER BY count(*) DESC, status, reason",
+                    (campaign_id,),
+                )
+            ).fetchall()
+
+    async def segment_of(self, campaign_id: str) -> str | None:
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute("SELECT segment_id FROM campaign WHERE id = %s", (campaign_id,))
+            ).fetchone()
+        if row is None:
+            raise CampaignNotFound(campaign_id)
+        return str(row[0]) if row[0] else None
 
     async def state(self, campaign_id: str) -> str:
         async with self.pool.connection() as conn:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
@@ -14,6 +15,10 @@ from services.outreach.segments import Definition
 
 
 class SegmentNameTaken(ValueError):
+    pass
+
+
+class SegmentNotFound(LookupError):
     pass
 
 
@@ -30,9 +35,7 @@ class SegmentStore:
         self.pool = pool
 
     async def save(self, name: str, definition: Definition, created_by: str) -> Segment:
-        name = name.strip()
-        if not name or len(name) > 200:
-            raise ValueError("a segment's name is 1 to 200 characters")
+        name = _checked_name(name)
         async with self.pool.connection() as conn:
             row = await (
                 await conn.execute(
@@ -45,12 +48,63 @@ class SegmentStore:
             raise SegmentNameTaken(f"a segment named {name!r} exists already")
         return Segment(str(row[0]), name, definition, created_by)
 
+    async def change(self, segment_id: str, name: str, definition: Definition) -> Segment:
+        """A saved segment's new name and definition; a campaign already started keeps its recipients."""
+        name = _checked_name(name)
+        async with self.pool.connection() as conn:
+            try:
+                row = await (
+                    await conn.execute(
+                        "UPDATE segment SET name = %s, definition = %s WHERE id = %s RETURNING created_by",
+                        (name, Jsonb(definition.to_json()), segment_id),
+                    )
+                ).fetchone()
+            except UniqueViolation:
+                raise SegmentNameTaken(f"a segment named {name!r} exists already") from None
+        if row is None:
+            raise SegmentNotFound(segment_id)
+        return Segment(segment_id, name, definition, row[0])
+
+    async def get(self, segment_id: str) -> Segment:
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT id, name, definition, created_by FROM segment WHERE id = %s", (segment_id,)
+                )
+            ).fetchone()
+        if row is None:
+            raise SegmentNotFound(segment_id)
+        return Segment(str(row[0]), row[1], Definition.parse(row[2]), row[3])
+
+    async def enrol(self, campaign_id: str, definition: Definition) -> int:
+        """Make the campaign's recipients from the segment as it matches now, in one statement; a consumer
+        already a recipient is left as they were, so starting again adds no one twice."""
+        where, params = _where(definition)
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "INSERT INTO campaign_recipient (campaign_id, consumer_id, email, time_zone)"
+                f" SELECT %(campaign)s, c.consumer_id, c.email, c.time_zone FROM consumer c WHERE {where}"
+                " ON CONFLICT DO NOTHING",
+                {**params, "campaign": campaign_id},
+            )
+        return cur.rowcount
+
+    async def size(self, definition: Definition) -> int:
+        return await size(self.pool, definition)
+
     async def list(self) -> list[Segment]:
         async with self.pool.connection() as conn:
             rows = await (
                 await conn.execute("SELECT id, name, definition, created_by FROM segment ORDER BY name")
             ).fetchall()
         return [Segment(str(i), n, Definition.parse(d), c) for i, n, d, c in rows]
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValueError("a segment's name is 1 to 200 characters")
+    return name
 
 
 def _where(definition: Definition) -> tuple[str, dict]:

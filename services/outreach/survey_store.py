@@ -69,6 +69,15 @@ class SurveyStore:
                 (*rule_row(rule), actor),
             )
 
+    async def retire(self, rule_id: str, *, actor: str) -> Rule | None:
+        """The rule, disabled: it plans no survey more. None when there is no such rule."""
+        rows = await self._rows(
+            f"UPDATE survey_rule SET enabled = false, updated_by = %s, updated_at = now() WHERE id = %s"
+            f" RETURNING {_RULE_COLUMNS}",
+            (actor, rule_id),
+        )
+        return _rule(rows[0]) if rows else None
+
     async def rules(self) -> list[Rule]:
         return [_rule(r) for r in await self._rows(f"SELECT {_RULE_COLUMNS} FROM survey_rule ORDER BY id")]
 

@@ -66,6 +66,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # by the same people.
     "campaigns.read": frozenset({"supervisor", "analyst"}),
     "campaigns.run": frozenset({"supervisor", "analyst"}),
+    # Survey sending rules: data an admin (or the floor's supervisor) edits; QA analysts read them beside
+    # the ratings they report on.
+    "surveys.read": frozenset({"supervisor", "analyst", "admin"}),
+    "surveys.manage": frozenset({"supervisor", "admin"}),
     # A consumer's consent per purpose and channel, on their page: read and changed by whoever answers
     # them (the change is recorded with the person's name). Analysts see no individual's consent.
     "consent.read": _AGENTS,
@@ -219,6 +223,16 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.outreach.v1.Campaigns/MoveCampaign": "campaigns.run",
     "/crs.outreach.v1.Campaigns/GetCampaignProgress": "campaigns.read",
     "/crs.outreach.v1.Campaigns/RecallTally": "campaigns.read",
+    "/crs.outreach.v1.Campaigns/CreateCampaign": "campaigns.run",
+    "/crs.outreach.v1.Campaigns/ListCampaigns": "campaigns.read",
+    "/crs.outreach.v1.Campaigns/GetCampaign": "campaigns.read",
+    "/crs.outreach.v1.Segments/SaveSegment": "campaigns.run",
+    "/crs.outreach.v1.Segments/ListSegments": "campaigns.read",
+    "/crs.outreach.v1.Segments/GetSegment": "campaigns.read",
+    "/crs.outreach.v1.Segments/SegmentSize": "campaigns.read",
+    "/crs.outreach.v1.SurveyRules/ListSurveyRules": "surveys.read",
+    "/crs.outreach.v1.SurveyRules/SaveSurveyRule": "surveys.manage",
+    "/crs.outreach.v1.SurveyRules/RetireSurveyRule": "surveys.manage",
     "/crs.outreach.v1.Consent/GetConsent": "consent.read",
     "/crs.outreach.v1.Consent/SetConsent": "consent.manage",
     "/crs.outreach.v1.Consent/CheckUnsubscribe": "consent.unsubscribe",

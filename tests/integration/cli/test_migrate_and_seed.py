@@ -84,6 +84,13 @@ def test_seed_demo_loads_the_demo_consumers_and_their_accounts_and_orders_once(f
     )
     assert count(url, "SELECT count(*) FROM insights.sales") > 0
     assert count(url, "SELECT count(*) FROM outreach.consumer WHERE email <> ''") == 6  # with an address
+    # The demo campaign: a draft to a segment of the 4 English speakers with an address who agreed.
+    assert (
+        count(url, "SELECT count(*) FROM outreach.campaign WHERE state = 'draft' AND segment_id IS NOT NULL")
+        == 1
+    )
+    assert count(url, "SELECT count(*) FROM outreach.segment") == 1
+    assert count(url, "SELECT count(*) FROM outreach.consent WHERE purpose = 'marketing' AND granted") == 4
 
 
 def test_seed_consumers_n_gives_n_consumers_each_with_a_phone_and_the_others_data(fresh_database):

@@ -13,6 +13,7 @@ from crs.outreach.v1 import campaigns_pb2_grpc
 from services.outreach import campaigns_grpc
 from services.outreach.campaigns_store import CampaignStore
 from services.outreach.recalls_store import RecallStore
+from services.outreach.segments_store import SegmentStore
 from services.runtime import grpcio, migrate
 from services.runtime.db import open_pool
 from services.runtime.principal import Principal
@@ -49,7 +50,9 @@ async def api(outreach_db):
     pool = await open_pool(outreach_db, schema="outreach", max_size=3)
     campaigns = CampaignStore(pool)
     notices = SendsRecorded()
-    server = grpcio.Server([campaigns_grpc.servicer(campaigns, RecallStore(pool), notices)], "127.0.0.1:0")
+    server = grpcio.Server(
+        [campaigns_grpc.servicer(campaigns, RecallStore(pool), notices, SegmentStore(pool))], "127.0.0.1:0"
+    )
     port = await server.start()
     channel = grpcio.channel(f"127.0.0.1:{port}", default_deadline=10)
     try:

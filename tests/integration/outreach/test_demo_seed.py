@@ -5,10 +5,11 @@ shipment events are notices there in the consumer's language. Seeding again chan
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.cli.seed import consumer_id
+from services.cli.seed import DEMO_CONSUMERS, consumer_id
 from services.outreach import seed
 from services.outreach.consumers_store import ConsumerStore
 from services.outreach.survey_store import SurveyStore
@@ -23,8 +24,10 @@ JANE, AMELIE = consumer_id(0), consumer_id(5)  # contacts' demo list: Jane Doe (
 
 
 async def test_the_demo_consumers_get_a_csat_survey_and_shipping_notices_in_the_sink(mail_path):
-    seed.seed_demo(mail_path.database_url)
-    seed.seed_demo(mail_path.database_url)
+    ids = [consumer_id(i) for i in range(DEMO_CONSUMERS)]
+    # The seed is `crs seed`'s, a command of its own event loop.
+    await asyncio.to_thread(seed.seed_demo, mail_path.database_url, ids)
+    await asyncio.to_thread(seed.seed_demo, mail_path.database_url, ids)
     pool = await open_pool(mail_path.database_url, schema="outreach", max_size=2)
     connection = await bus.connect(mail_path.env["CRS_AMQP_URL"])
     clock = Clock(datetime.now(UTC))

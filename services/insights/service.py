@@ -72,6 +72,7 @@ class Store(Protocol):
     async def contacts(self) -> list[ContactFact]: ...
     async def detector_cells(self, split: frozenset[date]) -> list[aggregates.CellFact]: ...
     async def contacts_behind(self, tokens: list[str]) -> dict[str, list[tuple[str, date]]]: ...
+    async def volume_counts(self, query: voice.VolumeQuery) -> dict[tuple[date, str], int]: ...
     async def put_work(self, read: Read) -> None: ...
     async def works(self) -> list[CaseWork]: ...
     async def ratings(self) -> list[Rating]: ...
@@ -244,12 +245,18 @@ class Insights:
 
     # -- the voice of the consumer (the dashboard) --
 
+    async def _series_rows(self) -> list[ContactFact]:
+        """What the early warning's series are watched on (the contact cells), for the charts that show them."""
+        return await self.store.detector_cells(aggregates.split_weeks(self.clock().date()))
+
     async def volumes(self, **query) -> voice.Volumes:
-        return voice.volumes(await self.store.contacts(), today=self.clock().date(), **query)
+        chosen, span = voice.volume_query(today=self.clock().date(), **query)
+        counts = await self.store.volume_counts(chosen)
+        return voice.ranked_volumes(counts, span, query.get("max_keys", 8))
 
     async def rising(self, limit: int = 10) -> list[voice.Rising]:
         return voice.rising(
-            await self.store.contacts(),
+            await self._series_rows(),
             await self.store.sales(),
             today=self.clock().date(),
             tuning=self.tuning,
@@ -258,7 +265,7 @@ class Insights:
 
     async def cpmu_trend(self, weeks: int = 26, sku: str = "") -> list[voice.CpmuTrend]:
         return voice.cpmu_trend(
-            await self.store.contacts(),
+            await self._series_rows(),
             await self.store.sales(),
             today=self.clock().date(),
             weeks=weeks,

@@ -9,7 +9,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from services.insights import convert
-from services.insights.domain import aggregates
+from services.insights.domain import aggregates, voice
 from services.insights.domain.alerts import Alert, Transition
 from services.insights.domain.buyers import Purchase
 from services.insights.domain.facts import ContactFact
@@ -57,6 +57,20 @@ FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::date
   AS s (sku, lot_code, region, issue_code, first, last, token)
 JOIN contact c ON c.sku = s.sku AND c.issue_code = s.issue_code AND c.received_on BETWEEN s.first AND s.last
   AND c.lot_code = s.lot_code AND c.region = s.region
+"""
+# A volume chart's key per dimension, as voice._key makes it; an issue cut at the query's level.
+_VOLUME_KEYS = {
+    "issue": "array_to_string((string_to_array(issue_code, '.'))[1:%(level)s], '.')",
+    "product": "sku",
+    "region": "region",
+    "channel": "channel",
+}
+_VOLUMES = """
+SELECT week, COALESCE(NULLIF({key}, ''), %(none)s) AS key, sum(contacts)::int AS contacts
+FROM contact_cell
+WHERE week BETWEEN %(first)s AND %(last)s
+  AND (%(code)s = '' OR issue_code = %(code)s OR issue_code LIKE %(under)s)
+GROUP BY 1, 2
 """
 _WORK_COLUMNS = (
     "case_id, team, agent, channel, issue_code, created_at, stage, escalated, calls,"
@@ -163,6 +177,13 @@ class SqlStore:
         for r in await self._rows(_CONTACTS_BEHIND, (*columns, tokens)):
             found[r["token"]].append((r["contact_id"], r["received_on"]))
         return found
+
+    async def volume_counts(self, query: voice.VolumeQuery) -> dict[tuple[date, str], int]:
+        under = query.issue_code.replace("%", r"\%").replace("_", r"\_") + ".%"
+        params = {"level": query.level, "none": voice.UNKNOWN, "first": query.first, "last": query.last}
+        params |= {"code": query.issue_code, "under": under}
+        rows = await self._rows(_VOLUMES.format(key=_VOLUME_KEYS[query.by]), params)
+        return {(r["week"], r["key"]): r["contacts"] for r in rows}
 
     async def put_work(self, read: Read) -> None:
         async with self.pool.connection() as conn:

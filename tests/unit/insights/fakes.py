@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.insights.domain import aggregates
+from services.insights.domain import aggregates, voice
 from services.insights.service import Received
 
 
@@ -81,6 +81,9 @@ class FakeStore:
 
     async def contacts_behind(self, tokens):
         return behind_of(self.facts.values(), tokens)
+
+    async def volume_counts(self, query):
+        return voice.count_volumes(self.cells.values(), query)
 
     async def contacts(self):
         return list(self.facts.values())

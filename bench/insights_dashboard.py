@@ -4,7 +4,10 @@ insights schema of a database of its own (`crs_scale_bench`, dropped after), wit
 cases the console calls are timed through the SQL store: volumes by each dimension, the rising issues and
 one product's CPMU trend. The contacts themselves are not loaded (the slice drill-down is not timed).
 
-    python -m bench.insights_dashboard [--contacts 10000000] [--products 500] [--runs 20]
+    python -m bench.insights_dashboard [--contacts 10000000] [--products 500] [--runs 20] [--latency]
+
+`--latency` instead times one contact recorded and the recompute after it (a first recompute has stored
+the alerts), in process: the contact-to-alert time without the bus and its quiet-bus wait.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -19,7 +23,7 @@ import psycopg
 
 from bench._common import machine, percentiles, run_bench
 from bench.insights_recompute import CODES, REGIONS, TODAY, WEEKS, day_counts
-from services.insights.service import Insights
+from services.insights.service import Insights, Received
 from services.insights.store import SqlStore
 from services.runtime import migrate
 from services.runtime.db import open_pool
@@ -65,12 +69,36 @@ async def timed(runs: int, call) -> dict:
     return {**found, "cpu": sorted(cpus)[len(cpus) // 2]}
 
 
-async def measure(url: str, runs: int) -> None:
+async def latency(insights: Insights) -> None:
+    """A contact recorded, then the recompute that follows it (after a first one has stored the alerts):
+    the contact-to-alert time but for the quiet-bus wait."""
+    started = time.perf_counter()
+    await insights.recompute()
+    print(f"first recompute (stores every alert): {time.perf_counter() - started:.1f} s")
+    case = {
+        "id": str(uuid.uuid4()), "consumer_id": "c", "channel": "phone", "version": 1,
+        "product": {"sku": "SKU-7", "lot_code": "L12", "purchase_location": "Springfield, IL"},
+        "issue_code": CODES[0], "occurred_at": f"{TODAY.isoformat()}T10:00:00Z",
+        "created_at": f"{TODAY.isoformat()}T10:05:00Z",
+    }  # fmt: skip
+    started, cpu = time.perf_counter(), time.process_time()
+    await insights.take(
+        Received(str(uuid.uuid4()), "contacts", "contact_created", datetime.now(UTC), {"case": case})
+    )
+    await insights.recompute()
+    wall, used = time.perf_counter() - started, time.process_time() - cpu
+    print(f"contact recorded to recompute done: {wall:.1f} s (bench process CPU {used:.1f} s)")
+
+
+async def measure(url: str, runs: int, only_latency: bool) -> None:
     pool = await open_pool(url, schema="insights", max_size=2)
     try:
         insights = Insights(
             SqlStore(pool), clock=lambda: datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
         )
+        if only_latency:
+            await latency(insights)
+            return
         cases = [(f"volumes by {by}, 26 weeks", runs, lambda by=by: insights.volumes(by=by, weeks=26))
                  for by in ("issue", "product", "region", "channel")]  # fmt: skip
         cases += [
@@ -97,6 +125,7 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--latency", action="store_true", help="time a contact to its recompute instead")
     args = parser.parse_args()
     url = with_path(ADMIN_DATABASE_URL, DATABASE)
     print(machine())
@@ -108,7 +137,7 @@ def main() -> int:
         print(
             f"{args.contacts:,} contacts as {rows:,} contact cells, loaded in {time.perf_counter() - started:.0f} s"
         )
-        asyncio.run(measure(url, args.runs))
+        asyncio.run(measure(url, args.runs, args.latency))
     finally:
         with psycopg.connect(ADMIN_DATABASE_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from services.insights import seed_reports
+from services.insights.domain import aggregates
 from services.insights.domain import work as worked
 from services.insights.domain.facts import ContactFact, to_record
 from services.insights.domain.sales import monday
@@ -154,6 +155,7 @@ def seed_demo(database_url: str, today: date | None = None) -> None:
                 for f in facts
             ],
         )  # fmt: skip
+        _seed_cells(cur, facts)
         _seed_reports(cur, today)
         worded = [(f.contact_id, *verbatim_of(f)) for f in facts]
         cur.executemany(
@@ -162,6 +164,18 @@ def seed_demo(database_url: str, today: date | None = None) -> None:
             [row for row in worded if row[2]],
         )
         conn.commit()
+
+
+def _seed_cells(cur, facts: list[ContactFact]) -> None:
+    """The contact cells the early warning reads (aggregates.py), as taking each contact would move them."""
+    cells: dict = {}
+    for f in facts:
+        aggregates.apply(cells, aggregates.moves(None, f))
+    cur.executemany(
+        "INSERT INTO contact_cell (sku, lot_code, region, issue_code, channel, received_on, week, contacts, weight)"
+        " VALUES (%s, %s, %s, %s, %s, %s, date_trunc('week', %s::date)::date, %s, %s)",
+        [(*c.key, c.received_on, c.contacts, c.weight) for c in cells.values()],
+    )
 
 
 def _seed_reports(cur, today: date) -> None:

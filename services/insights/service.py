@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+from services.insights.domain import aggregates, disproportionality, reports, signals, voice, work
 from services.insights.domain import alerts as alerting
 from services.insights.domain import buyers as buying
-from services.insights.domain import disproportionality, reports, signals, voice, work
 from services.insights.domain import facts as contact_facts
 from services.insights.domain import recalls as recalling
 from services.insights.domain import sales as sold
@@ -70,6 +70,9 @@ class Store(Protocol):
     async def clear_read_models(self) -> None: ...
     async def put_contact(self, fact: ContactFact, version: int) -> None: ...
     async def contacts(self) -> list[ContactFact]: ...
+    async def detector_cells(self, split: frozenset[date]) -> list[aggregates.CellFact]: ...
+    async def contacts_behind(self, tokens: list[str]) -> dict[str, list[tuple[str, date]]]: ...
+    async def volume_counts(self, query: voice.VolumeQuery) -> dict[tuple[date, str], int]: ...
     async def put_work(self, read: Read) -> None: ...
     async def works(self) -> list[CaseWork]: ...
     async def ratings(self) -> list[Rating]: ...
@@ -190,12 +193,14 @@ class Insights:
     async def recompute(self) -> list[Alert]:
         """Every signal from the read models; returns the alerts raised for the first time."""
         self.dirty = False
+        today = self.clock().date()
         found = signals.compute(
-            await self.store.contacts(),
+            await self.store.detector_cells(aggregates.split_weeks(today)),
             await self.store.sales(),
-            today=self.clock().date(),
+            today=today,
             tuning=self.tuning,
         )
+        found = aggregates.resolve(found, await self.store.contacts_behind(aggregates.tokens(found)))
         existing = {a.id: a for a in await self.store.alerts()}
         changed, raised, moment = [], [], self.clock()
         for signal in found:
@@ -240,12 +245,18 @@ class Insights:
 
     # -- the voice of the consumer (the dashboard) --
 
+    async def _series_rows(self) -> list[ContactFact]:
+        """What the early warning's series are watched on (the contact cells), for the charts that show them."""
+        return await self.store.detector_cells(aggregates.split_weeks(self.clock().date()))
+
     async def volumes(self, **query) -> voice.Volumes:
-        return voice.volumes(await self.store.contacts(), today=self.clock().date(), **query)
+        chosen, span = voice.volume_query(today=self.clock().date(), **query)
+        counts = await self.store.volume_counts(chosen)
+        return voice.ranked_volumes(counts, span, query.get("max_keys", 8))
 
     async def rising(self, limit: int = 10) -> list[voice.Rising]:
         return voice.rising(
-            await self.store.contacts(),
+            await self._series_rows(),
             await self.store.sales(),
             today=self.clock().date(),
             tuning=self.tuning,
@@ -254,7 +265,7 @@ class Insights:
 
     async def cpmu_trend(self, weeks: int = 26, sku: str = "") -> list[voice.CpmuTrend]:
         return voice.cpmu_trend(
-            await self.store.contacts(),
+            await self._series_rows(),
             await self.store.sales(),
             today=self.clock().date(),
             weeks=weeks,

@@ -9,6 +9,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from services.insights import convert
+from services.insights.domain import aggregates, voice
 from services.insights.domain.alerts import Alert, Transition
 from services.insights.domain.buyers import Purchase
 from services.insights.domain.facts import ContactFact
@@ -28,6 +29,49 @@ ON CONFLICT (contact_id) DO UPDATE SET version = EXCLUDED.version, sku = EXCLUDE
   channel = EXCLUDED.channel, received_on = EXCLUDED.received_on,
   consumer_on_file = EXCLUDED.consumer_on_file
 WHERE contact.version <= EXCLUDED.version
+"""
+_CELL_COLUMNS = "sku, lot_code, region, issue_code, channel, received_on"
+_MOVE_CELL = f"""
+INSERT INTO contact_cell ({_CELL_COLUMNS}, week, contacts, weight)
+VALUES (%s, %s, %s, %s, %s, %s, date_trunc('week', %s::date)::date, %s, %s)
+ON CONFLICT ({_CELL_COLUMNS}) DO UPDATE SET contacts = contact_cell.contacts + EXCLUDED.contacts,
+  weight = contact_cell.weight + EXCLUDED.weight
+"""
+_LEAVE_CELL = f"""
+UPDATE contact_cell SET contacts = contacts + %s, weight = weight + %s
+WHERE ({_CELL_COLUMNS}) = (%s, %s, %s, %s, %s, %s)
+"""
+_DROP_EMPTY_CELL = (
+    f"DELETE FROM contact_cell WHERE ({_CELL_COLUMNS}) = (%s, %s, %s, %s, %s, %s) AND contacts = 0"
+)
+# A week is one row, but for the weeks the detectors see day by day (aggregates.split_weeks).
+_DETECTOR_CELLS = """
+SELECT sku, lot_code, region, issue_code,
+  CASE WHEN week = ANY(%(split)s::date[]) THEN received_on ELSE week END AS first,
+  CASE WHEN week = ANY(%(split)s::date[]) THEN received_on ELSE week + 6 END AS last,
+  sum(weight) AS weight
+FROM contact_cell GROUP BY 1, 2, 3, 4, 5, 6
+"""
+_CONTACTS_BEHIND = """
+SELECT s.token, c.contact_id, c.received_on
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::date[], %s::text[])
+  AS s (sku, lot_code, region, issue_code, first, last, token)
+JOIN contact c ON c.sku = s.sku AND c.issue_code = s.issue_code AND c.received_on BETWEEN s.first AND s.last
+  AND c.lot_code = s.lot_code AND c.region = s.region
+"""
+# A volume chart's key per dimension, as voice._key makes it; an issue cut at the query's level.
+_VOLUME_KEYS = {
+    "issue": "array_to_string((string_to_array(issue_code, '.'))[1:%(level)s], '.')",
+    "product": "sku",
+    "region": "region",
+    "channel": "channel",
+}
+_VOLUMES = """
+SELECT week, COALESCE(NULLIF({key}, ''), %(none)s) AS key, sum(contacts)::int AS contacts
+FROM contact_cell
+WHERE week BETWEEN %(first)s AND %(last)s
+  AND (%(code)s = '' OR issue_code = %(code)s OR issue_code LIKE %(under)s)
+GROUP BY 1, 2
 """
 _WORK_COLUMNS = (
     "case_id, team, agent, channel, issue_code, created_at, stage, escalated, calls,"
@@ -83,7 +127,7 @@ class SqlStore:
             if cur.rowcount == 0:
                 return False
             if read.fact is not None:
-                await conn.execute(_PUT_CONTACT, _fact_params(read.fact, read.version))
+                await _put_contact(conn, read.fact, read.version)
             await _put_work(conn, read)
             return True
 
@@ -98,16 +142,49 @@ class SqlStore:
     async def clear_read_models(self) -> None:
         async with self.pool.connection() as conn:
             await conn.execute("DELETE FROM contact")
+            await conn.execute("DELETE FROM contact_cell")
             await conn.execute("DELETE FROM case_work")
             await conn.execute("DELETE FROM survey_rating")
 
     async def put_contact(self, fact: ContactFact, version: int) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute(_PUT_CONTACT, _fact_params(fact, version))
+        async with self.pool.connection() as conn, conn.transaction():
+            await _put_contact(conn, fact, version)
 
     async def contacts(self) -> list[ContactFact]:
         rows = await self._rows(f"SELECT {_FACT_COLUMNS} FROM contact")
         return [ContactFact(**r) for r in rows]
+
+    async def cells(self) -> list[aggregates.Cell]:
+        rows = await self._rows(f"SELECT {_CELL_COLUMNS}, contacts, weight FROM contact_cell")
+        return [aggregates.Cell(**r) for r in rows]
+
+    async def detector_cells(self, split: frozenset[date]) -> list[aggregates.CellFact]:
+        rows = await self._rows(_DETECTOR_CELLS, {"split": sorted(split)})
+        return [
+            aggregates.span_fact(
+                aggregates.Span(r["sku"], r["lot_code"], r["region"], r["issue_code"], r["first"], r["last"]),
+                r["weight"],
+            )
+            for r in rows
+        ]
+
+    async def contacts_behind(self, tokens: list[str]) -> dict[str, list[tuple[str, date]]]:
+        spans = [aggregates.Span.of(t) for t in tokens]
+        columns = [
+            [getattr(s, name) for s in spans]
+            for name in ("sku", "lot_code", "region", "issue_code", "first", "last")
+        ]
+        found: dict[str, list[tuple[str, date]]] = {t: [] for t in tokens}
+        for r in await self._rows(_CONTACTS_BEHIND, (*columns, tokens)):
+            found[r["token"]].append((r["contact_id"], r["received_on"]))
+        return found
+
+    async def volume_counts(self, query: voice.VolumeQuery) -> dict[tuple[date, str], int]:
+        under = query.issue_code.replace("%", r"\%").replace("_", r"\_") + ".%"
+        params = {"level": query.level, "none": voice.UNKNOWN, "first": query.first, "last": query.last}
+        params |= {"code": query.issue_code, "under": under}
+        rows = await self._rows(_VOLUMES.format(key=_VOLUME_KEYS[query.by]), params)
+        return {(r["week"], r["key"]): r["contacts"] for r in rows}
 
     async def put_work(self, read: Read) -> None:
         async with self.pool.connection() as conn:
@@ -268,6 +345,23 @@ class SqlStore:
             (sku, list(regions), list(regions)),
         )
         return rows[0]["n"]
+
+
+async def _put_contact(conn, fact: ContactFact, version: int) -> None:
+    """The contact's latest version, and its count moved to its cell (inside the caller's transaction)."""
+    cur = await conn.execute(
+        f"SELECT version, {_FACT_COLUMNS} FROM contact WHERE contact_id = %s FOR UPDATE", (fact.contact_id,)
+    )
+    held = await cur.fetchone()
+    if held is not None and held[0] > version:
+        return
+    await conn.execute(_PUT_CONTACT, _fact_params(fact, version))
+    for move in aggregates.moves(ContactFact(*held[1:]) if held else None, fact):
+        if move.contacts > 0:
+            await conn.execute(_MOVE_CELL, (*move.key, move.key[5], move.contacts, move.weight))
+        else:
+            await conn.execute(_LEAVE_CELL, (move.contacts, move.weight, *move.key))
+            await conn.execute(_DROP_EMPTY_CELL, move.key)
 
 
 async def _put_work(conn, read: Read) -> None:

@@ -11,6 +11,7 @@ calls unusual is what the early warning would.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -89,32 +90,45 @@ def _key(fact: ContactFact, by: str, level: int) -> str:
     return value or UNKNOWN
 
 
-def volumes(
-    facts: list[ContactFact],
-    *,
-    by: str,
-    today: date,
-    weeks: int = 26,
-    issue_code: str = "",
-    level: int = 2,
-    max_keys: int = 8,
-) -> Volumes:
-    """Contacts per week by issue (at `level` of the tree), product, region or channel, of the `weeks` up
-    to today's; `issue_code` narrows to that code and what is under it (praise is "compliment")."""
+@dataclass(frozen=True)
+class VolumeQuery:
+    """Which contacts a volume chart counts, and by what: received from `first` to `last`, under
+    `issue_code` (every code when empty), by a dimension (an issue at `level` of the tree)."""
+
+    by: str
+    first: date
+    last: date
+    issue_code: str = ""
+    level: int = 2
+
+
+def volume_query(
+    *, by: str, today: date, weeks: int = 26, issue_code: str = "", level: int = 2, max_keys: int = 8
+) -> tuple[VolumeQuery, list[date]]:
     if by not in DIMENSIONS:
         raise InvalidQuery(f"by: one of {', '.join(DIMENSIONS)}")
     if not 1 <= level <= 6 or not 1 <= max_keys <= MAX_KEYS:
         raise InvalidQuery(f"level: 1 to 6; keys: 1 to {MAX_KEYS}")
     span = weeks_back(today, weeks)
-    first, last = span[0], span[-1] + timedelta(days=6)
-    within = Slice(issue_code=issue_code, start=first, end=last)
+    return VolumeQuery(by, span[0], span[-1] + timedelta(days=6), issue_code, level), span
+
+
+def count_volumes(cells: Iterable, query: VolumeQuery) -> dict[tuple[date, str], int]:
+    """Contacts per week and key, of contact cells (or contacts, each counting one), as the store's
+    query counts them."""
+    within = Slice(issue_code=query.issue_code, start=query.first, end=query.last)
     counts: dict[tuple[date, str], int] = defaultdict(int)
+    for c in cells:
+        if within.holds(c):
+            counts[monday(c.received_on), _key(c, query.by, query.level)] += getattr(c, "contacts", 1)
+    return counts
+
+
+def ranked_volumes(counts: dict[tuple[date, str], int], span: list[date], max_keys: int = 8) -> Volumes:
+    """The busiest keys first, every week of the span for each (zero where none came)."""
     totals: dict[str, int] = defaultdict(int)
-    for f in facts:
-        if within.holds(f):
-            key = _key(f, by, level)
-            counts[monday(f.received_on), key] += 1
-            totals[key] += 1
+    for (_, key), n in counts.items():
+        totals[key] += n
     ranked = sorted(totals, key=lambda k: (-totals[k], k))
     kept = ranked[:max_keys]
     points = [VolumePoint(w, k, counts.get((w, k), 0)) for k in kept for w in span]

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from services.insights.domain import aggregates, voice
 from services.insights.service import Received
+
+
+def behind_of(facts, tokens):
+    """The contacts of each span, as the SQL store's `contacts_behind` finds them."""
+    found = {}
+    for token in tokens:
+        s = aggregates.Span.of(token)
+        found[token] = [
+            (f.contact_id, f.received_on)
+            for f in facts
+            if (f.sku, f.lot_code, f.region, f.issue_code) == (s.sku, s.lot_code, s.region, s.issue_code)
+            and s.first <= f.received_on <= s.last
+        ]
+    return found
 
 
 class FakeStore:
@@ -21,6 +36,7 @@ class FakeStore:
         self.work_versions: dict = {}
         self.rated: dict = {}
         self.purchases: dict = {}
+        self.cells: dict = {}
 
     async def record(self, event, read):
         if any(e.event_id == event.event_id for e in self.events):
@@ -50,13 +66,24 @@ class FakeStore:
     async def clear_read_models(self):
         self.facts.clear()
         self.versions.clear()
+        self.cells.clear()
         self.worked.clear()
         self.work_versions.clear()
         self.rated.clear()
 
     async def put_contact(self, fact, version):
         if self.versions.get(fact.contact_id, -1) <= version:
+            aggregates.apply(self.cells, aggregates.moves(self.facts.get(fact.contact_id), fact))
             self.facts[fact.contact_id], self.versions[fact.contact_id] = fact, version
+
+    async def detector_cells(self, split):
+        return aggregates.roll_up(self.cells.values(), split)
+
+    async def contacts_behind(self, tokens):
+        return behind_of(self.facts.values(), tokens)
+
+    async def volume_counts(self, query):
+        return voice.count_volumes(self.cells.values(), query)
 
     async def contacts(self):
         return list(self.facts.values())

@@ -79,8 +79,10 @@ def test_seed_demo_loads_the_demo_consumers_and_their_accounts_and_orders_once(f
     assert count(url, "SELECT count(*) FROM contacts.consumer WHERE id = %s", consumer_id(0)) == 1
     assert count(url, "SELECT count(*) FROM billing.account") == 9  # the tenth demo consumer has none
     assert count(url, "SELECT count(*) FROM fulfillment.orders") > 0
+    # Every demo contact is logged, so a rebuild keeps it; the log also holds the reports' worked cases
+    # and survey answers, which are no contact of the early warning's.
     assert count(url, "SELECT count(*) FROM insights.contact") == count(
-        url, "SELECT count(*) FROM insights.event_log"
+        url, "SELECT count(*) FROM insights.event_log WHERE NOT (data ? 'work' OR data ? 'rating')"
     )
     assert count(url, "SELECT count(*) FROM insights.sales") > 0
     assert count(url, "SELECT count(*) FROM outreach.consumer WHERE email <> ''") == 6  # with an address

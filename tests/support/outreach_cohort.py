@@ -10,7 +10,6 @@ from services.outreach.consent import Change
 from services.outreach.consumers import ConsumerRow
 from services.outreach.consumers_store import ConsumerStore
 from services.runtime.db import open_pool
-from tests.support.processes import free_port
 
 
 def daytime_zone() -> str:
@@ -39,23 +38,3 @@ async def consumers_of_a_cohort(database_url: str, run: str, *, consented: int, 
     finally:
         await pool.close()
     return ids
-
-
-def channels_env(base: dict[str, str], grpc_port: int, sink_dir: str) -> dict[str, str]:
-    """A channels process on free ports that delivers to the development mail sink in `sink_dir`; the
-    contacts it would note replies on is not there (notices are on no case)."""
-    return dict(
-        base,
-        CRS_CHANNELS_GRPC=f"127.0.0.1:{grpc_port}",
-        CRS_CONTACTS_GRPC=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_SMTP_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_SINK_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_SINK_DIR=sink_dir,
-        CRS_CHANNELS_CHAT_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_CHAT_DEMO_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_WEB_FORM_BIND=f"127.0.0.1:{free_port()}",
-        CRS_KNOWLEDGE_GRPC=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_EMAIL_ACK="0",
-        CRS_CHANNELS_FROM="care@crs.test",
-        CRS_CHANNELS_OUTBOX_INTERVAL="0.2",
-    )

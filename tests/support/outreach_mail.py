@@ -11,12 +11,11 @@ import asyncio
 import email
 import email.policy
 import json
-import mailbox
 import os
 import pathlib
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from email.parser import BytesHeaderParser
 
@@ -24,7 +23,8 @@ import psycopg
 
 from services.outreach import __main__ as outreach
 from services.runtime.events import Event
-from tests.support.processes import ServiceProcess, free_port
+from tests.support.mail_sink import all_mail
+from tests.support.processes import free_port
 from tests.support.wait import async_wait_for
 
 SHIPMENT = pathlib.Path(__file__).parents[1] / "unit" / "outreach" / "fixtures" / "shipment_changed.json"
@@ -42,43 +42,6 @@ def shipment(parcel: str, consumer: str, state: str, carrier_status: str) -> Eve
         tracking_url=f"https://track.demo-carrier.example/parcel/CRS{parcel[:8]}",
     )
     return Event(source="fulfillment", type="shipment_changed", data=data)
-
-
-def channels_env(service_env: dict[str, str], sink: pathlib.Path) -> tuple[dict[str, str], int, int]:
-    """The environment of a channels process that files what it sends in `sink`; its gRPC and SMTP ports."""
-    port, smtp = free_port(), free_port()
-    env = dict(
-        service_env,
-        CRS_CHANNELS_GRPC=f"127.0.0.1:{port}",
-        CRS_CONTACTS_GRPC=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_SMTP_BIND=f"127.0.0.1:{smtp}",
-        CRS_CHANNELS_SINK_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_SINK_DIR=str(sink),
-        CRS_CHANNELS_CHAT_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_CHAT_DEMO_BIND=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_WEB_FORM_BIND=f"127.0.0.1:{free_port()}",
-        CRS_KNOWLEDGE_GRPC=f"127.0.0.1:{free_port()}",
-        CRS_CHANNELS_EMAIL_ACK="0",
-        CRS_CHANNELS_FROM="care@crs.test",
-        CRS_CHANNELS_OUTBOX_INTERVAL="0.2",
-    )
-    return env, port, smtp
-
-
-@contextmanager
-def channels_with_sink(service_env: dict[str, str], sink: pathlib.Path) -> Iterator[tuple[str, int]]:
-    """A running channels process: its gRPC target and its SMTP ingress port."""
-    env, port, smtp = channels_env(service_env, sink)
-    process = ServiceProcess("services.channels", env).start(wait_port=port)
-    try:
-        yield f"127.0.0.1:{port}", smtp
-    finally:
-        process.stop()
-
-
-def all_mail(sink: pathlib.Path) -> list[email.message.EmailMessage]:
-    box = mailbox.Maildir(sink, create=False)
-    return [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in box]
 
 
 def sink_mail(sink: pathlib.Path, run: str) -> list[email.message.EmailMessage]:

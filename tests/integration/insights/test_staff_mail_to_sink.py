@@ -29,7 +29,7 @@ from services.runtime.events import Event
 from services.runtime.principal import Principal
 from tests.support import infra
 from tests.support import insights_scenario as scenario
-from tests.support.mail_sink import channels_with_sink, secure_as, sink_mail
+from tests.support.mail_sink import all_mail, channels_with_sink, secure_as
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.wait import async_wait_for
 
@@ -58,7 +58,10 @@ def sink(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def channels(service_env, database, vhost, sink):
-    with channels_with_sink(dict(service_env, CRS_DATABASE_URL=database, CRS_AMQP_URL=vhost), sink) as target:
+    with channels_with_sink(dict(service_env, CRS_DATABASE_URL=database, CRS_AMQP_URL=vhost), sink) as (
+        target,
+        _,
+    ):
         yield target
 
 
@@ -146,7 +149,7 @@ async def test_a_new_alert_is_one_email_to_quality_assurance(loaded, database, s
     rows = await settled(database, "alert:")
     assert [note for *_, note in rows] == [""] * len(loaded)  # nothing refused
     assert sorted(key for key, *_ in rows) == sorted(f"alert:{a.id}" for a in loaded)
-    mail = [m for m in sink_mail(sink) if str(m["Subject"]).strip().startswith("New alert")]
+    mail = [m for m in all_mail(sink) if str(m["Subject"]).strip().startswith("New alert")]
     assert sorted(str(m["To"]) for m in mail) == ["quinn@qa.example"] * len(loaded)
     lot = next(a for a in loaded if a.lot_code == "L3")
     [about_lot] = [m for m in mail if f"#alert-{lot.id}" in m.get_body(("plain",)).get_content()]
@@ -184,7 +187,7 @@ async def test_the_digest_is_one_pdf_per_list_sent_once_and_holds_the_weeks_figu
     rows = await settled(database, f"digest:{week}:")
     assert [(k, r) for k, _, r, _ in rows] == [(f"digest:{week}:legal", 2), (f"digest:{week}:marketing", 0),
                                             (f"digest:{week}:qa", 1)]  # fmt: skip
-    mine = [m for m in sink_mail(sink) if str(m["Subject"]) == f"Consumer affairs weekly digest {week}"]
+    mine = [m for m in all_mail(sink) if str(m["Subject"]) == f"Consumer affairs weekly digest {week}"]
     assert sorted(str(m["To"]) for m in mine) == sorted(e for e, role, _ in PEOPLE)
     for m in mine:
         [pdf] = list(m.iter_attachments())
@@ -211,7 +214,7 @@ async def test_the_schedule_firing_twice_and_restarted_mails_the_week_once(loade
         await asyncio.gather(*(s.tick() for s in schedules for _ in range(2)))
         rows = await settled(database, f"digest:{week}:")
         assert [r for _, _, r, _ in rows] == [2, 0, 1]
-        mine = [m for m in sink_mail(sink) if str(m["Subject"]) == f"Consumer affairs weekly digest {week}"]
+        mine = [m for m in all_mail(sink) if str(m["Subject"]) == f"Consumer affairs weekly digest {week}"]
         assert sorted(str(m["To"]) for m in mine) == sorted(e for e, _, _ in PEOPLE)
         text = pdf_text(next(iter(mine[0].iter_attachments())).get_content())
         assert (
@@ -241,7 +244,7 @@ async def test_a_regulatory_warning_delivered_twice_is_one_email_to_each_address
         await connection.close()
     [(key, _, recipients, note)] = await settled(database, "regulatory:")
     assert (key, recipients, note) == (f"regulatory:{event.id}", 2, "")
-    mine = [m for m in sink_mail(sink) if str(m["Subject"]).strip().startswith("Regulatory report due")]
+    mine = [m for m in all_mail(sink) if str(m["Subject"]).strip().startswith("Regulatory report due")]
     assert sorted(str(m["To"]) for m in mine) == ["counsel@regs.example", "legal@regs.example"]
     body = mine[0].get_body(("plain",)).get_content()
     assert "Case:      7007" in body and "https://crs.example/cases/view?id=c-7" in body

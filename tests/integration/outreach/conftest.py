@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support import infra
-from tests.support.outreach_mail import channels_with_sink
+from tests.support.mail_sink import channels_with_sink
 
 
 @dataclass(frozen=True)

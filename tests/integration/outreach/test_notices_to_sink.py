@@ -23,7 +23,8 @@ from services.outreach.notices_client import ChannelsNotices
 from services.runtime import tls
 from services.runtime.db import open_pool
 from services.runtime.principal import Principal
-from tests.support.outreach_mail import channels_with_sink, delivered, sink_mail
+from tests.support.mail_sink import channels_with_sink
+from tests.support.outreach_mail import delivered, sink_mail
 from tests.support.wait import async_wait_for
 
 # Tomorrow at noon UTC: every recipient made today is due, and none is in quiet hours.

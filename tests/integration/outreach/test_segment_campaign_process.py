@@ -16,7 +16,8 @@ from services.runtime import grpcio
 from services.runtime.principal import Principal
 from tests.integration.outreach.test_notices_to_sink import sink_mail
 from tests.support import processes
-from tests.support.outreach_cohort import channels_env, consumers_of_a_cohort
+from tests.support.mail_sink import channels_env
+from tests.support.outreach_cohort import consumers_of_a_cohort
 from tests.support.wait import async_wait_for
 
 SUE = Principal("sue", "supervisor").metadata()
@@ -27,7 +28,7 @@ ADA = Principal("ada", "agent").metadata()
 def channels(service_env, tmp_path_factory):
     """A channels process delivering to a mail sink of this module's own."""
     sink, port = tmp_path_factory.mktemp("campaign-sink"), processes.free_port()
-    with processes.running(channels_env(service_env, port, str(sink)), [("services.channels", port)]):
+    with processes.running(channels_env(service_env, sink, port)[0], [("services.channels", port)]):
         yield f"127.0.0.1:{port}", sink
 
 

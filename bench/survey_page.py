@@ -30,6 +30,7 @@ from tests.support.survey_harness import (  # noqa: E402
     desk_over,
     open_store,
     outreach_database,
+    published,
     sent_survey,
     survey_app,
 )
@@ -68,10 +69,11 @@ async def measure(url: str, respondents: int, concurrency: int) -> dict:
             started = time.perf_counter()
             samples = await asyncio.gather(*(one(n, t) for n, t in enumerate(links)))
             elapsed = time.perf_counter() - started
+        events = await published(store)
     finally:
         await server.close()
         await store.pool.close()
-    require(len(outlets.events) == respondents, f"{len(outlets.events)} answers published of {respondents}")
+    require(len(events) == respondents, f"{len(events)} answers published of {respondents}")
     return {"samples": list(samples), "elapsed": elapsed}
 
 

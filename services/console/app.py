@@ -6,7 +6,7 @@ import pathlib
 
 from aiohttp import web
 
-from services.console import present
+from services.console import present, survey_web
 from services.console.permissions import public
 from services.console.routes import (
     admin,
@@ -36,6 +36,7 @@ from services.console.routes import (
     rights,
     segments,
     stakeholders,
+    survey_answers,
     survey_rules,
     unsubscribe,
     web_form,
@@ -75,6 +76,7 @@ AREAS = (
     segments,
     campaigns,
     survey_rules,
+    survey_answers,
 )
 
 
@@ -85,6 +87,7 @@ def build_app(ctx: Context) -> web.Application:
         client_max_size=256 * 1024,
     )
     app[CONTEXT] = ctx
+    app[survey_web.DESK] = survey_answers.OutreachSurveys(ctx.clients)
     for area in AREAS:
         app.add_routes(area.routes)
     pages.add_static(app, STATIC)

@@ -116,6 +116,7 @@ class Clients:
         self.consent = consent_pb2_grpc.ConsentStub(self._channels[-1])
         self.segments = segments_pb2_grpc.SegmentsStub(self._channels[-1])
         self.survey_rules = surveys_pb2_grpc.SurveyRulesStub(self._channels[-1])
+        self.survey_answers = surveys_pb2_grpc.SurveyAnswersStub(self._channels[-1])
         self._replicas: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
 
     async def recording_control_at(self, address: str):

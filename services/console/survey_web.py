@@ -3,12 +3,14 @@ back to the same address. Public because a consumer has no login: the signed, ex
 key, and a bad one gets a plain page saying why (410).
 
 `desk` answers for outreach: `open(token)` -> (kind, language, poll questions, the score a one-click link
-carries) and `answer(token, scores, comment)`. It raises SurveyGone or AnswerRefused, defined here, so the
-routes know nothing of how outreach is reached.
+carries) and `answer(token, scores, comment)`. It raises SurveyGone, AnswerRefused or SurveyUnavailable,
+defined here, so the routes know nothing of how outreach is reached (services/console/routes/survey_answers.py
+asks over gRPC).
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -25,6 +27,10 @@ _ENV = pages.templates(TEMPLATES)
 
 class SurveyGone(Exception):
     """An altered or expired link, or a survey no longer held; the message is shown to the consumer."""
+
+
+class SurveyUnavailable(Exception):
+    """Outreach cannot be asked right now; the consumer is asked to try the link again later."""
 
 
 class AnswerRefused(ValueError):
@@ -49,13 +55,19 @@ def _page(request: web.Request, view: SurveyView, *, status: int = 200, **kwargs
     return response
 
 
-def _gone(error: SurveyGone) -> web.Response:
+def _gone(error: SurveyGone | SurveyUnavailable) -> web.Response:
     view = survey_page.words_for("en")
+    down = isinstance(error, SurveyUnavailable)
+    reason = (
+        "This cannot be done right now. Please try the link again later." if down else html.escape(str(error))
+    )
     body = (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{view['title']}</title></head>"
-        f"<body><main><h1>{view['title']}</h1><p>{error}</p></main></body></html>"
+        f"<body><main><h1>{view['title']}</h1><p>{reason}</p></main></body></html>"
     )
-    return web.Response(status=410, text=body, content_type="text/html")
+    response = web.Response(status=503 if down else 410, text=body, content_type="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @public
@@ -67,7 +79,7 @@ async def show(request: web.Request) -> web.Response:
         if view.score is not None and view.kind != "poll":
             await desk.answer(token, {"score": str(view.score)}, "")
             return _page(request, view, thanks=True)
-    except SurveyGone as error:
+    except (SurveyGone, SurveyUnavailable) as error:
         return _gone(error)
     return _page(request, view, chosen={"score": view.score} if view.score is not None else {})
 
@@ -82,7 +94,7 @@ async def submit(request: web.Request) -> web.Response:
     try:
         view = await desk.open(token)
         await desk.answer(token, scores, comment)
-    except SurveyGone as error:
+    except (SurveyGone, SurveyUnavailable) as error:
         return _gone(error)
     except AnswerRefused as error:
         chosen = {k: int(v) for k, v in scores.items() if v.isdigit()}

@@ -2,8 +2,9 @@
 models (contacts' consumers, casework's contacts, fulfillment's orders), turn insights' `recall_opened` into
 a notice campaign and fulfillment's `shipment_changed` into shipping notices (with their retry sweep); the
 campaign sender; contacts' `contact_resolved` into planned surveys and fulfillment's orders into reorder
-reminders, each sent by its sweep when due; and the outbox relay that publishes `consent_changed`. Every
-message goes out as channels' notices (SendNotices). Every sweep reads the injected clock."""
+reminders, each sent by its sweep when due; the SurveyAnswers API behind the console's survey page (each
+answer noted on its case through contacts' Casework); and the outbox relay that publishes `consent_changed`
+and `survey_answered`. Every message goes out as channels' notices (SendNotices). Every sweep reads the injected clock."""
 
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ from services.outreach import (
     recalls_consume,
     segments_grpc,
     shipping_desk,
+    survey_answers_grpc,
     survey_desk,
     survey_rules_grpc,
     timers,
 )
 from services.outreach.campaign_rounds import CampaignRounds
 from services.outreach.campaigns_store import CampaignStore
+from services.outreach.case_notes import CaseNotes
 from services.outreach.consumers_store import Addresses, Consents, ConsumerStore, ServiceWithdrawals, Standing
 from services.outreach.mailers import ReminderMailer, SurveyMailer
 from services.outreach.notices_client import ChannelsNotices
@@ -65,12 +68,19 @@ class Desks:
 
     @classmethod
     def over(
-        cls, pool, consumers: ConsumerStore, notices, links: Links, secret: bytes, clock: Clock
+        cls,
+        pool,
+        consumers: ConsumerStore,
+        notices,
+        links: Links,
+        secret: bytes,
+        clock: Clock,
+        note_case=None,
     ) -> Desks:
         consents, surveys = Consents(consumers, clock=clock), SurveyStore(pool)
         return cls(
             ShippingDesk(ShippingStore(pool), consumers, ServiceWithdrawals(consumers), notices, clock=clock),
-            SurveyDesk(surveys, secret=secret, clock=clock),
+            SurveyDesk(surveys, secret=secret, clock=clock, note_case=note_case),
             ReorderDesk(
                 surveys, clock=clock, consents=consents, send=ReminderMailer(notices, consumers, links)
             ),
@@ -116,12 +126,13 @@ async def serve(
     amqp_url: str,
     bind: str,
     channels: str,
+    contacts: str,
     on_ready: Callable[[int], None] | None = None,
     clock: Clock = utc_now,
 ) -> None:
     pool = await open_pool(database_url, schema=SCHEMA, max_size=env_int("CRS_OUTREACH_DB_POOL_SIZE", 5))
     connection = await bus.connect(amqp_url)
-    to_channels = grpcio.channel(channels)
+    to_channels, to_contacts = grpcio.channel(channels), grpcio.channel(contacts)
     try:
         publisher = await bus.Publisher(connection, SCHEMA).open()
         relay = outbox.Relay(pool, publisher, schema=SCHEMA)
@@ -131,7 +142,8 @@ async def serve(
         # A declared secret: production refuses its development value.
         link_secret = env("CRS_OUTREACH_LINK_SECRET", "").encode()
         links = Links(env("CRS_PUBLIC_URL", "http://127.0.0.1:8080"), link_secret, clock=clock)
-        desks = Desks.over(pool, consumers, notices, links, link_secret, clock)
+        notes = CaseNotes(to_contacts, deadline=env_float("CRS_OUTREACH_CONTACTS_DEADLINE", 10.0))
+        desks = Desks.over(pool, consumers, notices, links, link_secret, clock, note_case=notes)
         consumer = bus.Consumer(connection, SCHEMA, subscriptions(recalls, campaigns, consumers, desks))
         await consumer.start()
         sweeps = desks.sweeps(stop)
@@ -141,6 +153,7 @@ async def serve(
                 segments_grpc.servicer(SegmentStore(pool)),
                 survey_rules_grpc.servicer(SurveyStore(pool)),
                 consent_grpc.servicer(consumers, link_secret),
+                survey_answers_grpc.servicer(desks.surveys),
             ],
             bind,
         )
@@ -166,6 +179,7 @@ async def serve(
         await relay_task
     finally:
         await to_channels.close()
+        await to_contacts.close()
         await connection.close()
         await pool.close()
 
@@ -178,6 +192,7 @@ async def main(stop: asyncio.Event) -> None:
         amqp_url=common.amqp_url,
         bind=grpc_bind("outreach"),
         channels=grpc_target("channels"),
+        contacts=grpc_target("contacts"),
     )
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.outreach.survey_rules import SurveySent, score_range
+from services.runtime.events import Event
 
+SOURCE = "outreach"
 EVENT_TYPE = "survey_answered"
 EVENT_FIELDS = (
     "answer_id",
@@ -87,6 +89,11 @@ def event_data(given: Answer) -> dict:
         "channel": trigger.channel,
     }
     return data
+
+
+def event(given: Answer) -> Event:
+    """`survey_answered` on outreach.events, at the moment of the answer."""
+    return Event(source=SOURCE, type=EVENT_TYPE, data=event_data(given), time=given.answered_at)
 
 
 def case_note(given: Answer) -> str:

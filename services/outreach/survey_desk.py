@@ -1,6 +1,6 @@
-"""Survey use cases: plan on a trigger, open a link, take an answer. Over a store, a clock and two outlets
-(publish the `survey_answered` event, put a note on the case), all injected, so tests drive time and see
-what went out.
+"""Survey use cases: plan on a trigger, open a link, take an answer. Over a store (which writes the
+`survey_answered` event to outreach's outbox with the answer), a clock and the outlet that puts a note on the
+case, all injected, so tests drive time and see what went out.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ Clock = Callable[[], datetime]
 
 
 class TakesNoAnswers(RuntimeError):
-    """A desk built without the outlets an answer needs: one that only plans and sends."""
+    """A desk built without the outlet an answer needs (the note on the case): one that only plans and sends."""
 
 
 class NoSuchSurvey(LookupError):
@@ -48,11 +48,10 @@ class SurveyDesk:
         *,
         secret: bytes,
         clock: Clock,
-        publish: Callable[[str, dict], Awaitable[None]] | None = None,
         note_case: Callable[[str, str], Awaitable[None]] | None = None,
     ):
         self.store, self.secret, self.clock = store, secret, clock
-        self.publish, self.note_case = publish, note_case
+        self.note_case = note_case
 
     async def on_trigger(self, trigger: Trigger) -> list[Planned]:
         """Claim a survey for each rule that fires; a trigger seen before claims nothing."""
@@ -92,17 +91,17 @@ class SurveyDesk:
         return Opened(survey, claim.score)
 
     async def answer(self, token: str, scores: dict[str, object], comment: str = "") -> Taken:
-        """Check and record the answer; the first answer counts, and only it is published and noted."""
-        if self.publish is None or self.note_case is None:
+        """Check and record the answer; the first answer counts, and only it is published and noted. The
+        event is written with the answer, in its transaction; the note follows it."""
+        if self.note_case is None:
             raise TakesNoAnswers("this survey desk only plans and sends; answers go to one with its outlets")
         opened = await self.open(token)
         checked = survey_answers.check(opened.survey, scores, comment)
         given = survey_answers.answer(
             opened.survey, checked, answer_id=uuid.uuid4().hex, comment=comment, now=self.clock()
         )
-        if not await self.store.record_answer(given):
+        if not await self.store.record_answer(given, survey_answers.event(given)):
             return Taken(None, opened.survey)
-        await self.publish(survey_answers.EVENT_TYPE, survey_answers.event_data(given))
         await self.note_case(opened.survey.trigger.case_id, survey_answers.case_note(given))
         return Taken(given, opened.survey)
 

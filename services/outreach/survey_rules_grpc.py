@@ -47,8 +47,12 @@ def rule_message(rule: Rule) -> pb.SurveyRule:
         delay_minutes=int(rule.delay.total_seconds() // 60),
         suppress_days=rule.suppress_for.days,
         enabled=rule.enabled,
-        questions=[pb.PollQuestion(key=q.key, text=q.text, low=q.low, high=q.high) for q in rule.questions],
+        questions=[question_message(q) for q in rule.questions],
     )
+
+
+def question_message(question) -> pb.PollQuestion:
+    return pb.PollQuestion(key=question.key, text=question.text, low=question.low, high=question.high)
 
 
 class SurveyRulesApi(surveys_pb2_grpc.SurveyRulesServicer):

@@ -15,6 +15,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.outreach.reorder import Reminder
 from services.outreach.survey_rules import Planned, Question, Rule, SurveySent, Trigger
+from services.runtime import outbox
+from services.runtime.events import Event
 
 RULE_COLUMNS = ("id", "name", "trigger", "kind", "issue_prefix", "delay_minutes", "suppress_days", "questions",
                 "enabled")  # fmt: skip
@@ -150,9 +152,10 @@ class SurveyStore:
         )  # fmt: skip
         return SurveySent(row["id"], rule, trigger, row["sent_at"] or row["send_at"])
 
-    async def record_answer(self, answer) -> bool:
-        """The first answer to a survey counts; False for a second click or resubmission."""
-        async with self.pool.connection() as conn:
+    async def record_answer(self, answer, event: Event) -> bool:
+        """The first answer to a survey counts, and its `event` goes to the outbox in the same transaction;
+        False (and no event) for a second click or resubmission."""
+        async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 "INSERT INTO survey_answer (id, survey_id, score, scores, comment, answered_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (survey_id) DO NOTHING",
@@ -161,7 +164,10 @@ class SurveyStore:
                     answer.comment, answer.answered_at,
                 ),
             )  # fmt: skip
-            return cur.rowcount == 1
+            if cur.rowcount != 1:
+                return False
+            await outbox.add_event(conn, event)
+            return True
 
     async def add_purchase(self, order_id: str, sku: str, consumer_id: str, at: datetime) -> None:
         async with self.pool.connection() as conn:

@@ -77,6 +77,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The one-click unsubscribe is the consumer's own act through a signed link: no person holds it; the
     # console's public page calls it as itself.
     "consent.unsubscribe": frozenset(),
+    # A survey answer is the consumer's own, through a signed link: no person holds it; the console's public
+    # survey page calls it as itself.
+    "surveys.answer": frozenset(),
     "recordings.play": _SUPERVISORS,
     "audit.read": frozenset({"supervisor", "admin"}),
     "agents.manage": frozenset({"admin"}),
@@ -237,6 +240,8 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.outreach.v1.Consent/SetConsent": "consent.manage",
     "/crs.outreach.v1.Consent/CheckUnsubscribe": "consent.unsubscribe",
     "/crs.outreach.v1.Consent/Unsubscribe": "consent.unsubscribe",
+    "/crs.outreach.v1.SurveyAnswers/OpenSurvey": "surveys.answer",
+    "/crs.outreach.v1.SurveyAnswers/Answer": "surveys.answer",
     "/crs.insights.v1.Insights/GetVolumes": "insights.read",
     "/crs.insights.v1.Insights/GetRisingIssues": "insights.read",
     "/crs.insights.v1.Insights/GetCpmuTrend": "insights.read",
@@ -351,7 +356,14 @@ SERVICE_METHODS: dict[str, frozenset[str]] = {
         }
     ),
     # Outreach's campaigns, surveys and reminders go out as channels' notices (services/outreach/notices_client.py).
-    "outreach": frozenset({"/crs.channels.v1.Channels/SendNotice", "/crs.channels.v1.Channels/SendNotices"}),
+    # ... and a survey's answer is noted on its case (services/outreach/case_notes.py).
+    "outreach": frozenset(
+        {
+            "/crs.channels.v1.Channels/SendNotice",
+            "/crs.channels.v1.Channels/SendNotices",
+            "/crs.contacts.v1.Casework/AddAction",
+        }
+    ),
 }
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 

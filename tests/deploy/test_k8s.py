@@ -287,7 +287,7 @@ def pods(*names: str) -> list[dict]:
 
 # The arrows of DESIGN.md: who may call each gRPC API.
 GRPC_CALLERS = {
-    "contacts": pods("screenpop", "console", "channels", "fulfillment"),
+    "contacts": pods("screenpop", "console", "channels", "fulfillment", "outreach"),
     "billing": pods("screenpop", "console", "contacts"),
     "fulfillment": pods("screenpop", "console", "contacts"),
     "screenpop": pods("console", "contacts"),

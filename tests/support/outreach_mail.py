@@ -101,8 +101,10 @@ async def outreach_running(env: dict[str, str], channels: str, clock: Callable[[
             stop,
             database_url=env["CRS_DATABASE_URL"],
             amqp_url=env["CRS_AMQP_URL"],
-            bind=f"127.0.0.1:{free_port()}",
+            bind=env.get("CRS_OUTREACH_GRPC") or f"127.0.0.1:{free_port()}",
             channels=channels,
+            # Contacts, for the notes survey answers put on cases, where the test runs it.
+            contacts=env.get("CRS_CONTACTS_GRPC", "127.0.0.1:9"),
             on_ready=ready.set_result,
             clock=clock,
         )

@@ -1,5 +1,6 @@
 """The survey path for tests and the benchmark: outreach's survey desk over real PostgreSQL, behind the
-console's public survey routes, with the clock, the published events and the case notes in the caller's hands.
+console's public survey routes, with the clock and the case notes in the caller's hands, and the events the
+answers wrote to outreach's outbox read back.
 
 The console reaches the desk through an adapter that turns outreach's refusals into the console's own
 (SurveyGone, AnswerRefused), as its gRPC client does with status codes.
@@ -21,9 +22,12 @@ from services.outreach import survey_answers, survey_links
 from services.outreach.survey_desk import NoSuchSurvey, SurveyDesk
 from services.outreach.survey_rules import Trigger, rule_from_input
 from services.outreach.survey_store import SurveyStore
+from services.runtime.events import Event
 from tests.support import infra
 
-MIGRATIONS = pathlib.Path(__file__).resolve().parents[2] / "services" / "outreach" / "migrations"
+SERVICES = pathlib.Path(__file__).resolve().parents[2] / "services"
+MIGRATIONS = SERVICES / "outreach" / "migrations"
+OUTBOX = SERVICES / "runtime" / "migrations"  # every service's outbox, where the answers' events go
 SECRET = b"survey-test-secret"
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -36,7 +40,7 @@ def outreach_database(prefix: str) -> Iterator[str]:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE SCHEMA outreach")
             conn.execute("SET search_path TO outreach")
-            for path in sorted(MIGRATIONS.glob("001*.sql")):
+            for path in [*sorted(OUTBOX.glob("*.sql")), *sorted(MIGRATIONS.glob("001*.sql"))]:
                 conn.execute(path.read_text())
         yield url
     finally:
@@ -63,14 +67,10 @@ class Clock:
 
 
 class Outlets:
-    """What the desk sent out: events on outreach.events and notes on cases."""
+    """What the desk sent out besides its events: notes on cases."""
 
     def __init__(self):
-        self.events: list[tuple[str, dict]] = []
         self.notes: list[tuple[str, str]] = []
-
-    async def publish(self, event_type: str, data: dict) -> None:
-        self.events.append((event_type, data))
 
     async def note_case(self, case_id: str, text: str) -> None:
         self.notes.append((case_id, text))
@@ -99,7 +99,18 @@ class ConsoleDesk:
 
 
 def desk_over(store: SurveyStore, clock: Clock, outlets: Outlets) -> SurveyDesk:
-    return SurveyDesk(store, secret=SECRET, clock=clock, publish=outlets.publish, note_case=outlets.note_case)
+    return SurveyDesk(store, secret=SECRET, clock=clock, note_case=outlets.note_case)
+
+
+async def published(store: SurveyStore) -> list[tuple[str, dict]]:
+    """The `survey_answered` events in outreach's outbox (no relay runs here), oldest first."""
+    async with store.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT body FROM outbox WHERE routing_key = %s ORDER BY id", (survey_answers.EVENT_TYPE,)
+        )
+        rows = await cur.fetchall()
+    events = [Event.from_json(bytes(row[0])) for row in rows]
+    return [(event.type, event.data) for event in events]
 
 
 def survey_app(desk: SurveyDesk) -> web.Application:

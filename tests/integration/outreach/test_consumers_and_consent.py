@@ -41,6 +41,7 @@ async def outreach(database_url, amqp_url):
             bind="127.0.0.1:0",
             # Nothing here is sent: channels is named, never reached.
             channels="127.0.0.1:9",
+            contacts="127.0.0.1:9",
             on_ready=ready.set_result,
         )
     )

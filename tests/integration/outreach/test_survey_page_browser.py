@@ -14,6 +14,7 @@ from tests.support.survey_harness import (
     desk_over,
     open_store,
     outreach_database,
+    published,
     sent_survey,
     survey_app,
 )
@@ -51,7 +52,8 @@ async def test_the_one_click_rating_in_the_email_is_recorded_once(database_url):
             async with http.get(f"{base}/s/{links['scores'][4][:-2]}xx") as altered:
                 assert altered.status == 410
         assert [
-            (t, d["score"], d["case_id"], d["team"], d["agent"], d["channel"]) for t, d in outlets.events
+            (t, d["score"], d["case_id"], d["team"], d["agent"], d["channel"])
+            for t, d in await published(store)
         ] == [("survey_answered", 4, "case-1", "team-a", "agent-1", "email")]
         assert outlets.notes == [("case-1", "CSAT survey answered: 4 of 1-5")]
     finally:
@@ -84,7 +86,7 @@ async def test_the_page_submits_without_javascript_and_announces_a_missing_answe
                 )
             finally:
                 await browser.close()
-        ((kind, data),) = outlets.events
+        ((kind, data),) = [(t, d) for t, d in await published(store) if d["case_id"] == "case-2"]
         assert (kind, data["score"], data["case_id"], data["kind"]) == (
             "survey_answered",
             5,

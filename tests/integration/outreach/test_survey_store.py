@@ -4,41 +4,22 @@ restart (a new pool over the same database)."""
 
 from __future__ import annotations
 
-import pathlib
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
-from psycopg_pool import AsyncConnectionPool
 
 from services.outreach import reorder, survey_answers
 from services.outreach.survey_rules import Trigger, plan, rule_from_input
-from services.outreach.survey_store import SurveyStore
-from tests.support import infra
+from tests.support.survey_harness import open_store as opened
+from tests.support.survey_harness import outreach_database, published
 
-MIGRATIONS = pathlib.Path(__file__).resolve().parents[3] / "services" / "outreach" / "migrations"
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def database_url():
-    name = infra.unique_name("crs_surveys_store")
-    url = infra.create_database(name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE SCHEMA outreach")
-        conn.execute("SET search_path TO outreach")
-        for path in sorted(MIGRATIONS.glob("001*.sql")):
-            conn.execute(path.read_text())
-    yield url
-    infra.drop_database(name)
-
-
-async def opened(url: str) -> SurveyStore:
-    pool = AsyncConnectionPool(
-        url, kwargs={"options": "-c search_path=outreach"}, min_size=1, max_size=2, open=False
-    )
-    await pool.open(wait=True, timeout=10)
-    return SurveyStore(pool)
+    with outreach_database("crs_surveys_store") as url:
+        yield url
 
 
 def resolved(case_id: str, consumer_id: str, at: datetime) -> Trigger:
@@ -75,11 +56,13 @@ async def test_a_rule_fires_once_and_a_second_answer_is_not_counted(database_url
         survey, {"score": 5}, answer_id="a-1", comment="", now=NOW + timedelta(days=3)
     )
     assert survey_answers.event_data(given)["team"] == "team-a"
-    assert await store.record_answer(given)
+    assert await store.record_answer(given, survey_answers.event(given))
     second = survey_answers.answer(
         survey, {"score": 1}, answer_id="a-2", comment="", now=NOW + timedelta(days=3)
     )
-    assert not await store.record_answer(second)
+    assert not await store.record_answer(second, survey_answers.event(second))
+    # only the first answer's event went to the outbox
+    assert [data["score"] for _, data in await published(store)] == [5]
     await store.pool.close()
 
 

@@ -42,6 +42,9 @@ ROUTES: dict[tuple[str, str], set[str] | str] = {
     # The one-click unsubscribe link in a survey or marketing email: the signed token is the key.
     ("GET", "/u/{token}"): "public",
     ("POST", "/u/{token}"): "public",
+    # The survey page and its one-click ratings: the signed, expiring token is the key.
+    ("GET", "/s/{token}"): "public",
+    ("POST", "/s/{token}"): "public",
     ("GET", "/api/catalogue"): {AGENT, SUPERVISOR, ANALYST},
     ("POST", "/api/contacts"): CASEWORKERS,
     # Within casework's limits by role; an analyst's answers carry no personal data.
@@ -287,6 +290,8 @@ METHODS: dict[str, set[str]] = {
     # No person: the console's public unsubscribe page, as itself, with the consumer's signed link.
     "/crs.outreach.v1.Consent/CheckUnsubscribe": set(),
     "/crs.outreach.v1.Consent/Unsubscribe": set(),
+    "/crs.outreach.v1.SurveyAnswers/OpenSurvey": set(),
+    "/crs.outreach.v1.SurveyAnswers/Answer": set(),
     "/crs.insights.v1.Insights/GetVolumes": {SUPERVISOR, ANALYST},
     "/crs.insights.v1.Insights/GetRisingIssues": {SUPERVISOR, ANALYST},
     "/crs.insights.v1.Insights/GetCpmuTrend": {SUPERVISOR, ANALYST},

@@ -24,6 +24,7 @@ PUBLIC_PATHS = {
     "/api/openapi.json",
     "/static/{path}",
     "/u/{token}",
+    "/s/{token}",
 }
 
 

@@ -32,6 +32,7 @@ async def real_stack(service_env, database_url, tmp_path_factory):
             "channels",
             "knowledge",
             "insights",
+            "outreach",
             "smtp",
             "sink",
             "console",
@@ -50,6 +51,7 @@ async def real_stack(service_env, database_url, tmp_path_factory):
         "CRS_CHANNELS_SINK_DIR": str(tmp / "mail-sink"),
         "CRS_KNOWLEDGE_GRPC": f"127.0.0.1:{ports['knowledge']}",
         "CRS_INSIGHTS_GRPC": f"127.0.0.1:{ports['insights']}",
+        "CRS_OUTREACH_GRPC": f"127.0.0.1:{ports['outreach']}",
         # The routes' contract is the same with or without the embedding model; without it the service
         # trains its first code model in seconds rather than minutes.
         "CRS_KNOWLEDGE_EMBEDDER": "none",
@@ -57,8 +59,18 @@ async def real_stack(service_env, database_url, tmp_path_factory):
         "CRS_RECORDINGS_URL": (tmp / "recordings").as_uri(),
     }
     started = []
+    names = (
+        "contacts",
+        "billing",
+        "fulfillment",
+        "screenpop",
+        "channels",
+        "knowledge",
+        "insights",
+        "outreach",
+    )
     try:
-        for name in ("contacts", "billing", "fulfillment", "screenpop", "channels", "knowledge", "insights"):
+        for name in names:
             process = Process(f"services.{name}", env, tmp / f"{name}.log")
             started.append(process)
             # Knowledge trains its first code model before it serves.

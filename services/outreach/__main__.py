@@ -19,6 +19,7 @@ from services.outreach import (
     consent_grpc,
     consumers_consume,
     facts_consume,
+    privacy,
     recalls_consume,
     segments_grpc,
     shipping_desk,
@@ -141,6 +142,7 @@ async def serve(
                 segments_grpc.servicer(SegmentStore(pool)),
                 survey_rules_grpc.servicer(SurveyStore(pool)),
                 consent_grpc.servicer(consumers, link_secret),
+                privacy.servicer(pool),
             ],
             bind,
         )

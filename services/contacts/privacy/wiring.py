@@ -33,7 +33,8 @@ class PrivacySettings:
     def from_env(cls) -> PrivacySettings:
         return cls(
             targets={
-                name: grpc_target(name) for name in ("billing", "fulfillment", "screenpop", "telephony")
+                name: grpc_target(name)
+                for name in ("billing", "fulfillment", "outreach", "screenpop", "telephony")
             },
             retry_seconds=env_float("CRS_ERASURE_RETRY_SECONDS", 5.0),
             sweep_seconds=env_float("CRS_RETENTION_SWEEP_SECONDS", 3600.0),

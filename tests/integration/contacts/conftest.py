@@ -40,7 +40,9 @@ async def contacts(database_url, amqp_url):
         # No other service runs beside this contacts: its erasure runner must not carry another test's
         # erasures (test_erasure_outages.py runs its own), so it rounds once an hour against nothing.
         privacy=PrivacySettings(
-            targets=dict.fromkeys(("billing", "fulfillment", "screenpop", "telephony"), "127.0.0.1:9"),
+            targets=dict.fromkeys(
+                ("billing", "fulfillment", "outreach", "screenpop", "telephony"), "127.0.0.1:9"
+            ),
             retry_seconds=3600.0,
             sweep_seconds=0,
         ),

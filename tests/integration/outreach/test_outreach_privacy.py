@@ -5,52 +5,28 @@ campaign's count of recipients stays true and another consumer's rows stay."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
 
 import psycopg
-import pytest_asyncio
+import pytest
 from crs.common.v1 import privacy_pb2 as pb
 from crs.outreach.v1 import privacy_pb2_grpc
 
-from services.outreach.__main__ import serve
 from services.outreach.consent import Change
 from services.outreach.consumers import ConsumerRow
 from services.outreach.consumers_store import ConsumerStore
-from services.runtime import grpcio
-from services.runtime.db import open_pool
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 KINDS = ("consumers", "consents", "campaign_recipients", "surveys", "survey_answers", "purchases",
          "reorder_reminders", "shipping_notices")  # fmt: skip
 
 
-@pytest_asyncio.fixture(scope="module")
-async def outreach(database_url, amqp_url):
-    stop = asyncio.Event()
-    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        serve(
-            stop,
-            database_url=database_url,
-            amqp_url=amqp_url,
-            bind="127.0.0.1:0",
-            channels="127.0.0.1:9",  # nothing here is sent
-            on_ready=ready.set_result,
-        )
-    )
-    port = await asyncio.wait_for(asyncio.shield(ready), 30)
-    channel = grpcio.channel(f"127.0.0.1:{port}", default_deadline=10)
-    pool = await open_pool(database_url, schema="outreach", max_size=2)
-    try:
-        yield privacy_pb2_grpc.PrivacyStub(channel), ConsumerStore(pool)
-    finally:
-        await pool.close()
-        await channel.close()
-        stop.set()
-        await task
+@pytest.fixture(scope="module")
+def outreach(outreach_api):
+    channel, pool = outreach_api
+    return privacy_pb2_grpc.PrivacyStub(channel), ConsumerStore(pool)
 
 
 async def a_consumer_everywhere(consumers: ConsumerStore, database_url: str, campaign_id: str) -> str:

@@ -29,7 +29,14 @@ from services.outreach import (
 )
 from services.outreach.campaign_rounds import CampaignRounds
 from services.outreach.campaigns_store import CampaignStore
-from services.outreach.consumers_store import Addresses, Consents, ConsumerStore, ServiceWithdrawals, Standing
+from services.outreach.consumers_store import (
+    Addresses,
+    Consents,
+    ConsumerStore,
+    Recipients,
+    ServiceWithdrawals,
+    Standing,
+)
 from services.outreach.mailers import ReminderMailer, SurveyMailer
 from services.outreach.notices_client import ChannelsNotices
 from services.outreach.recalls_store import RecallStore
@@ -73,7 +80,11 @@ class Desks:
             ShippingDesk(ShippingStore(pool), consumers, ServiceWithdrawals(consumers), notices, clock=clock),
             SurveyDesk(surveys, secret=secret, clock=clock),
             ReorderDesk(
-                surveys, clock=clock, consents=consents, send=ReminderMailer(notices, consumers, links)
+                surveys,
+                clock=clock,
+                recipient=Recipients(consumers),
+                send=ReminderMailer(notices, consumers, links),
+                rules=consumers.rules,
             ),
             SurveyMailer(notices, consumers, links, base_url=links.public_base),
             consents,

@@ -51,7 +51,7 @@ class ReorderDesk:
 
     async def due(self) -> list[Reminder]:
         """Send every reminder due by now that is still current and that the marketing rule lets go now;
-        each goes once. One in quiet hours is left due; one the rule refuses is held back with its reason."""
+        each goes once. One in quiet hours is due again when they end; one the rule refuses is held back with its reason."""
         now, sent = self.clock(), []
         for reminder in await self.store.due_reminders(now):
             times = await self.store.order_times(reminder.consumer_id, reminder.sku)
@@ -62,6 +62,8 @@ class ReorderDesk:
                 reorder.PURPOSE, await self.recipient(reminder.consumer_id, now), now, self.rules
             )
             if decision.reason == WAITS_OUT:
+                # Moved to when the night ends, so reminders waiting it out do not fill every sweep's batch.
+                await self.store.defer_reminder(reminder.key, decision.until)
                 continue
             if decision.outcome != "send":
                 await self.store.hold_back_reminder(reminder.key, decision.reason)

@@ -4,7 +4,7 @@ frequency cap and a missing consent hold it back for the cycle, with the reason 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from services.outreach.campaigns import Recipient
@@ -54,6 +54,9 @@ class Store:
 
     async def hold_back_reminder(self, key, reason) -> None:
         self.rows[key].held_back = reason
+
+    async def defer_reminder(self, key, until) -> None:
+        self.rows[key].reminder = replace(self.rows[key].reminder, remind_at=until)
 
     async def mark_reminder_sent(self, key, at) -> bool:
         if self.rows[key].sent_at:
@@ -106,6 +109,12 @@ async def test_a_reminder_in_the_consumers_quiet_hours_stays_due_and_goes_at_the
     desk, store = await desk_with(consumers, clock)
 
     assert [r.consumer_id for r in await desk.due()] == ["ann"]
+    # Kenji's waits for the end of the night, out of the due sweeps' way until then.
+    assert {
+        r.reminder.consumer_id: r.reminder.remind_at
+        for r in store.rows.values()
+        if not r.sent_at and r.reminder.last_order_at == DAY_0 + timedelta(days=60)
+    } == {"kenji": DUE + timedelta(hours=10)}
     clock.now = DUE + timedelta(hours=9, minutes=59)  # 07:59 in Tokyo
     assert await desk.due() == []
     clock.now = DUE + timedelta(hours=10)  # 08:00 in Tokyo: quiet hours are over

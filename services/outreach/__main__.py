@@ -20,6 +20,7 @@ from services.outreach import (
     consent_grpc,
     consumers_consume,
     facts_consume,
+    privacy,
     recalls_consume,
     segments_grpc,
     shipping_desk,
@@ -31,7 +32,14 @@ from services.outreach import (
 from services.outreach.campaign_rounds import CampaignRounds
 from services.outreach.campaigns_store import CampaignStore
 from services.outreach.case_notes import CaseNotes
-from services.outreach.consumers_store import Addresses, Consents, ConsumerStore, ServiceWithdrawals, Standing
+from services.outreach.consumers_store import (
+    Addresses,
+    Consents,
+    ConsumerStore,
+    Recipients,
+    ServiceWithdrawals,
+    Standing,
+)
 from services.outreach.mailers import ReminderMailer, SurveyMailer
 from services.outreach.notices_client import ChannelsNotices
 from services.outreach.recalls_store import RecallStore
@@ -82,7 +90,11 @@ class Desks:
             ShippingDesk(ShippingStore(pool), consumers, ServiceWithdrawals(consumers), notices, clock=clock),
             SurveyDesk(surveys, secret=secret, clock=clock, note_case=note_case),
             ReorderDesk(
-                surveys, clock=clock, consents=consents, send=ReminderMailer(notices, consumers, links)
+                surveys,
+                clock=clock,
+                recipient=Recipients(consumers),
+                send=ReminderMailer(notices, consumers, links),
+                rules=consumers.rules,
             ),
             SurveyMailer(notices, consumers, links, base_url=links.public_base),
             consents,
@@ -154,6 +166,7 @@ async def serve(
                 survey_rules_grpc.servicer(SurveyStore(pool)),
                 consent_grpc.servicer(consumers, link_secret),
                 survey_answers_grpc.servicer(desks.surveys),
+                privacy.servicer(pool),
             ],
             bind,
         )

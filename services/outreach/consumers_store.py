@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from services.outreach import consent
-from services.outreach.campaigns import DEFAULT_RULES, Rules
+from services.outreach.campaigns import DEFAULT_RULES, Recipient, Rules
 from services.outreach.consent import Change, Entry
 from services.outreach.consumers import ConsumerRow
 from services.outreach.reach import Reach
@@ -158,6 +158,21 @@ class Standing:
 
     async def of(self, consumer_ids: list[str], now: datetime) -> dict[str, tuple[frozenset[str], int]]:
         return await self.store.standing(consumer_ids, now)
+
+
+class Recipients:
+    """The reorder desk's `recipient(consumer_id, now)`: the consumer as a campaign's recipient (address,
+    time zone, consented purposes on email, the cap's count), so a reminder is decided like a campaign."""
+
+    def __init__(self, store: ConsumerStore):
+        self.store = store
+
+    async def __call__(self, consumer_id: str, now: datetime) -> Recipient:
+        reach = (await self.store.of([consumer_id])).get(consumer_id)
+        purposes, sent_in_window = (await self.store.standing([consumer_id], now))[consumer_id]
+        if reach is None:
+            return Recipient(consumer_id, "", consented=purposes, sent_in_window=sent_in_window)
+        return Recipient(consumer_id, reach.email, reach.time_zone, purposes, sent_in_window)
 
 
 class ServiceWithdrawals:

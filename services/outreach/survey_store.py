@@ -220,6 +220,12 @@ class SurveyStore:
                 "UPDATE reorder_reminder SET held_back = %s WHERE key = %s AND sent_at IS NULL", (reason, key)
             )
 
+    async def defer_reminder(self, key: str, until: datetime) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "UPDATE reorder_reminder SET remind_at = %s WHERE key = %s AND sent_at IS NULL", (until, key)
+            )
+
     async def mark_reminder_sent(self, key: str, at: datetime) -> bool:
         async with self.pool.connection() as conn:
             cur = await conn.execute(

@@ -288,6 +288,8 @@ GRPC_METHODS: dict[str, str] = {
     "/crs.screenpop.v1.Privacy/EraseConsumer": "consumers.erase",
     "/crs.telephony.v1.Privacy/ExportConsumer": "consumers.export",
     "/crs.telephony.v1.Privacy/EraseConsumer": "consumers.erase",
+    "/crs.outreach.v1.Privacy/ExportConsumer": "consumers.export",
+    "/crs.outreach.v1.Privacy/EraseConsumer": "consumers.erase",
     "/crs.channels.v1.Channels/ListMessages": "cases.read",
     "/crs.channels.v1.Channels/SendReply": "cases.update",
     "/crs.channels.v1.Channels/ListRejections": "mail.rejections",

@@ -1,5 +1,6 @@
-"""The whole system for the consumer's rights: contacts, billing, fulfillment, screenpop and telephony as
-processes behind the SIP edge, against this run's database and broker, and what a test looks through."""
+"""The whole system for the consumer's rights: contacts, billing, fulfillment, outreach, screenpop and
+telephony as processes behind the SIP edge, against this run's database and broker, and what a test looks
+through."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ class System:
 
 def start(tmp: Path, service_env: dict[str, str]) -> System:
     recordings = tmp / "recordings"
-    ports = {name: free_port() for name in ("contacts", "billing", "fulfillment", "screenpop")}
+    ports = {name: free_port() for name in ("contacts", "billing", "fulfillment", "outreach", "screenpop")}
     env = dict(
         service_env,
         CRS_RECORDINGS_URL=recordings.as_uri(),
@@ -97,7 +98,7 @@ def start(tmp: Path, service_env: dict[str, str]) -> System:
         **{f"CRS_{name.upper()}_GRPC": f"127.0.0.1:{port}" for name, port in ports.items()},
     )
     processes: dict[str, ServiceProcess] = {}
-    for name in ("billing", "fulfillment", "screenpop"):
+    for name in ("billing", "fulfillment", "outreach", "screenpop"):
         processes[name] = ServiceProcess(f"services.{name}", env).start(wait_port=ports[name])
     edge_process, edge = start_edge(tmp)
     telephony = start_telephony(
@@ -124,7 +125,7 @@ def start(tmp: Path, service_env: dict[str, str]) -> System:
 
 
 def stop(system: System) -> None:
-    for name in ("console", "contacts", "screenpop", "fulfillment", "billing"):
+    for name in ("console", "contacts", "screenpop", "outreach", "fulfillment", "billing"):
         system.processes[name].stop()
     system.telephony.process.stop()
     system.edge_process.stop()

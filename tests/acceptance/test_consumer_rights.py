@@ -209,6 +209,7 @@ def test_export_holds_everything_and_erasure_leaves_nothing_but_the_counts(
         "screenpop    done",
         "billing      done",
         "fulfillment  done",
+        "outreach     done",
         "contacts     done",
     ):
         assert line in receipt, receipt
@@ -413,6 +414,7 @@ def test_the_console_exports_and_erases_for_a_supervisor_with_a_reason_and_refus
         "screenpop",
         "billing",
         "fulfillment",
+        "outreach",
         "contacts",
     ]
     assert {s["state"] for s in receipt["steps"]} == {"done"}

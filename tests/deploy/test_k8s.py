@@ -294,7 +294,7 @@ GRPC_CALLERS = {
     "knowledge": pods("console", "channels", "insights"),
     "insights": pods("console"),
     "channels": pods("console", "fulfillment", "outreach", "insights"),
-    "outreach": pods("console"),
+    "outreach": pods("console", "contacts"),
     "telephony": pods("console", "contacts"),
 }
 

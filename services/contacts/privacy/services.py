@@ -10,6 +10,7 @@ from typing import Any
 from crs.billing.v1 import privacy_pb2_grpc as billing_grpc
 from crs.common.v1 import privacy_pb2 as pb
 from crs.fulfillment.v1 import privacy_pb2_grpc as fulfillment_grpc
+from crs.outreach.v1 import privacy_pb2_grpc as outreach_grpc
 from crs.screenpop.v1 import privacy_pb2_grpc as screenpop_grpc
 from crs.telephony.v1 import privacy_pb2_grpc as telephony_grpc
 from psycopg_pool import AsyncConnectionPool
@@ -23,6 +24,7 @@ EXPORT_DEADLINE = 60.0
 _STUBS = {
     "billing": billing_grpc.PrivacyStub,
     "fulfillment": fulfillment_grpc.PrivacyStub,
+    "outreach": outreach_grpc.PrivacyStub,
     "screenpop": screenpop_grpc.PrivacyStub,
     "telephony": telephony_grpc.PrivacyStub,
 }
@@ -45,7 +47,7 @@ class Answer:
 
 
 class Services:
-    """The five services' Privacy APIs: `erasers()` for the workflow, `export(keys)` for the archive."""
+    """The six services' Privacy APIs: `erasers()` for the workflow, `export(keys)` for the archive."""
 
     def __init__(self, pool: AsyncConnectionPool, targets: Mapping[str, str]):
         self.pool = pool

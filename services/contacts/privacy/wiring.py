@@ -16,8 +16,11 @@ from services.contacts.privacy.retention import Retention, Scheduler
 from services.contacts.privacy.retention_store import SqlRetentionStore
 from services.contacts.privacy.services import Services
 from services.contacts.privacy.store import ErasureStore
-from services.contacts.privacy.workflow import Runner, Workflow
+from services.contacts.privacy.workflow import SERVICES, Runner, Workflow
 from services.runtime.settings import env_float, grpc_target
+
+# The services the workflow reaches over gRPC: every step but contacts' own.
+REMOTE_SERVICES = tuple(name for name in SERVICES if name != "contacts")
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,7 @@ class PrivacySettings:
     @classmethod
     def from_env(cls) -> PrivacySettings:
         return cls(
-            targets={
-                name: grpc_target(name) for name in ("billing", "fulfillment", "screenpop", "telephony")
-            },
+            targets={name: grpc_target(name) for name in REMOTE_SERVICES},
             retry_seconds=env_float("CRS_ERASURE_RETRY_SECONDS", 5.0),
             sweep_seconds=env_float("CRS_RETENTION_SWEEP_SECONDS", 3600.0),
         )

@@ -23,7 +23,7 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 # The order steps run in; contacts last (see the module docstring).
-SERVICES = ("telephony", "screenpop", "billing", "fulfillment", "contacts")
+SERVICES = ("telephony", "screenpop", "billing", "fulfillment", "outreach", "contacts")
 MAX_REASON = 500
 
 

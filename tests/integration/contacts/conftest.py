@@ -11,7 +11,7 @@ from crs.contacts.v1 import contacts_pb2_grpc
 
 from services.contacts.__main__ import Bound, Settings, serve
 from services.contacts.casework.wiring import CaseworkSettings
-from services.contacts.privacy.wiring import PrivacySettings
+from services.contacts.privacy.wiring import REMOTE_SERVICES, PrivacySettings
 from services.runtime import grpcio
 from tests.integration.contacts.case_support import Caller
 
@@ -40,7 +40,7 @@ async def contacts(database_url, amqp_url):
         # No other service runs beside this contacts: its erasure runner must not carry another test's
         # erasures (test_erasure_outages.py runs its own), so it rounds once an hour against nothing.
         privacy=PrivacySettings(
-            targets=dict.fromkeys(("billing", "fulfillment", "screenpop", "telephony"), "127.0.0.1:9"),
+            targets=dict.fromkeys(REMOTE_SERVICES, "127.0.0.1:9"),
             retry_seconds=3600.0,
             sweep_seconds=0,
         ),

@@ -14,6 +14,7 @@ from crs.billing.v1 import privacy_pb2_grpc as billing
 from crs.common.v1 import privacy_pb2 as pb
 from crs.contacts.v1 import contacts_pb2, contacts_pb2_grpc, rights_pb2, rights_pb2_grpc
 from crs.fulfillment.v1 import privacy_pb2_grpc as fulfillment
+from crs.outreach.v1 import privacy_pb2_grpc as outreach
 from crs.screenpop.v1 import privacy_pb2_grpc as screenpop
 from crs.telephony.v1 import privacy_pb2_grpc as telephony
 
@@ -24,7 +25,13 @@ from services.runtime import grpcio
 from tests.support.proxy import CuttableProxy
 from tests.support.wait import async_wait_for
 
-SERVICES = {"billing": billing, "fulfillment": fulfillment, "screenpop": screenpop, "telephony": telephony}
+SERVICES = {
+    "billing": billing,
+    "fulfillment": fulfillment,
+    "outreach": outreach,
+    "screenpop": screenpop,
+    "telephony": telephony,
+}
 
 
 class StandIn:
@@ -132,6 +139,7 @@ async def test_an_erasure_completes_while_the_broker_is_cut_away(database_url, b
             ("screenpop", "done"),
             ("billing", "done"),
             ("fulfillment", "done"),
+            ("outreach", "done"),
             ("contacts", "done"),
         ]
         assert receipt.steps[-1].erased["profile"] == 1

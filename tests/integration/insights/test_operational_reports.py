@@ -22,7 +22,7 @@ from crs.insights.v1 import insights_pb2_grpc
 from services.contacts.__main__ import Settings
 from services.contacts.__main__ import serve as serve_contacts
 from services.contacts.casework.wiring import CaseworkSettings
-from services.contacts.privacy.wiring import PrivacySettings
+from services.contacts.privacy.wiring import REMOTE_SERVICES, PrivacySettings
 from services.insights.__main__ import serve as serve_insights
 from services.runtime import bus, grpcio
 from services.runtime.events import Event
@@ -69,7 +69,7 @@ async def _started(reports_db, reports_vhost):
         http_bind="127.0.0.1:0",
         casework=CaseworkSettings(sla_sweep_seconds=30.0),
         privacy=PrivacySettings(
-            targets=dict.fromkeys(("billing", "fulfillment", "screenpop", "telephony"), "127.0.0.1:9"),
+            targets=dict.fromkeys(REMOTE_SERVICES, "127.0.0.1:9"),
             retry_seconds=3600.0,
             sweep_seconds=0,
         ),

@@ -5,7 +5,6 @@ without a consumer is dropped), erasure removes it, and SetConsent records the a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
@@ -17,10 +16,8 @@ from crs.contacts.v1 import contacts_pb2, events_pb2
 from crs.outreach.v1 import consent_pb2 as pb
 from crs.outreach.v1 import consent_pb2_grpc
 
-from services.outreach.__main__ import serve
 from services.outreach.consumers_store import Addresses, ConsumerStore, Standing
-from services.runtime import bus, grpcio
-from services.runtime.db import open_pool
+from services.runtime import bus
 from services.runtime.events import Event
 from services.runtime.principal import Principal
 from tests.support.wait import async_wait_for
@@ -30,33 +27,13 @@ MO = Principal("mo", "analyst").metadata()
 
 
 @pytest_asyncio.fixture(scope="module")
-async def outreach(database_url, amqp_url):
-    stop = asyncio.Event()
-    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        serve(
-            stop,
-            database_url=database_url,
-            amqp_url=amqp_url,
-            bind="127.0.0.1:0",
-            # Nothing here is sent: channels is named, never reached.
-            channels="127.0.0.1:9",
-            contacts="127.0.0.1:9",
-            on_ready=ready.set_result,
-        )
-    )
-    port = await asyncio.wait_for(asyncio.shield(ready), 30)
-    channel = grpcio.channel(f"127.0.0.1:{port}", default_deadline=10)
-    pool = await open_pool(database_url, schema="outreach", max_size=2)
+async def outreach(outreach_api, amqp_url):
+    channel, pool = outreach_api
     connection = await bus.connect(amqp_url)
     try:
         yield consent_pb2_grpc.ConsentStub(channel), ConsumerStore(pool), connection
     finally:
         await connection.close()
-        await pool.close()
-        await channel.close()
-        stop.set()
-        await task
 
 
 def consumer_pb(consumer_id: str, email: str, updated: datetime, **address) -> contacts_pb2.Consumer:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.outreach.campaigns import Recipient
 from services.outreach.reorder_desk import ReorderDesk
 from tests.support.survey_harness import START, Clock, open_store, outreach_database
 
@@ -21,8 +22,9 @@ class Mailbox:
     def __init__(self, consented: set[str]):
         self.consented, self.sent = consented, []
 
-    async def consents(self, consumer_id: str, purpose: str) -> bool:
-        return purpose == "marketing" and consumer_id in self.consented
+    async def recipient(self, consumer_id: str, now) -> Recipient:
+        purposes = frozenset({"marketing"} if consumer_id in self.consented else ())
+        return Recipient(consumer_id, f"{consumer_id}@example.org", "UTC", purposes)
 
     async def send(self, reminder) -> None:
         self.sent.append((reminder.consumer_id, reminder.sku, reminder.expected_at))
@@ -31,7 +33,7 @@ class Mailbox:
 async def test_a_thirty_day_cadence_reminds_on_the_day_and_a_restart_does_not_double_it(database_url):
     clock, mailbox = Clock(START), Mailbox({"con-1"})
     store = await open_store(database_url)
-    desk = ReorderDesk(store, clock=clock, consents=mailbox.consents, send=mailbox.send)
+    desk = ReorderDesk(store, clock=clock, recipient=mailbox.recipient, send=mailbox.send)
     for n in range(3):
         await desk.on_order(f"o-{n}", "con-1", START + timedelta(days=30 * n), ["SKU-COFFEE"])
     await desk.on_order("o-2", "con-1", START + timedelta(days=60), ["SKU-COFFEE"])  # redelivered
@@ -44,7 +46,7 @@ async def test_a_thirty_day_cadence_reminds_on_the_day_and_a_restart_does_not_do
     await store.pool.close()
 
     restarted = await open_store(database_url)  # the process restarts at that very moment
-    again = ReorderDesk(restarted, clock=clock, consents=mailbox.consents, send=mailbox.send)
+    again = ReorderDesk(restarted, clock=clock, recipient=mailbox.recipient, send=mailbox.send)
     assert await again.due() == []
     clock.advance(timedelta(days=5))
     assert await again.due() == []
@@ -55,7 +57,7 @@ async def test_a_thirty_day_cadence_reminds_on_the_day_and_a_restart_does_not_do
 async def test_no_marketing_consent_or_a_new_order_means_no_reminder(database_url):
     clock, mailbox = Clock(START), Mailbox({"con-3"})
     store = await open_store(database_url)
-    desk = ReorderDesk(store, clock=clock, consents=mailbox.consents, send=mailbox.send)
+    desk = ReorderDesk(store, clock=clock, recipient=mailbox.recipient, send=mailbox.send)
     for n in range(2):
         await desk.on_order(f"p-{n}", "con-2", START + timedelta(days=30 * n), ["SKU-TEA"])
         await desk.on_order(f"q-{n}", "con-3", START + timedelta(days=30 * n), ["SKU-TEA"])

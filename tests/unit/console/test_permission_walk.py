@@ -375,6 +375,8 @@ METHODS: dict[str, set[str]] = {
     "/crs.screenpop.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
     "/crs.telephony.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
     "/crs.telephony.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
+    "/crs.outreach.v1.Privacy/ExportConsumer": {SUPERVISOR, ADMIN},
+    "/crs.outreach.v1.Privacy/EraseConsumer": {SUPERVISOR, ADMIN},
 }
 
 

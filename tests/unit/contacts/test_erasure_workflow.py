@@ -106,16 +106,17 @@ async def test_an_erasure_runs_every_step_contacts_last_and_ends_in_a_receipt():
 
     assert await wf.advance_all() == 1
     receipt = await wf.get(started.id)
-    assert services.calls == ["telephony", "screenpop", "billing", "fulfillment", "contacts"]
+    assert services.calls == ["telephony", "screenpop", "billing", "fulfillment", "outreach", "contacts"]
     assert receipt.state == "done"
     assert [(s.service, s.state, dict(s.erased)) for s in receipt.steps] == [
         ("telephony", "done", {"telephony_rows": 2}),
         ("screenpop", "done", {"screenpop_rows": 2}),
         ("billing", "done", {"billing_rows": 2}),
         ("fulfillment", "done", {"fulfillment_rows": 2}),
+        ("outreach", "done", {"outreach_rows": 2}),
         ("contacts", "done", {"contacts_rows": 2}),
     ]
-    assert receipt.completed_at == datetime(2026, 12, 1, 9, 0, 7, tzinfo=UTC)
+    assert receipt.completed_at == datetime(2026, 12, 1, 9, 0, 8, tzinfo=UTC)
 
 
 async def test_a_service_down_stops_the_round_before_contacts_and_the_erasure_completes_when_it_is_back():
@@ -133,7 +134,7 @@ async def test_a_service_down_stops_the_round_before_contacts_and_the_erasure_co
     services.down = set()
     assert await wf.advance_all() == 1
     receipt = await wf.get(started.id)
-    assert services.calls == ["telephony", "screenpop", "billing", "fulfillment", "contacts"]
+    assert services.calls == ["telephony", "screenpop", "billing", "fulfillment", "outreach", "contacts"]
     assert receipt.step("billing").attempts == 2 and receipt.step("billing").last_error == ""
     assert receipt.step("telephony").erased == {"telephony_rows": 2}
 

@@ -15,7 +15,8 @@ import pytest
 from tests.acceptance.test_casework_browser import ARGS, CHROMIUM, healthy, log_in
 from tests.integration.outreach.test_notices_to_sink import sink_mail
 from tests.support import infra
-from tests.support.outreach_cohort import channels_env, consumers_of_a_cohort
+from tests.support.mail_sink import channels_env
+from tests.support.outreach_cohort import consumers_of_a_cohort
 from tests.support.processes import free_port, running
 from tests.support.wait import async_wait_for, wait_for
 
@@ -44,7 +45,7 @@ def stack(service_env, own_database, own_vhost, tmp_path_factory):
     ports = {name: free_port() for name in ("console", "channels", "outreach")}
     base_env = {**service_env, "CRS_DATABASE_URL": own_database, "CRS_AMQP_URL": own_vhost}
     env = {
-        **channels_env(base_env, ports["channels"], str(sink)),
+        **channels_env(base_env, sink, ports["channels"])[0],
         "CRS_OUTREACH_GRPC": f"127.0.0.1:{ports['outreach']}",
         "CRS_OUTREACH_SENDER_IDLE": "0.2",
         "CRS_CONSOLE_HTTP": f"127.0.0.1:{ports['console']}",

@@ -30,7 +30,7 @@ from services.console.routes import survey_answers
 from services.contacts.__main__ import Settings
 from services.contacts.__main__ import serve as serve_contacts
 from services.contacts.casework.wiring import CaseworkSettings
-from services.contacts.privacy.wiring import PrivacySettings
+from services.contacts.privacy.wiring import REMOTE_SERVICES, PrivacySettings
 from services.insights.__main__ import serve as serve_insights
 from services.outreach.survey_rules import rule_from_input
 from services.outreach.survey_store import SurveyStore
@@ -77,7 +77,7 @@ async def contacts_and_insights(mail_path):
         http_bind="127.0.0.1:0",
         casework=CaseworkSettings(sla_sweep_seconds=30.0),
         privacy=PrivacySettings(
-            targets=dict.fromkeys(("billing", "fulfillment", "screenpop", "telephony"), UNUSED),
+            targets=dict.fromkeys(REMOTE_SERVICES, UNUSED),
             retry_seconds=3600.0,
             sweep_seconds=0,
         ),

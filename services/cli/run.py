@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 
 # In start order: the edge before telephony, the services the pop reads before screenpop, and the
 # console (the people's side) once what it asks is up.
@@ -46,14 +47,20 @@ def available() -> list[tuple[str, str]]:
     return found
 
 
+def process_environment(given: Mapping[str, str]) -> dict[str, str]:
+    """What each process is started with: `given` over the demo's defaults, which it may override."""
+    return {**DEMO_DEFAULTS, **given}
+
+
 def start(processes: list[tuple[str, str]], env: dict[str, str] | None = None) -> dict[str, subprocess.Popen]:
+    env = process_environment(os.environ if env is None else env)
     children = {}
     for name, module in processes:
         children[name] = subprocess.Popen(
             [sys.executable, "-m", module],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env=env or {**DEMO_DEFAULTS, **os.environ},
+            env=env,
             stdin=subprocess.DEVNULL,
         )
     return children

@@ -23,6 +23,16 @@ DEMO = [
     ("Priya Patel", "en", ["+1 408 555 0177"], ["priya.patel@example.com"]),
     ("Tom O'Brien", "en-IE", ["+353 85 123 4567"], []),
 ]
+# Postal addresses of some demo consumers, by index: (region, lines, locality, area, postal code). A replacement
+# or a letter needs one, so the demo can ship a parcel and show its notices.
+DEMO_ADDRESSES = {
+    0: ("US", ["1200 Maple Avenue"], "Columbus", "OH", "43215"),
+    1: ("US", ["350 West 57th Street", "Apt 12B"], "New York", "NY", "10019"),
+    4: ("GB", ["14 Albert Road"], "Manchester", "", "M19 2EQ"),
+    5: ("FR", ["12 rue des Lilas"], "Lyon", "", "69003"),
+    6: ("DE", ["Kastanienallee 8"], "Berlin", "", "10435"),
+    7: ("CA", ["4520 rue Saint-Denis"], "Montréal", "QC", "H2J 2L3"),
+}
 DEMO_HISTORY = [
     # (consumer index, channel, summary, days ago)
     (0, "phone", "Asked where to buy the 500 g Crunchy Oat Clusters", 3),
@@ -171,6 +181,7 @@ def seed_demo(database_url: str, consumer_ids: list[str]) -> None:
                     "INSERT INTO email (consumer_id, position, address) VALUES (%s, %s, %s)",
                     (consumer_id, position, address),
                 )
+            _demo_address(cur, consumer_ids, consumer_id)
             for index, channel, summary, days in DEMO_HISTORY:
                 if consumer_ids[index] == consumer_id:
                     cur.execute(
@@ -185,3 +196,15 @@ def seed_demo(database_url: str, consumer_ids: list[str]) -> None:
             (consumer_ids,),
         )
         conn.commit()
+
+
+def _demo_address(cur, consumer_ids: list[str], consumer_id: str) -> None:
+    index = consumer_ids.index(consumer_id)
+    if index not in DEMO_ADDRESSES:
+        return
+    region, lines, locality, area, postal_code = DEMO_ADDRESSES[index]
+    cur.execute(
+        "INSERT INTO postal_address (consumer_id, position, region_code, address_lines, locality,"
+        " administrative_area, postal_code) VALUES (%s, 0, %s, %s, %s, %s, %s)",
+        (consumer_id, region, lines, locality, area, postal_code),
+    )

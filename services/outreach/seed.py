@@ -18,10 +18,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from services.contacts.seed import DEMO
+from services.contacts.seed import DEMO, DEMO_ADDRESSES
 from services.outreach.campaigns_store import CampaignStore
 from services.outreach.consent import Change
-from services.outreach.consumers import ConsumerRow, language_of, zone_of
+from services.outreach.consumers import ConsumerRow, language_of, region_of, zone_of
 from services.outreach.consumers_store import ConsumerStore
 from services.outreach.segments import Definition
 from services.outreach.segments_store import SegmentNameTaken, SegmentStore
@@ -44,14 +44,36 @@ DEMO_RULE = rule_from_input(
 def demo_consumers(consumer_ids: list[str]) -> list[ConsumerRow]:
     """Each demo consumer with an email address as outreach's read model holds them, in contacts' order."""
     rows = []
-    for consumer_id, (_name, language, _numbers, emails) in zip(consumer_ids, DEMO, strict=True):
+    for index, (consumer_id, (_name, language, _numbers, emails)) in enumerate(
+        zip(consumer_ids, DEMO, strict=True)
+    ):
         if not emails:
             continue
-        region = language.split("-")[1].upper() if "-" in language else ""
+        address = _address(index)
+        region = (
+            region_of(address) if address else (language.split("-")[1].upper() if "-" in language else "")
+        )
         rows.append(
-            ConsumerRow(consumer_id, emails[0], language_of(language), zone_of(region), region, LONG_AGO)
+            ConsumerRow(
+                consumer_id,
+                emails[0],
+                language_of(language),
+                zone_of(region),
+                region,
+                LONG_AGO,
+                postal_address=address,
+            )
         )
     return rows
+
+
+def _address(index: int) -> dict | None:
+    """A contacts demo address as consumer events carry it."""
+    if index not in DEMO_ADDRESSES:
+        return None
+    region, lines, locality, area, postal_code = DEMO_ADDRESSES[index]
+    return {"region_code": region, "address_lines": lines, "locality": locality,
+            "administrative_area": area, "postal_code": postal_code}  # fmt: skip
 
 
 def seed_demo(database_url: str, consumer_ids: list[str]) -> None:

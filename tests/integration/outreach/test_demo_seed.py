@@ -35,6 +35,8 @@ async def test_the_demo_consumers_get_a_csat_survey_and_shipping_notices_in_the_
         reach = await ConsumerStore(pool).of([JANE, AMELIE])
         assert (reach[JANE].email, reach[JANE].language) == ("jane.doe@example.com", "en")
         assert (reach[AMELIE].email, reach[AMELIE].language) == ("amelie.laurent@example.fr", "fr")
+        # Her demo address in Lyon, as contacts holds it, places her: quiet hours are Paris's.
+        assert reach[AMELIE].time_zone == "Europe/Paris"
         assert [r.id for r in await SurveyStore(pool).rules()].count(seed.DEMO_RULE.id) == 1
 
         env = dict(mail_path.env, CRS_OUTREACH_SURVEY_SWEEP_SECONDS="0.2")

@@ -24,8 +24,10 @@ from services.cli.call import CallPlan, scenario, sipp_command
 TRACE_HEAD = re.compile(r"^-{10,} \d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2}")
 
 
-def ended_calls(trace: Path) -> set[str]:
-    """Call-IDs that sipp saw ring and then end, from its -trace_msg log."""
+def ended_calls(trace: Path) -> tuple[set[str], set[str]]:
+    """Call-IDs that sipp saw ring and then end, and every Call-ID it had an answer for, from its
+    -trace_msg log."""
+    answered: set[str] = set()
     rang: set[str] = set()
     ended: set[str] = set()
     block: list[str] = []
@@ -40,6 +42,7 @@ def ended_calls(trace: Path) -> set[str]:
         cseq = next((line for line in lines if line.lower().startswith("cseq:")), "")
         if not call_id or "INVITE" not in cseq:
             return
+        answered.add(call_id)
         if status.startswith("SIP/2.0 180"):
             rang.add(call_id)
         elif status.startswith("SIP/2.0 487"):
@@ -52,7 +55,7 @@ def ended_calls(trace: Path) -> set[str]:
         else:
             block.append(line) if block or line.strip() else None
     close(block)
-    return rang & ended
+    return rang & ended, answered
 
 
 @dataclass
@@ -86,15 +89,16 @@ class CallLoad:
     def trace(self) -> Path:
         return self.workdir / "trace.log"
 
-    def finish(self, timeout: float) -> set[str]:
-        """Wait for sipp; the calls that rang and ended. sipp's own exit code is not the check: calls
-        refused while a service was down are expected, and are not calls that ended."""
+    def finish(self, timeout: float) -> tuple[set[str], set[str]]:
+        """Wait for sipp; the calls that rang and ended, and every call the edge answered. sipp's own exit
+        code is not the check: calls refused while a service was down are not calls that ended, and are
+        counted apart."""
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.terminate()
             self.process.wait(10)
-        return ended_calls(self.trace) if self.trace.exists() else set()
+        return ended_calls(self.trace) if self.trace.exists() else (set(), set())
 
 
 def filed(database_url: str, prefix: str) -> Counter:

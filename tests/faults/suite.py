@@ -67,6 +67,8 @@ def short_faults() -> list[Fault]:
 class Outcome:
     fault: str
     calls: int
+    # Calls the edge answered that never rang and ended: refused (503) or timed out (408) while down.
+    calls_not_rung: int
     calls_lost: int
     calls_doubled: int
     forms: int
@@ -94,7 +96,7 @@ def run_fault(stack: FaultStack, fault: Fault, *, rate: float, seconds: float, f
         struck = time.monotonic()
         fault.inject(stack)
         recovered = recovery(stack, forms, struck)
-        ended = calls.finish(timeout=seconds + 120)
+        ended, answered = calls.finish(timeout=seconds + 120)
     finally:
         forms.stop()
         if calls.process.poll() is None:
@@ -117,6 +119,7 @@ def run_fault(stack: FaultStack, fault: Fault, *, rate: float, seconds: float, f
     return Outcome(
         fault=fault.name,
         calls=len(ended),
+        calls_not_rung=len(answered - ended),
         calls_lost=len(ended - set(have_calls)),
         calls_doubled=sum(1 for n in have_calls.values() if n > 1),
         forms=len(accepted),
@@ -145,14 +148,14 @@ def recovery(stack: FaultStack, forms: FormLoad, struck: float) -> float | None:
 
 def table(outcomes: list[Outcome]) -> str:
     head = (
-        f"{'fault':<28} {'calls':>5} {'lost':>4} {'dup':>4} {'forms':>5} {'lost':>4} {'dup':>4} "
+        f"{'fault':<28} {'calls':>5} {'unrung':>6} {'lost':>4} {'dup':>4} {'forms':>5} {'lost':>4} {'dup':>4} "
         f"{'ghost':>5} {'recover s':>9}"
     )
     rows = [head, "-" * len(head)]
     for o in outcomes:
         recovered = f"{o.recovered_seconds:.1f}" if o.recovered_seconds is not None else "never"
         rows.append(
-            f"{o.fault:<28} {o.calls:>5} {o.calls_lost:>4} {o.calls_doubled:>4} {o.forms:>5} "
+            f"{o.fault:<28} {o.calls:>5} {o.calls_not_rung:>6} {o.calls_lost:>4} {o.calls_doubled:>4} {o.forms:>5} "
             f"{o.forms_lost:>4} {o.forms_doubled:>4} {o.forms_refused_but_stored:>5} {recovered:>9}"
         )
     return "\n".join(rows)

@@ -11,11 +11,13 @@ PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 PYTEST_ARGS ?=
 # `make bench BENCH_ARGS=--quick` for a short run of every benchmark.
 BENCH_ARGS ?=
+# `make faults FAULTS_ARGS=--short` for the three faults `make test` runs.
+FAULTS_ARGS ?=
 
 # The console's chart library, from npm by package-lock.json, served from its own static files.
 CHART_JS := services/console/static/vendor/chart.umd.js
 
-.PHONY: run test bench lint setup preflight migrate run-deps system-deps clean
+.PHONY: run test bench faults lint setup preflight migrate run-deps system-deps clean
 
 run: setup run-deps $(CHART_JS)
 	$(VENV)/bin/crs seed --demo
@@ -29,6 +31,12 @@ test: preflight $(INSTALLED) $(GENERATED) system-deps $(CHART_JS)
 
 bench: setup system-deps
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; done
+
+# Every fault of tests/faults/suite.py under 20 calls/s and web forms, on a PostgreSQL and a RabbitMQ of its
+# own (the shared ones are never touched); prints the table and fails when anything is lost or doubled.
+# `make test` runs the short form (tests/faults/test_faults.py).
+faults: $(INSTALLED) $(GENERATED) system-deps
+	$(PY) -m tests.faults $(FAULTS_ARGS)
 
 # The last step names tests that cannot fail and benchmarks that could exit 0 unmeasured (docs/testing.md).
 lint: $(INSTALLED)

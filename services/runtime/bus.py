@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 
 DELIVERY_LIMIT = 5
 PREFETCH = 64
+# A failed message waits before it goes back, longer each delivery (0.5, 1, 2, 4, 8 s): a database or a
+# peer that is away for a restart would otherwise see all of a message's deliveries spent within
+# milliseconds and the message parked, though nothing is wrong with it. Fifteen seconds of outage pass.
+RETRY_DELAY = 0.5
+RETRY_DELAY_MAX = 8.0
 
 Handler = Callable[[Event], Awaitable[None]]
 
@@ -97,17 +102,25 @@ class Subscription:
 class Consumer:
     """Consumes events for one service: manual acks, each message handled as its own task.
 
-    A handler that raises gets its message back for another try, up to DELIVERY_LIMIT deliveries, after
-    which the broker dead-letters it. A body that is not an event is dead-lettered at once.
+    A handler that raises gets its message back for another try, after a wait that doubles with each
+    delivery, up to DELIVERY_LIMIT deliveries, after which the broker dead-letters it. A body that is not
+    an event is dead-lettered at once.
     """
 
     def __init__(
-        self, connection, consumer: str, subscriptions: Iterable[Subscription], prefetch: int = PREFETCH
+        self,
+        connection,
+        consumer: str,
+        subscriptions: Iterable[Subscription],
+        prefetch: int = PREFETCH,
+        retry_delay: float = RETRY_DELAY,
     ):
         self.connection = connection
         self.consumer = consumer
         self.subscriptions = list(subscriptions)
         self.prefetch = prefetch
+        self.retry_delay = retry_delay
+        self._stopping = asyncio.Event()
         self._channel = None
         self._tags: list[tuple[aio_pika.abc.AbstractQueue, str]] = []
         self._in_flight: set[asyncio.Task] = set()
@@ -163,13 +176,24 @@ class Consumer:
             except Exception:
                 log.exception("handler for %s failed on event %s; it will be redelivered", queue, event.id)
                 EVENTS_CONSUMED.labels(queue, "failed").inc()
+                await self._back_off(message)
                 await message.nack(requeue=True)
                 return
             await message.ack()
             EVENTS_CONSUMED.labels(queue, "handled").inc()
 
+    async def _back_off(self, message: AbstractIncomingMessage) -> None:
+        """Hold a failed message before it goes back; a stop cuts the wait short."""
+        deliveries = int((message.headers or {}).get("x-delivery-count") or 0)
+        delay = min(self.retry_delay * 2**deliveries, RETRY_DELAY_MAX)
+        try:
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        except TimeoutError:
+            pass
+
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop taking messages, then let the ones in hand finish and be acked."""
+        self._stopping.set()
         for queue, tag in self._tags:
             try:
                 await queue.cancel(tag)

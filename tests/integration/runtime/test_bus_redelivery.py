@@ -129,8 +129,9 @@ async def test_a_message_that_fails_every_time_is_dead_lettered_after_the_delive
         raise RuntimeError("this handler cannot take that order")
 
     connection = await bus.connect(amqp_url)
+    # The waits between deliveries are shortened: the limit is what is under test here.
     subscriber = bus.Consumer(
-        connection, consumer, [bus.Subscription("orders", "order_placed", always_fails)]
+        connection, consumer, [bus.Subscription("orders", "order_placed", always_fails)], retry_delay=0.01
     )
     try:
         await subscriber.start()

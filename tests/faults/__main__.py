@@ -1,0 +1,5 @@
+import sys
+
+from tests.faults.suite import main
+
+sys.exit(main())

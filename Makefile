@@ -15,7 +15,7 @@ BENCH_ARGS ?=
 # The console's chart library, from npm by package-lock.json, served from its own static files.
 CHART_JS := services/console/static/vendor/chart.umd.js
 
-.PHONY: run test bench lint setup preflight migrate run-deps system-deps clean
+.PHONY: run test bench soak lint setup preflight migrate run-deps system-deps clean
 
 run: setup run-deps $(CHART_JS)
 	$(VENV)/bin/crs seed --demo
@@ -29,6 +29,13 @@ test: preflight $(INSTALLED) $(GENERATED) system-deps $(CHART_JS)
 
 bench: setup system-deps
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script $(BENCH_ARGS) || exit 1; done
+
+# 30 minutes at 20 calls/s with recordings and web forms; fails when a process's RSS or open files grow
+# beyond the bound of tests/support/resources.py. `make soak SOAK_MINUTES=5`, SOAK_RATE, SOAK_HOSTILE=1.
+SOAK_MINUTES ?= 30
+SOAK_RATE ?= 20
+soak: setup system-deps
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_RATE=$(SOAK_RATE) $(PY) scripts/soak.py
 
 # The last step names tests that cannot fail and benchmarks that could exit 0 unmeasured (docs/testing.md).
 lint: $(INSTALLED)

@@ -170,7 +170,14 @@ class Result:
 
 
 async def collect_pops(
-    base: str, seen: set[str], prefix: str, ready: asyncio.Event, stop: asyncio.Event
+    base: str,
+    seen: set[str],
+    prefix: str,
+    ready: asyncio.Event,
+    stop: asyncio.Event,
+    *,
+    expected: int,
+    complete: asyncio.Event,
 ) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{base}/api/login", json={"username": "ada", "password": "ada-demo-1001"}) as r:
@@ -191,6 +198,8 @@ async def collect_pops(
                 pop = json.loads(message.data)
                 if pop.get("type") == "pop" and pop.get("call_id", "").startswith(prefix):
                     seen.add(pop["call_id"])
+                    if len(seen) >= expected:
+                        complete.set()
 
 
 async def post_forms(form: str, per_second: float, stop: asyncio.Event, tally: dict[int, int]) -> None:
@@ -227,8 +236,15 @@ async def run(
 
     pops: set[str] = set()
     tally: dict[int, int] = {}
-    ready, stop_pops, stop_forms = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    collector = asyncio.create_task(collect_pops(stack.base, pops, prefix, ready, stop_pops))
+    ready, stop_pops, stop_forms, complete = (
+        asyncio.Event(),
+        asyncio.Event(),
+        asyncio.Event(),
+        asyncio.Event(),
+    )
+    collector = asyncio.create_task(
+        collect_pops(stack.base, pops, prefix, ready, stop_pops, expected=calls, complete=complete)
+    )
     await asyncio.wait_for(ready.wait(), 30)
     sampler = resources.Sampler(stack.pids, interval=sample_every).start()
     host, port = stack.edge.split(":")
@@ -242,9 +258,10 @@ async def run(
         said, _ = await sipp.communicate()
         stop_forms.set()
         await forms
-        deadline = time.monotonic() + SETTLE_SECONDS
-        while len(pops) < calls and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)  # polling the pops the collector counts, with a deadline
+        try:
+            await asyncio.wait_for(complete.wait(), SETTLE_SECONDS)
+        except TimeoutError:
+            pass  # what has not popped by now is counted lost
     finally:
         stop_forms.set()
         if sprayer is not None:

@@ -1,5 +1,5 @@
-"""The soak's short form: a minute and a half of answered, recorded calls, their pops and web forms. No process grows beyond the bound of tests/support/resources.py over the
-second half, every call pops, every form is stored, and every process stops cleanly. `make soak` is the
+"""The soak's short form: a minute and a half of answered, recorded calls, their pops and web forms.
+No process grows beyond the bound of tests/support/resources.py over the second half, every call pops, every form is stored, and every process stops cleanly. `make soak` is the
 long form."""
 
 from __future__ import annotations

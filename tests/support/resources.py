@@ -108,9 +108,9 @@ class Sampler:
                 return
 
     def stop(self) -> None:
+        """Stop sampling; called once the load has ended, so no sample of the idle stack skews the line."""
         self._stop.set()
         self._thread.join()
-        self.sample()
 
 
 def fitted_growth(times: list[float], values: list[float]) -> float:

@@ -17,7 +17,7 @@ FAULTS_ARGS ?=
 # The console's chart library, from npm by package-lock.json, served from its own static files.
 CHART_JS := services/console/static/vendor/chart.umd.js
 
-.PHONY: run test bench faults lint setup preflight migrate run-deps system-deps clean
+.PHONY: run test bench faults soak lint setup preflight migrate run-deps system-deps clean
 
 run: setup run-deps $(CHART_JS)
 	$(VENV)/bin/crs seed --demo
@@ -37,6 +37,13 @@ bench: setup system-deps
 # `make test` runs the short form (tests/faults/test_faults.py).
 faults: $(INSTALLED) $(GENERATED) system-deps
 	$(PY) -m tests.faults $(FAULTS_ARGS)
+
+# 30 minutes at 20 calls/s with recordings and web forms; fails when a process's RSS or open files grow
+# beyond the bound of tests/support/resources.py. `make soak SOAK_MINUTES=5`, SOAK_RATE, SOAK_HOSTILE=1.
+SOAK_MINUTES ?= 30
+SOAK_RATE ?= 20
+soak: setup system-deps
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_RATE=$(SOAK_RATE) $(PY) scripts/soak.py
 
 # The last step names tests that cannot fail and benchmarks that could exit 0 unmeasured (docs/testing.md).
 lint: $(INSTALLED)

@@ -18,7 +18,7 @@ from services.runtime.grpcio import Server
 from services.runtime.settings import Common, env_float, env_int, grpc_bind, grpc_target
 from services.screenpop import grpc_api, privacy
 from services.screenpop.bus_consume import CallEvents
-from services.screenpop.compose import Deadlines
+from services.screenpop.compose import Budget, Deadlines
 from services.screenpop.routing import PopRouter
 from services.screenpop.sources import GrpcSources
 from services.screenpop.store import Store
@@ -39,6 +39,7 @@ class Settings:
     fulfillment: str
     insights: str
     deadlines: Deadlines
+    budget: Budget
     recent_contacts: int
     pop_ttl_ms: int
     shutdown_grace: float
@@ -58,6 +59,10 @@ class Settings:
             deadlines=Deadlines(
                 match=env_int("CRS_SCREENPOP_MATCH_DEADLINE_MS", 300) / 1000,
                 source=env_int("CRS_SCREENPOP_SOURCE_DEADLINE_MS", 250) / 1000,
+            ),
+            budget=Budget(
+                ring=env_int("CRS_SCREENPOP_RING_BUDGET_MS", 1000) / 1000,
+                least=env_int("CRS_SCREENPOP_LEAST_SOURCE_MS", 50) / 1000,
             ),
             recent_contacts=env_int("CRS_SCREENPOP_RECENT_CONTACTS", 5),
             pop_ttl_ms=env_int("CRS_SCREENPOP_POP_TTL_S", 120) * 1000,
@@ -87,6 +92,7 @@ async def serve(
         deadlines=settings.deadlines,
         region=settings.home_region,
         recent_contacts=settings.recent_contacts,
+        budget=settings.budget,
     )
     consumer = bus.Consumer(
         connection,

@@ -15,7 +15,7 @@ from prometheus_client import Counter, Histogram
 
 from services.runtime.events import Event
 from services.runtime.metrics import LATENCY_BUCKETS
-from services.screenpop.compose import Deadlines, Sources, compose_pop
+from services.screenpop.compose import DEGRADED_REASONS, Budget, Deadlines, Sources, compose_pop
 from services.screenpop.routing import PopRouter, valid_extension
 from services.screenpop.store import Store
 
@@ -25,6 +25,13 @@ RECENT_CALLS = 10_000
 
 POPS = Counter("crs_screenpop_pops_total", "Pops published, by route", ["route"])
 PARTIAL = Counter("crs_screenpop_partial_total", "Pops published without a source's answer", ["source"])
+DEGRADED = Counter(
+    "crs_screenpop_degraded_total",
+    "Pops sent without parts there was no time to wait for, by reason",
+    ["reason"],
+)
+for _reason in DEGRADED_REASONS:
+    DEGRADED.labels(_reason)  # every reason exported from the start, at 0, so a rate can be taken
 POP_LATENCY = Histogram(
     "crs_screenpop_invite_to_publish_seconds",
     "From the INVITE reaching telephony to the pop's publication",
@@ -50,11 +57,13 @@ class CallEvents:
         deadlines: Deadlines,
         region: str,
         recent_contacts: int,
+        budget: Budget,
     ):
         self.store = store
         self.sources = sources
         self.router = router
         self.deadlines = deadlines
+        self.budget = budget
         self.region = region
         self.recent_contacts = recent_contacts
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -70,9 +79,11 @@ class CallEvents:
 
     async def on_ringing(self, event: Event) -> None:
         ringing = event.parse(events_pb2.CallRinging)
+        # The ring's budget runs from the INVITE; from the event's publication when telephony gave no time.
+        rang_at = event.time.timestamp()
         if ringing.HasField("invite_received_at"):
-            invite = ringing.invite_received_at.ToMicroseconds() / 1e6
-            INVITE_TO_RECEIPT.observe(max(0.0, time.time() - invite))
+            rang_at = ringing.invite_received_at.ToMicroseconds() / 1e6
+            INVITE_TO_RECEIPT.observe(max(0.0, time.time() - rang_at))
         if not ringing.call_id or not valid_extension(ringing.extension):
             log.warning(
                 "ignoring a call_ringing without a call id or with an unusable extension: %s", event.id
@@ -89,6 +100,8 @@ class CallEvents:
                 deadlines=self.deadlines,
                 region=self.region,
                 recent_contacts=self.recent_contacts,
+                budget=self.budget,
+                rang_at=rang_at,
             )
         except Exception:
             self._recent.pop(ringing.call_id, None)  # let the redelivered ringing try again
@@ -101,9 +114,10 @@ class CallEvents:
         POPS.labels(pop["route"]).inc()
         for source in pop["partial"]:
             PARTIAL.labels(source).inc()
+        if pop["degraded"]:
+            DEGRADED.labels(pop["degraded"]).inc()
         if ringing.HasField("invite_received_at"):
-            invite = ringing.invite_received_at.ToMicroseconds() / 1e6
-            POP_LATENCY.observe(max(0.0, time.time() - invite))
+            POP_LATENCY.observe(max(0.0, time.time() - rang_at))
 
     async def on_answered(self, event: Event) -> None:
         answered = event.parse(events_pb2.CallAnswered)

@@ -7,6 +7,14 @@ Which candidate gets its balance and purchases fetched while the phone rings: th
 strongest when it is strictly stronger than the next (an exact match beside suffix matches). When the
 strongest kind is shared, nobody is fetched: guessing would show one consumer's balance to another's
 caller, and the agent picks instead.
+
+Shedding by the ring's deadline: a pop is worth something only while the phone rings, so each pop has a
+budget from the INVITE (`Budget.ring`). Screenpop gives each source no more than what is left of it, and
+asks nothing it has no time to wait for: first the enrichment goes (balance, purchases, recalls: a pop
+with the caller's match only), then the match (a bare pop: the number and the new-consumer form). A pop
+whose budget was spent before it was dequeued still goes at once, bare, without waiting on any source.
+Such a pop is `degraded`, with the reason, and `partial` names what it lacks, as for a source that failed.
+The time itself (deadlines, the budget, what is left of it) is budget.py's.
 """
 
 from __future__ import annotations
@@ -14,14 +22,38 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
+
+from services.screenpop.budget import (
+    CUT_AT_RING_DEADLINE,
+    DEFAULT_BUDGET,
+    DEGRADED_REASONS,
+    LATE,
+    NO_TIME_TO_ENRICH,
+    NO_TIME_TO_MATCH,
+    SKIPPED,
+    Budget,
+    Deadlines,
+    Outcome,
+    Ring,
+    within,
+)
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
+__all__ = [  # the budget's names, used with the pop's by the consumer and the tests
+    "CUT_AT_RING_DEADLINE",
+    "DEGRADED_REASONS",
+    "LATE",
+    "NO_TIME_TO_ENRICH",
+    "NO_TIME_TO_MATCH",
+    "Budget",
+    "Deadlines",
+    "Outcome",
+    "within",
+]
 
 MATCH_STRENGTH = {"exact": 3, "national": 2, "suffix": 1}
 ZERO_DECIMAL_CURRENCIES = {"JPY", "KRW", "VND", "CLP", "ISK", "XAF", "XOF", "UGX", "PYG", "RWF"}
@@ -31,6 +63,12 @@ ROUTE_CONSUMER = "consumer"  # one match: that consumer's pop
 ROUTE_PICKER = "picker"  # several matches: the agent chooses
 ROUTE_NEW_CONSUMER = "new_consumer"  # no match: the new-consumer form, prefilled with the number
 ROUTE_WITHHELD = "withheld"  # the caller withheld their number: nothing to match
+
+# The sources a pop's parts come from, as `partial` names them.
+CONTACTS = "contacts"
+BILLING = "billing"
+FULFILLMENT = "fulfillment"
+INSIGHTS = "insights"
 
 
 class Sources(Protocol):
@@ -47,45 +85,7 @@ class Sources(Protocol):
     async def find_recalls(self, *, skus: list[str], deadline: float) -> list[dict[str, Any]]: ...
 
 
-@dataclass(frozen=True)
-class Deadlines:
-    """Seconds each source may take before the pop goes out without it."""
-
-    match: float = 0.3
-    source: float = 0.25
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one source gave: its value, or why not."""
-
-    value: Any = None
-    failed: str | None = None  # "timeout", "unavailable", or an error name
-
-    @property
-    def ok(self) -> bool:
-        return self.failed is None
-
-
-async def within(deadline: float, work: Awaitable[T]) -> Outcome:
-    """Await `work` for at most `deadline` seconds; never raise, report instead."""
-    try:
-        return Outcome(value=await asyncio.wait_for(work, timeout=deadline))
-    except TimeoutError:
-        return Outcome(failed="timeout")
-    except Exception as exc:  # a source that is down must give a gap, not a missing pop
-        return Outcome(failed=_failure_name(exc))
-
-
-def _failure_name(exc: Exception) -> str:
-    """The gRPC status name (UNAVAILABLE, DEADLINE_EXCEEDED...) when there is one, else the error's type."""
-    code = getattr(exc, "code", None)
-    if callable(code):
-        try:
-            return code().name
-        except Exception:
-            pass
-    return type(exc).__name__
+NOT_LOOKED_UP = "Not looked up in time: the caller may already be a consumer, so search before creating one."
 
 
 def format_money(money: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -174,7 +174,7 @@ def build_pop(
         if match.ok:
             matched = match.value or {}
         else:
-            partial.append("contacts")
+            partial.append(CONTACTS)
     candidates = list(matched.get("candidates") or [])
     suggested = suggested_candidate(candidates)
     number = matched.get("number_e164") or caller.get("number") or None
@@ -210,9 +210,12 @@ def build_pop(
         "recent_contacts": [],
         # Open recalls of products the consumer bought, with the approved script (insights' recall mode).
         "recalls": [],
+        # The sources whose part is missing: failed, late, or not asked for want of time.
         "partial": partial,
+        # None, or why screenpop shed work to send the pop on time (DEGRADED_REASONS).
+        "degraded": None,
         "no_match_reason": matched.get("no_match_reason") or None,
-        "explanation": matched.get("explanation") or "",
+        "explanation": matched.get("explanation") or (NOT_LOOKED_UP if match is SKIPPED else ""),
         "invite_received_at": ringing.get("invite_received_at"),
         "composed_at": (composed_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
     }
@@ -234,7 +237,7 @@ def build_pop(
             )
             pop["credit_terms"] = _credit_terms(summary)
         else:
-            partial.append("billing")
+            partial.append(BILLING)
     if history is not None:
         if history.ok:
             purchases = history.value or {}
@@ -250,7 +253,7 @@ def build_pop(
                 for p in purchases.get("top_products") or []
             ]
         else:
-            partial.append("fulfillment")
+            partial.append(FULFILLMENT)
     return pop
 
 
@@ -261,43 +264,68 @@ async def compose_pop(
     deadlines: Deadlines,
     region: str,
     recent_contacts: int = 5,
+    budget: Budget = DEFAULT_BUDGET,
+    rang_at: float | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
-    """Ask contacts once, then billing and fulfillment in parallel for the suggested candidate."""
+    """Ask contacts once, then billing and fulfillment in parallel for the suggested candidate, each
+    within what is left of the ring's budget (counted from `rang_at`, the INVITE; else from now)."""
     started = time.perf_counter()
     caller = ringing.get("caller") or {}
     if caller.get("withheld"):
         return build_pop(ringing=ringing, match=None, account=None, history=None)
-    match = await within(
+    ring = Ring(budget, clock() if rang_at is None else rang_at, clock)
+    number = caller.get("number") or caller.get("raw") or ""
+    match = await ring.ask(
         deadlines.match,
-        sources.match_caller(
-            number=caller.get("number") or caller.get("raw") or "",
+        NO_TIME_TO_MATCH,
+        lambda deadline: sources.match_caller(
+            number=number,
             region=region,
             withheld=False,
             recent_contacts=recent_contacts,
-            deadline=deadlines.match,
+            deadline=deadline,
         ),
     )
     account = history = None
     suggested = suggested_candidate(list((match.value or {}).get("candidates") or [])) if match.ok else None
     if suggested is not None:
-        consumer_id = suggested["consumer_id"]
-        account, history = await asyncio.gather(
-            within(
-                deadlines.source, sources.account_summary(consumer_id=consumer_id, deadline=deadlines.source)
-            ),
-            within(
-                deadlines.source, sources.purchase_history(consumer_id=consumer_id, deadline=deadlines.source)
-            ),
-        )
+        account, history = await _enrich(ring, sources, deadlines.source, suggested["consumer_id"])
     pop = build_pop(ringing=ringing, match=match, account=account, history=history)
-    await _add_recalls(pop, sources, deadlines.source)
+    await _add_recalls(pop, sources, ring, deadlines.source)
+    pop["degraded"] = ring.degraded
     if pop["partial"]:
-        log.warning(
+        (log.info if ring.degraded else log.warning)(
             "pop composed without %s",
             ", ".join(pop["partial"]),
-            extra={"fields": {"elapsed_ms": round((time.perf_counter() - started) * 1000, 2)}},
+            extra={
+                "fields": {
+                    "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "degraded": ring.degraded,
+                }
+            },
         )
     return pop
+
+
+async def _enrich(ring: Ring, sources: Sources, own: float, consumer_id: str) -> tuple[Outcome, Outcome]:
+    """Balance and purchases in parallel, both under the same share of the budget, or neither."""
+    if ring.left() < ring.budget.least:
+        ring.shed(LATE if ring.left() <= 0 else NO_TIME_TO_ENRICH)
+        return SKIPPED, SKIPPED
+    account, history = await asyncio.gather(
+        ring.ask(
+            own,
+            NO_TIME_TO_ENRICH,
+            lambda deadline: sources.account_summary(consumer_id=consumer_id, deadline=deadline),
+        ),
+        ring.ask(
+            own,
+            NO_TIME_TO_ENRICH,
+            lambda deadline: sources.purchase_history(consumer_id=consumer_id, deadline=deadline),
+        ),
+    )
+    return account, history
 
 
 def _recall(recall: dict[str, Any]) -> dict[str, Any]:
@@ -312,14 +340,16 @@ def _recall(recall: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _add_recalls(pop: dict[str, Any], sources: Sources, deadline: float) -> None:
+async def _add_recalls(pop: dict[str, Any], sources: Sources, ring: Ring, own: float) -> None:
     """Ask insights for open recalls of what the consumer bought; late or down, the pop says so and goes."""
     skus = sorted({line["sku"] for order in pop["purchases"] for line in order["lines"] if line["sku"]})
     skus += sorted({p["sku"] for p in pop["top_products"] if p["sku"]} - set(skus))
     if not skus:
         return
-    found = await within(deadline, sources.find_recalls(skus=skus, deadline=deadline))
+    found = await ring.ask(
+        own, NO_TIME_TO_ENRICH, lambda deadline: sources.find_recalls(skus=skus, deadline=deadline)
+    )
     if found.ok:
         pop["recalls"] = [_recall(r) for r in found.value or []]
     else:
-        pop["partial"].append("insights")
+        pop["partial"].append(INSIGHTS)

@@ -29,7 +29,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-# The script's own folder holds bench/email.py, which would hide the standard library's email package.
+# The bench folder comes first on the path; the repository root is what imports are read from.
 sys.path[:] = [p for p in sys.path if pathlib.Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 

@@ -17,7 +17,7 @@ import pathlib
 import sys
 import time
 
-# bench/ itself would come first on the path, and bench/email.py would hide the standard library's email.
+# bench/ itself would come first on the path; the repository root is what imports are read from.
 sys.path[0] = str(pathlib.Path(__file__).resolve().parent.parent)
 
 import aiohttp  # noqa: E402

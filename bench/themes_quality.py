@@ -2,7 +2,7 @@
 hand-labelled set (tests/unit/insights/theme_cases.py: plastic pieces, stale taste, where to buy; English,
 French and Spanish).
 
-    .venv/bin/python -m bench.themes_quality    (a module: bench/email.py would shadow the standard library)
+    .venv/bin/python -m bench.themes_quality
 
 For each representation it clusters the set as insights does (services/insights/domain/themes.assign:
 agglomerative, cosine, the number of themes with the best silhouette) and reports the adjusted Rand index

@@ -1,9 +1,9 @@
 """Inbound email to case: messages per second through channels' LMTP ingress, with threading, against a
 large case database (contacts' cases seeded with COPY, each with its first email in channels).
 
-.venv/bin/python bench/email.py                      # 1,000,000 cases; 2,000 messages
-.venv/bin/python bench/email.py --quick              # 20,000 cases; 400 messages
-.venv/bin/python bench/email.py --cases 200000 --messages 1000
+.venv/bin/python bench/inbound_email.py                      # 1,000,000 cases; 2,000 messages
+.venv/bin/python bench/inbound_email.py --quick              # 20,000 cases; 400 messages
+.venv/bin/python bench/inbound_email.py --cases 200000 --messages 1000
 
 Half the messages are new mail (a new sender and subject: a new case through casework), half answer a
 seeded case's email by In-Reply-To (threaded onto it). Each LMTP connection delivers its share one after

@@ -2,6 +2,9 @@
 
 Listen address and port come from CRS_SIP_EDGE_BIND and CRS_SIP_EDGE_PORT; runtime files go to a temp
 directory removed on exit. SIGTERM and SIGINT are passed on to kamailio, whose exit status is ours.
+With CRS_SIP_EDGE_TELEPHONY_TARGETS (a comma list of host:port, one per telephony replica) calls are
+spread over the replicas by kamailio's dispatcher, which probes them with OPTIONS and fails over; without
+it the edge sends every call to the one telephony process registered with it.
 The digest passwords and the trunk list reach kamailio through its environment (the config reads them
 with `$env`), never through its command line, which any local user can read.
 """
@@ -42,6 +45,36 @@ def kamailio_command(*, runtime_dir: str) -> list[str]:
         "-A", f"AUTH_FAILURES={env_int('CRS_SIP_EDGE_AUTH_FAILURES', 5)}",
         "-A", f'AUTH_FAIL_TABLE="authfail=>size=10;autoexpire={env_int("CRS_SIP_EDGE_AUTH_BLOCK_SECONDS", 300)};"',
         "-A", f"MAX_MESSAGE={env_int('CRS_SIP_EDGE_MAX_MESSAGE', 8192)}",
+        *dispatcher_arguments(runtime_dir),
+    ]  # fmt: skip
+
+
+def telephony_targets(text: str) -> list[str]:
+    """The replicas' SIP addresses as dispatcher URIs; a malformed entry stops the edge."""
+    targets = []
+    for item in text.replace(" ", "").split(","):
+        if not item:
+            continue
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SystemExit(f"CRS_SIP_EDGE_TELEPHONY_TARGETS: {item!r} is not host:port")
+        targets.append(f"sip:{host}:{port}")
+    return targets
+
+
+def dispatcher_arguments(runtime_dir: str) -> list[str]:
+    """The defines that turn the dispatcher on, with its list file written; none for a single target."""
+    targets = telephony_targets(env("CRS_SIP_EDGE_TELEPHONY_TARGETS", ""))
+    if not targets:
+        return []
+    list_file = Path(runtime_dir) / "dispatcher.list"
+    # setid 1 is the telephony replicas; flags 0 (active until a probe says otherwise), priority 0.
+    list_file.write_text("".join(f"1 {target} 0 0\n" for target in targets))
+    return [
+        "-A", "WITH_DISPATCHER",
+        "-A", f'DISPATCHER_LIST="{list_file}"',
+        "-A", f"DS_PING_INTERVAL={env_int('CRS_SIP_EDGE_PROBE_SECONDS', 1)}",
+        "-A", f"DS_INVITE_TIMEOUT={env_int('CRS_SIP_EDGE_REPLICA_TIMEOUT_MS', 1500)}",
     ]  # fmt: skip
 
 
